@@ -1,0 +1,30 @@
+"""Example plugin: refuse mail that carries an attachment whose file name has a forbidden extension.
+
+    filterd_plugins = reject_attachments
+    reject_attachment_extensions = exe com scr bat js vbs
+"""
+
+from filterd import Verdict, hookimpl
+
+forbidden = {"exe", "com", "scr", "bat", "js", "vbs"}
+
+
+@hookimpl
+def parameters():
+    return {"reject_attachment_extensions": "exe com scr bat js vbs"}
+
+
+@hookimpl
+def configure(config):
+    forbidden.clear()
+    forbidden.update(ext.lower().lstrip(".") for ext in config.list("reject_attachment_extensions"))
+
+
+@hookimpl
+def end_of_message(message):
+    for part in message.as_email().walk():
+        filename = part.get_filename() or ""
+        extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+        if extension in forbidden:
+            return Verdict.reject(f"5.7.1 Attachment {filename!r} refused: .{extension} files are not accepted")
+    return None

@@ -1,0 +1,23 @@
+"""filterd: a plugin-based mail content filter built after Postfix's design.
+
+The public API for plugin authors is what this module exports; nothing else is promised.
+"""
+
+from filterd.model import Envelope, Header, Message, Session
+from filterd.registry import hookimpl
+from filterd.verdict import (
+    Action,
+    AddHeader,
+    ChangeHeader,
+    DeleteHeader,
+    InsertHeader,
+    ReplaceBody,
+    Verdict,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action", "AddHeader", "ChangeHeader", "DeleteHeader", "Envelope", "Header", "InsertHeader",
+    "Message", "ReplaceBody", "Session", "Verdict", "hookimpl", "__version__",
+]

@@ -1,0 +1,107 @@
+"""The `filterd` command: start-fg, check, postconf, version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from filterd import __version__, maillog
+from filterd.config import ConfigError
+from filterd.registry import PluginError
+
+
+def _overrides(items: list[str]) -> dict[str, str]:
+    result = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise SystemExit(f"filterd: fatal: -o {item}: expected name=value")
+        result[name.strip()] = value.strip()
+    return result
+
+
+def _load(args: argparse.Namespace):
+    from filterd import startup
+
+    return startup.load(args.config, _overrides(args.o))
+
+
+def cmd_start_fg(args: argparse.Namespace) -> int:
+    """Run in the foreground, logging to stderr unless maillog_file says otherwise."""
+    from filterd.master import Master
+
+    loaded = _load(args)
+    config = loaded.config
+    maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
+                  config.get("syslog_facility"), foreground=True, debug=args.verbose)
+    return Master(loaded).run()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the configured chain on a message file and print every verdict and the message as it would leave."""
+    from filterd.check import report
+    from filterd.service import make_chain
+    from filterd.simulate import simulate
+
+    loaded = _load(args)
+    maillog.setup("", "filterd", loaded.config.get("myhostname"), foreground=True)
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    recipients = args.r or ["recipient@example.net"]
+    outcome = asyncio.run(simulate(make_chain(loaded.config, loaded.plugins), data, args.f, recipients,
+                                   myhostname=loaded.config.get("myhostname"), add_received=True))
+    return report(outcome, sys.stdout)
+
+
+def cmd_postconf(args: argparse.Namespace) -> int:
+    from filterd.postconf import postconf_main
+
+    loaded = _load(args)
+    return postconf_main(args.rest, loaded.config, sys.stdout)
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print(f"filterd {__version__}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="filterd", description="Postfix-style mail content filter")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", dest="config", metavar="CONFIG", default=argparse.SUPPRESS,
+                        help="main.cf, or the directory that holds it (default /etc/filterd/main.cf)")
+    common.add_argument("-o", action="append", default=argparse.SUPPRESS, metavar="NAME=VALUE",
+                        help="override a main.cf parameter")
+    top.add_argument("-c", dest="config", metavar="CONFIG", default=None)
+    top.add_argument("-o", action="append", default=[], metavar="NAME=VALUE")
+    sub = top.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start-fg", parents=[common], help="run in the foreground")
+    start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
+    start.set_defaults(func=cmd_start_fg)
+    check = sub.add_parser("check", parents=[common], help="run the chain on a message without sending it")
+    check.add_argument("-f", default="sender@example.org", metavar="SENDER")
+    check.add_argument("-r", action="append", metavar="RECIPIENT")
+    check.add_argument("file", metavar="FILE.eml", help="the message, or - for standard input")
+    check.set_defaults(func=cmd_check)
+    postconf = sub.add_parser("postconf", parents=[common], help="show parameters, as Postfix's postconf")
+    postconf.add_argument("rest", nargs=argparse.REMAINDER)
+    postconf.set_defaults(func=cmd_postconf)
+    sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = parser()
+    args, unknown = top.parse_known_args(argv)
+    if unknown and args.command != "postconf":
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "postconf":
+        args.rest = unknown + args.rest
+    try:
+        return args.func(args)
+    except (ConfigError, PluginError) as exc:
+        print(f"filterd: fatal: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,110 @@
+"""Message content: a sans-IO split into logical headers and body lines (the body spooled as it comes),
+and the dispatch of those events to the chain, shared by every front end."""
+
+from __future__ import annotations
+
+import re
+from typing import IO, TYPE_CHECKING
+
+from filterd.model import Header, Message
+
+if TYPE_CHECKING:
+    from filterd.chain import Chain
+    from filterd.transaction import Transaction
+
+_HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
+
+HEADER = "header"
+END_OF_HEADERS = "end_of_headers"
+BODY = "body"
+
+
+class ContentParser:
+    """Feed CRLF-terminated content lines (or pieces of overlong ones); collect events for the hooks.
+
+    Headers stay in memory (each bounded by header_size_limit, the excess dropped as Postfix does);
+    body bytes go straight to `spool`, so memory does not grow with the message.
+    """
+
+    def __init__(self, spool: IO[bytes], header_size_limit: int = 102400, want_body_events: bool = True):
+        self.spool = spool
+        self.header_size_limit = header_size_limit
+        self.want_body_events = want_body_events
+        self.headers: list[Header] = []
+        self.in_headers = True
+        self._current: list[bytes] = []
+        self._current_size = 0
+        self._line_start = True
+
+    def feed_line(self, line: bytes) -> list[tuple[str, object]]:
+        """One piece of content; returns (event, value) pairs: header, end_of_headers, body."""
+        complete = line.endswith(b"\n")
+        starts_line, self._line_start = self._line_start, complete
+        if not self.in_headers:
+            return self._body(line)
+        if not starts_line:
+            self._append(line)
+            return []
+        if self._current and line[:1] in (b" ", b"\t"):
+            self._append(line)
+            return []
+        events = self._flush()
+        if line in (b"\r\n", b"\n"):
+            return events + self._end_headers()
+        if _HEADER_START.match(line):
+            self._append(line)
+            return events
+        return events + self._end_headers() + self._body(line)
+
+    def finish(self) -> Message:
+        """End of data: flush what is pending and hand over the Message."""
+        self.finish_events()
+        return self.message()
+
+    def finish_events(self) -> list[tuple[str, object]]:
+        if not self.in_headers:
+            return []
+        return self._flush() + self._end_headers()
+
+    def message(self) -> Message:
+        self.spool.flush()
+        return Message(self.headers, self.spool, 0)
+
+    def _append(self, piece: bytes) -> None:
+        room = self.header_size_limit - self._current_size
+        if room > 0:
+            self._current.append(piece[:room])
+            self._current_size += min(len(piece), room)
+
+    def _flush(self) -> list[tuple[str, object]]:
+        if not self._current:
+            return []
+        raw = b"".join(self._current)
+        if not raw.endswith(b"\n"):
+            raw += b"\r\n"
+        self._current, self._current_size = [], 0
+        header = Header(raw)
+        self.headers.append(header)
+        return [(HEADER, header)]
+
+    def _end_headers(self) -> list[tuple[str, object]]:
+        self.in_headers = False
+        return [(END_OF_HEADERS, None)]
+
+    def _body(self, line: bytes) -> list[tuple[str, object]]:
+        self.spool.write(line)
+        return [(BODY, line)] if self.want_body_events else []
+
+
+async def run_events(chain: Chain, txn: Transaction, events: list[tuple[str, object]]) -> None:
+    """Give each content event to its hook, until a final verdict or PASS ends inspection."""
+    for event, value in events:
+        if txn.final is not None or txn.passed:
+            return
+        if event == HEADER:
+            await chain.run("header", txn, subject=value, header=value)
+        elif event == END_OF_HEADERS:
+            await chain.run("end_of_headers", txn)
+        elif event == BODY:
+            line = value[:-2] if value.endswith(b"\r\n") else value  # type: ignore[union-attr]
+            await chain.run("body", txn, subject=line, line=line)

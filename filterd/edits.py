@@ -1,0 +1,105 @@
+"""Applying edits to a message once the chain is done: header changes by position, body replacement."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from filterd.model import Header, Message, encode
+from filterd.verdict import AddHeader, ChangeHeader, DeleteHeader, Edit, InsertHeader, ReplaceBody
+
+
+@dataclass(frozen=True)
+class Before:
+    """PREPEND: a header line before `target` (at the top when target is None)."""
+
+    target: Header | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Replace:
+    """REPLACE: `target` replaced by a header line."""
+
+    target: Header
+    text: str
+
+
+@dataclass(frozen=True)
+class Remove:
+    """IGNORE / STRIP: `target` deleted."""
+
+    target: Header
+
+
+AnyEdit = Edit | Before | Replace | Remove
+
+
+def _line(text: str) -> Header:
+    return Header(encode(text.rstrip("\r\n")) + b"\r\n")
+
+
+def _index(headers: list[Header], target: Header | None) -> int | None:
+    for i, header in enumerate(headers):
+        if header is target:
+            return i
+    return None
+
+
+def _nth(headers: list[Header], name: str, occurrence: int) -> int | None:
+    seen = 0
+    for i, header in enumerate(headers):
+        if header.name.lower() == name.lower():
+            seen += 1
+            if seen == occurrence:
+                return i
+    return None
+
+
+def _apply_one(headers: list[Header], edit: AnyEdit) -> None:
+    if isinstance(edit, AddHeader):
+        headers.append(Header.make(edit.name, edit.value))
+    elif isinstance(edit, InsertHeader):
+        headers.insert(max(0, min(edit.index, len(headers))), Header.make(edit.name, edit.value))
+    elif isinstance(edit, ChangeHeader | DeleteHeader):
+        i = _nth(headers, edit.name, edit.occurrence)
+        if i is None:
+            if isinstance(edit, ChangeHeader) and edit.value:
+                headers.append(Header.make(edit.name, edit.value))
+        elif isinstance(edit, DeleteHeader) or not edit.value:
+            del headers[i]
+        else:
+            headers[i] = Header.make(edit.name, edit.value)
+    elif isinstance(edit, Before):
+        i = _index(headers, edit.target) if edit.target is not None else 0
+        headers.insert(i if i is not None else 0, _line(edit.text))
+    elif isinstance(edit, Replace):
+        i = _index(headers, edit.target)
+        if i is not None:
+            headers[i] = _line(edit.text)
+    elif isinstance(edit, Remove):
+        i = _index(headers, edit.target)
+        if i is not None:
+            del headers[i]
+
+
+def apply(message: Message, edits: list[AnyEdit]) -> Message:
+    """A new Message with the edits applied in order; the body stays where it is unless replaced."""
+    headers = list(message.headers)
+    body = None
+    for edit in edits:
+        if isinstance(edit, ReplaceBody):
+            body = edit.body
+        else:
+            _apply_one(headers, edit)
+    if body is None:
+        return Message(headers, message._body, message._body_offset)
+    if isinstance(body, Path):
+        return Message(headers, open(body, "rb"), 0)
+    return Message(headers, io.BytesIO(_crlf(body)), 0)
+
+
+def _crlf(data: bytes) -> bytes:
+    """Body replacement text with every line ending made CRLF."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")

@@ -1,0 +1,171 @@
+"""The objects every hook receives: Session (connection), Envelope (transaction), Header, Message."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any, Iterator
+
+_CHUNK = 65536
+
+
+@dataclass
+class Session:
+    """One client connection: who it is, what it said at HELO, what it proved."""
+
+    client_address: str = "127.0.0.1"
+    client_port: int = 0
+    client_name: str = "unknown"
+    helo: str = ""
+    protocol: str = "SMTP"
+    tls: bool = False
+    sasl_username: str = ""
+    daemon_name: str = "smtpd"
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def client(self) -> str:
+        """Postfix's NAME[ADDR] form."""
+        return f"{self.client_name}[{self.client_address}]"
+
+
+@dataclass
+class Envelope:
+    """One mail transaction: sender, recipients, ESMTP parameters and the queue id."""
+
+    queue_id: str = ""
+    sender: str = ""
+    recipients: list[str] = field(default_factory=list)
+    mail_options: list[str] = field(default_factory=list)
+    rcpt_options: dict[str, list[str]] = field(default_factory=dict)
+    arrival: float = 0.0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def smtputf8(self) -> bool:
+        return any(o.upper() == "SMTPUTF8" for o in self.mail_options)
+
+    @property
+    def body_type(self) -> str:
+        for option in self.mail_options:
+            if option.upper().startswith("BODY="):
+                return option[5:].upper()
+        return ""
+
+
+def decode(raw: bytes) -> str:
+    """Bytes from the wire as text: UTF-8, with undecodable bytes kept (surrogateescape)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+@dataclass(frozen=True, eq=False)
+class Header:
+    """One logical header, kept exactly as received (`raw`, folding included)."""
+
+    raw: bytes
+
+    @classmethod
+    def make(cls, name: str, value: str) -> Header:
+        return cls(encode(f"{name}: {value}") + b"\r\n")
+
+    @property
+    def name(self) -> str:
+        return decode(self.raw.split(b":", 1)[0]).strip()
+
+    @property
+    def value(self) -> str:
+        """The unfolded value without the leading space."""
+        body = self.raw.split(b":", 1)[1] if b":" in self.raw else b""
+        return decode(body.replace(b"\r\n", b"").replace(b"\n", b"")).strip(" \t")
+
+    @property
+    def text(self) -> str:
+        """The logical header as header_checks sees it: "Name: value", folding newlines kept as \\n."""
+        return decode(self.raw.rstrip(b"\r\n").replace(b"\r\n", b"\n"))
+
+    def __repr__(self) -> str:
+        return f"Header({self.text!r})"
+
+
+class Message:
+    """The message: parsed headers in memory, the body in a file-like spool (never read whole by the core)."""
+
+    def __init__(self, headers: list[Header] | None = None, body: IO[bytes] | None = None, body_offset: int = 0):
+        self.headers: list[Header] = headers if headers is not None else []
+        self._body = body if body is not None else io.BytesIO()
+        self._body_offset = body_offset
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Message:
+        """Parse a whole message (for tests and `filterd check`), normalising line endings to CRLF."""
+        from filterd.content import ContentParser
+
+        parser = ContentParser(io.BytesIO())
+        for line in io.BytesIO(data):
+            if line.endswith(b"\n") and not line.endswith(b"\r\n"):
+                line = line[:-1] + b"\r\n"
+            parser.feed_line(line)
+        return parser.finish()
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        for header in self.headers:
+            if header.name.lower() == name.lower():
+                return header.value
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        return [h.value for h in self.headers if h.name.lower() == name.lower()]
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    @property
+    def body_size(self) -> int:
+        self._body.seek(0, io.SEEK_END)
+        return self._body.tell() - self._body_offset
+
+    @property
+    def size(self) -> int:
+        return sum(len(h.raw) for h in self.headers) + 2 + self.body_size
+
+    def body_chunks(self, size: int = _CHUNK) -> Iterator[bytes]:
+        """The body in chunks, streamed from the spool."""
+        self._body.seek(self._body_offset)
+        while chunk := self._body.read(size):
+            yield chunk
+
+    def body_lines(self) -> Iterator[bytes]:
+        """Body lines with their CRLF, streamed from the spool."""
+        self._body.seek(self._body_offset)
+        yield from iter(self._body.readline, b"")
+
+    def body_bytes(self) -> bytes:
+        """The whole body in memory: a plugin's choice, never the core's."""
+        return b"".join(self.body_chunks())
+
+    def header_bytes(self) -> bytes:
+        return b"".join(h.raw for h in self.headers) + b"\r\n"
+
+    def chunks(self) -> Iterator[bytes]:
+        """The whole message as it stands (headers, blank line, body), streamed."""
+        yield self.header_bytes()
+        yield from self.body_chunks()
+
+    def as_bytes(self) -> bytes:
+        return b"".join(self.chunks())
+
+    def as_email(self) -> email.message.EmailMessage:
+        """The message parsed by the standard library, for plugins that want MIME parts."""
+        return email.message_from_bytes(self.as_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._body.close()

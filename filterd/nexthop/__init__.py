@@ -1,0 +1,48 @@
+"""Where accepted mail goes from a front end: a downstream SMTP server in-session, or a sink directory.
+
+A next hop sees a transaction in order: begin (MAIL), recipient (RCPT, repeated), deliver (the
+edited message) or abort. Every reply it gives is the one the client gets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from filterd.model import Envelope, Message, Session
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An SMTP reply: code and text (the text may hold several lines, joined by newlines)."""
+
+    code: int
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 400
+
+    def wire(self) -> str:
+        """The reply as it goes on the wire, multi-line replies as code-text lines."""
+        lines = self.text.split("\n") or [""]
+        return "\r\n".join(f"{self.code}{'-' if i < len(lines) - 1 else ' '}{line}" for i, line in enumerate(lines))
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text.replace(chr(10), ' ')}"
+
+
+class NextHop(Protocol):
+    """One transaction's path onward."""
+
+    relay: str
+
+    async def begin(self, session: Session, envelope: Envelope) -> Reply: ...
+
+    async def recipient(self, address: str, options: list[str]) -> Reply: ...
+
+    async def redirect(self, address: str) -> Reply: ...
+
+    async def deliver(self, message: Message) -> Reply: ...
+
+    async def abort(self) -> None: ...

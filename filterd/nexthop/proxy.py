@@ -1,0 +1,156 @@
+"""The before-queue proxy's downstream: one SMTP session per transaction, replies passed back as they are.
+
+Like Postfix's smtpd_proxy_filter: MAIL and RCPT are relayed in-session, XFORWARD is sent when the
+downstream offers it, and DATA goes out only once the chain has accepted the whole message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Iterator
+
+import aiosmtplib
+
+from filterd import maillog
+from filterd.model import Envelope, Message, Session, encode
+from filterd.nexthop import Reply
+
+UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+_XTEXT_UNSAFE = re.compile(r"[^!-*,-<>-~]")
+
+
+def xtext(value: str) -> str:
+    """RFC 3461 xtext, as XFORWARD wants its attribute values."""
+    return _XTEXT_UNSAFE.sub(lambda m: "".join(f"+{b:02X}" for b in m.group().encode()), value)
+
+
+def stuffed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Dot-stuff CRLF content for DATA, across chunk boundaries, and make sure it ends with CRLF."""
+    at_line_start, last = True, b"\r\n"
+    for chunk in chunks:
+        if not chunk:
+            continue
+        out = _LINE_START_DOT.sub(b"..", chunk)
+        if not at_line_start and chunk[:1] == b".":
+            out = out[1:]
+        at_line_start, last = chunk.endswith(b"\n"), chunk
+        yield out
+    if not last.endswith(b"\n"):
+        yield b"\n" if last.endswith(b"\r") else b"\r\n"
+
+
+class ProxyNextHop:
+    """A downstream SMTP server reached with aiosmtplib, one session per transaction."""
+
+    def __init__(self, host: str, port: int, timeout: float, ehlo: str, service: str = "smtpd"):
+        self.host, self.port, self.timeout, self.ehlo_name = host, port, timeout, ehlo
+        self.relay = f"{host}[{host}]:{port}"
+        self.service = service
+        self.smtp: aiosmtplib.SMTP | None = None
+        self._envelope: Envelope | None = None
+
+    async def begin(self, session: Session, envelope: Envelope) -> Reply:
+        self._envelope = envelope
+        try:
+            await self._open(session)
+            return await self._command(self._mail_command(envelope))
+        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
+            return await self._fail("connect to", exc)
+
+    async def recipient(self, address: str, options: list[str]) -> Reply:
+        return await self._guarded(f"RCPT TO:<{address}>" + "".join(f" {o}" for o in options))
+
+    async def redirect(self, address: str) -> Reply:
+        assert self._envelope is not None
+        for command in ("RSET", self._mail_command(self._envelope)):
+            reply = await self._guarded(command)
+            if not reply.ok:
+                return reply
+        return await self.recipient(address, [])
+
+    async def deliver(self, message: Message) -> Reply:
+        try:
+            reply = await self._command("DATA")
+            if reply.code != 354:
+                return reply
+            protocol = self.smtp.protocol  # type: ignore[union-attr]
+            for chunk in stuffed(message.chunks()):
+                protocol.write(chunk)
+                await asyncio.wait_for(protocol._drain_helper(), self.timeout)
+            protocol.write(b".\r\n")
+            response = await protocol.read_response(timeout=self.timeout)
+            return Reply(response.code, response.message)
+        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
+            return await self._fail("lost connection with", exc)
+        finally:
+            await self._close()
+
+    async def abort(self) -> None:
+        if self.smtp is not None and self.smtp.is_connected:
+            try:
+                await asyncio.wait_for(self.smtp.execute_command(b"RSET"), self.timeout)
+            except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError):
+                pass
+        await self._close()
+
+    async def _open(self, session: Session) -> None:
+        self.smtp = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout,
+                                    local_hostname=self.ehlo_name, start_tls=False)
+        await self.smtp.connect()
+        await self.smtp.ehlo()
+        if self.smtp.supports_extension("xforward"):
+            reply = await self._command(self._xforward(session))
+            if not reply.ok:
+                maillog.warning(self.service, "%s: XFORWARD refused: %s", self.relay, reply)
+
+    def _mail_command(self, envelope: Envelope) -> str:
+        assert self.smtp is not None
+        wanted = []
+        for option in envelope.mail_options:
+            keyword = option.split("=", 1)[0].upper()
+            if keyword == "BODY" and self.smtp.supports_extension("8bitmime"):
+                wanted.append(option)
+            elif keyword == "SMTPUTF8" and self.smtp.supports_extension("smtputf8"):
+                wanted.append(option)
+        return f"MAIL FROM:<{envelope.sender}>" + "".join(f" {o}" for o in wanted)
+
+    @staticmethod
+    def _xforward(session: Session) -> str:
+        attrs = {
+            "NAME": session.client_name if session.client_name != "unknown" else "[UNAVAILABLE]",
+            "ADDR": session.client_address, "PORT": str(session.client_port),
+            "PROTO": session.protocol, "HELO": session.helo or "[UNAVAILABLE]", "SOURCE": "REMOTE",
+        }
+        return "XFORWARD " + " ".join(f"{k}={xtext(v)}" for k, v in attrs.items())
+
+    async def _guarded(self, command: str) -> Reply:
+        try:
+            return await self._command(command)
+        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
+            return await self._fail("lost connection with", exc)
+
+    async def _command(self, command: str) -> Reply:
+        if self.smtp is None or not self.smtp.is_connected:
+            return UNAVAILABLE
+        response = await self.smtp.execute_command(encode(command))
+        return Reply(response.code, response.message)
+
+    async def _fail(self, what: str, exc: BaseException) -> Reply:
+        reason = "timeout" if isinstance(exc, (asyncio.TimeoutError, aiosmtplib.SMTPTimeoutError)) else str(exc) or type(exc).__name__
+        qid = self._envelope.queue_id if self._envelope and self._envelope.queue_id else "NOQUEUE"
+        maillog.warning(self.service, "%s: %s proxy filter %s:%d: %s", qid, what, self.host, self.port, reason)
+        await self._close()
+        return UNAVAILABLE
+
+    async def _close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            if smtp.is_connected and smtp.protocol is not None:
+                smtp.protocol.write(b"QUIT\r\n")
+        except (OSError, aiosmtplib.SMTPException):
+            pass
+        smtp.close()

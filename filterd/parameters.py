@@ -1,0 +1,137 @@
+"""The parameters filterd knows: Postfix's names, meanings and defaults, plus filterd's own."""
+from __future__ import annotations
+
+import re
+import socket
+
+from .config import Config, Parameter
+
+LISTENER_MODES = ("proxy", "sink")
+ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
+BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
+
+
+def _default_hostname() -> str:
+    """The machine's FQDN, or a portable placeholder when it has none."""
+    try:
+        name = socket.getfqdn()
+    except OSError:
+        name = ""
+    return name if "." in name else "localhost.localdomain"
+
+
+def _p(name: str, default: str, kind: str = "str", *, doc: str) -> tuple[str, Parameter]:
+    return name, Parameter(name, default, kind, doc)
+
+
+CORE_PARAMETERS: dict[str, Parameter] = dict([
+    _p("myhostname", _default_hostname(), doc="The internet hostname of this mail system."),
+    _p("mydomain", "localdomain", doc="The internet domain name of this mail system."),
+    _p("myorigin", "$myhostname", doc="The domain name that locally-posted mail appears to come from."),
+    _p("mydestination", "$myhostname, localhost.$mydomain, localhost", "list",
+       doc="The list of domains that are delivered locally."),
+    _p("mynetworks", "127.0.0.0/8 [::1]/128", "list",
+       doc='The list of "trusted" remote SMTP clients that have more privileges than "strangers".'),
+    _p("inet_interfaces", "all", "list", doc="The network interface addresses that this mail system receives mail on."),
+    _p("inet_protocols", "all", "list", doc='The Internet protocols to use: "ipv4", "ipv6" or "all".'),
+    _p("relayhost", "", doc="The next-hop destination(s) for non-local mail."),
+    _p("message_size_limit", "10240000", "size",
+       doc="The maximal size in bytes of a message, including envelope information."),
+    _p("header_size_limit", "102400", "size",
+       doc="The maximal amount of memory in bytes for storing a message header."),
+    _p("line_length_limit", "2048", "int",
+       doc="Upon input, long lines are chopped up into pieces of at most this length."),
+    _p("smtpd_recipient_limit", "1000", "int",
+       doc="The maximal number of recipients that the SMTP server accepts per message delivery request."),
+    _p("smtpd_timeout", "300s", "time", doc="How long the SMTP server waits for a client read or write to complete."),
+    _p("smtpd_banner", "$myhostname ESMTP $mail_name",
+       doc="The text that follows the 220 status code in the SMTP greeting banner."),
+    _p("smtpd_error_sleep_time", "1s", "time",
+       doc="The SMTP server response delay after a client has made more than $smtpd_soft_error_limit errors."),
+    _p("smtpd_soft_error_limit", "10", "int",
+       doc="The number of errors a client may make without delivering mail before responses slow down."),
+    _p("smtpd_hard_error_limit", "20", "int",
+       doc="The maximal number of errors a client may make without delivering mail before it is disconnected."),
+    _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
+    _p("smtpd_forbid_bare_newline", "normalize",
+       doc="Reject or restrict input lines that end in <LF> instead of <CR><LF>: normalize, yes, reject or no."),
+    _p("smtpd_forbid_bare_newline_exclusions", "$mynetworks", "list",
+       doc="Exclude the specified clients from smtpd_forbid_bare_newline enforcement."),
+    _p("smtpd_forbid_bare_newline_reject_code", "550", "int",
+       doc='The SMTP response code when rejecting with "smtpd_forbid_bare_newline = reject" (5XX).'),
+    _p("queue_directory", "/var/spool/filterd", doc="The location of the top-level queue directory."),
+    _p("mail_name", "filterd", doc="The mail system name shown in Received: headers and the SMTP banner."),
+    _p("syslog_name", "filterd", doc="A prefix that is prepended to the process name in syslog records."),
+    _p("syslog_facility", "mail", doc="The syslog facility of logging."),
+    _p("maillog_file", "", doc="The name of an optional logfile; empty selects syslog."),
+    _p("smtpd_proxy_ehlo", "$myhostname", doc="How the SMTP server announces itself to the proxy filter."),
+    _p("filterd_plugins", "", "list", doc="The content-filter plugins to run on each message, in order."),
+    _p("plugin_timeout", "30s", "time", doc="How long one plugin may take to process a message."),
+    _p("plugin_error_action", "tempfail",
+       doc="What to do with a message when a plugin fails or times out: accept, reject, tempfail or quarantine."),
+    _p("filterd_listeners", "proxy:127.0.0.1:10025 sink:127.0.0.1:10026", "list",
+       doc="The SMTP listeners, each MODE:HOST:PORT with MODE proxy (filter and relay) or sink (filter and store)."),
+    _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
+    _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
+    _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
+    _p("filterd_worker_processes", "2", "int", doc="The number of worker processes that receive and filter mail."),
+    _p("filterd_spool_memory_limit", "262144", "size",
+       doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
+])
+
+
+def _split_hostport(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not re.fullmatch(r"[0-9]+", port) or not 0 < int(port) < 65536:
+        raise ValueError("expected HOST:PORT with PORT 1-65535")
+    if host.startswith("["):
+        if not host.endswith("]") or len(host) < 3:
+            raise ValueError("unbalanced [] around IPv6 address")
+        return host[1:-1], int(port)
+    if ":" in host:
+        raise ValueError("enclose an IPv6 address in []")
+    return host, int(port)
+
+
+def parse_hostport(text: str) -> tuple[str, int]:
+    """Split HOST:PORT or [IPV6]:PORT; raise ValueError when malformed."""
+    try:
+        return _split_hostport(text)
+    except ValueError as exc:
+        raise ValueError(f'"{text}": {exc}') from None
+
+
+def parse_listener(item: str) -> tuple[str, str, int]:
+    """Split a filterd_listeners item MODE:HOST:PORT into (mode, host, port)."""
+    mode, sep, rest = item.partition(":")
+    try:
+        if not sep or mode not in LISTENER_MODES:
+            raise ValueError(f"expected MODE:HOST:PORT with MODE one of {', '.join(LISTENER_MODES)}")
+        host, port = _split_hostport(rest)
+    except ValueError as exc:
+        raise ValueError(f'"{item}": {exc}') from None
+    return mode, host, port
+
+
+def _check_choice(config: Config, name: str, choices: tuple[str, ...]) -> None:
+    value = config.get(name)
+    if value not in choices:
+        raise config.error(name, f'bad value "{value}": expected one of {", ".join(choices)}')
+
+
+def validate_values(config: Config) -> None:
+    """Reject enumerated and structured values the generic kinds cannot check."""
+    _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
+    _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
+    code = config.int("smtpd_forbid_bare_newline_reject_code")
+    if not 500 <= code <= 599:
+        raise config.error("smtpd_forbid_bare_newline_reject_code", f"bad value {code}: expected a 5XX code")
+    for item in config.list("filterd_listeners"):
+        try:
+            parse_listener(item)
+        except ValueError as exc:
+            raise config.error("filterd_listeners", f"bad listener {exc}") from None
+    try:
+        parse_hostport(config.get("filterd_proxy_nexthop"))
+    except ValueError as exc:
+        raise config.error("filterd_proxy_nexthop", f"bad next hop {exc}") from None

@@ -1,0 +1,105 @@
+"""Finding, registering and ordering plugins: pluggy registers and checks, filterd orders and calls."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pluggy
+
+from filterd import hookspecs
+
+ENTRY_POINT_GROUP = "filterd"
+hookimpl = pluggy.HookimplMarker("filterd")
+
+
+class PluginError(Exception):
+    """A plugin named in filterd_plugins cannot be found, imported or registered."""
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One plugin's implementation of one hook, with the arguments it asks for."""
+
+    plugin: str
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+
+
+def make_manager() -> pluggy.PluginManager:
+    """A fresh plugin manager with filterd's hook specifications (no global state)."""
+    pm = pluggy.PluginManager("filterd")
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def resolve(name: str) -> object:
+    """A plugin object by entry-point name in the `filterd` group, else by dotted module path."""
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == name:
+            try:
+                return entry.load()
+            except Exception as exc:
+                raise PluginError(f"plugin {name}: cannot load entry point {entry.value}: {exc}") from exc
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            known = sorted(e.name for e in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+            raise PluginError(f"plugin {name}: not found (installed plugins: {', '.join(known) or 'none'})") from exc
+        raise PluginError(f"plugin {name}: import failed: {exc}") from exc
+    except Exception as exc:
+        raise PluginError(f"plugin {name}: import failed: {exc!r}") from exc
+
+
+class Plugins:
+    """The registered plugins in filterd_plugins order, and each hook's implementations in that order."""
+
+    def __init__(self, manager: pluggy.PluginManager, order: list[str]):
+        self.manager = manager
+        self.order = order
+        self._impls: dict[str, tuple[Impl, ...]] = {}
+
+    @classmethod
+    def load(cls, names: list[str], extra: dict[str, object] | None = None) -> Plugins:
+        """Register the named plugins (and `extra` objects, by name) in order; misspelt hooks fail here."""
+        pm = make_manager()
+        order: list[str] = []
+        objects = dict(extra or {})
+        for name in names:
+            if name in order:
+                raise PluginError(f"plugin {name}: listed twice in filterd_plugins")
+            plugin = objects.pop(name) if name in objects else resolve(name)
+            try:
+                pm.register(plugin, name=name)
+            except ValueError as exc:
+                raise PluginError(f"plugin {name}: {exc}") from exc
+            order.append(name)
+        try:
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {exc.plugin_name if hasattr(exc, 'plugin_name') else ''}: {exc}") from exc
+        return cls(pm, order)
+
+    def impls(self, hook: str) -> tuple[Impl, ...]:
+        """Implementations of `hook` in filterd_plugins order (pluggy itself calls last-registered first)."""
+        cached = self._impls.get(hook)
+        if cached is None:
+            caller = getattr(self.manager.hook, hook)
+            by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
+            cached = tuple(
+                Impl(name, by_plugin[name].function, tuple(by_plugin[name].argnames))
+                for name in self.order
+                if name in by_plugin
+            )
+            self._impls[hook] = cached
+        return cached
+
+    def has(self, hook: str) -> bool:
+        return bool(self.impls(hook))
+
+    def call_all(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a start-up hook (parameters, configure) on every plugin, in order, synchronously."""
+        return [(impl.plugin, impl.function(*(kwargs[a] for a in impl.argnames))) for impl in self.impls(hook)]

@@ -1,0 +1,93 @@
+"""Wiring a loaded configuration into listeners: which front end, which chain, which next hop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from typing import Callable
+
+from filterd.chain import Chain
+from filterd.config import Config
+from filterd.nexthop import NextHop
+from filterd.nexthop.proxy import ProxyNextHop
+from filterd.nexthop.sink import SinkNextHop
+from filterd.registry import Plugins
+from filterd.smtp.handler import SmtpHandler
+from filterd.smtp.server import SmtpServer
+from filterd.smtp.settings import SmtpSettings
+from filterd.startup import Loaded
+
+MODES = ("proxy", "sink")
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One `MODE:HOST:PORT` item of filterd_listeners."""
+
+    mode: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, item: str) -> Listener:
+        mode, _, address = item.partition(":")
+        host, _, port = address.rpartition(":")
+        if mode not in MODES or not host or not port.isdigit():
+            raise ValueError(f"bad filterd_listeners item {item!r}: expected MODE:HOST:PORT, MODE one of {', '.join(MODES)}")
+        return cls(mode, host.strip("[]"), int(port))
+
+    def bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(1024)
+        sock.setblocking(False)
+        return sock
+
+
+def listeners(config: Config) -> list[Listener]:
+    return [Listener.parse(item) for item in config.list("filterd_listeners")]
+
+
+def parse_hostport(value: str, default_port: int = 25) -> tuple[str, int]:
+    """Postfix next-hop syntax: host:port, [host]:port, [ipv6]:port."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        return host, int(rest.lstrip(":") or default_port)
+    host, _, port = value.rpartition(":")
+    return (host, int(port)) if host else (value, default_port)
+
+
+def make_chain(config: Config, plugins: Plugins) -> Chain:
+    return Chain(plugins, config.time("plugin_timeout"), config.get("plugin_error_action"))
+
+
+def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]:
+    if listener.mode == "sink":
+        directory = config.get("filterd_sink_directory")
+        return lambda: SinkNextHop(directory)
+    host, port = parse_hostport(config.get("filterd_proxy_nexthop"))
+    timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
+    return lambda: ProxyNextHop(host, port, timeout, ehlo)
+
+
+async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> list[asyncio.AbstractServer]:
+    """Start serving on already-bound sockets (shared by every worker process)."""
+    loop = asyncio.get_running_loop()
+    config = loaded.config
+    full_chain = make_chain(config, loaded.plugins)
+    empty_chain = Chain(Plugins.load([]), config.time("plugin_timeout"), config.get("plugin_error_action"))
+    servers = []
+    for listener, sock in bound:
+        settings = SmtpSettings.from_config(config, "smtpd" if listener.mode == "proxy" else "sink")
+        chain = full_chain if listener.mode == "proxy" else empty_chain
+        make_nexthop = nexthop_factory(listener, config)
+
+        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop) -> SmtpServer:
+            return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop)
+
+        servers.append(await loop.create_server(factory, sock=sock))
+    return servers

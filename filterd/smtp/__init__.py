@@ -1,0 +1,1 @@
+"""The SMTP front end: aiosmtpd carries the dialogue, filterd's chain decides."""

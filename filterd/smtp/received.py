@@ -1,0 +1,26 @@
+"""The Received: header smtpd prepends, in Postfix's layout."""
+
+from __future__ import annotations
+
+import email.utils
+
+from filterd.model import Envelope, Header, Session
+
+
+def received_header(session: Session, envelope: Envelope, myhostname: str, mail_name: str = "filterd") -> Header:
+    """`Received: from HELO (NAME [ADDR])\\n\\tby HOST (filterd) with PROTO id QID\\n\\tfor <RCPT>; DATE`."""
+    helo = session.helo or session.client_name
+    protocol = "UTF8SMTP" if envelope.smtputf8 else session.protocol
+    if session.tls:
+        protocol += "S"
+    if session.sasl_username:
+        protocol += "A"
+    lines = [f"Received: from {helo} ({session.client_name} [{session.client_address}])",
+             f"\tby {myhostname} ({mail_name}) with {protocol} id {envelope.queue_id}"]
+    date = email.utils.formatdate(localtime=True)
+    if len(envelope.recipients) == 1:
+        lines.append(f"\tfor <{envelope.recipients[0]}>; {date}")
+    else:
+        lines[-1] += ";"
+        lines.append(f"\t{date}")
+    return Header("\r\n".join(lines).encode("utf-8", "surrogateescape") + b"\r\n")

@@ -1,0 +1,60 @@
+"""SMTP reply texts in Postfix's words, with enhanced status codes (RFC 3463)."""
+
+from __future__ import annotations
+
+import re
+
+OK = "250 2.0.0 Ok"
+MAIL_OK = "250 2.1.0 Ok"
+RCPT_OK = "250 2.1.5 Ok"
+DATA_GO = "354 End data with <CR><LF>.<CR><LF>"
+BYE = "221 2.0.0 Bye"
+TOO_MANY_RCPTS = "452 4.5.3 Error: too many recipients"
+TOO_BIG = "552 5.3.4 Error: message file too big"
+SIZE_TOO_BIG = "552 5.3.4 Message size exceeds fixed limit"
+NO_RCPTS = "554 5.5.1 Error: no valid recipients"
+NEED_RCPT = "503 5.5.1 Error: need RCPT command"
+BARE_LF = "{code} 5.5.2 Error: bare <LF> received"
+BAD_SYNTAX = "500 5.5.2 Error: bad syntax"
+NEXTHOP_DOWN = "451 4.3.0 Error: queue file write error"
+NEXTHOP_TIMEOUT = "451 4.4.2 Error: timeout exceeded"
+TOO_MANY_ERRORS = "421 4.7.0 {host} Error: too many errors"
+TIMEOUT = "421 4.4.2 {host} Error: timeout exceeded"
+
+# aiosmtpd's own replies, translated to Postfix's text and codes.
+_TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^250 OK$"), OK),
+    (re.compile(r"^221 Bye$"), BYE),
+    (re.compile(r"^500 Command line too long$"), "500 5.5.2 Error: command line too long"),
+    (re.compile(r"^500 Error: bad syntax$"), BAD_SYNTAX),
+    (re.compile(r"^500 Error: strict ASCII mode$"), BAD_SYNTAX),
+    (re.compile(r'^500 Error: command ".*" not recognized$'), "502 5.5.2 Error: command not recognized"),
+    (re.compile(r"^502 5.5.1 Too many unrecognized commands, goodbye.$"), "421 4.7.0 Error: too many errors"),
+    (re.compile(r"^501 Syntax: (\w+) hostname$"), r"501 5.5.4 Syntax: \1 hostname"),
+    (re.compile(r"^501 Syntax: MAIL FROM: <address>.*$"), "501 5.5.4 Syntax: MAIL FROM:<address>"),
+    (re.compile(r"^501 Syntax: RCPT TO: <address>.*$"), "501 5.5.4 Syntax: RCPT TO:<address>"),
+    (re.compile(r"^501 Syntax: (.*)$"), r"501 5.5.4 Syntax: \1"),
+    (re.compile(r"^503 Error: nested MAIL command$"), "503 5.5.1 Error: nested MAIL command"),
+    (re.compile(r"^503 Error: need MAIL command$"), "503 5.5.1 Error: need MAIL command"),
+    (re.compile(r"^503 Error: need RCPT command$"), NEED_RCPT),
+    (re.compile(r"^552 Error: message size exceeds fixed maximum message size$"), SIZE_TOO_BIG),
+    (re.compile(r"^555 (MAIL FROM|RCPT TO) parameters not recognized or not implemented$"),
+     "555 5.5.4 Unsupported option"),
+    (re.compile(r"^501 Error: BODY can only be one of 7BIT, 8BITMIME$"), "501 5.5.4 Invalid BODY keyword"),
+    (re.compile(r"^501 Error: SMTPUTF8 takes no arguments$"), "501 5.5.4 Bad SMTPUTF8 syntax"),
+    (re.compile(r"^502 EXPN not implemented$"), "502 5.5.1 EXPN command is disabled"),
+    (re.compile(r"^252 Cannot VRFY user.*$"), "502 5.5.1 VRFY command is disabled"),
+    (re.compile(r"^502 VRFY.*$"), "502 5.5.1 VRFY command is disabled"),
+]
+
+
+def translate(reply: str) -> str:
+    """Postfix's text for one of aiosmtpd's canned replies; filterd's own replies pass unchanged."""
+    for pattern, replacement in _TRANSLATIONS:
+        if pattern.match(reply):
+            return pattern.sub(replacement, reply)
+    return reply
+
+
+def format_reply(code: int, dsn: str, text: str) -> str:
+    return f"{code} {dsn} {text}"

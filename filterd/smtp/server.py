@@ -1,0 +1,203 @@
+"""aiosmtpd's SMTP protocol, bent to Postfix's replies and limits, with DATA streamed instead of buffered.
+
+aiosmtpd parses the commands; this subclass answers in Postfix's words, counts errors
+(smtpd_soft/hard_error_limit), streams DATA through the sans-IO decoder into the handler, and
+keeps a connection summary for the `disconnect from` log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import socket
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+from filterd import maillog
+from filterd.smtp import replies
+from filterd.smtp.handler import SmtpHandler
+
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "mail", "rcpt", "data", "rset", "noop", "quit")
+
+
+class SmtpServer(SMTP):
+    """One client connection."""
+
+    line_length_limit = 2048
+
+    def __init__(self, handler: SmtpHandler, **kwargs: Any):
+        settings = handler.settings
+        super().__init__(handler, data_size_limit=settings.message_size_limit, enable_SMTPUTF8=True,
+                         decode_data=False, hostname=settings.myhostname, timeout=settings.timeout,
+                         auth_require_tls=True, auth_exclude_mechanism=("PLAIN", "LOGIN"), **kwargs)
+        self.command_size_limit = self.line_length_limit
+        self.command_size_limits = collections.defaultdict(lambda: self.line_length_limit)
+        self.handler = handler
+        self.settings = settings
+        self.errors = 0
+        self.greeted = False
+        self.counts: dict[str, list[int]] = {}
+        self.current: str = "CONNECT"
+        self.current_ok = False
+        self._smtp_methods = {name: self._counted(name, method) for name, method in self._smtp_methods.items()}
+
+    # --- replies ---------------------------------------------------------------
+
+    async def push(self, status: Any) -> None:
+        if isinstance(status, bytes):
+            status = status.decode("utf-8", "surrogateescape")
+        if not self.greeted:
+            self.greeted, status = True, f"220 {self.settings.banner}"
+        status = replies.translate(status)
+        if status[:1] in "23":
+            self.current_ok = True
+        elif status[:1] in "45":
+            self.errors += 1
+            if self.errors > self.settings.soft_error_limit and self.settings.error_sleep_time:
+                await asyncio.sleep(self.settings.error_sleep_time)
+        await super().push(status)
+        if self.errors >= self.settings.hard_error_limit and not status.startswith("421") and self.transport:
+            maillog.warning(self.settings.service, "too many errors after %s from %s", self.current,
+                            self.handler.session.client)
+            await super().push(replies.TOO_MANY_ERRORS.format(host=self.settings.myhostname))
+            self.transport.close()
+
+    def _counted(self, name: str, method: Any) -> Any:
+        @functools.wraps(method)
+        async def counted(arg: str | None) -> None:
+            self.current, self.current_ok = name, False
+            try:
+                if arg and "\x00" in arg:
+                    await self.push(replies.BAD_SYNTAX)
+                else:
+                    await method(arg)
+            finally:
+                ok, total = self.counts.setdefault(name.lower(), [0, 0])
+                self.counts[name.lower()] = [ok + self.current_ok, total + 1]
+        return counted
+
+    def summary(self) -> str:
+        """Postfix's `ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4`."""
+        names = sorted(self.counts, key=lambda n: (_SUMMARY_ORDER.index(n) if n in _SUMMARY_ORDER else 99, n))
+        parts = [f"{n}={ok}" if ok == total else f"{n}={ok}/{total}" for n in names for ok, total in [self.counts[n]]]
+        ok_all = sum(ok for ok, _ in self.counts.values())
+        total_all = sum(total for _, total in self.counts.values())
+        parts.append(f"commands={ok_all}" if ok_all == total_all else f"commands={ok_all}/{total_all}")
+        return " ".join(parts)
+
+    # --- connection ------------------------------------------------------------
+
+    async def _handle_client(self) -> None:
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        session = self.handler.session
+        if isinstance(peer, tuple):
+            session.client_address, session.client_port = peer[0], peer[1]
+            session.client_name = await self._peer_name(peer[0])
+        await self.handler.on_connect()
+        await super()._handle_client()
+
+    async def _peer_name(self, address: str) -> str:
+        if not self.settings.peername_lookup:
+            return "unknown"
+        try:
+            name, _ = await asyncio.wait_for(self.loop.getnameinfo((address, 0), socket.NI_NAMEREQD), 5)
+            return name
+        except (OSError, asyncio.TimeoutError):
+            return "unknown"
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        self.loop.create_task(self.handler.on_disconnect(self.summary()))
+
+    def _timeout_cb(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            what = self.current
+            if self.handler.decoder is not None:
+                what = f"DATA ({self.handler.data_state().size} bytes)"
+            maillog.info(self.settings.service, "timeout after %s from %s", what, self.handler.session.client)
+            self._writer.write(replies.TIMEOUT.format(host=self.settings.myhostname).encode() + b"\r\n")
+        super()._timeout_cb()
+
+    async def check_helo_needed(self, helo: str = "HELO") -> bool:
+        """Postfix does not require HELO (smtpd_helo_required = no)."""
+        return False
+
+    # --- commands ---------------------------------------------------------------
+
+    async def smtp_XFORWARD(self, arg: str | None) -> None:
+        session = self.handler.session
+        if not self.settings.xforward_allowed(session.client_address):
+            await self.push("550 5.7.0 Error: insufficient authorization")
+        elif self.handler.txn is not None:
+            await self.push("503 5.5.1 Error: MAIL transaction in progress")
+        elif not arg:
+            await self.push("501 5.5.4 Syntax: XFORWARD attribute=value...")
+        else:
+            apply_xforward(session, arg)
+            await self.push("250 2.0.0 Ok")
+
+    async def smtp_DATA(self, arg: str | None) -> None:
+        if arg:
+            await self.push("501 5.5.4 Syntax: DATA")
+            return
+        refusal = await self.handler.start_data()
+        if refusal:
+            await self.push(refusal)
+            return
+        await self.push(replies.DATA_GO)
+        await self._receive_data()
+        reply = await self.handler.end_of_data()
+        self._set_post_data_state()
+        if reply.startswith("2"):
+            self.errors = 0
+        await self.push(reply)
+
+    async def _receive_data(self) -> None:
+        reader, handler = self._reader, self.handler
+        lines = 0
+        while not handler.data_state().ended:
+            try:
+                piece = await reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError as exc:
+                piece = await reader.read(exc.consumed)
+            except asyncio.IncompleteReadError as exc:
+                piece = exc.partial
+                if not piece:
+                    raise ConnectionResetError("lost connection after DATA") from exc
+            await handler.content(piece)
+            lines += 1
+            if lines % 64 == 0:
+                self._reset_timeout()
+
+
+_XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
+
+
+def apply_xforward(session: Any, arg: str) -> None:
+    """Take the original client's attributes from XFORWARD (already authorised)."""
+    for item in arg.split():
+        key, _, value = item.partition("=")
+        value = _unxtext(value)
+        if value in ("[UNAVAILABLE]", "[TEMPUNAVAIL]"):
+            continue
+        if key.upper() == "PORT" and value.isdigit():
+            session.client_port = int(value)
+        elif key.upper() in _XFORWARD_FIELDS:
+            setattr(session, _XFORWARD_FIELDS[key.upper()], value)
+
+
+def _unxtext(value: str) -> str:
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "+" and i + 2 < len(value) + 0 and len(value[i + 1:i + 3]) == 2:
+            try:
+                out.append(chr(int(value[i + 1:i + 3], 16)))
+                i += 3
+                continue
+            except ValueError:
+                pass
+        out.append(value[i])
+        i += 1
+    return "".join(out)

@@ -1,0 +1,68 @@
+"""The SMTP front end's settings, read once from the configuration."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Postfix's smtpd parameters that the front end obeys."""
+
+    myhostname: str = "localhost"
+    banner: str = "localhost ESMTP filterd"
+    message_size_limit: int = 10240000
+    header_size_limit: int = 102400
+    recipient_limit: int = 1000
+    timeout: float = 300.0
+    error_sleep_time: float = 1.0
+    soft_error_limit: int = 10
+    hard_error_limit: int = 20
+    forbid_bare_newline: str = "normalize"
+    bare_newline_reject_code: int = 550
+    xforward_hosts: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    spool_memory_limit: int = 262144
+    spool_directory: str | None = None
+    peername_lookup: bool = True
+    service: str = "smtpd"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config, service: str = "smtpd") -> SmtpSettings:
+        return cls(
+            myhostname=config.get("myhostname"),
+            banner=config.get("smtpd_banner"),
+            message_size_limit=config.int("message_size_limit"),
+            header_size_limit=config.int("header_size_limit"),
+            recipient_limit=config.int("smtpd_recipient_limit"),
+            timeout=config.time("smtpd_timeout"),
+            error_sleep_time=config.time("smtpd_error_sleep_time"),
+            soft_error_limit=config.int("smtpd_soft_error_limit"),
+            hard_error_limit=config.int("smtpd_hard_error_limit"),
+            forbid_bare_newline=config.get("smtpd_forbid_bare_newline").lower(),
+            bare_newline_reject_code=config.int("smtpd_forbid_bare_newline_reject_code"),
+            xforward_hosts=networks(config.list("smtpd_authorized_xforward_hosts")),
+            spool_memory_limit=config.size("filterd_spool_memory_limit"),
+            spool_directory=None,
+            service=service,
+        )
+
+    def xforward_allowed(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.xforward_hosts)
+
+
+def networks(items: list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Postfix network lists: a.b.c.d/len, [ipv6]/len, bare addresses; anything else is skipped."""
+    result = []
+    for item in items:
+        item = item.replace("[", "").replace("]", "")
+        try:
+            result.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            continue
+    return tuple(result)

@@ -1,0 +1,256 @@
+"""One verdict vocabulary for every stage and front end: Postfix's action words, plus edits.
+
+A hook answers with a Verdict (or None, meaning DUNNO, or a string such as "REJECT 5.7.1 no").
+Edits (header and body changes) travel inside verdicts and are applied by the core once the
+chain is done; front ends only translate the outcome to their wire form.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class Action(enum.Enum):
+    """Postfix's action words (access(5), header_checks(5))."""
+
+    OK = "OK"
+    DUNNO = "DUNNO"
+    REJECT = "REJECT"
+    DEFER = "DEFER"
+    DISCARD = "DISCARD"
+    HOLD = "HOLD"
+    WARN = "WARN"
+    INFO = "INFO"
+    IGNORE = "IGNORE"
+    STRIP = "STRIP"
+    PREPEND = "PREPEND"
+    REPLACE = "REPLACE"
+    REDIRECT = "REDIRECT"
+    FILTER = "FILTER"
+    BCC = "BCC"
+    PASS = "PASS"
+
+
+FINAL = frozenset({Action.REJECT, Action.DEFER, Action.DISCARD})
+"""Actions that end the chain and decide the transaction."""
+
+_CODE_TEXT = re.compile(r"^(?:(?P<code>[245]\d\d)(?:[ -]|$))?\s*(?P<dsn>[245]\.\d{1,3}\.\d{1,3})?(?:\s+|$)(?P<text>.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class AddHeader:
+    """Append a header at the end of the header section (milter ADDHEADER)."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class InsertHeader:
+    """Insert a header at position `index` (0 = top; milter INSHEADER)."""
+
+    name: str
+    value: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class ChangeHeader:
+    """Change the n-th (1-based) header called `name`; an empty value deletes it (milter CHGHEADER)."""
+
+    name: str
+    value: str
+    occurrence: int = 1
+
+
+@dataclass(frozen=True)
+class DeleteHeader:
+    """Delete the n-th (1-based) header called `name`."""
+
+    name: str
+    occurrence: int = 1
+
+
+@dataclass(frozen=True)
+class ReplaceBody:
+    """Replace the message body with bytes or with the contents of a file."""
+
+    body: bytes | Path
+
+
+Edit = AddHeader | InsertHeader | ChangeHeader | DeleteHeader | ReplaceBody
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a hook decided: an action word, its argument or reply, and any edits."""
+
+    action: Action = Action.DUNNO
+    text: str = ""
+    code: int | None = None
+    dsn: str | None = None
+    edits: tuple[Edit, ...] = field(default=())
+
+    @property
+    def final(self) -> bool:
+        return self.action in FINAL
+
+    def reply(self) -> tuple[int, str, str]:
+        """The SMTP reply (code, enhanced status, text) for REJECT/DEFER, Postfix's defaults filled in."""
+        if self.action is Action.DEFER:
+            code, dsn, text = self.code or 450, self.dsn or "4.7.1", self.text or "Service unavailable"
+        elif self.action is Action.REJECT:
+            code, dsn, text = self.code or 550, self.dsn or "5.7.1", self.text or "Access denied"
+        else:
+            code, dsn, text = self.code or 250, self.dsn or "2.0.0", self.text or "Ok"
+        return code, dsn, text
+
+    def with_edits(self, *edits: Edit) -> Verdict:
+        return replace(self, edits=self.edits + tuple(edits))
+
+    def __str__(self) -> str:
+        if self.action in FINAL and (self.code or self.dsn):
+            code, dsn, text = self.reply()
+            return f"{self.action.value} {code} {dsn} {text}"
+        return f"{self.action.value} {self.text}".rstrip()
+
+    # Constructors, one per action word, so plugins read like Postfix tables.
+    @classmethod
+    def ok(cls) -> Verdict:
+        return cls(Action.OK)
+
+    @classmethod
+    def dunno(cls) -> Verdict:
+        return cls(Action.DUNNO)
+
+    @classmethod
+    def reject(cls, text: str = "", code: int | None = None) -> Verdict:
+        """REJECT [code] [x.y.z] text; a 4xx code or 4.x.x status makes it a deferral, as in Postfix."""
+        code, dsn, text = _split_reply(text, code)
+        if (code and code // 100 == 4) or (dsn and dsn.startswith("4")):
+            return cls(Action.DEFER, text, code or 450, dsn or "4.7.1")
+        return cls(Action.REJECT, text, code, dsn)
+
+    @classmethod
+    def defer(cls, text: str = "", code: int | None = None) -> Verdict:
+        code, dsn, text = _split_reply(text, code)
+        if code and code // 100 != 4:
+            raise ValueError(f"DEFER needs a 4xx code, not {code}")
+        return cls(Action.DEFER, text, code, dsn)
+
+    @classmethod
+    def discard(cls, text: str = "") -> Verdict:
+        return cls(Action.DISCARD, text)
+
+    @classmethod
+    def hold(cls, text: str = "") -> Verdict:
+        return cls(Action.HOLD, text)
+
+    @classmethod
+    def warn(cls, text: str = "") -> Verdict:
+        return cls(Action.WARN, text)
+
+    @classmethod
+    def info(cls, text: str = "") -> Verdict:
+        return cls(Action.INFO, text)
+
+    @classmethod
+    def ignore(cls) -> Verdict:
+        return cls(Action.IGNORE)
+
+    @classmethod
+    def strip(cls, text: str = "") -> Verdict:
+        return cls(Action.STRIP, text)
+
+    @classmethod
+    def prepend(cls, text: str) -> Verdict:
+        return cls(Action.PREPEND, text)
+
+    @classmethod
+    def replace(cls, text: str) -> Verdict:
+        return cls(Action.REPLACE, text)
+
+    @classmethod
+    def redirect(cls, address: str) -> Verdict:
+        return cls(Action.REDIRECT, address)
+
+    @classmethod
+    def filter(cls, nexthop: str) -> Verdict:
+        return cls(Action.FILTER, nexthop)
+
+    @classmethod
+    def bcc(cls, address: str) -> Verdict:
+        return cls(Action.BCC, address)
+
+    @classmethod
+    def pass_(cls, text: str = "") -> Verdict:
+        return cls(Action.PASS, text)
+
+    # Edits without a routing decision.
+    @classmethod
+    def add_header(cls, name: str, value: str) -> Verdict:
+        return cls(edits=(AddHeader(name, value),))
+
+    @classmethod
+    def insert_header(cls, name: str, value: str, index: int = 0) -> Verdict:
+        return cls(edits=(InsertHeader(name, value, index),))
+
+    @classmethod
+    def change_header(cls, name: str, value: str, occurrence: int = 1) -> Verdict:
+        return cls(edits=(ChangeHeader(name, value, occurrence),))
+
+    @classmethod
+    def delete_header(cls, name: str, occurrence: int = 1) -> Verdict:
+        return cls(edits=(DeleteHeader(name, occurrence),))
+
+    @classmethod
+    def replace_body(cls, body: bytes | Path) -> Verdict:
+        return cls(edits=(ReplaceBody(body),))
+
+    @classmethod
+    def parse(cls, value: str) -> Verdict:
+        """Parse a Postfix table result such as "REJECT 5.7.1 go away" or "PREPEND X-Tag: yes"."""
+        word, _, rest = value.strip().partition(" ")
+        rest = rest.strip()
+        if re.fullmatch(r"[245]\d\d", word):
+            return cls.reject(value) if word[0] in "45" else cls.ok()
+        try:
+            action = Action(word.upper())
+        except ValueError:
+            raise ValueError(f"unknown action {word!r}") from None
+        if action is Action.REJECT:
+            return cls.reject(rest)
+        if action is Action.DEFER:
+            return cls.defer(rest)
+        if action in (Action.PREPEND, Action.REPLACE, Action.REDIRECT, Action.FILTER, Action.BCC) and not rest:
+            raise ValueError(f"{action.value} needs an argument")
+        return cls(action, rest)
+
+
+def _split_reply(text: str, code: int | None) -> tuple[int | None, str | None, str]:
+    """Split "550 5.7.1 text" into its parts; each part may be missing."""
+    m = _CODE_TEXT.match(text.strip())
+    if not m:
+        return code, None, text.strip()
+    got_code = int(m["code"]) if m["code"] else None
+    if got_code and code and got_code != code:
+        raise ValueError(f"reply code {got_code} conflicts with code={code}")
+    dsn = m["dsn"]
+    final_code = got_code or code
+    if dsn and final_code and dsn[0] != str(final_code)[0]:
+        raise ValueError(f"enhanced status {dsn} does not match reply code {final_code}")
+    return final_code, dsn, m["text"].strip()
+
+
+def coerce(value: object) -> Verdict:
+    """Turn what a hook returned (None, Verdict, str) into a Verdict."""
+    if value is None:
+        return Verdict()
+    if isinstance(value, Verdict):
+        return value
+    if isinstance(value, str):
+        return Verdict.parse(value)
+    raise TypeError(f"a hook must return None, a Verdict or an action string, not {type(value).__name__}")

@@ -1,0 +1,1 @@
+"""Access policies (importable as filterd.policies): envelope-level decisions and the tables they use."""
