@@ -16,6 +16,7 @@ NO_RCPTS = "554 5.5.1 Error: no valid recipients"
 NEED_RCPT = "503 5.5.1 Error: need RCPT command"
 BARE_LF = "{code} 5.5.2 Error: bare <LF> received"
 BAD_SYNTAX = "500 5.5.2 Error: bad syntax"
+UNKNOWN_COMMAND = "502 5.5.2 Error: command not recognized"
 NEXTHOP_DOWN = "451 4.3.0 Error: queue file write error"
 NEXTHOP_TIMEOUT = "451 4.4.2 Error: timeout exceeded"
 TOO_MANY_ERRORS = "421 4.7.0 {host} Error: too many errors"
@@ -28,7 +29,7 @@ _TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^500 Command line too long$"), "500 5.5.2 Error: command line too long"),
     (re.compile(r"^500 Error: bad syntax$"), BAD_SYNTAX),
     (re.compile(r"^500 Error: strict ASCII mode$"), BAD_SYNTAX),
-    (re.compile(r'^500 Error: command ".*" not recognized$'), "502 5.5.2 Error: command not recognized"),
+    (re.compile(r'^500 Error: command ".*" not recognized$'), UNKNOWN_COMMAND),
     (re.compile(r"^502 5.5.1 Too many unrecognized commands, goodbye.$"), "421 4.7.0 Error: too many errors"),
     (re.compile(r"^501 Syntax: (\w+) hostname$"), r"501 5.5.4 Syntax: \1 hostname"),
     (re.compile(r"^501 Syntax: MAIL FROM: <address>.*$"), "501 5.5.4 Syntax: MAIL FROM:<address>"),

@@ -19,7 +19,7 @@ from filterd import maillog
 from filterd.smtp import replies
 from filterd.smtp.handler import SmtpHandler
 
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "mail", "rcpt", "data", "rset", "noop", "quit")
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
 
 
 class SmtpServer(SMTP):
@@ -51,6 +51,10 @@ class SmtpServer(SMTP):
         if not self.greeted:
             self.greeted, status = True, f"220 {self.settings.banner}"
         status = replies.translate(status)
+        if status == replies.UNKNOWN_COMMAND:
+            self.current = "UNKNOWN"
+            ok, total = self.counts.get("unknown", [0, 0])
+            self.counts["unknown"] = [ok, total + 1]
         if status[:1] in "23":
             self.current_ok = True
         elif status[:1] in "45":
