@@ -19,6 +19,8 @@ from filterd.registry import Impl, Plugins
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, Verdict, coerce
 
+DUNNO = Verdict()
+
 ERROR_ACTIONS = {
     "accept": Verdict(),
     "tempfail": Verdict(Action.DEFER, "Service unavailable - try again later", 451, "4.7.1"),
@@ -40,11 +42,14 @@ class Chain:
 
     async def run(self, hook: str, txn: Transaction, subject: object = None, **kwargs: Any) -> Verdict:
         """Run `hook`; return the first final verdict, or OK/DUNNO. `subject` is the header or line at hand."""
-        if txn.passed and hook in CONTENT_HOOKS:
-            return Verdict()
+        impls = self.plugins.impls(hook)
+        if not impls or (txn.passed and hook in CONTENT_HOOKS):
+            return DUNNO
         args = {"session": txn.session, "envelope": txn.envelope, "message": txn.message, **kwargs}
-        for impl in self.plugins.impls(hook):
+        for impl in impls:
             verdict = await self._call(impl, hook, txn, args)
+            if verdict is DUNNO:
+                continue
             if verdict.final:
                 txn.final = verdict
                 txn.log_verdict(hook, verdict, subject)
@@ -52,7 +57,7 @@ class Chain:
             txn.absorb(hook, verdict, subject)
             if verdict.action in (Action.OK, Action.PASS):
                 return verdict
-        return Verdict()
+        return DUNNO
 
     async def _call(self, impl: Impl, hook: str, txn: Transaction, args: dict[str, Any]) -> Verdict:
         error = ""
@@ -60,10 +65,11 @@ class Chain:
         try:
             result = impl.function(*(args[name] for name in impl.argnames))
             if inspect.isawaitable(result):
-                result = await asyncio.wait_for(result, self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    result = await result
             elif time.monotonic() - started > self.timeout:
                 raise TimeoutError
-            verdict = coerce(result)
+            verdict = DUNNO if result is None else coerce(result)
         except (TimeoutError, asyncio.TimeoutError):
             error = f"timeout after {self.timeout:g}s"
             maillog.warning(txn.service, "%s: plugin %s: %s hook: %s", txn.envelope.queue_id or "NOQUEUE",

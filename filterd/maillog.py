@@ -35,6 +35,8 @@ class _PostfixFormatter(logging.Formatter):
     def __init__(self, with_stamp: bool = True):
         super().__init__()
         self.with_stamp = with_stamp
+        self._second = -1
+        self._stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()
@@ -48,9 +50,15 @@ class _PostfixFormatter(logging.Formatter):
             text += "\n" + self.formatException(record.exc_info)
         line = f"{record.program}[{record.process}]: {text}"
         if self.with_stamp:
-            stamp = time.strftime("%b %d %H:%M:%S", time.localtime(record.created))
-            line = f"{stamp} {record.host} {line}"
+            line = f"{self._stamp_of(record.created)} {record.host} {line}"
         return line
+
+
+    def _stamp_of(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._second, self._stamp = second, time.strftime("%b %d %H:%M:%S", time.localtime(created))
+        return self._stamp
 
 
 def setup(maillog_file: str = "", syslog_name: str = "filterd", host: str = "localhost",

@@ -78,7 +78,9 @@ class ProxyNextHop:
             protocol = self.smtp.protocol  # type: ignore[union-attr]
             for chunk in stuffed(message.chunks()):
                 protocol.write(chunk)
-                await asyncio.wait_for(protocol._drain_helper(), self.timeout)
+                if protocol._paused:
+                    async with asyncio.timeout(self.timeout):
+                        await protocol._drain_helper()
             protocol.write(b".\r\n")
             response = await protocol.read_response(timeout=self.timeout)
             return Reply(response.code, response.message)
