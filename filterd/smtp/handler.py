@@ -148,7 +148,8 @@ class SmtpHandler:
                                               dir=self.settings.spool_directory)
         self.parser = ContentParser(spool, self.settings.header_size_limit, self.chain.wants("body"))
         self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname))
-        self.decoder = DataDecoder(self.settings.message_size_limit, self.settings.forbid_bare_newline)
+        self.decoder = DataDecoder(self.settings.message_size_limit,
+                                   self.settings.bare_newline_mode(self.session.client_address))
         txn.message = Message(self.parser.headers, spool)
         self.data_started = time.time()
 
@@ -190,7 +191,7 @@ class SmtpHandler:
             maillog.info(self.settings.service, "%s: reject: END-OF-MESSAGE from %s: %s; %s", txn.envelope.queue_id,
                          self.session.client, replies.TOO_BIG, txn.envelope_text())
             return replies.TOO_BIG
-        if state.bare_newline and self.settings.forbid_bare_newline == REJECT:
+        if state.bare_newline and self.decoder and self.decoder.bare_newline_mode == REJECT:
             reply = replies.BARE_LF.format(code=self.settings.bare_newline_reject_code)
             maillog.info(self.settings.service, "%s: reject: END-OF-MESSAGE from %s: %s; %s", txn.envelope.queue_id,
                          self.session.client, reply, txn.envelope_text())

@@ -22,6 +22,7 @@ class SmtpSettings:
     forbid_bare_newline: str = "normalize"
     bare_newline_reject_code: int = 550
     xforward_hosts: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    bare_newline_exclusions: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     spool_memory_limit: int = 262144
     spool_directory: str | None = None
     peername_lookup: bool = True
@@ -43,17 +44,28 @@ class SmtpSettings:
             forbid_bare_newline=config.get("smtpd_forbid_bare_newline").lower(),
             bare_newline_reject_code=config.int("smtpd_forbid_bare_newline_reject_code"),
             xforward_hosts=networks(config.list("smtpd_authorized_xforward_hosts")),
+            bare_newline_exclusions=networks(config.list("smtpd_forbid_bare_newline_exclusions")),
             spool_memory_limit=config.size("filterd_spool_memory_limit"),
             spool_directory=None,
             service=service,
         )
 
     def xforward_allowed(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in net for net in self.xforward_hosts)
+        return in_networks(address, self.xforward_hosts)
+
+    def bare_newline_mode(self, address: str) -> str:
+        """Excluded clients get bare newlines normalised even when the setting says reject."""
+        if self.forbid_bare_newline == "reject" and not in_networks(address, self.bare_newline_exclusions):
+            return "reject"
+        return "normalize"
+
+
+def in_networks(address: str, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in nets)
 
 
 def networks(items: list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -91,12 +91,21 @@ def test_bare_newlines_are_normalised_before_they_go_on(proxy, smtp_sink):
 
 
 def test_bare_newline_reject_mode(smtp_sink, filterd_factory):
-    proxy = filterd_factory({"smtpd_forbid_bare_newline": "reject"}, nexthop_port=smtp_sink.port)
+    proxy = filterd_factory({"smtpd_forbid_bare_newline": "reject", "smtpd_forbid_bare_newline_exclusions": ""},
+                            nexthop_port=smtp_sink.port)
     client = RawClient(proxy.port)
     client.start()
     client.send(b"Subject: lf\n\nbody\r\n.\r\n")
     assert client.reply() == "550 5.5.2 Error: bare <LF> received"
     assert smtp_sink.received() == 0
+
+
+def test_bare_newline_exclusions_are_normalised_not_rejected(smtp_sink, filterd_factory):
+    proxy = filterd_factory({"smtpd_forbid_bare_newline": "reject"}, nexthop_port=smtp_sink.port)
+    client = RawClient(proxy.port)
+    client.start()
+    client.send(b"Subject: lf\n\nbody\r\n.\r\n")
+    assert client.reply().startswith("250")
 
 
 def test_overlong_lines_pass_intact(proxy, smtp_sink):
