@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from filterd.simulate import Outcome
-from filterd.verdict import Action
+from filterd.verdict import Action, AddHeader, ChangeHeader, DeleteHeader, Edit, InsertHeader, Verdict
 
 
 def describe(outcome: Outcome) -> str:
@@ -26,11 +26,28 @@ def describe(outcome: Outcome) -> str:
     return ", ".join(parts)
 
 
+def _edit_text(edit: Edit) -> str:
+    if isinstance(edit, AddHeader):
+        return f"add header {edit.name}: {edit.value}"
+    if isinstance(edit, InsertHeader):
+        return f"insert header {edit.name}: {edit.value} at {edit.index}"
+    if isinstance(edit, ChangeHeader) and edit.value:
+        return f"change header {edit.name}[{edit.occurrence}]: {edit.value}"
+    if isinstance(edit, ChangeHeader | DeleteHeader):
+        return f"delete header {edit.name}[{edit.occurrence}]"
+    return "replace body"
+
+
+def shown(verdict: Verdict) -> str:
+    """The verdict as a table result, followed by the edits it carries (which str() leaves out)."""
+    return "; ".join([str(verdict)] + [_edit_text(edit) for edit in verdict.edits])
+
+
 def report(outcome: Outcome, out: TextIO) -> int:
     """Exit status: 0 when the message would be accepted (held included), 1 when refused or discarded."""
     for call in outcome.trace:
-        shown = f"error ({call.error}) -> {call.verdict}" if call.error else str(call.verdict)
-        print(f"{call.hook:<15} {call.plugin:<24} {shown}", file=out)
+        text = f"error ({call.error}) -> {shown(call.verdict)}" if call.error else shown(call.verdict)
+        print(f"{call.hook:<15} {call.plugin:<24} {text}", file=out)
     for rcpt, verdict in outcome.rejected_recipients.items():
         print(f"recipient <{rcpt}> refused: {verdict}", file=out)
     print(f"result: {describe(outcome)}", file=out)

@@ -81,7 +81,7 @@ class ContentParser:
             return []
         raw = b"".join(self._current)
         if not raw.endswith(b"\n"):
-            raw += b"\r\n"
+            raw = raw.rstrip(b"\r") + b"\r\n"  # truncated by header_size_limit, perhaps between CR and LF
         self._current, self._current_size = [], 0
         header = Header(raw)
         self.headers.append(header)

@@ -74,13 +74,13 @@ class Plugins:
             plugin = objects.pop(name) if name in objects else resolve(name)
             try:
                 pm.register(plugin, name=name)
-            except ValueError as exc:
+            except (ValueError, pluggy.PluginValidationError) as exc:
                 raise PluginError(f"plugin {name}: {exc}") from exc
             order.append(name)
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {exc.plugin_name if hasattr(exc, 'plugin_name') else ''}: {exc}") from exc
+            raise PluginError(f"plugin {pm.get_name(exc.plugin)}: {exc}") from exc
         return cls(pm, order)
 
     def impls(self, hook: str) -> tuple[Impl, ...]:

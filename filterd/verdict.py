@@ -37,7 +37,9 @@ class Action(enum.Enum):
 FINAL = frozenset({Action.REJECT, Action.DEFER, Action.DISCARD})
 """Actions that end the chain and decide the transaction."""
 
-_CODE_TEXT = re.compile(r"^(?:(?P<code>[245]\d\d)(?:[ -]|$))?\s*(?P<dsn>[245]\.\d{1,3}\.\d{1,3})?(?:\s+|$)(?P<text>.*)$", re.S)
+_CODE_TEXT = re.compile(
+    r"^(?:(?P<code>[245]\d\d)(?:[ -]+|$))?(?:(?P<dsn>[245]\.\d{1,3}\.\d{1,3})(?:\s+|$))?(?P<text>.*)$", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Verdict:
         code, dsn, text = _split_reply(text, code)
         if code and code // 100 != 4:
             raise ValueError(f"DEFER needs a 4xx code, not {code}")
+        if dsn and not dsn.startswith("4"):
+            raise ValueError(f"DEFER needs a 4.x.x status, not {dsn}")
         return cls(Action.DEFER, text, code, dsn)
 
     @classmethod

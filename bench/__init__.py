@@ -1,0 +1,1 @@
+"""Throughput and memory benchmarks of filterd against Postfix on the same machine."""

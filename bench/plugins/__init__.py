@@ -1,0 +1,1 @@
+"""Tiny plugins that give the benchmarks a realistic per-message and per-line cost."""

@@ -1,0 +1,146 @@
+"""Fixtures that run real mail components (tests/mta.py); a missing program fails the test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.mta import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
+
+INTEGRATION_FIXTURES = {"mta_dir", "mta_launcher", "smtp_sink", "smtp_sink_factory", "postfix_factory",
+                        "filterd_factory"}
+REQUIRED_PROGRAMS = {"postfix": "postfix", "postconf": "postfix", "smtp-sink": "postfix",
+                     "smtp-source": "postfix", "swaks": "swaks"}
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: starts real servers (Postfix, smtp-sink, filterd)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+    return report
+
+
+def require_programs() -> None:
+    """Fail (never skip) when a program the harness runs is not installed."""
+    missing = [name for name in REQUIRED_PROGRAMS if not shutil.which(name)]
+    if missing:
+        packages = sorted({REQUIRED_PROGRAMS[name] for name in missing})
+        pytest.fail(f"not installed: {', '.join(missing)}; run scripts/install-test.sh "
+                    f"(Debian packages: {' '.join(packages)})")
+
+
+class Launcher:
+    """Start services in numbered directories under one root and stop them all, newest first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.services: list[Service] = []
+        self.count = 0
+
+    def directory(self, name: str) -> Path:
+        """Return a fresh directory name for the next service."""
+        self.count += 1
+        return self.root / f"{name}-{self.count}"
+
+    def launch(self, service: Service) -> Service:
+        """Start a service and remember it for teardown."""
+        self.services.append(service)
+        return service.start()
+
+    def stop_all(self) -> None:
+        """Stop every service started through this launcher."""
+        for service in reversed(self.services):
+            service.stop()
+
+
+class PostfixFactory:
+    """Start private Postfix instances: any master.cf listeners, or one of the two test layouts."""
+
+    def __init__(self, launcher: Launcher) -> None:
+        self.launcher = launcher
+
+    def __call__(self, listeners: Iterable[str], settings: Mapping[str, str] | None = None) -> Postfix:
+        """Start Postfix with these master.cf listener lines and extra main.cf settings."""
+        return self.launcher.launch(Postfix(self.launcher.directory("postfix"), listeners, settings))
+
+    def relay(self, relay_port: int, settings: Mapping[str, str] | None = None, **ports: int) -> Postfix:
+        """Start one smtpd listener (.port) relaying to 127.0.0.1:relay_port."""
+        directory = self.launcher.directory("postfix")
+        return self.launcher.launch(Postfix.relay(directory, relay_port, settings, **ports))
+
+    def before_queue_proxy(self, filter_port: int, relay_port: int,
+                           settings: Mapping[str, str] | None = None, **ports: int) -> Postfix:
+        """Start smtpd (.port) -> filter_port -> reinjection smtpd (.reinject_port) -> relay_port."""
+        directory = self.launcher.directory("postfix")
+        return self.launcher.launch(Postfix.before_queue_proxy(directory, filter_port, relay_port,
+                                                               settings, **ports))
+
+
+@pytest.fixture
+def mta_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A /tmp directory the postfix user can traverse; kept when the test fails."""
+    require_programs()
+    path = make_workdir(f"filterd-{request.node.name[:40]}-")
+    yield path
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is None or not report.failed:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def mta_launcher(mta_dir: Path) -> Iterator[Launcher]:
+    """Every service the test started, stopped at teardown."""
+    launcher = Launcher(mta_dir)
+    yield launcher
+    launcher.stop_all()
+
+
+@pytest.fixture
+def smtp_sink_factory(mta_launcher: Launcher):
+    """smtp_sink_factory(port=None, *, dump=True, hard_reject=(), soft_reject=(), disconnect=(),
+    shutdown=(), extra_args=()) -> a started SmtpSink."""
+
+    def start(port: int | None = None, **options) -> SmtpSink:
+        return mta_launcher.launch(SmtpSink(mta_launcher.directory("sink"), port, **options))
+
+    return start
+
+
+@pytest.fixture
+def smtp_sink(smtp_sink_factory) -> SmtpSink:
+    """A started smtp-sink that dumps every message it receives."""
+    return smtp_sink_factory()
+
+
+@pytest.fixture
+def postfix_factory(mta_launcher: Launcher) -> PostfixFactory:
+    """postfix_factory(listeners, settings=None), .relay(relay_port, settings=None),
+    .before_queue_proxy(filter_port, relay_port, settings=None) -> a started Postfix."""
+    return PostfixFactory(mta_launcher)
+
+
+@pytest.fixture
+def filterd_factory(mta_launcher: Launcher):
+    """filterd_factory(settings=None, *, port=None, nexthop_port=None, command=...) -> a started
+    FilterdProcess."""
+
+    def start(settings: Mapping[str, str | None] | None = None, **options) -> FilterdProcess:
+        directory = mta_launcher.directory("filterd")
+        return mta_launcher.launch(FilterdProcess(directory, settings, **options))
+
+    return start

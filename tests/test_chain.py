@@ -1,0 +1,545 @@
+"""The chain runner: filterd_plugins order, awaiting, final verdicts, folding, timeouts and crashes,
+and how plugins are found (entry points, dotted names) and checked (misspelt hooks)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from filterd import maillog
+from filterd.chain import Chain
+from filterd.model import Envelope, Message, Session
+from filterd.registry import PluginError, Plugins, hookimpl
+from filterd.transaction import Transaction
+from filterd.verdict import Action, AddHeader, Verdict
+
+MESSAGE = b"From: a@example.org\r\nSubject: hello\r\nTo: b@example.net\r\n\r\nbody\r\n"
+
+
+class Recorder:
+    """A plugin that records its calls in a shared list and answers with a fixed verdict per hook."""
+
+    def __init__(self, name: str, calls: list[str], answers: dict[str, object] | None = None):
+        self.name = name
+        self.calls = calls
+        self.answers = answers or {}
+
+    def _answer(self, hook: str):
+        self.calls.append(f"{self.name}.{hook}")
+        return self.answers.get(hook)
+
+    @hookimpl
+    def connect(self, session):
+        return self._answer("connect")
+
+    @hookimpl
+    def rcpt(self, recipient):
+        return self._answer("rcpt")
+
+    @hookimpl
+    def header(self, header):
+        return self._answer("header")
+
+    @hookimpl
+    def body(self, line):
+        return self._answer("body")
+
+    @hookimpl
+    def end_of_message(self, message):
+        return self._answer("end_of_message")
+
+
+def make_chain(*plugins: tuple[str, object], timeout: float = 5.0, error_action: str = "tempfail") -> Chain:
+    named = dict(plugins)
+    return Chain(Plugins.load(list(named), named), timeout, error_action)
+
+
+def make_txn(data: bytes = MESSAGE) -> Transaction:
+    return Transaction(Session(), Envelope(queue_id="4ABCD1234"), Message.from_bytes(data), trace=[])
+
+
+def run(chain: Chain, hook: str, txn: Transaction, **kwargs) -> Verdict:
+    return asyncio.run(chain.run(hook, txn, **kwargs))
+
+
+def recorders(calls: list[str], **answers: dict[str, object]) -> list[tuple[str, Recorder]]:
+    return [(name, Recorder(name, calls, answers.get(name))) for name in ("A", "B", "C")]
+
+
+@pytest.fixture
+def filterd_log(caplog):
+    """Capture the "filterd" logger even after maillog.setup() turned propagation off."""
+    logger = logging.getLogger("filterd")
+    saved = logger.propagate
+    logger.propagate = True
+    caplog.set_level(logging.INFO, logger="filterd")
+    yield caplog
+    logger.propagate = saved
+
+
+# --- order ---------------------------------------------------------------------------------------
+
+def test_chain_runs_in_filterd_plugins_order_not_pluggy_order():
+    calls: list[str] = []
+    chain = make_chain(*recorders(calls))
+    run(chain, "connect", make_txn())
+    assert calls == ["A.connect", "B.connect", "C.connect"]
+
+
+def test_chain_order_follows_the_list_not_registration_names():
+    calls: list[str] = []
+    a, b, c = recorders(calls)
+    chain = make_chain(c, a, b)
+    run(chain, "connect", make_txn())
+    assert calls == ["C.connect", "A.connect", "B.connect"]
+
+
+def test_impls_lists_only_plugins_that_implement_the_hook():
+    class OnlyHelo:
+        @hookimpl
+        def helo(self, hostname):
+            return None
+
+    calls: list[str] = []
+    plugins = Plugins.load(["A", "H", "B"], {"A": Recorder("A", calls), "H": OnlyHelo(), "B": Recorder("B", calls)})
+    assert [impl.plugin for impl in plugins.impls("connect")] == ["A", "B"]
+    assert [impl.plugin for impl in plugins.impls("helo")] == ["H"]
+    assert not plugins.has("queue")
+
+
+def test_same_plugin_listed_twice_is_an_error():
+    with pytest.raises(PluginError, match="listed twice"):
+        Plugins.load(["A", "A"], {"A": Recorder("A", [])})
+
+
+# --- sync and coroutine hooks --------------------------------------------------------------------
+
+def test_coroutine_hook_is_awaited():
+    class Async:
+        @hookimpl
+        async def connect(self, session):
+            await asyncio.sleep(0)
+            return "REJECT 5.7.1 async says no"
+
+    verdict = run(make_chain(("async", Async())), "connect", make_txn())
+    assert verdict.action is Action.REJECT
+    assert verdict.reply() == (550, "5.7.1", "async says no")
+
+
+def test_async_hook_returning_none_does_not_stop_the_chain():
+    calls: list[str] = []
+
+    class Async:
+        @hookimpl
+        async def connect(self):
+            calls.append("async")
+
+    chain = make_chain(("async", Async()), ("B", Recorder("B", calls)))
+    assert run(chain, "connect", make_txn()).action is Action.DUNNO
+    assert calls == ["async", "B.connect"]
+
+
+def test_sync_hook_result_is_used():
+    chain = make_chain(("A", Recorder("A", [], {"connect": Verdict.defer("busy")})))
+    assert run(chain, "connect", make_txn()).reply() == (450, "4.7.1", "busy")
+
+
+def test_hook_declaring_a_subset_of_arguments_gets_only_those():
+    seen = {}
+
+    class Picky:
+        @hookimpl
+        def rcpt(self, recipient):
+            seen["rcpt"] = recipient
+
+        @hookimpl
+        def helo(self, hostname, session):
+            seen["helo"] = (hostname, session.client_address)
+
+        @hookimpl
+        def end_of_message(self):
+            seen["eom"] = True
+
+    chain = make_chain(("picky", Picky()))
+    txn = make_txn()
+    run(chain, "rcpt", txn, recipient="x@example.net")
+    run(chain, "helo", txn, hostname="mx.example.org")
+    run(chain, "end_of_message", txn)
+    assert seen == {"rcpt": "x@example.net", "helo": ("mx.example.org", "127.0.0.1"), "eom": True}
+
+
+def test_hook_gets_the_transaction_objects():
+    seen = []
+
+    class Looker:
+        @hookimpl
+        def end_of_message(self, session, envelope, message):
+            seen.append((session, envelope, message))
+
+    txn = make_txn()
+    run(make_chain(("looker", Looker())), "end_of_message", txn)
+    assert seen == [(txn.session, txn.envelope, txn.message)]
+
+
+# --- final verdicts, OK, PASS --------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, action", [
+    ("REJECT", Action.REJECT), ("DEFER", Action.DEFER), ("DISCARD", Action.DISCARD),
+])
+def test_first_final_verdict_stops_the_chain(answer, action):
+    calls: list[str] = []
+    chain = make_chain(*recorders(calls, B={"connect": answer}))
+    txn = make_txn()
+    verdict = run(chain, "connect", txn)
+    assert verdict.action is action
+    assert txn.final is verdict
+    assert calls == ["A.connect", "B.connect"]
+
+
+def test_ok_stops_only_this_event():
+    calls: list[str] = []
+    chain = make_chain(*recorders(calls, A={"rcpt": "OK"}))
+    txn = make_txn()
+    assert run(chain, "rcpt", txn, recipient="x@example.net").action is Action.OK
+    run(chain, "end_of_message", txn)
+    assert calls == ["A.rcpt", "A.end_of_message", "B.end_of_message", "C.end_of_message"]
+    assert txn.final is None
+
+
+def test_pass_turns_off_content_hooks_for_the_rest_of_the_message():
+    calls: list[str] = []
+    chain = make_chain(*recorders(calls, A={"header": "PASS"}))
+    txn = make_txn()
+    first, second = txn.message.headers[:2]
+    run(chain, "header", txn, subject=first, header=first)
+    run(chain, "header", txn, subject=second, header=second)
+    run(chain, "body", txn, subject=b"body", line=b"body")
+    run(chain, "end_of_message", txn)
+    assert calls == ["A.header"]
+    assert txn.passed
+
+
+def test_pass_leaves_envelope_hooks_running():
+    calls: list[str] = []
+    chain = make_chain(*recorders(calls, A={"header": "PASS"}))
+    txn = make_txn()
+    run(chain, "header", txn, subject=txn.message.headers[0], header=txn.message.headers[0])
+    run(chain, "rcpt", txn, recipient="x@example.net")
+    assert calls == ["A.header", "A.rcpt", "B.rcpt", "C.rcpt"]
+
+
+# --- non-final verdicts accumulate ---------------------------------------------------------------
+
+def test_routing_verdicts_accumulate_and_all_plugins_run():
+    calls: list[str] = []
+    chain = make_chain(*recorders(
+        calls,
+        A={"end_of_message": "HOLD suspicious"},
+        B={"end_of_message": "REDIRECT abuse@example.org"},
+        C={"end_of_message": "FILTER smtp:[127.0.0.1]:10025"},
+    ))
+    txn = make_txn()
+    assert run(chain, "end_of_message", txn).action is Action.DUNNO
+    assert (txn.hold, txn.redirect, txn.filter) == ("suspicious", "abuse@example.org", "smtp:[127.0.0.1]:10025")
+    assert calls == ["A.end_of_message", "B.end_of_message", "C.end_of_message"]
+
+
+def test_bcc_accumulates_without_duplicates():
+    chain = make_chain(*recorders(
+        [], A={"end_of_message": "BCC one@example.org"}, B={"end_of_message": "BCC two@example.org"},
+        C={"end_of_message": "BCC one@example.org"},
+    ))
+    txn = make_txn()
+    run(chain, "end_of_message", txn)
+    assert txn.bcc == ["one@example.org", "two@example.org"]
+
+
+def test_edits_from_several_plugins_are_applied_in_chain_order():
+    chain = make_chain(*recorders(
+        [],
+        A={"end_of_message": Verdict.add_header("X-A", "1")},
+        B={"end_of_message": Verdict.hold("h").with_edits(AddHeader("X-B", "2"))},
+        C={"end_of_message": Verdict.delete_header("Subject")},
+    ))
+    txn = make_txn()
+    run(chain, "end_of_message", txn)
+    out = txn.apply_edits()
+    assert [h.name for h in out.headers] == ["From", "To", "X-A", "X-B"]
+    assert txn.hold == "h"
+
+
+def test_edits_before_a_final_verdict_stay_recorded_but_final_stops():
+    chain = make_chain(*recorders(
+        [], A={"end_of_message": Verdict.add_header("X-A", "1")}, B={"end_of_message": "REJECT"},
+        C={"end_of_message": Verdict.add_header("X-C", "3")},
+    ))
+    txn = make_txn()
+    run(chain, "end_of_message", txn)
+    assert txn.final.action is Action.REJECT
+    assert [e.name for e in txn.edits] == ["X-A"]
+
+
+def _run_headers(chain: Chain, txn: Transaction) -> None:
+    for header in list(txn.message.headers):
+        run(chain, "header", txn, subject=header, header=header)
+
+
+class SubjectRule:
+    """Answers `answer` for the Subject header only, like a header_checks line."""
+
+    def __init__(self, answer: str):
+        self.answer = answer
+
+    @hookimpl
+    def header(self, header):
+        return self.answer if header.name == "Subject" else None
+
+
+def test_prepend_goes_before_the_current_header():
+    txn = make_txn()
+    _run_headers(make_chain(("rule", SubjectRule("PREPEND X-Tag: yes"))), txn)
+    assert [h.text for h in txn.apply_edits().headers] == [
+        "From: a@example.org", "X-Tag: yes", "Subject: hello", "To: b@example.net"]
+
+
+def test_replace_replaces_the_current_header():
+    txn = make_txn()
+    _run_headers(make_chain(("rule", SubjectRule("REPLACE Subject: [SPAM] hello"))), txn)
+    assert [h.text for h in txn.apply_edits().headers] == [
+        "From: a@example.org", "Subject: [SPAM] hello", "To: b@example.net"]
+
+
+@pytest.mark.parametrize("answer", ["IGNORE", "STRIP"])
+def test_ignore_and_strip_delete_the_current_header(answer):
+    txn = make_txn()
+    _run_headers(make_chain(("rule", SubjectRule(answer))), txn)
+    assert [h.name for h in txn.apply_edits().headers] == ["From", "To"]
+
+
+def test_prepend_in_body_goes_to_the_top():
+    class BodyRule:
+        @hookimpl
+        def body(self, line):
+            return "PREPEND X-Body: seen" if line == b"body" else None
+
+    txn = make_txn()
+    run(make_chain(("rule", BodyRule())), "body", txn, subject=b"body", line=b"body")
+    assert txn.apply_edits().headers[0].text == "X-Body: seen"
+
+
+def test_trace_records_every_call_in_order():
+    chain = make_chain(*recorders([], B={"connect": "HOLD x"}))
+    txn = make_txn()
+    run(chain, "connect", txn)
+    assert [(c.hook, c.plugin, str(c.verdict)) for c in txn.trace] == [
+        ("connect", "A", "DUNNO"), ("connect", "B", "HOLD x"), ("connect", "C", "DUNNO")]
+
+
+# --- timeouts and crashes ------------------------------------------------------------------------
+
+class Sleeper:
+    @hookimpl
+    async def end_of_message(self):
+        await asyncio.sleep(5)
+        return "OK"
+
+
+class Crasher:
+    @hookimpl
+    def end_of_message(self):
+        raise RuntimeError("kaboom")
+
+
+class BadAnswer:
+    @hookimpl
+    def end_of_message(self):
+        return 42
+
+
+@pytest.mark.parametrize("error_action, action, reply", [
+    ("tempfail", Action.DEFER, (451, "4.7.1", "Service unavailable - try again later")),
+    ("reject", Action.REJECT, (550, "5.7.1", "Command rejected")),
+])
+def test_timeout_becomes_the_final_error_action(error_action, action, reply):
+    calls: list[str] = []
+    chain = make_chain(("slow", Sleeper()), ("B", Recorder("B", calls)), timeout=0.05, error_action=error_action)
+    started = time.monotonic()
+    verdict = run(chain, "end_of_message", make_txn())
+    assert time.monotonic() - started < 2
+    assert verdict.action is action
+    assert verdict.reply() == reply
+    assert calls == []
+
+
+def test_timeout_with_accept_continues_the_chain():
+    calls: list[str] = []
+    chain = make_chain(("slow", Sleeper()), ("B", Recorder("B", calls)), timeout=0.05, error_action="accept")
+    txn = make_txn()
+    assert run(chain, "end_of_message", txn).action is Action.DUNNO
+    assert calls == ["B.end_of_message"]
+    assert txn.final is None
+
+
+def test_timeout_with_quarantine_holds_the_message_and_continues():
+    calls: list[str] = []
+    chain = make_chain(("slow", Sleeper()), ("B", Recorder("B", calls)), timeout=0.05, error_action="quarantine")
+    txn = make_txn()
+    run(chain, "end_of_message", txn)
+    assert txn.hold == "plugin error"
+    assert txn.final is None
+    assert calls == ["B.end_of_message"]
+
+
+def test_slow_sync_hook_counts_as_a_timeout():
+    class SlowSync:
+        @hookimpl
+        def end_of_message(self):
+            time.sleep(0.1)
+            return "OK"
+
+    verdict = run(make_chain(("slowsync", SlowSync()), timeout=0.01), "end_of_message", make_txn())
+    assert verdict.reply() == (451, "4.7.1", "Service unavailable - try again later")
+
+
+@pytest.mark.parametrize("error_action, expected", [
+    ("tempfail", "DEFER 451 4.7.1 Service unavailable - try again later"),
+    ("reject", "REJECT 550 5.7.1 Command rejected"),
+    ("accept", "DUNNO"),
+    ("quarantine", "DUNNO"),
+])
+def test_crash_becomes_the_error_action(error_action, expected):
+    txn = make_txn()
+    verdict = run(make_chain(("crash", Crasher()), error_action=error_action), "end_of_message", txn)
+    assert str(verdict) == expected
+    assert txn.hold == ("plugin error" if error_action == "quarantine" else None)
+
+
+def test_bad_return_value_is_a_plugin_error():
+    txn = make_txn()
+    verdict = run(make_chain(("bad", BadAnswer())), "end_of_message", txn)
+    assert verdict.action is Action.DEFER
+    assert "TypeError" in txn.trace[0].error
+
+
+def test_crash_is_logged_with_plugin_name_and_traceback(filterd_log):
+    run(make_chain(("crash", Crasher())), "end_of_message", make_txn())
+    [record] = [r for r in filterd_log.records if r.name == "filterd" and r.levelno == logging.WARNING]
+    text = record.getMessage()
+    assert "4ABCD1234: plugin crash: end_of_message hook failed: RuntimeError: kaboom" in text
+    assert "Traceback (most recent call last)" in text
+    assert 'raise RuntimeError("kaboom")' in text
+
+
+def test_timeout_is_logged_with_plugin_name(filterd_log):
+    run(make_chain(("slow", Sleeper()), timeout=0.05), "end_of_message", make_txn())
+    messages = [r.getMessage() for r in filterd_log.records if r.levelno == logging.WARNING]
+    assert messages == ["4ABCD1234: plugin slow: end_of_message hook: timeout after 0.05s"]
+
+
+def test_crash_is_recorded_in_the_trace():
+    txn = make_txn()
+    run(make_chain(("crash", Crasher())), "end_of_message", txn)
+    [call] = txn.trace
+    assert (call.plugin, call.error, call.verdict.action) == ("crash", "RuntimeError: kaboom", Action.DEFER)
+
+
+def test_logger_does_not_propagate_after_setup():
+    """Why the filterd_log fixture exists: maillog.setup() stops propagation to the root logger."""
+    logger = logging.getLogger("filterd")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    try:
+        maillog.setup("", "filterd", "localhost", foreground=True)
+        assert logger.propagate is False
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        for handler in saved[0]:
+            logger.addHandler(handler)
+        logger.propagate, logger.level = saved[1], saved[2]
+
+
+# --- finding and checking plugins ----------------------------------------------------------------
+
+def test_misspelt_hook_fails_at_load_naming_the_plugin():
+    class Typo:
+        @hookimpl
+        def end_of_mesage(self, message):
+            return None
+
+    with pytest.raises(PluginError, match="typo") as info:
+        Plugins.load(["typo"], {"typo": Typo()})
+    assert "end_of_mesage" in str(info.value)
+
+
+def test_hook_with_an_unknown_argument_fails_at_load():
+    class WrongArg:
+        @hookimpl
+        def header(self, hdr):
+            return None
+
+    with pytest.raises(PluginError, match="wrongarg"):
+        Plugins.load(["wrongarg"], {"wrongarg": WrongArg()})
+
+
+def test_plugin_without_hookimpl_marker_is_ignored():
+    class Unmarked:
+        def connect(self, session):
+            return "REJECT"
+
+    assert not Plugins.load(["unmarked"], {"unmarked": Unmarked()}).has("connect")
+
+
+def _fake_distribution(root, module: str, entry_name: str, body: str) -> None:
+    dist = root / f"{module}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[filterd]\n{entry_name} = {module}\n")
+    (root / f"{module}.py").write_text(body)
+
+
+FAKE_PLUGIN = """\
+from filterd import hookimpl
+
+@hookimpl
+def connect(session):
+    return "REJECT 5.7.1 fake plugin says no"
+"""
+
+
+def test_plugin_is_found_through_the_filterd_entry_point_group(tmp_path, monkeypatch):
+    _fake_distribution(tmp_path, "fakeplugin_mod", "fake", FAKE_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = Plugins.load(["fake"])
+    assert [impl.plugin for impl in plugins.impls("connect")] == ["fake"]
+    verdict = run(Chain(plugins), "connect", make_txn())
+    assert verdict.reply() == (550, "5.7.1", "fake plugin says no")
+
+
+def test_plugin_is_found_by_dotted_module_name(tmp_path, monkeypatch):
+    (tmp_path / "dotted_plugin_mod.py").write_text(FAKE_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert Plugins.load(["dotted_plugin_mod"]).has("connect")
+
+
+def test_unknown_plugin_lists_installed_plugins(tmp_path, monkeypatch):
+    _fake_distribution(tmp_path, "fakeplugin_listed", "listed", FAKE_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match=r"plugin nosuchplugin: not found \(installed plugins: .*listed"):
+        Plugins.load(["nosuchplugin"])
+
+
+def test_entry_point_that_fails_to_import_is_a_plugin_error(tmp_path, monkeypatch):
+    _fake_distribution(tmp_path, "fakeplugin_broken", "broken", "raise ImportError('missing dependency')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="plugin broken: cannot load entry point fakeplugin_broken"):
+        Plugins.load(["broken"])
+
+
+def test_plugin_module_with_a_broken_import_is_a_plugin_error(tmp_path, monkeypatch):
+    (tmp_path / "plugin_with_bad_import.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="plugin plugin_with_bad_import: import failed"):
+        Plugins.load(["plugin_with_bad_import"])

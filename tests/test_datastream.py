@@ -1,0 +1,292 @@
+"""The DATA phase at the protocol level, bytes only: end of data, SMTP smuggling, bare newlines,
+dot-unstuffing, the size limit, and pieces as asyncio's readuntil(b"\\n") with a limit hands them over."""
+
+from __future__ import annotations
+
+import pytest
+
+from filterd.smtp.datastream import NORMALIZE, REJECT, DataDecoder
+
+END = b".\r\n"
+
+
+def _split_lf(data: bytes) -> list[bytes]:
+    out, start = [], 0
+    while (i := data.find(b"\n", start)) != -1:
+        out.append(data[start:i + 1])
+        start = i + 1
+    if start < len(data):
+        out.append(data[start:])
+    return out
+
+
+def readuntil_pieces(data: bytes, limit: int) -> list[bytes]:
+    """What readuntil(b"\\n") with `limit` gives: whole lines up to limit, longer lines in limit-sized fragments."""
+    pieces = []
+    for line in _split_lf(data):
+        if len(line) <= limit:
+            pieces.append(line)
+        else:
+            pieces.extend(line[i:i + limit] for i in range(0, len(line), limit))
+    return pieces
+
+
+def split_once(data: bytes, offset: int, min_line: int = 4) -> list[bytes]:
+    """Whole lines, except the line holding `offset` is cut there (only lines longer than `min_line`,
+    since readuntil never fragments a line shorter than its limit)."""
+    pieces, pos = [], 0
+    for line in _split_lf(data):
+        cut = offset - pos
+        if len(line) > min_line and 0 < cut < len(line):
+            pieces.extend([line[:cut], line[cut:]])
+        else:
+            pieces.append(line)
+        pos += len(line)
+    return pieces
+
+
+def decode(pieces: list[bytes], **options) -> tuple[bytes, DataDecoder, int]:
+    """Feed pieces until the decoder says data ended; returns content, decoder and pieces consumed."""
+    decoder = DataDecoder(**options)
+    out = []
+    for used, piece in enumerate(pieces, 1):
+        out.append(decoder.feed(piece))
+        if decoder.state.ended:
+            return b"".join(out), decoder, used
+    return b"".join(out), decoder, len(pieces)
+
+
+def all_splittings(data: bytes):
+    """Line by line, readuntil fragments for every limit, and a single cut at every offset."""
+    yield "lines", _split_lf(data)
+    for limit in range(4, len(data) + 1):
+        yield f"limit={limit}", readuntil_pieces(data, limit)
+    for offset in range(1, len(data)):
+        yield f"cut={offset}", split_once(data, offset)
+
+
+# --- the only end of data ------------------------------------------------------------------------
+
+def test_crlf_dot_crlf_ends_data():
+    content, decoder, used = decode([b"Subject: x\r\n", b"\r\n", b"hello\r\n", END, b"QUIT\r\n"])
+    assert decoder.state.ended
+    assert used == 4
+    assert content == b"Subject: x\r\n\r\nhello\r\n"
+
+
+def test_dot_crlf_as_the_first_line_ends_data():
+    content, decoder, _ = decode([END])
+    assert decoder.state.ended
+    assert content == b""
+
+
+def test_nothing_is_returned_after_the_end():
+    decoder = DataDecoder()
+    decoder.feed(END)
+    assert decoder.feed(b"MAIL FROM:<x>\r\n") == b""
+
+
+@pytest.mark.parametrize("smuggled", [b"\n.\n", b"\r.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\n"], ids=repr)
+def test_smuggled_end_of_data_is_content(smuggled):
+    data = b"Subject: x\r\n\r\nbody" + smuggled + b"MAIL FROM:<evil@example.org>\r\n" + b"\r\n" + END
+    for how, pieces in all_splittings(data):
+        content, decoder, used = decode(pieces)
+        assert decoder.state.ended, how
+        assert used == len(pieces), how
+        assert content.endswith(b"MAIL FROM:<evil@example.org>\r\n\r\n"), how
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"body\n.\nnext\r\n", b"body\r\n\r\nnext\r\n"),
+    (b"body\r.\nnext\r\n", b"body\r.\r\nnext\r\n"),
+    (b"body\n.\r\nnext\r\n", b"body\r\n\r\nnext\r\n"),
+    (b"body\r.\r\nnext\r\n", b"body\r.\r\nnext\r\n"),
+    (b"body\r\n.\nnext\r\n", b"body\r\n\r\nnext\r\n"),
+], ids=repr)
+def test_smuggled_sequences_come_out_as_crlf_content_lines(data, expected):
+    content, decoder, _ = decode(_split_lf(data + END))
+    assert decoder.state.ended
+    assert content == expected
+
+
+def test_dot_lf_alone_never_ends_data():
+    content, decoder, _ = decode([b".\n", b"after\r\n"])
+    assert not decoder.state.ended
+    assert decoder.state.bare_newline
+    assert content == b"\r\nafter\r\n"
+
+
+def test_dot_crlf_after_a_bare_lf_line_is_not_the_end():
+    decoder = DataDecoder()
+    decoder.feed(b"line\n")
+    assert decoder.feed(END) == b"\r\n"
+    assert not decoder.state.ended
+
+
+def test_dot_crlf_after_an_overlong_line_that_ended_in_crlf_is_the_end():
+    decoder = DataDecoder()
+    for piece in (b"x" * 10, b"y" * 10 + b"\r", b"\n"):
+        decoder.feed(piece)
+    decoder.feed(END)
+    assert decoder.state.ended
+
+
+def test_dot_crlf_inside_an_overlong_line_is_content():
+    decoder = DataDecoder()
+    assert decoder.feed(b"x" * 10) == b"x" * 10
+    assert decoder.feed(END) == END
+    assert not decoder.state.ended
+
+
+def test_dot_crlf_after_a_fragment_ending_in_bare_lf_line_is_not_the_end():
+    decoder = DataDecoder()
+    for piece in (b"x" * 10, b"\n"):
+        decoder.feed(piece)
+    assert decoder.state.bare_newline
+    decoder.feed(END)
+    assert not decoder.state.ended
+
+
+# --- bare newlines -------------------------------------------------------------------------------
+
+def test_bare_lf_is_normalised_to_crlf_and_flagged():
+    decoder = DataDecoder(bare_newline=NORMALIZE)
+    assert decoder.feed(b"one\r\n") == b"one\r\n"
+    assert not decoder.state.bare_newline
+    assert decoder.feed(b"two\n") == b"two\r\n"
+    assert decoder.state.bare_newline
+
+
+def test_bare_lf_split_from_its_line_is_normalised():
+    decoder = DataDecoder()
+    assert decoder.feed(b"two") + decoder.feed(b"\n") == b"two\r\n"
+    assert decoder.state.bare_newline
+
+
+def test_crlf_split_between_cr_and_lf_is_not_a_bare_newline():
+    decoder = DataDecoder()
+    assert decoder.feed(b"two\r") + decoder.feed(b"\n") == b"two\r\n"
+    assert not decoder.state.bare_newline
+
+
+def test_bare_cr_inside_a_line_is_content_and_not_flagged():
+    decoder = DataDecoder()
+    assert decoder.feed(b"a\rb\r\n") == b"a\rb\r\n"
+    assert not decoder.state.bare_newline
+
+
+def test_reject_mode_flags_bare_lf_and_returns_no_more_content():
+    decoder = DataDecoder(bare_newline=REJECT)
+    assert decoder.feed(b"one\r\n") == b"one\r\n"
+    assert decoder.feed(b"two\n") == b""
+    assert decoder.state.bare_newline
+    assert decoder.feed(b"three\r\n") == b""
+
+
+def test_reject_mode_keeps_consuming_until_the_real_end():
+    data = b"a\nb\r\n.\n" + b"c\r\n" + END + b"QUIT\r\n"
+    content, decoder, used = decode(_split_lf(data), bare_newline=REJECT)
+    assert decoder.state.ended
+    assert decoder.state.bare_newline
+    assert content == b""
+    assert used == 5
+
+
+def test_unknown_bare_newline_mode_means_normalize():
+    assert DataDecoder(bare_newline="whatever").feed(b"x\n") == b"x\r\n"
+
+
+# --- dot-unstuffing ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, expected", [
+    (b"..x\r\n", b".x\r\n"),
+    (b"..\r\n", b".\r\n"),
+    (b"...\r\n", b"..\r\n"),
+    (b".x\r\n", b"x\r\n"),
+    (b"x.\r\n", b"x.\r\n"),
+    (b"x..y\r\n", b"x..y\r\n"),
+], ids=repr)
+def test_dot_unstuffing_removes_one_leading_dot(line, expected):
+    assert DataDecoder().feed(line) == expected
+
+
+def test_only_the_first_fragment_of_a_line_is_unstuffed():
+    decoder = DataDecoder()
+    assert decoder.feed(b"..abc") == b".abc"
+    assert decoder.feed(b"..def\r\n") == b"..def\r\n"
+
+
+def test_dotted_line_split_at_every_offset_comes_out_the_same():
+    data = b"..leading dots and a long line\r\n" + END
+    for how, pieces in all_splittings(data):
+        content, decoder, _ = decode(pieces)
+        assert decoder.state.ended, how
+        assert content == b".leading dots and a long line\r\n", how
+
+
+# --- size limit ----------------------------------------------------------------------------------
+
+def test_size_limit_sets_too_big_and_stops_returning_content():
+    decoder = DataDecoder(size_limit=10)
+    assert decoder.feed(b"12345678\r\n") == b"12345678\r\n"
+    assert not decoder.state.too_big
+    assert decoder.feed(b"x\r\n") == b""
+    assert decoder.state.too_big
+
+
+def test_size_limit_keeps_consuming_until_the_end():
+    data = b"0123456789\r\n" * 5 + END
+    content, decoder, used = decode(_split_lf(data) + [b"QUIT\r\n"], size_limit=20)
+    assert decoder.state.too_big
+    assert decoder.state.ended
+    assert used == 6
+    assert content == b"0123456789\r\n"
+    assert decoder.state.size == 60
+
+
+def test_size_counts_unstuffed_content():
+    decoder = DataDecoder()
+    decoder.feed(b"..x\r\n")
+    assert decoder.state.size == 4
+
+
+def test_no_size_limit_by_default():
+    decoder = DataDecoder()
+    decoder.feed(b"x" * 1_000_000 + b"\r\n")
+    assert not decoder.state.too_big
+
+
+# --- binary content and overlong lines -----------------------------------------------------------
+
+def test_nul_and_8bit_bytes_pass_through():
+    line = b"caf\xc3\xa9 \x00 \xff\xfe\x80\r\n"
+    assert DataDecoder().feed(line) == line
+
+
+def test_overlong_line_in_fragments_comes_out_intact():
+    line = bytes(range(256)).replace(b"\n", b"").replace(b"\r", b"") * 40 + b"\r\n"
+    data = b"Subject: long\r\n\r\n" + line + b"short\r\n" + END
+    expected = data[:-len(END)]
+    for limit in (4, 7, 64, 100, 1000, 4096, len(line) - 1):
+        content, decoder, _ = decode(readuntil_pieces(data, limit))
+        assert decoder.state.ended, limit
+        assert not decoder.state.bare_newline, limit
+        assert content == expected, limit
+
+
+def test_whole_message_split_at_every_offset_comes_out_intact():
+    data = b"Subject: x\r\n\r\n..dot\r\nplain line here\r\n\x00\xff binary\r\n" + END
+    expected = b"Subject: x\r\n\r\n.dot\r\nplain line here\r\n\x00\xff binary\r\n"
+    for how, pieces in all_splittings(data):
+        content, decoder, used = decode(pieces)
+        assert decoder.state.ended, how
+        assert used == len(pieces), how
+        assert content == expected, how
+        assert not decoder.state.bare_newline, how
+
+
+def test_empty_piece_is_ignored():
+    decoder = DataDecoder()
+    assert decoder.feed(b"") == b""
+    assert decoder.feed(END) == b""
+    assert decoder.state.ended
