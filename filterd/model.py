@@ -165,7 +165,8 @@ class Message:
 
     def as_email(self) -> email.message.EmailMessage:
         """The message parsed by the standard library, for plugins that want MIME parts."""
-        return email.message_from_bytes(self.as_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+        data = self.as_bytes().replace(b"\r\n", b"\n")
+        return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
     def close(self) -> None:
         self._body.close()

@@ -98,9 +98,9 @@ def test_smuggled_end_of_data_is_content(smuggled):
 
 @pytest.mark.parametrize("data, expected", [
     (b"body\n.\nnext\r\n", b"body\r\n\r\nnext\r\n"),
-    (b"body\r.\nnext\r\n", b"body\r.\r\nnext\r\n"),
+    (b"body\r.\nnext\r\n", b"body\r\n.\r\nnext\r\n"),
     (b"body\n.\r\nnext\r\n", b"body\r\n\r\nnext\r\n"),
-    (b"body\r.\r\nnext\r\n", b"body\r.\r\nnext\r\n"),
+    (b"body\r.\r\nnext\r\n", b"body\r\n.\r\nnext\r\n"),
     (b"body\r\n.\nnext\r\n", b"body\r\n\r\nnext\r\n"),
 ], ids=repr)
 def test_smuggled_sequences_come_out_as_crlf_content_lines(data, expected):
@@ -169,9 +169,9 @@ def test_crlf_split_between_cr_and_lf_is_not_a_bare_newline():
     assert not decoder.state.bare_newline
 
 
-def test_bare_cr_inside_a_line_is_content_and_not_flagged():
-    decoder = DataDecoder()
-    assert decoder.feed(b"a\rb\r\n") == b"a\rb\r\n"
+def test_bare_cr_inside_a_line_is_content_not_a_bare_newline():
+    decoder = DataDecoder(bare_newline=REJECT)
+    assert decoder.feed(b"a\rb\r\n") == b"a\r\nb\r\n"
     assert not decoder.state.bare_newline
 
 
@@ -290,3 +290,20 @@ def test_empty_piece_is_ignored():
     assert decoder.feed(b"") == b""
     assert decoder.feed(END) == b""
     assert decoder.state.ended
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"a\rb\r\n", b"a\r\nb\r\n"),
+    (b"body\r.\r\n", b"body\r\n.\r\n"),
+    (b"x\r\r\n", b"x\r\n\r\n"),
+])
+def test_a_bare_cr_leaves_as_crlf(data, expected):
+    decoder = DataDecoder()
+    assert decoder.feed(data) == expected
+    assert decoder.state.bare_cr
+
+
+def test_a_crlf_split_across_pieces_is_not_a_bare_cr():
+    decoder = DataDecoder()
+    assert decoder.feed(b"long\r") + decoder.feed(b"\n") == b"long\r\n"
+    assert not decoder.state.bare_cr

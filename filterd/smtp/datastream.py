@@ -1,7 +1,8 @@
 """Sans-IO decoding of the DATA phase: end-of-data, dot-unstuffing, bare newlines, size limit.
 
 Only <CR><LF>.<CR><LF> ends the data (Postfix's smtpd_forbid_bare_newline): a bare LF, a bare CR,
-"\\n.\\n" or "\\r.\\n" is content, never an end of data, so nothing smuggled can reach a next hop.
+"\\n.\\n" or "\\r.\\n" is content, never an end of data. Bare LF and bare CR both leave as CRLF
+(the content may then hold several lines per piece), so no next hop can read a smuggled end of data.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class DataState:
     size: int = 0
     too_big: bool = False
     bare_newline: bool = False
+    bare_cr: bool = False
     ended: bool = False
 
 
@@ -48,7 +50,20 @@ class DataDecoder:
         else:
             self._pending_cr = piece.endswith(b"\r")
         self._line_start = complete
-        return self._count(piece)
+        return self._count(self._bare_cr(piece, complete))
+
+    def _bare_cr(self, piece: bytes, complete: bool) -> bytes:
+        """A CR not followed by LF ends a line too: make it CRLF, as aiosmtplib would on the way out."""
+        if complete:
+            if piece == b"\n":
+                return piece
+            head, tail = piece[:-2], b"\r\n"
+        else:
+            head, tail = (piece[:-1], b"\r") if piece.endswith(b"\r") else (piece, b"")
+        if b"\r" not in head:
+            return piece
+        self.state.bare_cr = True
+        return head.replace(b"\r", b"\r\n") + tail
 
     def _terminate(self, line: bytes) -> bytes:
         crlf = line.endswith(b"\r\n") or (line == b"\n" and self._pending_cr)

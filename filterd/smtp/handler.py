@@ -157,10 +157,15 @@ class SmtpHandler:
         """One piece of DATA as read from the socket."""
         assert self.decoder is not None and self.parser is not None
         data = self.decoder.feed(piece)
-        if data:
-            events = self.parser.feed_line(data)
-            if events:
-                await run_events(self.chain, self.txn, events)
+        if not data:
+            return
+        if data.find(b"\n") < len(data) - 1:
+            for line in data.splitlines(keepends=True):
+                await run_events(self.chain, self.txn, self.parser.feed_line(line))
+            return
+        events = self.parser.feed_line(data)
+        if events:
+            await run_events(self.chain, self.txn, events)
 
     def data_state(self) -> DataState:
         assert self.decoder is not None
