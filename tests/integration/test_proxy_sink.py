@@ -122,3 +122,28 @@ def test_xforward_carries_the_original_client_downstream(filterd_factory):
         client.sendmail(SENDER, [RCPT], message("xforward"))
     [stored] = list((downstream.directory / "queue" / "sink").iterdir())
     assert b"Received: from client.example (localhost [127.0.0.1])" in stored.read_bytes()
+
+
+@pytest.fixture
+def rerouting_proxy(smtp_sink, filterd_factory):
+    return filterd_factory({"filterd_plugins": "tests.plugins.reroute"}, nexthop_port=smtp_sink.port)
+
+
+def test_redirect_replaces_the_recipients_downstream(rerouting_proxy, smtp_sink):
+    send(rerouting_proxy.port, "REDIRECTME")
+    [dump] = smtp_sink.dumps()
+    assert dump.recipients == ["archive@example.net"]
+    assert "redirect: header Subject: REDIRECTME from localhost[127.0.0.1]; " in rerouting_proxy.log()
+    assert "to=<archive@example.net>, relay=" in rerouting_proxy.log()
+
+
+def test_bcc_adds_a_recipient_downstream(rerouting_proxy, smtp_sink):
+    send(rerouting_proxy.port, "BCCME")
+    [dump] = smtp_sink.dumps()
+    assert dump.recipients == [RCPT, "copy@example.net"]
+
+
+def test_hold_is_logged_and_the_message_relayed(rerouting_proxy, smtp_sink):
+    send(rerouting_proxy.port, "HOLDME")
+    assert smtp_sink.received() == 1
+    assert "hold: header Subject: HOLDME from localhost[127.0.0.1]; " in rerouting_proxy.log()

@@ -1,0 +1,21 @@
+"""The configurations shipped for users load cleanly."""
+
+from pathlib import Path
+
+import pytest
+
+from filterd import startup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("path", ["conf/main.cf", "examples/postfix/filterd-proxy.cf"])
+def test_shipped_configuration_loads(path):
+    loaded = startup.load(str(ROOT / path))
+    assert loaded.config.list("filterd_listeners")
+
+
+def test_default_configuration_is_the_sink_demo():
+    config = startup.load(str(ROOT / "conf/main.cf")).config
+    assert config.list("filterd_listeners") == ["proxy:127.0.0.1:10025", "sink:127.0.0.1:10026"]
+    assert config.get("filterd_sink_directory") == "/var/spool/filterd/sink"
