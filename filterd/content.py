@@ -4,6 +4,7 @@ and the dispatch of those events to the chain, shared by every front end."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from filterd.model import Header, Message
@@ -13,6 +14,19 @@ if TYPE_CHECKING:
     from filterd.transaction import Transaction
 
 _HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
+
+@dataclass(frozen=True)
+class BodyLine:
+    """One body line (or piece of an overlong one) and its 0-based line number in the body."""
+
+    index: int
+    raw: bytes
+
+    @property
+    def text(self) -> bytes:
+        """The line without its CRLF, as body_checks sees it."""
+        return self.raw[:-2] if self.raw.endswith(b"\r\n") else self.raw.rstrip(b"\n")
+
 
 HEADER = "header"
 END_OF_HEADERS = "end_of_headers"
@@ -35,6 +49,7 @@ class ContentParser:
         self._current: list[bytes] = []
         self._current_size = 0
         self._line_start = True
+        self.body_line_count = 0
 
     def feed_line(self, line: bytes) -> list[tuple[str, object]]:
         """One piece of content; returns (event, value) pairs: header, end_of_headers, body."""
@@ -93,7 +108,10 @@ class ContentParser:
 
     def _body(self, line: bytes) -> list[tuple[str, object]]:
         self.spool.write(line)
-        return [(BODY, line)] if self.want_body_events else []
+        index = self.body_line_count
+        if line.endswith(b"\n"):
+            self.body_line_count += 1
+        return [(BODY, BodyLine(index, line))] if self.want_body_events else []
 
 
 async def run_events(chain: Chain, txn: Transaction, events: list[tuple[str, object]]) -> None:
@@ -106,5 +124,4 @@ async def run_events(chain: Chain, txn: Transaction, events: list[tuple[str, obj
         elif event == END_OF_HEADERS:
             await chain.run("end_of_headers", txn)
         elif event == BODY:
-            line = value[:-2] if value.endswith(b"\r\n") else value  # type: ignore[union-attr]
-            await chain.run("body", txn, subject=line, line=line)
+            await chain.run("body", txn, subject=value, line=value.text)  # type: ignore[union-attr]

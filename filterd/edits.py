@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,17 @@ class Remove:
     target: Header
 
 
-AnyEdit = Edit | Before | Replace | Remove
+@dataclass(frozen=True)
+class LineEdit:
+    """body_checks on body line `index` (0-based): REPLACE it (`text`), IGNORE it (text None),
+    or PREPEND a line before it (`before`)."""
+
+    index: int
+    text: bytes | None = b""
+    before: bytes | None = None
+
+
+AnyEdit = Edit | Before | Replace | Remove | LineEdit
 
 
 def _line(text: str) -> Header:
@@ -85,14 +96,19 @@ def _apply_one(headers: list[Header], edit: AnyEdit) -> None:
 
 
 def apply(message: Message, edits: list[AnyEdit]) -> Message:
-    """A new Message with the edits applied in order; the body stays where it is unless replaced."""
+    """A new Message with the edits applied in order; the body stays where it is unless rewritten."""
     headers = list(message.headers)
     body = None
+    line_edits: dict[int, list[LineEdit]] = {}
     for edit in edits:
         if isinstance(edit, ReplaceBody):
             body = edit.body
+        elif isinstance(edit, LineEdit):
+            line_edits.setdefault(edit.index, []).append(edit)
         else:
             _apply_one(headers, edit)
+    if body is None and line_edits:
+        return Message(headers, _edited_body(message, line_edits), 0)
     if body is None:
         return Message(headers, message._body, message._body_offset)
     if isinstance(body, Path):
@@ -103,3 +119,24 @@ def apply(message: Message, edits: list[AnyEdit]) -> Message:
 def _crlf(data: bytes) -> bytes:
     """Body replacement text with every line ending made CRLF."""
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
+def _edited_body(message: Message, line_edits: dict[int, list[LineEdit]]) -> tempfile.SpooledTemporaryFile:
+    """The body with body_checks' line edits applied, streamed into a new spool."""
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
+    for index, line in enumerate(message.body_lines()):
+        keep = True
+        for edit in line_edits.get(index, ()):
+            if edit.before is not None:
+                out.write(edit.before.rstrip(b"\r\n") + b"\r\n")
+            elif edit.text is None:
+                keep = False
+            else:
+                line, keep = edit.text.rstrip(b"\r\n") + b"\r\n", True
+        if keep:
+            out.write(line)
+    out.seek(0)
+    return out
+
+
+_SPOOL_MEMORY = 262144

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from filterd import maillog
-from filterd.model import Envelope, Header, Message, Session
+from filterd.content import BodyLine
+from filterd.model import Envelope, Header, Message, Session, encode
 from filterd.verdict import Action, Verdict
 from filterd import edits as _edits
 
@@ -45,6 +46,7 @@ class Transaction:
         """Fold one non-final verdict into the transaction: routing, hold, edits, log lines."""
         action = verdict.action
         header = subject if isinstance(subject, Header) else None
+        line = subject if isinstance(subject, BodyLine) else None
         if action is Action.HOLD:
             self.hold = verdict.text or "hold"
         elif action is Action.REDIRECT:
@@ -56,11 +58,13 @@ class Transaction:
         elif action is Action.PASS:
             self.passed = True
         elif action is Action.PREPEND:
-            self.edits.append(_edits.Before(header, verdict.text) if header else _edits.Before(None, verdict.text))
-        elif action is Action.REPLACE and header:
-            self.edits.append(_edits.Replace(header, verdict.text))
-        elif action in (Action.IGNORE, Action.STRIP) and header:
-            self.edits.append(_edits.Remove(header))
+            self.edits.append(_edits.LineEdit(line.index, before=encode(verdict.text)) if line
+                              else _edits.Before(header, verdict.text))
+        elif action is Action.REPLACE and (header or line):
+            self.edits.append(_edits.LineEdit(line.index, encode(verdict.text)) if line
+                              else _edits.Replace(header, verdict.text))
+        elif action in (Action.IGNORE, Action.STRIP) and (header or line):
+            self.edits.append(_edits.LineEdit(line.index, None) if line else _edits.Remove(header))
         self.edits.extend(verdict.edits)
         self.log_verdict(hook, verdict, subject)
 
@@ -95,9 +99,8 @@ class Transaction:
     def _what(hook: str, subject: object) -> str:
         if isinstance(subject, Header):
             return f"header {subject.text.replace(chr(10), ' ')[:200]}"
-        if hook == "body":
-            line = subject.decode("utf-8", "replace") if isinstance(subject, bytes) else str(subject)
-            return f"body {line[:200]}"
+        if isinstance(subject, BodyLine):
+            return f"body {subject.text.decode('utf-8', 'replace')[:200]}"
         return _EVENT_NAMES.get(hook, hook.upper())
 
     def apply_edits(self) -> Message:

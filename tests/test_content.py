@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from filterd.content import BODY, END_OF_HEADERS, HEADER, ContentParser
+from filterd.content import BodyLine, BODY, END_OF_HEADERS, HEADER, ContentParser
 from filterd.model import Header, Message
 
 
@@ -146,7 +146,7 @@ def test_body_goes_to_the_spool_not_to_the_headers():
 def test_body_events_carry_each_line_with_its_ending():
     parser = ContentParser(io.BytesIO())
     events = feed_all(parser, b"S: x\r\n\r\none\r\ntwo\r\n")
-    assert [value for event, value in events if event == BODY] == [b"one\r\n", b"two\r\n"]
+    assert [value for event, value in events if event == BODY] == [BodyLine(0, b"one\r\n"), BodyLine(1, b"two\r\n")]
 
 
 def test_no_body_events_when_unwanted_but_body_still_spooled():
