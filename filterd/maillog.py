@@ -13,6 +13,7 @@ import sys
 import time
 
 log = logging.getLogger("filterd")
+SYSLOG_SOCKET = "/dev/log"
 
 
 class _Service(logging.Filter):
@@ -73,11 +74,11 @@ def setup(maillog_file: str = "", syslog_name: str = "filterd", host: str = "loc
     elif maillog_file == "/dev/stdout":
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(_PostfixFormatter())
-    elif foreground or not os.path.exists("/dev/log"):
+    elif foreground or not os.path.exists(SYSLOG_SOCKET):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_PostfixFormatter())
     else:
-        handler = logging.handlers.SysLogHandler("/dev/log", facility=facility)
+        handler = logging.handlers.SysLogHandler(SYSLOG_SOCKET, facility=facility)
         handler.setFormatter(_PostfixFormatter(with_stamp=False))
     handler.addFilter(_Service(syslog_name, host.split(".")[0]))
     log.addHandler(handler)
