@@ -1,0 +1,158 @@
+"""The queue file: envelope, routing decisions and content in one file, recipient status appended.
+
+Layout (all that is needed to deliver, bounce or list a message):
+
+    FQ1 <envelope length>\\n
+    <envelope: one JSON object>\\n
+    <content: the message as it will leave, CRLF line ends>
+    <status records: one JSON object per line, appended as recipients are done or deferred>
+
+The envelope and content are written once (under a temporary name, fsynced, renamed); only
+status records are appended afterwards, each fsynced, so a crash loses at most a record that
+was being written, and a half-written last record is ignored when the file is read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import IO, Iterator
+
+MAGIC = b"FQ1 "
+_CHUNK = 65536
+
+
+class CorruptQueueFile(Exception):
+    """A queue file that cannot be read: it goes to the corrupt queue."""
+
+
+@dataclass
+class Recipient:
+    """One envelope recipient and what became of it."""
+
+    address: str
+    orcpt: str = ""
+    notify: str = ""
+    status: str = ""
+    dsn: str = ""
+    text: str = ""
+    relay: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("sent", "bounced", "expired")
+
+
+@dataclass
+class QueueEnvelope:
+    """Everything about a queued message except its content."""
+
+    queue_id: str
+    sender: str
+    recipients: list[Recipient]
+    arrival: float
+    size: int = 0
+    body_type: str = ""
+    smtputf8: bool = False
+    ret: str = ""
+    envid: str = ""
+    client: str = ""
+    helo: str = ""
+    protocol: str = ""
+    redirect: str = ""
+    bcc: list[str] = field(default_factory=list)
+    filter: str = ""
+    hold_reason: str = ""
+    is_bounce: bool = False
+    message_id: str = ""
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> QueueEnvelope:
+        fields = json.loads(data.decode("utf-8", "surrogateescape"))
+        fields["recipients"] = [Recipient(**r) for r in fields["recipients"]]
+        return cls(**fields)
+
+    def pending(self) -> list[Recipient]:
+        return [r for r in self.recipients if not r.done]
+
+
+def write(out: IO[bytes], envelope: QueueEnvelope, chunks: Iterator[bytes]) -> int:
+    """Write a whole queue file to `out` (not yet fsynced); returns the content size."""
+    header = envelope.to_json()
+    out.write(MAGIC + str(len(header)).encode() + b"\n" + header + b"\n")
+    size = 0
+    for chunk in chunks:
+        out.write(chunk)
+        size += len(chunk)
+    return size
+
+
+@dataclass
+class QueueFile:
+    """A queue file opened for reading: its envelope (statuses folded in) and where the content lies."""
+
+    path: str
+    envelope: QueueEnvelope
+    content_offset: int
+    content_length: int
+
+    @classmethod
+    def read(cls, path: str) -> QueueFile:
+        try:
+            with open(path, "rb") as f:
+                return cls._parse(path, f)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CorruptQueueFile(f"{path}: {exc}") from exc
+
+    @classmethod
+    def _parse(cls, path: str, f: IO[bytes]) -> QueueFile:
+        first = f.readline()
+        if not first.startswith(MAGIC):
+            raise ValueError("not a filterd queue file")
+        envelope = QueueEnvelope.from_json(f.read(int(first[len(MAGIC):])))
+        if f.read(1) != b"\n":
+            raise ValueError("envelope not terminated")
+        offset = f.tell()
+        f.seek(offset + envelope.size)
+        if f.tell() != offset + envelope.size or os.fstat(f.fileno()).st_size < offset + envelope.size:
+            raise ValueError("content truncated")
+        _fold_statuses(envelope, f)
+        return cls(path, envelope, offset, envelope.size)
+
+    def content(self) -> Iterator[bytes]:
+        """The message content, streamed."""
+        with open(self.path, "rb") as f:
+            f.seek(self.content_offset)
+            left = self.content_length
+            while left > 0:
+                chunk = f.read(min(_CHUNK, left))
+                if not chunk:
+                    raise CorruptQueueFile(f"{self.path}: content truncated")
+                left -= len(chunk)
+                yield chunk
+
+    def record(self, recipient: Recipient) -> None:
+        """Append one recipient's new status, durably."""
+        line = json.dumps({"r": recipient.address, "s": recipient.status, "d": recipient.dsn,
+                           "t": recipient.text, "h": recipient.relay}, ensure_ascii=False)
+        with open(self.path, "ab") as f:
+            f.write(line.encode("utf-8", "surrogateescape") + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
+    by_address = {r.address: r for r in envelope.recipients}
+    for line in f:
+        try:
+            record = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            break
+        recipient = by_address.get(record.get("r"))
+        if recipient is not None:
+            recipient.status, recipient.dsn = record.get("s", ""), record.get("d", "")
+            recipient.text, recipient.relay = record.get("t", ""), record.get("h", "")

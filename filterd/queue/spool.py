@@ -1,0 +1,102 @@
+"""The spool under queue_directory: Postfix's queues as directories, a message moved by atomic rename.
+
+A new message is written under a temporary name in incoming, fsynced, renamed to its queue id and
+the directory fsynced: only then may the client hear 250. A crash before the rename leaves a
+temporary file that start-up removes (the client got no 250); after it, a complete message.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+
+from filterd.queue import queuefile
+from filterd.queue.queuefile import QueueEnvelope
+
+QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
+TEMPORARY_PREFIX = ".tmp."
+
+
+class QueueFull(Exception):
+    """The spool could not take the message (no space, I/O error): 452 4.3.1 to the client."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Spool:
+    """One queue_directory."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def create(self) -> Spool:
+        for name in QUEUES:
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def path(self, queue: str, queue_id: str) -> Path:
+        return self.root / queue / queue_id
+
+    def store(self, queue: str, envelope: QueueEnvelope, chunks: Iterator[bytes]) -> Path:
+        """Write a new queue file durably (envelope.size must be the content's size); QueueFull on failure."""
+        final = self.path(queue, envelope.queue_id)
+        tmp = final.with_name(TEMPORARY_PREFIX + envelope.queue_id)
+        try:
+            with open(tmp, "wb") as out:
+                written = queuefile.write(out, envelope, chunks)
+                if written != envelope.size:
+                    raise OSError(f"wrote {written} bytes of content, expected {envelope.size}")
+                out.flush()
+                os.fsync(out.fileno())
+            os.rename(tmp, final)
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise QueueFull(str(exc)) from exc
+        return final
+
+    def move(self, queue_id: str, source: str, target: str, when: float | None = None) -> Path:
+        """Atomic rename between queues; `when` sets the mtime (the deferred queue's next-attempt time)."""
+        old, new = self.path(source, queue_id), self.path(target, queue_id)
+        os.rename(old, new)
+        if when is not None:
+            os.utime(new, (time.time(), when))
+        _fsync_dir(new.parent)
+        return new
+
+    def ids(self, queue: str) -> list[str]:
+        """Queue ids in a queue, oldest first (long queue ids sort by time)."""
+        try:
+            names = os.listdir(self.root / queue)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if not n.startswith("."))
+
+    def find(self, queue_id: str) -> str | None:
+        """Which queue holds this id."""
+        for queue in QUEUES:
+            if self.path(queue, queue_id).exists():
+                return queue
+        return None
+
+    def remove(self, queue: str, queue_id: str) -> None:
+        self.path(queue, queue_id).unlink(missing_ok=True)
+        _fsync_dir(self.root / queue)
+
+    def clean_temporary(self) -> int:
+        """Remove half-written files left by a crash (their clients never got 250)."""
+        removed = 0
+        for queue in QUEUES:
+            for name in os.listdir(self.root / queue):
+                if name.startswith(TEMPORARY_PREFIX):
+                    (self.root / queue / name).unlink(missing_ok=True)
+                    removed += 1
+        return removed

@@ -1,0 +1,83 @@
+"""Queue files and the spool: durable writes, status records, crash leftovers, corruption."""
+
+import os
+
+import pytest
+
+from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile, Recipient
+from filterd.queue.spool import Spool
+
+CONTENT = [b"Subject: hi\r\n\r\n", b"body\r\n"]
+
+
+def envelope(qid="4ABCDEFGHIzJ", size=sum(map(len, CONTENT))):
+    return QueueEnvelope(qid, "alice@example.org", [Recipient("bob@example.net"), Recipient("carol@example.net")],
+                         arrival=1_700_000_000.0, size=size, client="localhost[127.0.0.1]")
+
+
+@pytest.fixture
+def spool(tmp_path):
+    return Spool(tmp_path / "spool").create()
+
+
+def test_a_stored_message_reads_back(spool):
+    path = spool.store("incoming", envelope(), iter(CONTENT))
+    qf = QueueFile.read(str(path))
+    assert qf.envelope.sender == "alice@example.org"
+    assert [r.address for r in qf.envelope.pending()] == ["bob@example.net", "carol@example.net"]
+    assert b"".join(qf.content()) == b"".join(CONTENT)
+    assert spool.ids("incoming") == ["4ABCDEFGHIzJ"]
+
+
+def test_status_records_fold_into_the_envelope(spool):
+    qf = QueueFile.read(str(spool.store("incoming", envelope(), iter(CONTENT))))
+    bob = qf.envelope.recipients[0]
+    bob.status, bob.dsn, bob.text = "sent", "2.0.0", "250 ok"
+    qf.record(bob)
+    again = QueueFile.read(qf.path)
+    assert [r.address for r in again.envelope.pending()] == ["carol@example.net"]
+    assert again.envelope.recipients[0].text == "250 ok"
+
+
+def test_a_torn_last_status_record_is_ignored(spool):
+    path = spool.store("incoming", envelope(), iter(CONTENT))
+    with open(path, "ab") as f:
+        f.write(b'{"r": "bob@example.net", "s": "se')
+    assert len(QueueFile.read(str(path)).envelope.pending()) == 2
+
+
+def test_a_size_mismatch_is_refused_and_leaves_nothing(spool):
+    from filterd.queue.spool import QueueFull
+
+    with pytest.raises(QueueFull):
+        spool.store("incoming", envelope(size=5), iter(CONTENT))
+    assert os.listdir(spool.root / "incoming") == []
+
+
+@pytest.mark.parametrize("damage", [b"garbage", b"FQ1 10\n{\"queue_id\"", b""])
+def test_unreadable_files_are_corrupt(spool, damage):
+    path = spool.root / "incoming" / "4BAD"
+    path.write_bytes(damage)
+    with pytest.raises(CorruptQueueFile):
+        QueueFile.read(str(path))
+
+
+def test_truncated_content_is_corrupt(spool):
+    path = spool.store("incoming", envelope(), iter(CONTENT))
+    data = path.read_bytes()
+    path.write_bytes(data[:-3])
+    with pytest.raises(CorruptQueueFile):
+        QueueFile.read(str(path))
+
+
+def test_move_sets_the_next_attempt_time(spool):
+    spool.store("incoming", envelope(), iter(CONTENT))
+    moved = spool.move("4ABCDEFGHIzJ", "incoming", "deferred", when=2_000_000_000)
+    assert int(moved.stat().st_mtime) == 2_000_000_000
+    assert spool.find("4ABCDEFGHIzJ") == "deferred"
+
+
+def test_crash_leftovers_are_cleaned(spool):
+    (spool.root / "incoming" / ".tmp.4XYZ").write_bytes(b"half")
+    assert spool.clean_temporary() == 1
+    assert spool.ids("incoming") == []
