@@ -96,3 +96,8 @@ def warning(service: str, text: str, *args: object) -> None:
 
 def error(service: str, text: str, *args: object, exc_info: bool = False) -> None:
     log.error(text, *args, extra={"service": service}, exc_info=exc_info)
+
+
+def seconds(value: float) -> str:
+    """Postfix's delay figures: two decimals at most, no trailing zeros."""
+    return f"{max(value, 0):.2f}".rstrip("0").rstrip(".") or "0"

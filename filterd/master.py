@@ -55,18 +55,21 @@ class Master:
     def __init__(self, loaded: Loaded):
         self.loaded = loaded
         self.count = max(1, loaded.config.int("filterd_worker_processes"))
-        self.workers: dict[int, float] = {}
+        self.workers: dict[int, tuple[str, float]] = {}
         self.stopping = False
+        self.bound: list[tuple[Listener, socket.socket]] = []
 
     def run(self) -> int:
-        bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
+        self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
-        for listener, _ in bound:
+        for listener, _ in self.bound:
             maillog.info("master", "listening on %s:%d (%s)", listener.host, listener.port, listener.mode)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         for _ in range(self.count):
-            self._spawn(bound)
+            self._spawn("smtpd")
+        if any(listener.mode == "relay" for listener, _ in self.bound):
+            self._spawn("qmgr")
         while self.workers:
             try:
                 pid, status = os.wait()
@@ -74,38 +77,50 @@ class Master:
                 break
             except InterruptedError:
                 continue
-            self._reap(pid, status, bound)
+            self._reap(pid, status)
         maillog.info("master", "terminating on signal")
         return 0
 
-    def _spawn(self, bound: list[tuple[Listener, socket.socket]]) -> None:
+    def _spawn(self, kind: str) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                _worker(self.loaded, bound)
+                self._child(kind)
             except BaseException:
-                maillog.error("smtpd", "worker failed", exc_info=True)
+                maillog.error(kind, "%s process failed", kind, exc_info=True)
                 code = 1
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        self.workers[pid] = time.monotonic()
+        self.workers[pid] = (kind, time.monotonic())
 
-    def _reap(self, pid: int, status: int, bound: list[tuple[Listener, socket.socket]]) -> None:
-        started = self.workers.pop(pid, None)
-        if started is None or self.stopping:
+    def _child(self, kind: str) -> None:
+        if kind == "qmgr":
+            from filterd.queue import setup
+
+            for _, sock in self.bound:
+                sock.close()
+            loop = _new_loop()
+            asyncio.set_event_loop(loop)
+            setup.run(self.loaded, loop)
+        else:
+            _worker(self.loaded, self.bound)
+
+    def _reap(self, pid: int, status: int) -> None:
+        kind, started = self.workers.pop(pid, ("", 0.0))
+        if not kind or self.stopping:
             return
         if os.WIFSIGNALED(status):
-            maillog.warning("master", "process smtpd pid %d killed by signal %d", pid, os.WTERMSIG(status))
+            maillog.warning("master", "process %s pid %d killed by signal %d", kind, pid, os.WTERMSIG(status))
         else:
-            maillog.warning("master", "process smtpd pid %d exit status %d", pid, os.WEXITSTATUS(status))
+            maillog.warning("master", "process %s pid %d exit status %d", kind, pid, os.WEXITSTATUS(status))
         if time.monotonic() - started < _RESTART_DELAY:
             time.sleep(_RESTART_DELAY)
-        self._spawn(bound)
+        self._spawn(kind)
 
     def _stop(self, signum: int, frame: object) -> None:
         self.stopping = True

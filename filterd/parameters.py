@@ -5,8 +5,9 @@ import re
 import socket
 
 from .config import Config, Parameter
+from .queue.parameters import QUEUE_PARAMETERS
 
-LISTENER_MODES = ("proxy", "sink")
+LISTENER_MODES = ("proxy", "sink", "relay")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
 
@@ -78,6 +79,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("filterd_spool_memory_limit", "262144", "size",
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
+CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:

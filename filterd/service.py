@@ -11,14 +11,16 @@ from filterd.chain import Chain
 from filterd.config import Config
 from filterd.nexthop import NextHop
 from filterd.nexthop.proxy import ProxyNextHop
+from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
+from filterd.queue.spool import Spool
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
 from filterd.startup import Loaded
 
-MODES = ("proxy", "sink")
+MODES = ("proxy", "sink", "relay")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ def make_chain(config: Config, plugins: Plugins) -> Chain:
 
 
 def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]:
+    if listener.mode == "relay":
+        spool = Spool(config.get("queue_directory")).create()
+        policy = RelayPolicy.from_config(config)
+        limit, delay = config.int("qmgr_message_active_limit"), config.time("in_flow_delay")
+        return lambda: QueueNextHop(spool, policy, limit, delay)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)
@@ -82,8 +89,8 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> 
     empty_chain = Chain(Plugins.load([]), config.time("plugin_timeout"), config.get("plugin_error_action"))
     servers = []
     for listener, sock in bound:
-        settings = SmtpSettings.from_config(config, "smtpd" if listener.mode == "proxy" else "sink")
-        chain = full_chain if listener.mode == "proxy" else empty_chain
+        settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
+        chain = empty_chain if listener.mode == "sink" else full_chain
         make_nexthop = nexthop_factory(listener, config)
 
         def factory(settings=settings, chain=chain, make_nexthop=make_nexthop) -> SmtpServer:

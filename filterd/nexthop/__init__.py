@@ -32,10 +32,21 @@ class Reply:
         return f"{self.code} {self.text.replace(chr(10), ' ')}"
 
 
+@dataclass(frozen=True)
+class Routing:
+    """What the chain decided beyond accept/refuse, for next hops that keep it (the queue)."""
+
+    hold: str | None = None
+    filter: str | None = None
+    redirect: str | None = None
+    bcc: tuple[str, ...] = ()
+
+
 class NextHop(Protocol):
     """One transaction's path onward."""
 
     relay: str
+    logs_delivery: bool
 
     async def begin(self, session: Session, envelope: Envelope) -> Reply: ...
 
@@ -43,6 +54,6 @@ class NextHop(Protocol):
 
     async def redirect(self, address: str) -> Reply: ...
 
-    async def deliver(self, message: Message) -> Reply: ...
+    async def deliver(self, message: Message, routing: Routing) -> Reply: ...
 
     async def abort(self) -> None: ...

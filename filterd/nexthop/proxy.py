@@ -14,7 +14,7 @@ import aiosmtplib
 
 from filterd import maillog
 from filterd.model import Envelope, Message, Session, encode
-from filterd.nexthop import Reply
+from filterd.nexthop import Reply, Routing
 
 UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
@@ -44,6 +44,8 @@ def stuffed(chunks: Iterator[bytes]) -> Iterator[bytes]:
 class ProxyNextHop:
     """A downstream SMTP server reached with aiosmtplib, one session per transaction."""
 
+    logs_delivery = True
+
     def __init__(self, host: str, port: int, timeout: float, ehlo: str, service: str = "smtpd"):
         self.host, self.port, self.timeout, self.ehlo_name = host, port, timeout, ehlo
         self.relay = f"{host}[{host}]:{port}"
@@ -70,7 +72,7 @@ class ProxyNextHop:
                 return reply
         return await self.recipient(address, [])
 
-    async def deliver(self, message: Message) -> Reply:
+    async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         try:
             reply = await self._command("DATA")
             if reply.code != 354:

@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 from filterd.model import Envelope, Message, Session
-from filterd.nexthop import Reply
+from filterd.nexthop import Reply, Routing
 
 
 class SinkNextHop:
     """Writes `QUEUEID` files (fsynced, renamed into place) holding Return-Path, Delivered-To and the message."""
+
+    logs_delivery = True
 
     def __init__(self, directory: str):
         self.directory = Path(directory)
@@ -29,7 +31,7 @@ class SinkNextHop:
     async def redirect(self, address: str) -> Reply:
         return Reply(250, "2.1.5 Ok")
 
-    async def deliver(self, message: Message) -> Reply:
+    async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         envelope = self._envelope
         assert envelope is not None
         self.directory.mkdir(parents=True, exist_ok=True)

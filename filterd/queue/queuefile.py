@@ -137,10 +137,17 @@ class QueueFile:
 
     def record(self, recipient: Recipient) -> None:
         """Append one recipient's new status, durably."""
-        line = json.dumps({"r": recipient.address, "s": recipient.status, "d": recipient.dsn,
-                           "t": recipient.text, "h": recipient.relay}, ensure_ascii=False)
+        self.record_all([recipient])
+
+    def record_all(self, recipients: list[Recipient]) -> None:
+        """Append several recipients' new statuses with one fsync."""
+        if not recipients:
+            return
+        lines = b"".join(json.dumps({"r": r.address, "s": r.status, "d": r.dsn, "t": r.text, "h": r.relay},
+                                    ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n"
+                         for r in recipients)
         with open(self.path, "ab") as f:
-            f.write(line.encode("utf-8", "surrogateescape") + b"\n")
+            f.write(lines)
             f.flush()
             os.fsync(f.fileno())
 

@@ -11,9 +11,10 @@ import time
 from typing import Callable
 
 from filterd import maillog
+from filterd.maillog import seconds
 from filterd.chain import Chain
 from filterd.model import Envelope, Header, Message, Session
-from filterd.nexthop import NextHop, Reply
+from filterd.nexthop import NextHop, Reply, Routing
 from filterd.queueid import new_queue_id
 from filterd.smtp import replies
 from filterd.content import HEADER, ContentParser, run_events
@@ -22,11 +23,6 @@ from filterd.smtp.received import received_header
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
 from filterd.verdict import Action, Verdict
-
-
-def seconds(value: float) -> str:
-    """Postfix's delay figures: two decimals at most, no trailing zeros."""
-    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
 def verdict_reply(verdict: Verdict) -> str:
@@ -216,8 +212,10 @@ class SmtpHandler:
         if reply is None:
             message = txn.apply_edits()
             started = time.time()
-            reply = await nexthop.deliver(message)
-            self._log_delivery(txn, nexthop.relay, reply, started)
+            routing = Routing(txn.hold, txn.filter, txn.redirect, tuple(txn.bcc))
+            reply = await nexthop.deliver(message, routing)
+            if nexthop.logs_delivery:
+                self._log_delivery(txn, nexthop.relay, reply, started)
         self.txn = self.nexthop = None
         if not reply.ok:
             maillog.info(self.settings.service, "%s: proxy-reject: END-OF-MESSAGE from %s: %s; %s",

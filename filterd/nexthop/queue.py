@@ -1,0 +1,105 @@
+"""Relay mode's next hop: the durable queue. 250 only once the queue file is fsynced and renamed.
+
+Never an open relay: until access policies land, recipients are accepted from clients in
+mynetworks, and otherwise only for $mydestination (Postfix's default smtpd_relay_restrictions:
+permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+from filterd import maillog
+from filterd.model import Envelope, Message, Session
+from filterd.nexthop import Reply, Routing
+from filterd.queue.queuefile import QueueEnvelope, Recipient
+from filterd.queue.spool import QueueFull, Spool
+from filterd.smtp.settings import in_networks, networks
+
+STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    """Who may relay where (permit_mynetworks, defer_unauth_destination)."""
+
+    mynetworks: tuple
+    mydestination: frozenset[str]
+
+    @classmethod
+    def from_config(cls, config) -> RelayPolicy:
+        return cls(networks(config.list("mynetworks")), frozenset(d.lower() for d in config.list("mydestination")))
+
+    def allows(self, client_address: str, recipient: str) -> bool:
+        if in_networks(client_address, self.mynetworks):
+            return True
+        return recipient.rpartition("@")[2].lower() in self.mydestination
+
+
+class QueueNextHop:
+    """Stores each accepted message in the incoming (or hold) queue."""
+
+    relay = "queue"
+    logs_delivery = False
+
+    def __init__(self, spool: Spool, policy: RelayPolicy, flow_limit: int = 0, flow_delay: float = 0.0):
+        self.spool, self.policy = spool, policy
+        self.flow_limit, self.flow_delay = flow_limit, flow_delay
+        self._session: Session | None = None
+        self._envelope: Envelope | None = None
+
+    async def begin(self, session: Session, envelope: Envelope) -> Reply:
+        self._session, self._envelope = session, envelope
+        return Reply(250, "2.1.0 Ok")
+
+    async def recipient(self, address: str, options: list[str]) -> Reply:
+        assert self._session is not None
+        if not self.policy.allows(self._session.client_address, address):
+            return Reply(454, f"4.7.1 <{address}>: Relay access denied")
+        return Reply(250, "2.1.5 Ok")
+
+    async def redirect(self, address: str) -> Reply:
+        return Reply(250, "2.1.5 Ok")
+
+    async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
+        routing = routing or Routing()
+        envelope = self._queue_envelope(message, routing)
+        await self._in_flow_delay()
+        queue = "hold" if routing.hold else "incoming"
+        try:
+            await asyncio.to_thread(self.spool.store, queue, envelope, message.chunks())
+        except QueueFull as exc:
+            maillog.warning("cleanup", "%s: queue file write error: %s", envelope.queue_id, exc)
+            return STORAGE_FULL
+        if envelope.message_id:
+            maillog.info("cleanup", "%s: message-id=%s", envelope.queue_id, envelope.message_id)
+        return Reply(250, f"2.0.0 Ok: queued as {envelope.queue_id}")
+
+    async def abort(self) -> None:
+        self._envelope = None
+
+    def _queue_envelope(self, message: Message, routing: Routing) -> QueueEnvelope:
+        env, session = self._envelope, self._session
+        assert env is not None and session is not None
+        options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
+        return QueueEnvelope(
+            queue_id=env.queue_id, sender=env.sender, arrival=env.arrival, size=message.size,
+            recipients=[Recipient(r) for r in env.recipients], body_type=options.get("BODY", ""),
+            smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
+            client=session.client, helo=session.helo, protocol=session.protocol,
+            redirect=routing.redirect or "", bcc=list(routing.bcc), filter=routing.filter or "",
+            hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
+
+    async def _in_flow_delay(self) -> None:
+        """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
+        if self.flow_limit and self.flow_delay and _count(self.spool, "incoming") > self.flow_limit:
+            await asyncio.sleep(self.flow_delay)
+
+
+def _count(spool: Spool, queue: str) -> int:
+    try:
+        return sum(1 for _ in os.scandir(spool.root / queue))
+    except FileNotFoundError:
+        return 0

@@ -1,0 +1,95 @@
+"""The after-queue stage: the `queue` hook on a message safely on disk, before delivery.
+
+REJECT bounces the pending recipients, DEFER retries later, DISCARD drops the message, HOLD moves it
+to the hold queue; REDIRECT, BCC, FILTER and edits rewrite the queue file (atomically) first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from filterd import maillog
+from filterd.chain import Chain
+from filterd.content import ContentParser
+from filterd.model import Envelope, Message, Session
+from filterd.queue.queuefile import QueueFile, Recipient
+from filterd.queue.spool import Spool
+from filterd.transaction import Transaction
+from filterd.verdict import Action, Verdict
+
+
+def load_message(qf: QueueFile, memory_limit: int = 262144) -> Message:
+    """The queued content as a Message, the body spooled (never held whole in memory)."""
+    parser = ContentParser(tempfile.SpooledTemporaryFile(max_size=memory_limit), want_body_events=False)
+    pending = b""
+    for chunk in qf.content():
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            parser.feed_line(line + b"\n")
+    if pending:
+        parser.feed_line(pending)
+    return parser.finish()
+
+
+def _session(qf: QueueFile) -> Session:
+    env = qf.envelope
+    name, _, address = env.client.partition("[")
+    return Session(client_address=address.rstrip("]") or "127.0.0.1", client_name=name or "unknown",
+                   helo=env.helo, protocol=env.protocol or "ESMTP", daemon_name="qmgr")
+
+
+class AfterQueue:
+    """Runs the chain's `queue` hook for the queue manager."""
+
+    def __init__(self, chain: Chain | None):
+        self.chain = chain
+
+    async def run(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
+        """(the queue file to go on with or None when it left the active queue, whether to deliver)."""
+        if self.chain is None or not self.chain.wants("queue"):
+            return qf, True
+        env = qf.envelope
+        message = load_message(qf)
+        envelope = Envelope(env.queue_id, env.sender, [r.address for r in env.pending()], arrival=env.arrival)
+        txn = Transaction(_session(qf), envelope, message, service="qmgr")
+        try:
+            verdict = await self.chain.run("queue", txn)
+            if verdict.final:
+                return self._final(spool, qf, verdict), False
+            if txn.hold:
+                spool.move(env.queue_id, "active", "hold")
+                return None, False
+            if txn.redirect or txn.bcc or txn.edits or txn.filter:
+                return self._rewrite(spool, qf, txn), True
+            return qf, True
+        finally:
+            message.close()
+
+    @staticmethod
+    def _final(spool: Spool, qf: QueueFile, verdict: Verdict) -> QueueFile | None:
+        env = qf.envelope
+        if verdict.action is Action.DISCARD:
+            spool.remove("active", env.queue_id)
+            maillog.info("qmgr", "%s: removed", env.queue_id)
+            return None
+        code, dsn, text = verdict.reply()
+        pending = env.pending()
+        for rcpt in pending:
+            rcpt.status = "bounced" if code >= 500 else "deferred"
+            rcpt.dsn, rcpt.text, rcpt.relay = dsn, f"{code} {dsn} {text}", "none"
+        qf.record_all(pending)
+        return qf
+
+    @staticmethod
+    def _rewrite(spool: Spool, qf: QueueFile, txn: Transaction) -> QueueFile:
+        env = qf.envelope
+        addresses = [txn.redirect] if txn.redirect else [r.address for r in env.pending()]
+        addresses += [a for a in txn.bcc if a not in addresses]
+        env.recipients = [Recipient(a) for a in addresses]
+        env.filter = txn.filter or env.filter
+        env.redirect = txn.redirect or env.redirect
+        edited = txn.apply_edits()
+        env.size = edited.size
+        spool.store("active", env, edited.chunks())
+        return QueueFile.read(str(spool.path("active", env.queue_id)))

@@ -1,0 +1,96 @@
+"""Delivering one active message: recipients grouped by destination, bounded concurrency, logged per recipient."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from filterd import maillog
+from filterd.maillog import seconds
+from filterd.queue import maildir
+from filterd.queue.queuefile import QueueFile, Recipient
+from filterd.queue.routing import Destination, Router, resolve
+from filterd.queue.smtp_delivery import SmtpDelivery, Timing
+
+
+@dataclass
+class Attempt:
+    """One delivery attempt of one message: when it became active, for the delays= field."""
+
+    qf: QueueFile
+    activated: float
+    started: float = field(default_factory=time.time)
+
+
+@dataclass
+class Deliverer:
+    """The delivery agents and their limits."""
+
+    router: Router
+    smtp: SmtpDelivery
+    mailbox_base: str
+    concurrency: int = 20
+    recipient_limit: int = 50
+    fallback_relay: tuple[str, ...] = ()
+    dns: bool = True
+    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+    async def deliver(self, attempt: Attempt) -> list[Recipient]:
+        """Try every pending recipient once; returns those whose status changed."""
+        pending = attempt.qf.envelope.pending()
+        for rcpt in pending:
+            rcpt.status = rcpt.dsn = rcpt.text = rcpt.relay = ""
+        groups: dict[Destination, list[Recipient]] = {}
+        for rcpt in pending:
+            groups.setdefault(self.router.destination(rcpt.address, attempt.qf.envelope.filter), []).append(rcpt)
+        jobs = [self._group(attempt, dest, rcpts[i:i + self.recipient_limit])
+                for dest, rcpts in groups.items() for i in range(0, len(rcpts), self.recipient_limit)]
+        await asyncio.gather(*jobs)
+        return pending
+
+    async def _group(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
+        slot = self._slots.setdefault(str(destination), asyncio.Semaphore(self.concurrency))
+        async with slot:
+            if destination.transport == "local":
+                await self._local(attempt, rcpts)
+            else:
+                await self._smtp(attempt, destination, rcpts)
+
+    async def _local(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
+        for rcpt in rcpts:
+            started = time.time()
+            await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base)
+            log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
+
+    async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
+        reason = ""
+        for nexthop in (destination.nexthop, *self.fallback_relay):
+            hosts = await resolve(nexthop, self.dns)
+            if not hosts:
+                reason = f"Host or domain name not found. Name service error for name={nexthop} type=A: Host not found"
+            for host in hosts:
+                try:
+                    timing = await self.smtp.deliver(attempt.qf, rcpts, host)
+                except ConnectionError as exc:
+                    reason = f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}"
+                    continue
+                for rcpt in rcpts:
+                    log_recipient("smtp", attempt, rcpt, timing)
+                return
+        for rcpt in rcpts:
+            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = "deferred", "4.4.1", reason, "none"
+            log_recipient("smtp", attempt, rcpt, Timing())
+
+
+def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:
+    """`QID: to=<R>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as Postfix."""
+    env, now = attempt.qf.envelope, time.time()
+    before_qmgr = attempt.activated - env.arrival
+    in_qmgr = attempt.started - attempt.activated
+    status = {"expired": "expired, returned to sender"}.get(rcpt.status, rcpt.status) + note
+    orig = f", orig_to=<{rcpt.orcpt}>" if rcpt.orcpt else ""
+    maillog.info(service, "%s: to=<%s>%s, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
+                 env.queue_id, rcpt.address, orig, rcpt.relay or "none", seconds(now - env.arrival),
+                 seconds(before_qmgr), seconds(in_qmgr), seconds(timing.connect), seconds(timing.transmit),
+                 rcpt.dsn, status, rcpt.text)

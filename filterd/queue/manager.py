@@ -1,0 +1,174 @@
+"""The queue manager (Postfix's qmgr): maildrop and incoming into active, the after-queue stage,
+delivery, then removal, deferral with backoff, expiry and bounces.
+
+One per spool. Restart-safe: active files go back to incoming at start; deferred files keep their
+schedule (the file's mtime is its next attempt time, as in Postfix).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+
+from filterd import maillog
+from filterd.queue import bounce
+from filterd.queue.after_queue import AfterQueue
+from filterd.queue.delivery import Attempt, Deliverer, log_recipient
+from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
+from filterd.queue.smtp_delivery import Timing
+from filterd.queue.spool import Spool
+
+POLL = 0.05
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Postfix's timing parameters, in seconds."""
+
+    active_limit: int = 20000
+    run_delay: float = 300.0
+    min_backoff: float = 300.0
+    max_backoff: float = 4000.0
+    max_lifetime: float = 432000.0
+    bounce_lifetime: float = 432000.0
+
+    def next_attempt(self, age: float, now: float) -> float:
+        return now + min(max(age, self.min_backoff), self.max_backoff)
+
+    def lifetime(self, qf: QueueFile) -> float:
+        env = qf.envelope
+        return self.bounce_lifetime if env.is_bounce or not env.sender else self.max_lifetime
+
+
+class QueueManager:
+    """Moves messages through the queues and hands them to the delivery agents."""
+
+    def __init__(self, spool: Spool, schedule: Schedule, deliverer: Deliverer, after_queue: AfterQueue,
+                 myhostname: str):
+        self.spool, self.schedule, self.deliverer = spool, schedule, deliverer
+        self.after_queue, self.myhostname = after_queue, myhostname
+        self.tasks: dict[str, asyncio.Task] = {}
+        self.next_deferred_scan = 0.0
+
+    def recover(self) -> None:
+        """After a crash or stop: half-written files go, active messages start over from incoming."""
+        self.spool.clean_temporary()
+        for qid in self.spool.ids("active"):
+            self.spool.move(qid, "active", "incoming")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.recover()
+        while not stop.is_set():
+            self.scan()
+            try:
+                await asyncio.wait_for(stop.wait(), POLL)
+            except asyncio.TimeoutError:
+                pass
+        if self.tasks:
+            await asyncio.wait(list(self.tasks.values()), timeout=10)
+
+    def scan(self) -> None:
+        """One pass: pickup, due deferred messages, then incoming into active."""
+        for qid in self.spool.ids("maildrop"):
+            self._pickup(qid)
+        now = time.time()
+        if now >= self.next_deferred_scan:
+            self.next_deferred_scan = now + self.schedule.run_delay
+            self._due_deferred(now)
+        for qid in self.spool.ids("incoming"):
+            if len(self.tasks) >= self.schedule.active_limit:
+                break
+            if qid not in self.tasks:
+                self._activate(qid)
+
+    def flush(self) -> None:
+        """Rescan the deferred queue now (postqueue -f)."""
+        self.next_deferred_scan = 0.0
+
+    def _pickup(self, qid: str) -> None:
+        try:
+            qf = QueueFile.read(str(self.spool.path("maildrop", qid)))
+        except CorruptQueueFile as exc:
+            self._corrupt("maildrop", qid, exc)
+            return
+        self.spool.move(qid, "maildrop", "incoming")
+        maillog.info("pickup", "%s: uid=%d from=<%s>", qid, os.getuid(), qf.envelope.sender)
+
+    def _due_deferred(self, now: float) -> None:
+        for qid in self.spool.ids("deferred"):
+            try:
+                due = self.spool.path("deferred", qid).stat().st_mtime <= now
+            except FileNotFoundError:
+                continue
+            if due:
+                self.spool.move(qid, "deferred", "incoming")
+
+    def _activate(self, qid: str) -> None:
+        try:
+            self.spool.move(qid, "incoming", "active")
+        except FileNotFoundError:
+            return
+        task = asyncio.get_running_loop().create_task(self._process(qid, time.time()))
+        self.tasks[qid] = task
+        task.add_done_callback(lambda _t, qid=qid: self.tasks.pop(qid, None))
+
+    async def _process(self, qid: str, activated: float) -> None:
+        try:
+            qf = QueueFile.read(str(self.spool.path("active", qid)))
+        except CorruptQueueFile as exc:
+            self._corrupt("active", qid, exc)
+            return
+        env = qf.envelope
+        maillog.info("qmgr", "%s: from=<%s>, size=%d, nrcpt=%d (queue active)", qid, env.sender, env.size,
+                     len(env.recipients))
+        try:
+            qf, deliver = await self.after_queue.run(self.spool, qf)
+            if qf is None:
+                return
+            attempt = Attempt(qf, activated)
+            if deliver:
+                qf.record_all(await self.deliverer.deliver(attempt))
+            await self._finish(attempt)
+        except Exception:
+            maillog.error("qmgr", "%s: unexpected error, message deferred", qid, exc_info=True)
+            self._defer(qid, time.time() - env.arrival)
+
+    async def _finish(self, attempt: Attempt) -> None:
+        qf, now = attempt.qf, time.time()
+        env = qf.envelope
+        age = now - env.arrival
+        if env.pending() and age >= self.schedule.lifetime(qf):
+            self._expire(attempt)
+        if env.pending():
+            self._defer(env.queue_id, age)
+            return
+        failed = [r for r in env.recipients if r.status in ("bounced", "expired")]
+        if failed and env.sender and not env.is_bounce:
+            self._bounce(qf, failed)
+        self.spool.remove("active", env.queue_id)
+        maillog.info("qmgr", "%s: removed", env.queue_id)
+
+    def _expire(self, attempt: Attempt) -> None:
+        expired: list[Recipient] = attempt.qf.envelope.pending()
+        for rcpt in expired:
+            rcpt.status = "expired"
+            log_recipient("qmgr", attempt, rcpt, Timing())
+        attempt.qf.record_all(expired)
+
+    def _defer(self, qid: str, age: float) -> None:
+        now = time.time()
+        self.spool.move(qid, "active", "deferred", when=self.schedule.next_attempt(age, now))
+
+    def _bounce(self, qf: QueueFile, failed: list[Recipient]) -> None:
+        envelope, content = bounce.compose(qf, failed, self.myhostname)
+        self.spool.store("incoming", envelope, iter([content]))
+        maillog.info("bounce", "%s: sender non-delivery notification: %s", qf.envelope.queue_id, envelope.queue_id)
+
+    def _corrupt(self, queue: str, qid: str, exc: Exception) -> None:
+        maillog.warning("qmgr", "%s: corrupt queue file moved to the corrupt queue: %s", qid, exc)
+        try:
+            self.spool.move(qid, queue, "corrupt")
+        except FileNotFoundError:
+            pass

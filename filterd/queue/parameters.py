@@ -1,0 +1,35 @@
+"""Postfix's queue manager, delivery and bounce parameters that relay mode obeys, with Postfix's defaults."""
+
+from __future__ import annotations
+
+from filterd.config import Parameter
+
+
+def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
+    return name, Parameter(name, default, kind, doc)
+
+
+QUEUE_PARAMETERS: dict[str, Parameter] = dict([
+    _p("qmgr_message_active_limit", "20000", "int", "The maximal number of messages in the active queue."),
+    _p("queue_run_delay", "300s", "time", "The time between deferred queue scans by the queue manager."),
+    _p("minimal_backoff_time", "300s", "time", "The minimal time between attempts to deliver a deferred message."),
+    _p("maximal_backoff_time", "4000s", "time", "The maximal time between attempts to deliver a deferred message."),
+    _p("maximal_queue_lifetime", "5d", "time", "How long a message stays queued before it is sent back as undeliverable."),
+    _p("bounce_queue_lifetime", "5d", "time", "How long a bounce message stays queued before it is considered undeliverable."),
+    _p("default_destination_concurrency_limit", "20", "int", "Parallel deliveries to one destination."),
+    _p("default_destination_recipient_limit", "50", "int", "Recipients per message delivery to one destination."),
+    _p("in_flow_delay", "1s", "time", "Slow down message arrival when the queue manager falls behind."),
+    _p("fallback_relay", "", "list", "Next-hop destinations for mail the primary next hop could not take."),
+    _p("transport_maps", "", "list", "Lookup tables mapping recipient domains to transport:nexthop."),
+    _p("smtp_connect_timeout", "30s", "time", "The SMTP client's timeout for completing a TCP connection."),
+    _p("smtp_helo_timeout", "300s", "time", "The SMTP client's timeout for the greeting and the EHLO reply."),
+    _p("smtp_mail_timeout", "300s", "time", "The SMTP client's timeout for the MAIL FROM reply."),
+    _p("smtp_rcpt_timeout", "300s", "time", "The SMTP client's timeout for a RCPT TO reply."),
+    _p("smtp_data_done_timeout", "600s", "time", "The SMTP client's timeout for the reply to the end of data."),
+    _p("smtp_helo_name", "$myhostname", "str", "The hostname the SMTP client sends in EHLO."),
+    _p("smtp_connection_reuse_time_limit", "300s", "time", "How long a cached SMTP connection may be reused."),
+    _p("smtp_dns_support_level", "", "str", "disabled: no DNS lookups for delivery (relayhost and domains resolve by name)."),
+    _p("bounce_notice_recipient", "postmaster", "str", "Who gets notified of bounced mail (unused: kept for postconf)."),
+    _p("filterd_mailbox_base", "$queue_directory/mailboxes",
+       "str", "Where mail for $mydestination is delivered: BASE/LOCALPART/Maildir/."),
+])

@@ -1,0 +1,178 @@
+"""The SMTP delivery agent (Postfix's smtp(8)): one transaction for up to N recipients of a destination.
+
+Each recipient ends sent (2xx), deferred (4xx, or no connection) or bounced (5xx); the reason is
+kept in Postfix's words: `host NAME[ADDR] said: 550 ... (in reply to RCPT TO command)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import aiosmtplib
+
+from filterd.nexthop.proxy import stuffed
+from filterd.queue.queuefile import QueueFile, Recipient
+
+_ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
+
+
+@dataclass
+class Timing:
+    """Postfix's delays=a/b/c/d: c (connection set-up) and d (transmission) come from here."""
+
+    connect: float = 0.0
+    transmit: float = 0.0
+
+
+@dataclass
+class SmtpSettings:
+    helo: str
+    connect_timeout: float = 30.0
+    command_timeout: float = 300.0
+    data_timeout: float = 600.0
+    reuse_time: float = 2.0
+
+
+@dataclass
+class _Cached:
+    smtp: aiosmtplib.SMTP
+    since: float = field(default_factory=time.monotonic)
+
+
+class SmtpDelivery:
+    """Delivers to one host at a time with cached connections (Postfix's connection cache)."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self._cache: dict[tuple[str, int], list[_Cached]] = {}
+
+    async def deliver(self, qf: QueueFile, recipients: list[Recipient], host: tuple[str, str, int]) -> Timing:
+        """Try one host; sets each recipient's status. Raises ConnectionError when the host cannot be reached."""
+        name, address, port = host
+        relay = f"{name}[{address}]:{port}"
+        timing, started = Timing(), time.monotonic()
+        smtp = await self._connection(address, port)
+        timing.connect = time.monotonic() - started
+        try:
+            await self._transaction(smtp, qf, recipients, relay, name, address)
+        except _ERRORS as exc:
+            smtp.close()
+            _set(recipients, "deferred", "4.4.2", f"lost connection with {name}[{address}] while sending message: "
+                 f"{exc or type(exc).__name__}", relay, only_pending=True)
+        else:
+            self._cache.setdefault((address, port), []).append(_Cached(smtp))
+        timing.transmit = time.monotonic() - started - timing.connect
+        return timing
+
+    async def _connection(self, address: str, port: int) -> aiosmtplib.SMTP:
+        for cached in self._take((address, port)):
+            try:
+                await asyncio.wait_for(cached.smtp.rset(), self.settings.command_timeout)
+                return cached.smtp
+            except _ERRORS:
+                cached.smtp.close()
+        smtp = aiosmtplib.SMTP(hostname=address, port=port, timeout=self.settings.command_timeout,
+                               local_hostname=self.settings.helo, start_tls=False)
+        try:
+            await asyncio.wait_for(smtp.connect(timeout=self.settings.connect_timeout), self.settings.connect_timeout)
+            await smtp.ehlo()
+        except _ERRORS as exc:
+            smtp.close()
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ConnectionError(reason) from exc
+        return smtp
+
+    def _take(self, key: tuple[str, int]) -> list[_Cached]:
+        """At most one idle cached connection young enough to reuse; stale ones are closed."""
+        entries = self._cache.get(key, [])
+        while entries:
+            cached = entries.pop()
+            if time.monotonic() - cached.since < self.settings.reuse_time:
+                return [cached]
+            cached.smtp.close()
+        return []
+
+    async def _transaction(self, smtp, qf: QueueFile, recipients: list[Recipient], relay: str, name: str,
+                           address: str) -> None:
+        said = f"host {name}[{address}] said:"
+        reply = await smtp.execute_command(_mail_command(smtp, qf).encode("utf-8", "surrogateescape"))
+        if reply.code != 250:
+            _set(recipients, _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} "
+                 "(in reply to MAIL FROM command)", relay)
+            await smtp.rset()
+            return
+        accepted = await self._recipients(smtp, recipients, relay, said)
+        if not accepted:
+            await smtp.rset()
+            return
+        reply = await self._data(smtp, qf)
+        text = f"{reply.code} {_one_line(reply)}"
+        if reply.code == 250:
+            _set(accepted, "sent", _dsn(reply), text, relay)
+        else:
+            _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)", relay)
+
+    async def _recipients(self, smtp, recipients: list[Recipient], relay: str, said: str) -> list[Recipient]:
+        accepted = []
+        for rcpt in recipients:
+            reply = await smtp.execute_command(f"RCPT TO:<{rcpt.address}>".encode("utf-8", "surrogateescape"))
+            if reply.code in (250, 251):
+                accepted.append(rcpt)
+            else:
+                _set([rcpt], _status(reply.code), _dsn(reply),
+                     f"{said} {reply.code} {_one_line(reply)} (in reply to RCPT TO command)", relay)
+        return accepted
+
+    async def _data(self, smtp, qf: QueueFile):
+        reply = await smtp.execute_command(b"DATA")
+        if reply.code != 354:
+            return reply
+        protocol = smtp.protocol
+        for chunk in stuffed(qf.content()):
+            protocol.write(chunk)
+            if protocol._paused:
+                async with asyncio.timeout(self.settings.data_timeout):
+                    await protocol._drain_helper()
+        protocol.write(b".\r\n")
+        return await protocol.read_response(timeout=self.settings.data_timeout)
+
+    def close(self) -> None:
+        for cached in (c for entries in self._cache.values() for c in entries):
+            cached.smtp.close()
+        self._cache.clear()
+
+
+def _mail_command(smtp, qf: QueueFile) -> str:
+    env = qf.envelope
+    command = f"MAIL FROM:<{env.sender}>"
+    if smtp.supports_extension("size"):
+        command += f" SIZE={env.size}"
+    if env.body_type and smtp.supports_extension("8bitmime"):
+        command += f" BODY={env.body_type}"
+    if env.smtputf8 and smtp.supports_extension("smtputf8"):
+        command += " SMTPUTF8"
+    return command
+
+
+def _status(code: int) -> str:
+    return "bounced" if code >= 500 else "deferred"
+
+
+def _dsn(reply) -> str:
+    first = reply.message.split(None, 1)[0] if reply.message else ""
+    if first[:1] in "245" and first.count(".") == 2:
+        return first
+    return f"{str(reply.code)[0]}.0.0"
+
+
+def _one_line(reply) -> str:
+    return reply.message.replace("\n", " ")
+
+
+def _set(recipients: list[Recipient], status: str, dsn: str, text: str, relay: str, only_pending: bool = False) -> None:
+    for rcpt in recipients:
+        if only_pending and rcpt.status:
+            continue
+        rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, dsn, text, relay
