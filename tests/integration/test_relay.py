@@ -1,0 +1,143 @@
+"""Relay mode: 250 only after the queue file is durable, then delivery with retries, bounces, Maildirs."""
+
+from __future__ import annotations
+
+import email
+import smtplib
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.mta import free_port, wait_until
+
+FAST_QUEUE = {"queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
+              "smtp_dns_support_level": "disabled", "mydestination": "localhost, filterd.test",
+              "smtpd_error_sleep_time": "0"}
+
+
+@pytest.fixture
+def relay_factory(filterd_factory):
+    def start(relay_port: int | None = None, **settings: str):
+        port = free_port()
+        merged = {**FAST_QUEUE, "filterd_listeners": f"relay:127.0.0.1:{port}", **settings}
+        if relay_port:
+            merged["relayhost"] = f"[127.0.0.1]:{relay_port}"
+        return filterd_factory(merged, port=port)
+    return start
+
+
+def send(port: int, sender: str, recipients: list[str], subject: str = "relay test") -> dict:
+    body = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@test>\r\n\r\nhello\r\n"
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        return client.sendmail(sender, recipients, body)
+
+
+def spool(relay) -> Path:
+    return relay.directory / "queue"
+
+
+def maildir_messages(relay, user: str) -> list[email.message.Message]:
+    new = spool(relay) / "mailboxes" / user / "Maildir" / "new"
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted(new.iterdir())] if new.exists() else []
+
+
+def test_relay_to_smtp_sink(relay_factory, smtp_sink):
+    relay = relay_factory(smtp_sink.port)
+    send(relay.port, "alice@example.org", ["bob@example.net", "carol@example.net"])
+    [dump] = smtp_sink.wait_for(1)
+    assert b"Subject: relay test" in dump
+    wait_until(lambda: ": removed" in relay.log(), 10, "the queue file removed")
+    log = relay.log()
+    assert "from=<alice@example.org>, size=" in log and "nrcpt=2 (queue active)" in log
+    assert f"to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}, delay=" in log
+    assert "dsn=2.0.0, status=sent (250 2.0.0 Ok)" in log
+    assert smtp_sink.dumps()[0].recipients == ["bob@example.net", "carol@example.net"]
+
+
+def test_local_recipients_get_a_maildir(relay_factory):
+    relay = relay_factory()
+    send(relay.port, "alice@example.org", ["someone@localhost"])
+    wait_until(lambda: maildir_messages(relay, "someone"), 10, "the Maildir delivery")
+    [message] = maildir_messages(relay, "someone")
+    assert message["Return-Path"] == "<alice@example.org>"
+    assert message["Delivered-To"] == "someone@localhost"
+    assert "status=sent (delivered to maildir)" in relay.log()
+
+
+def test_a_dead_next_hop_defers_and_delivery_follows_when_it_returns(relay_factory, smtp_sink_factory):
+    port = free_port()
+    relay = relay_factory(port)
+    send(relay.port, "alice@example.org", ["bob@example.net"])
+    wait_until(lambda: "status=deferred (connect to 127.0.0.1[127.0.0.1]:" in relay.log(), 10, "a deferral")
+    assert list((spool(relay) / "deferred").iterdir())
+    sink = smtp_sink_factory(port)
+    sink.wait_for(1, timeout=15)
+    wait_until(lambda: ": removed" in relay.log(), 10, "the queue file removed")
+    assert not list((spool(relay) / "deferred").iterdir())
+
+
+def test_a_5xx_bounces_to_the_senders_maildir(relay_factory, smtp_sink_factory):
+    sink = smtp_sink_factory(hard_reject=["RCPT"])
+    relay = relay_factory(sink.port)
+    send(relay.port, "alice@localhost", ["bob@example.net"], "will bounce")
+    wait_until(lambda: maildir_messages(relay, "alice"), 15, "the bounce in alice's Maildir")
+    [dsn] = maildir_messages(relay, "alice")
+    assert dsn["Subject"] == "Undelivered Mail Returned to Sender"
+    assert dsn.get_content_type() == "multipart/report"
+    parts = [part.get_content_type() for part in dsn.walk()]
+    assert "message/delivery-status" in parts and "text/rfc822-headers" in parts
+    assert b"Subject: will bounce" in dsn.as_bytes()
+    assert "status=bounced (host 127.0.0.1[127.0.0.1] said: 500 5.3.0 Error: command failed" in relay.log()
+    assert "sender non-delivery notification:" in relay.log()
+
+
+def test_mail_from_the_null_sender_never_bounces_again(relay_factory, smtp_sink_factory):
+    sink = smtp_sink_factory(hard_reject=["RCPT"])
+    relay = relay_factory(sink.port)
+    send(relay.port, "", ["bob@example.net"])
+    wait_until(lambda: "status=bounced" in relay.log(), 10, "the bounce")
+    wait_until(lambda: ": removed" in relay.log(), 10, "removal")
+    assert "sender non-delivery notification" not in relay.log()
+
+
+def test_not_an_open_relay(relay_factory, smtp_sink):
+    relay = relay_factory(smtp_sink.port, mynetworks="192.0.2.0/24")
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
+        client.ehlo()
+        client.mail("alice@example.org")
+        assert client.rcpt("bob@example.net") == (454, b"4.7.1 <bob@example.net>: Relay access denied")
+        assert client.rcpt("postmaster@localhost")[0] == 250
+
+
+def test_hold_goes_to_the_hold_queue(relay_factory, smtp_sink):
+    relay = relay_factory(smtp_sink.port, filterd_plugins="tests.plugins.reroute")
+    send(relay.port, "alice@example.org", ["bob@example.net"], "HOLDME")
+    held = list((spool(relay) / "hold").iterdir())
+    assert len(held) == 1
+    time.sleep(0.5)
+    assert smtp_sink.received() == 0
+
+
+def test_messages_in_active_at_start_are_delivered(relay_factory, smtp_sink):
+    relay = relay_factory(smtp_sink.port)
+    relay.stop()
+    from filterd.queue.queuefile import QueueEnvelope, Recipient
+    from filterd.queue.spool import Spool
+
+    content = b"Subject: left in active\r\n\r\nx\r\n"
+    envelope = QueueEnvelope("4RESTARTzA", "alice@example.org", [Recipient("bob@example.net")], time.time(),
+                             size=len(content))
+    Spool(spool(relay)).create().store("active", envelope, iter([content]))
+    relay.start()
+    [dump] = smtp_sink.wait_for(1)
+    assert b"left in active" in dump
+
+
+def test_a_corrupt_queue_file_goes_to_corrupt(relay_factory):
+    relay = relay_factory()
+    tmp = spool(relay) / "incoming" / ".tmp.4CORRUPTzB"
+    tmp.write_bytes(b"not a queue file")
+    tmp.rename(spool(relay) / "incoming" / "4CORRUPTzB")
+    wait_until(lambda: (spool(relay) / "corrupt" / "4CORRUPTzB").exists(), 10, "the corrupt queue")
+    assert "4CORRUPTzB: corrupt queue file moved to the corrupt queue" in relay.log()
