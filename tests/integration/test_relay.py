@@ -136,7 +136,7 @@ def test_messages_in_active_at_start_are_delivered(relay_factory, smtp_sink):
 
 def test_a_corrupt_queue_file_goes_to_corrupt(relay_factory):
     relay = relay_factory()
-    tmp = spool(relay) / "incoming" / ".tmp.4CORRUPTzB"
+    tmp = relay.directory / "4CORRUPTzB"
     tmp.write_bytes(b"not a queue file")
     tmp.rename(spool(relay) / "incoming" / "4CORRUPTzB")
     wait_until(lambda: (spool(relay) / "corrupt" / "4CORRUPTzB").exists(), 10, "the corrupt queue")
