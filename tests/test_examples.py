@@ -15,7 +15,8 @@ def test_shipped_configuration_loads(path):
     assert loaded.config.list("filterd_listeners")
 
 
-def test_default_configuration_is_the_sink_demo():
+def test_default_configuration_is_relay_mode_into_local_maildirs():
     config = startup.load(str(ROOT / "conf/main.cf")).config
-    assert config.list("filterd_listeners") == ["proxy:127.0.0.1:10025", "sink:127.0.0.1:10026"]
-    assert config.get("filterd_sink_directory") == "/var/spool/filterd/sink"
+    assert config.list("filterd_listeners") == ["relay:127.0.0.1:10025"]
+    assert config.get("filterd_mailbox_base") == "/var/spool/filterd/mailboxes"
+    assert "localhost" in config.list("mydestination")
