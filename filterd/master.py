@@ -14,6 +14,7 @@ import sys
 import time
 
 from filterd import __version__, maillog
+from filterd.queue.spool import Spool
 from filterd.service import Listener, listeners, serve
 from filterd.startup import Loaded
 
@@ -60,6 +61,8 @@ class Master:
         self.bound: list[tuple[Listener, socket.socket]] = []
 
     def run(self) -> int:
+        if any(listener.mode == "relay" for listener in listeners(self.loaded.config)):
+            Spool(self.loaded.config.get("queue_directory")).create()
         self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
         for listener, _ in self.bound:

@@ -141,3 +141,39 @@ def test_a_corrupt_queue_file_goes_to_corrupt(relay_factory):
     tmp.rename(spool(relay) / "incoming" / "4CORRUPTzB")
     wait_until(lambda: (spool(relay) / "corrupt" / "4CORRUPTzB").exists(), 10, "the corrupt queue")
     assert "4CORRUPTzB: corrupt queue file moved to the corrupt queue" in relay.log()
+
+
+def test_after_maximal_queue_lifetime_the_sender_gets_a_dsn(relay_factory):
+    relay = relay_factory(free_port(), maximal_queue_lifetime="2s")
+    send(relay.port, "alice@localhost", ["bob@example.net"], "never arrives")
+    wait_until(lambda: maildir_messages(relay, "alice"), 20, "the expiry notice in alice's Maildir")
+    assert "status=expired, returned to sender (connect to 127.0.0.1[127.0.0.1]:" in relay.log()
+    [dsn] = maildir_messages(relay, "alice")
+    assert "Status: 4.4.1" in dsn.as_string()
+
+
+def test_fallback_relay_takes_what_the_relayhost_cannot(relay_factory, smtp_sink):
+    relay = relay_factory(free_port(), fallback_relay=f"[127.0.0.1]:{smtp_sink.port}")
+    send(relay.port, "alice@example.org", ["bob@example.net"])
+    [dump] = smtp_sink.wait_for(1)
+    assert f"relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log()
+
+
+def test_connections_to_the_next_hop_are_reused(relay_factory, smtp_sink):
+    relay = relay_factory(smtp_sink.port, default_destination_concurrency_limit="1")
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
+        for n in range(10):
+            client.sendmail("a@example.org", ["b@example.net"], f"Subject: {n}\r\n\r\nx\r\n")
+    smtp_sink.wait_for(10)
+    sessions, _, messages = smtp_sink.counters()
+    assert messages == 10 and sessions < 10
+
+
+def test_relay_to_a_real_postfix(relay_factory, smtp_sink, postfix_factory):
+    postfix = postfix_factory.relay(smtp_sink.port)
+    relay = relay_factory(postfix.port)
+    send(relay.port, "alice@example.org", ["bob@example.net"], "through postfix")
+    [dump] = smtp_sink.wait_for(1, timeout=30)
+    assert b"Subject: through postfix" in dump
+    postfix.wait_log(r"status=sent", timeout=30)
+    assert f"relay=127.0.0.1[127.0.0.1]:{postfix.port}, delay=" in relay.log()
