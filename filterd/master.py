@@ -62,7 +62,7 @@ class Master:
 
     def run(self) -> int:
         if any(listener.mode == "relay" for listener in listeners(self.loaded.config)):
-            Spool(self.loaded.config.get("queue_directory")).create()
+            Spool(self.loaded.config.get("queue_directory")).create().clean_temporary()
         self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
         for listener, _ in self.bound:

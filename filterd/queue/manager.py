@@ -53,8 +53,11 @@ class QueueManager:
         self.next_deferred_scan = 0.0
 
     def recover(self) -> None:
-        """After a crash or stop: half-written files go, active messages start over from incoming."""
-        self.spool.clean_temporary()
+        """After a crash or stop, active messages start over from incoming.
+
+        Half-written files are removed by the master before any receiving process starts, never here:
+        the receiving processes may be writing theirs right now.
+        """
         for qid in self.spool.ids("active"):
             self.spool.move(qid, "active", "incoming")
 
