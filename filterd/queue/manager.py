@@ -51,6 +51,7 @@ class QueueManager:
         self.after_queue, self.myhostname = after_queue, myhostname
         self.tasks: dict[str, asyncio.Task] = {}
         self.next_deferred_scan = 0.0
+        self.flushing = False
 
     def recover(self) -> None:
         """After a crash or stop, active messages start over from incoming.
@@ -87,8 +88,8 @@ class QueueManager:
                 self._activate(qid)
 
     def flush(self) -> None:
-        """Rescan the deferred queue now (postqueue -f)."""
-        self.next_deferred_scan = 0.0
+        """Try every deferred message now (postqueue -f sends SIGUSR1 to the pid in pid/qmgr.pid)."""
+        self.next_deferred_scan, self.flushing = 0.0, True
 
     def _pickup(self, qid: str) -> None:
         try:
@@ -100,13 +101,14 @@ class QueueManager:
         maillog.info("pickup", "%s: uid=%d from=<%s>", qid, os.getuid(), qf.envelope.sender)
 
     def _due_deferred(self, now: float) -> None:
+        everything, self.flushing = self.flushing, False
         for qid in self.spool.ids("deferred"):
             try:
-                due = self.spool.path("deferred", qid).stat().st_mtime <= now
+                due = everything or self.spool.path("deferred", qid).stat().st_mtime <= now
+                if due:
+                    self.spool.move(qid, "deferred", "incoming")
             except FileNotFoundError:
                 continue
-            if due:
-                self.spool.move(qid, "deferred", "incoming")
 
     def _activate(self, qid: str) -> None:
         try:

@@ -57,7 +57,8 @@ def run(loaded: Loaded, loop: asyncio.AbstractEventLoop) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     manager = build(loaded)
-    signal.signal(signal.SIGUSR1, lambda *_: manager.flush())
+    loop.add_signal_handler(signal.SIGUSR1, manager.flush)
+    manager.spool.write_pid("qmgr")
     try:
         loop.run_until_complete(manager.run(stop))
     finally:

@@ -16,6 +16,7 @@ from filterd.queue import queuefile
 from filterd.queue.queuefile import QueueEnvelope
 
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
+PID_DIRECTORY = "pid"
 TEMPORARY_PREFIX = ".tmp."
 
 
@@ -38,7 +39,7 @@ class Spool:
         self.root = Path(root)
 
     def create(self) -> Spool:
-        for name in QUEUES:
+        for name in (*QUEUES, PID_DIRECTORY):
             (self.root / name).mkdir(parents=True, exist_ok=True)
         return self
 
@@ -90,6 +91,16 @@ class Spool:
     def remove(self, queue: str, queue_id: str) -> None:
         self.path(queue, queue_id).unlink(missing_ok=True)
         _fsync_dir(self.root / queue)
+
+    def write_pid(self, process: str) -> None:
+        """$queue_directory/pid/NAME.pid, as Postfix's master.pid: how tools find a process to signal."""
+        (self.root / PID_DIRECTORY / f"{process}.pid").write_text(f"{os.getpid():>10}\n")
+
+    def read_pid(self, process: str) -> int | None:
+        try:
+            return int((self.root / PID_DIRECTORY / f"{process}.pid").read_text())
+        except (OSError, ValueError):
+            return None
 
     def clean_temporary(self) -> int:
         """Remove half-written files left by a crash (their clients never got 250)."""

@@ -177,3 +177,18 @@ def test_relay_to_a_real_postfix(relay_factory, smtp_sink, postfix_factory):
     assert b"Subject: through postfix" in dump
     postfix.wait_log(r"status=sent", timeout=30)
     assert f"relay=127.0.0.1[127.0.0.1]:{postfix.port}, delay=" in relay.log()
+
+
+def test_sigusr1_to_the_qmgr_flushes_the_deferred_queue(relay_factory, smtp_sink_factory):
+    import os
+    import signal
+
+    from filterd.queue.spool import Spool
+
+    port = free_port()
+    relay = relay_factory(port, minimal_backoff_time="1h", maximal_backoff_time="2h", queue_run_delay="1h")
+    send(relay.port, "alice@example.org", ["bob@example.net"])
+    wait_until(lambda: list((spool(relay) / "deferred").iterdir()), 10, "a deferred message")
+    sink = smtp_sink_factory(port)
+    os.kill(Spool(spool(relay)).read_pid("qmgr"), signal.SIGUSR1)
+    sink.wait_for(1, timeout=10)

@@ -1,0 +1,26 @@
+"""Postfix's queue tools on filterd's spool: postqueue, postsuper, postcat, qshape, and sendmail for local submission."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+TOOLS = ("postqueue", "postsuper", "postcat", "qshape", "sendmail")
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, func: Callable[[argparse.Namespace], int]) -> None:
+    """Add one subcommand per tool; each tool module parses the rest of its own command line."""
+    from filterd.queue.tools import postcat, postqueue, postsuper, qshape, sendmail
+
+    for module in (postqueue, postsuper, postcat, qshape):
+        module.add_arguments(sub.add_parser(module.NAME, parents=[common], add_help=False, help=module.HELP))
+    sendmail.add_arguments(sub.add_parser(sendmail.NAME, add_help=False, prefix_chars="+", help=sendmail.HELP))
+    for name in TOOLS:
+        sub.choices[name].set_defaults(func=func)
+
+
+def run(args: argparse.Namespace, load: Callable[[], object]) -> int:
+    """Run the tool named by args.command; `load()` returns the filterd.startup.Loaded configuration."""
+    from importlib import import_module
+
+    return import_module(f"filterd.queue.tools.{args.command}").main(args, load)

@@ -1,0 +1,71 @@
+"""The queue as the tools read it: the messages of some queue directories, and addresses as Postfix prints them."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile
+
+SHOWQ_ORDER = ("maildrop", "active", "incoming", "deferred", "hold")
+_QUEUE_ID = re.compile(r"[0-9A-Za-z]{1,64}")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-]+)*")
+
+
+@dataclass
+class QueuedMessage:
+    """One message found in a queue directory."""
+
+    queue: str
+    envelope: QueueEnvelope
+
+
+def queue_id_ok(text: str) -> bool:
+    """Postfix's mail_queue_id_ok(): letters and digits only, so an id never names a path."""
+    return bool(_QUEUE_ID.fullmatch(text))
+
+
+def asctime(when: float) -> str:
+    """C's asctime() without the newline: `Thu Nov 26 11:30:58 2026`."""
+    return time.asctime(time.localtime(int(when)))
+
+
+def scan(directory: Path, queue: str, on_error: Callable[[str], None] = lambda text: None) -> Iterator[QueuedMessage]:
+    """The readable queue files of one directory, oldest id first; files that vanish mid-scan are skipped."""
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if not queue_id_ok(name):
+            continue
+        try:
+            yield QueuedMessage(queue, QueueFile.read(str(directory / name)).envelope)
+        except CorruptQueueFile as exc:
+            if (directory / name).exists():
+                on_error(f"{name}: unreadable queue file: {exc}")
+
+
+def printable(text: str) -> str:
+    """Postfix's printable(): control characters shown as '?'."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def quote_local(address: str) -> str:
+    """Postfix's quote_822_local(): a local part that is not a dot-atom is put in double quotes."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        local, domain = address, ""
+    if not local or _DOT_ATOM.fullmatch(local):
+        return address
+    quoted = '"' + local.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quoted + (at + domain if at else "")
+
+
+def shown_address(address: str) -> str:
+    """An address as mailq prints it; the null sender is MAILER-DAEMON."""
+    return printable(quote_local(address)) if address else "MAILER-DAEMON"
