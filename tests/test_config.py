@@ -532,7 +532,7 @@ def test_core_defaults_are_valid_and_typed():
     ("plugin_error_action = discard", 'plugin_error_action: bad value "discard"'),
     ("smtpd_forbid_bare_newline = maybe", 'smtpd_forbid_bare_newline: bad value "maybe"'),
     ("smtpd_forbid_bare_newline_reject_code = 450", "smtpd_forbid_bare_newline_reject_code: bad value 450"),
-    ("filterd_listeners = proxy:127.0.0.1:10025, relay:127.0.0.1:1", 'bad listener "relay:127.0.0.1:1"'),
+    ("filterd_listeners = proxy:127.0.0.1:10025, bogus:127.0.0.1:1", 'bad listener "bogus:127.0.0.1:1"'),
     ("filterd_listeners = proxy:127.0.0.1", 'bad listener "proxy:127.0.0.1"'),
     ("filterd_listeners = sink:127.0.0.1:70000", 'bad listener "sink:127.0.0.1:70000"'),
     ("filterd_listeners = sink::25", 'bad listener "sink::25"'),
