@@ -171,5 +171,5 @@ def test_message_from_standard_input(plugin_dir, capsys, monkeypatch):
 def test_reject_is_logged_in_postfix_format(plugin_dir, capsys):
     check(write_conf(plugin_dir), SPAM, plugin_dir)
     err = capsys.readouterr().err
-    assert "filterd/cleanup[" in err
+    assert "filterd/cleanup[" in err or "filterd/check[" in err
     assert "reject: header Subject: buy spam now from localhost[127.0.0.1]; from=<sender@example.org>" in err
