@@ -83,7 +83,32 @@ class ReplaceBody:
     body: bytes | Path
 
 
-Edit = AddHeader | InsertHeader | ChangeHeader | DeleteHeader | ReplaceBody
+@dataclass(frozen=True)
+class AddRecipient:
+    """Add an envelope recipient (milter ADDRCPT); `args` are its ESMTP parameters."""
+
+    address: str
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteRecipient:
+    """Remove an envelope recipient (milter DELRCPT)."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class ChangeSender:
+    """Replace the envelope sender (milter CHGFROM); `args` are its ESMTP parameters."""
+
+    address: str
+    args: str = ""
+
+
+Edit = (AddHeader | InsertHeader | ChangeHeader | DeleteHeader | ReplaceBody | AddRecipient | DeleteRecipient
+        | ChangeSender)
+ENVELOPE_EDITS = (AddRecipient, DeleteRecipient, ChangeSender)
 
 
 @dataclass(frozen=True)
@@ -213,6 +238,18 @@ class Verdict:
     @classmethod
     def replace_body(cls, body: bytes | Path) -> Verdict:
         return cls(edits=(ReplaceBody(body),))
+
+    @classmethod
+    def add_recipient(cls, address: str, args: str = "") -> Verdict:
+        return cls(edits=(AddRecipient(address, args),))
+
+    @classmethod
+    def delete_recipient(cls, address: str) -> Verdict:
+        return cls(edits=(DeleteRecipient(address),))
+
+    @classmethod
+    def change_sender(cls, address: str, args: str = "") -> Verdict:
+        return cls(edits=(ChangeSender(address, args),))
 
     @classmethod
     def parse(cls, value: str) -> Verdict:

@@ -64,13 +64,15 @@ class ProxyNextHop:
     async def recipient(self, address: str, options: list[str]) -> Reply:
         return await self._guarded(f"RCPT TO:<{address}>" + "".join(f" {o}" for o in options))
 
-    async def redirect(self, address: str) -> Reply:
+    async def restart(self, sender: str, recipients: tuple[str, ...]) -> Reply:
+        """Begin the downstream transaction anew for a changed sender or recipient list."""
         assert self._envelope is not None
-        for command in ("RSET", self._mail_command(self._envelope)):
-            reply = await self._guarded(command)
-            if not reply.ok:
-                return reply
-        return await self.recipient(address, [])
+        self._envelope.sender = sender
+        reply = await self._guarded("RSET")
+        for command in (self._mail_command(self._envelope), *(f"RCPT TO:<{r}>" for r in recipients)):
+            if reply.ok:
+                reply = await self._guarded(command)
+        return reply
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         try:

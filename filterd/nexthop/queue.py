@@ -60,7 +60,7 @@ class QueueNextHop:
             return Reply(454, f"4.7.1 <{address}>: Relay access denied")
         return Reply(250, "2.1.5 Ok")
 
-    async def redirect(self, address: str) -> Reply:
+    async def restart(self, sender: str, recipients: tuple[str, ...]) -> Reply:
         return Reply(250, "2.1.5 Ok")
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:

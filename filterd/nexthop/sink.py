@@ -28,7 +28,7 @@ class SinkNextHop:
     async def recipient(self, address: str, options: list[str]) -> Reply:
         return Reply(250, "2.1.5 Ok")
 
-    async def redirect(self, address: str) -> Reply:
+    async def restart(self, sender: str, recipients: tuple[str, ...]) -> Reply:
         return Reply(250, "2.1.5 Ok")
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:

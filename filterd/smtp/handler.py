@@ -10,7 +10,7 @@ import tempfile
 import time
 from typing import Callable
 
-from filterd import maillog
+from filterd import maillog, reroute
 from filterd.maillog import seconds
 from filterd.chain import Chain
 from filterd.model import Envelope, Header, Message, Session
@@ -223,18 +223,18 @@ class SmtpHandler:
         return reply.wire()
 
     async def _reroute(self, txn: Transaction, nexthop: NextHop) -> Reply | None:
-        """REDIRECT and BCC, done in-session before DATA goes downstream."""
-        envelope = txn.envelope
-        if txn.redirect:
-            reply = await nexthop.redirect(txn.redirect)
+        """REDIRECT, BCC and envelope edits, done in-session before DATA goes downstream."""
+        envelope, change = txn.envelope, reroute.plan(txn)
+        if change.restart:
+            reply = await nexthop.restart(change.sender, change.recipients)
             if not reply.ok:
                 await self.abort()
                 return reply
-            envelope.recipients[:] = [txn.redirect]
-        for address in txn.bcc:
-            reply = await nexthop.recipient(address, [])
-            if reply.ok and address not in envelope.recipients:
-                envelope.recipients.append(address)
+            recipients = change.recipients
+        else:
+            refused = [a for a in change.added if not (await nexthop.recipient(a, [])).ok]
+            recipients = tuple(r for r in change.recipients if r not in refused)
+        envelope.sender, envelope.recipients[:] = change.sender, recipients
         return None
 
     def _log_delivery(self, txn: Transaction, relay: str, reply: Reply, started: float) -> None:

@@ -147,3 +147,11 @@ def test_hold_is_logged_and_the_message_relayed(rerouting_proxy, smtp_sink):
     send(rerouting_proxy.port, "HOLDME")
     assert smtp_sink.received() == 1
     assert "hold: header Subject: HOLDME from localhost[127.0.0.1]; " in rerouting_proxy.log()
+
+
+def test_envelope_edits_restart_the_downstream_transaction(smtp_sink, filterd_factory):
+    proxy = filterd_factory({"filterd_plugins": "tests.plugins.envelope_edits"}, nexthop_port=smtp_sink.port)
+    send(proxy.port, "REWRITE please")
+    [dump] = smtp_sink.dumps()
+    assert dump.sender == "bounces@example.org"
+    assert dump.recipients == ["added@example.net"]
