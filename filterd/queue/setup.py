@@ -22,7 +22,7 @@ def schedule(config: Config) -> Schedule:
 
 
 def _transport_maps(config: Config) -> tuple:
-    specs = config.list("transport_maps")
+    specs = config.get("transport_maps").strip()
     if not specs:
         return ()
     from filterd.tables import open_tables

@@ -192,3 +192,11 @@ def test_sigusr1_to_the_qmgr_flushes_the_deferred_queue(relay_factory, smtp_sink
     sink = smtp_sink_factory(port)
     os.kill(Spool(spool(relay)).read_pid("qmgr"), signal.SIGUSR1)
     sink.wait_for(1, timeout=10)
+
+
+def test_transport_maps_route_a_domain_past_the_relayhost(relay_factory, smtp_sink, tmp_path):
+    relay = relay_factory(free_port(), transport_maps=f"inline:{{ example.net=smtp:[127.0.0.1]:{smtp_sink.port} }}")
+    send(relay.port, "alice@example.org", ["bob@example.net"])
+    smtp_sink.wait_for(1)
+    assert f"to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log()
+
