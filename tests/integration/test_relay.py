@@ -200,3 +200,33 @@ def test_transport_maps_route_a_domain_past_the_relayhost(relay_factory, smtp_si
     smtp_sink.wait_for(1)
     assert f"to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log()
 
+
+
+@pytest.fixture
+def after_queue_relay(relay_factory, smtp_sink):
+    return relay_factory(smtp_sink.port, filterd_plugins="tests.plugins.after_queue")
+
+
+def test_after_queue_edits_reach_the_next_hop(after_queue_relay, smtp_sink):
+    send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "plain")
+    [dump] = smtp_sink.wait_for(1)
+    assert b"X-After-Queue: checked " in dump
+
+
+def test_after_queue_reject_bounces_to_the_sender(after_queue_relay, smtp_sink):
+    send(after_queue_relay.port, "alice@localhost", ["bob@example.net"], "AQ-REJECT")
+    wait_until(lambda: maildir_messages(after_queue_relay, "alice"), 15, "the bounce")
+    assert "Refused after queue" in maildir_messages(after_queue_relay, "alice")[0].as_string()
+    assert smtp_sink.received() == 0
+
+
+def test_after_queue_redirect_hold_and_discard(after_queue_relay, smtp_sink):
+    send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "AQ-REDIRECT")
+    smtp_sink.wait_for(1)
+    [dump] = smtp_sink.dumps()
+    assert dump.recipients == ["archive@example.net"]
+    send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "AQ-HOLD")
+    wait_until(lambda: list((spool(after_queue_relay) / "hold").iterdir()), 10, "the hold queue")
+    send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "AQ-DISCARD")
+    wait_until(lambda: "discard: QUEUE from " in after_queue_relay.log(), 10, "the discard")
+    assert smtp_sink.received() == 1
