@@ -183,17 +183,21 @@ def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) 
         report(f"peak rss: {memory_run(workdir):.0f} MB")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark in a scratch directory, kept only if something fails."""
-    args = parse_args(argv)
-    workdir = make_workdir("filterd-bench-")
+def in_workdir(prefix: str, body: Callable[[Path], None]) -> int:
+    """Run a benchmark in a scratch directory, kept only if something fails."""
+    workdir = make_workdir(prefix)
     try:
-        run(workdir, args, lambda line: print(line, flush=True))
+        body(workdir)
     except BaseException:
         print(f"bench: files kept in {workdir}", file=sys.stderr)
         raise
     shutil.rmtree(workdir)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return in_workdir("filterd-bench-", lambda workdir: run(workdir, args, lambda line: print(line, flush=True)))
 
 
 if __name__ == "__main__":

@@ -9,14 +9,13 @@ RSS while 20 concurrent 20 MB messages stream into its queue.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.proxy import MEMORY_LENGTH, MEMORY_MESSAGES, RssSampler, bench_postfix, deliver, throughput, \
-    tree_memory_kb
-from tests.mta import FilterdProcess, SmtpSink, free_port, make_workdir
+from bench.proxy import MEMORY_LENGTH, MEMORY_MESSAGES, RssSampler, bench_postfix, deliver, in_workdir, \
+    throughput, tree_memory_kb
+from tests.mta import FilterdProcess, SmtpSink, free_port
 
 
 def relay_settings(port: int, sink_port: int, **extra: str) -> dict[str, str]:
@@ -52,20 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args(argv)
-    workdir = make_workdir("filterd-bench-relay-")
-    try:
-        postfix = bench_postfix(workdir, args.messages)
-        print(f"postfix: {postfix:.0f} msg/s", flush=True)
-        filterd = bench_relay(workdir, args.messages)
-        print(f"filterd: {filterd:.0f} msg/s", flush=True)
-        print(f"ratio: {filterd / postfix:.2f}", flush=True)
-        if not args.skip_memory:
-            print(f"peak rss: {memory_run(workdir):.0f} MB", flush=True)
-    except BaseException:
-        print(f"bench: files kept in {workdir}", file=sys.stderr)
-        raise
-    shutil.rmtree(workdir)
-    return 0
+    return in_workdir("filterd-bench-relay-", lambda workdir: run(workdir, args))
+
+
+def run(workdir: Path, args: argparse.Namespace) -> None:
+    postfix = bench_postfix(workdir, args.messages)
+    print(f"postfix: {postfix:.0f} msg/s", flush=True)
+    filterd = bench_relay(workdir, args.messages)
+    print(f"filterd: {filterd:.0f} msg/s", flush=True)
+    print(f"ratio: {filterd / postfix:.2f}", flush=True)
+    if not args.skip_memory:
+        print(f"peak rss: {memory_run(workdir):.0f} MB", flush=True)
 
 
 if __name__ == "__main__":
