@@ -9,7 +9,7 @@ PYTHON=${PYTHON:-python3}
 PACKAGES=(
     postfix postfix-pcre postfix-doc swaks spamassassin spamd spamc dovecot-core dovecot-lmtpd
     opendkim opendkim-tools libmilter-dev miltertest pflogsumm
-    gcc libc6-dev
+    gcc libc6-dev python3-dev libpcre2-8-0
 )
 NO_TESTS_COLLECTED=5
 

@@ -9,9 +9,14 @@ PYTHON=${PYTHON:-python3}
 CONFIG=${FILTERD_CONFIG:-/etc/filterd/main.cf}
 
 ensure_venv_support() {
-    if ! command -v "$PYTHON" >/dev/null || ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+    # pypcre (filterd's pcre: tables, on the system's PCRE2 like Postfix) builds from source: gcc and Python.h.
+    local headers
+    headers=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null || true)
+    if ! command -v "$PYTHON" >/dev/null || ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null \
+            || ! command -v gcc >/dev/null || [ ! -e "$headers/Python.h" ]; then
         apt-get update
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            python3-venv python3-dev gcc libc6-dev libpcre2-8-0
     fi
     if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
         echo "install: $PYTHON is older than Python 3.11" >&2

@@ -1,0 +1,37 @@
+"""Postfix lookup tables by Postfix's `type:name` syntax, read and matched as Postfix does.
+
+    table = open_table("pcre:/etc/filterd/header_checks")
+    table.lookup("Subject: hello")          # the result with $n substituted, or None
+
+Types: regexp: (regexp_table(5)), pcre: (pcre_table(5)), cidr: (cidr_table(5)), texthash:
+(postmap(1)), inline:{ key=value, ... } and static:value. File tables are re-read when the file
+changes. With strict=True (the default, for the daemon) any line Postfix would warn about is a
+TableError naming FILE:LINE; strict=False (filterd postmap) logs Postfix's warning and skips the
+line, exactly as Postfix.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from filterd.tables.base import SERVICE
+from filterd.tables.notices import TableError
+from filterd.tables.registry import open_table, split_specs
+
+__all__ = ["Table", "TableError", "open_table", "open_tables", "split_specs"]
+
+
+class Table(Protocol):
+    """What every table offers: its spec and a lookup."""
+
+    spec: str
+
+    def lookup(self, key: str) -> str | None:
+        """The result for `key` ($n substitutions done), or None when nothing matches."""
+
+
+def open_tables(specs: list[str] | str, *, strict: bool = True, service: str = SERVICE) -> list[Table]:
+    """Open each table of a Postfix list-valued parameter (`pcre:a, regexp:b`), in order."""
+    if isinstance(specs, str):
+        specs = split_specs(specs)
+    return [open_table(spec, strict=strict, service=service) for spec in specs]
