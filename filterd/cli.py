@@ -61,6 +61,12 @@ def cmd_postconf(args: argparse.Namespace) -> int:
     return postconf_main(args.rest, loaded.config, sys.stdout)
 
 
+def cmd_postmap(args: argparse.Namespace) -> int:
+    from filterd.postmap import run
+
+    return run(args.q, args.tables)
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print(f"filterd {__version__}")
     return 0
@@ -87,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
     postconf = sub.add_parser("postconf", parents=[common], help="show parameters, as Postfix's postconf")
     postconf.add_argument("rest", nargs=argparse.REMAINDER)
     postconf.set_defaults(func=cmd_postconf)
+    postmap = sub.add_parser("postmap", help="query lookup tables, as Postfix's postmap -q")
+    postmap.add_argument("-q", required=True, metavar="KEY", help="the key, or - to read keys from stdin")
+    postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME")
+    postmap.set_defaults(func=cmd_postmap)
     sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
     return top
 
