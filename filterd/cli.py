@@ -9,6 +9,7 @@ from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.config import ConfigError
+from filterd.queue.tools import add_parsers as add_queue_tools
 from filterd.registry import PluginError
 
 
@@ -67,6 +68,13 @@ def cmd_postmap(args: argparse.Namespace) -> int:
     return run(args.q, args.tables)
 
 
+def cmd_queue_tool(args: argparse.Namespace) -> int:
+    """postqueue, postsuper, postcat, qshape, sendmail: Postfix's queue tools on filterd's spool."""
+    from filterd.queue.tools import run
+
+    return run(args, lambda: _load(args))
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print(f"filterd {__version__}")
     return 0
@@ -97,6 +105,7 @@ def parser() -> argparse.ArgumentParser:
     postmap.add_argument("-q", required=True, metavar="KEY", help="the key, or - to read keys from stdin")
     postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME")
     postmap.set_defaults(func=cmd_postmap)
+    add_queue_tools(sub, common, cmd_queue_tool)
     sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
     return top
 

@@ -8,7 +8,7 @@ schedule (the file's mtime is its next attempt time, as in Postfix).
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -97,8 +97,9 @@ class QueueManager:
         except CorruptQueueFile as exc:
             self._corrupt("maildrop", qid, exc)
             return
+        uid = self.spool.path("maildrop", qid).stat().st_uid
         self.spool.move(qid, "maildrop", "incoming")
-        maillog.info("pickup", "%s: uid=%d from=<%s>", qid, os.getuid(), qf.envelope.sender)
+        maillog.info("pickup", "%s: uid=%d from=<%s>", qid, uid, qf.envelope.sender)
 
     def _due_deferred(self, now: float) -> None:
         everything, self.flushing = self.flushing, False
@@ -136,9 +137,12 @@ class QueueManager:
             if deliver:
                 qf.record_all(await self.deliverer.deliver(attempt))
             await self._finish(attempt)
+        except FileNotFoundError:
+            maillog.info("qmgr", "%s: moved away during delivery (postsuper); left where it is", qid)
         except Exception:
             maillog.error("qmgr", "%s: unexpected error, message deferred", qid, exc_info=True)
-            self._defer(qid, time.time() - env.arrival)
+            with contextlib.suppress(FileNotFoundError):
+                self._defer(qid, time.time() - env.arrival)
 
     async def _finish(self, attempt: Attempt) -> None:
         qf, now = attempt.qf, time.time()

@@ -140,16 +140,18 @@ class QueueFile:
         self.record_all([recipient])
 
     def record_all(self, recipients: list[Recipient]) -> None:
-        """Append several recipients' new statuses with one fsync."""
+        """Append several recipients' new statuses with one fsync; FileNotFoundError if the file was moved away."""
         if not recipients:
             return
         lines = b"".join(json.dumps({"r": r.address, "s": r.status, "d": r.dsn, "t": r.text, "h": r.relay},
                                     ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n"
                          for r in recipients)
-        with open(self.path, "ab") as f:
-            f.write(lines)
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, lines)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:

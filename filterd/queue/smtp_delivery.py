@@ -80,8 +80,7 @@ class SmtpDelivery:
             await smtp.ehlo()
         except _ERRORS as exc:
             smtp.close()
-            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise ConnectionError(reason) from exc
+            raise ConnectionError(_reason(exc)) from exc
         return smtp
 
     def _take(self, key: tuple[str, int]) -> list[_Cached]:
@@ -142,6 +141,18 @@ class SmtpDelivery:
         for cached in (c for entries in self._cache.values() for c in entries):
             cached.smtp.close()
         self._cache.clear()
+
+
+def _reason(exc: BaseException) -> str:
+    """The system's words for a failed connection (`Connection refused`), as Postfix logs them."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        if isinstance(seen, (asyncio.TimeoutError, aiosmtplib.SMTPTimeoutError)):
+            return "Connection timed out"
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__
 
 
 def _mail_command(smtp, qf: QueueFile) -> str:

@@ -1,4 +1,4 @@
-"""Postfix's queue tools on filterd's spool: postqueue, postsuper, postcat, qshape, and sendmail for local submission."""
+"""Postfix's queue tools on filterd's spool: postqueue, postsuper, postcat, qshape; sendmail for local submission."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def add_parsers(sub, common: argparse.ArgumentParser, func: Callable[[argparse.N
 
 def run(args: argparse.Namespace, load: Callable[[], object]) -> int:
     """Run the tool named by args.command; `load()` returns the filterd.startup.Loaded configuration."""
+    import os
+    import sys
     from importlib import import_module
 
-    return import_module(f"filterd.queue.tools.{args.command}").main(args, load)
+    try:
+        return import_module(f"filterd.queue.tools.{args.command}").main(args, load)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

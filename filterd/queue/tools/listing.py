@@ -13,7 +13,6 @@ from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile
 
 SHOWQ_ORDER = ("maildrop", "active", "incoming", "deferred", "hold")
 _QUEUE_ID = re.compile(r"[0-9A-Za-z]{1,64}")
-_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-]+)*")
 
 
 @dataclass
@@ -55,17 +54,6 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def quote_local(address: str) -> str:
-    """Postfix's quote_822_local(): a local part that is not a dot-atom is put in double quotes."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        local, domain = address, ""
-    if not local or _DOT_ATOM.fullmatch(local):
-        return address
-    quoted = '"' + local.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return quoted + (at + domain if at else "")
-
-
 def shown_address(address: str) -> str:
-    """An address as mailq prints it; the null sender is MAILER-DAEMON."""
-    return printable(quote_local(address)) if address else "MAILER-DAEMON"
+    """An address as mailq prints it (queue files hold addresses quoted as on the wire); <> is MAILER-DAEMON."""
+    return printable(address) if address else "MAILER-DAEMON"

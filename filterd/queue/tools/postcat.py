@@ -40,8 +40,9 @@ def _recipient(rcpt: Recipient) -> list[tuple[str, str]]:
                ("dsn_notify_flags", rcpt.notify),
                ("done_recipient" if rcpt.done else "recipient", rcpt.address)]
     if rcpt.status:
-        status = f"status={rcpt.status}, dsn={rcpt.dsn}, relay={rcpt.relay or 'none'} ({rcpt.text})"
-        records.append(("named_attribute", status))
+        fields = [f"{name}={value}" for name, value in
+                  (("status", rcpt.status), ("dsn", rcpt.dsn), ("relay", rcpt.relay)) if value]
+        records.append(("named_attribute", ", ".join(fields) + (f" ({rcpt.text})" if rcpt.text else "")))
     return records
 
 

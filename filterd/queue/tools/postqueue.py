@@ -1,15 +1,18 @@
 """`filterd postqueue`: the mailq listing (-p), flush (-f) and flush one message (-i ID), as Postfix's postqueue.
 
 filterd's queue ids are long ones, so the listing has the layout Postfix uses with enable_long_queue_ids.
-Flushing makes deferred messages due now (a deferred file's mtime is its next attempt time); the queue
-manager takes them at its next deferred-queue scan, at most $queue_run_delay later.
+-f makes every deferred message due now (a deferred file's mtime is its next attempt time) and sends
+SIGUSR1 to the queue manager named in pid/qmgr.pid, which then takes the whole deferred queue; -i moves
+one deferred message back to incoming, which the queue manager takes at once.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
+from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from filterd.queue.spool import Spool
@@ -69,16 +72,38 @@ def queued(spool: Spool, console: Console) -> Iterator[QueuedMessage]:
         yield from scan(spool.root / queue, queue, console.warning)
 
 
-def flush(spool: Spool, queue_id: str | None = None) -> int:
-    """Make deferred messages (all, or one) due now; returns how many."""
+def flush(spool: Spool) -> int:
+    """Make every deferred message due now and ask a running queue manager to take them; returns how many."""
     now, count = time.time(), 0
-    for qid in [queue_id] if queue_id else spool.ids("deferred"):
+    for qid in spool.ids("deferred"):
         try:
             os.utime(spool.path("deferred", qid), (now, now))
             count += 1
         except FileNotFoundError:
             pass
+    poke_qmgr(spool)
     return count
+
+
+def flush_one(spool: Spool, queue_id: str) -> bool:
+    """One deferred message back to incoming, where the queue manager takes it at once."""
+    try:
+        spool.move(queue_id, "deferred", "incoming")
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def poke_qmgr(spool: Spool) -> bool:
+    """SIGUSR1 to the pid in pid/qmgr.pid, once /proc shows that it is filterd's (a stale pid is left alone)."""
+    pid = spool.read_pid("qmgr")
+    try:
+        if pid is None or b"filterd" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False
+        os.kill(pid, signal.SIGUSR1)
+    except OSError:
+        return False
+    return True
 
 
 def main(args, load) -> int:
@@ -90,8 +115,10 @@ def main(args, load) -> int:
             raise ToolError(f'Cannot flush queue ID - invalid name: "{args.i}"', EX_UNAVAILABLE)
         if args.p:
             write_listing(queued(spool, console), sys.stdout)
+        elif args.i is not None:
+            flush_one(spool, args.i)
         else:
-            flush(spool, args.i)
+            flush(spool)
     except ToolError as error:
         return console.fatal(error)
     return 0

@@ -76,6 +76,10 @@ def _recipients(options: Options, headers, origin: str) -> list[Recipient]:
     given = [a for arg in options.recipients for _, a in email.utils.getaddresses([arg]) if a]
     if options.extract:
         given += submission.header_recipients(headers)
+    if not given:
+        raise ToolError("No recipient addresses found in message header" if options.extract else
+                        "Recipient addresses must be specified on the command line or via the -t option",
+                        EX_TEMPFAIL)
     notify = options.notify.upper()
     found: dict[str, Recipient] = {}
     for raw in given:
@@ -117,10 +121,6 @@ def submit(options: Options, config, stream: IO[bytes], user: pwd.struct_passwd)
     identity = _identity(options, config, user)
     headers, body_lines = submission.split_headers(submission.input_lines(stream, options.dot_ends_input))
     recipients = _recipients(options, headers, origin)
-    if not recipients:
-        raise ToolError("No recipient addresses found in message header" if options.extract else
-                        "Recipient addresses must be specified on the command line or via the -t option",
-                        EX_TEMPFAIL)
     header = submission.local_headers(headers, identity, queue_id, email.utils.formatdate(now, localtime=True))
     body, body_size = _spool_body(body_lines, config.size("filterd_spool_memory_limit"),
                                   config.size("message_size_limit"), len(header))

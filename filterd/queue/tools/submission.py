@@ -19,7 +19,9 @@ from filterd.model import Header
 DROP_HEADERS = frozenset({"bcc", "content-length", "resent-bcc", "return-path"})
 RECIPIENT_HEADERS = ("to", "cc", "bcc")
 _FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
-_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ \x80-\U0010ffff-]+")
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\U0010ffff-"
+_DOT_ATOM = re.compile(f"[{_ATEXT}]+(\\.[{_ATEXT}]+)*")
+_PHRASE = re.compile(f"[{_ATEXT} ]+")
 
 
 def input_lines(stream: Iterable[bytes], dot_ends_input: bool = True) -> Iterator[bytes]:
@@ -48,9 +50,16 @@ def split_headers(lines: Iterator[bytes]) -> tuple[list[Header], Iterator[bytes]
 
 
 def qualify(address: str, origin: str) -> str:
-    """user -> user@$myorigin; <> and the empty address stay the null address."""
+    """An address as it goes on the wire: user -> user@$myorigin, an unusual local part quoted; <> stays null."""
     address = address.strip().removeprefix("<").removesuffix(">").strip()
-    return f"{address}@{origin}" if address and "@" not in address else address
+    if not address:
+        return ""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        local, domain = address, origin
+    if not _DOT_ATOM.fullmatch(local) and not (len(local) > 1 and local[0] == local[-1] == '"'):
+        local = '"' + local.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{local}@{domain}"
 
 
 def header_recipients(headers: list[Header]) -> list[str]:
