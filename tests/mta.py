@@ -313,7 +313,7 @@ class SmtpSink(Service):
         """Return the dumped messages parsed into envelope and content."""
         return [parse_dump(raw) for raw in self.messages()]
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[bytes]:
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[bytes]:
         """Wait until count messages were received; return the dumps (empty when not dumping)."""
         wait_until(lambda: self.received() >= count, timeout,
                    f"{count} messages at smtp-sink (has {self.received()})", self.check_alive)

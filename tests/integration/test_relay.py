@@ -47,7 +47,7 @@ def test_relay_to_smtp_sink(relay_factory, smtp_sink):
     send(relay.port, "alice@example.org", ["bob@example.net", "carol@example.net"])
     [dump] = smtp_sink.wait_for(1)
     assert b"Subject: relay test" in dump
-    wait_until(lambda: ": removed" in relay.log(), 10, "the queue file removed")
+    wait_until(lambda: ": removed" in relay.log(), 30, "the queue file removed")
     log = relay.log()
     assert "from=<alice@example.org>, size=" in log and "nrcpt=2 (queue active)" in log
     assert f"to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}, delay=" in log
@@ -58,7 +58,7 @@ def test_relay_to_smtp_sink(relay_factory, smtp_sink):
 def test_local_recipients_get_a_maildir(relay_factory):
     relay = relay_factory()
     send(relay.port, "alice@example.org", ["someone@localhost"])
-    wait_until(lambda: maildir_messages(relay, "someone"), 10, "the Maildir delivery")
+    wait_until(lambda: maildir_messages(relay, "someone"), 30, "the Maildir delivery")
     [message] = maildir_messages(relay, "someone")
     assert message["Return-Path"] == "<alice@example.org>"
     assert message["Delivered-To"] == "someone@localhost"
@@ -69,11 +69,11 @@ def test_a_dead_next_hop_defers_and_delivery_follows_when_it_returns(relay_facto
     port = free_port()
     relay = relay_factory(port)
     send(relay.port, "alice@example.org", ["bob@example.net"])
-    wait_until(lambda: "status=deferred (connect to 127.0.0.1[127.0.0.1]:" in relay.log(), 10, "a deferral")
+    wait_until(lambda: "status=deferred (connect to 127.0.0.1[127.0.0.1]:" in relay.log(), 30, "a deferral")
     assert list((spool(relay) / "deferred").iterdir())
     sink = smtp_sink_factory(port)
-    sink.wait_for(1, timeout=15)
-    wait_until(lambda: ": removed" in relay.log(), 10, "the queue file removed")
+    sink.wait_for(1, timeout=30)
+    wait_until(lambda: ": removed" in relay.log(), 30, "the queue file removed")
     assert not list((spool(relay) / "deferred").iterdir())
 
 
@@ -81,7 +81,7 @@ def test_a_5xx_bounces_to_the_senders_maildir(relay_factory, smtp_sink_factory):
     sink = smtp_sink_factory(hard_reject=["RCPT"])
     relay = relay_factory(sink.port)
     send(relay.port, "alice@localhost", ["bob@example.net"], "will bounce")
-    wait_until(lambda: maildir_messages(relay, "alice"), 15, "the bounce in alice's Maildir")
+    wait_until(lambda: maildir_messages(relay, "alice"), 30, "the bounce in alice's Maildir")
     [dsn] = maildir_messages(relay, "alice")
     assert dsn["Subject"] == "Undelivered Mail Returned to Sender"
     assert dsn.get_content_type() == "multipart/report"
@@ -96,8 +96,8 @@ def test_mail_from_the_null_sender_never_bounces_again(relay_factory, smtp_sink_
     sink = smtp_sink_factory(hard_reject=["RCPT"])
     relay = relay_factory(sink.port)
     send(relay.port, "", ["bob@example.net"])
-    wait_until(lambda: "status=bounced" in relay.log(), 10, "the bounce")
-    wait_until(lambda: ": removed" in relay.log(), 10, "removal")
+    wait_until(lambda: "status=bounced" in relay.log(), 30, "the bounce")
+    wait_until(lambda: ": removed" in relay.log(), 30, "removal")
     assert "sender non-delivery notification" not in relay.log()
 
 
@@ -139,7 +139,7 @@ def test_a_corrupt_queue_file_goes_to_corrupt(relay_factory):
     tmp = relay.directory / "4CORRUPTzB"
     tmp.write_bytes(b"not a queue file")
     tmp.rename(spool(relay) / "incoming" / "4CORRUPTzB")
-    wait_until(lambda: (spool(relay) / "corrupt" / "4CORRUPTzB").exists(), 10, "the corrupt queue")
+    wait_until(lambda: (spool(relay) / "corrupt" / "4CORRUPTzB").exists(), 30, "the corrupt queue")
     assert "4CORRUPTzB: corrupt queue file moved to the corrupt queue" in relay.log()
 
 
@@ -188,10 +188,10 @@ def test_sigusr1_to_the_qmgr_flushes_the_deferred_queue(relay_factory, smtp_sink
     port = free_port()
     relay = relay_factory(port, minimal_backoff_time="1h", maximal_backoff_time="2h", queue_run_delay="1h")
     send(relay.port, "alice@example.org", ["bob@example.net"])
-    wait_until(lambda: list((spool(relay) / "deferred").iterdir()), 10, "a deferred message")
+    wait_until(lambda: list((spool(relay) / "deferred").iterdir()), 30, "a deferred message")
     sink = smtp_sink_factory(port)
     os.kill(Spool(spool(relay)).read_pid("qmgr"), signal.SIGUSR1)
-    sink.wait_for(1, timeout=10)
+    sink.wait_for(1, timeout=30)
 
 
 def test_transport_maps_route_a_domain_past_the_relayhost(relay_factory, smtp_sink, tmp_path):
@@ -215,7 +215,7 @@ def test_after_queue_edits_reach_the_next_hop(after_queue_relay, smtp_sink):
 
 def test_after_queue_reject_bounces_to_the_sender(after_queue_relay, smtp_sink):
     send(after_queue_relay.port, "alice@localhost", ["bob@example.net"], "AQ-REJECT")
-    wait_until(lambda: maildir_messages(after_queue_relay, "alice"), 15, "the bounce")
+    wait_until(lambda: maildir_messages(after_queue_relay, "alice"), 30, "the bounce")
     assert "Refused after queue" in maildir_messages(after_queue_relay, "alice")[0].as_string()
     assert smtp_sink.received() == 0
 
@@ -226,7 +226,7 @@ def test_after_queue_redirect_hold_and_discard(after_queue_relay, smtp_sink):
     [dump] = smtp_sink.dumps()
     assert dump.recipients == ["archive@example.net"]
     send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "AQ-HOLD")
-    wait_until(lambda: list((spool(after_queue_relay) / "hold").iterdir()), 10, "the hold queue")
+    wait_until(lambda: list((spool(after_queue_relay) / "hold").iterdir()), 30, "the hold queue")
     send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "AQ-DISCARD")
-    wait_until(lambda: "discard: QUEUE from " in after_queue_relay.log(), 10, "the discard")
+    wait_until(lambda: "discard: QUEUE from " in after_queue_relay.log(), 30, "the discard")
     assert smtp_sink.received() == 1
