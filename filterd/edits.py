@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filterd.model import Header, Message, encode
-from filterd.verdict import AddHeader, ChangeHeader, DeleteHeader, Edit, InsertHeader, ReplaceBody
+from filterd.verdict import AddHeader, ChangeHeader, DeleteHeader, Edit, InsertHeader, ReplaceBody, Verdict
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,54 @@ class LineEdit:
     index: int
     text: bytes | None = b""
     before: bytes | None = None
+
+
+@dataclass(frozen=True)
+class InBody:
+    """Part of the body a verdict is about: a header inside it (a MIME part's or an attached message's)
+    on body lines first..last, or a record of body line `first` (the line, or a piece of a long one).
+    PREPEND, REPLACE, IGNORE and STRIP act on those lines; the log names `text`. The line numbers are
+    the plugin's own count; `current`, its number for the body line at hand, maps them onto the core's."""
+
+    first: int
+    last: int
+    text: str
+    header: bool = True
+    current: int | None = None
+
+    def line_edits(self, action: str, text: bytes, at_hand: int | None) -> list[LineEdit]:
+        """The LineEdits that PREPEND, REPLACE, IGNORE or STRIP amount to; `at_hand` is the core's
+        number of the current body line (None at the end of the message)."""
+        shift = at_hand - self.current if at_hand is not None and self.current is not None else 0
+        first, last = self.first + shift, self.last + shift
+        if action == "PREPEND":
+            return [LineEdit(first, before=text)]
+        rest = [LineEdit(index, None) for index in range(first + 1, last + 1)]
+        return ([LineEdit(first, text)] if action == "REPLACE" else [LineEdit(first, None)]) + rest
+
+
+@dataclass(frozen=True)
+class MimeError:
+    """A MIME error a verdict reports as Postfix does: the log names the error (the verdict's text) and
+    the header that caused it; without a header, the rejection it leads to, which logs nothing more."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ContentVerdict(Verdict):
+    """A verdict about content that the hook's own subject does not name (`about`: a header inside the
+    body, a piece of a long line, a MIME error), carrying the verdicts on earlier pieces of the same
+    call, which the core folds in and logs first."""
+
+    about: InBody | MimeError | None = None
+    earlier: tuple[Verdict, ...] = ()
+
+    @classmethod
+    def of(cls, verdict: Verdict, about: InBody | MimeError | None = None,
+           earlier: tuple[Verdict, ...] = ()) -> ContentVerdict:
+        """`verdict` with what it is about and the verdicts that came before it."""
+        return cls(verdict.action, verdict.text, verdict.code, verdict.dsn, verdict.edits, about, earlier)
 
 
 AnyEdit = Edit | Before | Replace | Remove | LineEdit

@@ -7,7 +7,7 @@ import socket
 from .config import Config, Parameter
 from .queue.parameters import QUEUE_PARAMETERS
 
-LISTENER_MODES = ("proxy", "sink", "relay")
+LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
 
@@ -71,11 +71,14 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("plugin_error_action", "tempfail",
        doc="What to do with a message when a plugin fails or times out: accept, reject, tempfail or quarantine."),
     _p("filterd_listeners", "proxy:127.0.0.1:10025 sink:127.0.0.1:10026", "list",
-       doc="The SMTP listeners, each MODE:HOST:PORT with MODE proxy (filter and relay) or sink (filter and store)."),
+       doc="The listeners, each MODE:HOST:PORT with MODE proxy (filter and relay) or sink (filter and store), "
+           "or milter:inet:HOST:PORT / milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
     _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
     _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
     _p("filterd_worker_processes", "2", "int", doc="The number of worker processes that receive and filter mail."),
+    _p("filterd_milter_progress_time", "10s", "time",
+       doc="How often a milter listener tells the MTA it is still working on a message (SMFIR_PROGRESS)."),
     _p("filterd_spool_memory_limit", "262144", "size",
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
@@ -103,13 +106,23 @@ def parse_hostport(text: str) -> tuple[str, int]:
         raise ValueError(f'"{text}": {exc}') from None
 
 
+def parse_milter_socket(text: str) -> tuple[str, int]:
+    """Postfix's milter socket syntax: inet:HOST:PORT, or unix:/PATH (local:/PATH), given as (path, 0)."""
+    kind, sep, rest = text.partition(":")
+    if kind == "inet" and sep:
+        return _split_hostport(rest)
+    if kind in ("unix", "local") and rest.startswith("/"):
+        return rest, 0
+    raise ValueError("expected milter:inet:HOST:PORT or milter:unix:/PATH")
+
+
 def parse_listener(item: str) -> tuple[str, str, int]:
-    """Split a filterd_listeners item MODE:HOST:PORT into (mode, host, port)."""
+    """Split a filterd_listeners item MODE:HOST:PORT into (mode, host, port); a unix socket is (mode, path, 0)."""
     mode, sep, rest = item.partition(":")
     try:
         if not sep or mode not in LISTENER_MODES:
             raise ValueError(f"expected MODE:HOST:PORT with MODE one of {', '.join(LISTENER_MODES)}")
-        host, port = _split_hostport(rest)
+        host, port = parse_milter_socket(rest) if mode == "milter" else _split_hostport(rest)
     except ValueError as exc:
         raise ValueError(f'"{item}": {exc}') from None
     return mode, host, port

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import stat
 from dataclasses import dataclass
 from typing import Callable
 
 from filterd.chain import Chain
 from filterd.config import Config
+from filterd.milter.server import serve_milter
+from filterd.milter.settings import MilterSettings
 from filterd.nexthop import NextHop
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
+from filterd.parameters import parse_listener
 from filterd.queue.spool import Spool
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
@@ -20,12 +25,9 @@ from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
 from filterd.startup import Loaded
 
-MODES = ("proxy", "sink", "relay")
-
-
 @dataclass(frozen=True)
 class Listener:
-    """One `MODE:HOST:PORT` item of filterd_listeners."""
+    """One `MODE:HOST:PORT` item of filterd_listeners; a milter's unix socket has its path as host, port 0."""
 
     mode: str
     host: str
@@ -33,13 +35,11 @@ class Listener:
 
     @classmethod
     def parse(cls, item: str) -> Listener:
-        mode, _, address = item.partition(":")
-        host, _, port = address.rpartition(":")
-        if mode not in MODES or not host or not port.isdigit():
-            raise ValueError(f"bad filterd_listeners item {item!r}: expected MODE:HOST:PORT, MODE one of {', '.join(MODES)}")
-        return cls(mode, host.strip("[]"), int(port))
+        return cls(*parse_listener(item))
 
     def bind(self) -> socket.socket:
+        if self.host.startswith("/"):
+            return bind_unix(self.host)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -47,6 +47,18 @@ class Listener:
         sock.listen(1024)
         sock.setblocking(False)
         return sock
+
+
+def bind_unix(path: str) -> socket.socket:
+    """A listening unix socket that the MTA's unprivileged processes may connect to; a stale one is replaced."""
+    if os.path.exists(path) and stat.S_ISSOCK(os.stat(path).st_mode):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    os.chmod(path, 0o666)
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
 
 
 def listeners(config: Config) -> list[Listener]:
@@ -89,6 +101,9 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> 
     empty_chain = Chain(Plugins.load([]), config.time("plugin_timeout"), config.get("plugin_error_action"))
     servers = []
     for listener, sock in bound:
+        if listener.mode == "milter":
+            servers.append(await serve_milter(sock, full_chain, MilterSettings.from_config(config)))
+            continue
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
         chain = empty_chain if listener.mode == "sink" else full_chain
         make_nexthop = nexthop_factory(listener, config)

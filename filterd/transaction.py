@@ -44,9 +44,17 @@ class Transaction:
 
     def absorb(self, hook: str, verdict: Verdict, subject: object = None) -> None:
         """Fold one non-final verdict into the transaction: routing, hold, edits, log lines."""
+        for earlier in getattr(verdict, "earlier", ()):
+            self.absorb(hook, earlier, subject)
+        at_hand = subject.index if isinstance(subject, BodyLine) else None
+        subject = _subject(verdict, subject)
+        self._route(verdict)
+        self.edits.extend(_content_edits(verdict, subject, at_hand))
+        self.edits.extend(verdict.edits)
+        self._log(hook, verdict, subject)
+
+    def _route(self, verdict: Verdict) -> None:
         action = verdict.action
-        header = subject if isinstance(subject, Header) else None
-        line = subject if isinstance(subject, BodyLine) else None
         if action is Action.HOLD:
             self.hold = verdict.text or "hold"
         elif action is Action.REDIRECT:
@@ -57,37 +65,65 @@ class Transaction:
             self.bcc.append(verdict.text)
         elif action is Action.PASS:
             self.passed = True
-        elif action is Action.PREPEND:
-            self.edits.append(_edits.LineEdit(line.index, before=encode(verdict.text)) if line
-                              else _edits.Before(header, verdict.text))
-        elif action is Action.REPLACE and (header or line):
-            self.edits.append(_edits.LineEdit(line.index, encode(verdict.text)) if line
-                              else _edits.Replace(header, verdict.text))
-        elif action in (Action.IGNORE, Action.STRIP) and (header or line):
-            self.edits.append(_edits.LineEdit(line.index, None) if line else _edits.Remove(header))
-        self.edits.extend(verdict.edits)
-        self.log_verdict(hook, verdict, subject)
 
     def log_verdict(self, hook: str, verdict: Verdict, subject: object = None) -> None:
-        """Log an action in Postfix's words; PREPEND, REPLACE, IGNORE, DUNNO and OK leave no line."""
+        """Log an action in Postfix's words (with the verdicts it carries); DUNNO, OK and IGNORE leave no line."""
+        for earlier in getattr(verdict, "earlier", ()):
+            self.log_verdict(hook, earlier, subject)
+        self._log(hook, verdict, _subject(verdict, subject))
+
+    def _log(self, hook: str, verdict: Verdict, subject: object) -> None:
+        if isinstance(subject, (Header, BodyLine, _edits.InBody)):
+            self._log_content(verdict, subject)
+            return
+        if isinstance(subject, _edits.MimeError):
+            self._log_mime_error(verdict, subject)
+            return
         word = _LOG_WORDS.get(verdict.action)
         if word is None:
             return
-        what = self._what(hook, subject)
-        qid = self.envelope.queue_id or "NOQUEUE"
-        if word == "warning" and hook not in ("header", "body"):
+        what = _EVENT_NAMES.get(hook, hook.upper())
+        if word == "warning":
             word = "warn"
         if verdict.final:
             code, dsn, text = verdict.reply()
             reply = f"{code} {dsn} {text}" if verdict.action is not Action.DISCARD else (verdict.text or "discarded")
         else:
             reply = verdict.text or _GENERIC.get(verdict.action, "")
-        if hook in ("header", "body"):
-            maillog.info(self.service, "%s: %s: %s from %s; %s: %s", qid, word, what, self.session.client,
-                         self.envelope_text(), reply)
-        else:
-            maillog.info(self.service, "%s: %s: %s from %s: %s; %s", qid, word, what, self.session.client,
-                         reply, self.envelope_text())
+        maillog.info(self.service, "%s: %s: %s from %s: %s; %s", self.envelope.queue_id or "NOQUEUE", word, what,
+                     self.session.client, reply, self.envelope_text())
+
+    def _log_content(self, verdict: Verdict, subject: object) -> None:
+        """cleanup(8)'s line for a header_checks / body_checks action, word for word."""
+        word = _CONTENT_WORDS.get(verdict.action)
+        if word is None:
+            return
+        text = verdict.text
+        if verdict.action in (Action.REJECT, Action.DEFER):
+            text = " ".join(verdict.reply()[1:])
+        tail = f"{self._cleanup_envelope()}: {_printable(text)}" if text else self._cleanup_envelope()
+        maillog.info(CLEANUP, "%s: %s: %s from %s;%s", self.envelope.queue_id or "NOQUEUE", word,
+                     _content_what(subject), self.session.client, tail)
+
+    def _log_mime_error(self, verdict: Verdict, subject: _edits.MimeError) -> None:
+        """cleanup(8)'s report of a MIME error (the header cut at 100 bytes); the rejection it causes
+        at the end of the message (a MimeError without text) leaves no second line."""
+        if not subject.text:
+            return
+        to = self.envelope.recipients[-1] if self.envelope.recipients else "unknown"
+        maillog.info(CLEANUP, "%s: reject: mime-error %s: %s from %s; from=<%s> to=<%s>",
+                     self.envelope.queue_id or "NOQUEUE", verdict.text, _printable(encode(subject.text)[:100]),
+                     self.session.client, self.envelope.sender, to)
+
+    def _cleanup_envelope(self) -> str:
+        """cleanup's ` from=<S> to=<R> proto=P helo=<H>`: the last recipient, the HELO name if one was given."""
+        parts = [] if self.envelope.sender is None else [f"from=<{self.envelope.sender}>"]
+        if self.envelope.recipients:
+            parts.append(f"to=<{self.envelope.recipients[-1]}>")
+        parts.append(f"proto={self.session.protocol}")
+        if self.session.helo:
+            parts.append(f"helo=<{self.session.helo}>")
+        return "".join(" " + part for part in parts)
 
     def envelope_text(self) -> str:
         """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail."""
@@ -95,20 +131,74 @@ class Transaction:
         sender = f"from=<{self.envelope.sender}>" if self.envelope.sender is not None else ""
         return f"{sender}{to} proto={self.session.protocol} helo=<{self.session.helo}>".strip()
 
-    @staticmethod
-    def _what(hook: str, subject: object) -> str:
-        if isinstance(subject, Header):
-            return f"header {subject.text.replace(chr(10), ' ')[:200]}"
-        if isinstance(subject, BodyLine):
-            return f"body {subject.text.decode('utf-8', 'replace')[:200]}"
-        return _EVENT_NAMES.get(hook, hook.upper())
-
     def apply_edits(self) -> Message:
         """The message as it will leave: every recorded edit applied, in order."""
         assert self.message is not None
         return _edits.apply(self.message, self.edits)
 
 
+CLEANUP = "cleanup"
+"""Postfix logs header_checks and body_checks actions as cleanup(8); so does filterd, for pflogsumm."""
+TRUNCATE = 200
+
+
+def _subject(verdict: Verdict, subject: object) -> object:
+    """What the verdict is about: what a ContentVerdict names, else the event's subject."""
+    return getattr(verdict, "about", None) or subject
+
+
+def _content_edits(verdict: Verdict, subject: object, at_hand: int | None) -> list[_edits.AnyEdit]:
+    """PREPEND, REPLACE, IGNORE and STRIP on the header or body line at hand (number `at_hand`), as edits."""
+    action, text = verdict.action, verdict.text
+    if action not in _LINE_ACTIONS or (subject is None and action is not Action.PREPEND):
+        return []
+    if isinstance(subject, _edits.InBody):
+        return subject.line_edits(action.value, encode(text), at_hand)
+    if isinstance(subject, BodyLine):
+        if action is Action.PREPEND:
+            return [_edits.LineEdit(subject.index, before=encode(text))]
+        return [_edits.LineEdit(subject.index, encode(text) if action is Action.REPLACE else None)]
+    if action is Action.PREPEND:
+        return [_edits.Before(subject if isinstance(subject, Header) else None, text)]
+    if not isinstance(subject, Header):
+        return []
+    return [_edits.Replace(subject, text) if action is Action.REPLACE else _edits.Remove(subject)]
+
+
+def _content_what(subject: object) -> str:
+    """`header NAME: value` or `body LINE`, cut at 200 bytes and masked as Postfix's printable(3) does."""
+    if isinstance(subject, BodyLine):
+        return "body " + _printable(subject.text[:TRUNCATE])
+    kind = "body" if isinstance(subject, _edits.InBody) and not subject.header else "header"
+    raw = encode(subject.text) if isinstance(subject, (Header, _edits.InBody)) else b""
+    return f"{kind} {_printable(raw[:TRUNCATE])}"
+
+
+def _printable(text: str | bytes) -> str:
+    """Non-printable ASCII and bytes that are not UTF-8 as '?', as Postfix's logs show them."""
+    raw = encode(text) if isinstance(text, str) else text
+    out, i = bytearray(), 0
+    while i < len(raw):
+        ch, i = raw[i], i + 1
+        if 0x20 <= ch < 0x7F:
+            out.append(ch)
+        elif 194 <= ch <= 254 and i < len(raw) and 0x80 <= raw[i] < 0xC0:
+            start = i - 1
+            while i < len(raw) and 0x80 <= raw[i] < 0xC0:
+                i += 1
+            out += raw[start:i]
+        else:
+            out.append(0x3F)
+    return out.decode("utf-8", "replace")
+
+
+_LINE_ACTIONS = frozenset({Action.PREPEND, Action.REPLACE, Action.IGNORE, Action.STRIP})
+_CONTENT_WORDS = {
+    Action.REJECT: "reject", Action.DEFER: "reject", Action.DISCARD: "discard", Action.HOLD: "hold",
+    Action.WARN: "warning", Action.INFO: "info", Action.REDIRECT: "redirect", Action.FILTER: "filter",
+    Action.BCC: "bcc", Action.PASS: "pass", Action.STRIP: "strip", Action.PREPEND: "prepend",
+    Action.REPLACE: "replace",
+}
 _LOG_WORDS = {
     Action.REJECT: "reject", Action.DEFER: "reject", Action.DISCARD: "discard", Action.HOLD: "hold",
     Action.WARN: "warning", Action.INFO: "info", Action.REDIRECT: "redirect", Action.FILTER: "filter",

@@ -1,0 +1,12 @@
+-- A plain message: CONTINUE at end of message and the plugin's header added; the negotiated options.
+dofile(lua .. "/common.lua")
+conn = open()
+ensure(mt.test_action(conn, SMFIF_ADDHDRS) and mt.test_action(conn, SMFIF_CHGBODY), "header and body actions")
+ensure(not mt.test_action(conn, SMFIF_CHGFROM), "no sender change asked for")
+ensure(mt.test_option(conn, SMFIP_NR_CONN) and mt.test_option(conn, SMFIP_NODATA), "no reply to CONNECT, no DATA")
+ensure(not mt.test_option(conn, SMFIP_NR_HDR), "a header plugin answers each header")
+message(conn, "plain", "one\r\ntwo\r\n")
+expect(conn, SMFIR_CONTINUE, "eom")
+ensure(mt.eom_check(conn, MT_HDRADD, "X-Filterd-Seen", " rcpts=1 headers=2 lines=2"), "X-Filterd-Seen added")
+ensure(not mt.eom_check(conn, MT_BODYCHANGE), "body untouched")
+mt.disconnect(conn)

@@ -1,0 +1,10 @@
+-- A header-stage reject is the header's own reply; an end-of-message reject carries its text.
+dofile(lua .. "/common.lua")
+conn = open()
+message(conn, "please REJECTME")
+expect(conn, SMFIR_REPLYCODE, "header Subject")
+mt.abort(conn)
+message(conn, "content", "a BADWORD here\r\n")
+expect(conn, SMFIR_REPLYCODE, "eom")
+ensure(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1", "Message content rejected"), "550 5.7.1 reply")
+mt.disconnect(conn)
