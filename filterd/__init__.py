@@ -3,6 +3,7 @@
 The public API for plugin authors is what this module exports; nothing else is promised.
 """
 
+from filterd.edits import ContentVerdict, InBody, MimeError
 from filterd.model import Envelope, Header, Message, Session
 from filterd.registry import hookimpl
 from filterd.verdict import (
@@ -18,6 +19,6 @@ from filterd.verdict import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Action", "AddHeader", "ChangeHeader", "DeleteHeader", "Envelope", "Header", "InsertHeader",
-    "Message", "ReplaceBody", "Session", "Verdict", "hookimpl", "__version__",
+    "Action", "AddHeader", "ChangeHeader", "ContentVerdict", "DeleteHeader", "Envelope", "Header", "InBody",
+    "InsertHeader", "Message", "MimeError", "ReplaceBody", "Session", "Verdict", "hookimpl", "__version__",
 ]

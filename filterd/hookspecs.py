@@ -106,7 +106,8 @@ def end_of_headers(session, envelope, message):
 def body(session, envelope, message, line):
     """One body line (bytes, no line ending), as body_checks(5) sees it; overlong lines come in pieces.
 
-    Only called when some plugin implements it. PREPEND adds a header at the top.
+    Only called when some plugin implements it. PREPEND inserts a line before this one, REPLACE
+    replaces it, IGNORE and STRIP delete it, as body_checks(5).
     """
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from filterd import Verdict, hookimpl
-from filterd.edits import ContentVerdict, InBody, MimeError
+from filterd import ContentVerdict, InBody, MimeError, Verdict, hookimpl
 from filterd.tables import TableError, open_tables
 
 from filterd.plugins.body_lines import BodyLines

@@ -29,6 +29,9 @@ class Table(Protocol):
     def lookup(self, key: str) -> str | None:
         """The result for `key` ($n substitutions done), or None when nothing matches."""
 
+    def lookup_bytes(self, key: bytes) -> bytes | None:
+        """The same for a raw key (a header or body line as received, 8-bit included), as cleanup matches."""
+
 
 def open_tables(specs: list[str] | str, *, strict: bool = True, service: str = SERVICE) -> list[Table]:
     """Open each table of a Postfix list-valued parameter (`pcre:a, regexp:b`), in order."""
