@@ -16,12 +16,15 @@ from filterd import edits as _edits
 from filterd.milter import codes
 from filterd.milter.fields import Packet
 from filterd.milter.replies import decision
-from filterd.milter.responses import (AddHeader, AddRecipient, ChangeHeader, Continue, DeleteRecipient,
-                                      InsertHeader, Quarantine, ReplaceBody)
+from filterd.milter.responses import (AddHeader, AddRecipient, AddRecipientPar, ChangeFrom, ChangeHeader, Continue,
+                                      DeleteRecipient, InsertHeader, Quarantine, ReplaceBody)
 from filterd.milter.wire import from_header, header_line
 from filterd.model import Header, Message
 from filterd.transaction import Transaction
 from filterd.verdict import AddHeader as AddEdit
+from filterd.verdict import AddRecipient as NewRecipient
+from filterd.verdict import ChangeSender as NewSender
+from filterd.verdict import DeleteRecipient as DroppedRecipient
 from filterd.verdict import ChangeHeader as ChangeEdit
 from filterd.verdict import DeleteHeader as DeleteEdit
 from filterd.verdict import InsertHeader as InsertEdit
@@ -163,13 +166,24 @@ def blind_requests(edits: list[_edits.AnyEdit], leading_space: bool) -> Iterator
 
 
 def recipient_requests(txn: Transaction, given: dict[str, str]) -> list[Packet]:
-    """REDIRECT: every recipient deleted (named as the MTA gave it) and the new one added; BCC: added."""
+    """REDIRECT: every recipient deleted (named as the MTA gave it) and the new one added; BCC: added;
+    recipient and sender edits (ADDRCPT, DELRCPT, CHGFROM) in the order the plugins asked."""
     requests: list[Packet] = []
-    recipients = txn.envelope.recipients
+    recipients = list(txn.envelope.recipients)
     if txn.redirect:
         requests += [DeleteRecipient(given.get(rcpt, f"<{rcpt}>")) for rcpt in recipients]
         requests.append(AddRecipient(f"<{txn.redirect}>"))
         recipients = [txn.redirect]
+    for edit in txn.edits:
+        if isinstance(edit, NewRecipient) and edit.address not in recipients:
+            recipients.append(edit.address)
+            requests.append(AddRecipientPar(f"<{edit.address}>", edit.args) if edit.args
+                            else AddRecipient(f"<{edit.address}>"))
+        elif isinstance(edit, DroppedRecipient) and edit.address in recipients:
+            recipients.remove(edit.address)
+            requests.append(DeleteRecipient(given.get(edit.address, f"<{edit.address}>")))
+        elif isinstance(edit, NewSender):
+            requests.append(ChangeFrom(f"<{edit.address}>", edit.args or None))
     requests += [AddRecipient(f"<{address}>") for address in txn.bcc if address not in recipients]
     return requests
 

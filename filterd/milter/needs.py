@@ -27,8 +27,8 @@ DECIDED_BY = {codes.CONNECT: "connect", codes.HELO: "helo", codes.MAIL: "mail_fr
 """The hook whose verdict answers each command ("" = none)."""
 
 ACTIONS = (Actions.ADDHDRS | Actions.CHGHDRS | Actions.CHGBODY | Actions.ADDRCPT | Actions.DELRCPT
-           | Actions.QUARANTINE)
-"""Everything a verdict can ask for: header edits, body replacement, REDIRECT/BCC, HOLD. No sender change."""
+           | Actions.ADDRCPT_PAR | Actions.CHGFROM | Actions.QUARANTINE)
+"""Everything a verdict can ask for: header edits, body replacement, recipient and sender changes, HOLD."""
 
 MACROS = {codes.CONNECT: "j {daemon_name}", codes.HELO: "{tls_version}", codes.MAIL: "i {auth_authen}",
           codes.RCPT: "i", codes.DATA: "i", codes.EOH: "i", codes.BODYEOB: "i"}

@@ -185,3 +185,22 @@ def test_the_milter_over_a_unix_socket(smtp_sink, filterd_factory, postfix_facto
     [dump] = setup.delivered()
     assert b"X-Filterd-Seen: rcpts=1 headers=5 lines=1" in dump.content
 
+
+
+def test_envelope_edits_become_chgfrom_addrcpt_and_delrcpt(smtp_sink, postfix_factory, filterd_factory):
+    """tests/plugins/envelope_edits.py rewrites the envelope; Postfix applies it as a milter's CHGFROM/ADDRCPT/DELRCPT."""
+    import smtplib
+
+    from tests.mta import free_port
+
+    port = free_port()
+    filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
+                     "filterd_plugins": "tests.plugins.envelope_edits"}, port=port)
+    postfix = postfix_factory.relay(smtp_sink.port, {"smtpd_milters": f"inet:127.0.0.1:{port}",
+                                                     "milter_default_action": "tempfail"})
+    with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as client:
+        client.sendmail("alice@example.org", ["bob@example.net"], "Subject: REWRITE me\r\n\r\nbody\r\n")
+    smtp_sink.wait_for(1)
+    [dump] = smtp_sink.dumps()
+    assert dump.sender == "bounces@example.org"
+    assert dump.recipients == ["added@example.net"]

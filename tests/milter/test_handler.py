@@ -92,7 +92,7 @@ def test_negotiation_for_an_end_of_message_plugin():
     reply = framed.packet
     assert framed.encode() == reply.encode() and reply.version == 6
     assert reply.actions == int(Actions.ADDHDRS | Actions.CHGHDRS | Actions.CHGBODY | Actions.ADDRCPT
-                                | Actions.DELRCPT | Actions.QUARANTINE | Actions.SETSYMLIST)
+                                | Actions.DELRCPT | Actions.ADDRCPT_PAR | Actions.CHGFROM | Actions.QUARANTINE | Actions.SETSYMLIST)
     assert reply.steps & Steps.NR_HDR and reply.steps & Steps.NR_BODY and reply.steps & Steps.HDR_LEADSPC
     assert reply.macros[int(codes.Stage.EOM)] == "i"
 

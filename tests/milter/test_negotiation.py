@@ -76,7 +76,7 @@ def test_an_end_of_message_plugin_gets_the_message_without_replies_on_the_way():
     assert wanted & Steps.NR_HDR and wanted & Steps.NR_BODY and wanted & Steps.HDR_LEADSPC
     assert not wanted & (Steps.NOHDRS | Steps.NOBODY | Steps.SKIP)
     assert actions(frozenset({"end_of_message"})) == ACTIONS
-    assert not ACTIONS & (Actions.CHGFROM | Actions.ADDRCPT_PAR)
+    assert ACTIONS & Actions.CHGFROM and ACTIONS & Actions.ADDRCPT_PAR
 
 
 def test_a_plugin_that_does_not_read_the_message_does_not_get_it():
