@@ -66,7 +66,7 @@ class Master:
         self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
         for listener, _ in self.bound:
-            maillog.info("master", "listening on %s:%d (%s)", listener.host, listener.port, listener.mode)
+            maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         for _ in range(self.count):

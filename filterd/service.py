@@ -37,6 +37,11 @@ class Listener:
     def parse(cls, item: str) -> Listener:
         return cls(*parse_listener(item))
 
+    @property
+    def address(self) -> str:
+        """As Postfix writes a service: HOST:PORT, or the unix socket's path."""
+        return self.host if self.host.startswith("/") else f"{self.host}:{self.port}"
+
     def bind(self) -> socket.socket:
         if self.host.startswith("/"):
             return bind_unix(self.host)
