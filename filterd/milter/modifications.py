@@ -159,8 +159,9 @@ def blind_requests(edits: list[_edits.AnyEdit], leading_space: bool) -> Iterator
         if isinstance(edit, AddEdit):
             yield AddHeader(name, value)
         elif isinstance(edit, InsertEdit):
-            yield InsertHeader(edit.index if edit.index < on_top or edit.index <= 0 else edit.index + 1, name, value)
-            on_top += edit.index <= 0
+            above = edit.index < on_top or edit.index <= 0
+            yield InsertHeader(edit.index if above else edit.index + 1, name, value)
+            on_top += above
         elif isinstance(edit, ChangeEdit | DeleteEdit):
             yield ChangeHeader(edit.occurrence, name, value)
 

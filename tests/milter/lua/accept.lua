@@ -2,7 +2,7 @@
 dofile(lua .. "/common.lua")
 conn = open()
 ensure(mt.test_action(conn, SMFIF_ADDHDRS) and mt.test_action(conn, SMFIF_CHGBODY), "header and body actions")
-ensure(not mt.test_action(conn, SMFIF_CHGFROM), "no sender change asked for")
+ensure(mt.test_action(conn, SMFIF_CHGFROM), "sender changes asked for")
 ensure(mt.test_option(conn, SMFIP_NR_CONN) and mt.test_option(conn, SMFIP_NODATA), "no reply to CONNECT, no DATA")
 ensure(not mt.test_option(conn, SMFIP_NR_HDR), "a header plugin answers each header")
 message(conn, "plain", "one\r\ntwo\r\n")
