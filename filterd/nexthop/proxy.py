@@ -62,7 +62,9 @@ class ProxyNextHop:
             return await self._fail("connect to", exc)
 
     async def recipient(self, address: str, options: list[str]) -> Reply:
-        return await self._guarded(f"RCPT TO:<{address}>" + "".join(f" {o}" for o in options))
+        dsn = self.smtp is not None and self.smtp.supports_extension("dsn")
+        wanted = [o for o in options if dsn and o.split("=", 1)[0].upper() in ("NOTIFY", "ORCPT")]
+        return await self._guarded(f"RCPT TO:<{address}>" + "".join(f" {o}" for o in wanted))
 
     async def restart(self, sender: str, recipients: tuple[str, ...]) -> Reply:
         """Begin the downstream transaction anew for a changed sender or recipient list."""
@@ -119,6 +121,8 @@ class ProxyNextHop:
             if keyword == "BODY" and self.smtp.supports_extension("8bitmime"):
                 wanted.append(option)
             elif keyword == "SMTPUTF8" and self.smtp.supports_extension("smtputf8"):
+                wanted.append(option)
+            elif keyword in ("RET", "ENVID") and self.smtp.supports_extension("dsn"):
                 wanted.append(option)
         return f"MAIL FROM:<{envelope.sender}>" + "".join(f" {o}" for o in wanted)
 

@@ -86,7 +86,8 @@ class QueueNextHop:
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
             queue_id=env.queue_id, sender=env.sender, arrival=env.arrival, size=message.size,
-            recipients=[Recipient(r) for r in env.recipients], body_type=options.get("BODY", ""),
+            recipients=[_recipient(r, env.rcpt_options.get(r, [])) for r in env.recipients],
+            body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=session.client, helo=session.helo, protocol=session.protocol,
             redirect=routing.redirect or "", bcc=list(routing.bcc), filter=routing.filter or "",
@@ -96,6 +97,12 @@ class QueueNextHop:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
         if self.flow_limit and self.flow_delay and _count(self.spool, "incoming") > self.flow_limit:
             await asyncio.sleep(self.flow_delay)
+
+
+def _recipient(address: str, options: list[str]) -> Recipient:
+    """A queue recipient with its RFC 3461 NOTIFY and ORCPT."""
+    found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
+    return Recipient(address, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper())
 
 
 def _count(spool: Spool, queue: str) -> int:

@@ -42,6 +42,11 @@ class Schedule:
         return self.bounce_lifetime if env.is_bounce or not env.sender else self.max_lifetime
 
 
+def wants_failure_notice(rcpt: Recipient) -> bool:
+    """RFC 3461: NOTIFY=NEVER, or a NOTIFY list without FAILURE, asks for no bounce."""
+    return not rcpt.notify or "FAILURE" in rcpt.notify.upper().split(",")
+
+
 class QueueManager:
     """Moves messages through the queues and hands them to the delivery agents."""
 
@@ -153,7 +158,7 @@ class QueueManager:
         if env.pending():
             self._defer(env.queue_id, age)
             return
-        failed = [r for r in env.recipients if r.status in ("bounced", "expired")]
+        failed = [r for r in env.recipients if r.status in ("bounced", "expired") and wants_failure_notice(r)]
         if failed and env.sender and not env.is_bounce:
             self._bounce(qf, failed)
         self.spool.remove("active", env.queue_id)

@@ -116,7 +116,7 @@ class SmtpDelivery:
     async def _recipients(self, smtp, recipients: list[Recipient], relay: str, said: str) -> list[Recipient]:
         accepted = []
         for rcpt in recipients:
-            reply = await smtp.execute_command(f"RCPT TO:<{rcpt.address}>".encode("utf-8", "surrogateescape"))
+            reply = await smtp.execute_command(_rcpt_command(smtp, rcpt).encode("utf-8", "surrogateescape"))
             if reply.code in (250, 251):
                 accepted.append(rcpt)
             else:
@@ -164,6 +164,15 @@ def _mail_command(smtp, qf: QueueFile) -> str:
         command += f" BODY={env.body_type}"
     if env.smtputf8 and smtp.supports_extension("smtputf8"):
         command += " SMTPUTF8"
+    if smtp.supports_extension("dsn"):
+        command += (f" RET={env.ret}" if env.ret else "") + (f" ENVID={env.envid}" if env.envid else "")
+    return command
+
+
+def _rcpt_command(smtp, rcpt: Recipient) -> str:
+    command = f"RCPT TO:<{rcpt.address}>"
+    if smtp.supports_extension("dsn"):
+        command += (f" NOTIFY={rcpt.notify}" if rcpt.notify else "") + (f" ORCPT={rcpt.orcpt}" if rcpt.orcpt else "")
     return command
 
 

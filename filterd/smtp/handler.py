@@ -45,6 +45,7 @@ class SmtpHandler:
         self.parser: ContentParser | None = None
         self.decoder: DataDecoder | None = None
         self.data_started = 0.0
+        self.dsn_options: list[str] = []
 
     # --- connection --------------------------------------------------------
 
@@ -74,7 +75,7 @@ class SmtpHandler:
         if not extended:
             return f"250 {self.settings.myhostname}"
         lines = [self.settings.myhostname, "PIPELINING", f"SIZE {self.settings.message_size_limit}",
-                 "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8"]
+                 "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
         if self.settings.xforward_allowed(self.session.client_address):
             lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
         return Reply(250, "\n".join(lines)).wire()
@@ -269,14 +270,14 @@ class SmtpHandler:
 
     async def handle_MAIL(self, server, session, envelope, address: str, options: list[str]) -> str:
         sender = "" if address == "<>" else address
-        reply = await self.mail(sender, options)
+        reply = await self.mail(sender, options + self.dsn_options)
         if reply.startswith("2"):
             envelope.mail_from = address
             envelope.mail_options.extend(options)
         return reply
 
     async def handle_RCPT(self, server, session, envelope, address: str, options: list[str]) -> str:
-        reply = await self.rcpt(address, options)
+        reply = await self.rcpt(address, options + self.dsn_options)
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)
         return reply

@@ -108,6 +108,8 @@ class SmtpServer(SMTP):
                 if arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)
                 else:
+                    if name in ("MAIL", "RCPT") and arg:
+                        arg, self.handler.dsn_options = take_dsn(arg, name)
                     await method(arg)
             finally:
                 ok, total = self.counts.setdefault(name.lower(), [0, 0])
@@ -259,3 +261,15 @@ def fast_address(arg: str) -> tuple[str, str] | None:
 
 
 _SIMPLE_ADDRESS = re.compile(r"^\s*<(?P<address>[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+|)>\s*(?P<rest>.*)$", re.S)
+
+
+_DSN_KEYWORDS = {"MAIL": ("RET", "ENVID"), "RCPT": ("NOTIFY", "ORCPT")}
+
+
+def take_dsn(arg: str, command: str) -> tuple[str, list[str]]:
+    """RFC 3461 parameters, kept as sent (aiosmtpd would refuse them and upper-cases the rest)."""
+    kept, dsn = [], []
+    for word in arg.split(" "):
+        keyword = word.partition("=")[0].upper()
+        (dsn if keyword in _DSN_KEYWORDS[command] and "=" in word else kept).append(word)
+    return " ".join(kept), [f"{w.partition('=')[0].upper()}={w.partition('=')[2]}" for w in dsn]

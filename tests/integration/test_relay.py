@@ -230,3 +230,26 @@ def test_after_queue_redirect_hold_and_discard(after_queue_relay, smtp_sink):
     send(after_queue_relay.port, "alice@example.org", ["bob@example.net"], "AQ-DISCARD")
     wait_until(lambda: "discard: QUEUE from " in after_queue_relay.log(), 30, "the discard")
     assert smtp_sink.received() == 1
+
+
+def test_dsn_parameters_are_kept_and_passed_on(relay_factory, smtp_sink):
+    relay = relay_factory(smtp_sink.port)
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
+        client.ehlo()
+        assert client.has_extn("dsn")
+        client.sendmail("alice@example.org", ["bob@example.net"], "Subject: dsn\r\n\r\nx\r\n",
+                        mail_options=["RET=HDRS", "ENVID=Q+2Bid"], rcpt_options=["NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;bob@example.net"])
+    smtp_sink.wait_for(1)
+    [dump] = smtp_sink.dumps()
+    assert "RET=HDRS" in dump.mail and "ENVID=Q+2Bid" in dump.mail
+    assert dump.rcpts == ("<bob@example.net> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;bob@example.net",)
+
+
+def test_notify_never_means_no_bounce(relay_factory, smtp_sink_factory):
+    sink = smtp_sink_factory(hard_reject=["RCPT"])
+    relay = relay_factory(sink.port)
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
+        client.sendmail("alice@localhost", ["bob@example.net"], "Subject: quiet\r\n\r\nx\r\n", rcpt_options=["NOTIFY=NEVER"])
+    wait_until(lambda: ": removed" in relay.log(), 30, "the message finished")
+    assert "status=bounced" in relay.log()
+    assert "sender non-delivery notification" not in relay.log()
