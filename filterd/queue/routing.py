@@ -61,12 +61,12 @@ def split_nexthop(nexthop: str, default_port: int = 25) -> tuple[str, int, bool]
     return nexthop, default_port, True
 
 
-async def resolve(nexthop: str, dns: bool = True) -> list[tuple[str, str, int]]:
+async def resolve(nexthop: str, dns: bool = True, resolver=None) -> list[tuple[str, str, int]]:
     """(name, address, port) to try, best first: MX hosts when wanted and DNS is on, else the host itself."""
     host, port, want_mx = split_nexthop(nexthop)
     names = [host]
     if want_mx and dns:
-        names = await _mx_hosts(host) or [host]
+        names = await _mx_hosts(host, resolver) or [host]
     found = []
     loop = asyncio.get_running_loop()
     for name in names:
@@ -78,12 +78,12 @@ async def resolve(nexthop: str, dns: bool = True) -> list[tuple[str, str, int]]:
     return list(dict.fromkeys(found))
 
 
-async def _mx_hosts(domain: str) -> list[str]:
+async def _mx_hosts(domain: str, resolver=None) -> list[str]:
+    """MX hosts by preference; `resolver` is a dns.asyncresolver.Resolver (the system's when None)."""
     try:
         import dns.asyncresolver
-        import dns.exception
 
-        answer = await dns.asyncresolver.resolve(domain, "MX")
+        answer = await (resolver or dns.asyncresolver).resolve(domain, "MX")
     except Exception:
         return []
     records = sorted(answer, key=lambda r: r.preference)
