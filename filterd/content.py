@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Iterable, Iterator
 
 from filterd.model import Header, Message
 
@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from filterd.transaction import Transaction
 
 _HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
+
+def crlf_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Whole lines from chunks of a stored or submitted message, a lone LF made CRLF."""
+    pending = b""
+    for chunk in chunks:
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            yield line + b"\n" if line.endswith(b"\r") else line + b"\r\n"
+    if pending:
+        yield pending
+
 
 @dataclass(frozen=True)
 class BodyLine:

@@ -104,12 +104,10 @@ class Message:
     @classmethod
     def from_bytes(cls, data: bytes) -> Message:
         """Parse a whole message (for tests and `filterd check`), normalising line endings to CRLF."""
-        from filterd.content import ContentParser
+        from filterd.content import ContentParser, crlf_lines
 
         parser = ContentParser(io.BytesIO())
-        for line in io.BytesIO(data):
-            if line.endswith(b"\n") and not line.endswith(b"\r\n"):
-                line = line[:-1] + b"\r\n"
+        for line in crlf_lines([data]):
             parser.feed_line(line)
         return parser.finish()
 

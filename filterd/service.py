@@ -17,7 +17,7 @@ from filterd.nexthop import NextHop
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
-from filterd.parameters import parse_listener
+from filterd.parameters import parse_hostport, parse_listener
 from filterd.queue.spool import Spool
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
@@ -68,16 +68,6 @@ def bind_unix(path: str) -> socket.socket:
 
 def listeners(config: Config) -> list[Listener]:
     return [Listener.parse(item) for item in config.list("filterd_listeners")]
-
-
-def parse_hostport(value: str, default_port: int = 25) -> tuple[str, int]:
-    """Postfix next-hop syntax: host:port, [host]:port, [ipv6]:port."""
-    value = value.strip()
-    if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
-        return host, int(rest.lstrip(":") or default_port)
-    host, _, port = value.rpartition(":")
-    return (host, int(port)) if host else (value, default_port)
 
 
 def make_chain(config: Config, plugins: Plugins) -> Chain:

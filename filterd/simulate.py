@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from filterd.chain import Chain
 from filterd.model import Envelope, Message, Session
 from filterd.queueid import new_queue_id
-from filterd.content import HEADER, ContentParser, run_events
+from filterd.content import HEADER, ContentParser, crlf_lines, run_events
 from filterd.smtp.received import received_header
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, Verdict
@@ -47,13 +47,6 @@ class Outcome:
         return self.message.get(name)
 
 
-def _lines(data: bytes):
-    for line in io.BytesIO(data):
-        if line.endswith(b"\n") and not line.endswith(b"\r\n"):
-            line = line[:-1] + b"\r\n"
-        yield line
-
-
 async def simulate(chain: Chain, data: bytes, sender: str = "sender@example.org",
                    recipients: tuple[str, ...] | list[str] = ("recipient@example.net",),
                    client_address: str = "127.0.0.1", client_name: str = "localhost",
@@ -70,14 +63,14 @@ async def simulate(chain: Chain, data: bytes, sender: str = "sender@example.org"
         if add_received:
             parser.headers.append(received_header(session, envelope, myhostname))
             await run_events(chain, txn, [(HEADER, parser.headers[0])])
-        for line in _lines(data):
+        for line in crlf_lines([data]):
             await run_events(chain, txn, parser.feed_line(line))
         await run_events(chain, txn, parser.finish_events())
         if txn.final is None:
             await chain.run("end_of_message", txn)
         verdict = txn.final
     else:
-        for line in _lines(data):
+        for line in crlf_lines([data]):
             parser.feed_line(line)
         parser.finish_events()
     message = txn.apply_edits() if verdict is None else txn.message

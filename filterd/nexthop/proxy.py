@@ -41,6 +41,22 @@ def stuffed(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield b"\n" if last.endswith(b"\r") else b"\r\n"
 
 
+async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterator[bytes], timeout: float):
+    """DATA, the content dot-stuffed and streamed with flow control, the final reply (or the refusal of DATA)."""
+    reply = await smtp.execute_command(b"DATA")
+    if reply.code != 354:
+        return reply
+    protocol = smtp.protocol
+    assert protocol is not None
+    for chunk in stuffed(chunks):
+        protocol.write(chunk)
+        if protocol._paused:
+            async with asyncio.timeout(timeout):
+                await protocol._drain_helper()
+    protocol.write(b".\r\n")
+    return await protocol.read_response(timeout=timeout)
+
+
 class ProxyNextHop:
     """A downstream SMTP server reached with aiosmtplib, one session per transaction."""
 
@@ -78,17 +94,9 @@ class ProxyNextHop:
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         try:
-            reply = await self._command("DATA")
-            if reply.code != 354:
-                return reply
-            protocol = self.smtp.protocol  # type: ignore[union-attr]
-            for chunk in stuffed(message.chunks()):
-                protocol.write(chunk)
-                if protocol._paused:
-                    async with asyncio.timeout(self.timeout):
-                        await protocol._drain_helper()
-            protocol.write(b".\r\n")
-            response = await protocol.read_response(timeout=self.timeout)
+            if self.smtp is None or not self.smtp.is_connected:
+                return UNAVAILABLE
+            response = await send_content(self.smtp, message.chunks(), self.timeout)
             return Reply(response.code, response.message)
         except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
             return await self._fail("lost connection with", exc)

@@ -10,7 +10,7 @@ import tempfile
 
 from filterd import maillog
 from filterd.chain import Chain
-from filterd.content import ContentParser
+from filterd.content import ContentParser, crlf_lines
 from filterd.model import Envelope, Message, Session
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.queue.spool import Spool
@@ -21,14 +21,8 @@ from filterd.verdict import Action, Verdict
 def load_message(qf: QueueFile, memory_limit: int = 262144) -> Message:
     """The queued content as a Message, the body spooled (never held whole in memory)."""
     parser = ContentParser(tempfile.SpooledTemporaryFile(max_size=memory_limit), want_body_events=False)
-    pending = b""
-    for chunk in qf.content():
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            parser.feed_line(line + b"\n")
-    if pending:
-        parser.feed_line(pending)
+    for line in crlf_lines(qf.content()):
+        parser.feed_line(line)
     return parser.finish()
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import aiosmtplib
 
-from filterd.nexthop.proxy import stuffed
+from filterd.nexthop.proxy import send_content
 from filterd.queue.queuefile import QueueFile, Recipient
 
 _ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
@@ -106,7 +106,7 @@ class SmtpDelivery:
         if not accepted:
             await smtp.rset()
             return
-        reply = await self._data(smtp, qf)
+        reply = await send_content(smtp, qf.content(), self.settings.data_timeout)
         text = f"{reply.code} {_one_line(reply)}"
         if reply.code == 250:
             _set(accepted, "sent", _dsn(reply), text, relay)
@@ -124,18 +124,6 @@ class SmtpDelivery:
                      f"{said} {reply.code} {_one_line(reply)} (in reply to RCPT TO command)", relay)
         return accepted
 
-    async def _data(self, smtp, qf: QueueFile):
-        reply = await smtp.execute_command(b"DATA")
-        if reply.code != 354:
-            return reply
-        protocol = smtp.protocol
-        for chunk in stuffed(qf.content()):
-            protocol.write(chunk)
-            if protocol._paused:
-                async with asyncio.timeout(self.settings.data_timeout):
-                    await protocol._drain_helper()
-        protocol.write(b".\r\n")
-        return await protocol.read_response(timeout=self.settings.data_timeout)
 
     def close(self) -> None:
         for cached in (c for entries in self._cache.values() for c in entries):
