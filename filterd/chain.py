@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import time
 import traceback
-from typing import Any
+from typing import Any, Awaitable, Coroutine
 
 from filterd import maillog
 from filterd.hookspecs import CONTENT_HOOKS
@@ -42,44 +42,95 @@ class Chain:
 
     async def run(self, hook: str, txn: Transaction, subject: object = None, **kwargs: Any) -> Verdict:
         """Run `hook`; return the first final verdict, or OK/DUNNO. `subject` is the header or line at hand."""
+        verdict = self.run_now(hook, txn, subject, **kwargs)
+        return verdict if isinstance(verdict, Verdict) else await verdict
+
+    def run_now(self, hook: str, txn: Transaction, subject: object = None,
+                **kwargs: Any) -> Verdict | Coroutine[Any, Any, Verdict]:
+        """`run` without a coroutine while no plugin answers with an awaitable: the verdict at once, else a
+        coroutine that awaits that answer and goes on with the rest (front ends skip a task per call)."""
         impls = self.plugins.impls(hook)
         if not impls or (txn.passed and hook in CONTENT_HOOKS):
             return DUNNO
         args = {"session": txn.session, "envelope": txn.envelope, "message": txn.message, **kwargs}
-        for impl in impls:
-            verdict = await self._call(impl, hook, txn, args)
-            if verdict is DUNNO:
-                continue
-            if verdict.final:
-                txn.final = verdict
-                txn.log_verdict(hook, verdict, subject)
-                return verdict
-            txn.absorb(hook, verdict, subject)
-            if verdict.action in (Action.OK, Action.PASS):
+        return self._walk(impls, 0, hook, txn, subject, args)
+
+    def _walk(self, impls: tuple[Impl, ...], start: int, hook: str, txn: Transaction, subject: object,
+              args: dict[str, Any]) -> Verdict | Coroutine[Any, Any, Verdict]:
+        for index in range(start, len(impls)):
+            impl, started = impls[index], time.monotonic()
+            try:
+                result = impl.function(*(args[name] for name in impl.argnames))
+            except Exception as exc:
+                result = self._failed(impl, hook, txn, exc)
+            if inspect.isawaitable(result):
+                return self._resume(impls, index, hook, txn, subject, args, result)
+            verdict = self._checked(impl, hook, txn, result, started)
+            if self._decides(hook, txn, subject, verdict):
                 return verdict
         return DUNNO
 
-    async def _call(self, impl: Impl, hook: str, txn: Transaction, args: dict[str, Any]) -> Verdict:
-        error = ""
-        started = time.monotonic()
+    async def _resume(self, impls: tuple[Impl, ...], index: int, hook: str, txn: Transaction, subject: object,
+                      args: dict[str, Any], pending: Awaitable[Any]) -> Verdict:
+        """Await one plugin's answer (bounded by plugin_timeout), then walk on."""
+        impl = impls[index]
         try:
-            result = impl.function(*(args[name] for name in impl.argnames))
-            if inspect.isawaitable(result):
-                async with asyncio.timeout(self.timeout):
-                    result = await result
-            elif time.monotonic() - started > self.timeout:
-                raise TimeoutError
-            verdict = DUNNO if result is None else coerce(result)
+            async with asyncio.timeout(self.timeout):
+                result = await pending
         except (TimeoutError, asyncio.TimeoutError):
-            error = f"timeout after {self.timeout:g}s"
-            maillog.warning(txn.service, "%s: plugin %s: %s hook: %s", txn.envelope.queue_id or "NOQUEUE",
-                            impl.plugin, hook, error)
-            verdict = self.error_verdict
+            result = self._timed_out(impl, hook, txn)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            maillog.warning(txn.service, "%s: plugin %s: %s hook failed: %s\n%s", txn.envelope.queue_id or "NOQUEUE",
-                            impl.plugin, hook, error, traceback.format_exc().rstrip())
-            verdict = self.error_verdict
+            result = self._failed(impl, hook, txn, exc)
+        verdict = self._checked(impl, hook, txn, result, None)
+        if self._decides(hook, txn, subject, verdict):
+            return verdict
+        rest = self._walk(impls, index + 1, hook, txn, subject, args)
+        return rest if isinstance(rest, Verdict) else await rest
+
+    def _decides(self, hook: str, txn: Transaction, subject: object, verdict: Verdict) -> bool:
+        """Fold one plugin's verdict into the transaction; does it end the walk?"""
+        if verdict is DUNNO:
+            return False
+        if verdict.final:
+            txn.final = verdict
+            txn.log_verdict(hook, verdict, subject)
+            return True
+        txn.absorb(hook, verdict, subject)
+        return verdict.action in (Action.OK, Action.PASS)
+
+    def _checked(self, impl: Impl, hook: str, txn: Transaction, result: Any, started: float | None) -> Verdict:
+        """A plugin's answer as a verdict; a plain function that ran past plugin_timeout counts as timed out."""
+        if type(result) is _Failed:
+            verdict, error = self.error_verdict, result.error
+        elif started is not None and time.monotonic() - started > self.timeout:
+            verdict, error = self._timed_out(impl, hook, txn).verdict, f"timeout after {self.timeout:g}s"
+        else:
+            try:
+                verdict, error = (DUNNO if result is None else coerce(result)), ""
+            except Exception as exc:
+                failed = self._failed(impl, hook, txn, exc)
+                verdict, error = self.error_verdict, failed.error
         if txn.trace is not None:
             txn.trace.append(Call(hook, impl.plugin, verdict, error))
         return verdict
+
+    def _timed_out(self, impl: Impl, hook: str, txn: Transaction) -> _Failed:
+        error = f"timeout after {self.timeout:g}s"
+        maillog.warning(txn.service, "%s: plugin %s: %s hook: %s", txn.envelope.queue_id or "NOQUEUE",
+                        impl.plugin, hook, error)
+        return _Failed(error, self.error_verdict)
+
+    def _failed(self, impl: Impl, hook: str, txn: Transaction, exc: Exception) -> _Failed:
+        error = f"{type(exc).__name__}: {exc}"
+        maillog.warning(txn.service, "%s: plugin %s: %s hook failed: %s\n%s", txn.envelope.queue_id or "NOQUEUE",
+                        impl.plugin, hook, error, traceback.format_exc().rstrip())
+        return _Failed(error, self.error_verdict)
+
+
+class _Failed:
+    """A plugin call that raised or timed out: the error for the trace."""
+
+    __slots__ = ("error", "verdict")
+
+    def __init__(self, error: str, verdict: Verdict):
+        self.error, self.verdict = error, verdict

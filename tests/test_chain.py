@@ -4,6 +4,7 @@ and how plugins are found (entry points, dotted names) and checked (misspelt hoo
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 
@@ -11,6 +12,7 @@ import pytest
 
 from filterd import maillog
 from filterd.chain import Chain
+from filterd.content import ContentParser, run_events_now
 from filterd.model import Envelope, Message, Session
 from filterd.registry import PluginError, Plugins, hookimpl
 from filterd.transaction import Transaction
@@ -145,6 +147,47 @@ def test_async_hook_returning_none_does_not_stop_the_chain():
 def test_sync_hook_result_is_used():
     chain = make_chain(("A", Recorder("A", [], {"connect": Verdict.defer("busy")})))
     assert run(chain, "connect", make_txn()).reply() == (450, "4.7.1", "busy")
+
+
+def test_run_now_answers_at_once_when_every_plugin_is_a_plain_function():
+    calls: list[str] = []
+    chain = make_chain(*recorders(calls, B={"connect": "REJECT no"}))
+    verdict = chain.run_now("connect", make_txn())
+    assert isinstance(verdict, Verdict) and verdict.action is Action.REJECT
+    assert calls == ["A.connect", "B.connect"]
+
+
+def test_run_now_hands_the_rest_of_the_walk_to_a_coroutine_at_the_first_awaitable():
+    calls: list[str] = []
+
+    class Async:
+        @hookimpl
+        async def connect(self):
+            await asyncio.sleep(0)
+            calls.append("async")
+
+    chain = make_chain(("A", Recorder("A", calls)), ("async", Async()),
+                       ("B", Recorder("B", calls, {"connect": "DISCARD"})))
+    txn = make_txn()
+    pending = chain.run_now("connect", txn)
+    assert calls == ["A.connect"] and asyncio.iscoroutine(pending)
+    assert asyncio.run(pending).action is Action.DISCARD
+    assert calls == ["A.connect", "async", "B.connect"]
+    assert [call.plugin for call in txn.trace] == ["A", "async", "B"]
+
+
+def test_plain_function_returning_an_awaitable_is_awaited_within_the_timeout():
+    async def late():
+        await asyncio.sleep(1)
+        return "OK"
+
+    class Wrapped:
+        @hookimpl
+        def end_of_message(self):
+            return late()
+
+    verdict = run(make_chain(("wrapped", Wrapped()), timeout=0.05), "end_of_message", make_txn())
+    assert verdict.reply() == (451, "4.7.1", "Service unavailable - try again later")
 
 
 def test_hook_declaring_a_subset_of_arguments_gets_only_those():
@@ -543,3 +586,44 @@ def test_plugin_module_with_a_broken_import_is_a_plugin_error(tmp_path, monkeypa
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(PluginError, match="plugin plugin_with_bad_import: import failed"):
         Plugins.load(["plugin_with_bad_import"])
+
+
+# --- content events without a coroutine ----------------------------------------------------------
+
+def content_events() -> list:
+    parser = ContentParser(io.BytesIO(), want_body_events=True)
+    events = []
+    for line in io.BytesIO(MESSAGE):
+        events += parser.feed_line(line)
+    return events + parser.finish_events()
+
+
+def test_run_events_now_runs_every_event_at_once_with_plain_plugins():
+    calls: list[str] = []
+    txn = make_txn()
+    assert run_events_now(make_chain(("A", Recorder("A", calls))), txn, content_events()) is None
+    assert calls == ["A.header"] * 3 + ["A.body"]
+
+
+def test_run_events_now_stops_at_a_final_verdict():
+    calls: list[str] = []
+    txn = make_txn()
+    chain = make_chain(("A", Recorder("A", calls, {"header": "REJECT no"})))
+    assert run_events_now(chain, txn, content_events()) is None
+    assert calls == ["A.header"] and txn.final.action is Action.REJECT
+
+
+def test_run_events_now_leaves_the_events_after_an_awaitable_to_a_coroutine():
+    calls: list[str] = []
+
+    class AsyncHeader:
+        @hookimpl
+        async def header(self, header):
+            await asyncio.sleep(0)
+            calls.append(f"async {header.name}")
+
+    chain = make_chain(("async", AsyncHeader()), ("A", Recorder("A", calls)))
+    pending = run_events_now(chain, make_txn(), content_events())
+    assert calls == [] and asyncio.iscoroutine(pending)
+    asyncio.run(pending)
+    assert calls == ["async From", "A.header", "async Subject", "A.header", "async To", "A.header", "A.body"]
