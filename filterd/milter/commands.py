@@ -7,7 +7,8 @@ Each kind is a frozen dataclass; `layout` says how its fields sit in the payload
 from __future__ import annotations
 
 from filterd.milter import codes
-from filterd.milter.fields import Packet, decode_packet, decoders, macro_fields, packet_kind
+from filterd.milter.fields import Packet, decode_packet, decoders, packet_kind
+from filterd.milter.framing import ProtocolError
 
 
 def _kind(name: str, code: bytes, doc: str, *spec: tuple) -> type[Packet]:
@@ -48,10 +49,15 @@ COMMANDS: dict[bytes, type[Packet]] = {kind.code: kind for kind in (
 _DECODERS = decoders(tuple(COMMANDS.values()))
 
 
-def macro_of(payload: bytes) -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    """An SMFIC_MACRO payload as (stage code, pairs), without building a packet: the most frequent command."""
-    stage, pairs = macro_fields(payload)
-    return stage.encode("latin-1"), pairs
+def macro_of(payload: bytes) -> tuple[bytes, bytes]:
+    """An SMFIC_MACRO payload checked and split into (stage code, its name/value strings still encoded),
+    without building a packet: the most frequent command, and its values are seldom read."""
+    strings = payload[1:]
+    if not payload:
+        raise ProtocolError("macro packet without a command code")
+    if strings and (strings[-1] != 0 or strings.count(b"\0") % 2):
+        raise ProtocolError("macro name without value or string without NUL terminator")
+    return payload[:1], strings
 
 
 def decode_command(code: bytes, payload: bytes) -> Packet:

@@ -109,6 +109,41 @@ def macro_fields(payload: bytes) -> tuple[str, tuple[tuple[str, str], ...]]:
     return _take_char(payload, 0)[0], _take_pairs(payload, 1)[0]
 
 
+def _connect_fields(payload: bytes) -> tuple[Any, ...]:
+    """SMFIC_CONNECT's layout (host, family, port, address), each after the host optional."""
+    end = payload.find(b"\0")
+    if end < 0:
+        raise ProtocolError("string without NUL terminator")
+    host, rest = decode(payload[:end]), payload[end + 1:]
+    if not rest:
+        return (host,)
+    if len(rest) == 1:
+        return host, chr(rest[0])
+    if len(rest) < 3:
+        raise ProtocolError("payload too short")
+    address = rest[3:]
+    if not address:
+        return host, chr(rest[0]), _U16.unpack_from(rest, 1)[0]
+    if address.find(b"\0") != len(address) - 1:
+        raise ProtocolError("string without NUL terminator" if address[-1] else "left-over data after the address")
+    return host, chr(rest[0]), _U16.unpack_from(rest, 1)[0], decode(address[:-1])
+
+
+def _optneg_fields(payload: bytes) -> tuple[Any, ...]:
+    """SMFIC_OPTNEG as an MTA sends it: three numbers (a filter's answer may add macro lists)."""
+    if len(payload) == 12:
+        return _THREE_U32.unpack(payload)
+    values, pos = [], 0
+    for kind in ("u32", "u32", "u32", "symlists"):
+        if pos >= len(payload):
+            break
+        value, pos = _DECODE[kind](payload, pos)
+        values.append(value)
+    return tuple(values)
+
+
+_THREE_U32 = struct.Struct("!III")
+
 _FAST: dict[tuple[str, ...], Callable[[bytes], tuple[Any, ...]]] = {
     (): _nothing,
     ("raw",): lambda payload: (payload,),
@@ -116,6 +151,8 @@ _FAST: dict[tuple[str, ...], Callable[[bytes], tuple[Any, ...]]] = {
     ("str", "str"): _strings(2),
     ("strs",): lambda payload: (_take_strs(payload, 0)[0],),
     ("char", "pairs"): macro_fields,
+    ("str", "char", "u16", "str"): _connect_fields,
+    ("u32", "u32", "u32", "symlists"): _optneg_fields,
 }
 """Decoders for the layouts of the most frequent packets (macros, headers, body, MAIL, RCPT)."""
 

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any, Callable, Coroutine, Iterable
 
 from filterd.chain import ERROR_ACTIONS, Chain
-from filterd.content import BODY, END_OF_HEADERS, HEADER, run_events
+from filterd.content import BODY, END_OF_HEADERS, HEADER, run_events_now
 from filterd.edits import LineEdit
 from filterd.milter import commands as cmd
 from filterd.milter import codes, needs
@@ -121,23 +121,28 @@ class MilterHandler:
 
     def connect(self, command: cmd.Connect) -> Answer:
         closing = self._close_session()
-        self.session = session_of(command, self.macros.get("daemon_name") or self.settings.service)
+        self.session, self._macros_read = session_of(command, self.settings.service), -1
         self.connected = True
         if closing is None and "connect" not in self.hooks:
             return CONTINUE
+        if closing is None:
+            return self._connected(self._run("connect", self._scratch()))
         return self._connect(closing)
 
-    async def _connect(self, closing: Coroutine | None) -> Responses:
-        if closing is not None:
-            await closing
-        verdict = await self.chain.run("connect", self._scratch())
+    async def _connect(self, closing: Coroutine) -> Responses:
+        await closing
+        answer = self._connected(self._run("connect", self._scratch()))
+        return await answer if inspect.iscoroutine(answer) else answer
+
+    def _connected(self, verdict: Verdict | Coroutine) -> Answer:
+        if not isinstance(verdict, Verdict):
+            return self._later(verdict, self._connected)
         if verdict.final:
             self.connect_verdict = verdict
         return (decision(verdict),)
 
     def helo(self, command: cmd.Helo) -> Answer:
         self.session.helo = command.name
-        self._read_macros()
         return self._decide("helo", None, hostname=command.name)
 
     def quit(self, command: cmd.Quit) -> Answer:
@@ -168,7 +173,7 @@ class MilterHandler:
         if not self.connected:
             return None
         self.connected = False
-        return self.chain.run("disconnect", self._scratch()) if "disconnect" in self.hooks else None
+        return self._run("disconnect", self._scratch()) if "disconnect" in self.hooks else None
 
     # --- envelope ----------------------------------------------------------------------------
 
@@ -187,10 +192,11 @@ class MilterHandler:
         if "rcpt" not in self.hooks:
             self._add_recipient(txn, given, command.args[1:])
             return CONTINUE
-        return self._rcpt(txn, given, command.args[1:])
+        return self._rcpt(txn, given, command.args[1:], self._run("rcpt", txn, recipient=address(given)))
 
-    async def _rcpt(self, txn: Transaction, given: str, options: tuple[str, ...]) -> Responses:
-        verdict = await self.chain.run("rcpt", txn, recipient=address(given))
+    def _rcpt(self, txn: Transaction, given: str, options: tuple[str, ...], verdict: Verdict | Coroutine) -> Answer:
+        if not isinstance(verdict, Verdict):
+            return self._later(verdict, lambda verdict: self._rcpt(txn, given, options, verdict))
         if not verdict.final:
             self._add_recipient(txn, given, options)
             return CONTINUE
@@ -216,10 +222,17 @@ class MilterHandler:
         """CONTINUE at once when no plugin implements the hook, else the coroutine that asks them."""
         if hook not in self.hooks:
             return CONTINUE
-        return self._verdict(hook, txn or self._scratch(), kwargs)
+        return self._decision(self._run(hook, txn or self._scratch(), **kwargs))
 
-    async def _verdict(self, hook: str, txn: Transaction, kwargs: dict[str, Any]) -> Responses:
-        return (decision(await self.chain.run(hook, txn, **kwargs)),)
+    def _decision(self, verdict: Verdict | Coroutine) -> Answer:
+        if not isinstance(verdict, Verdict):
+            return self._later(verdict, self._decision)
+        return (decision(verdict),)
+
+    @staticmethod
+    async def _later(pending: Coroutine, then: Callable[[Any], Answer]) -> Responses:
+        """Await a plugin's answer, then go on as if it had come at once."""
+        return then(await pending)  # type: ignore[return-value]
 
     # --- content -----------------------------------------------------------------------------
 
@@ -242,15 +255,21 @@ class MilterHandler:
         given, self.txn, self.builder, self.given = self.given, None, None, {}
         if "end_of_message" not in self.hooks and not self._inspected(events):
             return self._conclude(txn, builder, given)
-        return self._end_of_message(txn, builder, events, given)
+        pending = self._events(txn, events) if self._inspected(events) else None
+        if pending is None and txn.final is None:
+            pending = self._run("end_of_message", txn)
+        if pending is None or isinstance(pending, Verdict):
+            return self._conclude(txn, builder, given)
+        return self._end_of_message(txn, builder, pending, given)
 
-    async def _end_of_message(self, txn: Transaction, builder: MessageBuilder, events: list,
+    async def _end_of_message(self, txn: Transaction, builder: MessageBuilder, pending: Coroutine,
                               given: dict[str, str]) -> Responses:
-        """The content events left and end_of_message through the chain, then the answer."""
+        """What the chain still has to do (content events left, end_of_message), then the answer."""
         try:
-            await run_events(self.chain, txn, events)
-            if txn.final is None:
-                await self.chain.run("end_of_message", txn)
+            if await pending is None and txn.final is None:
+                verdict = self._run("end_of_message", txn)
+                if not isinstance(verdict, Verdict):
+                    await verdict
         except BaseException:
             builder.close()
             raise
@@ -265,9 +284,11 @@ class MilterHandler:
             return self._inspect(txn, events, body)
         return self._so_far(txn, body)
 
-    async def _inspect(self, txn: Transaction, events: list, body: bool) -> Responses:
-        await run_events(self.chain, txn, events)
-        return self._so_far(txn, body)
+    def _inspect(self, txn: Transaction, events: list, body: bool) -> Answer:
+        pending = self._events(txn, events)
+        if pending is None:
+            return self._so_far(txn, body)
+        return self._later(pending, lambda _: self._so_far(txn, body))
 
     def _inspected(self, events: list) -> bool:
         """Does some plugin implement the hook of any of these content events?"""
@@ -293,15 +314,11 @@ class MilterHandler:
         envelope = Envelope(sender=sender, mail_options=options, arrival=time.time())
         self.txn = Transaction(self.session, envelope, service=self.settings.service)
         self._macros_read = -1
-        self._read_macros()
         return self.txn
 
     def _transaction(self) -> Transaction:
         """The current transaction; one is begun when the MTA sent no MAIL (a NOMAIL agreement, a test tool)."""
-        txn = self.txn if self.txn is not None else self._begin("", [])
-        if not txn.envelope.queue_id:
-            self._read_macros()
-        return txn
+        return self.txn if self.txn is not None else self._begin("", [])
 
     def _builder(self) -> MessageBuilder:
         if self.builder is None:
@@ -313,6 +330,15 @@ class MilterHandler:
         if self.builder is not None:
             self.builder.close()
         self.txn, self.builder, self.given = None, None, {}
+
+    def _run(self, hook: str, txn: Transaction, **kwargs: Any) -> Verdict | Coroutine:
+        """The chain's call for one hook, the MTA's macros read first: what plugins see of the session."""
+        self._read_macros()
+        return self.chain.run_now(hook, txn, **kwargs)
+
+    def _events(self, txn: Transaction, events: list) -> Coroutine | None:
+        self._read_macros()
+        return run_events_now(self.chain, txn, events)
 
     def _read_macros(self) -> None:
         """Session and envelope facts the MTA sends as macros: queue id, SASL login, TLS, daemon name."""

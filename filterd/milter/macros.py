@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from filterd.milter import codes
+from filterd.milter.framing import ProtocolError
+from filterd.model import decode
 
 ORDER = (codes.CONNECT, codes.HELO, codes.MAIL, codes.RCPT, codes.DATA, codes.EOH, codes.BODYEOB)
 """Macro stages in the order of an SMTP session."""
@@ -21,74 +23,76 @@ def bare(name: str) -> str:
 
 
 LATER = {stage: ORDER[i + 1:] for i, stage in enumerate(ORDER)}
-EARLIER = {stage: ORDER[:i][::-1] for i, stage in enumerate(ORDER)}
+
+Pairs = tuple[tuple[str, str], ...]
 
 
 class Macros:
     """The macro values in force, by stage; `version` changes whenever a value may have.
 
-    Each stage keeps the values in force up to it (its own over the earlier stages'), so that a lookup
-    is one dict access; macros for commands outside the session order (unknown commands) come on top.
+    A stage's definitions are kept as they came, a packet payload perhaps, and read only when a value is
+    asked for: Postfix sends macros before most commands, and most are never looked at.
     """
 
     def __init__(self) -> None:
-        self._given: dict[bytes, tuple[tuple[str, str], ...]] = {}
-        self._upto: dict[bytes, dict[str, str]] = {}
-        self._other: dict[str, str] = {}
-        self._merged: dict[str, str] = {}
+        self._given: dict[bytes, Pairs | bytes] = {}
+        self._merged: dict[str, str] | None = {}
         self.version = 0
 
-    def define(self, stage: bytes, pairs: tuple[tuple[str, str], ...]) -> None:
-        """Set a stage's macros (stage: the command code they precede), forgetting the later stages."""
+    def define(self, stage: bytes, pairs: Pairs | bytes) -> None:
+        """Set a stage's macros (stage: the command code they precede; pairs, or the SMFIC_MACRO payload
+        after its stage byte), forgetting the later stages."""
         given = self._given
-        later = [name for name in LATER.get(stage, ()) if name in given]
-        if not later and given.get(stage) == pairs:
-            return
-        if stage not in LATER:
-            given[stage] = pairs
-            self._other.update(_bare_names(pairs))
-            return self._changed(self._latest())
-        if later:
-            self._drop(later)
+        for later in LATER.get(stage, ()):
+            if later in given:
+                del given[later]
         given[stage] = pairs
-        before = next((self._upto[s] for s in EARLIER[stage] if s in self._upto), {})
-        self._upto[stage] = {**before, **_bare_names(pairs)}
-        self._changed(self._upto[stage])
+        self._merged = None
+        self.version += 1
 
     def forget_from(self, stage: bytes, keep: bool = False) -> None:
-        """Forget `stage` (unless keep) and every later one: a new transaction, an abort."""
-        if self._drop(LATER.get(stage, ()) + (() if keep else (stage,))):
-            self._other.clear()
-            self._changed(self._latest())
+        """Forget `stage` (unless keep), every later one and those outside the session order: a new
+        transaction, an abort."""
+        dropped = LATER.get(stage, ()) + (() if keep else (stage,))
+        for name in [name for name in self._given if name in dropped or name not in LATER]:
+            del self._given[name]
+        self._merged = None
+        self.version += 1
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The value from the latest stage that defines `name`."""
-        return self._merged.get(bare(name) if name[:1] == "{" else name, default)
+        merged = self._merged if self._merged is not None else self._merge()
+        return merged.get(bare(name) if name[:1] == "{" else name, default)
 
     def clear(self) -> None:
         self._given.clear()
-        self._upto.clear()
-        self._other.clear()
-        self._changed({})
-
-    def _drop(self, stages: tuple[bytes, ...] | list[bytes]) -> bool:
-        dropped = False
-        for stage in stages:
-            dropped |= self._given.pop(stage, None) is not None
-            self._upto.pop(stage, None)
-        return dropped
-
-    def _latest(self) -> dict[str, str]:
-        return next((self._upto[stage] for stage in reversed(ORDER) if stage in self._upto), {})
-
-    def _changed(self, merged: dict[str, str]) -> None:
-        self._merged = {**merged, **self._other} if self._other else merged
+        self._merged = {}
         self.version += 1
+
+    def _merge(self) -> dict[str, str]:
+        """The session-order stages in order, then the others (macros for unknown commands) on top."""
+        given, merged = self._given, {}
+        for stage in (*ORDER, *(stage for stage in given if stage not in LATER)):
+            pairs = given.get(stage)
+            if pairs is not None:
+                merged.update(_bare_names(pairs if type(pairs) is tuple else _pairs(pairs)))
+        self._merged = merged
+        return merged
 
 
 @lru_cache(maxsize=1024)
-def _bare_names(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+def _bare_names(pairs: Pairs) -> dict[str, str]:
     return {bare(name): value for name, value in pairs}
+
+
+@lru_cache(maxsize=1024)
+def _pairs(payload: bytes) -> Pairs:
+    """Name/value pairs from the NUL-terminated strings of a macro payload."""
+    items = payload.split(b"\0")
+    if items.pop() or len(items) % 2:
+        raise ProtocolError("macro name without value or string without NUL terminator")
+    strings = [decode(item) for item in items]
+    return tuple(zip(strings[::2], strings[1::2]))
 
 
 def symlists(wanted: dict[bytes, str]) -> dict[int, str]:

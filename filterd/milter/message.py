@@ -5,6 +5,7 @@ lines through filterd.content's parser in body mode."""
 from __future__ import annotations
 
 import tempfile
+from typing import IO
 
 from filterd.content import ContentParser
 from filterd.milter.settings import MilterSettings
@@ -46,13 +47,42 @@ class LineSplitter:
         return [line[i:i + self.limit] for i in range(0, len(line), self.limit)]
 
 
+class LazySpool:
+    """A SpooledTemporaryFile made on first use: the MTA sends most milters no body at all."""
+
+    def __init__(self, memory_limit: int):
+        self._limit = memory_limit
+        self._file: IO[bytes] | None = None
+        self._closed = False
+
+    def __getattr__(self, name: str):
+        if self._file is None:
+            if self._closed:
+                raise ValueError("I/O operation on closed file")
+            self._file = tempfile.SpooledTemporaryFile(max_size=self._limit)
+        return getattr(self._file, name)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._file is not None:
+            self._file.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
 class MessageBuilder:
     """Collects one message; every method returns the content events (filterd.content) it produced."""
 
     def __init__(self, settings: MilterSettings, body_lines: bool, leading_space: bool):
         self.settings = settings
         self.leading_space = leading_space
-        self.spool = tempfile.SpooledTemporaryFile(max_size=settings.spool_memory_limit)
+        self.spool = LazySpool(settings.spool_memory_limit)
         self.parser = ContentParser(self.spool, settings.header_size_limit, body_lines)
         self.message = Message(self.parser.headers, self.spool)
         self.lines = LineSplitter(settings.line_length_limit) if body_lines else None
