@@ -46,7 +46,8 @@ COMMANDS: dict[bytes, type[Packet]] = {kind.code: kind for kind in (
     OptNeg, Macro, Connect, Helo, Mail, Rcpt, Data, Header, EndOfHeaders, Body, EndOfBody, Abort, Quit,
     QuitNewConnection, Unknown)}
 
-_DECODERS = decoders(tuple(COMMANDS.values()))
+DECODERS = decoders(tuple(COMMANDS.values()))
+"""Each command's decoder (payload -> packet), by code."""
 
 
 def macro_of(payload: bytes) -> tuple[bytes, bytes]:
@@ -62,4 +63,4 @@ def macro_of(payload: bytes) -> tuple[bytes, bytes]:
 
 def decode_command(code: bytes, payload: bytes) -> Packet:
     """An SMFIC command from a packet; ProtocolError when unknown or malformed."""
-    return decode_packet(_DECODERS, code, payload)
+    return decode_packet(DECODERS, code, payload)

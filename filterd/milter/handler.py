@@ -20,6 +20,7 @@ from filterd.milter import commands as cmd
 from filterd.milter import codes, needs
 from filterd.milter.codes import Steps
 from filterd.milter.fields import Framed, Packet
+from filterd.milter.framing import ProtocolError
 from filterd.milter.macros import Macros, symlists
 from filterd.milter.message import MessageBuilder
 from filterd.milter.modifications import conclude
@@ -74,6 +75,7 @@ class MilterHandler:
         self.chain = chain
         self.hooks = needs.implemented(chain)
         self.negotiated = Negotiated()
+        self._unanswered = self.negotiated.unanswered
         self.macros = Macros()
         self.session = Session(daemon_name=settings.service)
         self.connected = False
@@ -89,10 +91,23 @@ class MilterHandler:
         if type(command) is cmd.Macro:
             self.macro(command)
             return ()
-        result = COMMANDS[type(command)](self, command)
-        if self.negotiated.expects_reply(command.code):
-            return result
-        return _unanswered(result) if inspect.iscoroutine(result) else ()
+        return self._answer(command.code, COMMANDS[type(command)](self, command))
+
+    def receive(self, code: bytes, payload: bytes) -> Answer:
+        """`step` for a packet as it came off the wire; a macro is kept without building a packet."""
+        if code == codes.MACRO:
+            self.macros.define(*cmd.macro_of(payload))
+            return ()
+        receiver = RECEIVERS.get(code)
+        if receiver is None:
+            raise ProtocolError(f"unknown packet code {code!r}")
+        decode, method = receiver
+        return self._answer(code, method(self, decode(payload)))
+
+    def _answer(self, code: bytes, result: Answer) -> Answer:
+        if code in self._unanswered:
+            return _unanswered(result) if inspect.iscoroutine(result) else ()
+        return result
 
     async def handle(self, command: Packet) -> Responses:
         """`step`, awaited."""
@@ -109,14 +124,11 @@ class MilterHandler:
         """SMFIC_MACRO: remembered for the command it precedes; never answered."""
         self.macros.define(command.stage.encode("latin-1"), command.pairs)
 
-    def macro_payload(self, payload: bytes) -> None:
-        """SMFIC_MACRO straight from its payload, the packet never built (half of what Postfix sends)."""
-        self.macros.define(*cmd.macro_of(payload))
-
     # --- connection --------------------------------------------------------------------------
 
     def optneg(self, command: cmd.OptNeg) -> Answer:
         reply, self.negotiated = negotiate(command.version, command.actions, command.steps, self.hooks)
+        self._unanswered = self.negotiated.unanswered
         return (reply,)
 
     def connect(self, command: cmd.Connect) -> Answer:
@@ -371,3 +383,6 @@ COMMANDS: dict[type, Callable[[MilterHandler, Any], Answer]] = {
     cmd.QuitNewConnection: MilterHandler.quit_new_connection, cmd.Unknown: MilterHandler.unknown,
 }
 """The handler method for each command (MACRO is handled on the spot)."""
+
+RECEIVERS = {code: (cmd.DECODERS[code], COMMANDS[kind]) for code, kind in cmd.COMMANDS.items() if kind in COMMANDS}
+"""Each command's decoder and handler method, by code: `receive`'s dispatch."""

@@ -5,6 +5,7 @@ answers with what it uses; from then on both sides agree which commands are sent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from filterd.milter import codes
 from filterd.milter.codes import Actions, Steps
@@ -49,11 +50,21 @@ class Negotiated:
         """Does the MTA wait for an answer to this command?"""
         return code not in NEVER_ANSWERED and not self.steps & _NOT_ANSWERED.get(code, 0)
 
+    @property
+    def unanswered(self) -> frozenset[bytes]:
+        """The commands the MTA waits for no answer to."""
+        return _unanswered(self.steps)
+
     def allows(self, action: Actions) -> bool:
         return bool(self.actions & int(action))
 
     def has(self, step: Steps) -> bool:
         return bool(self.steps & int(step))
+
+
+@lru_cache(maxsize=64)
+def _unanswered(steps: int) -> frozenset[bytes]:
+    return NEVER_ANSWERED | {code for code, flag in _NOT_ANSWERED.items() if steps & flag}
 
 
 def answer(offer: OptNeg, actions: Actions, steps: Steps, macros: dict[int, str] | None = None) -> OptNeg:

@@ -17,7 +17,6 @@ from typing import Coroutine, Iterator
 from filterd import maillog
 from filterd.chain import Chain
 from filterd.milter import codes
-from filterd.milter.commands import decode_command
 from filterd.milter.fields import Packet
 from filterd.milter.framing import PacketReader, ProtocolError
 from filterd.milter.handler import Answer, MilterHandler, Responses
@@ -92,23 +91,31 @@ class MilterConnection(asyncio.Protocol):
 
     def _answer_queued(self) -> None:
         """Answer the queued packets; all answers that need no waiting go out in one write."""
-        out = bytearray()
-        while self.inbox and not self.handler.finished:
-            code, payload = self.inbox.popleft()
-            answer = self._step(code, payload)
-            if type(answer) is not tuple and not inspect.iscoroutine(answer):
+        out, inbox, handler = bytearray(), self.inbox, self.handler
+        while inbox and not handler.finished:
+            code, payload = inbox.popleft()
+            try:
+                answer = handler.receive(code, payload)
+            except Exception as exc:
+                answer = self._failed(code, exc)
+            if not answer:
+                continue
+            if type(answer) is tuple:
+                for response in answer:
+                    out += response.encode()
+                continue
+            if not inspect.iscoroutine(answer):
                 out, answer = self._gather(answer, code, out)
-            if answer is not None and type(answer) is not tuple:
-                self._write(out)
-                self.task = self.loop.create_task(self._answer_later(answer, code))
-                return
-            if answer:
-                out += b"".join([response.encode() for response in answer])
+                if answer is None:
+                    continue
+            self._write(out)
+            self.task = self.loop.create_task(self._answer_later(answer, code))
+            return
         self._write(out)
-        if self.reading_paused and len(self.inbox) <= MAX_QUEUED // 2:
+        if self.reading_paused and len(inbox) <= MAX_QUEUED // 2:
             self.reading_paused = False
             self.transport.resume_reading()
-        if self.handler.finished or self.closed:
+        if handler.finished or self.closed:
             self.transport.close()
             self._end_session()
 
@@ -123,16 +130,6 @@ class MilterConnection(asyncio.Protocol):
             self.transport.close()
         self.task = None
         self._answer_queued()
-
-    def _step(self, code: bytes, payload: bytes) -> Answer:
-        """The handler's answer: responses, or a coroutine (plugins run in a task, as asyncio.timeout needs)."""
-        try:
-            if code == codes.MACRO:
-                self.handler.macro_payload(payload)
-                return ()
-            return self.handler.step(decode_command(code, payload))
-        except Exception as exc:
-            return self._failed(code, exc)
 
     async def _awaited(self, answer: Coroutine, code: bytes) -> Responses:
         """A plugin's answer; at end of message SMFIR_PROGRESS goes out while the chain works."""

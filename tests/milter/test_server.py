@@ -132,7 +132,7 @@ def end_of_body_with(step) -> list:
         connection, transport = connect([Tag()])
         connection.data_received(wire(OPENING + CONTENT[:-1]))
         await settle()
-        connection.handler.step = step
+        connection.handler.receive = lambda code, payload: step(c.decode_command(code, payload))
         connection.data_received(wire([c.EndOfBody()]))
         await settle()
         return transport
