@@ -75,7 +75,7 @@ class MilterHandler:
         self.chain = chain
         self.hooks = needs.implemented(chain)
         self.negotiated = Negotiated()
-        self._unanswered = self.negotiated.unanswered
+        self._agreed()
         self.macros = Macros()
         self.session = Session(daemon_name=settings.service)
         self.connected = False
@@ -92,6 +92,13 @@ class MilterHandler:
             self.macro(command)
             return ()
         return self._answer(command.code, COMMANDS[type(command)](self, command))
+
+    def _agreed(self) -> None:
+        """What the agreement decides for every message, looked up once."""
+        agreed = self.negotiated
+        self._unanswered = agreed.unanswered
+        self._leading_space = agreed.has(Steps.HDR_LEADSPC)
+        self._headers_sent = agreed.sends(codes.HEADER)
 
     def receive(self, code: bytes, payload: bytes) -> Answer:
         """`step` for a packet as it came off the wire; a macro is kept without building a packet."""
@@ -128,7 +135,7 @@ class MilterHandler:
 
     def optneg(self, command: cmd.OptNeg) -> Answer:
         reply, self.negotiated = negotiate(command.version, command.actions, command.steps, self.hooks)
-        self._unanswered = self.negotiated.unanswered
+        self._agreed()
         return (reply,)
 
     def connect(self, command: cmd.Connect) -> Answer:
@@ -288,8 +295,7 @@ class MilterHandler:
         return self._conclude(txn, builder, given)
 
     def _conclude(self, txn: Transaction, builder: MessageBuilder, given: dict[str, str]) -> Responses:
-        agreed = self.negotiated
-        return conclude(txn, builder.message, given, agreed.has(Steps.HDR_LEADSPC), agreed.sends(codes.HEADER))
+        return conclude(txn, builder.message, given, self._leading_space, self._headers_sent)
 
     def _content(self, txn: Transaction, events: list, body: bool = False) -> Answer:
         if self._inspected(events):
@@ -334,7 +340,7 @@ class MilterHandler:
 
     def _builder(self) -> MessageBuilder:
         if self.builder is None:
-            self.builder = MessageBuilder(self.settings, "body" in self.hooks, self.negotiated.has(Steps.HDR_LEADSPC))
+            self.builder = MessageBuilder(self.settings, "body" in self.hooks, self._leading_space)
             self._transaction().message = self.builder.message
         return self.builder
 

@@ -36,6 +36,7 @@ class Macros:
 
     def __init__(self) -> None:
         self._given: dict[bytes, Pairs | bytes] = {}
+        self._other: dict[bytes, Pairs | bytes] = {}
         self._merged: dict[str, str] | None = {}
         self.version = 0
 
@@ -43,19 +44,25 @@ class Macros:
         """Set a stage's macros (stage: the command code they precede; pairs, or the SMFIC_MACRO payload
         after its stage byte), forgetting the later stages."""
         given = self._given
-        for later in LATER.get(stage, ()):
-            if later in given:
-                del given[later]
-        given[stage] = pairs
+        later = LATER.get(stage)
+        if later is None:
+            self._other[stage] = pairs
+        else:
+            for name in later:
+                if name in given:
+                    del given[name]
+            given[stage] = pairs
         self._merged = None
         self.version += 1
 
     def forget_from(self, stage: bytes, keep: bool = False) -> None:
         """Forget `stage` (unless keep), every later one and those outside the session order: a new
         transaction, an abort."""
-        dropped = LATER.get(stage, ()) + (() if keep else (stage,))
-        for name in [name for name in self._given if name in dropped or name not in LATER]:
-            del self._given[name]
+        given = self._given
+        for name in LATER.get(stage, ()) + (() if keep else (stage,)):
+            if name in given:
+                del given[name]
+        self._other.clear()
         self._merged = None
         self.version += 1
 
@@ -66,33 +73,32 @@ class Macros:
 
     def clear(self) -> None:
         self._given.clear()
+        self._other.clear()
         self._merged = {}
         self.version += 1
 
     def _merge(self) -> dict[str, str]:
         """The session-order stages in order, then the others (macros for unknown commands) on top."""
         given, merged = self._given, {}
-        for stage in (*ORDER, *(stage for stage in given if stage not in LATER)):
+        for stage in ORDER:
             pairs = given.get(stage)
-            if pairs is not None:
-                merged.update(_bare_names(pairs if type(pairs) is tuple else _pairs(pairs)))
+            if pairs:
+                merged.update(_named(pairs))
+        for pairs in self._other.values():
+            merged.update(_named(pairs))
         self._merged = merged
         return merged
 
 
 @lru_cache(maxsize=1024)
-def _bare_names(pairs: Pairs) -> dict[str, str]:
+def _named(pairs: Pairs | bytes) -> dict[str, str]:
+    """{bare name: value} from pairs, or from the NUL-terminated strings of a macro payload."""
+    if type(pairs) is bytes:
+        items = pairs.split(b"\0")
+        if items.pop() or len(items) % 2:
+            raise ProtocolError("macro name without value or string without NUL terminator")
+        pairs = tuple(zip(map(decode, items[::2]), map(decode, items[1::2])))
     return {bare(name): value for name, value in pairs}
-
-
-@lru_cache(maxsize=1024)
-def _pairs(payload: bytes) -> Pairs:
-    """Name/value pairs from the NUL-terminated strings of a macro payload."""
-    items = payload.split(b"\0")
-    if items.pop() or len(items) % 2:
-        raise ProtocolError("macro name without value or string without NUL terminator")
-    strings = [decode(item) for item in items]
-    return tuple(zip(strings[::2], strings[1::2]))
 
 
 def symlists(wanted: dict[bytes, str]) -> dict[int, str]:

@@ -10,6 +10,7 @@ SMFIR_INSHEADER counts it (index 0 = above it), SMFIR_CHGHEADER counts occurrenc
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterator
 
 from filterd import edits as _edits
@@ -147,6 +148,12 @@ def header_requests(headers: list[Header], edits: list[_edits.AnyEdit], leading_
     return replay.requests(leading_space)
 
 
+@lru_cache(maxsize=256)
+def request_form(name: str, value: str, leading_space: bool) -> tuple[str, str]:
+    """A header edit's name and value as a request carries them (plugins add the same headers again and again)."""
+    return from_header(Header.make(name, value), leading_space)
+
+
 def blind_requests(edits: list[_edits.AnyEdit], leading_space: bool) -> Iterator[Packet]:
     """Header edits when the MTA sent no headers (no plugin reads them): occurrences go as they are, and a
     position counts the MTA's hidden Received: header once it is below; a changed header that is absent is
@@ -155,7 +162,7 @@ def blind_requests(edits: list[_edits.AnyEdit], leading_space: bool) -> Iterator
     for edit in edits:
         if isinstance(edit, AddEdit | InsertEdit | ChangeEdit | DeleteEdit):
             value = "" if isinstance(edit, DeleteEdit) else edit.value
-            name, value = from_header(Header.make(edit.name, value), leading_space) if value else (edit.name, "")
+            name, value = request_form(edit.name, value, leading_space) if value else (edit.name, "")
         if isinstance(edit, AddEdit):
             yield AddHeader(name, value)
         elif isinstance(edit, InsertEdit):

@@ -44,8 +44,9 @@ class MilterConnection(asyncio.Protocol):
     """One MTA connection. Packets are answered as they arrive, in order; only when a plugin has to be
     awaited does a task take over, and it hands back once the queue is answered."""
 
-    def __init__(self, handler: MilterHandler):
+    def __init__(self, handler: MilterHandler, tcp: bool = True):
         self.handler = handler
+        self.tcp = tcp
         self.service = handler.settings.service
         self.reader = PacketReader()
         self.inbox: deque[tuple[bytes, bytes]] = deque()
@@ -59,7 +60,8 @@ class MilterConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.loop = asyncio.get_running_loop()
-        no_delay(transport)
+        if self.tcp:
+            no_delay(transport)
 
     def data_received(self, data: bytes) -> None:
         """Queue the packets that are now whole and answer them, unless a plugin is still being awaited."""
@@ -209,9 +211,10 @@ class MilterConnection(asyncio.Protocol):
 async def serve_milter(sock: socket.socket, chain: Chain, settings: MilterSettings) -> asyncio.AbstractServer:
     """Serve the milter protocol on a bound, listening socket (inet or unix)."""
     loop = asyncio.get_running_loop()
+    tcp = sock.family != socket.AF_UNIX
 
     def factory() -> MilterConnection:
-        return MilterConnection(MilterHandler(settings, chain))
+        return MilterConnection(MilterHandler(settings, chain), tcp)
 
     if sock.family == socket.AF_UNIX:
         return await loop.create_unix_server(factory, sock=sock)
