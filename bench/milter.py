@@ -11,6 +11,9 @@ filterd asks for headers and body too.
 
 Each milter run follows its own run of Postfix alone, and its ratio is to that run; with several rounds
 the figures printed are medians: a machine whose load changes during the run skews one pair, not the result.
+Rates are taken over the time the machine's CPUs were its own (bench.cpu.Clock): on a shared host the
+hypervisor's steal would otherwise decide the ratios. Each run also prints its steal share and the CPU
+time the milter's processes used per message, a figure steal does not move.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import statistics
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.proxy import bench_postfix, in_workdir, throughput
+from bench.cpu import Clock, tree_cpu_seconds
+from bench.proxy import WARM_UP_MESSAGES, deliver, in_workdir
 from tests.mta import (REPO_ROOT, FilterdProcess, MtaError, Postfix, Service, SmtpSink, free_port,
                        listening_sockets)
 
@@ -66,30 +71,72 @@ def endpoints(workdir: Path, milter: str, transport: str) -> tuple[str, str, int
     return f"inet:127.0.0.1:{port}", own, port
 
 
-def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str, workers: int) -> str:
-    """Start the milter; return what Postfix's smtpd_milters says to reach it."""
+@dataclass
+class Run:
+    """One timed delivery of `messages`: its clock, and the CPU the milter's processes used (if any)."""
+
+    messages: int
+    elapsed: float
+    available: float
+    milter_cpu: float | None = None
+
+    @property
+    def rate(self) -> float:
+        """Delivered msg/s over the time the CPUs were this machine's."""
+        return self.messages / self.available
+
+    def describe(self) -> str:
+        text = f"{self.rate:.0f} msg/s (steal {100 * (1 - self.available / self.elapsed):.0f}%)"
+        return text if self.milter_cpu is None else f"{text}, milter CPU {self.cpu_per_message:.2f} ms/msg"
+
+    @property
+    def cpu_per_message(self) -> float:
+        return 1000 * (self.milter_cpu or 0.0) / self.messages
+
+
+def measure(workdir: Path, sink: SmtpSink, port: int, messages: int, milter: Service | None = None) -> Run:
+    """Warm the path up, then deliver `messages` through port and time them."""
+    deliver(workdir, sink, port, WARM_UP_MESSAGES)
+    cpu = tree_cpu_seconds(milter.pid) if milter else 0.0
+    with Clock() as clock:
+        elapsed = deliver(workdir, sink, port, messages)
+    used = tree_cpu_seconds(milter.pid) - cpu if milter else None
+    return Run(messages, elapsed, elapsed - (clock.elapsed - clock.available), used)
+
+
+def bench_postfix(workdir: Path, messages: int) -> Run:
+    """Postfix alone, relaying to smtp-sink."""
+    with ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink(workdir / "sink-postfix"))
+        postfix = stack.enter_context(Postfix.relay(workdir / "postfix", sink.port))
+        return measure(workdir, sink, postfix.port, messages)
+
+
+def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str, workers: int) -> tuple[str, Service]:
+    """Start the milter; return what Postfix's smtpd_milters says to reach it, and the milter."""
     postfix_side, own, port = endpoints(workdir, milter, transport)
     directory = workdir / f"{milter}-{transport}"
     if milter in VARIANTS:
         listeners = f"milter:{own}" + (f" milter:inet:127.0.0.1:{port}" if transport == "unix" else "")
         settings = {"filterd_worker_processes": str(workers), "filterd_plugins": VARIANTS[milter],
                     "filterd_listeners": listeners}
-        stack.enter_context(FilterdProcess(directory, settings, port=port))
+        service: Service = stack.enter_context(FilterdProcess(directory, settings, port=port))
     else:
         path = Path(own[5:]) if transport == "unix" else None
-        stack.enter_context(PymilterProcess(directory, own, port, path))
-    return postfix_side
+        service = stack.enter_context(PymilterProcess(directory, own, port, path))
+    return postfix_side, service
 
 
-def bench_milter(workdir: Path, milter: str, transport: str, messages: int, workers: int = 2) -> float:
+def bench_milter(workdir: Path, milter: str, transport: str, messages: int, workers: int = 2) -> Run:
     """Postfix with smtpd_milters pointing at one milter, relaying to smtp-sink."""
     with ExitStack() as stack:
         sink = stack.enter_context(SmtpSink(workdir / f"sink-{milter}-{transport}"))
-        settings = {**POSTFIX_MILTER, "smtpd_milters": start_milter(stack, workdir, milter, transport, workers)}
+        side, service = start_milter(stack, workdir, milter, transport, workers)
+        settings = {**POSTFIX_MILTER, "smtpd_milters": side}
         postfix = stack.enter_context(Postfix.relay(workdir / f"postfix-{milter}-{transport}", sink.port, settings))
-        rate = throughput(workdir, sink, postfix.port, messages)
+        run = measure(workdir, sink, postfix.port, messages, service)
         check_header(sink, HEADERS[milter])
-        return rate
+        return run
 
 
 def check_header(sink: SmtpSink, header: bytes) -> None:
@@ -102,7 +149,7 @@ def check_header(sink: SmtpSink, header: bytes) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.milter", description="Benchmark filterd's milter.")
     parser.add_argument("--messages", type=int, default=2000, help="messages per throughput run")
-    parser.add_argument("--rounds", type=int, default=1, help="rounds to take medians over")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds to take medians over")
     parser.add_argument("--workers", type=int, default=2, help="filterd_worker_processes for filterd's milter")
     parser.add_argument("--only", nargs="+", choices=[*MILTERS, "filterd-message"], default=list(MILTERS),
                         help="milters to run")
@@ -110,33 +157,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> dict[str, tuple[float, float]]:
+def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> dict[str, tuple[Run, Run]]:
     """Each milter on each transport, each right after its own run of Postfix alone: name -> (alone, with)."""
-    rates = {}
+    runs = {}
     for milter in args.only:
         for transport in args.transports:
             name = f"{milter} {transport}"
             alone = bench_postfix(workdir / name.replace(" ", "-"), args.messages)
-            rates[name] = alone, bench_milter(workdir, milter, transport, args.messages, args.workers)
-            report(f"postfix: {alone:.0f} msg/s")
-            report(f"{name}: {rates[name][1]:.0f} msg/s")
-    return rates
+            report(f"postfix: {alone.describe()}")
+            runs[name] = alone, bench_milter(workdir, milter, transport, args.messages, args.workers)
+            report(f"{name}: {runs[name][1].describe()}")
+    return runs
 
 
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
-    """Every round, then the median rates and the median ratios (each to the Postfix run just before it)."""
+    """Every round, then the median rates, the milters' CPU per message and the median ratios (each to the
+    Postfix run just before it)."""
     rounds = []
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
-        rounds.append(one_round(round_dir, args, report if args.rounds == 1 else lambda line: None))
+        rounds.append(one_round(round_dir, args, report))
     if args.rounds > 1:
-        alone = [pair[0] for rates in rounds for pair in rates.values()]
-        report(f"postfix: {statistics.median(alone):.0f} msg/s")
+        report(f"postfix: {statistics.median(pair[0].rate for runs in rounds for pair in runs.values()):.0f} msg/s")
         for name in rounds[0]:
-            report(f"{name}: {statistics.median(r[name][1] for r in rounds):.0f} msg/s")
+            report(f"{name}: {statistics.median(r[name][1].rate for r in rounds):.0f} msg/s")
     for name in rounds[0]:
-        ratio = statistics.median(r[name][1] / r[name][0] for r in rounds)
+        report(f"{name} cpu: {statistics.median(r[name][1].cpu_per_message for r in rounds):.2f} ms/msg")
+    for name in rounds[0]:
+        ratio = statistics.median(r[name][1].rate / r[name][0].rate for r in rounds)
         report(f"{name} ratio: {ratio:.2f}")
 
 
