@@ -196,9 +196,13 @@ def recipient_requests(txn: Transaction, given: dict[str, str]) -> list[Packet]:
     return requests
 
 
+def replaces_body(edits: list[_edits.AnyEdit]) -> bool:
+    return any(isinstance(edit, _edits.LineEdit | _edits.ReplaceBody) for edit in edits)
+
+
 def body_requests(message: Message, edits: list[_edits.AnyEdit]) -> Iterator[Packet]:
     """The edited body in SMFIR_REPLBODY chunks, streamed, when any edit touches the body (always a new spool)."""
-    if not any(isinstance(edit, _edits.LineEdit | _edits.ReplaceBody) for edit in edits):
+    if not replaces_body(edits):
         return
     edited = _edits.apply(message, [e for e in edits if isinstance(e, _edits.LineEdit | _edits.ReplaceBody)])
     try:
@@ -209,20 +213,40 @@ def body_requests(message: Message, edits: list[_edits.AnyEdit]) -> Iterator[Pac
 
 
 def conclude(txn: Transaction, message: Message, given: dict[str, str], leading_space: bool,
-             headers_known: bool = True) -> Iterator[Packet]:
-    """Everything to send at end of message, the decision last; closes the message when done."""
+             headers_known: bool = True) -> list[Packet] | Iterator[Packet]:
+    """Everything to send at end of message, the decision last, and the message closed: a list, or when
+    the body is replaced a generator that streams it and closes the message once done."""
     try:
         if txn.final is not None:
-            yield decision(txn.final)
-            return
+            return [decision(txn.final)]
         if headers_known:
-            yield from header_requests(message.headers, txn.edits, leading_space)
+            requests = header_requests(message.headers, txn.edits, leading_space)
         else:
-            yield from blind_requests(txn.edits, leading_space)
-        yield from recipient_requests(txn, given)
+            requests = list(blind_requests(txn.edits, leading_space))
+        requests += recipient_requests(txn, given)
+        if replaces_body(txn.edits):
+            return _streamed(requests, txn, message)
+    except BaseException:
+        message.close()
+        raise
+    message.close()
+    return _decided(requests, txn)
+
+
+def _decided(requests: list[Packet], txn: Transaction) -> list[Packet]:
+    if txn.hold:
+        requests.append(Quarantine(txn.hold))
+    requests.append(CONTINUE)
+    return requests
+
+
+def _streamed(requests: list[Packet], txn: Transaction, message: Message) -> Iterator[Packet]:
+    try:
+        yield from requests
         yield from body_requests(message, txn.edits)
-        if txn.hold:
-            yield Quarantine(txn.hold)
-        yield Continue()
+        yield from _decided([], txn)
     finally:
         message.close()
+
+
+CONTINUE = Continue()

@@ -102,7 +102,7 @@ class MilterConnection(asyncio.Protocol):
                 answer = self._failed(code, exc)
             if not answer:
                 continue
-            if type(answer) is tuple:
+            if type(answer) is tuple or type(answer) is list:
                 for response in answer:
                     out += response.encode()
                 continue
