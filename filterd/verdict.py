@@ -33,6 +33,8 @@ class Action(enum.Enum):
     BCC = "BCC"
     PASS = "PASS"
 
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is a Python call on every lookup
+
 
 FINAL = frozenset({Action.REJECT, Action.DEFER, Action.DISCARD})
 """Actions that end the chain and decide the transaction."""
@@ -123,7 +125,8 @@ class Verdict:
 
     @property
     def final(self) -> bool:
-        return self.action in FINAL
+        action = self.action
+        return action is Action.REJECT or action is Action.DEFER or action is Action.DISCARD
 
     def reply(self) -> tuple[int, str, str]:
         """The SMTP reply (code, enhanced status, text) for REJECT/DEFER, Postfix's defaults filled in."""

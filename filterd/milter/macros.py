@@ -93,12 +93,18 @@ class Macros:
 @lru_cache(maxsize=1024)
 def _named(pairs: Pairs | bytes) -> dict[str, str]:
     """{bare name: value} from pairs, or from the NUL-terminated strings of a macro payload."""
-    if type(pairs) is bytes:
-        items = pairs.split(b"\0")
-        if items.pop() or len(items) % 2:
-            raise ProtocolError("macro name without value or string without NUL terminator")
-        pairs = tuple(zip(map(decode, items[::2]), map(decode, items[1::2])))
-    return {bare(name): value for name, value in pairs}
+    if type(pairs) is not bytes:
+        return {bare(name): value for name, value in pairs}
+    items = pairs.split(b"\0")
+    if items.pop() or len(items) % 2:
+        raise ProtocolError("macro name without value or string without NUL terminator")
+    strings = iter(items)
+    return {_bare_name(name): value.decode("utf-8", "surrogateescape") for name, value in zip(strings, strings)}
+
+
+@lru_cache(maxsize=256)
+def _bare_name(name: bytes) -> str:
+    return bare(decode(name))
 
 
 def symlists(wanted: dict[bytes, str]) -> dict[int, str]:
