@@ -1,9 +1,9 @@
 """CPU accounting for benchmarks on virtual machines: the time the hypervisor gave to other guests (the
 steal column of /proc/stat) and the CPU time one process tree used.
 
-On a shared host steal comes and goes, and a run that lost a third of its CPU to other guests would
-otherwise read as software a third slower; `Clock` measures a block's wall time less the share of it
-this machine's CPUs were not running at all.
+On a shared host steal comes and goes, and a run that lost a third of its CPU to other guests reads as
+software a third slower; `Clock` tells what share of a block's CPU time was stolen, so that a benchmark
+can measure again.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 class Clock:
-    """Wall time of a block, and that time less the steal spread over the CPUs (`available`)."""
+    """Wall time of a block (`elapsed`), and that time less the steal spread over the CPUs (`available`)."""
 
     def __enter__(self) -> Clock:
         self.started, self.steal_at_start = time.monotonic(), stolen_seconds()

@@ -11,9 +11,10 @@ filterd asks for headers and body too.
 
 Each milter run follows its own run of Postfix alone, and its ratio is to that run; with several rounds
 the figures printed are medians: a machine whose load changes during the run skews one pair, not the result.
-Rates are taken over the time the machine's CPUs were its own (bench.cpu.Clock): on a shared host the
-hypervisor's steal would otherwise decide the ratios. Each run also prints its steal share and the CPU
-time the milter's processes used per message, a figure steal does not move.
+On a shared host the hypervisor takes CPU time away now and then (steal), and a run that lost a third of
+its CPUs reads as software a third slower: a run with more than MAX_STEAL of steal is delivered again, up
+to TRIES times, and the least stolen one counts. Each run prints its steal share and the CPU time the
+milter's processes used per message, a figure steal does not move.
 """
 
 from __future__ import annotations
@@ -71,37 +72,43 @@ def endpoints(workdir: Path, milter: str, transport: str) -> tuple[str, str, int
     return f"inet:127.0.0.1:{port}", own, port
 
 
+MAX_STEAL = 0.05
+TRIES = 4
+
+
 @dataclass
 class Run:
-    """One timed delivery of `messages`: its clock, and the CPU the milter's processes used (if any)."""
+    """One timed delivery of `messages`: wall time, the share of it stolen, the milter's CPU (if any)."""
 
     messages: int
     elapsed: float
-    available: float
+    steal: float
     milter_cpu: float | None = None
 
     @property
     def rate(self) -> float:
-        """Delivered msg/s over the time the CPUs were this machine's."""
-        return self.messages / self.available
-
-    def describe(self) -> str:
-        text = f"{self.rate:.0f} msg/s (steal {100 * (1 - self.available / self.elapsed):.0f}%)"
-        return text if self.milter_cpu is None else f"{text}, milter CPU {self.cpu_per_message:.2f} ms/msg"
+        return self.messages / self.elapsed
 
     @property
     def cpu_per_message(self) -> float:
         return 1000 * (self.milter_cpu or 0.0) / self.messages
 
+    def describe(self) -> str:
+        text = f"{self.rate:.0f} msg/s (steal {100 * self.steal:.0f}%)"
+        return text if self.milter_cpu is None else f"{text}, milter CPU {self.cpu_per_message:.2f} ms/msg"
+
 
 def measure(workdir: Path, sink: SmtpSink, port: int, messages: int, milter: Service | None = None) -> Run:
-    """Warm the path up, then deliver `messages` through port and time them."""
+    """Warm the path up, then deliver `messages` through port and time them; again while steal is high."""
     deliver(workdir, sink, port, WARM_UP_MESSAGES)
-    cpu = tree_cpu_seconds(milter.pid) if milter else 0.0
-    with Clock() as clock:
-        elapsed = deliver(workdir, sink, port, messages)
-    used = tree_cpu_seconds(milter.pid) - cpu if milter else None
-    return Run(messages, elapsed, elapsed - (clock.elapsed - clock.available), used)
+    runs = []
+    while len(runs) < TRIES and (not runs or runs[-1].steal > MAX_STEAL):
+        cpu = tree_cpu_seconds(milter.pid) if milter else 0.0
+        with Clock() as clock:
+            elapsed = deliver(workdir, sink, port, messages)
+        used = tree_cpu_seconds(milter.pid) - cpu if milter else None
+        runs.append(Run(messages, elapsed, clock.steal_share, used))
+    return min(runs, key=lambda run: run.steal)
 
 
 def bench_postfix(workdir: Path, messages: int) -> Run:

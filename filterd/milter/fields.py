@@ -180,6 +180,14 @@ class Packet:
         fast = _FAST.get(cls.layout)
         if fast is None:
             return cls.decode
+        if not cls.layout:
+            only = cls()
+
+            def constant(payload: bytes) -> Packet:
+                if payload:
+                    raise ProtocolError(f"{len(payload)} bytes of left-over data")
+                return only
+            return constant
 
         def decode(payload: bytes) -> Packet:
             try:

@@ -17,7 +17,7 @@ from filterd.model import Envelope, Header, Message, Session
 from filterd.nexthop import NextHop, Reply, Routing
 from filterd.queueid import new_queue_id
 from filterd.smtp import replies
-from filterd.content import HEADER, ContentParser, run_events
+from filterd.content import HEADER, ContentParser, run_events, run_events_now
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
 from filterd.smtp.received import received_header
 from filterd.smtp.settings import SmtpSettings
@@ -156,13 +156,13 @@ class SmtpHandler:
         data = self.decoder.feed(piece)
         if not data:
             return
-        if data.find(b"\n") < len(data) - 1:
-            for line in data.splitlines(keepends=True):
-                await run_events(self.chain, self.txn, self.parser.feed_line(line))
-            return
-        events = self.parser.feed_line(data)
-        if events:
-            await run_events(self.chain, self.txn, events)
+        lines = data.splitlines(keepends=True) if data.find(b"\n") < len(data) - 1 else (data,)
+        for line in lines:
+            events = self.parser.feed_line(line)
+            if events:
+                pending = run_events_now(self.chain, self.txn, events)
+                if pending is not None:
+                    await pending
 
     def data_state(self) -> DataState:
         assert self.decoder is not None
