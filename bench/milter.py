@@ -9,8 +9,9 @@ filterd's plugin adds its header without reading the message, like the pymilter 
 Postfix for the end of message only; `filterd-message` runs a plugin that takes the message, for which
 filterd asks for headers and body too.
 
-Each milter run follows its own run of Postfix alone, and its ratio is to that run; with several rounds
-the figures printed are medians: a machine whose load changes during the run skews one pair, not the result.
+A round runs Postfix alone and then every milter on every transport; the rates printed are the medians
+over the rounds, and each ratio is a milter's median rate to Postfix alone's: a machine whose load
+changes during the run skews one round, not the result.
 On a shared host the hypervisor takes CPU time away now and then (steal), and a run that lost a third of
 its CPUs reads as software a third slower: a run with more than MAX_STEAL of steal is delivered again, up
 to TRIES times, and the least stolen one counts. Each run prints its steal share and the CPU time the
@@ -156,7 +157,7 @@ def check_header(sink: SmtpSink, header: bytes) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.milter", description="Benchmark filterd's milter.")
     parser.add_argument("--messages", type=int, default=2000, help="messages per throughput run")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds to take medians over")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds to take medians over")
     parser.add_argument("--workers", type=int, default=2, help="filterd_worker_processes for filterd's milter")
     parser.add_argument("--only", nargs="+", choices=[*MILTERS, "filterd-message"], default=list(MILTERS),
                         help="milters to run")
@@ -164,36 +165,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> dict[str, tuple[Run, Run]]:
-    """Each milter on each transport, each right after its own run of Postfix alone: name -> (alone, with)."""
-    runs = {}
+def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> dict[str, Run]:
+    """Postfix alone, then each milter on each transport: name -> run."""
+    runs = {"postfix": bench_postfix(workdir / "alone", args.messages)}
+    report(f"postfix: {runs['postfix'].describe()}")
     for milter in args.only:
         for transport in args.transports:
             name = f"{milter} {transport}"
-            alone = bench_postfix(workdir / name.replace(" ", "-"), args.messages)
-            report(f"postfix: {alone.describe()}")
-            runs[name] = alone, bench_milter(workdir, milter, transport, args.messages, args.workers)
-            report(f"{name}: {runs[name][1].describe()}")
+            runs[name] = bench_milter(workdir, milter, transport, args.messages, args.workers)
+            report(f"{name}: {runs[name].describe()}")
     return runs
 
 
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
-    """Every round, then the median rates, the milters' CPU per message and the median ratios (each to the
-    Postfix run just before it)."""
+    """Every round, then each median rate, each milter's median CPU per message, and each median rate's
+    ratio to Postfix alone's."""
     rounds = []
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
         rounds.append(one_round(round_dir, args, report))
-    if args.rounds > 1:
-        report(f"postfix: {statistics.median(pair[0].rate for runs in rounds for pair in runs.values()):.0f} msg/s")
-        for name in rounds[0]:
-            report(f"{name}: {statistics.median(r[name][1].rate for r in rounds):.0f} msg/s")
-    for name in rounds[0]:
-        report(f"{name} cpu: {statistics.median(r[name][1].cpu_per_message for r in rounds):.2f} ms/msg")
-    for name in rounds[0]:
-        ratio = statistics.median(r[name][1].rate / r[name][0].rate for r in rounds)
-        report(f"{name} ratio: {ratio:.2f}")
+    rates = {name: statistics.median(runs[name].rate for runs in rounds) for name in rounds[0]}
+    for name, rate in rates.items():
+        report(f"{name}: {rate:.0f} msg/s")
+    milters = [name for name in rounds[0] if name != "postfix"]
+    for name in milters:
+        report(f"{name} cpu: {statistics.median(runs[name].cpu_per_message for runs in rounds):.2f} ms/msg")
+    for name in milters:
+        report(f"{name} ratio: {rates[name] / rates['postfix']:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
