@@ -1,5 +1,6 @@
 """Milter benchmark: delivered msg/s at smtp-sink for Postfix alone, Postfix with filterd's milter (a
-header-editing plugin, 2 worker processes) and Postfix with a trivial pymilter milter adding one header,
+header-editing plugin, one worker process, as pymilter's milter is one process) and Postfix with a trivial
+pymilter milter adding one header,
 each milter over TCP and over a unix socket, all in one run; then each ratio to Postfix alone.
 
     python -m bench.milter [--messages N] [--rounds R] [--only filterd pymilter filterd-message]
@@ -135,7 +136,7 @@ def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str, w
     return postfix_side, service
 
 
-def bench_milter(workdir: Path, milter: str, transport: str, messages: int, workers: int = 2) -> Run:
+def bench_milter(workdir: Path, milter: str, transport: str, messages: int, workers: int = 1) -> Run:
     """Postfix with smtpd_milters pointing at one milter, relaying to smtp-sink."""
     with ExitStack() as stack:
         sink = stack.enter_context(SmtpSink(workdir / f"sink-{milter}-{transport}"))
@@ -158,7 +159,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.milter", description="Benchmark filterd's milter.")
     parser.add_argument("--messages", type=int, default=2000, help="messages per throughput run")
     parser.add_argument("--rounds", type=int, default=5, help="rounds to take medians over")
-    parser.add_argument("--workers", type=int, default=2, help="filterd_worker_processes for filterd's milter")
+    parser.add_argument("--workers", type=int, default=1, help="filterd_worker_processes for filterd's milter")
     parser.add_argument("--only", nargs="+", choices=[*MILTERS, "filterd-message"], default=list(MILTERS),
                         help="milters to run")
     parser.add_argument("--transports", nargs="+", choices=TRANSPORTS, default=list(TRANSPORTS))
