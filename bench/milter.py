@@ -1,7 +1,7 @@
 """Milter benchmark: delivered msg/s at smtp-sink for Postfix alone, Postfix with filterd's milter (a
-header-editing plugin, one worker process, as pymilter's milter is one process) and Postfix with a trivial
-pymilter milter adding one header,
-each milter over TCP and over a unix socket, all in one run; then each ratio to Postfix alone.
+header-editing plugin, one worker process, as pymilter's milter is one process) and Postfix with a
+trivial pymilter milter adding one header, each milter over TCP and over a unix socket, all in one run;
+then each ratio to Postfix alone.
 
     python -m bench.milter [--messages N] [--rounds R] [--only filterd pymilter filterd-message]
                            [--transports tcp unix]
