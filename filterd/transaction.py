@@ -44,6 +44,9 @@ class Transaction:
 
     def absorb(self, hook: str, verdict: Verdict, subject: object = None) -> None:
         """Fold one non-final verdict into the transaction: routing, hold, edits, log lines."""
+        if verdict.action is Action.DUNNO and type(verdict) is Verdict:
+            self.edits.extend(verdict.edits)
+            return
         for earlier in getattr(verdict, "earlier", ()):
             self.absorb(hook, earlier, subject)
         at_hand = subject.index if isinstance(subject, BodyLine) else None

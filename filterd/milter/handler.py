@@ -74,6 +74,7 @@ class MilterHandler:
         self.settings = settings
         self.chain = chain
         self.hooks = needs.implemented(chain)
+        self._takes_session = needs.takes_session(chain)
         self.negotiated = Negotiated()
         self._agreed()
         self.macros = Macros()
@@ -359,14 +360,16 @@ class MilterHandler:
         return run_events_now(self.chain, txn, events)
 
     def _read_macros(self) -> None:
-        """Session and envelope facts the MTA sends as macros: queue id, SASL login, TLS, daemon name."""
+        """Session and envelope facts the MTA sends as macros: queue id, and when a plugin looks at the
+        session, SASL login, TLS and daemon name."""
         macros, session = self.macros, self.session
         if macros.version == self._macros_read:
             return
         self._macros_read = macros.version
-        session.sasl_username = macros.get("auth_authen") or session.sasl_username
-        session.daemon_name = macros.get("daemon_name") or session.daemon_name
-        session.tls = session.tls or bool(macros.get("tls_version"))
+        if self._takes_session:
+            session.sasl_username = macros.get("auth_authen") or session.sasl_username
+            session.daemon_name = macros.get("daemon_name") or session.daemon_name
+            session.tls = session.tls or bool(macros.get("tls_version"))
         queue_id = macros.get("i")
         if queue_id and self.txn is not None:
             self.txn.envelope.queue_id = queue_id

@@ -23,6 +23,7 @@ def bare(name: str) -> str:
 
 
 LATER = {stage: ORDER[i + 1:] for i, stage in enumerate(ORDER)}
+LATEST_FIRST = ORDER[::-1]
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -68,8 +69,15 @@ class Macros:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The value from the latest stage that defines `name`."""
-        merged = self._merged if self._merged is not None else self._merge()
-        return merged.get(bare(name) if name[:1] == "{" else name, default)
+        name = bare(name) if name[:1] == "{" else name
+        if self._merged is not None:
+            return self._merged.get(name, default)
+        if not self._other:
+            for stage in LATEST_FIRST:
+                pairs = self._given.get(stage)
+                if pairs and name in (named := _named(pairs)):
+                    return named[name]
+        return self._merge().get(name, default)
 
     def clear(self) -> None:
         self._given.clear()

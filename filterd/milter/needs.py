@@ -44,6 +44,12 @@ def implemented(chain: Chain) -> frozenset[str]:
     return frozenset(hooks)
 
 
+@lru_cache(maxsize=64)
+def takes_session(chain: Chain) -> bool:
+    """Does some plugin look at the session (and so at the SASL login, TLS and daemon name macros)?"""
+    return any("session" in impl.argnames for hook in CHAIN_HOOKS for impl in chain.plugins.impls(hook))
+
+
 @cache
 def steps(hooks: frozenset[str]) -> Steps:
     """Protocol steps to ask for: no reply where no hook decides, no event that nothing reads."""
