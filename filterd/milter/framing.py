@@ -25,22 +25,29 @@ def frame(code: bytes, payload: bytes = b"") -> bytes:
 
 
 class PacketReader:
-    """Sans-IO packet framing with partial reads: feed bytes, get (code, payload) pairs."""
+    """Sans-IO packet framing with partial reads: feed bytes, get (code, payload) pairs. A packet that
+    comes in many reads is gathered in pieces and joined once, when it is whole."""
 
     def __init__(self, max_packet: int = MAX_PACKET):
         self.max_packet = max_packet
-        self._buffer = bytearray()
+        self._pieces: list[bytes] = []
+        self._size = 0
+        self._needed = 0
 
     @property
     def pending(self) -> int:
         """Bytes received that do not yet make a whole packet."""
-        return len(self._buffer)
+        return self._size
 
     def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
         """Add bytes from the stream; return every packet now complete, in order."""
-        if self._buffer:
-            self._buffer += data
-            data = bytes(self._buffer)
+        if self._pieces:
+            self._pieces.append(data)
+            self._size += len(data)
+            if self._size < self._needed:
+                return []
+            data = b"".join(self._pieces)
+            self._pieces, self._size = [], 0
         packets, unpack, limit = [], _LENGTH.unpack_from, self.max_packet
         start, size = 0, len(data)
         while size - start >= 4:
@@ -52,5 +59,8 @@ class PacketReader:
                 break
             packets.append((_CODES[data[start + 4]], data[start + 5:end]))
             start = end
-        self._buffer = bytearray(data[start:])
+        if start < size:
+            rest = data[start:]
+            self._pieces, self._size = [rest], len(rest)
+            self._needed = 4 + unpack(rest)[0] if len(rest) >= 4 else 4
         return packets

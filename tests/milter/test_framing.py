@@ -49,3 +49,14 @@ def test_a_smaller_limit_is_honoured():
     assert reader.feed(frame(b"B", b"x" * 9)) == [(b"B", b"x" * 9)]
     with pytest.raises(ProtocolError):
         reader.feed(frame(b"B", b"x" * 10))
+
+
+def test_a_large_packet_in_many_reads_comes_out_whole_with_the_next_one():
+    body = bytes(range(256)) * 4096
+    stream = frame(b"B", body) + frame(b"E")
+    reader, packets = PacketReader(), []
+    for start in range(0, len(stream), 65536):
+        packets += reader.feed(stream[start:start + 65536])
+        if not packets:
+            assert reader.pending == min(start + 65536, len(stream))
+    assert packets == [(b"B", body), (b"E", b"")] and reader.pending == 0
