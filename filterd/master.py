@@ -50,27 +50,44 @@ def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None
         loop.close()
 
 
+def bind_slots(items: list[Listener], count: int) -> list[list[tuple[Listener, socket.socket]]]:
+    """The sockets of each worker slot: a TCP listener gets a SO_REUSEPORT socket per worker (a worker that
+    restarts takes over its slot's socket and the connections waiting in it), a unix socket is shared."""
+    slots: list[list[tuple[Listener, socket.socket]]] = [[] for _ in range(count)]
+    for listener in items:
+        if count > 1 and listener.shares_port:
+            for slot in slots:
+                slot.append((listener, listener.bind(reuse_port=True)))
+        else:
+            sock = listener.bind()
+            for slot in slots:
+                slot.append((listener, sock))
+    return slots
+
+
 class Master:
     """Forks and watches the workers."""
 
     def __init__(self, loaded: Loaded):
         self.loaded = loaded
         self.count = max(1, loaded.config.int("filterd_worker_processes"))
-        self.workers: dict[int, tuple[str, float]] = {}
+        self.workers: dict[int, tuple[str, float, int]] = {}
         self.stopping = False
+        self.slots: list[list[tuple[Listener, socket.socket]]] = []
         self.bound: list[tuple[Listener, socket.socket]] = []
 
     def run(self) -> int:
         if any(listener.mode == "relay" for listener in listeners(self.loaded.config)):
             Spool(self.loaded.config.get("queue_directory")).create().clean_temporary()
-        self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
+        self.slots = bind_slots(listeners(self.loaded.config), self.count)
+        self.bound = self.slots[0]
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
         for listener, _ in self.bound:
             maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        for _ in range(self.count):
-            self._spawn("smtpd")
+        for slot in range(self.count):
+            self._spawn("smtpd", slot)
         if any(listener.mode == "relay" for listener, _ in self.bound):
             self._spawn("qmgr")
         while self.workers:
@@ -84,14 +101,14 @@ class Master:
         maillog.info("master", "terminating on signal")
         return 0
 
-    def _spawn(self, kind: str) -> None:
+    def _spawn(self, kind: str, slot: int = 0) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                self._child(kind)
+                self._child(kind, slot)
             except BaseException:
                 maillog.error(kind, "%s process failed", kind, exc_info=True)
                 code = 1
@@ -99,22 +116,22 @@ class Master:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        self.workers[pid] = (kind, time.monotonic())
+        self.workers[pid] = (kind, time.monotonic(), slot)
 
-    def _child(self, kind: str) -> None:
+    def _child(self, kind: str, slot: int) -> None:
         if kind == "qmgr":
             from filterd.queue import setup
 
-            for _, sock in self.bound:
+            for sock in {sock for bound in self.slots for _, sock in bound}:
                 sock.close()
             loop = _new_loop()
             asyncio.set_event_loop(loop)
             setup.run(self.loaded, loop)
         else:
-            _worker(self.loaded, self.bound)
+            _worker(self.loaded, self.slots[slot])
 
     def _reap(self, pid: int, status: int) -> None:
-        kind, started = self.workers.pop(pid, ("", 0.0))
+        kind, started, slot = self.workers.pop(pid, ("", 0.0, 0))
         if not kind or self.stopping:
             return
         if os.WIFSIGNALED(status):
@@ -123,7 +140,7 @@ class Master:
             maillog.warning("master", "process %s pid %d exit status %d", kind, pid, os.WEXITSTATUS(status))
         if time.monotonic() - started < _RESTART_DELAY:
             time.sleep(_RESTART_DELAY)
-        self._spawn(kind)
+        self._spawn(kind, slot)
 
     def _stop(self, signum: int, frame: object) -> None:
         self.stopping = True
