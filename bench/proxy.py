@@ -1,13 +1,17 @@
 """Before-queue proxy benchmark: delivered msg/s at smtp-sink for smtp-sink alone, a Postfix relay
 and filterd's proxy, then filterd's peak memory with 20 concurrent 20 MB messages.
 
-    python -m bench.proxy [--messages N] [--skip-memory] [--only sink postfix filterd]
+    python -m bench.proxy [--messages N] [--rounds R] [--skip-memory] [--only sink postfix filterd]
+
+Every path runs once a round; the rates printed are medians over the rounds (a machine whose load
+changes during the run skews one round, not the result).
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -163,6 +167,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.proxy",
                                      description="Benchmark filterd's before-queue proxy.")
     parser.add_argument("--messages", type=int, default=2000, help="messages per throughput run")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds to take each path's median rate over")
     parser.add_argument("--skip-memory", action="store_true", help="skip the 20 x 20 MB memory run")
     parser.add_argument("--only", nargs="+", choices=PATHS, default=list(PATHS),
                         help="throughput runs to do (default: all)")
@@ -170,15 +175,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
-    """Run the selected benchmarks and report one line per figure."""
+    """Run the selected benchmarks, every path once a round, and report each median rate and their ratio."""
     benches = {"sink": bench_sink, "postfix": bench_postfix, "filterd": bench_filterd}
-    rates = {}
-    for path in PATHS:
-        if path in args.only:
-            rates[path] = benches[path](workdir, args.messages)
-            report(f"{path}: {rates[path]:.0f} msg/s")
-    if "postfix" in rates and "filterd" in rates:
-        report(f"ratio: {rates['filterd'] / rates['postfix']:.2f}")
+    rates: dict[str, list[float]] = {path: [] for path in PATHS if path in args.only}
+    for number in range(args.rounds):
+        for path in rates:
+            round_dir = workdir / f"round-{number}"
+            round_dir.mkdir(exist_ok=True)
+            rates[path].append(benches[path](round_dir, args.messages))
+    medians = {path: statistics.median(values) for path, values in rates.items()}
+    for path, rate in medians.items():
+        report(f"{path}: {rate:.0f} msg/s")
+    if "postfix" in medians and "filterd" in medians:
+        report(f"ratio: {medians['filterd'] / medians['postfix']:.2f}")
     if not args.skip_memory:
         report(f"peak rss: {memory_run(workdir):.0f} MB")
 
