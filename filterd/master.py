@@ -50,44 +50,27 @@ def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None
         loop.close()
 
 
-def bind_slots(items: list[Listener], count: int) -> list[list[tuple[Listener, socket.socket]]]:
-    """The sockets of each worker slot: a TCP listener gets a SO_REUSEPORT socket per worker (a worker that
-    restarts takes over its slot's socket and the connections waiting in it), a unix socket is shared."""
-    slots: list[list[tuple[Listener, socket.socket]]] = [[] for _ in range(count)]
-    for listener in items:
-        if count > 1 and listener.shares_port:
-            for slot in slots:
-                slot.append((listener, listener.bind(reuse_port=True)))
-        else:
-            sock = listener.bind()
-            for slot in slots:
-                slot.append((listener, sock))
-    return slots
-
-
 class Master:
     """Forks and watches the workers."""
 
     def __init__(self, loaded: Loaded):
         self.loaded = loaded
         self.count = max(1, loaded.config.int("filterd_worker_processes"))
-        self.workers: dict[int, tuple[str, float, int]] = {}
+        self.workers: dict[int, tuple[str, float]] = {}
         self.stopping = False
-        self.slots: list[list[tuple[Listener, socket.socket]]] = []
         self.bound: list[tuple[Listener, socket.socket]] = []
 
     def run(self) -> int:
         if any(listener.mode == "relay" for listener in listeners(self.loaded.config)):
             Spool(self.loaded.config.get("queue_directory")).create().clean_temporary()
-        self.slots = bind_slots(listeners(self.loaded.config), self.count)
-        self.bound = self.slots[0]
+        self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
         for listener, _ in self.bound:
             maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        for slot in range(self.count):
-            self._spawn("smtpd", slot)
+        for _ in range(self.count):
+            self._spawn("smtpd")
         if any(listener.mode == "relay" for listener, _ in self.bound):
             self._spawn("qmgr")
         while self.workers:
@@ -101,14 +84,14 @@ class Master:
         maillog.info("master", "terminating on signal")
         return 0
 
-    def _spawn(self, kind: str, slot: int = 0) -> None:
+    def _spawn(self, kind: str) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                self._child(kind, slot)
+                self._child(kind)
             except BaseException:
                 maillog.error(kind, "%s process failed", kind, exc_info=True)
                 code = 1
@@ -116,22 +99,22 @@ class Master:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        self.workers[pid] = (kind, time.monotonic(), slot)
+        self.workers[pid] = (kind, time.monotonic())
 
-    def _child(self, kind: str, slot: int) -> None:
+    def _child(self, kind: str) -> None:
         if kind == "qmgr":
             from filterd.queue import setup
 
-            for sock in {sock for bound in self.slots for _, sock in bound}:
+            for _, sock in self.bound:
                 sock.close()
             loop = _new_loop()
             asyncio.set_event_loop(loop)
             setup.run(self.loaded, loop)
         else:
-            _worker(self.loaded, self.slots[slot])
+            _worker(self.loaded, self.bound)
 
     def _reap(self, pid: int, status: int) -> None:
-        kind, started, slot = self.workers.pop(pid, ("", 0.0, 0))
+        kind, started = self.workers.pop(pid, ("", 0.0))
         if not kind or self.stopping:
             return
         if os.WIFSIGNALED(status):
@@ -140,7 +123,7 @@ class Master:
             maillog.warning("master", "process %s pid %d exit status %d", kind, pid, os.WEXITSTATUS(status))
         if time.monotonic() - started < _RESTART_DELAY:
             time.sleep(_RESTART_DELAY)
-        self._spawn(kind, slot)
+        self._spawn(kind)
 
     def _stop(self, signum: int, frame: object) -> None:
         self.stopping = True

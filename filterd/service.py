@@ -42,20 +42,12 @@ class Listener:
         """As Postfix writes a service: HOST:PORT, or the unix socket's path."""
         return self.host if self.host.startswith("/") else f"{self.host}:{self.port}"
 
-    @property
-    def shares_port(self) -> bool:
-        """Can each worker have its own socket on this address (SO_REUSEPORT: the kernel hands each new
-        connection to one of them, instead of waking every worker on one shared socket)?"""
-        return not self.host.startswith("/") and self.port != 0 and hasattr(socket, "SO_REUSEPORT")
-
-    def bind(self, reuse_port: bool = False) -> socket.socket:
+    def bind(self) -> socket.socket:
         if self.host.startswith("/"):
             return bind_unix(self.host)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((self.host, self.port))
         sock.listen(1024)
         sock.setblocking(False)
@@ -97,8 +89,7 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
 
 
 async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> list[asyncio.AbstractServer]:
-    """Start serving on already-bound sockets (a unix socket shared by every worker, a TCP port through
-    each worker's own SO_REUSEPORT socket)."""
+    """Start serving on already-bound sockets (shared by every worker process)."""
     loop = asyncio.get_running_loop()
     config = loaded.config
     full_chain = make_chain(config, loaded.plugins)

@@ -6,7 +6,7 @@ import os
 import signal
 import smtplib
 
-from tests.mta import listening_sockets, wait_until
+from tests.mta import wait_until
 
 
 def send(port: int) -> None:
@@ -37,15 +37,3 @@ def test_workers_share_the_port_and_a_killed_worker_is_replaced(smtp_sink, filte
         send(proxy.port)
     smtp_sink.wait_for(4)
     assert "warning: process smtpd pid" in proxy.log()
-
-
-def test_each_worker_listens_on_its_own_socket_and_all_of_them_take_connections(smtp_sink, filterd_factory):
-    """SO_REUSEPORT: the kernel hands each connection to one worker rather than waking them all."""
-    proxy = filterd_factory({"filterd_worker_processes": "2"}, nexthop_port=smtp_sink.port)
-    wait_until(lambda: len(workers(proxy)) == 2, 10, "two workers")
-    assert listening_sockets(proxy.port) == 2
-    for _ in range(40):
-        send(proxy.port)
-    smtp_sink.wait_for(40)
-    serving = {pid for pid in workers(proxy) if f"filterd/smtpd[{pid}]: connect from" in proxy.log()}
-    assert serving == set(workers(proxy))
