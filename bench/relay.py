@@ -1,14 +1,16 @@
 """Relay-mode benchmark: filterd's durable queue (fsync on) against a Postfix relay, same load, same run.
 
-    python -m bench.relay [--messages N] [--skip-memory]
+    python -m bench.relay [--messages N] [--rounds R] [--skip-memory]
 
-Prints delivered msg/s at smtp-sink for each and `ratio: X` (filterd / postfix); then filterd's peak
-RSS while 20 concurrent 20 MB messages stream into its queue.
+Prints delivered msg/s at smtp-sink for each (medians over the rounds, each round running both) and
+`ratio: X` (filterd / postfix); then filterd's peak RSS while 20 concurrent 20 MB messages stream into
+its queue.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -49,15 +51,21 @@ def memory_run(workdir: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.relay")
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds to take each median rate over")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args(argv)
     return in_workdir("filterd-bench-relay-", lambda workdir: run(workdir, args))
 
 
 def run(workdir: Path, args: argparse.Namespace) -> None:
-    postfix = bench_postfix(workdir, args.messages)
+    rates: dict[str, list[float]] = {"postfix": [], "filterd": []}
+    for number in range(args.rounds):
+        round_dir = workdir / f"round-{number}"
+        round_dir.mkdir()
+        rates["postfix"].append(bench_postfix(round_dir, args.messages))
+        rates["filterd"].append(bench_relay(round_dir, args.messages))
+    postfix, filterd = (statistics.median(rates[name]) for name in ("postfix", "filterd"))
     print(f"postfix: {postfix:.0f} msg/s", flush=True)
-    filterd = bench_relay(workdir, args.messages)
     print(f"filterd: {filterd:.0f} msg/s", flush=True)
     print(f"ratio: {filterd / postfix:.2f}", flush=True)
     if not args.skip_memory:
