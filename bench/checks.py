@@ -18,7 +18,6 @@ rounds) and its ratio, without tables to with them, a figure that other load dis
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -26,8 +25,9 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
+from bench.cpu import cpu_seconds
 from bench.proxy import BENCH_SETTINGS, WARM_UP_MESSAGES, check_plugins_ran, deliver
-from tests.mta import FilterdProcess, Postfix, Service, SmtpSink, make_workdir, process_tree
+from tests.mta import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
 from tests.plugins_builtin.corpus import pcre_settings
 
 RULES = 100
@@ -84,18 +84,6 @@ def start_all(stack: ExitStack, workdir: Path, tables: dict[str, str]) -> dict[s
             server = Postfix.relay(directory / "server", sink.port, tables if with_tables else {})
         paths[name] = (sink, stack.enter_context(server))
     return paths
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process tree has used, children that exited and were waited for included."""
-    ticks = 0
-    for member in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def measure(workdir: Path, paths: dict[str, tuple[SmtpSink, Service]], messages: int,

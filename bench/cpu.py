@@ -1,5 +1,5 @@
 """CPU accounting for benchmarks on virtual machines: the time the hypervisor gave to other guests (the
-steal column of /proc/stat) and the CPU time one process tree used.
+steal column of /proc/stat) and the CPU time one process tree used (bench/checks, bench/milter).
 
 On a shared host steal comes and goes, and a run that lost a third of its CPU to other guests reads as
 software a third slower; `Clock` tells what share of a block's CPU time was stolen, so that a benchmark
@@ -23,16 +23,16 @@ def stolen_seconds() -> float:
     return int(fields[8]) / TICK if len(fields) > 8 else 0.0
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a process and its living descendants."""
-    total = 0
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process tree has used, children that exited and were waited for included."""
+    ticks = 0
     for member in process_tree(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+        ticks += sum(int(value) for value in fields[11:15])
+    return ticks / TICK
 
 
 class Clock:

@@ -29,7 +29,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cpu import Clock, tree_cpu_seconds
+from bench.cpu import Clock, cpu_seconds
 from bench.proxy import WARM_UP_MESSAGES, deliver, in_workdir
 from tests.mta import (REPO_ROOT, FilterdProcess, MtaError, Postfix, Service, SmtpSink, free_port,
                        listening_sockets)
@@ -105,10 +105,10 @@ def measure(workdir: Path, sink: SmtpSink, port: int, messages: int, milter: Ser
     deliver(workdir, sink, port, WARM_UP_MESSAGES)
     runs = []
     while len(runs) < TRIES and (not runs or runs[-1].steal > MAX_STEAL):
-        cpu = tree_cpu_seconds(milter.pid) if milter else 0.0
+        cpu = cpu_seconds(milter.pid) if milter else 0.0
         with Clock() as clock:
             elapsed = deliver(workdir, sink, port, messages)
-        used = tree_cpu_seconds(milter.pid) - cpu if milter else None
+        used = cpu_seconds(milter.pid) - cpu if milter else None
         runs.append(Run(messages, elapsed, clock.steal_share, used))
     return min(runs, key=lambda run: run.steal)
 

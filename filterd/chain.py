@@ -100,16 +100,15 @@ class Chain:
 
     def _checked(self, impl: Impl, hook: str, txn: Transaction, result: Any, started: float | None) -> Verdict:
         """A plugin's answer as a verdict; a plain function that ran past plugin_timeout counts as timed out."""
-        if type(result) is _Failed:
-            verdict, error = self.error_verdict, result.error
-        elif started is not None and time.monotonic() - started > self.timeout:
-            verdict, error = self._timed_out(impl, hook, txn).verdict, f"timeout after {self.timeout:g}s"
-        else:
-            try:
-                verdict, error = (DUNNO if result is None else coerce(result)), ""
-            except Exception as exc:
-                failed = self._failed(impl, hook, txn, exc)
-                verdict, error = self.error_verdict, failed.error
+        if type(result) is not _Failed:
+            if started is not None and time.monotonic() - started > self.timeout:
+                result = self._timed_out(impl, hook, txn)
+            else:
+                try:
+                    result = DUNNO if result is None else coerce(result)
+                except Exception as exc:
+                    result = self._failed(impl, hook, txn, exc)
+        verdict, error = (result.verdict, result.error) if type(result) is _Failed else (result, "")
         if txn.trace is not None:
             txn.trace.append(Call(hook, impl.plugin, verdict, error))
         return verdict
@@ -128,7 +127,7 @@ class Chain:
 
 
 class _Failed:
-    """A plugin call that raised or timed out: the error for the trace."""
+    """A plugin call that raised or timed out: the error for the trace, the verdict it stands for."""
 
     __slots__ = ("error", "verdict")
 

@@ -109,6 +109,19 @@ def macro_fields(payload: bytes) -> tuple[str, tuple[tuple[str, str], ...]]:
     return _take_char(payload, 0)[0], _take_pairs(payload, 1)[0]
 
 
+def _fields(layout: tuple[str, ...], payload: bytes) -> tuple[Any, ...]:
+    """A payload's values, field by field; trailing optional fields may be absent."""
+    values, pos = [], 0
+    for kind in layout:
+        if pos >= len(payload) and kind in ("str", "u16", "u32", "char", "symlists"):
+            break
+        value, pos = _DECODE[kind](payload, pos)
+        values.append(value)
+    if pos < len(payload):
+        raise ProtocolError(f"{len(payload) - pos} bytes of left-over data")
+    return tuple(values)
+
+
 def _connect_fields(payload: bytes) -> tuple[Any, ...]:
     """SMFIC_CONNECT's layout (host, family, port, address), each after the host optional."""
     end = payload.find(b"\0")
@@ -133,13 +146,7 @@ def _optneg_fields(payload: bytes) -> tuple[Any, ...]:
     """SMFIC_OPTNEG as an MTA sends it: three numbers (a filter's answer may add macro lists)."""
     if len(payload) == 12:
         return _THREE_U32.unpack(payload)
-    values, pos = [], 0
-    for kind in ("u32", "u32", "u32", "symlists"):
-        if pos >= len(payload):
-            break
-        value, pos = _DECODE[kind](payload, pos)
-        values.append(value)
-    return tuple(values)
+    return _fields(("u32", "u32", "u32", "symlists"), payload)
 
 
 _THREE_U32 = struct.Struct("!III")
@@ -201,16 +208,8 @@ class Packet:
         """The packet from its payload; ProtocolError when malformed."""
         if cls.layout in _FAST:
             return cls.decoder()(payload)
-        values, pos = [], 0
-        for kind in cls.layout:
-            if pos >= len(payload) and kind in ("str", "u16", "u32", "char", "symlists"):
-                break
-            value, pos = _DECODE[kind](payload, pos)
-            values.append(value)
-        if pos < len(payload):
-            raise ProtocolError(f"{len(payload) - pos} bytes of left-over data")
         try:
-            return cls(*values)
+            return cls(*_fields(cls.layout, payload))
         except TypeError:
             raise ProtocolError(f"{cls.__name__}: payload too short") from None
 
