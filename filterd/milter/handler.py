@@ -74,7 +74,7 @@ class MilterHandler:
         self.settings = settings
         self.chain = chain
         self.hooks = needs.implemented(chain)
-        self._takes_session = needs.takes_session(chain)
+        self._takes_session = needs.READS_SESSION in self.hooks
         self.negotiated = Negotiated()
         self._agreed()
         self.macros = Macros()

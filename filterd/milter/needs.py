@@ -3,7 +3,10 @@
 The MTA is asked to skip the steps no plugin reads, to expect no reply where no plugin decides, and
 to send the macros filterd uses; filterd asks only for the actions its verdicts can produce. Header and
 body are asked for only when some plugin can see them: a header or body hook, or any hook that takes the
-`message` argument (the pseudo-hook "message" below).
+`message` argument (the pseudo-hook "message" below). Client and envelope (CONNECT, HELO, MAIL, RCPT) are
+asked for whenever a plugin runs behind the milter, even one that reads neither: any verdict may be a
+REDIRECT, which deletes each recipient, and is logged in Postfix's words with client, sender, recipient
+and HELO name. With no such plugin, CONNECT is still asked for by a disconnect hook or a `session` reader.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from filterd.milter.negotiation import NOT_ANSWERED
 
 MILTER_HOOKS = frozenset({"connect", "helo", "mail_from", "rcpt", "data", "header", "end_of_headers", "body",
                           "end_of_message"})
-READS_MESSAGE = "message"
 """Hooks that run behind the milter protocol and may answer with a verdict or edits."""
+
+READS_MESSAGE, READS_SESSION = "message", "session"
+"""Arguments that make filterd ask the MTA for what they carry, whatever the hook (pseudo-hooks)."""
 
 DECIDED_BY = {codes.CONNECT: "connect", codes.HELO: "helo", codes.MAIL: "mail_from", codes.RCPT: "rcpt",
               codes.DATA: "data", codes.HEADER: "header", codes.EOH: "end_of_headers", codes.BODY: "body",
@@ -37,17 +42,12 @@ MACROS = {codes.CONNECT: "j {daemon_name}", codes.HELO: "{tls_version}", codes.M
 
 @lru_cache(maxsize=64)
 def implemented(chain: Chain) -> frozenset[str]:
-    """The chain hooks some configured plugin implements, and "message" when one of them reads the message."""
+    """The chain hooks some configured plugin implements, with "message" and "session" when a hook that
+    runs behind the milter takes them."""
     hooks = {hook for hook in CHAIN_HOOKS if chain.wants(hook)}
-    if any("message" in impl.argnames for hook in MILTER_HOOKS for impl in chain.plugins.impls(hook)):
-        hooks.add(READS_MESSAGE)
-    return frozenset(hooks)
-
-
-@lru_cache(maxsize=64)
-def takes_session(chain: Chain) -> bool:
-    """Does some plugin look at the session (and so at the SASL login, TLS and daemon name macros)?"""
-    return any("session" in impl.argnames for hook in CHAIN_HOOKS for impl in chain.plugins.impls(hook))
+    taken = {name for hook in MILTER_HOOKS | {"disconnect"} for impl in chain.plugins.impls(hook)
+             for name in impl.argnames}
+    return frozenset(hooks | (taken & {READS_MESSAGE, READS_SESSION}))
 
 
 @cache
@@ -67,6 +67,10 @@ def steps(hooks: frozenset[str]) -> Steps:
         wanted |= Steps.NOBODY
     if "body" in hooks:
         wanted |= Steps.SKIP
+    if not hooks & MILTER_HOOKS:
+        wanted |= Steps.NOHELO | Steps.NOMAIL | Steps.NORCPT
+        if not hooks & {"disconnect", READS_SESSION}:
+            wanted |= Steps.NOCONNECT
     return wanted
 
 

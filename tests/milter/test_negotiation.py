@@ -67,7 +67,7 @@ def test_no_plugins_means_no_content_no_replies_no_actions():
     for step in (Steps.NOHDRS, Steps.NOBODY, Steps.NOEOH, Steps.NODATA, Steps.NOUNKNOWN, Steps.NR_CONN,
                  Steps.NR_HELO, Steps.NR_MAIL, Steps.NR_RCPT):
         assert wanted & step
-    assert not wanted & (Steps.NOCONNECT | Steps.NOHELO | Steps.NOMAIL | Steps.NORCPT)
+    assert wanted & Steps.NOCONNECT and wanted & Steps.NOHELO and wanted & Steps.NOMAIL and wanted & Steps.NORCPT
     assert actions(frozenset()) == Actions(0) and actions(frozenset({"queue"})) == Actions(0)
 
 
@@ -98,8 +98,27 @@ def test_what_the_plugins_implement_and_read():
         @hookimpl
         def queue(self, message):
             return None
+    class Client:
+        @hookimpl
+        def disconnect(self, session):
+            return None
+
+        @hookimpl
+        def queue(self, envelope):
+            return None
     assert implemented(Chain(load_plugins(Reads()))) == {"end_of_message", "message"}
     assert implemented(Chain(load_plugins(Blind()))) == {"end_of_message", "queue"}
+    assert implemented(Chain(load_plugins(Client()))) == {"disconnect", "queue", "session"}
+
+
+def test_the_client_and_the_envelope_are_sent_whenever_a_plugin_runs_behind_the_milter():
+    """Any verdict may be a REDIRECT (every recipient deleted) and is logged with client, sender and HELO."""
+    client, envelope = Steps.NOCONNECT | Steps.NOHELO, Steps.NOMAIL | Steps.NORCPT
+    for hooks in ({"end_of_message"}, {"header"}, {"data", "queue"}, {"connect"}):
+        assert not steps(frozenset(hooks)) & (client | envelope)
+    assert steps(frozenset({"queue"})) & (client | envelope) == client | envelope
+    assert steps(frozenset({"disconnect"})) & (client | envelope) == Steps.NOHELO | envelope
+    assert steps(frozenset({"queue", "session"})) & (client | envelope) == Steps.NOHELO | envelope
 
 
 def test_each_hook_turns_its_reply_back_on():

@@ -23,7 +23,10 @@ end
 function open()
     local conn = mt.connect("inet:" .. port .. "@127.0.0.1", 50, 0.1)
     ensure(conn ~= nil, "mt.connect()")
-    check(mt.conninfo(conn, "client.example", "192.0.2.1"), "conninfo")
+    check(mt.negotiate(conn, nil, nil, nil), "negotiate")
+    if not mt.test_option(conn, SMFIP_NOCONNECT) then
+        check(mt.conninfo(conn, "client.example", "192.0.2.1"), "conninfo")
+    end
     return conn
 end
 
