@@ -10,9 +10,12 @@ filterd's plugin adds its header without reading the message, like the pymilter 
 Postfix for the end of message only; `filterd-message` runs a plugin that takes the message, for which
 filterd asks for headers and body too.
 
-A round runs Postfix alone and then every milter on every transport; the rates printed are the medians
-over the rounds, and each ratio is a milter's median rate to Postfix alone's: a machine whose load
-changes during the run skews one round, not the result.
+A round runs Postfix alone and every milter on every transport, in reverse order every other round (a
+run pays for the disk writes the runs before it left, and a host slows down and speeds up over minutes:
+no path always goes first or last); every run starts with the page cache written out. The rates printed
+are the medians over the rounds; each ratio is the median over the rounds of a milter's rate to Postfix
+alone's in the same round, two runs close in time, so that a machine whose load changes during the run
+skews one round, not the result.
 On a shared host the hypervisor takes CPU time away now and then (steal), and a run that lost a third of
 its CPUs reads as software a third slower: a run with more than MAX_STEAL of steal is delivered again, up
 to TRIES times, and the least stolen one counts. Each run prints its steal share and the CPU time the
@@ -22,6 +25,7 @@ milter's processes used per message, a figure steal does not move.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -105,6 +109,7 @@ def measure(workdir: Path, sink: SmtpSink, port: int, messages: int, milter: Ser
     deliver(workdir, sink, port, WARM_UP_MESSAGES)
     runs = []
     while len(runs) < TRIES and (not runs or runs[-1].steal > MAX_STEAL):
+        os.sync()
         cpu = cpu_seconds(milter.pid) if milter else 0.0
         with Clock() as clock:
             elapsed = deliver(workdir, sink, port, messages)
@@ -158,7 +163,8 @@ def check_header(sink: SmtpSink, header: bytes) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.milter", description="Benchmark filterd's milter.")
     parser.add_argument("--messages", type=int, default=2000, help="messages per throughput run")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds to take medians over")
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="rounds to take medians over (even: each order as often as the other)")
     parser.add_argument("--workers", type=int, default=1, help="filterd_worker_processes for filterd's milter")
     parser.add_argument("--only", nargs="+", choices=[*MILTERS, "filterd-message"], default=list(MILTERS),
                         help="milters to run")
@@ -166,26 +172,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> dict[str, Run]:
-    """Postfix alone, then each milter on each transport: name -> run."""
-    runs = {"postfix": bench_postfix(workdir / "alone", args.messages)}
-    report(f"postfix: {runs['postfix'].describe()}")
-    for milter in args.only:
-        for transport in args.transports:
-            name = f"{milter} {transport}"
-            runs[name] = bench_milter(workdir, milter, transport, args.messages, args.workers)
-            report(f"{name}: {runs[name].describe()}")
-    return runs
+def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None],
+              reverse: bool = False) -> dict[str, Run]:
+    """Postfix alone and each milter on each transport, in this order or the reverse: name -> run."""
+    paths = {"postfix": None} | {f"{m} {t}": (m, t) for m in args.only for t in args.transports}
+    runs = {}
+    for name in reversed(paths) if reverse else paths:
+        if paths[name] is None:
+            runs[name] = bench_postfix(workdir / "alone", args.messages)
+        else:
+            runs[name] = bench_milter(workdir, *paths[name], args.messages, args.workers)
+        report(f"{name}: {runs[name].describe()}")
+    return {name: runs[name] for name in paths}
 
 
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
-    """Every round, then each median rate, each milter's median CPU per message, and each median rate's
-    ratio to Postfix alone's."""
+    """Every round, then each median rate, each milter's median CPU per message, and the median of each
+    milter's ratios to Postfix alone in the same round."""
     rounds = []
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
-        rounds.append(one_round(round_dir, args, report))
+        rounds.append(one_round(round_dir, args, report, reverse=number % 2 == 1))
     rates = {name: statistics.median(runs[name].rate for runs in rounds) for name in rounds[0]}
     for name, rate in rates.items():
         report(f"{name}: {rate:.0f} msg/s")
@@ -193,7 +201,8 @@ def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) 
     for name in milters:
         report(f"{name} cpu: {statistics.median(runs[name].cpu_per_message for runs in rounds):.2f} ms/msg")
     for name in milters:
-        report(f"{name} ratio: {rates[name] / rates['postfix']:.2f}")
+        ratio = statistics.median(runs[name].rate / runs["postfix"].rate for runs in rounds)
+        report(f"{name} ratio: {ratio:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
