@@ -10,12 +10,14 @@ filterd's plugin adds its header without reading the message, like the pymilter 
 Postfix for the end of message only; `filterd-message` runs a plugin that takes the message, for which
 filterd asks for headers and body too.
 
-A round runs Postfix alone and every milter on every transport, in reverse order every other round (a
-run pays for the disk writes the runs before it left, and a host slows down and speeds up over minutes:
-no path always goes first or last); every run starts with the page cache written out. The rates printed
-are the medians over the rounds; each ratio is the median over the rounds of a milter's rate to Postfix
-alone's in the same round, two runs close in time, so that a machine whose load changes during the run
-skews one round, not the result.
+All routes go through one Postfix instance, one smtpd listener each (`-o smtpd_milters=...` on all but
+the first) relaying to one smtp-sink, with every milter running all along: the routes differ in the
+milter alone, not in a Postfix started afresh, its queue or its page cache. A round delivers through
+every path in turn, in reverse order every other round (a run pays for the disk writes the runs before
+it left, and a host slows down and speeds up over minutes: no path always goes first or last); every run
+starts with the page cache written out. The rates printed are the medians over the rounds; each ratio is
+the median over the rounds of a milter's rate to Postfix alone's in the same round, runs close in time,
+so that a machine whose load changes during the run skews one round, not the result.
 On a shared host the hypervisor takes CPU time away now and then (steal), and a run that lost a third of
 its CPUs reads as software a third slower: a run with more than MAX_STEAL of steal is delivered again, up
 to TRIES times, and the least stolen one counts. Each run prints its steal share and the CPU time the
@@ -35,8 +37,8 @@ from pathlib import Path
 
 from bench.cpu import Clock, cpu_seconds
 from bench.proxy import WARM_UP_MESSAGES, deliver, in_workdir
-from tests.mta import (REPO_ROOT, FilterdProcess, MtaError, Postfix, Service, SmtpSink, free_port,
-                       listening_sockets)
+from tests.mta import (HOST, REPO_ROOT, FilterdProcess, MtaError, Postfix, Service, SmtpSink, free_port,
+                       listening_sockets, smtpd_listener)
 
 MILTERS = ("filterd", "pymilter")
 VARIANTS = {"filterd": "bench.plugins.milter_tag", "filterd-message": "bench.plugins.add_header"}
@@ -118,14 +120,6 @@ def measure(workdir: Path, sink: SmtpSink, port: int, messages: int, milter: Ser
     return min(runs, key=lambda run: run.steal)
 
 
-def bench_postfix(workdir: Path, messages: int) -> Run:
-    """Postfix alone, relaying to smtp-sink."""
-    with ExitStack() as stack:
-        sink = stack.enter_context(SmtpSink(workdir / "sink-postfix"))
-        postfix = stack.enter_context(Postfix.relay(workdir / "postfix", sink.port))
-        return measure(workdir, sink, postfix.port, messages)
-
-
 def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str, workers: int) -> tuple[str, Service]:
     """Start the milter; return what Postfix's smtpd_milters says to reach it, and the milter."""
     postfix_side, own, port = endpoints(workdir, milter, transport)
@@ -141,29 +135,42 @@ def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str, w
     return postfix_side, service
 
 
-def bench_milter(workdir: Path, milter: str, transport: str, messages: int, workers: int = 1) -> Run:
-    """Postfix with smtpd_milters pointing at one milter, relaying to smtp-sink."""
-    with ExitStack() as stack:
-        sink = stack.enter_context(SmtpSink(workdir / f"sink-{milter}-{transport}"))
-        side, service = start_milter(stack, workdir, milter, transport, workers)
-        settings = {**POSTFIX_MILTER, "smtpd_milters": side}
-        postfix = stack.enter_context(Postfix.relay(workdir / f"postfix-{milter}-{transport}", sink.port, settings))
-        run = measure(workdir, sink, postfix.port, messages, service)
-        check_header(sink, HEADERS[milter])
-        return run
+@dataclass
+class Route:
+    """One way through the shared Postfix: its smtpd port, the milter behind it (None: Postfix alone) and the
+    header that milter adds."""
+
+    port: int
+    milter: Service | None = None
+    header: bytes | None = None
+
+
+def start_routes(stack: ExitStack, workdir: Path, args: argparse.Namespace) -> tuple[SmtpSink, dict[str, Route]]:
+    """smtp-sink, every milter, and one Postfix with an smtpd listener per route: name -> route."""
+    sink = stack.enter_context(SmtpSink(workdir / "sink"))
+    routes, listeners = {"postfix": Route(free_port())}, []
+    listeners.append(smtpd_listener(routes["postfix"].port))
+    for milter in args.only:
+        for transport in args.transports:
+            side, service = start_milter(stack, workdir, milter, transport, args.workers)
+            route = routes[f"{milter} {transport}"] = Route(free_port(), service, HEADERS[milter])
+            listeners.append(smtpd_listener(route.port, f"smtpd_milters={side}"))
+    settings = {"relayhost": f"[{HOST}]:{sink.port}", **POSTFIX_MILTER}
+    stack.enter_context(Postfix(workdir / "postfix", listeners, settings))
+    return sink, routes
 
 
 def check_header(sink: SmtpSink, header: bytes) -> None:
-    """Fail the benchmark if mail went through without the milter's header."""
-    sample = next(sink.dump_dir.iterdir()).read_bytes()
-    if header not in sample:
+    """Fail the benchmark if the latest message to reach smtp-sink came without the milter's header."""
+    latest = max((entry for entry in sink.dump_dir.rglob("*") if entry.is_file()), key=lambda e: e.stat().st_mtime_ns)
+    if header not in latest.read_bytes():
         raise MtaError(f"a message reached smtp-sink without {header.decode()}")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.milter", description="Benchmark filterd's milter.")
-    parser.add_argument("--messages", type=int, default=2000, help="messages per throughput run")
-    parser.add_argument("--rounds", type=int, default=6,
+    parser.add_argument("--messages", type=int, default=1500, help="messages per throughput run")
+    parser.add_argument("--rounds", type=int, default=8,
                         help="rounds to take medians over (even: each order as often as the other)")
     parser.add_argument("--workers", type=int, default=1, help="filterd_worker_processes for filterd's milter")
     parser.add_argument("--only", nargs="+", choices=[*MILTERS, "filterd-message"], default=list(MILTERS),
@@ -172,32 +179,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def one_round(workdir: Path, args: argparse.Namespace, report: Callable[[str], None],
-              reverse: bool = False) -> dict[str, Run]:
-    """Postfix alone and each milter on each transport, in this order or the reverse: name -> run."""
-    paths = {"postfix": None} | {f"{m} {t}": (m, t) for m in args.only for t in args.transports}
+def one_round(workdir: Path, sink: SmtpSink, routes: dict[str, Route], messages: int,
+              report: Callable[[str], None], reverse: bool = False) -> dict[str, Run]:
+    """Every path in turn, in this order or the reverse: name -> run."""
     runs = {}
-    for name in reversed(paths) if reverse else paths:
-        if paths[name] is None:
-            runs[name] = bench_postfix(workdir / "alone", args.messages)
-        else:
-            runs[name] = bench_milter(workdir, *paths[name], args.messages, args.workers)
+    for name in reversed(routes) if reverse else routes:
+        route = routes[name]
+        runs[name] = measure(workdir, sink, route.port, messages, route.milter)
+        if route.header:
+            check_header(sink, route.header)
         report(f"{name}: {runs[name].describe()}")
-    return {name: runs[name] for name in paths}
+    return {name: runs[name] for name in routes}
 
 
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
     """Every round, then each median rate, each milter's median CPU per message, and the median of each
     milter's ratios to Postfix alone in the same round."""
-    rounds = []
-    for number in range(args.rounds):
-        round_dir = workdir / f"round-{number}"
-        round_dir.mkdir()
-        rounds.append(one_round(round_dir, args, report, reverse=number % 2 == 1))
-    rates = {name: statistics.median(runs[name].rate for runs in rounds) for name in rounds[0]}
+    with ExitStack() as stack:
+        sink, routes = start_routes(stack, workdir, args)
+        rounds = [one_round(workdir, sink, routes, args.messages, report, reverse=number % 2 == 1)
+                  for number in range(args.rounds)]
+    rates = {name: statistics.median(runs[name].rate for runs in rounds) for name in routes}
     for name, rate in rates.items():
         report(f"{name}: {rate:.0f} msg/s")
-    milters = [name for name in rounds[0] if name != "postfix"]
+    milters = [name for name in routes if name != "postfix"]
     for name in milters:
         report(f"{name} cpu: {statistics.median(runs[name].cpu_per_message for runs in rounds):.2f} ms/msg")
     for name in milters:
