@@ -120,7 +120,8 @@ def measure(workdir: Path, sink: SmtpSink, port: int, messages: int, milter: Ser
     return min(runs, key=lambda run: run.steal)
 
 
-def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str, workers: int) -> tuple[str, Service]:
+def start_milter(stack: ExitStack, workdir: Path, milter: str, transport: str,
+                 workers: int = 1) -> tuple[str, Service]:
     """Start the milter; return what Postfix's smtpd_milters says to reach it, and the milter."""
     postfix_side, own, port = endpoints(workdir, milter, transport)
     directory = workdir / f"{milter}-{transport}"

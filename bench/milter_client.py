@@ -37,7 +37,7 @@ def latency(port: int, count: int = LATENCY_MESSAGES) -> float:
 def measure(workdir: Path, mta: str, transport: str, messages: int) -> tuple[float, float]:
     """(msg/s, ms per message) for an MTA alone (transport "") or with the pymilter milter over a transport."""
     with ExitStack() as stack:
-        milter = start_milter(stack, workdir, "pymilter", transport) if transport else ""
+        milter = start_milter(stack, workdir, "pymilter", transport)[0] if transport else ""
         sink = stack.enter_context(SmtpSink(workdir / "sink"))
         if mta == "filterd":
             settings = {**PROXY_SETTINGS, "smtpd_milters": milter}
