@@ -242,3 +242,24 @@ def test_tcp_sockets_get_no_delay():
         no_delay(FakeTransport(sock))
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     no_delay(FakeTransport())
+
+
+def test_over_tcp_what_gets_no_answer_is_acknowledged_at_once():
+    """Postfix's smtpd sends CONNECT to RCPT unanswered, then its cleanup sends end of message on the same
+    socket: Nagle holds that until the first is acknowledged, so a delayed ACK cost every message 40 ms."""
+    with socket.create_server(("127.0.0.1", 0)) as server, \
+            socket.create_connection(server.getsockname()) as mta:
+        sock, _ = server.accept()
+        with sock:
+            async def dialogue():
+                connection = MilterConnection(MilterHandler(MilterSettings(), Chain(load_plugins(Tag()))))
+                transport = FakeTransport(sock)
+                transport.protocol = connection
+                connection.connection_made(transport)
+                connection.data_received(wire([POSTFIX_OFFER]))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+                connection.data_received(wire(OPENING[1:]))
+                return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK), transport
+            quick_ack, transport = asyncio.run(dialogue())
+    assert len(transport.writes) == 1 and transport.responses()[0].code == c.OptNeg.code
+    assert quick_ack == 1
