@@ -204,3 +204,19 @@ def test_envelope_edits_become_chgfrom_addrcpt_and_delrcpt(smtp_sink, postfix_fa
     [dump] = smtp_sink.dumps()
     assert dump.sender == "bounces@example.org"
     assert dump.recipients == ["added@example.net"]
+
+
+def test_with_no_plugin_behind_the_milter_postfix_sends_end_of_message_only(smtp_sink, postfix_factory,
+                                                                             filterd_factory):
+    """A queue hook does not run behind the milter: filterd asks for no CONNECT, HELO, MAIL or RCPT, and
+    Postfix delivers the message as it came."""
+    port = free_port()
+    filterd = filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
+                               "filterd_plugins": "tests.plugins.after_queue"}, port=port)
+    postfix = postfix_factory.relay(smtp_sink.port, {**POSTFIX_MILTER, "smtpd_milters": f"inet:127.0.0.1:{port}"})
+    with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as client:
+        client.sendmail(SENDER, [RCPT], message("untouched"))
+    [dump] = smtp_sink.wait_for(1, timeout=30)
+    assert b"Subject: untouched" in dump and b"X-After-Queue" not in dump
+    assert [line for line in postfix.maillog().splitlines() if "warning" in line and "milter" in line] == []
+    assert "error" not in filterd.log()
