@@ -149,8 +149,8 @@ class Route:
 def start_routes(stack: ExitStack, workdir: Path, args: argparse.Namespace) -> tuple[SmtpSink, dict[str, Route]]:
     """smtp-sink, every milter, and one Postfix with an smtpd listener per route: name -> route."""
     sink = stack.enter_context(SmtpSink(workdir / "sink"))
-    routes, listeners = {"postfix": Route(free_port())}, []
-    listeners.append(smtpd_listener(routes["postfix"].port))
+    routes = {"postfix": Route(free_port())}
+    listeners = [smtpd_listener(routes["postfix"].port)]
     for milter in args.only:
         for transport in args.transports:
             side, service = start_milter(stack, workdir, milter, transport, args.workers)

@@ -33,7 +33,7 @@ class Action(enum.Enum):
     BCC = "BCC"
     PASS = "PASS"
 
-    __hash__ = object.__hash__  # members are singletons; Enum's own hash is a Python call on every lookup
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is a Python call on every set lookup
 
 
 FINAL = frozenset({Action.REJECT, Action.DEFER, Action.DISCARD})
@@ -125,8 +125,7 @@ class Verdict:
 
     @property
     def final(self) -> bool:
-        action = self.action
-        return action is Action.REJECT or action is Action.DEFER or action is Action.DISCARD
+        return self.action in FINAL
 
     def reply(self) -> tuple[int, str, str]:
         """The SMTP reply (code, enhanced status, text) for REJECT/DEFER, Postfix's defaults filled in."""

@@ -273,9 +273,10 @@ class MilterHandler:
         self._read_macros()
         events = (builder.body(command.data) if command.data else []) + builder.finish()
         given, self.txn, self.builder, self.given = self.given, None, None, {}
-        if "end_of_message" not in self.hooks and not self._inspected(events):
+        inspected = self._inspected(events)
+        if "end_of_message" not in self.hooks and not inspected:
             return self._conclude(txn, builder, given)
-        pending = self._events(txn, events) if self._inspected(events) else None
+        pending = self._events(txn, events) if inspected else None
         if pending is None and txn.final is None:
             pending = self._run("end_of_message", txn)
         if pending is None or isinstance(pending, Verdict):
