@@ -6,18 +6,19 @@ then each ratio to Postfix alone.
     python -m bench.milter [--messages N] [--rounds R] [--only filterd pymilter filterd-message]
                            [--transports tcp unix]
 
-filterd's plugin adds its header without reading the message, like the pymilter milter, so both ask
-Postfix for the end of message only; `filterd-message` runs a plugin that takes the message, for which
-filterd asks for headers and body too.
+filterd's plugin adds its header without reading the message, like the pymilter milter, so neither asks
+Postfix for headers or body; filterd still asks for the client and envelope (CONNECT to RCPT, unanswered:
+a verdict may redirect, and is logged with them), which the pymilter milter negotiates away.
+`filterd-message` runs a plugin that takes the message, for which filterd asks for headers and body too.
 
 All routes go through one Postfix instance, one smtpd listener each (`-o smtpd_milters=...` on all but
 the first) relaying to one smtp-sink, with every milter running all along: the routes differ in the
-milter alone, not in a Postfix started afresh, its queue or its page cache. A round delivers through
-every path in turn, in reverse order every other round (a run pays for the disk writes the runs before
-it left, and a host slows down and speeds up over minutes: no path always goes first or last); every run
-starts with the page cache written out. The rates printed are the medians over the rounds; each ratio is
-the median over the rounds of a milter's rate to Postfix alone's in the same round, runs close in time,
-so that a machine whose load changes during the run skews one round, not the result.
+milter alone, not in a Postfix started afresh, its queue or its page cache. Postfix alone runs first and
+again after every milter run, the milters in reverse order every other round (a run pays for the disk
+writes the runs before it left: no path always goes first or last); every run starts with the page cache
+written out. A milter's ratio is the median of its rates each to the mean of the two Postfix-alone runs
+around it, seconds away: this host's speed swings by a third within a minute, and a ratio to a Postfix
+run further away measured the swing as much as the milter. The rates printed are medians.
 On a shared host the hypervisor takes CPU time away now and then (steal), and a run that lost a third of
 its CPUs reads as software a third slower: a run with more than MAX_STEAL of steal is delivered again, up
 to TRIES times, and the least stolen one counts. Each run prints its steal share and the CPU time the
@@ -170,9 +171,9 @@ def check_header(sink: SmtpSink, header: bytes) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.milter", description="Benchmark filterd's milter.")
-    parser.add_argument("--messages", type=int, default=1500, help="messages per throughput run")
+    parser.add_argument("--messages", type=int, default=1000, help="messages per throughput run")
     parser.add_argument("--rounds", type=int, default=8,
-                        help="rounds to take medians over (even: each order as often as the other)")
+                        help="runs of each milter to take medians over (even: each order as often as the other)")
     parser.add_argument("--workers", type=int, default=1, help="filterd_worker_processes for filterd's milter")
     parser.add_argument("--only", nargs="+", choices=[*MILTERS, "filterd-message"], default=list(MILTERS),
                         help="milters to run")
@@ -180,35 +181,42 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def one_round(workdir: Path, sink: SmtpSink, routes: dict[str, Route], messages: int,
-              report: Callable[[str], None], reverse: bool = False) -> dict[str, Run]:
-    """Every path in turn, in this order or the reverse: name -> run."""
-    runs = {}
-    for name in reversed(routes) if reverse else routes:
-        route = routes[name]
-        runs[name] = measure(workdir, sink, route.port, messages, route.milter)
-        if route.header:
-            check_header(sink, route.header)
-        report(f"{name}: {runs[name].describe()}")
-    return {name: runs[name] for name in routes}
+def sequence(milters: list[str], rounds: int) -> list[str]:
+    """The order of the runs: Postfix alone first and after every milter run, the milters in reverse order
+    every other round (P M1 P M2 P ... Mk P Mk P ... M1 P): each milter run sits between two of Postfix's."""
+    order = ["postfix"]
+    for number in range(rounds):
+        for name in reversed(milters) if number % 2 else milters:
+            order += [name, "postfix"]
+    return order
+
+
+def bracketed(runs: list[tuple[str, Run]], name: str) -> list[float]:
+    """Each of a milter's rates to the mean of the Postfix-alone runs just before and after it."""
+    return [run.rate / statistics.mean((runs[index - 1][1].rate, runs[index + 1][1].rate))
+            for index, (named, run) in enumerate(runs) if named == name]
 
 
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
-    """Every round, then each median rate, each milter's median CPU per message, and the median of each
-    milter's ratios to Postfix alone in the same round."""
+    """Every run in `sequence` order, then each median rate, each milter's median CPU per message and the
+    median of its bracketed ratios to Postfix alone."""
+    runs: list[tuple[str, Run]] = []
     with ExitStack() as stack:
         sink, routes = start_routes(stack, workdir, args)
-        rounds = [one_round(workdir, sink, routes, args.messages, report, reverse=number % 2 == 1)
-                  for number in range(args.rounds)]
-    rates = {name: statistics.median(runs[name].rate for runs in rounds) for name in routes}
-    for name, rate in rates.items():
-        report(f"{name}: {rate:.0f} msg/s")
-    milters = [name for name in routes if name != "postfix"]
+        milters = [name for name in routes if name != "postfix"]
+        for name in sequence(milters, args.rounds):
+            route = routes[name]
+            runs.append((name, measure(workdir, sink, route.port, args.messages, route.milter)))
+            if route.header:
+                check_header(sink, route.header)
+            report(f"{name}: {runs[-1][1].describe()}")
+    for name in routes:
+        report(f"{name}: {statistics.median(run.rate for named, run in runs if named == name):.0f} msg/s")
     for name in milters:
-        report(f"{name} cpu: {statistics.median(runs[name].cpu_per_message for runs in rounds):.2f} ms/msg")
+        cpu = statistics.median(run.cpu_per_message for named, run in runs if named == name)
+        report(f"{name} cpu: {cpu:.2f} ms/msg")
     for name in milters:
-        ratio = statistics.median(runs[name].rate / runs["postfix"].rate for runs in rounds)
-        report(f"{name} ratio: {ratio:.2f}")
+        report(f"{name} ratio: {statistics.median(bracketed(runs, name)):.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
