@@ -196,15 +196,17 @@ def recipient_requests(txn: Transaction, given: dict[str, str]) -> list[Packet]:
     return requests
 
 
-def replaces_body(edits: list[_edits.AnyEdit]) -> bool:
-    return any(isinstance(edit, _edits.LineEdit | _edits.ReplaceBody) for edit in edits)
+def body_edits(edits: list[_edits.AnyEdit]) -> list[_edits.AnyEdit]:
+    """The edits that change the body (line edits, a replacement): any makes the body go out anew."""
+    return [edit for edit in edits if isinstance(edit, _edits.LineEdit | _edits.ReplaceBody)]
 
 
 def body_requests(message: Message, edits: list[_edits.AnyEdit]) -> Iterator[Packet]:
     """The edited body in SMFIR_REPLBODY chunks, streamed, when any edit touches the body (always a new spool)."""
-    if not replaces_body(edits):
+    changes = body_edits(edits)
+    if not changes:
         return
-    edited = _edits.apply(message, [e for e in edits if isinstance(e, _edits.LineEdit | _edits.ReplaceBody)])
+    edited = _edits.apply(message, changes)
     try:
         for chunk in edited.body_chunks(codes.CHUNK_SIZE):
             yield ReplaceBody(chunk)
@@ -224,7 +226,7 @@ def conclude(txn: Transaction, message: Message, given: dict[str, str], leading_
         else:
             requests = list(blind_requests(txn.edits, leading_space))
         requests += recipient_requests(txn, given)
-        if replaces_body(txn.edits):
+        if body_edits(txn.edits):
             return _streamed(requests, txn, message)
     except BaseException:
         message.close()

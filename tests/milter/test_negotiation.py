@@ -98,6 +98,7 @@ def test_what_the_plugins_implement_and_read():
         @hookimpl
         def queue(self, message):
             return None
+
     class Client:
         @hookimpl
         def disconnect(self, session):
