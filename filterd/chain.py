@@ -17,7 +17,7 @@ from filterd import maillog
 from filterd.hookspecs import CONTENT_HOOKS
 from filterd.registry import Impl, Plugins
 from filterd.transaction import Call, Transaction
-from filterd.verdict import Action, Verdict, coerce
+from filterd.verdict import CHANGE_WORDS, Action, Verdict, changes_of, coerce
 
 DUNNO = Verdict()
 
@@ -108,6 +108,10 @@ class Chain:
                     result = DUNNO if result is None else coerce(result)
                 except Exception as exc:
                     result = self._failed(impl, hook, txn, exc)
+                else:
+                    if impl.changes is not None and (result.edits or result.action in CHANGE_WORDS
+                                                     or getattr(result, "earlier", None)):
+                        result = self._undeclared(impl, hook, txn, result)
         verdict, error = (result.verdict, result.error) if type(result) is _Failed else (result, "")
         if txn.trace is not None:
             txn.trace.append(Call(hook, impl.plugin, verdict, error))
@@ -115,6 +119,19 @@ class Chain:
 
     def _timed_out(self, impl: Impl, hook: str, txn: Transaction) -> _Failed:
         error = f"timeout after {self.timeout:g}s"
+        maillog.warning(txn.service, "%s: plugin %s: %s hook: %s", txn.envelope.queue_id or "NOQUEUE",
+                        impl.plugin, hook, error)
+        return _Failed(error, self.error_verdict)
+
+    def _undeclared(self, impl: Impl, hook: str, txn: Transaction, verdict: Verdict) -> Verdict | _Failed:
+        """A verdict making a change its plugin did not declare: a plugin error, as libmilter refuses an action
+        that was not negotiated."""
+        assert impl.changes is not None
+        undeclared = changes_of(verdict) - impl.changes
+        if not undeclared:
+            return verdict
+        error = f"undeclared change: {', '.join(sorted(undeclared))} (the changes hook declares " \
+                f"{', '.join(sorted(impl.changes)) or 'none'})"
         maillog.warning(txn.service, "%s: plugin %s: %s hook: %s", txn.envelope.queue_id or "NOQUEUE",
                         impl.plugin, hook, error)
         return _Failed(error, self.error_verdict)

@@ -37,6 +37,21 @@ def configure(config):
     """
 
 
+@hookspec
+def changes():
+    """Declare the changes this plugin's verdicts can make, as a libmilter filter declares its actions.
+
+    Called once after `configure`. Return the names of the Verdict constructors and action words that
+    change the message or where it goes, e.g. {"add_header"} or {"prepend", "redirect"} (all of them:
+    `filterd.verdict.CHANGES`); an empty set for a plugin that only decides. Replies (OK, DUNNO, REJECT,
+    DEFER, DISCARD, WARN, INFO, PASS) need no declaration. Without this hook, or returning None, a plugin
+    may make any change. With it, a verdict making an undeclared change is a plugin error
+    (plugin_error_action). The milter asks the MTA for less when it knows more: with no plugin able to
+    REDIRECT and none reading `session` or `envelope` or deciding before DATA, Postfix sends no client,
+    HELO, sender or recipient events, and only the actions declared are negotiated.
+    """
+
+
 # ---------------------------------------------------------------------------
 # Built-in stage: while the message is received, one call per SMTP event.
 # Postfix analogue: smtpd restrictions, cleanup header_checks / body_checks.

@@ -36,7 +36,8 @@ class Envelope:
     """One mail transaction: sender, recipients, ESMTP parameters and the queue id."""
 
     queue_id: str = ""
-    sender: str = ""
+    sender: str | None = ""
+    """"" for the null sender; None only where the MTA never said (a milter told to skip MAIL)."""
     recipients: list[str] = field(default_factory=list)
     mail_options: list[str] = field(default_factory=list)
     rcpt_options: dict[str, list[str]] = field(default_factory=dict)

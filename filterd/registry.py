@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any, Callable
 import pluggy
 
 from filterd import hookspecs
+from filterd.verdict import CHANGES, REPLIES
 
 ENTRY_POINT_GROUP = "filterd"
 hookimpl = pluggy.HookimplMarker("filterd")
@@ -26,6 +28,8 @@ class Impl:
     plugin: str
     function: Callable[..., Any]
     argnames: tuple[str, ...]
+    changes: frozenset[str] | None = None
+    """What the plugin declared with the `changes` hook; None: it may make any change."""
 
 
 def make_manager() -> pluggy.PluginManager:
@@ -60,6 +64,7 @@ class Plugins:
     def __init__(self, manager: pluggy.PluginManager, order: list[str]):
         self.manager = manager
         self.order = order
+        self.declared: dict[str, frozenset[str] | None] = {}
         self._impls: dict[str, tuple[Impl, ...]] = {}
 
     @classmethod
@@ -90,7 +95,7 @@ class Plugins:
             caller = getattr(self.manager.hook, hook)
             by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
             cached = tuple(
-                Impl(name, by_plugin[name].function, tuple(by_plugin[name].argnames))
+                Impl(name, by_plugin[name].function, tuple(by_plugin[name].argnames), self.declared.get(name))
                 for name in self.order
                 if name in by_plugin
             )
@@ -103,3 +108,23 @@ class Plugins:
     def call_all(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a start-up hook (parameters, configure) on every plugin, in order, synchronously."""
         return [(impl.plugin, impl.function(*(kwargs[a] for a in impl.argnames))) for impl in self.impls(hook)]
+
+    def declare(self) -> None:
+        """Read every plugin's `changes` declaration (after configure: it may depend on the configuration)."""
+        self.declared = {name: declared_changes(name, result) for name, result in self.call_all("changes")}
+        self._impls.clear()
+
+
+def declared_changes(plugin: str, result: object) -> frozenset[str] | None:
+    """A `changes` hook's answer as names in CHANGES (replies dropped); a misspelt name is an error."""
+    if result is None:
+        return None
+    if isinstance(result, (str, bytes)) or not hasattr(result, "__iter__"):
+        raise PluginError(f"plugin {plugin}: the changes hook must return a set of names such as "
+                          f"{{\"add_header\"}}, not {result!r}")
+    names = {str(getattr(item, "value", item)).lower() for item in result}
+    for name in sorted(names - CHANGES - REPLIES):
+        close = difflib.get_close_matches(name, sorted(CHANGES), 1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(CHANGES))}"
+        raise PluginError(f"plugin {plugin}: the changes hook declares an unknown change {name!r} ({hint})")
+    return frozenset(names & CHANGES)

@@ -64,5 +64,6 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     config = Config(entries, known, path, overrides)
     validate_values(config)
     plugins.call_all("configure", config=config)
+    plugins.declare()
     return Loaded(config, plugins, path)
 

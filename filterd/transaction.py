@@ -129,10 +129,11 @@ class Transaction:
         return "".join(" " + part for part in parts)
 
     def envelope_text(self) -> str:
-        """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail."""
+        """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail; like smtpd, without what is not known."""
         to = f" to=<{self.envelope.recipients[0]}>" if self.envelope.recipients else ""
         sender = f"from=<{self.envelope.sender}>" if self.envelope.sender is not None else ""
-        return f"{sender}{to} proto={self.session.protocol} helo=<{self.session.helo}>".strip()
+        helo = f" helo=<{self.session.helo}>" if self.session.helo else ""
+        return f"{sender}{to} proto={self.session.protocol}{helo}".strip()
 
     def apply_edits(self) -> Message:
         """The message as it will leave: every recorded edit applied, in order."""

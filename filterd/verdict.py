@@ -113,6 +113,17 @@ Edit = (AddHeader | InsertHeader | ChangeHeader | DeleteHeader | ReplaceBody | A
 ENVELOPE_EDITS = (AddRecipient, DeleteRecipient, ChangeSender)
 
 
+CHANGE_WORDS = {action: action.value.lower() for action in (Action.HOLD, Action.IGNORE, Action.STRIP, Action.PREPEND,
+                                                            Action.REPLACE, Action.REDIRECT, Action.FILTER, Action.BCC)}
+EDIT_NAMES = {AddHeader: "add_header", InsertHeader: "insert_header", ChangeHeader: "change_header",
+              DeleteHeader: "delete_header", ReplaceBody: "replace_body", AddRecipient: "add_recipient",
+              DeleteRecipient: "delete_recipient", ChangeSender: "change_sender"}
+CHANGES = frozenset(CHANGE_WORDS.values()) | frozenset(EDIT_NAMES.values())
+"""What the `changes` hook declares: the action words and edits (by Verdict constructor name) that change
+the message or where it goes. Replies change nothing and need no declaration."""
+REPLIES = frozenset({"ok", "dunno", "reject", "defer", "discard", "warn", "info", "pass"})
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What a hook decided: an action word, its argument or reply, and any edits."""
@@ -297,3 +308,14 @@ def coerce(value: object) -> Verdict:
     if isinstance(value, str):
         return Verdict.parse(value)
     raise TypeError(f"a hook must return None, a Verdict or an action string, not {type(value).__name__}")
+
+
+def changes_of(verdict: Verdict) -> frozenset[str]:
+    """The changes (names in CHANGES) a verdict makes, with those of the verdicts it carries (`earlier`)."""
+    made = {EDIT_NAMES.get(type(edit), type(edit).__name__) for edit in verdict.edits}
+    word = CHANGE_WORDS.get(verdict.action)
+    if word is not None:
+        made.add(word)
+    for earlier in getattr(verdict, "earlier", ()):
+        made |= changes_of(earlier)
+    return frozenset(made)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -144,3 +145,13 @@ def filterd_factory(mta_launcher: Launcher):
         return mta_launcher.launch(FilterdProcess(directory, settings, **options))
 
     return start
+
+
+@pytest.fixture
+def filterd_log(caplog):
+    """Capture the "filterd" logger even after maillog.setup() turned propagation off."""
+    logger = logging.getLogger("filterd")
+    saved, logger.propagate = logger.propagate, True
+    caplog.set_level(logging.INFO, logger="filterd")
+    yield caplog
+    logger.propagate = saved

@@ -71,17 +71,6 @@ def recorders(calls: list[str], **answers: dict[str, object]) -> list[tuple[str,
     return [(name, Recorder(name, calls, answers.get(name))) for name in ("A", "B", "C")]
 
 
-@pytest.fixture
-def filterd_log(caplog):
-    """Capture the "filterd" logger even after maillog.setup() turned propagation off."""
-    logger = logging.getLogger("filterd")
-    saved = logger.propagate
-    logger.propagate = True
-    caplog.set_level(logging.INFO, logger="filterd")
-    yield caplog
-    logger.propagate = saved
-
-
 # --- order ---------------------------------------------------------------------------------------
 
 def test_chain_runs_in_filterd_plugins_order_not_pluggy_order():
@@ -487,6 +476,90 @@ def test_crash_is_recorded_in_the_trace():
     run(make_chain(("crash", Crasher())), "end_of_message", txn)
     [call] = txn.trace
     assert (call.plugin, call.error, call.verdict.action) == ("crash", "RuntimeError: kaboom", Action.DEFER)
+
+
+# --- declared changes ----------------------------------------------------------------------------
+
+
+class Declares:
+    """Declares `declared` with the changes hook and answers end_of_message with `answer`."""
+
+    def __init__(self, declared: object, answer: object = None):
+        self.declared, self.answer = declared, answer
+
+    @hookimpl
+    def changes(self):
+        return self.declared
+
+    @hookimpl
+    def end_of_message(self):
+        return self.answer
+
+
+def declared_chain(*plugins: tuple[str, object], error_action: str = "tempfail") -> Chain:
+    named = dict(plugins)
+    loaded = Plugins.load(list(named), named)
+    loaded.declare()
+    return Chain(loaded, 5.0, error_action)
+
+
+@pytest.mark.parametrize("answer", [
+    Verdict.add_header("X-Tag", "yes"), "REJECT 5.7.1 no", Verdict.defer(), Verdict.discard(), "WARN look",
+    "INFO seen", "OK", "DUNNO", None, Verdict.pass_(),
+])
+def test_a_declared_change_and_any_reply_pass(answer):
+    txn = make_txn()
+    run(declared_chain(("tag", Declares({"add_header"}, answer))), "end_of_message", txn)
+    assert txn.trace[0].error == ""
+
+
+@pytest.mark.parametrize("answer, undeclared", [
+    ("REDIRECT x@example.net", "redirect"), ("HOLD review", "hold"), ("PREPEND X-A: b", "prepend"),
+    (Verdict.change_header("Subject", "x"), "change_header"), (Verdict.replace_body(b"new\r\n"), "replace_body"),
+    (Verdict.reject("5.7.1 no").with_edits(AddHeader("X-Other", "1"), *Verdict.delete_recipient("a@b").edits),
+     "delete_recipient"),
+])
+def test_an_undeclared_change_is_a_plugin_error(answer, undeclared, filterd_log):
+    txn = make_txn()
+    verdict = run(declared_chain(("tag", Declares({"add_header"}, answer))), "end_of_message", txn)
+    assert verdict.action is Action.DEFER and txn.final is verdict and not txn.edits and txn.redirect is None
+    assert txn.trace[0].error == f"undeclared change: {undeclared} (the changes hook declares add_header)"
+    [message] = [r.getMessage() for r in filterd_log.records if r.levelno == logging.WARNING]
+    assert message == f"4ABCD1234: plugin tag: end_of_message hook: {txn.trace[0].error}"
+
+
+def test_an_undeclared_change_gets_the_error_action_in_force():
+    txn = make_txn()
+    run(declared_chain(("tag", Declares(set(), "HOLD x")), error_action="accept"), "end_of_message", txn)
+    assert txn.final is None and txn.hold is None
+
+
+def test_a_plugin_without_a_declaration_or_declaring_none_may_make_any_change():
+    class Free:
+        @hookimpl
+        def end_of_message(self):
+            return "REDIRECT x@example.net"
+    for plugin in (Free(), Declares(None, "REDIRECT x@example.net")):
+        txn = make_txn()
+        run(declared_chain(("free", plugin)), "end_of_message", txn)
+        assert txn.redirect == "x@example.net" and txn.trace[0].error == ""
+
+
+def test_a_declaration_is_read_case_blind_and_replies_in_it_are_allowed():
+    chain = declared_chain(("tag", Declares(["ADD_HEADER", "Reject", Action.HOLD, "pass"])))
+    [impl] = chain.plugins.impls("end_of_message")
+    assert impl.changes == {"add_header", "hold"}
+
+
+@pytest.mark.parametrize("declared, error", [
+    ({"add_heder"}, "the changes hook declares an unknown change 'add_heder' (did you mean add_header?)"),
+    ("add_header", "the changes hook must return a set of names such as {\"add_header\"}, not 'add_header'"),
+    (3, "the changes hook must return a set of names such as {\"add_header\"}, not 3"),
+])
+def test_a_misspelt_or_malformed_declaration_fails_at_start_up_naming_the_plugin(declared, error):
+    with pytest.raises(PluginError) as caught:
+        declared_chain(("tag", Declares(declared)))
+    assert str(caught.value) == f"plugin tag: {error}"
 
 
 def test_logger_does_not_propagate_after_setup():

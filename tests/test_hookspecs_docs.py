@@ -22,7 +22,7 @@ def test_chain_hooks_are_all_declared_hookspecs():
 
 
 def test_every_declared_hook_is_a_chain_or_startup_hook():
-    assert set(all_hooks()) == set(hookspecs.CHAIN_HOOKS) | {"parameters", "configure"}
+    assert set(all_hooks()) == set(hookspecs.CHAIN_HOOKS) | {"parameters", "configure", "changes"}
 
 
 def test_content_hooks_are_chain_hooks():

@@ -63,7 +63,7 @@ def pending(txn: Transaction) -> bool:
 def negotiate(version: int, actions: int, steps: int, hooks: frozenset[str]) -> tuple[Framed, Negotiated]:
     """filterd's answer to an MTA's offer, and the agreement: the same for every connection of a kind."""
     offer = cmd.OptNeg(version, actions, steps)
-    reply = answer(offer, needs.actions(hooks), needs.steps(hooks), symlists(needs.MACROS))
+    reply = answer(offer, needs.actions(hooks), needs.steps(hooks), symlists(needs.macros(hooks)))
     return Framed(reply), agree(offer, reply)
 
 
@@ -100,6 +100,7 @@ class MilterHandler:
         self._unanswered = agreed.unanswered
         self._leading_space = agreed.has(Steps.HDR_LEADSPC)
         self._headers_sent = agreed.sends(codes.HEADER)
+        self._envelope_in_macros = agreed.has(Steps.NOMAIL)
 
     def receive(self, code: bytes, payload: bytes) -> Answer:
         """`step` for a packet as it came off the wire; a macro is kept without building a packet."""
@@ -374,6 +375,18 @@ class MilterHandler:
         queue_id = macros.get("i")
         if queue_id and self.txn is not None:
             self.txn.envelope.queue_id = queue_id
+        if self._envelope_in_macros:
+            self._envelope_of_macros()
+
+    def _envelope_of_macros(self) -> None:
+        """Where the MTA sends no CONNECT and MAIL (no plugin needs them): the client it sends as macros at end
+        of message, and a sender left unknown, for the log."""
+        macros, session = self.macros, self.session
+        if not self.connected:
+            session.client_address = macros.get("client_addr") or "unknown"
+            session.client_name = macros.get("client_name") or "unknown"
+        if self.txn is not None:
+            self.txn.envelope.sender = None
 
     def _scratch(self) -> Transaction:
         return Transaction(self.session, Envelope(), service=self.settings.service)

@@ -220,3 +220,28 @@ def test_with_no_plugin_behind_the_milter_postfix_sends_end_of_message_only(smtp
     assert b"Subject: untouched" in dump and b"X-After-Queue" not in dump
     assert [line for line in postfix.maillog().splitlines() if "warning" in line and "milter" in line] == []
     assert "error" not in filterd.log()
+
+
+def test_a_plugin_declaring_its_changes_is_sent_end_of_message_alone(smtp_sink, postfix_factory, filterd_factory):
+    """tests/plugins/declared.py declares a header edit and reads no envelope: Postfix sends no CONNECT,
+    HELO, MAIL or RCPT (filterd's log has no HELO name or sender), and its cleanup sends the client as
+    end-of-message macros for filterd's log. A change the plugin did not declare is a plugin error."""
+    port = free_port()
+    filterd = filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
+                               "filterd_plugins": "tests.plugins.declared"}, port=port)
+    postfix = postfix_factory.relay(smtp_sink.port, {**POSTFIX_MILTER, "smtpd_milters": f"inet:127.0.0.1:{port}"})
+    setup = Setup(filterd, postfix, smtp_sink)
+    assert setup.send("plain") == {}
+    [dump] = setup.delivered()
+    assert b"\nX-Declared: yes\n" in dump.content and dump.recipients == [RCPT]
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        setup.send("REJECTME")
+    assert (refused.value.smtp_code, refused.value.smtp_error) == (550, b"5.7.1 Declared refusal")
+    [line] = [line for line in filterd.log().splitlines() if "reject: END-OF-MESSAGE" in line]
+    assert line.endswith(": reject: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.7.1 Declared refusal; proto=SMTP")
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        setup.send("UNDECLARED")
+    assert refused.value.smtp_code == 451
+    assert "plugin tests.plugins.declared: end_of_message hook: undeclared change: redirect" in filterd.log()
+    assert setup.sink.received() == 1
+    assert [line for line in postfix.maillog().splitlines() if "warning" in line and "milter" in line] == []

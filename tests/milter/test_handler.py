@@ -97,6 +97,49 @@ def test_negotiation_for_an_end_of_message_plugin():
     assert reply.macros[int(codes.Stage.EOM)] == "i"
 
 
+class Stamp:
+    """Adds a header and declares it; reads no envelope."""
+
+    @hookimpl
+    def changes(self):
+        return {"add_header"}
+
+    @hookimpl
+    def end_of_message(self):
+        return Verdict.add_header("X-Stamp", "yes")
+
+
+class StampOrReject(Stamp):
+    @hookimpl
+    def end_of_message(self):
+        return "REJECT 5.7.1 not today"
+
+
+ENVELOPE_MACROS = c.Macro("E", (("i", "QID7"), ("{client_addr}", "192.0.2.9"), ("{client_name}", "mx.example.org")))
+
+
+def test_a_declared_plugin_that_reads_no_envelope_is_sent_end_of_message_alone():
+    [[framed]], _ = run([Stamp()], [POSTFIX_OFFER])
+    reply = framed.packet
+    assert reply.actions == int(Actions.ADDHDRS | Actions.SETSYMLIST)
+    for step in (Steps.NOCONNECT, Steps.NOHELO, Steps.NOMAIL, Steps.NORCPT, Steps.NOHDRS, Steps.NOBODY):
+        assert reply.steps & step
+    assert reply.macros[int(codes.Stage.EOM)] == "i {client_addr} {client_name}"
+    replies, handler = run([Stamp()], [POSTFIX_OFFER, ENVELOPE_MACROS, c.EndOfBody(), c.Abort(),
+                                       ENVELOPE_MACROS, c.EndOfBody(), c.Quit()])
+    assert replies[2] == replies[5] == [r.AddHeader("X-Stamp", " yes"), r.Continue()]
+    assert handler.finished
+
+
+def test_without_an_envelope_the_log_names_the_client_from_the_end_of_message_macros(filterd_log):
+    replies, _ = run([StampOrReject()], [POSTFIX_OFFER, ENVELOPE_MACROS, c.EndOfBody()])
+    assert replies[-1] == [r.ReplyCode("550 5.7.1 not today")]
+    assert "QID7: reject: END-OF-MESSAGE from mx.example.org[192.0.2.9]: 550 5.7.1 not today; proto=SMTP\n" \
+        in filterd_log.text + "\n"
+    _, handler = run([StampOrReject()], [POSTFIX_OFFER, c.EndOfBody()])
+    assert handler.session.client == "unknown[unknown]"
+
+
 def test_a_whole_message_is_answered_only_where_the_mta_waits():
     replies, handler = run([Tag()], OPENING + CONTENT)
     assert replies[1:-1] == [[]] * (len(OPENING) + len(CONTENT) - 2)

@@ -8,7 +8,8 @@ from filterd.milter.commands import OptNeg
 from filterd.milter.macros import Macros, bare, symlists
 from filterd import hookimpl
 from filterd.chain import Chain
-from filterd.milter.needs import ACTIONS, actions, implemented, steps
+from filterd.milter.needs import ACTIONS, MACROS, actions, implemented, macros, steps
+from filterd.verdict import CHANGES
 from filterd.testing import load_plugins
 from filterd.milter.negotiation import Negotiated, NegotiationError, agree, answer
 
@@ -75,7 +76,7 @@ def test_an_end_of_message_plugin_gets_the_message_without_replies_on_the_way():
     wanted = steps(frozenset({"end_of_message", "message"}))
     assert wanted & Steps.NR_HDR and wanted & Steps.NR_BODY and wanted & Steps.HDR_LEADSPC
     assert not wanted & (Steps.NOHDRS | Steps.NOBODY | Steps.SKIP)
-    assert actions(frozenset({"end_of_message"})) == ACTIONS
+    assert actions(frozenset({"end_of_message"}) | CHANGES) == ACTIONS
     assert ACTIONS & Actions.CHGFROM and ACTIONS & Actions.ADDRCPT_PAR
 
 
@@ -107,19 +108,81 @@ def test_what_the_plugins_implement_and_read():
         @hookimpl
         def queue(self, envelope):
             return None
-    assert implemented(Chain(load_plugins(Reads()))) == {"end_of_message", "message"}
-    assert implemented(Chain(load_plugins(Blind()))) == {"end_of_message", "queue"}
+    assert implemented(Chain(load_plugins(Reads()))) == {"end_of_message", "message", "envelope"} | CHANGES
+    assert implemented(Chain(load_plugins(Blind()))) == {"end_of_message", "queue", "envelope"} | CHANGES
     assert implemented(Chain(load_plugins(Client()))) == {"disconnect", "queue", "session"}
 
 
-def test_the_client_and_the_envelope_are_sent_whenever_a_plugin_runs_behind_the_milter():
-    """Any verdict may be a REDIRECT (every recipient deleted) and is logged with client, sender and HELO."""
+class Tagger:
+    """Adds a header and may reject, and says so: the pymilter anchor's Milter.set_flags(ADDHDRS)."""
+
+    @hookimpl
+    def changes(self):
+        return {"add_header", "reject"}
+
+    @hookimpl
+    def end_of_message(self):
+        return None
+
+
+def test_declared_changes_are_what_the_plugins_behind_the_milter_may_make():
+    class Redirects(Tagger):
+        @hookimpl
+        def changes(self):
+            return {"REDIRECT"}
+
+    class Reads(Tagger):
+        @hookimpl
+        def end_of_message(self, session):
+            return None
+
+    class Decides(Tagger):
+        @hookimpl
+        def mail_from(self, sender):
+            return None
+
+    class AfterQueue:
+        @hookimpl
+        def queue(self, envelope):
+            return None
+    assert implemented(Chain(load_plugins(Tagger()))) == {"end_of_message", "add_header"}
+    assert implemented(Chain(load_plugins(Tagger(), AfterQueue()))) == {"end_of_message", "queue", "add_header"}
+    assert implemented(Chain(load_plugins(Tagger()), error_action="quarantine")) >= {"add_header", "hold"}
+    assert implemented(Chain(load_plugins(Redirects()))) == {"end_of_message", "redirect", "envelope"}
+    assert implemented(Chain(load_plugins(Reads()))) == {"end_of_message", "add_header", "session", "envelope"}
+    assert implemented(Chain(load_plugins(Tagger(), Decides()))) == {"end_of_message", "mail_from", "add_header"}
+
+
+def test_a_plugin_that_reads_no_envelope_and_cannot_redirect_gets_end_of_message_alone():
+    """As the pymilter anchor: no CONNECT, HELO, MAIL or RCPT; the client comes as macros."""
+    hooks = implemented(Chain(load_plugins(Tagger())))
+    wanted = steps(hooks)
+    for step in (Steps.NOCONNECT, Steps.NOHELO, Steps.NOMAIL, Steps.NORCPT, Steps.NODATA, Steps.NOHDRS,
+                 Steps.NOEOH, Steps.NOBODY):
+        assert wanted & step, step
+    assert actions(hooks) == Actions.ADDHDRS
+    assert macros(hooks)[codes.BODYEOB] == "i {client_addr} {client_name}"
+    assert macros(frozenset({"end_of_message", "envelope"})) == MACROS
+
+
+def test_the_client_and_the_envelope_are_sent_when_a_plugin_decides_on_them_reads_them_or_may_redirect():
     client, envelope = Steps.NOCONNECT | Steps.NOHELO, Steps.NOMAIL | Steps.NORCPT
-    for hooks in ({"end_of_message"}, {"header"}, {"data", "queue"}, {"connect"}):
-        assert not steps(frozenset(hooks)) & (client | envelope)
-    assert steps(frozenset({"queue"})) & (client | envelope) == client | envelope
+    for hooks in ({"end_of_message", "envelope"}, {"header", "envelope"}, {"data", "queue"}, {"connect"},
+                  {"rcpt"}, {"helo"}, {"mail_from"}):
+        assert not steps(frozenset(hooks)) & (client | envelope), hooks
+    for hooks in ({"queue"}, {"end_of_message"}, {"header", "message", "add_header"}):
+        assert steps(frozenset(hooks)) & (client | envelope) == client | envelope, hooks
     assert steps(frozenset({"disconnect"})) & (client | envelope) == Steps.NOHELO | envelope
     assert steps(frozenset({"queue", "session"})) & (client | envelope) == Steps.NOHELO | envelope
+
+
+def test_the_actions_asked_for_are_those_the_declared_changes_need():
+    assert actions(frozenset({"end_of_message"})) == Actions(0)
+    assert actions(frozenset({"hold", "redirect"})) == Actions.QUARANTINE | Actions.ADDRCPT | Actions.DELRCPT
+    assert actions(frozenset({"change_sender", "add_recipient"})) == (Actions.CHGFROM | Actions.ADDRCPT
+                                                                       | Actions.ADDRCPT_PAR)
+    assert actions(frozenset({"strip", "replace_body"})) == Actions.CHGHDRS | Actions.CHGBODY
+    assert actions(CHANGES) == ACTIONS
 
 
 def test_each_hook_turns_its_reply_back_on():

@@ -8,7 +8,6 @@ in tests/integration/test_milter_client.py.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Callable
 
 import pytest
@@ -72,15 +71,6 @@ class ScriptedMilter:
 
     def commands(self) -> list:
         return [packet for packet in self.received if not isinstance(packet, cmd.Macro)]
-
-
-@pytest.fixture
-def filterd_log(caplog):
-    logger = logging.getLogger("filterd")
-    saved, logger.propagate = logger.propagate, True
-    caplog.set_level(logging.INFO, logger="filterd")
-    yield caplog
-    logger.propagate = saved
 
 
 def spec(name: str, **settings) -> MilterSpec:
