@@ -6,10 +6,11 @@ then each ratio to Postfix alone.
     python -m bench.milter [--messages N] [--rounds R] [--only filterd pymilter filterd-message]
                            [--transports tcp unix]
 
-filterd's plugin adds its header without reading the message, like the pymilter milter, so neither asks
-Postfix for headers or body; filterd still asks for the client and envelope (CONNECT to RCPT, unanswered:
-a verdict may redirect, and is logged with them), which the pymilter milter negotiates away.
-`filterd-message` runs a plugin that takes the message, for which filterd asks for headers and body too.
+filterd's plugin adds its header without reading the message and declares that change (the `changes`
+hook), as the pymilter milter declares ADDHDRS: both ask Postfix for end of message alone, with no client,
+envelope, headers or body. `filterd-message` runs a plugin that takes the message and declares nothing, for
+which filterd asks for headers and body, and the client and envelope (CONNECT to RCPT, unanswered: it may
+redirect).
 
 All routes go through one Postfix instance, one smtpd listener each (`-o smtpd_milters=...` on all but
 the first) relaying to one smtp-sink, with every milter running all along: the routes differ in the
