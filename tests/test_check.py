@@ -20,14 +20,20 @@ TAG = None
 
 @hookimpl
 def parameters():
-    return {"checkplug_tag": "default-tag", "checkplug_reject_word": "spam"}
+    return {"checkplug_tag": "default-tag", "checkplug_reject_word": "spam", "checkplug_changes": ""}
 
 
 @hookimpl
 def configure(config):
-    global TAG, WORD
+    global TAG, WORD, CHANGES
     TAG = config.get("checkplug_tag")
     WORD = config.get("checkplug_reject_word")
+    CHANGES = config.list("checkplug_changes")
+
+
+@hookimpl
+def changes():
+    return set(CHANGES) if CHANGES else None
 
 
 @hookimpl
@@ -136,6 +142,22 @@ def test_misspelt_parameter_fails_naming_file_line_and_suggestion(plugin_dir, ca
     assert f"{conf}:3:" in err
     assert 'unknown parameter "checkplug_tga"' in err
     assert 'did you mean "checkplug_tag"' in err
+
+
+def test_an_undeclared_change_shows_as_a_plugin_error(plugin_dir, capsys):
+    assert check(write_conf(plugin_dir, "checkplug_changes = prepend"), GOOD, plugin_dir) == 1
+    assert report_lines(capsys.readouterr().out)[-2:] == [
+        f"end_of_message {PLUGIN} error (undeclared change: add_header (the changes hook declares prepend)) "
+        "-> DEFER 451 4.7.1 Service unavailable - try again later",
+        "result: defer 451 4.7.1 Service unavailable - try again later",
+    ]
+    assert check(write_conf(plugin_dir, "checkplug_changes = add_header"), GOOD, plugin_dir) == 0
+
+
+def test_a_misspelt_change_fails_at_start_up_naming_the_plugin(plugin_dir, capsys):
+    assert check(write_conf(plugin_dir, "checkplug_changes = add_heder"), GOOD, plugin_dir) == 1
+    assert (f"filterd: fatal: plugin {PLUGIN}: the changes hook declares an unknown change 'add_heder' "
+            "(did you mean add_header?)") in capsys.readouterr().err
 
 
 def test_misspelt_core_parameter_is_an_error(plugin_dir, capsys):

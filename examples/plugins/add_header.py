@@ -22,6 +22,12 @@ def configure(config):
 
 
 @hookimpl
+def changes():
+    """What this plugin's verdicts do: a filterd milter then asks Postfix for no recipients, as none is deleted."""
+    return {"add_header", "change_header"}
+
+
+@hookimpl
 def end_of_message(message):
     if message.get(settings["name"]) is not None:
         return Verdict.change_header(settings["name"], settings["value"])

@@ -21,6 +21,12 @@ def configure(config):
 
 
 @hookimpl
+def changes():
+    """It only refuses: no change to declare."""
+    return set()
+
+
+@hookimpl
 def end_of_message(message):
     for part in message.as_email().walk():
         filename = part.get_filename() or ""
