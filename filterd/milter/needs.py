@@ -7,8 +7,8 @@ and body are asked for only when some plugin can see them: a header or body hook
 the `message` argument (the pseudo-hook "message" below). Client and envelope (CONNECT, HELO, MAIL, RCPT)
 are asked for when a plugin decides on them, reads `session` or `envelope`, or may REDIRECT (which deletes
 each recipient by name; a plugin without a `changes` declaration may): the pseudo-hook "envelope". Without
-them, end of message brings the client as macros, for the log. A disconnect hook alone asks for
-CONNECT.
+them, CONNECT alone is asked for by a disconnect hook and by header and body hooks (whose verdicts are
+logged with the client before end of message), and end of message brings the client as macros otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ READS_MESSAGE, READS_SESSION, READS_ENVELOPE = "message", "session", "envelope"
 
 ENVELOPE_HOOKS = frozenset({"connect", "helo", "mail_from", "rcpt", "data", READS_ENVELOPE})
 """What makes filterd ask for CONNECT, HELO, MAIL and RCPT (a connect verdict is reported at MAIL)."""
+
+CLIENT_HOOKS = frozenset({"disconnect", READS_SESSION, "header", "end_of_headers", "body"})
+"""What makes filterd ask for CONNECT alone: the client, for a disconnect hook, a `session` reader, and the log
+lines of header and body verdicts, written before end of message brings the client as macros."""
 
 DECIDED_BY = {codes.CONNECT: "connect", codes.HELO: "helo", codes.MAIL: "mail_from", codes.RCPT: "rcpt",
               codes.DATA: "data", codes.HEADER: "header", codes.EOH: "end_of_headers", codes.BODY: "body",
@@ -94,7 +98,7 @@ def steps(hooks: frozenset[str]) -> Steps:
         wanted |= Steps.SKIP
     if not hooks & ENVELOPE_HOOKS:
         wanted |= Steps.NOHELO | Steps.NOMAIL | Steps.NORCPT
-        if not hooks & {"disconnect", READS_SESSION}:
+        if not hooks & CLIENT_HOOKS:
             wanted |= Steps.NOCONNECT
     return wanted
 
@@ -110,6 +114,5 @@ def actions(hooks: frozenset[str]) -> Actions:
 
 @cache
 def macros(hooks: frozenset[str]) -> dict[bytes, str]:
-    """The macros to ask for with SETSYMLIST: the client and sender at end of message if the MTA sends no
-    envelope."""
-    return MACROS if hooks & ENVELOPE_HOOKS else MACROS_WITHOUT_ENVELOPE
+    """The macros to ask for with SETSYMLIST: the client at end of message if the MTA sends no CONNECT."""
+    return MACROS_WITHOUT_ENVELOPE if steps(hooks) & Steps.NOCONNECT else MACROS

@@ -162,7 +162,7 @@ def test_a_plugin_that_reads_no_envelope_and_cannot_redirect_gets_end_of_message
         assert wanted & step, step
     assert actions(hooks) == Actions.ADDHDRS
     assert macros(hooks)[codes.BODYEOB] == "i {client_addr} {client_name}"
-    assert macros(frozenset({"end_of_message", "envelope"})) == MACROS
+    assert macros(frozenset({"end_of_message", "envelope"})) == macros(frozenset({"header"})) == MACROS
 
 
 def test_the_client_and_the_envelope_are_sent_when_a_plugin_decides_on_them_reads_them_or_may_redirect():
@@ -170,10 +170,10 @@ def test_the_client_and_the_envelope_are_sent_when_a_plugin_decides_on_them_read
     for hooks in ({"end_of_message", "envelope"}, {"header", "envelope"}, {"data", "queue"}, {"connect"},
                   {"rcpt"}, {"helo"}, {"mail_from"}):
         assert not steps(frozenset(hooks)) & (client | envelope), hooks
-    for hooks in ({"queue"}, {"end_of_message"}, {"header", "message", "add_header"}):
+    for hooks in ({"queue"}, {"end_of_message"}, {"end_of_message", "message", "add_header"}):
         assert steps(frozenset(hooks)) & (client | envelope) == client | envelope, hooks
-    assert steps(frozenset({"disconnect"})) & (client | envelope) == Steps.NOHELO | envelope
-    assert steps(frozenset({"queue", "session"})) & (client | envelope) == Steps.NOHELO | envelope
+    for hooks in ({"disconnect"}, {"queue", "session"}, {"header", "add_header"}, {"body"}, {"end_of_headers"}):
+        assert steps(frozenset(hooks)) & (client | envelope) == Steps.NOHELO | envelope, hooks
 
 
 def test_the_actions_asked_for_are_those_the_declared_changes_need():
