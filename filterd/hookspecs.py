@@ -47,8 +47,8 @@ def changes():
     DEFER, DISCARD, WARN, INFO, PASS) need no declaration. Without this hook, or returning None, a plugin
     may make any change. With it, a verdict making an undeclared change is a plugin error
     (plugin_error_action). The milter asks the MTA for less when it knows more: with no plugin able to
-    REDIRECT and none reading `session` or `envelope` or deciding before DATA, Postfix sends no client,
-    HELO, sender or recipient events, and only the actions declared are negotiated.
+    REDIRECT or delete a recipient and none reading `session` or `envelope` or deciding before DATA,
+    Postfix sends no HELO, sender or recipient events, and only the actions declared are negotiated.
     """
 
 

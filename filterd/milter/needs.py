@@ -6,9 +6,10 @@ to send the macros filterd uses; filterd asks only for the actions its plugins' 
 and body are asked for only when some plugin can see them: a header or body hook, or any hook that takes
 the `message` argument (the pseudo-hook "message" below). Client and envelope (CONNECT, HELO, MAIL, RCPT)
 are asked for when a plugin decides on them, reads `session` or `envelope`, or may REDIRECT (which deletes
-each recipient by name; a plugin without a `changes` declaration may): the pseudo-hook "envelope". Without
-them, CONNECT alone is asked for by a disconnect hook and by header and body hooks (whose verdicts are
-logged with the client before end of message), and end of message brings the client as macros otherwise.
+each recipient by name) or delete a recipient, as a plugin without a `changes` declaration may: the
+pseudo-hook "envelope". Without them, CONNECT alone is asked for by a disconnect hook and by header and
+body hooks (whose verdicts are logged with the client before end of message), and end of message brings
+the client as macros otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ READS_MESSAGE, READS_SESSION, READS_ENVELOPE = "message", "session", "envelope"
 
 ENVELOPE_HOOKS = frozenset({"connect", "helo", "mail_from", "rcpt", "data", READS_ENVELOPE})
 """What makes filterd ask for CONNECT, HELO, MAIL and RCPT (a connect verdict is reported at MAIL)."""
+
+RECIPIENT_CHANGES = frozenset({"redirect", "delete_recipient"})
+"""Changes that need the recipients the MTA was given: a recipient is deleted by name, and only if it is one."""
 
 CLIENT_HOOKS = frozenset({"disconnect", READS_SESSION, "header", "end_of_headers", "body"})
 """What makes filterd ask for CONNECT alone: the client, for a disconnect hook, a `session` reader, and the log
@@ -66,7 +70,7 @@ cleanup, which sends end of message, has no sender macro for mail that smtpd rec
 @lru_cache(maxsize=64)
 def implemented(chain: Chain) -> frozenset[str]:
     """The chain hooks some configured plugin implements; "message", "session" and "envelope" when a hook that
-    runs behind the milter takes them ("envelope" too when one may REDIRECT); the changes those plugins may
+    runs behind the milter takes them ("envelope" too when one may delete recipients); the changes those plugins may
     make (all of CHANGES for one without a declaration, "hold" if plugin_error_action quarantines)."""
     hooks = {hook for hook in CHAIN_HOOKS if chain.wants(hook)}
     behind = [impl for hook in MILTER_HOOKS for impl in chain.plugins.impls(hook)]
@@ -74,7 +78,7 @@ def implemented(chain: Chain) -> frozenset[str]:
     changes = {change for impl in behind for change in (CHANGES if impl.changes is None else impl.changes)}
     if behind and chain.error_verdict.action is Action.HOLD:
         changes.add("hold")
-    if "redirect" in changes or any(READS_SESSION in impl.argnames for impl in behind):
+    if changes & RECIPIENT_CHANGES or any(READS_SESSION in impl.argnames for impl in behind):
         taken.add(READS_ENVELOPE)
     return frozenset(hooks | changes | (taken & {READS_MESSAGE, READS_SESSION, READS_ENVELOPE}))
 

@@ -148,7 +148,12 @@ def test_declared_changes_are_what_the_plugins_behind_the_milter_may_make():
     assert implemented(Chain(load_plugins(Tagger()))) == {"end_of_message", "add_header"}
     assert implemented(Chain(load_plugins(Tagger(), AfterQueue()))) == {"end_of_message", "queue", "add_header"}
     assert implemented(Chain(load_plugins(Tagger()), error_action="quarantine")) >= {"add_header", "hold"}
+    class Deletes(Tagger):
+        @hookimpl
+        def changes(self):
+            return {"delete_recipient"}
     assert implemented(Chain(load_plugins(Redirects()))) == {"end_of_message", "redirect", "envelope"}
+    assert implemented(Chain(load_plugins(Deletes()))) == {"end_of_message", "delete_recipient", "envelope"}
     assert implemented(Chain(load_plugins(Reads()))) == {"end_of_message", "add_header", "session", "envelope"}
     assert implemented(Chain(load_plugins(Tagger(), Decides()))) == {"end_of_message", "mail_from", "add_header"}
 
