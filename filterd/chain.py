@@ -17,7 +17,7 @@ from filterd import maillog
 from filterd.hookspecs import CONTENT_HOOKS
 from filterd.registry import Impl, Plugins
 from filterd.transaction import Call, Transaction
-from filterd.verdict import CHANGE_WORDS, Action, Verdict, changes_of, coerce
+from filterd.verdict import Action, Verdict, changes_of, coerce
 
 DUNNO = Verdict()
 
@@ -109,9 +109,8 @@ class Chain:
                 except Exception as exc:
                     result = self._failed(impl, hook, txn, exc)
                 else:
-                    if impl.changes is not None and (result.edits or result.action in CHANGE_WORDS
-                                                     or getattr(result, "earlier", None)):
-                        result = self._undeclared(impl, hook, txn, result)
+                    if impl.changes is not None and result is not DUNNO:
+                        result = self._undeclared(impl, hook, txn, result, impl.changes)
         verdict, error = (result.verdict, result.error) if type(result) is _Failed else (result, "")
         if txn.trace is not None:
             txn.trace.append(Call(hook, impl.plugin, verdict, error))
@@ -123,15 +122,15 @@ class Chain:
                         impl.plugin, hook, error)
         return _Failed(error, self.error_verdict)
 
-    def _undeclared(self, impl: Impl, hook: str, txn: Transaction, verdict: Verdict) -> Verdict | _Failed:
-        """A verdict making a change its plugin did not declare: a plugin error, as libmilter refuses an action
-        that was not negotiated."""
-        assert impl.changes is not None
-        undeclared = changes_of(verdict) - impl.changes
+    def _undeclared(self, impl: Impl, hook: str, txn: Transaction, verdict: Verdict,
+                    declared: frozenset[str]) -> Verdict | _Failed:
+        """The verdict, or when it makes a change its plugin did not declare, a plugin error, as libmilter
+        refuses an action that was not negotiated."""
+        undeclared = changes_of(verdict) - declared
         if not undeclared:
             return verdict
         error = f"undeclared change: {', '.join(sorted(undeclared))} (the changes hook declares " \
-                f"{', '.join(sorted(impl.changes)) or 'none'})"
+                f"{', '.join(sorted(declared)) or 'none'})"
         maillog.warning(txn.service, "%s: plugin %s: %s hook: %s", txn.envelope.queue_id or "NOQUEUE",
                         impl.plugin, hook, error)
         return _Failed(error, self.error_verdict)

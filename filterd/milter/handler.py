@@ -100,7 +100,7 @@ class MilterHandler:
         self._unanswered = agreed.unanswered
         self._leading_space = agreed.has(Steps.HDR_LEADSPC)
         self._headers_sent = agreed.sends(codes.HEADER)
-        self._envelope_in_macros = agreed.has(Steps.NOMAIL)
+        self._mail_skipped = agreed.has(Steps.NOMAIL)
 
     def receive(self, code: bytes, payload: bytes) -> Answer:
         """`step` for a packet as it came off the wire; a macro is kept without building a packet."""
@@ -331,15 +331,16 @@ class MilterHandler:
 
     # --- state -------------------------------------------------------------------------------
 
-    def _begin(self, sender: str, options: list[str]) -> Transaction:
+    def _begin(self, sender: str | None, options: list[str]) -> Transaction:
         envelope = Envelope(sender=sender, mail_options=options, arrival=time.time())
         self.txn = Transaction(self.session, envelope, service=self.settings.service)
         self._macros_read = -1
         return self.txn
 
     def _transaction(self) -> Transaction:
-        """The current transaction; one is begun when the MTA sent no MAIL (a NOMAIL agreement, a test tool)."""
-        return self.txn if self.txn is not None else self._begin("", [])
+        """The current transaction; one is begun when the MTA sent no MAIL (a test tool, or a NOMAIL agreement:
+        the sender unknown)."""
+        return self.txn if self.txn is not None else self._begin(None if self._mail_skipped else "", [])
 
     def _builder(self) -> MessageBuilder:
         if self.builder is None:
@@ -362,8 +363,8 @@ class MilterHandler:
         return run_events_now(self.chain, txn, events)
 
     def _read_macros(self) -> None:
-        """Session and envelope facts the MTA sends as macros: queue id, and when a plugin looks at the
-        session, SASL login, TLS and daemon name."""
+        """Session and envelope facts the MTA sends as macros: queue id; when a plugin looks at the session,
+        SASL login, TLS and daemon name; where it sends no CONNECT and MAIL, the client, for the log."""
         macros, session = self.macros, self.session
         if macros.version == self._macros_read:
             return
@@ -375,18 +376,9 @@ class MilterHandler:
         queue_id = macros.get("i")
         if queue_id and self.txn is not None:
             self.txn.envelope.queue_id = queue_id
-        if self._envelope_in_macros:
-            self._envelope_of_macros()
-
-    def _envelope_of_macros(self) -> None:
-        """Where the MTA sends no CONNECT and MAIL (no plugin needs them): the client it sends as macros at end
-        of message, and a sender left unknown, for the log."""
-        macros, session = self.macros, self.session
-        if not self.connected:
+        if self._mail_skipped and not self.connected:
             session.client_address = macros.get("client_addr") or "unknown"
             session.client_name = macros.get("client_name") or "unknown"
-        if self.txn is not None:
-            self.txn.envelope.sender = None
 
     def _scratch(self) -> Transaction:
         return Transaction(self.session, Envelope(), service=self.settings.service)
