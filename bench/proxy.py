@@ -179,9 +179,9 @@ def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) 
     benches = {"sink": bench_sink, "postfix": bench_postfix, "filterd": bench_filterd}
     rates: dict[str, list[float]] = {path: [] for path in PATHS if path in args.only}
     for number in range(args.rounds):
+        round_dir = workdir / f"round-{number}"
+        round_dir.mkdir()
         for path in rates:
-            round_dir = workdir / f"round-{number}"
-            round_dir.mkdir(exist_ok=True)
             rates[path].append(benches[path](round_dir, args.messages))
     medians = {path: statistics.median(values) for path, values in rates.items()}
     for path, rate in medians.items():
