@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from filterd.chain import Chain
 from filterd.model import Envelope, Message, Session
 from filterd.queueid import new_queue_id
-from filterd.content import HEADER, ContentParser, crlf_lines, run_events
+from filterd.content import HEADER, ContentParser, crlf_lines
+from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.smtp.received import received_header
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, Verdict
@@ -51,48 +52,46 @@ async def simulate(chain: Chain, data: bytes, sender: str = "sender@example.org"
                    recipients: tuple[str, ...] | list[str] = ("recipient@example.net",),
                    client_address: str = "127.0.0.1", client_name: str = "localhost",
                    helo: str = "localhost", myhostname: str = "localhost", add_received: bool = False) -> Outcome:
-    """Run connect .. end_of_message on `data` as if a client had sent it."""
-    session = Session(client_address=client_address, client_name=client_name, helo=helo, protocol="ESMTP")
-    envelope = Envelope(queue_id=new_queue_id(), sender=sender, arrival=time.time())
-    txn = Transaction(session, envelope, trace=[], service="check")
-    outcome_rejects: dict[str, Verdict] = {}
-    verdict = await _envelope_stage(chain, txn, helo, list(recipients), outcome_rejects)
+    """Run connect .. end_of_message on `data` as if a client had sent it, through the front ends' lifecycle."""
+    session = Session(client_address=client_address, client_name=client_name)
+    trace: list[Call] = []
+    life = Lifecycle(chain, session, "check", trace)
+    envelope = Envelope(queue_id=new_queue_id(), sender=sender)
+    rejects: dict[str, Verdict] = {}
+    verdict = await _envelope_stage(life, helo, envelope, list(recipients), rejects)
     parser = ContentParser(io.BytesIO(), want_body_events=chain.wants("body"))
-    txn.message = Message(parser.headers, parser.spool)
-    if verdict is None:
-        if add_received:
-            parser.headers.append(received_header(session, envelope, myhostname))
-            await run_events(chain, txn, [(HEADER, parser.headers[0])])
-        for line in crlf_lines([data]):
-            await run_events(chain, txn, parser.feed_line(line))
-        await run_events(chain, txn, parser.finish_events())
-        if txn.final is None:
-            await chain.run("end_of_message", txn)
-        verdict = txn.final
-    else:
+    if verdict is not None:
         for line in crlf_lines([data]):
             parser.feed_line(line)
         parser.finish_events()
-    message = txn.apply_edits() if verdict is None else txn.message
-    return Outcome(verdict, message, envelope, txn.trace or [], outcome_rejects, txn.hold, txn.redirect,
-                   txn.filter, list(txn.bcc))
+        return Outcome(verdict, Message(parser.headers, parser.spool), envelope, trace, rejects)
+    life.txn.message = Message(parser.headers, parser.spool)
+    if add_received:
+        parser.headers.append(received_header(session, envelope, myhostname))
+        await resolved(life.content([(HEADER, parser.headers[0])]))
+    for line in crlf_lines([data]):
+        await resolved(life.content(parser.feed_line(line)))
+    txn = await resolved(life.end_of_message(parser.finish_events()))
+    message = txn.apply_edits() if txn.final is None else txn.message
+    return Outcome(txn.final, message, envelope, trace, rejects, txn.hold, txn.redirect, txn.filter, list(txn.bcc))
 
 
-async def _envelope_stage(chain: Chain, txn: Transaction, helo: str, recipients: list[str],
+async def _envelope_stage(life: Lifecycle, helo: str, envelope: Envelope, recipients: list[str],
                           rejects: dict[str, Verdict]) -> Verdict | None:
-    for hook, kwargs in (("connect", {}), ("helo", {"hostname": helo}), ("mail_from", {"sender": txn.envelope.sender})):
-        verdict = await chain.run(hook, txn, **kwargs)
-        if verdict.final:
-            return verdict
+    """connect, helo, mail_from, each rcpt and data; the verdict that refuses the transaction, if one does."""
+    await resolved(life.connect())
+    verdict = await resolved(life.helo(helo))
+    if not verdict.final:
+        verdict = await resolved(life.mail(envelope.sender, envelope=envelope))
+    if refuses(verdict):
+        return verdict
     for rcpt in recipients:
-        txn.final = None
-        verdict = await chain.run("rcpt", txn, recipient=rcpt)
-        if verdict.final:
+        verdict = await resolved(life.rcpt(rcpt))
+        if refuses(verdict):
             rejects[rcpt] = verdict
         else:
-            txn.envelope.recipients.append(rcpt)
-    txn.final = None
-    if not txn.envelope.recipients:
+            life.add_recipient(rcpt)
+    if not envelope.recipients:
         return next(iter(rejects.values()), Verdict.reject("5.5.1 Error: no valid recipients", 554))
-    verdict = await chain.run("data", txn)
-    return verdict if verdict.final else None
+    verdict = await resolved(life.data())
+    return verdict if refuses(verdict) else None

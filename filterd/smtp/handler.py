@@ -17,12 +17,16 @@ from filterd.model import Envelope, Header, Message, Session
 from filterd.nexthop import NextHop, Reply, Routing
 from filterd.queueid import new_queue_id
 from filterd.smtp import replies
-from filterd.content import HEADER, ContentParser, run_events, run_events_now
+from filterd.content import HEADER, ContentParser
+from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
 from filterd.smtp.received import received_header
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
 from filterd.verdict import Action, Verdict
+
+
+TOO_BIG = Verdict.reject("5.3.4 Error: message file too big", 552)
 
 
 def verdict_reply(verdict: Verdict) -> str:
@@ -31,45 +35,41 @@ def verdict_reply(verdict: Verdict) -> str:
 
 
 class SmtpHandler:
-    """One per connection: runs the chain at each SMTP event and drives the transaction's next hop."""
+    """One per connection: SMTP commands as lifecycle events, its verdicts and the next hop's replies as SMTP replies."""
 
     def __init__(self, settings: SmtpSettings, chain: Chain, make_nexthop: Callable[[], NextHop]):
         self.settings = settings
         self.chain = chain
         self.make_nexthop = make_nexthop
         self.session = Session(daemon_name=settings.service)
-        self.connect_verdict: Verdict | None = None
-        self.txn: Transaction | None = None
+        self.life = Lifecycle(chain, self.session, settings.service)
         self.nexthop: NextHop | None = None
         self.rcpt_attempts = 0
         self.parser: ContentParser | None = None
         self.decoder: DataDecoder | None = None
-        self.data_started = 0.0
         self.dsn_options: list[str] = []
+
+    @property
+    def txn(self) -> Transaction | None:
+        """The mail transaction in progress."""
+        return self.life.txn
 
     # --- connection --------------------------------------------------------
 
     async def on_connect(self) -> None:
         maillog.info(self.settings.service, "connect from %s", self.session.client)
-        txn = self._scratch()
-        verdict = await self.chain.run("connect", txn)
-        if verdict.final:
-            self.connect_verdict = verdict
+        await resolved(self.life.connect())
 
     async def on_disconnect(self, summary: str) -> None:
         await self.abort()
-        await self.chain.run("disconnect", self._scratch())
+        await resolved(self.life.disconnect())
         maillog.info(self.settings.service, "disconnect from %s %s", self.session.client, summary)
-
-    def _scratch(self) -> Transaction:
-        return Transaction(self.session, Envelope(), service=self.settings.service)
 
     # --- HELO / EHLO ---------------------------------------------------------
 
     async def helo(self, hostname: str, extended: bool) -> str:
-        self.session.helo = hostname
-        self.session.protocol = "ESMTP" if extended else "SMTP"
-        verdict = await self.chain.run("helo", self._scratch(), hostname=hostname)
+        await self.abort()
+        verdict = await resolved(self.life.helo(hostname, extended))
         if verdict.final:
             return verdict_reply(verdict)
         if not extended:
@@ -84,15 +84,11 @@ class SmtpHandler:
 
     async def mail(self, sender: str, options: list[str]) -> str:
         await self.abort()
-        if self.connect_verdict:
-            return self._reject_with(self.connect_verdict, "MAIL", self._scratch())
-        envelope = Envelope(sender=sender, mail_options=list(options), arrival=time.time())
-        txn = Transaction(self.session, envelope, service=self.settings.service)
-        verdict = await self.chain.run("mail_from", txn, sender=sender)
-        if verdict.final:
+        verdict = await resolved(self.life.mail(sender, options))
+        if refuses(verdict):
             return verdict_reply(verdict)
-        self.txn, self.nexthop, self.rcpt_attempts = txn, self.make_nexthop(), 0
-        reply = await self.nexthop.begin(self.session, envelope)
+        self.nexthop, self.rcpt_attempts = self.make_nexthop(), 0
+        reply = await self.nexthop.begin(self.session, self.life.txn.envelope)
         if not reply.ok:
             await self.abort()
         return reply.wire()
@@ -104,8 +100,8 @@ class SmtpHandler:
         self.rcpt_attempts += 1
         if len(txn.envelope.recipients) >= self.settings.recipient_limit:
             return replies.TOO_MANY_RCPTS
-        verdict = await self.chain.run("rcpt", txn, recipient=recipient)
-        if verdict.final:
+        verdict = await resolved(self.life.rcpt(recipient))
+        if refuses(verdict):
             return verdict_reply(verdict)
         reply = await nexthop.recipient(recipient, options)
         if reply.ok:
@@ -117,12 +113,7 @@ class SmtpHandler:
         if not envelope.queue_id:
             envelope.queue_id = new_queue_id()
             maillog.info(self.settings.service, "%s: client=%s", envelope.queue_id, self.session.client)
-        envelope.recipients.append(recipient)
-        envelope.rcpt_options[recipient] = list(options)
-
-    def _reject_with(self, verdict: Verdict, event: str, txn: Transaction) -> str:
-        txn.log_verdict(event, verdict)
-        return verdict_reply(verdict)
+        self.life.add_recipient(recipient, options)
 
     # --- DATA ------------------------------------------------------------------
 
@@ -133,12 +124,13 @@ class SmtpHandler:
             return "503 5.5.1 Error: need MAIL command"
         if not txn.envelope.recipients:
             return replies.NO_RCPTS if self.rcpt_attempts else replies.NEED_RCPT
-        verdict = await self.chain.run("data", txn)
-        if verdict.final:
+        verdict = await resolved(self.life.data())
+        if refuses(verdict):
             await self.abort()
             return verdict_reply(verdict)
         self._open_content(txn)
-        return await run_events(self.chain, self.txn, [(HEADER, self.parser.headers[0])])
+        await resolved(self.life.content([(HEADER, self.parser.headers[0])]))
+        return None
 
     def _open_content(self, txn: Transaction) -> None:
         spool = tempfile.SpooledTemporaryFile(max_size=self.settings.spool_memory_limit,
@@ -148,7 +140,6 @@ class SmtpHandler:
         self.decoder = DataDecoder(self.settings.message_size_limit,
                                    self.settings.bare_newline_mode(self.session.client_address))
         txn.message = Message(self.parser.headers, spool)
-        self.data_started = time.time()
 
     async def content(self, piece: bytes) -> None:
         """One piece of DATA as read from the socket."""
@@ -160,7 +151,7 @@ class SmtpHandler:
         for line in lines:
             events = self.parser.feed_line(line)
             if events:
-                pending = run_events_now(self.chain, self.txn, events)
+                pending = self.life.content(events)
                 if pending is not None:
                     await pending
 
@@ -170,17 +161,15 @@ class SmtpHandler:
 
     async def end_of_data(self) -> str:
         """The client sent the end of data: decide, deliver, and give the client its reply."""
-        txn, state = self.txn, self.data_state()
-        assert txn is not None and self.parser is not None and txn.message is not None
-        message = txn.message
+        assert self.txn is not None and self.parser is not None and self.txn.message is not None
+        message = self.txn.message
         try:
-            refusal = self._refuse_data(txn, state)
-            if refusal:
+            refusal = self._refusal(self.data_state())
+            if refusal is not None:
+                self.life.refuse(refusal)
                 await self.abort()
-                return refusal
-            await run_events(self.chain, self.txn, self.parser.finish_events())
-            if txn.final is None:
-                await self.chain.run("end_of_message", txn)
+                return verdict_reply(refusal)
+            txn = await resolved(self.life.end_of_message(self.parser.finish_events()))
             if txn.final is not None:
                 return await self._final(txn, txn.final)
             return await self._deliver(txn)
@@ -188,16 +177,12 @@ class SmtpHandler:
             message.close()
             self.parser = self.decoder = None
 
-    def _refuse_data(self, txn: Transaction, state: DataState) -> str | None:
+    def _refusal(self, state: DataState) -> Verdict | None:
+        """The message refused before the chain decides: too big, or bare newlines where they are refused."""
         if state.too_big:
-            maillog.info(self.settings.service, "%s: reject: END-OF-MESSAGE from %s: %s; %s", txn.envelope.queue_id,
-                         self.session.client, replies.TOO_BIG, txn.envelope_text())
-            return replies.TOO_BIG
+            return TOO_BIG
         if state.bare_newline and self.decoder and self.decoder.bare_newline_mode == REJECT:
-            reply = replies.BARE_LF.format(code=self.settings.bare_newline_reject_code)
-            maillog.info(self.settings.service, "%s: reject: END-OF-MESSAGE from %s: %s; %s", txn.envelope.queue_id,
-                         self.session.client, reply, txn.envelope_text())
-            return reply
+            return Verdict.reject(replies.BARE_LF.format(code=self.settings.bare_newline_reject_code))
         return None
 
     async def _final(self, txn: Transaction, verdict: Verdict) -> str:
@@ -207,7 +192,7 @@ class SmtpHandler:
         return verdict_reply(verdict)
 
     async def _deliver(self, txn: Transaction) -> str:
-        nexthop, envelope = self.nexthop, txn.envelope
+        nexthop, envelope, self.nexthop = self.nexthop, txn.envelope, None
         assert nexthop is not None
         reply = await self._reroute(txn, nexthop)
         if reply is None:
@@ -217,7 +202,6 @@ class SmtpHandler:
             reply = await nexthop.deliver(message, routing)
             if nexthop.logs_delivery:
                 self._log_delivery(txn, nexthop.relay, reply, started)
-        self.txn = self.nexthop = None
         if not reply.ok:
             maillog.info(self.settings.service, "%s: proxy-reject: END-OF-MESSAGE from %s: %s; %s",
                          envelope.queue_id, self.session.client, reply, txn.envelope_text())
@@ -229,7 +213,7 @@ class SmtpHandler:
         if change.restart:
             reply = await nexthop.restart(change.sender, change.recipients)
             if not reply.ok:
-                await self.abort()
+                await nexthop.abort()
                 return reply
             recipients = change.recipients
         else:
@@ -250,7 +234,8 @@ class SmtpHandler:
 
     async def abort(self) -> None:
         """End the transaction without delivering anything (RSET, reject, lost client)."""
-        nexthop, self.nexthop, self.txn = self.nexthop, None, None
+        nexthop, self.nexthop = self.nexthop, None
+        self.life.abort()
         if nexthop is not None:
             await nexthop.abort()
 

@@ -1,0 +1,284 @@
+"""One client session as the chain sees it, the same for every front end: a sans-IO state machine, as h11
+keeps HTTP's.
+
+A front end translates its wire into the events below (connect, helo, mail, rcpt, data, content,
+end_of_message, abort, disconnect) and the lifecycle's answers back into its wire. `TRANSITIONS` is the one
+table of which event each state allows and where it leads; `REFUSES` says what a final verdict refuses at
+each event. Each event answers at once when every plugin did, else with a coroutine to await: the milter
+answers most commands without a task.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import time
+from typing import Any, Callable, Coroutine, TypeVar
+
+from filterd.chain import Chain
+from filterd.content import BODY, END_OF_HEADERS, HEADER
+from filterd.model import Envelope, Session
+from filterd.transaction import Call, Transaction
+from filterd.verdict import Action, Verdict
+
+T = TypeVar("T")
+R = TypeVar("R")
+Answer = Verdict | Coroutine[Any, Any, Verdict]
+Events = list[tuple[str, object]]
+
+DUNNO = Verdict()
+
+
+class State(enum.Enum):
+    """Where a session stands."""
+
+    NEW = "new"
+    """Before the client connected."""
+    SESSION = "session"
+    """Connected, no mail transaction."""
+    ENVELOPE = "envelope"
+    """MAIL accepted; recipients come."""
+    CONTENT = "content"
+    """DATA accepted; headers and body come."""
+    CLOSED = "closed"
+    """The client went away."""
+
+
+NEW, SESSION, ENVELOPE, CONTENT, CLOSED = State
+OPEN = (SESSION, ENVELOPE, CONTENT)
+
+TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = {
+    (NEW, "connect"): (SESSION, SESSION),
+    **{(state, "helo"): (SESSION, SESSION) for state in (SESSION, ENVELOPE)},
+    (SESSION, "mail"): (ENVELOPE, SESSION),
+    (ENVELOPE, "rcpt"): (ENVELOPE, ENVELOPE),
+    (ENVELOPE, "data"): (CONTENT, SESSION),
+    (CONTENT, "content"): (CONTENT, CONTENT),
+    (CONTENT, "end_of_message"): (SESSION, SESSION),
+    **{(state, "abort"): (SESSION, SESSION) for state in OPEN},
+    **{(state, "disconnect"): (CLOSED, CLOSED) for state in (NEW, *OPEN)},
+}
+"""(state, event) -> (the next state when the chain lets the event through, when a final verdict refuses it).
+HELO and EHLO end a mail transaction, as RFC 5321 and Postfix's smtpd have it."""
+
+REFUSES = {
+    "connect": "every transaction of the session, reported at its MAIL (as smtpd_delay_reject = yes does)",
+    "helo": "the command",
+    "mail": "the transaction, which does not begin",
+    "rcpt": "this recipient only",
+    "data": "the transaction",
+    "content": "the message, reported at its end (a milter reports at once)",
+    "end_of_message": "the message",
+}
+"""What a final REJECT or DEFER refuses at each event. DISCARD refuses nothing: the transaction goes on and
+its message is dropped at the end, as Postfix's DISCARD in an smtpd restriction (txn.final holds it)."""
+
+
+def refuses(verdict: Verdict) -> bool:
+    """Does the verdict refuse what it answers (REJECT, DEFER)? DISCARD accepts, to drop the message later."""
+    return verdict.final and verdict.action is not Action.DISCARD
+
+
+class OutOfOrder(Exception):
+    """An event the session's state does not allow; the front end answers as its protocol says."""
+
+
+def then(answer: T | Coroutine[Any, Any, T], step: Callable[[T], R]) -> R | Coroutine[Any, Any, R]:
+    """`step(answer)` at once when the answer is in, else a coroutine that awaits it first."""
+    if inspect.iscoroutine(answer):
+        return _then(answer, step)
+    return step(answer)  # type: ignore[arg-type]
+
+
+async def _then(pending: Coroutine[Any, Any, T], step: Callable[[T], Any]) -> Any:
+    result = step(await pending)
+    return await result if inspect.iscoroutine(result) else result
+
+
+async def resolved(answer: T | Coroutine[Any, Any, T]) -> T:
+    """The answer, awaited when it is a coroutine."""
+    return await answer if inspect.iscoroutine(answer) else answer  # type: ignore[return-value]
+
+
+class Lifecycle:
+    """The events of one client session, checked against TRANSITIONS, given to the chain, their verdicts scoped."""
+
+    def __init__(self, chain: Chain, session: Session, service: str = "smtpd", trace: list[Call] | None = None):
+        self.chain = chain
+        self.session = session
+        self.service = service
+        self.trace = trace
+        self.state = NEW
+        self.txn: Transaction | None = None
+        self.refusal: Verdict | None = None
+        """The connect hook's final verdict, which refuses every transaction of the session."""
+        self._kept: Verdict | None = None
+        """The transaction's final verdict before a RCPT, which a refused recipient leaves as it was."""
+
+    def _check(self, event: str) -> tuple[State, State]:
+        try:
+            return TRANSITIONS[self.state, event]
+        except KeyError:
+            raise OutOfOrder(f"{event} in state {self.state.value}") from None
+
+    def _session_call(self) -> Transaction:
+        """A transaction without an envelope, for the events of the session itself."""
+        return Transaction(self.session, Envelope(), service=self.service, trace=self.trace)
+
+    def connect(self) -> Answer:
+        self.state = self._check("connect")[0]
+        return then(self.chain.run_now("connect", self._session_call()), self._connected)
+
+    def _connected(self, verdict: Verdict) -> Verdict:
+        if verdict.final:
+            self.refusal = verdict
+        return verdict
+
+    def helo(self, hostname: str, extended: bool = True) -> Answer:
+        """HELO or EHLO: it ends any mail transaction."""
+        self.state = self._check("helo")[0]
+        self.txn = None
+        self.session.helo = hostname
+        self.session.protocol = "ESMTP" if extended else "SMTP"
+        return self.chain.run_now("helo", self._session_call(), hostname=hostname)
+
+    def mail(self, sender: str | None, options: list[str] | tuple[str, ...] = (),
+             envelope: Envelope | None = None) -> Answer:
+        """MAIL FROM begins a transaction; `sender` is None where the MTA never said (a milter's NOMAIL). A front
+        end that numbers the message before the chain sees it passes its envelope."""
+        self._check("mail")
+        envelope = envelope or Envelope(sender=sender)
+        envelope.mail_options, envelope.arrival = list(options), time.time()
+        txn = self.txn = Transaction(self.session, envelope, service=self.service, trace=self.trace)
+        self.state = ENVELOPE
+        if self.refusal is not None:
+            txn.final = self.refusal
+            txn.log_verdict("mail_from", self.refusal)
+            return self._mailed(self.refusal)
+        return then(self.chain.run_now("mail_from", txn, sender=sender), self._mailed)
+
+    def _mailed(self, verdict: Verdict) -> Verdict:
+        if refuses(verdict):
+            self.txn, self.state = None, SESSION
+        return verdict
+
+    def rcpt(self, recipient: str) -> Answer:
+        """RCPT TO: the chain's verdict on this recipient; `add_recipient` takes it once the next hop agreed."""
+        self._check("rcpt")
+        self._kept = self.txn.final  # type: ignore[union-attr]
+        return then(self.chain.run_now("rcpt", self.txn, recipient=recipient), self._rcpt_decided)
+
+    def _rcpt_decided(self, verdict: Verdict) -> Verdict:
+        if refuses(verdict):
+            self.txn.final = self._kept  # type: ignore[union-attr]
+        return verdict
+
+    def add_recipient(self, recipient: str, options: list[str] | tuple[str, ...] = ()) -> None:
+        """A recipient the chain (and the next hop, where there is one) accepted."""
+        envelope = self.txn.envelope  # type: ignore[union-attr]
+        envelope.recipients.append(recipient)
+        envelope.rcpt_options[recipient] = list(options)
+
+    def data(self) -> Answer:
+        """DATA: on a final verdict the transaction ends."""
+        self._check("data")
+        return then(self.chain.run_now("data", self.txn), self._data_decided)
+
+    def _data_decided(self, verdict: Verdict) -> Verdict:
+        if refuses(verdict):
+            self.txn, self.state = None, SESSION
+        else:
+            self.state = CONTENT
+        return verdict
+
+    def content(self, events: Events) -> Coroutine[Any, Any, None] | None:
+        """Content events (filterd.content: header, end_of_headers, body) to their hooks, until a final verdict
+        (kept in txn.final) or PASS ends inspection; None when done at once."""
+        self._check("content")
+        return run_events_now(self.chain, self.txn, events)  # type: ignore[arg-type]
+
+    def end_of_message(self, events: Events = ()) -> Transaction | Coroutine[Any, Any, Transaction]:
+        """The end of the content: the events left, then end_of_message unless a verdict is final. The transaction
+        comes back concluded (txn.final: its refusal, None when accepted) and the session is ready for the next."""
+        self._check("end_of_message")
+        txn = self.txn
+        assert txn is not None
+        pending = run_events_now(self.chain, txn, list(events)) if events else None
+        if pending is not None:
+            return self._end_later(txn, pending)
+        if txn.final is None:
+            return then(self.chain.run_now("end_of_message", txn), self._ended)
+        return self._concluded(txn)
+
+    def _ended(self, verdict: Verdict) -> Transaction:
+        return self._concluded(self.txn)  # type: ignore[arg-type]
+
+    async def _end_later(self, txn: Transaction, pending: Coroutine[Any, Any, None]) -> Transaction:
+        await pending
+        if txn.final is None:
+            await resolved(self.chain.run_now("end_of_message", txn))
+        return self._concluded(txn)
+
+    def refuse(self, verdict: Verdict) -> Transaction:
+        """The front end refuses the message before the chain decides (too big, bare newlines): logged as
+        the chain's refusals are, and the transaction concluded."""
+        self._check("end_of_message")
+        txn = self.txn
+        assert txn is not None
+        txn.final = verdict
+        txn.log_verdict("end_of_message", verdict)
+        return self._concluded(txn)
+
+    def _concluded(self, txn: Transaction) -> Transaction:
+        self.txn, self.state = None, SESSION
+        return txn
+
+    def abort(self) -> None:
+        """RSET, a next hop's refusal, the MTA's ABORT: the transaction ends, nothing is delivered."""
+        if self.state in OPEN:
+            self.txn, self.state = None, SESSION
+
+    def disconnect(self) -> Answer | None:
+        """The client went away: the disconnect hook's call, None when no plugin implements it."""
+        if self.state is CLOSED:
+            return None
+        self.txn, self.state = None, CLOSED
+        if not self.chain.wants("disconnect"):
+            return None
+        return self.chain.run_now("disconnect", self._session_call())
+
+
+def run_events_now(chain: Chain, txn: Transaction, events: Events) -> Coroutine[Any, Any, None] | None:
+    """Give each content event to its hook, until a final verdict or PASS ends inspection: None when done at
+    once, else a coroutine for the rest."""
+    for index, (event, value) in enumerate(events):
+        if txn.final is not None or txn.passed:
+            return None
+        verdict = _run_event(chain, txn, event, value)
+        if not isinstance(verdict, Verdict):
+            return _events_later(chain, txn, verdict, events[index + 1:])
+    return None
+
+
+async def run_events(chain: Chain, txn: Transaction, events: Events) -> None:
+    """`run_events_now`, awaited."""
+    pending = run_events_now(chain, txn, events)
+    if pending is not None:
+        await pending
+
+
+async def _events_later(chain: Chain, txn: Transaction, pending: Coroutine, events: Events) -> None:
+    await pending
+    await run_events(chain, txn, events)
+
+
+def _run_event(chain: Chain, txn: Transaction, event: str, value: Any) -> Answer:
+    if event == HEADER:
+        return chain.run_now("header", txn, subject=value, header=value)
+    if event == END_OF_HEADERS:
+        return chain.run_now("end_of_headers", txn)
+    return chain.run_now("body", txn, subject=value, line=value.text)
+
+
+EVENT_HOOKS = {HEADER: "header", END_OF_HEADERS: "end_of_headers", BODY: "body"}
+"""The hook each content event runs."""
