@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -155,3 +156,16 @@ def filterd_log(caplog):
     caplog.set_level(logging.INFO, logger="filterd")
     yield caplog
     logger.propagate = saved
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """local_zone("Asia/Kolkata") sets the process's time zone (TZ) for this test; the machine's comes back after."""
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()

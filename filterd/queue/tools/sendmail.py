@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
+from filterd.maildate import mail_date
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
 from filterd.queue.tools import submission
@@ -121,7 +122,7 @@ def submit(options: Options, config, stream: IO[bytes], user: pwd.struct_passwd)
     identity = _identity(options, config, user)
     headers, body_lines = submission.split_headers(submission.input_lines(stream, options.dot_ends_input))
     recipients = _recipients(options, headers, origin)
-    header = submission.local_headers(headers, identity, queue_id, email.utils.formatdate(now, localtime=True))
+    header = submission.local_headers(headers, identity, queue_id, mail_date(now))
     body, body_size = _spool_body(body_lines, config.size("filterd_spool_memory_limit"),
                                   config.size("message_size_limit"), len(header))
     message_id = next((h.value for h in headers if h.name.lower() == "message-id"),
