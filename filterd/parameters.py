@@ -5,7 +5,7 @@ import re
 import socket
 
 from .config import Config, Parameter
-from .queue.parameters import QUEUE_PARAMETERS
+from .queue.parameters import ADDRESS_PREFERENCES, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -134,10 +134,18 @@ def _check_choice(config: Config, name: str, choices: tuple[str, ...]) -> None:
         raise config.error(name, f'bad value "{value}": expected one of {", ".join(choices)}')
 
 
+def _check_choices(config: Config, name: str, choices: tuple[str, ...]) -> None:
+    for value in config.list(name):
+        if value not in choices:
+            raise config.error(name, f'bad value "{value}": expected one of {", ".join(choices)}')
+
+
 def validate_values(config: Config) -> None:
     """Reject enumerated and structured values the generic kinds cannot check."""
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
+    _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
+    _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
     code = config.int("smtpd_forbid_bare_newline_reject_code")
     if not 500 <= code <= 599:
         raise config.error("smtpd_forbid_bare_newline_reject_code", f"bad value {code}: expected a 5XX code")
