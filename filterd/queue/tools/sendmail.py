@@ -12,11 +12,12 @@ import email.utils
 import getopt
 import os
 import pwd
+import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from typing import IO, Iterator, Mapping
 
 from filterd.maildate import mail_date
 from filterd.queue.queuefile import QueueEnvelope, Recipient
@@ -108,11 +109,18 @@ def _chunks(header: bytes, body: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+def full_name(user: pwd.struct_passwd, environ: Mapping[str, str] = os.environ) -> str:
+    """Postfix's fullname(): $NAME, else the GECOS field up to a `,`, `;` or `%`, `&` the login name capitalized."""
+    if "NAME" in environ:
+        return environ["NAME"]
+    return re.split("[,;%]", user.pw_gecos, maxsplit=1)[0].replace("&", user.pw_name[:1].upper() + user.pw_name[1:])
+
+
 def _identity(options: Options, config, user: pwd.struct_passwd) -> submission.Identity:
-    """The envelope sender (-f, else the login name) and the full name (-F, else the GECOS field)."""
+    """The envelope sender (-f, else the login name) and the full name (-F, else full_name())."""
     sender = user.pw_name if options.sender is None else options.sender
-    full_name = user.pw_gecos.split(",")[0] if options.full_name is None else options.full_name
-    return submission.Identity(submission.qualify(sender, config.get("myorigin")), full_name, user.pw_uid,
+    name = full_name(user) if options.full_name is None else options.full_name
+    return submission.Identity(submission.qualify(sender, config.get("myorigin")), name, user.pw_uid,
                                config.get("myhostname"), config.get("mail_name"))
 
 
