@@ -62,7 +62,7 @@ def test_local_recipients_get_a_maildir(relay_factory):
     [message] = maildir_messages(relay, "someone")
     assert message["Return-Path"] == "<alice@example.org>"
     assert message["Delivered-To"] == "someone@localhost"
-    assert "status=sent (delivered to maildir)" in relay.log()
+    wait_until(lambda: "status=sent (delivered to maildir)" in relay.log(), 10, "the delivery logged")
 
 
 def test_a_dead_next_hop_defers_and_delivery_follows_when_it_returns(relay_factory, smtp_sink_factory):
