@@ -48,7 +48,9 @@ make_venv() {
 }
 
 pip_install() {
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$@"
+    # Quiet; --use-pep517 builds sdists without setup.py (pymilter, dkimpy) the way pip will, without a warning.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        --use-pep517 "$@"
 }
 
 link_filterd() {
