@@ -33,7 +33,8 @@ def split_nameval(text: str) -> tuple[str, str]:
 
 
 def _request(mode: str, arg: str) -> tuple[str, str | None]:
-    """One command-line argument as (name, value); value is None for -X and -#."""
+    """One command-line argument as (name, value); value is None for -X and -#, whose names lose trailing
+    blanks as Postfix's code means them to (its trimblanks() result goes unused, so Postfix matches nothing)."""
     if "\n" in arg:
         raise EditError("-e, -X, or -# accepts no multi-line input")
     text = arg.lstrip(_SPACE)
@@ -78,12 +79,14 @@ class _Editor:
     interesting: bool = False
 
     def continuation(self, line: str) -> None:
+        """A line that continues the entry before it: it shares that entry's fate."""
         if not self.interesting:
             self.out.append(line)
         elif self.mode == COMMENT_OUT:
             self.out.append("#" + line)
 
     def entry(self, line: str) -> None:
+        """The first line of an entry: copied, or replaced, dropped or commented out when a request names it."""
         key = _KEY.match(line).group()
         self.interesting = key in self.requests
         if not self.interesting:
@@ -98,6 +101,7 @@ class _Editor:
             self.out.append("#" + line)
 
     def line(self, line: str) -> None:
+        """Any line: blank lines and comments pass through, even between an entry's continuation lines."""
         content = line.lstrip(_SPACE)
         if not content or content.startswith("#"):
             self.out.append(line)
@@ -107,6 +111,7 @@ class _Editor:
             self.entry(line)
 
     def appended(self) -> list[str]:
+        """-e's entries for names the file does not have, sorted by name."""
         if self.mode != SET:
             return []
         return [f"{name} = {self.requests[name]}\n" for name in sorted(self.requests) if name not in self.found]

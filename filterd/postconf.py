@@ -36,7 +36,8 @@ def show(options: Options, config: Config, out: IO[str], err: IO[str]) -> None:
             err.write(f"postconf: warning: {name}: unknown parameter\n")
     names = [name for name in names if name in known]
     if "n" in options.flags:
-        names = [name for name in names if name in config.non_default()]
+        set_names = config.non_default()
+        names = [name for name in names if name in set_names]
     for name in names:
         value = _show(source.get(name) if "x" in options.flags else source.raw(name))
         if "h" in options.flags:
@@ -98,6 +99,7 @@ def load(path: str, overrides: dict[str, str]) -> tuple[Config, dict[str, str]]:
 
 
 def _overrides(settings: list[str]) -> dict[str, str]:
+    """postconf's own -o name=value settings, refused in Postfix's words when one has no "="."""
     result = {}
     for setting in settings:
         try:
@@ -109,6 +111,7 @@ def _overrides(settings: list[str]) -> dict[str, str]:
 
 
 def _display(path: str, options: Options, overrides: dict[str, str], out: IO[str], err: IO[str]) -> None:
+    """Show parameters, then warn of main.cf's unknown names as Postfix does, after the output."""
     config, unused = load(path, overrides)
     show(options, config, out, err)
     out.flush()
@@ -130,6 +133,7 @@ def _refuse_unknown(text: str, names: list[str], path: str) -> None:
 
 
 def _edit(path: str, options: Options, err: IO[str]) -> None:
+    """-e, -X or -#: main.cf read, edited and replaced under the edit lock; nothing changes on a refusal."""
     mode = options.edit_mode
     requests, warnings = parse_requests(mode, options.names)
     err.writelines(f"postconf: warning: {warning}\n" for warning in warnings)

@@ -125,7 +125,8 @@ def test_plugin_parameters_are_known_when_the_plugin_is_listed(conf):
 
 def test_c_takes_main_cf_itself_or_its_directory(conf):
     assert postconf(conf / "main.cf", "-h", "message_size_limit")[1] == "20480000\n"
-    assert postconf(conf / "nosuch", "-n") == (1, "", f"postconf: fatal: open {conf}/nosuch: No such file or directory\n")
+    assert postconf(conf / "nosuch", "-n") == (
+        1, "", f"postconf: fatal: open {conf}/nosuch: No such file or directory\n")
 
 
 def test_main_cf_syntax_error_is_fatal_with_file_and_line(conf):

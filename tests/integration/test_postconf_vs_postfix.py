@@ -1,8 +1,9 @@
 """Differential tests: `filterd postconf` against Debian's Postfix `postconf -c DIR` on the same main.cf text.
 
 Each case writes the same main.cf into a Postfix configuration directory and a filterd one, runs both
-commands with the same arguments (filterd's mostly in-process, twice through the real command), and requires the same exit status, standard output, standard error (the
-directories' names aside) and, for -e, -X and -#, the same main.cf afterwards. The cases use parameters whose
+commands with the same arguments (filterd's mostly in-process, twice through the real command), and
+requires the same exit status, standard output, standard error (the directories' names aside) and, for
+-e, -X and -#, the same main.cf afterwards. The cases use parameters whose
 meaning and default the two share. Known differences are kept out of the inputs:
 - Postfix 3.7 appends several new -e names in hash-table order (current Postfix, and filterd, sort them), and
   leaves a last line without a newline unterminated (current Postfix, and filterd, end it);

@@ -39,8 +39,9 @@ def add_arguments(parser) -> None:
 
 def help_parser() -> argparse.ArgumentParser:
     """The --help screen only: Sendmail's options are parsed by getopt, as Postfix's sendmail parses them."""
-    helper = argparse.ArgumentParser(prog="filterd sendmail", add_help=False, description=HELP[0].upper() + HELP[1:] + ".",
-                                     usage="%(prog)s [options] [recipient ...]")
+    helper = argparse.ArgumentParser(prog="filterd sendmail", add_help=False,
+                                     usage="%(prog)s [options] [recipient ...]",
+                                     description=HELP[0].upper() + HELP[1:] + ".")
     add = helper.add_argument
     add("-f", "-r", metavar="SENDER", help="the envelope sender (default: your login name)")
     add("-F", metavar="FULL_NAME", help="the sender's full name for a From: header the message lacks")
