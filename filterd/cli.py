@@ -1,4 +1,4 @@
-"""The `filterd` command: start-fg, check, postconf, version."""
+"""The `filterd` command: start-fg, check, postconf, postmap, the queue tools, version."""
 
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_postconf(args: argparse.Namespace) -> int:
-    from filterd.postconf import postconf_main
+    """postconf parses its own options (its -h means "values only"), -c and -o included."""
+    from filterd.postconf import run
 
-    loaded = _load(args)
-    return postconf_main(args.rest, loaded.config, sys.stdout)
+    return run(args.rest, args.config, _overrides(args.o))
 
 
 def cmd_postmap(args: argparse.Namespace) -> int:
@@ -80,33 +80,46 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
+
+
 def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per tool, each answering --help with its usage and options."""
     top = argparse.ArgumentParser(prog="filterd", description="Postfix-style mail content filter")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-c", dest="config", metavar="CONFIG", default=argparse.SUPPRESS,
                         help="main.cf, or the directory that holds it (default /etc/filterd/main.cf)")
     common.add_argument("-o", action="append", default=argparse.SUPPRESS, metavar="NAME=VALUE",
                         help="override a main.cf parameter")
-    top.add_argument("-c", dest="config", metavar="CONFIG", default=None)
-    top.add_argument("-o", action="append", default=[], metavar="NAME=VALUE")
-    sub = top.add_subparsers(dest="command", required=True)
-    start = sub.add_parser("start-fg", parents=[common], help="run in the foreground")
+    top.add_argument("-c", dest="config", metavar="CONFIG", default=None,
+                     help="main.cf, or the directory that holds it (default /etc/filterd/main.cf)")
+    top.add_argument("-o", action="append", default=[], metavar="NAME=VALUE", help="override a main.cf parameter")
+    sub = top.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+
+    def command(name: str, summary: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=_sentence(summary), **kwargs)
+
+    start = command("start-fg", "run in the foreground", parents=[common])
     start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
     start.set_defaults(func=cmd_start_fg)
-    check = sub.add_parser("check", parents=[common], help="run the chain on a message without sending it")
-    check.add_argument("-f", default="sender@example.org", metavar="SENDER")
-    check.add_argument("-r", action="append", metavar="RECIPIENT")
+    check = command("check", "run the chain on a message without sending it", parents=[common])
+    check.add_argument("-f", default="sender@example.org", metavar="SENDER",
+                       help="the envelope sender (default sender@example.org)")
+    check.add_argument("-r", action="append", metavar="RECIPIENT",
+                       help="an envelope recipient, repeatable (default recipient@example.net)")
     check.add_argument("file", metavar="FILE.eml", help="the message, or - for standard input")
     check.set_defaults(func=cmd_check)
-    postconf = sub.add_parser("postconf", parents=[common], help="show parameters, as Postfix's postconf")
+    postconf = command("postconf", "show or edit main.cf parameters, as Postfix's postconf",
+                       add_help=False, prefix_chars="+")
     postconf.add_argument("rest", nargs=argparse.REMAINDER)
     postconf.set_defaults(func=cmd_postconf)
-    postmap = sub.add_parser("postmap", help="query lookup tables, as Postfix's postmap -q")
+    postmap = command("postmap", "query lookup tables, as Postfix's postmap -q")
     postmap.add_argument("-q", required=True, metavar="KEY", help="the key, or - to read keys from stdin")
-    postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME")
+    postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME", help="the tables, queried in order")
     postmap.set_defaults(func=cmd_postmap)
     add_queue_tools(sub, common, cmd_queue_tool)
-    sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
+    command("version", "print the version").set_defaults(func=cmd_version)
     return top
 
 

@@ -71,8 +71,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("plugin_error_action", "tempfail",
        doc="What to do with a message when a plugin fails or times out: accept, reject, tempfail or quarantine."),
     _p("filterd_listeners", "proxy:127.0.0.1:10025 sink:127.0.0.1:10026", "list",
-       doc="The listeners, each MODE:HOST:PORT with MODE proxy (filter and relay) or sink (filter and store), "
-           "or milter:inet:HOST:PORT / milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
+       doc="The listeners, each MODE:HOST:PORT with MODE relay (filter, queue and deliver), proxy (filter and "
+           "relay in-session, before-queue) or sink (filter and store), or milter:inet:HOST:PORT / "
+           "milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
     _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
     _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
