@@ -120,8 +120,9 @@ def _display(path: str, options: Options, overrides: dict[str, str], out: IO[str
             err.write(f"postconf: warning: {path}: unused parameter: {name}={value}\n")
 
 
-def _refuse_unknown(text: str, names: list[str], path: str) -> None:
-    """Refuse to set a name that start-up would refuse, plugins' parameters judged by the edited file."""
+def _warn_unknown(text: str, names: list[str], path: str, err: IO[str]) -> None:
+    """Postfix sets any name; filterd sets it too but warns of one that start-up would refuse (plugins'
+    parameters judged by the edited file)."""
     if all(name in CORE_PARAMETERS for name in names):
         return
     known = known_parameters(parse_main_cf(text, path), path, {})
@@ -129,7 +130,7 @@ def _refuse_unknown(text: str, names: list[str], path: str) -> None:
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
-            raise EditError(f"{name}: unknown parameter{hint}")
+            err.write(f"postconf: warning: {name}: unknown parameter{hint}: filterd will not start with it\n")
 
 
 def _edit(path: str, options: Options, err: IO[str]) -> None:
@@ -141,7 +142,7 @@ def _edit(path: str, options: Options, err: IO[str]) -> None:
     def apply(text: str) -> str:
         edited, found = edit_main_cf(text, mode, requests, path)
         if mode == SET:
-            _refuse_unknown(edited, list(requests), path)
+            _warn_unknown(edited, list(requests), path, err)
         err.writelines(f"postconf: warning: {warning}\n" for warning in found)
         return edited
 

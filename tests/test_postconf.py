@@ -154,16 +154,17 @@ def test_edit_warnings_go_to_stderr(conf):
                    f'postconf: warning: {conf}/main.cf: multiple entries for "relayhost"\n')
 
 
-def test_e_refuses_an_unknown_name_and_leaves_the_file(conf):
-    before = main_cf(conf)
+def test_e_sets_an_unknown_name_as_postfix_does_but_warns_that_filterd_will_not_start(conf):
     assert postconf(conf, "-e", "relayhost=x", "relay_host=[mx]") == (
-        1, "", 'postconf: fatal: relay_host: unknown parameter (did you mean "relayhost"?)\n')
-    assert main_cf(conf) == before
+        0, "", 'postconf: warning: relay_host: unknown parameter (did you mean "relayhost"?): '
+               'filterd will not start with it\n')
+    assert "relay_host = [mx]\n" in main_cf(conf)
     assert sorted(os.listdir(conf)) == ["main.cf"]
 
 
 def test_e_knows_the_parameters_of_plugins_listed_in_the_same_edit(conf):
-    assert postconf(conf, "-e", "header_checks=pcre:/x")[0] == 1
+    assert "unknown parameter" in postconf(conf, "-e", "header_checks=pcre:/x")[2]
+    postconf(conf, "-X", "header_checks")
     assert postconf(conf, "-e", "filterd_plugins=header_checks", "header_checks=pcre:/x") == (0, "", "")
     assert main_cf(conf).endswith("filterd_plugins = header_checks\nheader_checks = pcre:/x\n")
 
