@@ -76,7 +76,7 @@ def test_readme_command_lines_are_found():
     lines = readme_command_lines()
     assert "./scripts/install.sh" in lines
     assert "swaks --server 127.0.0.1:10025 --to someone@localhost" in lines
-    assert "filterd postqueue -p                  # the mailq listing" in lines
+    assert [line for line in lines if line.startswith("filterd postqueue -p ")]
     assert not [line for line in lines if line.startswith(("smtp ", "pymilter ", "filterd_plugins", "filterd:"))]
 
 
