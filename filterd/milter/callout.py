@@ -15,12 +15,12 @@ from typing import Awaitable, Callable
 
 from filterd import maillog
 from filterd.edits import apply
-from filterd.milter import codes
-from filterd.milter import commands as cmd
 from filterd.milter.client import MilterClient
 from filterd.milter.endpoints import MilterSpec
 from filterd.milter.mta import SHUTDOWN
 from filterd.milter.outcome import verdict_of
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as cmd
 from filterd.milter.symbols import Context, MacroSettings
 from filterd.model import Envelope, Header, Message, Session
 from filterd.verdict import Edit, ReplaceBody, Verdict

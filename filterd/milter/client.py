@@ -17,17 +17,17 @@ import socket
 from collections import deque
 
 from filterd import maillog
-from filterd.milter import codes
-from filterd.milter import commands as cmd
-from filterd.milter.codes import Steps
 from filterd.milter.endpoints import MilterSpec
-from filterd.milter.fields import Packet
-from filterd.milter.framing import PacketReader, ProtocolError
 from filterd.milter.mta import SMFIC, Decision, MilterError, MtaSide, Protocol, State
 from filterd.milter.outcome import Requests
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as cmd
+from filterd.milter.protocol.codes import Steps
+from filterd.milter.protocol.framing import PacketReader, ProtocolError
+from filterd.milter.protocol.headers import from_header
+from filterd.milter.protocol.packets import Packet
 from filterd.milter.server import no_delay
 from filterd.milter.symbols import Context, MacroSettings, macros
-from filterd.milter.wire import from_header
 from filterd.model import Header, Message
 from filterd.verdict import Edit
 

@@ -16,17 +16,18 @@ from typing import Any, Callable, Coroutine, Iterable
 from filterd.chain import ERROR_ACTIONS, Chain
 from filterd.content import BODY, END_OF_HEADERS, HEADER, run_events_now
 from filterd.edits import LineEdit
-from filterd.milter import commands as cmd
-from filterd.milter import codes, needs
-from filterd.milter.codes import Steps
-from filterd.milter.fields import Framed, Packet
-from filterd.milter.framing import ProtocolError
-from filterd.milter.macros import Macros, symlists
+from filterd.milter import needs
 from filterd.milter.message import MessageBuilder
 from filterd.milter.modifications import conclude
-from filterd.milter.negotiation import Negotiated, agree, answer
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as cmd
+from filterd.milter.protocol.codes import Steps
+from filterd.milter.protocol.framing import ProtocolError
+from filterd.milter.protocol.macros import Macros, symlists
+from filterd.milter.protocol.negotiation import Negotiated, agree, answer
+from filterd.milter.protocol.packets import Framed, Packet
+from filterd.milter.protocol.responses import Accept, Continue, Skip
 from filterd.milter.replies import decision
-from filterd.milter.responses import Accept, Continue, Skip
 from filterd.milter.settings import MilterSettings
 from filterd.model import Envelope, Session
 from filterd.transaction import Transaction

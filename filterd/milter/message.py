@@ -8,8 +8,8 @@ import tempfile
 from typing import IO
 
 from filterd.content import ContentParser
+from filterd.milter.protocol.headers import to_header
 from filterd.milter.settings import MilterSettings
-from filterd.milter.wire import to_header
 from filterd.model import Header, Message
 
 Events = list[tuple[str, object]]

@@ -14,12 +14,12 @@ from functools import lru_cache
 from typing import Iterator
 
 from filterd import edits as _edits
-from filterd.milter import codes
-from filterd.milter.fields import Packet
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.headers import from_header, header_line
+from filterd.milter.protocol.packets import Packet
+from filterd.milter.protocol.responses import (AddHeader, AddRecipient, AddRecipientPar, ChangeFrom, ChangeHeader,
+                                               Continue, DeleteRecipient, InsertHeader, Quarantine, ReplaceBody)
 from filterd.milter.replies import decision
-from filterd.milter.responses import (AddHeader, AddRecipient, AddRecipientPar, ChangeFrom, ChangeHeader, Continue,
-                                      DeleteRecipient, InsertHeader, Quarantine, ReplaceBody)
-from filterd.milter.wire import from_header, header_line
 from filterd.model import Header, Message
 from filterd.transaction import Transaction
 from filterd.verdict import AddHeader as AddEdit

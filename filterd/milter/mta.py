@@ -11,12 +11,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from filterd.milter import codes
-from filterd.milter.codes import Actions, Steps
-from filterd.milter.commands import Abort, Macro, OptNeg, Quit
-from filterd.milter.fields import Packet
-from filterd.milter.negotiation import NOT_SENT, Negotiated, agree
-from filterd.milter.responses import decode_response
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.codes import Actions, Steps
+from filterd.milter.protocol.commands import Abort, Macro, OptNeg, Quit
+from filterd.milter.protocol.negotiation import NOT_SENT, Negotiated, agree
+from filterd.milter.protocol.packets import Packet
+from filterd.milter.protocol.responses import decode_response
 
 REJECTED = "550 5.7.1 Command rejected"
 TEMPFAILED = "451 4.7.1 Service unavailable - try again later"

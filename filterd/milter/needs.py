@@ -19,9 +19,9 @@ from operator import or_
 
 from filterd.chain import Chain
 from filterd.hookspecs import CHAIN_HOOKS
-from filterd.milter import codes
-from filterd.milter.codes import Actions, Steps
-from filterd.milter.negotiation import NOT_ANSWERED
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.codes import Actions, Steps
+from filterd.milter.protocol.negotiation import NOT_ANSWERED
 from filterd.verdict import CHANGES, Action
 
 MILTER_HOOKS = frozenset({"connect", "helo", "mail_from", "rcpt", "data", "header", "end_of_headers", "body",

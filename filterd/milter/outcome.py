@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 from filterd.edits import apply
-from filterd.milter import responses as r
-from filterd.milter.fields import Packet
 from filterd.milter.mta import DISCARD, HOLD, SHUTDOWN
+from filterd.milter.protocol import responses as r
+from filterd.milter.protocol.packets import Packet
 from filterd.model import Header, Message
 from filterd.verdict import (AddHeader, AddRecipient, ChangeHeader, ChangeSender, DeleteRecipient, Edit,
                              InsertHeader, ReplaceBody, Verdict)

@@ -3,8 +3,8 @@ a DEFER with nothing to say as SMFIR_TEMPFAIL, DISCARD as SMFIR_DISCARD."""
 
 from __future__ import annotations
 
-from filterd.milter.fields import Packet
-from filterd.milter.responses import Continue, Discard, ReplyCode, Tempfail
+from filterd.milter.protocol.packets import Packet
+from filterd.milter.protocol.responses import Continue, Discard, ReplyCode, Tempfail
 from filterd.verdict import Action, Verdict
 
 

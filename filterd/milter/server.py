@@ -19,11 +19,11 @@ from typing import Coroutine, Iterator
 
 from filterd import maillog
 from filterd.chain import Chain
-from filterd.milter import codes
-from filterd.milter.fields import Packet
-from filterd.milter.framing import PacketReader, ProtocolError
 from filterd.milter.handler import Answer, MilterHandler, Responses
-from filterd.milter.responses import DECISIONS, Progress
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.framing import PacketReader, ProtocolError
+from filterd.milter.protocol.packets import Packet
+from filterd.milter.protocol.responses import DECISIONS, Progress
 from filterd.milter.settings import MilterSettings
 
 FLUSH_SIZE = 256 * 1024

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from filterd.milter import codes
-from filterd.milter.macros import bare
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.macros import bare
 from filterd.model import Envelope, Session
 
 STAGE_PARAMETERS = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from filterd.milter.framing import MAX_PACKET, PacketReader, ProtocolError, frame
+from filterd.milter.protocol.framing import MAX_PACKET, PacketReader, ProtocolError, frame
 
 STREAM = frame(b"O", b"\x00\x00\x00\x06" * 3) + frame(b"Q") + frame(b"B", b"x" * 300) + frame(b"L", b"a\0b\0")
 PACKETS = [(b"O", b"\x00\x00\x00\x06" * 3), (b"Q", b""), (b"B", b"x" * 300), (b"L", b"a\0b\0")]

@@ -7,11 +7,11 @@ import asyncio
 
 from filterd import Verdict, hookimpl
 from filterd.chain import Chain
-from filterd.milter import codes
-from filterd.milter import commands as c
-from filterd.milter import responses as r
-from filterd.milter.codes import Actions, Steps
 from filterd.milter.handler import MilterHandler
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as c
+from filterd.milter.protocol import responses as r
+from filterd.milter.protocol.codes import Actions, Steps
 from filterd.milter.settings import MilterSettings
 from filterd.testing import load_plugins
 

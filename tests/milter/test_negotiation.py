@@ -2,16 +2,16 @@
 
 import pytest
 
-from filterd.milter import codes
-from filterd.milter.codes import Actions, Steps
-from filterd.milter.commands import OptNeg
-from filterd.milter.macros import Macros, bare, symlists
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.codes import Actions, Steps
+from filterd.milter.protocol.commands import OptNeg
+from filterd.milter.protocol.macros import Macros, bare, symlists
 from filterd import hookimpl
 from filterd.chain import Chain
 from filterd.milter.needs import ACTIONS, MACROS, actions, implemented, macros, steps
 from filterd.verdict import CHANGES
 from filterd.testing import load_plugins
-from filterd.milter.negotiation import Negotiated, NegotiationError, agree, answer
+from filterd.milter.protocol.negotiation import Negotiated, NegotiationError, agree, answer
 
 POSTFIX_OFFER = OptNeg(6, 0x1FF, 0x1FFFFF)
 """What Postfix 3.7 offers with milter_protocol = 6."""

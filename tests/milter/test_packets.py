@@ -3,12 +3,12 @@ every offset, and malformed payloads. Both directions, as the filter side and an
 
 import pytest
 
-from filterd.milter import codes
-from filterd.milter import commands as c
-from filterd.milter import responses as r
-from filterd.milter.commands import COMMANDS, decode_command
-from filterd.milter.framing import PacketReader, ProtocolError
-from filterd.milter.responses import RESPONSES, decode_response
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as c
+from filterd.milter.protocol import responses as r
+from filterd.milter.protocol.commands import COMMANDS, decode_command
+from filterd.milter.protocol.framing import PacketReader, ProtocolError
+from filterd.milter.protocol.responses import RESPONSES, decode_response
 
 COMMAND_EXAMPLES = [
     c.OptNeg(6, 0x1FF, 0x1FFFFF),

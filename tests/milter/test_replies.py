@@ -2,7 +2,7 @@
 
 import pytest
 
-from filterd.milter import responses as r
+from filterd.milter.protocol import responses as r
 from filterd.milter.replies import decision, smtp_reply
 from filterd.verdict import Verdict
 

@@ -7,11 +7,11 @@ import socket
 
 from filterd import Verdict, hookimpl
 from filterd.chain import Chain
-from filterd.milter import commands as c
-from filterd.milter import responses as r
-from filterd.milter.framing import PacketReader
 from filterd.milter.handler import MilterHandler
-from filterd.milter.responses import decode_response
+from filterd.milter.protocol import commands as c
+from filterd.milter.protocol import responses as r
+from filterd.milter.protocol.framing import PacketReader
+from filterd.milter.protocol.responses import decode_response
 from filterd.milter.server import MAX_QUEUED, MilterConnection, no_delay
 from filterd.milter.settings import MilterSettings
 from filterd.testing import load_plugins

@@ -12,15 +12,15 @@ from typing import Callable
 
 import pytest
 
-from filterd.milter import codes
-from filterd.milter import commands as cmd
-from filterd.milter import responses as r
-from filterd.milter.codes import Steps
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as cmd
+from filterd.milter.protocol import responses as r
+from filterd.milter.protocol.codes import Steps
 from filterd.milter.callout import Callout, CalloutSettings
 from filterd.milter.client import MilterClient
-from filterd.milter.commands import decode_command
+from filterd.milter.protocol.commands import decode_command
 from filterd.milter.endpoints import MilterSpec
-from filterd.milter.framing import PacketReader
+from filterd.milter.protocol.framing import PacketReader
 from filterd.milter.mta import State
 from filterd.milter.symbols import Context, MacroSettings
 from filterd.model import Envelope, Message, Session

@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from filterd.milter import codes
-from filterd.milter import commands as cmd
-from filterd.milter import responses as r
-from filterd.milter.codes import Actions, Steps
-from filterd.milter.framing import PacketReader, frame
 from filterd.milter.mta import (COMM_ERROR, EVENT_MASKS, HOLD, REJECTED, TEMPFAILED, Decision, MilterError, MtaSide,
                                 Protocol, State, unescape, well_formed)
-from filterd.milter.negotiation import NegotiationError
+from filterd.milter.protocol import codes
+from filterd.milter.protocol import commands as cmd
+from filterd.milter.protocol import responses as r
+from filterd.milter.protocol.codes import Actions, Steps
+from filterd.milter.protocol.framing import PacketReader, frame
+from filterd.milter.protocol.negotiation import NegotiationError
 
 V6 = Protocol.parse("6")
 ALL_ACTIONS = 0x1FF

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from filterd.milter import codes
+from filterd.milter.protocol import codes
 from filterd.milter.symbols import Context, MacroSettings, macros, names_for, parse_defaults
 from filterd.model import Envelope, Session
 

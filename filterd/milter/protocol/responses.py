@@ -7,9 +7,9 @@ requests (headers, recipients, sender, body, quarantine) may only precede the de
 
 from __future__ import annotations
 
-from filterd.milter import codes
-from filterd.milter.commands import OptNeg
-from filterd.milter.fields import Packet, decode_packet, decoders, packet_kind
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.commands import OptNeg
+from filterd.milter.protocol.packets import Packet, decode_packet, decoders, packet_kind
 
 
 def _kind(name: str, code: bytes, doc: str, *spec: tuple) -> type[Packet]:

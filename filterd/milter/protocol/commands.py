@@ -1,14 +1,14 @@
 """Every SMFIC command, MTA to filter: its fields, encoded and decoded (no I/O).
 
 The filter side decodes these (`decode_command`); an MTA side builds them and calls `.encode()`.
-Each kind is a frozen dataclass; `layout` says how its fields sit in the payload (see `fields`).
+Each kind is a frozen dataclass; `layout` says how its fields sit in the payload (see `packets`).
 """
 
 from __future__ import annotations
 
-from filterd.milter import codes
-from filterd.milter.fields import Packet, decode_packet, decoders, packet_kind
-from filterd.milter.framing import ProtocolError
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.framing import ProtocolError
+from filterd.milter.protocol.packets import Packet, decode_packet, decoders, packet_kind
 
 
 def _kind(name: str, code: bytes, doc: str, *spec: tuple) -> type[Packet]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from filterd.milter import codes
-from filterd.milter.codes import Actions, Steps
-from filterd.milter.commands import OptNeg
-from filterd.milter.framing import ProtocolError
+from filterd.milter.protocol import codes
+from filterd.milter.protocol.codes import Actions, Steps
+from filterd.milter.protocol.commands import OptNeg
+from filterd.milter.protocol.framing import ProtocolError
 
 MIN_VERSION = 2
 
