@@ -26,7 +26,7 @@ from filterd.milter.protocol.codes import Steps
 from filterd.milter.protocol.framing import PacketReader, ProtocolError
 from filterd.milter.protocol.headers import from_header
 from filterd.milter.protocol.packets import Packet
-from filterd.milter.server import no_delay
+from filterd.milter.server.listener import no_delay
 from filterd.milter.symbols import Context, MacroSettings, macros
 from filterd.model import Header, Message
 from filterd.verdict import Edit

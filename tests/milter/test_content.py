@@ -3,9 +3,9 @@
 import pytest
 
 from filterd.content import BODY, END_OF_HEADERS
-from filterd.milter.message import LineSplitter, MessageBuilder
 from filterd.milter.protocol.headers import from_header, header_line, to_header
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server.message import LineSplitter, MessageBuilder
+from filterd.milter.server.settings import MilterSettings
 from filterd.model import Header
 
 BODY_TEXT = b"first line\r\n\r\nthird, longer line of the body\r\nno newline at the end"

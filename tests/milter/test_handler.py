@@ -7,12 +7,12 @@ import asyncio
 
 from filterd import Verdict, hookimpl
 from filterd.chain import Chain
-from filterd.milter.handler import MilterHandler
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as c
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.codes import Actions, Steps
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server.handler import MilterHandler
+from filterd.milter.server.settings import MilterSettings
 from filterd.testing import load_plugins
 
 POSTFIX_OFFER = c.OptNeg(6, 0x1FF, 0x1FFFFF)

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filterd import edits as fe
-from filterd.milter.modifications import (blind_requests, body_requests, conclude, header_requests,
-                                          recipient_requests)
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.headers import to_header
+from filterd.milter.server.modifications import (blind_requests, body_requests, conclude, header_requests,
+                                                 recipient_requests)
 from filterd.model import Envelope, Header, Message, Session
 from filterd.transaction import Transaction
 from filterd.verdict import (AddHeader, ChangeHeader, DeleteHeader, InsertHeader, ReplaceBody, Verdict)

@@ -8,7 +8,7 @@ from filterd.milter.protocol.commands import OptNeg
 from filterd.milter.protocol.macros import Macros, bare, symlists
 from filterd import hookimpl
 from filterd.chain import Chain
-from filterd.milter.needs import ACTIONS, MACROS, actions, implemented, macros, steps
+from filterd.milter.server.requirements import ACTIONS, MACROS, actions, implemented, macros, steps
 from filterd.verdict import CHANGES
 from filterd.testing import load_plugins
 from filterd.milter.protocol.negotiation import Negotiated, NegotiationError, agree, answer

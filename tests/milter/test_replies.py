@@ -3,7 +3,7 @@
 import pytest
 
 from filterd.milter.protocol import responses as r
-from filterd.milter.replies import decision, smtp_reply
+from filterd.milter.server.replies import decision, smtp_reply
 from filterd.verdict import Verdict
 
 

@@ -7,13 +7,13 @@ import socket
 
 from filterd import Verdict, hookimpl
 from filterd.chain import Chain
-from filterd.milter.handler import MilterHandler
 from filterd.milter.protocol import commands as c
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.framing import PacketReader
 from filterd.milter.protocol.responses import decode_response
-from filterd.milter.server import MAX_QUEUED, MilterConnection, no_delay
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server.handler import MilterHandler
+from filterd.milter.server.listener import MAX_QUEUED, MilterConnection, no_delay
+from filterd.milter.server.settings import MilterSettings
 from filterd.testing import load_plugins
 from tests.milter.test_handler import CONTENT, OPENING, POSTFIX_OFFER
 

@@ -19,7 +19,7 @@ from filterd.milter.protocol.headers import from_header, header_line
 from filterd.milter.protocol.packets import Packet
 from filterd.milter.protocol.responses import (AddHeader, AddRecipient, AddRecipientPar, ChangeFrom, ChangeHeader,
                                                Continue, DeleteRecipient, InsertHeader, Quarantine, ReplaceBody)
-from filterd.milter.replies import decision
+from filterd.milter.server.replies import decision
 from filterd.model import Header, Message
 from filterd.transaction import Transaction
 from filterd.verdict import AddHeader as AddEdit

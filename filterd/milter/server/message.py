@@ -9,7 +9,7 @@ from typing import IO
 
 from filterd.content import ContentParser
 from filterd.milter.protocol.headers import to_header
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server.settings import MilterSettings
 from filterd.model import Header, Message
 
 Events = list[tuple[str, object]]

@@ -19,12 +19,12 @@ from typing import Coroutine, Iterator
 
 from filterd import maillog
 from filterd.chain import Chain
-from filterd.milter.handler import Answer, MilterHandler, Responses
 from filterd.milter.protocol import codes
 from filterd.milter.protocol.framing import PacketReader, ProtocolError
 from filterd.milter.protocol.packets import Packet
 from filterd.milter.protocol.responses import DECISIONS, Progress
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server.handler import Answer, MilterHandler, Responses
+from filterd.milter.server.settings import MilterSettings
 
 FLUSH_SIZE = 256 * 1024
 """Bytes of responses gathered before a write that does not wait for the end of the batch (body replacement)."""

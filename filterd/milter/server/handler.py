@@ -3,7 +3,7 @@ point, and the chain's decisions become milter responses.
 
 One MilterHandler per MTA connection. It touches no socket: `step()` takes a decoded command and returns the
 responses at once, or a coroutine when plugins have to run (most commands need none: the MTA was asked not
-to wait for them); filterd.milter.server carries the bytes.
+to wait for them); filterd.milter.server.listener carries the bytes.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from typing import Any, Callable, Coroutine, Iterable
 from filterd.chain import ERROR_ACTIONS, Chain
 from filterd.content import BODY, END_OF_HEADERS, HEADER, run_events_now
 from filterd.edits import LineEdit
-from filterd.milter import needs
-from filterd.milter.message import MessageBuilder
-from filterd.milter.modifications import conclude
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
 from filterd.milter.protocol.codes import Steps
@@ -27,8 +24,11 @@ from filterd.milter.protocol.macros import Macros, symlists
 from filterd.milter.protocol.negotiation import Negotiated, agree, answer
 from filterd.milter.protocol.packets import Framed, Packet
 from filterd.milter.protocol.responses import Accept, Continue, Skip
-from filterd.milter.replies import decision
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server import requirements
+from filterd.milter.server.message import MessageBuilder
+from filterd.milter.server.modifications import conclude
+from filterd.milter.server.replies import decision
+from filterd.milter.server.settings import MilterSettings
 from filterd.model import Envelope, Session
 from filterd.transaction import Transaction
 from filterd.verdict import Action, Verdict
@@ -64,7 +64,7 @@ def pending(txn: Transaction) -> bool:
 def negotiate(version: int, actions: int, steps: int, hooks: frozenset[str]) -> tuple[Framed, Negotiated]:
     """filterd's answer to an MTA's offer, and the agreement: the same for every connection of a kind."""
     offer = cmd.OptNeg(version, actions, steps)
-    reply = answer(offer, needs.actions(hooks), needs.steps(hooks), symlists(needs.macros(hooks)))
+    reply = answer(offer, requirements.actions(hooks), requirements.steps(hooks), symlists(requirements.macros(hooks)))
     return Framed(reply), agree(offer, reply)
 
 
@@ -74,8 +74,8 @@ class MilterHandler:
     def __init__(self, settings: MilterSettings, chain: Chain):
         self.settings = settings
         self.chain = chain
-        self.hooks = needs.implemented(chain)
-        self._takes_session = needs.READS_SESSION in self.hooks
+        self.hooks = requirements.implemented(chain)
+        self._takes_session = requirements.READS_SESSION in self.hooks
         self.negotiated = Negotiated()
         self._agreed()
         self.macros = Macros()
