@@ -6,8 +6,8 @@ answer as verdicts and edits. List it in filterd_plugins where the milters shoul
 from __future__ import annotations
 
 from filterd import hookimpl
-from filterd.milter import callout_config
-from filterd.milter.callout import Callout, CalloutSettings
+from filterd.milter.client import settings
+from filterd.milter.client.session import Callout, CalloutSettings
 
 NOTE = "milters"
 _settings = CalloutSettings()
@@ -16,14 +16,14 @@ _settings = CalloutSettings()
 @hookimpl
 def parameters():
     """Postfix's milter parameters and defaults."""
-    return list(callout_config.PARAMETERS)
+    return list(settings.PARAMETERS)
 
 
 @hookimpl
 def configure(config):
     """Read and check the milters now: a malformed smtpd_milters stops filterd at start-up."""
     global _settings
-    _settings = callout_config.read(config)
+    _settings = settings.read(config)
 
 
 def _callout(session) -> Callout:

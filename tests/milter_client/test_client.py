@@ -12,17 +12,17 @@ from typing import Callable
 
 import pytest
 
+from filterd.milter.client.connection import MilterClient
+from filterd.milter.client.dialogue import State
+from filterd.milter.client.endpoints import MilterSpec
+from filterd.milter.client.session import Callout, CalloutSettings
+from filterd.milter.client.symbols import Context, MacroSettings
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.codes import Steps
-from filterd.milter.callout import Callout, CalloutSettings
-from filterd.milter.client import MilterClient
 from filterd.milter.protocol.commands import decode_command
-from filterd.milter.endpoints import MilterSpec
 from filterd.milter.protocol.framing import PacketReader
-from filterd.milter.mta import State
-from filterd.milter.symbols import Context, MacroSettings
 from filterd.model import Envelope, Message, Session
 from filterd.verdict import Action, AddHeader, ChangeHeader, ReplaceBody
 

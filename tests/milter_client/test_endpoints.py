@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from filterd.milter.endpoints import EndpointError, MilterSpec, parse_milters, split_list
+from filterd.milter.client.endpoints import EndpointError, MilterSpec, parse_milters, split_list
 
 DEFAULTS = MilterSpec("", 30.0, 30.0, 300.0, "tempfail", "6")
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from filterd.milter.mta import (COMM_ERROR, EVENT_MASKS, HOLD, REJECTED, TEMPFAILED, Decision, MilterError, MtaSide,
-                                Protocol, State, unescape, well_formed)
+from filterd.milter.client.dialogue import (COMM_ERROR, EVENT_MASKS, HOLD, REJECTED, TEMPFAILED, Decision, MilterError,
+                                            MtaSide, Protocol, State, unescape, well_formed)
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
 from filterd.milter.protocol import responses as r

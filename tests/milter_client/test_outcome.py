@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from filterd.edits import apply
-from filterd.milter.outcome import BODY_MEMORY, BodySink, Requests, verdict_of
+from filterd.milter.client.answers import BODY_MEMORY, BodySink, Requests, verdict_of
 from filterd.milter.protocol import responses as r
 from filterd.model import Message
 from filterd.verdict import (Action, AddRecipient, ChangeHeader, ChangeSender, DeleteRecipient, InsertHeader,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from filterd.milter.client.symbols import Context, MacroSettings, macros, names_for, parse_defaults
 from filterd.milter.protocol import codes
-from filterd.milter.symbols import Context, MacroSettings, macros, names_for, parse_defaults
 from filterd.model import Envelope, Session
 
-from filterd.milter.callout_config import MACRO_LISTS
-from filterd.milter.symbols import STAGE_PARAMETERS
+from filterd.milter.client.settings import MACRO_LISTS
+from filterd.milter.client.symbols import STAGE_PARAMETERS
 
 SETTINGS = MacroSettings({code: MACRO_LISTS[name] for code, name in STAGE_PARAMETERS.items()},
                          "mx.example.org", "mx.example.org", "filterd 0.1.0")

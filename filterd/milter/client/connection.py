@@ -1,5 +1,5 @@
 """One external milter for one SMTP session, on asyncio: the socket, Postfix's timeouts and warnings, and the
-MTA side of the protocol (filterd.milter.mta) doing the deciding.
+MTA side of the protocol (filterd.milter.client.dialogue) doing the deciding.
 
 Commands that expect no reply wait in a buffer and leave with the next one that does (as Postfix's
 buffered stream does), so the events a milter negotiated away cost no extra write; TCP_NODELAY keeps each
@@ -17,9 +17,10 @@ import socket
 from collections import deque
 
 from filterd import maillog
-from filterd.milter.endpoints import MilterSpec
-from filterd.milter.mta import SMFIC, Decision, MilterError, MtaSide, Protocol, State
-from filterd.milter.outcome import Requests
+from filterd.milter.client.answers import Requests
+from filterd.milter.client.dialogue import SMFIC, Decision, MilterError, MtaSide, Protocol, State
+from filterd.milter.client.endpoints import MilterSpec
+from filterd.milter.client.symbols import Context, MacroSettings, macros
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
 from filterd.milter.protocol.codes import Steps
@@ -27,7 +28,6 @@ from filterd.milter.protocol.framing import PacketReader, ProtocolError
 from filterd.milter.protocol.headers import from_header
 from filterd.milter.protocol.packets import Packet
 from filterd.milter.server.listener import no_delay
-from filterd.milter.symbols import Context, MacroSettings, macros
 from filterd.model import Header, Message
 from filterd.verdict import Edit
 

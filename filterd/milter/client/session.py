@@ -15,13 +15,13 @@ from typing import Awaitable, Callable
 
 from filterd import maillog
 from filterd.edits import apply
-from filterd.milter.client import MilterClient
-from filterd.milter.endpoints import MilterSpec
-from filterd.milter.mta import SHUTDOWN
-from filterd.milter.outcome import verdict_of
+from filterd.milter.client.answers import verdict_of
+from filterd.milter.client.connection import MilterClient
+from filterd.milter.client.dialogue import SHUTDOWN
+from filterd.milter.client.endpoints import MilterSpec
+from filterd.milter.client.symbols import Context, MacroSettings
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
-from filterd.milter.symbols import Context, MacroSettings
 from filterd.model import Envelope, Header, Message, Session
 from filterd.verdict import Edit, ReplaceBody, Verdict
 

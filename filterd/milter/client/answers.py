@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from filterd.edits import apply
-from filterd.milter.mta import DISCARD, HOLD, SHUTDOWN
+from filterd.milter.client.dialogue import DISCARD, HOLD, SHUTDOWN
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.packets import Packet
 from filterd.model import Header, Message

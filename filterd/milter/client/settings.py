@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from filterd import __version__
 from filterd.config import Config, Parameter
-from filterd.milter.callout import CalloutSettings
-from filterd.milter.endpoints import EndpointError, MilterSpec, check_action, parse_milters
-from filterd.milter.mta import MilterError, Protocol
-from filterd.milter.symbols import STAGE_PARAMETERS, MacroSettings, parse_defaults
+from filterd.milter.client.dialogue import MilterError, Protocol
+from filterd.milter.client.endpoints import EndpointError, MilterSpec, check_action, parse_milters
+from filterd.milter.client.session import CalloutSettings
+from filterd.milter.client.symbols import STAGE_PARAMETERS, MacroSettings, parse_defaults
 
 MACRO_LISTS = {
     "milter_connect_macros": "j {daemon_name} {daemon_addr} v _",
