@@ -8,7 +8,7 @@ import smtplib
 import dkim
 import pytest
 
-from tests.milter_client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
+from tests.milter.client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
 from tests.mta import free_port
 
 SENDER, RCPT = f"alice@{DOMAIN}", "bob@example.net"

@@ -36,7 +36,7 @@ class Milter(Service):
 
 
 class TagMilter(Milter):
-    """tests/milter_client/tag_milter.py under pymilter, with its command-line options."""
+    """tests/milter/client/tag_milter.py under pymilter, with its command-line options."""
 
     name = "tag-milter"
 

@@ -15,7 +15,7 @@ from filterd.milter.server.handler import MilterHandler
 from filterd.milter.server.listener import MAX_QUEUED, MilterConnection, no_delay
 from filterd.milter.server.settings import MilterSettings
 from filterd.testing import load_plugins
-from tests.milter.test_handler import CONTENT, OPENING, POSTFIX_OFFER
+from tests.milter.server.test_handler import CONTENT, OPENING, POSTFIX_OFFER
 
 TEMPFAIL = r.ReplyCode("451 4.7.1 Service unavailable - try again later")
 
