@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta import free_port
+from tests.harness import free_port
 
 LUA = Path(__file__).resolve().parents[1] / "milter" / "server" / "lua"
 SCRIPTS = sorted(path.name for path in LUA.glob("*.lua") if path.name != "common.lua")

@@ -1,6 +1,6 @@
 """External milters for the milter client's integration tests: OpenDKIM signing, and the pymilter tag_milter.
 
-Each is a child process on a 127.0.0.1 high port, started and stopped by PID like the services of tests/mta.py.
+Each is a child process on a 127.0.0.1 high port, started and stopped by PID like the services of tests/harness.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.mta import HOST, Service, free_port, listening_sockets
+from tests.harness import HOST, Service, free_port, listening_sockets
 
 TAG_MILTER = Path(__file__).with_name("tag_milter.py")
 DOMAIN, SELECTOR = "example.org", "test"

@@ -1,4 +1,4 @@
-"""Tests of the mail-component harness itself (tests/mta.py): none of them needs filterd."""
+"""Tests of the mail-component harness itself (tests/harness.py): none of them needs filterd."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.mta import HOST, FilterdProcess, MtaError, free_port, listening_sockets, parse_dump, swaks
+from tests.harness import HOST, FilterdProcess, MtaError, free_port, listening_sockets, parse_dump, swaks
 
 SENDER = "a@example.org"
 RECIPIENT = "b@example.net"
