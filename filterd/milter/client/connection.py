@@ -18,7 +18,7 @@ from collections import deque
 
 from filterd import maillog
 from filterd.milter.client.answers import Requests
-from filterd.milter.client.dialogue import SMFIC, Decision, MilterError, MtaSide, Protocol, State
+from filterd.milter.client.dialogue import SMFIC, Decision, MilterDialogue, MilterError, Protocol, State
 from filterd.milter.client.endpoints import MilterSpec
 from filterd.milter.client.symbols import Context, MacroSettings, macros
 from filterd.milter.protocol import codes
@@ -53,7 +53,7 @@ class MilterClient:
         self.spec = spec
         self.symbols = symbols
         self.service = service
-        self.side = MtaSide(Protocol.parse(spec.protocol), spec.default_action)
+        self.dialogue = MilterDialogue(Protocol.parse(spec.protocol), spec.default_action)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.packets = PacketReader()
@@ -64,44 +64,44 @@ class MilterClient:
     @property
     def leading_space(self) -> bool:
         """Did the milter ask for header values with their leading space (SMFIP_HDR_LEADSPC)?"""
-        return self.side.negotiated.has(Steps.HDR_LEADSPC)
+        return self.dialogue.negotiated.has(Steps.HDR_LEADSPC)
 
     # --- events ---------------------------------------------------------------------------
 
     async def connect(self, command: cmd.Connect, context: Context) -> str | None:
         """Open the connection, negotiate, and report the SMTP client (SMFIC_CONNECT)."""
         if not await self._open():
-            return self.side.def_reply
+            return self.dialogue.def_reply
         return await self.event(codes.CONNECT, command, context)
 
     async def event(self, event: bytes, command: Packet, context: Context) -> str | None:
         """An envelope event (CONNECT, HELO, MAIL, RCPT, DATA, UNKNOWN) and the milter's reply."""
-        if not self.side.accepts(event):
-            return self.side.def_reply
+        if not self.dialogue.accepts(event):
+            return self.dialogue.def_reply
         return await self._guarded(event, self._exchange(event, command, context, self.spec.command_timeout,
                                                          flush=False))
 
     async def message(self, message: Message, hidden: Header | None, context: Context) -> tuple[str | None, list[Edit]]:
         """Headers (all but `hidden`), end of headers, body and end of message; the reply and the edits asked for."""
-        if not self.side.begin_message():
-            return self.side.def_reply, []
+        if not self.dialogue.begin_message():
+            return self.dialogue.def_reply, []
         requests = Requests(message.headers, hidden, self.leading_space)
         try:
             reply = await self._guarded(codes.BODYEOB, self._content(message, hidden, context, requests))
         finally:
-            self.side.end_message()
+            self.dialogue.end_message()
         return reply, requests.finish()
 
     async def abort(self) -> None:
         """The transaction ended without an end of message (RSET, a new MAIL)."""
-        data = self.side.abort()
+        data = self.dialogue.abort()
         if data:
             self.pending += data
             await self._guarded(codes.ABORT, self._flush(self.spec.command_timeout))
 
     async def quit(self) -> None:
         """The SMTP session is over: SMFIC_QUIT if the milter still listens, then hang up."""
-        data = self.side.quit()
+        data = self.dialogue.quit()
         if data and self.writer is not None:
             self.pending += data
             try:
@@ -126,7 +126,7 @@ class MilterClient:
                 self.reader, self.writer = await self._dial()
         except (OSError, TimeoutError) as error:
             maillog.warning(self.service, "connect to Milter service %s: %s", self.spec.name, reason(error))
-            self.side.fail()
+            self.dialogue.fail()
             return False
         no_delay(self.writer.transport)
         sock = self.writer.get_extra_info("socket")
@@ -139,14 +139,14 @@ class MilterClient:
         return await asyncio.open_unix_connection(self.spec.unix_path())
 
     async def _handshake(self) -> bool:
-        self.pending += self.side.offer().encode()
+        self.pending += self.dialogue.offer().encode()
         try:
             await self._flush(self.spec.command_timeout)
         except FAILURES as error:
             self._failed(codes.OPTNEG, error, "write error in initial handshake")
             return False
         try:
-            self.side.handshake(*await self._next_packet(codes.OPTNEG, self.spec.command_timeout))
+            self.dialogue.handshake(*await self._next_packet(codes.OPTNEG, self.spec.command_timeout))
         except FAILURES as error:
             self._failed(codes.OPTNEG, error, "read error in initial handshake")
             return False
@@ -159,7 +159,7 @@ class MilterClient:
         except FAILURES as error:
             return self._failed(event, error)
         except asyncio.CancelledError:
-            self.side.fail()
+            self.dialogue.fail()
             self.close()
             raise
 
@@ -175,27 +175,27 @@ class MilterClient:
         if then and not isinstance(error, MilterError | ProtocolError):
             maillog.warning(self.service, "milter %s: %s", name, then)
         self.close()
-        return self.side.fail(conf=getattr(error, "conf", False))
+        return self.dialogue.fail(conf=getattr(error, "conf", False))
 
     async def _exchange(self, event: bytes, command: Packet, context: Context, timeout: float,
                         requests: Requests | None = None, flush: bool = True) -> str | None:
-        request = self.side.request(event, command, macros(event, context, self.symbols, self.side.macro_lists))
+        request = self.dialogue.request(event, command, macros(event, context, self.symbols, self.dialogue.macro_lists))
         if request is None:
-            return self.side.def_reply
+            return self.dialogue.def_reply
         self.pending += request.data
         if request.expects_reply or flush:
             await self._flush(timeout)
         if not request.expects_reply:
-            return self.side.def_reply
+            return self.dialogue.def_reply
         return await self._answer(event, timeout, requests)
 
     async def _answer(self, event: bytes, timeout: float, requests: Requests | None) -> str | None:
         while True:
-            result = self.side.response(*await self._next_packet(event, timeout))
+            result = self.dialogue.response(*await self._next_packet(event, timeout))
             if isinstance(result, Decision):
                 if result.warning:
                     maillog.warning(self.service, "milter %s: %s", self.spec.name, result.warning)
-                if self.side.state in (State.ACCEPT_CON, State.REJECT_CON):
+                if self.dialogue.state in (State.ACCEPT_CON, State.REJECT_CON):
                     self.close()
                 return result.reply
             if result is not None and requests is not None:
@@ -203,29 +203,29 @@ class MilterClient:
 
     async def _content(self, message: Message, hidden: Header | None, context: Context,
                        requests: Requests) -> str | None:
-        timeout, side = self.spec.content_timeout, self.side
-        if side.negotiated.sends(codes.HEADER):
+        timeout, dialogue = self.spec.content_timeout, self.dialogue
+        if dialogue.negotiated.sends(codes.HEADER):
             for header in message.headers:
                 if header is hidden:
                     continue
                 command = cmd.Header(*from_header(header, self.leading_space))
                 reply = await self._exchange(codes.HEADER, command, context, timeout, flush=False)
-                if side.message_done(reply):
+                if dialogue.message_done(reply):
                     return reply
-        if side.negotiated.sends(codes.EOH):
+        if dialogue.negotiated.sends(codes.EOH):
             reply = await self._exchange(codes.EOH, cmd.EndOfHeaders(), context, timeout, flush=False)
-            if side.message_done(reply):
+            if dialogue.message_done(reply):
                 return reply
         return await self._body(message, context, requests)
 
     async def _body(self, message: Message, context: Context, requests: Requests) -> str | None:
-        timeout, side, reply = self.spec.content_timeout, self.side, None
-        if side.negotiated.sends(codes.BODY):
+        timeout, dialogue, reply = self.spec.content_timeout, self.dialogue, None
+        if dialogue.negotiated.sends(codes.BODY):
             for chunk in message.body_chunks(codes.CHUNK_SIZE):
                 reply = await self._exchange(codes.BODY, cmd.Body(chunk), context, timeout, flush=False)
-                if side.message_done(reply) or side.skip_event == codes.BODY:
+                if dialogue.message_done(reply) or dialogue.skip_event == codes.BODY:
                     break
-            if side.message_done(reply):
+            if dialogue.message_done(reply):
                 return reply
         return await self._exchange(codes.BODYEOB, cmd.EndOfBody(), context, timeout, requests)
 

@@ -120,7 +120,7 @@ class Decision:
     warning: str = ""
 
 
-class MtaSide:
+class MilterDialogue:
     """One milter's dialogue for one SMTP session, as the MTA keeps it."""
 
     def __init__(self, protocol: Protocol, default_action: str = "tempfail"):
@@ -279,9 +279,10 @@ class MtaSide:
         return Decision(self.def_reply)
 
 
-_DECISIONS = {codes.CONTINUE: MtaSide._continue, codes.ACCEPT: MtaSide._accept, codes.DISCARD: MtaSide._discard,
-              codes.REJECT: MtaSide._reject, codes.TEMPFAIL: MtaSide._tempfail, codes.SHUTDOWN: MtaSide._shutdown,
-              codes.REPLYCODE: MtaSide._replycode, codes.SKIP: MtaSide._skip}
+_DECISIONS = {codes.CONTINUE: MilterDialogue._continue, codes.ACCEPT: MilterDialogue._accept,
+              codes.DISCARD: MilterDialogue._discard, codes.REJECT: MilterDialogue._reject,
+              codes.TEMPFAIL: MilterDialogue._tempfail, codes.SHUTDOWN: MilterDialogue._shutdown,
+              codes.REPLYCODE: MilterDialogue._replycode, codes.SKIP: MilterDialogue._skip}
 
 
 def well_formed(reply: str) -> bool:

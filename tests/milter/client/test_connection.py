@@ -101,7 +101,7 @@ def test_a_refused_connection_logs_postfix_s_warning_and_tempfails(filterd_log):
 
     _, (reply, client) = run({}, work)
     assert reply == "451 4.7.1 Service unavailable - try again later"
-    assert client.side.state is State.ERROR
+    assert client.dialogue.state is State.ERROR
     assert "connect to Milter service inet:127.0.0.1:1: Connection refused" in filterd_log.text
 
 
@@ -144,7 +144,7 @@ def test_accept_at_connect_hangs_up_and_sends_nothing_more():
         client = await connected(name)
         reply = await client.event(codes.HELO, cmd.Helo("x"), Context(SESSION))
         await client.quit()
-        return reply, client.side.state
+        return reply, client.dialogue.state
 
     milter, (reply, state) = run({codes.CONNECT: r.Accept()}, work)
     assert reply is None and state is State.CLOSED

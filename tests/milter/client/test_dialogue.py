@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from filterd.milter.client.dialogue import (COMM_ERROR, EVENT_MASKS, HOLD, REJECTED, TEMPFAILED, Decision, MilterError,
-                                            MtaSide, Protocol, State, unescape, well_formed)
+from filterd.milter.client.dialogue import (COMM_ERROR, EVENT_MASKS, HOLD, REJECTED, TEMPFAILED, Decision,
+                                            MilterDialogue, MilterError, Protocol, State, unescape, well_formed)
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
 from filterd.milter.protocol import responses as r
@@ -20,35 +20,35 @@ ALL_ACTIONS = 0x1FF
 
 
 def negotiated(steps: Steps = Steps(0), protocol: Protocol = V6, action: str = "tempfail",
-               macros: dict[int, str] | None = None) -> MtaSide:
-    side = MtaSide(protocol, action)
+               macros: dict[int, str] | None = None) -> MilterDialogue:
+    dialogue = MilterDialogue(protocol, action)
     reply = r.OptNeg(protocol.version, int(Actions.ADDHDRS | Actions.CHGHDRS), int(steps), macros or {}).encode()
     [(code, payload)] = PacketReader().feed(reply)
-    side.handshake(code, payload)
-    return side
+    dialogue.handshake(code, payload)
+    return dialogue
 
 
-def answers(side: MtaSide, *packets) -> list:
-    """Feed encoded responses to the side; return what each one meant."""
+def answers(dialogue: MilterDialogue, *packets) -> list:
+    """Feed encoded responses to the dialogue; return what each one meant."""
     out = []
     for code, payload in PacketReader().feed(b"".join(p.encode() for p in packets)):
-        out.append(side.response(code, payload))
+        out.append(dialogue.response(code, payload))
     return out
 
 
-def at(side: MtaSide, event: bytes) -> MtaSide:
-    """The side with `event` sent and its reply awaited."""
+def at(dialogue: MilterDialogue, event: bytes) -> MilterDialogue:
+    """The dialogue with `event` sent and its reply awaited."""
     if event == codes.CONNECT:
-        side.accepts(event)
+        dialogue.accepts(event)
     command = {codes.CONNECT: cmd.Connect("h", "4", 25, "1.2.3.4"), codes.HELO: cmd.Helo("h"),
                codes.MAIL: cmd.Mail(("<a@b>",)), codes.RCPT: cmd.Rcpt(("<c@d>",)), codes.DATA: cmd.Data(),
                codes.BODYEOB: cmd.EndOfBody(), codes.HEADER: cmd.Header("A", "b"), codes.BODY: cmd.Body(b"x")}[event]
-    side.request(event, command, ())
-    return side
+    dialogue.request(event, command, ())
+    return dialogue
 
 
 def test_the_offer_is_postfix_s_for_protocol_6():
-    offer = MtaSide(V6).offer()
+    offer = MilterDialogue(V6).offer()
     assert (offer.version, offer.actions) == (6, ALL_ACTIONS)
     assert offer.steps == int(EVENT_MASKS["6"]) == 0x1FFFFF
     assert offer.encode() == frame(b"O", bytes.fromhex("00000006 000001ff 001fffff"))
@@ -64,10 +64,10 @@ def test_protocol_words():
 
 
 def test_handshake_takes_the_milter_s_macro_lists():
-    side = negotiated(Steps.NOHELO, macros={int(codes.Stage.CONNECT): "{client_addr}", 9: "x"})
-    assert side.state is State.READY
-    assert side.macro_lists == {0: "{client_addr}"}
-    assert side.negotiated.steps == Steps.NOHELO
+    dialogue = negotiated(Steps.NOHELO, macros={int(codes.Stage.CONNECT): "{client_addr}", 9: "x"})
+    assert dialogue.state is State.READY
+    assert dialogue.macro_lists == {0: "{client_addr}"}
+    assert dialogue.negotiated.steps == Steps.NOHELO
 
 
 @pytest.mark.parametrize("reply, text", [
@@ -77,66 +77,66 @@ def test_handshake_takes_the_milter_s_macro_lists():
 def test_handshake_conflicts_in_postfix_s_words(reply, text):
     [(code, payload)] = PacketReader().feed(reply.encode())
     with pytest.raises(NegotiationError, match=text):
-        MtaSide(V6).handshake(code, payload)
+        MilterDialogue(V6).handshake(code, payload)
 
 
 def test_a_reply_that_is_not_optneg_breaks_the_handshake():
     with pytest.raises(MilterError, match='unexpected reply "c" in initial handshake'):
-        MtaSide(V6).handshake(codes.CONTINUE, b"")
+        MilterDialogue(V6).handshake(codes.CONTINUE, b"")
 
 
 def test_a_request_is_the_macros_then_the_command():
-    side = negotiated()
-    assert side.accepts(codes.CONNECT) and side.state is State.ENVELOPE
-    request = side.request(codes.MAIL, cmd.Mail(("<a@b>", "SIZE=10")), (("{mail_addr}", "a@b"),))
+    dialogue = negotiated()
+    assert dialogue.accepts(codes.CONNECT) and dialogue.state is State.ENVELOPE
+    request = dialogue.request(codes.MAIL, cmd.Mail(("<a@b>", "SIZE=10")), (("{mail_addr}", "a@b"),))
     assert request.expects_reply
     assert request.data == frame(b"D", b"M{mail_addr}\0a@b\0") + frame(b"M", b"<a@b>\0SIZE=10\0")
 
 
 def test_an_event_the_milter_does_not_want_sends_only_its_macros_and_no_reply_is_awaited():
-    side = negotiated(Steps.NOHELO | Steps.NR_HDR)
-    helo = side.request(codes.HELO, cmd.Helo("x"), ())
+    dialogue = negotiated(Steps.NOHELO | Steps.NR_HDR)
+    helo = dialogue.request(codes.HELO, cmd.Helo("x"), ())
     assert helo.data == frame(b"D", b"H") and not helo.expects_reply
-    header = side.request(codes.HEADER, cmd.Header("A", "b"), (("i", "Q1"),))
+    header = dialogue.request(codes.HEADER, cmd.Header("A", "b"), (("i", "Q1"),))
     assert header.data.endswith(frame(b"L", b"A\0b\0")) and not header.expects_reply
 
 
 def test_events_outside_the_protocol_version_are_never_sent():
-    side = negotiated(protocol=Protocol.parse("2"))
-    assert side.request(codes.DATA, cmd.Data(), ()) is None
-    assert side.request(codes.UNKNOWN, cmd.Unknown("X"), ()) is None
-    assert side.request(codes.RCPT, cmd.Rcpt(("<a@b>",)), ()) is not None
+    dialogue = negotiated(protocol=Protocol.parse("2"))
+    assert dialogue.request(codes.DATA, cmd.Data(), ()) is None
+    assert dialogue.request(codes.UNKNOWN, cmd.Unknown("X"), ()) is None
+    assert dialogue.request(codes.RCPT, cmd.Rcpt(("<a@b>",)), ()) is not None
 
 
 def test_end_of_message_always_waits_for_the_answer():
-    side = negotiated(Steps.NR_BODY)
-    assert side.request(codes.BODYEOB, cmd.EndOfBody(), ()).expects_reply
+    dialogue = negotiated(Steps.NR_BODY)
+    assert dialogue.request(codes.BODYEOB, cmd.EndOfBody(), ()).expects_reply
 
 
 def test_decisions_at_envelope_events():
     assert answers(at(negotiated(), codes.MAIL), r.Continue()) == [Decision(None)]
     assert answers(at(negotiated(), codes.RCPT), r.Reject()) == [Decision(REJECTED)]
     assert answers(at(negotiated(), codes.DATA), r.Tempfail()) == [Decision(TEMPFAILED)]
-    side = at(negotiated(), codes.MAIL)
-    assert answers(side, r.Progress(), r.Progress(), r.Discard()) == [None, None, Decision("D")]
-    assert side.state is State.ACCEPT_MSG
+    dialogue = at(negotiated(), codes.MAIL)
+    assert answers(dialogue, r.Progress(), r.Progress(), r.Discard()) == [None, None, Decision("D")]
+    assert dialogue.state is State.ACCEPT_MSG
 
 
 def test_a_refusal_at_connect_or_helo_refuses_the_whole_connection():
-    side = at(negotiated(), codes.CONNECT)
-    assert answers(side, r.ReplyCode("421 4.7.0 %%busy%")) == [Decision("421 4.7.0 %busy")]
-    assert side.state is State.REJECT_CON and side.def_reply == "421 4.7.0 %busy"
-    assert not side.accepts(codes.MAIL)
-    assert side.quit() == b""
+    dialogue = at(negotiated(), codes.CONNECT)
+    assert answers(dialogue, r.ReplyCode("421 4.7.0 %%busy%")) == [Decision("421 4.7.0 %busy")]
+    assert dialogue.state is State.REJECT_CON and dialogue.def_reply == "421 4.7.0 %busy"
+    assert not dialogue.accepts(codes.MAIL)
+    assert dialogue.quit() == b""
 
 
 def test_accept_at_connect_leaves_the_connection_alone_and_at_mail_the_message():
-    side = at(negotiated(), codes.CONNECT)
-    assert answers(side, r.Accept()) == [Decision(None)]
-    assert side.state is State.ACCEPT_CON and not side.accepts(codes.HELO)
-    side = at(negotiated(), codes.MAIL)
-    answers(side, r.Accept())
-    assert side.state is State.ACCEPT_MSG and side.accepts(codes.HELO) and not side.accepts(codes.RCPT)
+    dialogue = at(negotiated(), codes.CONNECT)
+    assert answers(dialogue, r.Accept()) == [Decision(None)]
+    assert dialogue.state is State.ACCEPT_CON and not dialogue.accepts(codes.HELO)
+    dialogue = at(negotiated(), codes.MAIL)
+    answers(dialogue, r.Accept())
+    assert dialogue.state is State.ACCEPT_MSG and dialogue.accepts(codes.HELO) and not dialogue.accepts(codes.RCPT)
 
 
 def test_discard_at_connect_is_refused_with_postfix_s_warning():
@@ -145,40 +145,40 @@ def test_discard_at_connect_is_refused_with_postfix_s_warning():
 
 
 def test_quarantine_is_remembered_and_answers_later_events():
-    side = at(negotiated(), codes.MAIL)
-    assert answers(side, r.Quarantine("why"), r.Continue()) == [None, Decision(HOLD)]
-    assert answers(at(side, codes.RCPT), r.Continue()) == [Decision(HOLD)]
+    dialogue = at(negotiated(), codes.MAIL)
+    assert answers(dialogue, r.Quarantine("why"), r.Continue()) == [None, Decision(HOLD)]
+    assert answers(at(dialogue, codes.RCPT), r.Continue()) == [Decision(HOLD)]
 
 
 def test_what_a_milter_decides_about_a_message_ends_with_the_message():
-    side = negotiated()
-    side.accepts(codes.CONNECT)
-    assert side.begin_message()
-    answers(at(side, codes.BODYEOB), r.Quarantine("why"), r.Accept())
-    side.end_message()
-    assert side.state is State.ENVELOPE and side.def_reply is None
+    dialogue = negotiated()
+    dialogue.accepts(codes.CONNECT)
+    assert dialogue.begin_message()
+    answers(at(dialogue, codes.BODYEOB), r.Quarantine("why"), r.Accept())
+    dialogue.end_message()
+    assert dialogue.state is State.ENVELOPE and dialogue.def_reply is None
 
 
 def test_skip_stops_body_chunks_until_another_event():
-    side = at(negotiated(), codes.BODY)
-    assert answers(side, r.Skip()) == [Decision(None)]
-    assert side.request(codes.BODY, cmd.Body(b"more"), ()) is None
-    assert side.request(codes.BODYEOB, cmd.EndOfBody(), ()) is not None
-    assert side.skip_event is None
+    dialogue = at(negotiated(), codes.BODY)
+    assert answers(dialogue, r.Skip()) == [Decision(None)]
+    assert dialogue.request(codes.BODY, cmd.Body(b"more"), ()) is None
+    assert dialogue.request(codes.BODYEOB, cmd.EndOfBody(), ()) is not None
+    assert dialogue.skip_event is None
 
 
 def test_modifications_come_before_the_decision_at_end_of_message_only():
-    side = at(negotiated(), codes.BODYEOB)
+    dialogue = at(negotiated(), codes.BODYEOB)
     edits = [r.AddHeader("X", "1"), r.ChangeHeader(1, "Y", ""), r.ReplaceBody(b"a"), r.ReplaceBody(b"b")]
-    assert answers(side, *edits, r.Continue()) == [*edits, Decision(None)]
+    assert answers(dialogue, *edits, r.Continue()) == [*edits, Decision(None)]
     with pytest.raises(MilterError, match="unexpected filter response SMFIR_ADDHEADER after event SMFIC_RCPT"):
         answers(at(negotiated(), codes.RCPT), r.AddHeader("X", "1"))
 
 
 def test_body_replacement_cannot_be_interrupted():
-    side = at(negotiated(), codes.BODYEOB)
+    dialogue = at(negotiated(), codes.BODYEOB)
     with pytest.raises(MilterError, match="body replacement requests can't currently be mixed") as raised:
-        answers(side, r.ReplaceBody(b"a"), r.AddHeader("X", "1"), r.ReplaceBody(b"b"))
+        answers(dialogue, r.ReplaceBody(b"a"), r.AddHeader("X", "1"), r.ReplaceBody(b"b"))
     assert raised.value.conf
 
 
@@ -190,10 +190,10 @@ def test_body_replacement_cannot_be_interrupted():
     (frame(b"Z"), "unexpected filter response (unknown filter reply) after event SMFIC_BODYEOB", False),
 ])
 def test_broken_answers(packet, text, conf):
-    side = at(negotiated(), codes.BODYEOB)
+    dialogue = at(negotiated(), codes.BODYEOB)
     [(code, payload)] = PacketReader().feed(packet)
     with pytest.raises(MilterError, match=re.escape(text)) as raised:
-        side.response(code, payload)
+        dialogue.response(code, payload)
     assert raised.value.conf is conf
 
 
@@ -203,9 +203,9 @@ def test_responses_split_at_every_offset_mean_the_same():
     whole = answers(at(negotiated(), codes.BODYEOB), r.Progress(), r.InsertHeader(0, "DKIM-Signature", "v=1;\n\tb=x"),
                     r.ReplaceBody(b"new\r\n" * 100), r.Quarantine("q"), r.Continue())
     for cut in range(len(stream) + 1):
-        side, reader, got = at(negotiated(), codes.BODYEOB), PacketReader(), []
+        dialogue, reader, got = at(negotiated(), codes.BODYEOB), PacketReader(), []
         for piece in (stream[:cut], stream[cut:]):
-            got += [side.response(code, payload) for code, payload in reader.feed(piece)]
+            got += [dialogue.response(code, payload) for code, payload in reader.feed(piece)]
         assert got == whole
     assert whole[-1] == Decision(HOLD)
 
@@ -213,20 +213,20 @@ def test_responses_split_at_every_offset_mean_the_same():
 def test_failure_gives_the_default_action_s_reply_from_then_on():
     assert COMM_ERROR == {"accept": None, "reject": "550 5.5.0 Service unavailable", "tempfail": TEMPFAILED,
                           "quarantine": HOLD}
-    side = negotiated(action="reject")
-    assert side.fail() == "550 5.5.0 Service unavailable"
-    assert side.state is State.ERROR and not side.accepts(codes.MAIL)
-    assert MtaSide(V6, "tempfail").fail(conf=True) == "451 4.3.5 Server configuration problem - try again later"
-    assert MtaSide(V6, "accept").fail() is None
+    dialogue = negotiated(action="reject")
+    assert dialogue.fail() == "550 5.5.0 Service unavailable"
+    assert dialogue.state is State.ERROR and not dialogue.accepts(codes.MAIL)
+    assert MilterDialogue(V6, "tempfail").fail(conf=True) == "451 4.3.5 Server configuration problem - try again later"
+    assert MilterDialogue(V6, "accept").fail() is None
 
 
 def test_abort_and_quit_by_state():
-    side = negotiated()
-    assert side.abort() == b"" and side.quit() == b""
-    side = negotiated()
-    side.accepts(codes.CONNECT)
-    assert side.abort() == frame(b"A")
-    assert side.quit() == frame(b"Q") and side.state is State.CLOSED
+    dialogue = negotiated()
+    assert dialogue.abort() == b"" and dialogue.quit() == b""
+    dialogue = negotiated()
+    dialogue.accepts(codes.CONNECT)
+    assert dialogue.abort() == frame(b"A")
+    assert dialogue.quit() == frame(b"Q") and dialogue.state is State.CLOSED
 
 
 def test_reply_code_checks_and_percent_signs():
