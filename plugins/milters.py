@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from filterd import hookimpl
 from filterd.milter.client import settings
-from filterd.milter.client.session import Callout, CalloutSettings
+from filterd.milter.client.session import ClientSettings, SessionMilters
 
 NOTE = "milters"
-_settings = CalloutSettings()
+_settings = ClientSettings()
 
 
 @hookimpl
@@ -23,13 +23,13 @@ def parameters():
 def configure(config):
     """Read and check the milters now: a malformed smtpd_milters stops filterd at start-up."""
     global _settings
-    _settings = settings.read(config)
+    _settings = settings.read_settings(config)
 
 
-def _callout(session) -> Callout:
+def _callout(session) -> SessionMilters:
     """This SMTP session's milter connections, kept in its notes."""
     if NOTE not in session.notes:
-        session.notes[NOTE] = Callout(_settings, session)
+        session.notes[NOTE] = SessionMilters(_settings, session)
     return session.notes[NOTE]
 
 

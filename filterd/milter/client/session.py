@@ -27,7 +27,7 @@ from filterd.verdict import Edit, ReplaceBody, Verdict
 
 
 @dataclass(frozen=True)
-class CalloutSettings:
+class ClientSettings:
     """The milters and macro settings in force, read once from main.cf."""
 
     milters: tuple[MilterSpec, ...] = ()
@@ -52,10 +52,10 @@ def connect_command(session: Session) -> cmd.Connect:
     return cmd.Connect(name, family, session.client_port, address)
 
 
-class Callout:
+class SessionMilters:
     """The milters of one SMTP session, kept in the session's notes by the milters plugin."""
 
-    def __init__(self, settings: CalloutSettings, session: Session):
+    def __init__(self, settings: ClientSettings, session: Session):
         self.settings = settings
         self.clients = [MilterClient(spec, settings.symbols, session.daemon_name) for spec in settings.milters]
         self.in_transaction = False

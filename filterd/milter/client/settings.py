@@ -1,5 +1,5 @@
 """The milter client's main.cf parameters, with Postfix's names and defaults (postconf -d | grep milter), and
-their reading into CalloutSettings at start-up, where a malformed value names its parameter."""
+their reading into ClientSettings at start-up, where a malformed value names its parameter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from filterd import __version__
 from filterd.config import Config, Parameter
 from filterd.milter.client.dialogue import MilterError, Protocol
 from filterd.milter.client.endpoints import EndpointError, MilterSpec, check_action, parse_milters
-from filterd.milter.client.session import CalloutSettings
+from filterd.milter.client.session import ClientSettings
 from filterd.milter.client.symbols import STAGE_PARAMETERS, MacroSettings, parse_defaults
 
 MACRO_LISTS = {
@@ -39,7 +39,7 @@ def _checked(config: Config, name: str, check):
         raise config.error(name, str(error)) from None
 
 
-def read(config: Config) -> CalloutSettings:
+def read_settings(config: Config) -> ClientSettings:
     """Everything the milter client needs, checked: ConfigError names the parameter and its line."""
     _checked(config, "milter_protocol", Protocol.parse)
     defaults = MilterSpec("", config.time("milter_connect_timeout"), config.time("milter_command_timeout"),
@@ -51,4 +51,4 @@ def read(config: Config) -> CalloutSettings:
     symbols = MacroSettings({code: config.get(name) for code, name in STAGE_PARAMETERS.items()},
                             config.get("myhostname"), config.get("milter_macro_daemon_name"),
                             config.get("milter_macro_v"), _checked(config, "milter_macro_defaults", parse_defaults))
-    return CalloutSettings(milters, symbols, config.get("mail_name"))
+    return ClientSettings(milters, symbols, config.get("mail_name"))

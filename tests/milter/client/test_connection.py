@@ -15,7 +15,7 @@ import pytest
 from filterd.milter.client.connection import MilterClient
 from filterd.milter.client.dialogue import State
 from filterd.milter.client.endpoints import MilterSpec
-from filterd.milter.client.session import Callout, CalloutSettings
+from filterd.milter.client.session import ClientSettings, SessionMilters
 from filterd.milter.client.symbols import Context, MacroSettings
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
@@ -163,14 +163,14 @@ def test_a_cancelled_exchange_poisons_the_milter():
     assert reply == "451 4.7.1 Service unavailable - try again later"
 
 
-def callout_run(script: dict[bytes, object], message: bytes, milters: int = 1):
+def session_run(script: dict[bytes, object], message: bytes, milters: int = 1):
     async def work(name, milter):
-        callout = Callout(CalloutSettings(tuple(spec(name) for _ in range(milters)), SYMBOLS), SESSION)
+        session_milters = SessionMilters(ClientSettings(tuple(spec(name) for _ in range(milters)), SYMBOLS), SESSION)
         envelope = Envelope(queue_id="Q1", sender="a@example.org", recipients=["b@example.net"])
-        await callout.connect(SESSION)
-        await callout.mail(SESSION, envelope, "a@example.org")
-        verdict = await callout.end_of_message(SESSION, envelope, Message.from_bytes(message))
-        await callout.disconnect()
+        await session_milters.connect(SESSION)
+        await session_milters.mail(SESSION, envelope, "a@example.org")
+        verdict = await session_milters.end_of_message(SESSION, envelope, Message.from_bytes(message))
+        await session_milters.disconnect()
         await asyncio.wait_for(milter.closed.wait(), 5)
         return verdict
 
@@ -180,7 +180,7 @@ def callout_run(script: dict[bytes, object], message: bytes, milters: int = 1):
 def test_the_message_goes_out_as_postfix_sends_it():
     body = b"x" * 70000 + b"\r\nend\r\n"
     no_replies = r.OptNeg(6, 0x1FF, int(Steps.NR_HDR | Steps.NR_BODY))
-    milter, verdict = callout_run({codes.OPTNEG: no_replies, codes.HEADER: None, codes.BODY: None},
+    milter, verdict = session_run({codes.OPTNEG: no_replies, codes.HEADER: None, codes.BODY: None},
                                   OWN_RECEIVED + b"Subject:  two spaces\r\nX-Long: a\r\n\tb\r\n\r\n" + body)
     sent = milter.received
     headers = [p for p in sent if isinstance(p, cmd.Header)]
@@ -194,7 +194,7 @@ def test_the_message_goes_out_as_postfix_sends_it():
 def test_each_milter_sees_the_edits_of_the_one_before():
     eom = [r.ChangeHeader(1, "Subject", "changed"), r.AddHeader("X-Added", "yes"), r.ReplaceBody(b"new body\n"),
            r.Continue()]
-    milter, verdict = callout_run({codes.BODYEOB: eom}, OWN_RECEIVED + b"Subject: hi\r\n\r\nold body\r\n", milters=2)
+    milter, verdict = session_run({codes.BODYEOB: eom}, OWN_RECEIVED + b"Subject: hi\r\n\r\nold body\r\n", milters=2)
     headers = [p for p in milter.received if isinstance(p, cmd.Header)]
     assert headers[-2:] == [cmd.Header("Subject", "changed"), cmd.Header("X-Added", "yes")]
     assert [p.data for p in milter.received if isinstance(p, cmd.Body)] == [b"old body\r\n", b"new body\r\n"]
@@ -203,6 +203,6 @@ def test_each_milter_sees_the_edits_of_the_one_before():
 
 
 def test_a_reply_ends_the_round():
-    milter, verdict = callout_run({codes.BODYEOB: r.ReplyCode("554 5.7.1 no")}, b"Subject: x\r\n\r\nb\r\n", 2)
+    milter, verdict = session_run({codes.BODYEOB: r.ReplyCode("554 5.7.1 no")}, b"Subject: x\r\n\r\nb\r\n", 2)
     assert verdict.reply() == (554, "5.7.1", "no")
     assert sum(isinstance(p, cmd.EndOfBody) for p in milter.received) == 1
