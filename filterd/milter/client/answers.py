@@ -82,7 +82,7 @@ class BodySink:
         self.out, self.path = spill, Path(spill.name)
 
 
-class Requests:
+class ModificationRequests:
     """One milter's modification requests at end of message, turned into edits in the order they came."""
 
     def __init__(self, headers: list[Header], hidden: Header | None, leading_space: bool, directory: str | None = None):

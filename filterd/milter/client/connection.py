@@ -17,7 +17,7 @@ import socket
 from collections import deque
 
 from filterd import maillog
-from filterd.milter.client.answers import Requests
+from filterd.milter.client.answers import ModificationRequests
 from filterd.milter.client.dialogue import SMFIC, Decision, MilterDialogue, MilterError, Protocol, State
 from filterd.milter.client.endpoints import MilterSpec
 from filterd.milter.client.symbols import Context, MacroSettings, macros
@@ -85,7 +85,7 @@ class MilterClient:
         """Headers (all but `hidden`), end of headers, body and end of message; the reply and the edits asked for."""
         if not self.dialogue.begin_message():
             return self.dialogue.def_reply, []
-        requests = Requests(message.headers, hidden, self.leading_space)
+        requests = ModificationRequests(message.headers, hidden, self.leading_space)
         try:
             reply = await self._guarded(codes.BODYEOB, self._content(message, hidden, context, requests))
         finally:
@@ -178,7 +178,7 @@ class MilterClient:
         return self.dialogue.fail(conf=getattr(error, "conf", False))
 
     async def _exchange(self, event: bytes, command: Packet, context: Context, timeout: float,
-                        requests: Requests | None = None, flush: bool = True) -> str | None:
+                        requests: ModificationRequests | None = None, flush: bool = True) -> str | None:
         request = self.dialogue.request(event, command, macros(event, context, self.symbols, self.dialogue.macro_lists))
         if request is None:
             return self.dialogue.def_reply
@@ -189,7 +189,7 @@ class MilterClient:
             return self.dialogue.def_reply
         return await self._answer(event, timeout, requests)
 
-    async def _answer(self, event: bytes, timeout: float, requests: Requests | None) -> str | None:
+    async def _answer(self, event: bytes, timeout: float, requests: ModificationRequests | None) -> str | None:
         while True:
             result = self.dialogue.response(*await self._next_packet(event, timeout))
             if isinstance(result, Decision):
@@ -202,7 +202,7 @@ class MilterClient:
                 requests.add(result)
 
     async def _content(self, message: Message, hidden: Header | None, context: Context,
-                       requests: Requests) -> str | None:
+                       requests: ModificationRequests) -> str | None:
         timeout, dialogue = self.spec.content_timeout, self.dialogue
         if dialogue.negotiated.sends(codes.HEADER):
             for header in message.headers:
@@ -218,7 +218,7 @@ class MilterClient:
                 return reply
         return await self._body(message, context, requests)
 
-    async def _body(self, message: Message, context: Context, requests: Requests) -> str | None:
+    async def _body(self, message: Message, context: Context, requests: ModificationRequests) -> str | None:
         timeout, dialogue, reply = self.spec.content_timeout, self.dialogue, None
         if dialogue.negotiated.sends(codes.BODY):
             for chunk in message.body_chunks(codes.CHUNK_SIZE):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from filterd.edits import apply
-from filterd.milter.client.answers import BODY_MEMORY, BodySink, Requests, verdict_of
+from filterd.milter.client.answers import BODY_MEMORY, BodySink, ModificationRequests, verdict_of
 from filterd.milter.protocol import responses as r
 from filterd.model import Message
 from filterd.verdict import (Action, AddRecipient, ChangeHeader, ChangeSender, DeleteRecipient, InsertHeader,
@@ -17,7 +17,7 @@ RAW = (b"Received: from a (b [1.2.3.4])\r\n\tby mx (filterd) with ESMTP id Q\r\n
 
 def edited(*requests, leading_space=False) -> tuple[list, Message]:
     message = Message.from_bytes(RAW)
-    collected = Requests(message.headers, message.headers[0], leading_space)
+    collected = ModificationRequests(message.headers, message.headers[0], leading_space)
     for request in requests:
         collected.add(request)
     edits = collected.finish()
