@@ -27,8 +27,8 @@ from filterd.milter.protocol.codes import Steps
 from filterd.milter.protocol.framing import PacketReader, ProtocolError
 from filterd.milter.protocol.headers import from_header
 from filterd.milter.protocol.packets import Packet
-from filterd.milter.server.listener import no_delay
 from filterd.model import Header, Message
+from filterd.network import no_delay, quick_ack
 from filterd.verdict import Edit
 
 READ_SIZE = 65536
@@ -128,9 +128,7 @@ class MilterClient:
             maillog.warning(self.service, "connect to Milter service %s: %s", self.spec.name, reason(error))
             self.dialogue.fail()
             return False
-        no_delay(self.writer.transport)
-        sock = self.writer.get_extra_info("socket")
-        self._tcp = sock if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6) else None
+        self._tcp = no_delay(self.writer.transport)
         return await self._handshake()
 
     async def _dial(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -233,7 +231,7 @@ class MilterClient:
         """ACK what arrives at once: libmilter writes each modification and the decision apart, and with Nagle
         on its side the decision would wait for our delayed ACK of the modification (40 ms on Linux)."""
         if self._tcp is not None:
-            self._tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            quick_ack(self._tcp)
 
     async def _flush(self, timeout: float) -> None:
         if not self.pending:

@@ -25,6 +25,7 @@ from filterd.milter.protocol.packets import Packet
 from filterd.milter.protocol.responses import DECISIONS, Progress
 from filterd.milter.server.handler import Answer, MilterHandler, Responses
 from filterd.milter.server.settings import MilterSettings
+from filterd.network import no_delay, quick_ack
 
 FLUSH_SIZE = 256 * 1024
 """Bytes of responses gathered before a write that does not wait for the end of the batch (body replacement)."""
@@ -34,15 +35,6 @@ MAX_QUEUED = 256
 
 ANSWERS = DECISIONS | {codes.OPTNEG}
 PROGRESS = Progress().encode()
-
-
-def no_delay(transport: asyncio.BaseTransport) -> socket.socket | None:
-    """Send each response at once, never held back for a delayed ACK (Nagle); the socket if it is TCP."""
-    sock = transport.get_extra_info("socket")
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-    return None
 
 
 class MilterConnection(asyncio.Protocol):
@@ -83,7 +75,7 @@ class MilterConnection(asyncio.Protocol):
             self.transport.pause_reading()
         answered = self.task is None and self._answer_queued()
         if not answered and self._tcp is not None and not self.closed:
-            self._tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            quick_ack(self._tcp)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -12,7 +12,7 @@ from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.framing import PacketReader
 from filterd.milter.protocol.responses import decode_response
 from filterd.milter.server.handler import MilterHandler
-from filterd.milter.server.listener import MAX_QUEUED, MilterConnection, no_delay
+from filterd.milter.server.listener import MAX_QUEUED, MilterConnection
 from filterd.milter.server.settings import MilterSettings
 from filterd.testing import load_plugins
 from tests.milter.server.test_handler import CONTENT, OPENING, POSTFIX_OFFER
@@ -235,13 +235,6 @@ def test_reading_pauses_while_too_many_packets_wait_for_a_plugin():
         return paused, transport.reading, connection.handler.builder.message.headers
     paused, reading, headers = asyncio.run(dialogue())
     assert (paused, reading, len(headers)) == (True, True, MAX_QUEUED + 10)
-
-
-def test_tcp_sockets_get_no_delay():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        no_delay(FakeTransport(sock))
-        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-    no_delay(FakeTransport())
 
 
 def test_over_tcp_what_gets_no_answer_is_acknowledged_at_once():
