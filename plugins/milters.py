@@ -6,8 +6,7 @@ answer as verdicts and edits. List it in filterd_plugins where the milters shoul
 from __future__ import annotations
 
 from filterd import hookimpl
-from filterd.milter.client import settings
-from filterd.milter.client.session import ClientSettings, SessionMilters
+from filterd.milter.client import PARAMETERS, ClientSettings, SessionMilters, read_settings
 
 NOTE = "milters"
 _settings = ClientSettings()
@@ -16,14 +15,14 @@ _settings = ClientSettings()
 @hookimpl
 def parameters():
     """Postfix's milter parameters and defaults."""
-    return list(settings.PARAMETERS)
+    return list(PARAMETERS)
 
 
 @hookimpl
 def configure(config):
     """Read and check the milters now: a malformed smtpd_milters stops filterd at start-up."""
     global _settings
-    _settings = settings.read_settings(config)
+    _settings = read_settings(config)
 
 
 def _callout(session) -> SessionMilters:

@@ -9,7 +9,6 @@ back as one verdict. A milter that accepted or rejected the connection hears not
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -18,21 +17,12 @@ from filterd.edits import apply
 from filterd.milter.client.answers import verdict_of
 from filterd.milter.client.connection import MilterClient
 from filterd.milter.client.dialogue import SHUTDOWN
-from filterd.milter.client.endpoints import MilterSpec
-from filterd.milter.client.symbols import Context, MacroSettings
+from filterd.milter.client.settings import ClientSettings
+from filterd.milter.client.symbols import Context
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
 from filterd.model import Envelope, Header, Message, Session
 from filterd.verdict import Edit, ReplaceBody, Verdict
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """The milters and macro settings in force, read once from main.cf."""
-
-    milters: tuple[MilterSpec, ...] = ()
-    symbols: MacroSettings = MacroSettings()
-    mail_name: str = "filterd"
 
 
 def own_received(headers: list[Header], myhostname: str, mail_name: str) -> Header | None:

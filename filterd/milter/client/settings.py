@@ -1,13 +1,14 @@
-"""The milter client's main.cf parameters, with Postfix's names and defaults (postconf -d | grep milter), and
-their reading into ClientSettings at start-up, where a malformed value names its parameter."""
+"""The milter client's settings: its main.cf parameters, with Postfix's names and defaults (postconf -d | grep
+milter), and their reading into ClientSettings at start-up, where a malformed value names its parameter."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from filterd import __version__
 from filterd.config import Config, Parameter
 from filterd.milter.client.dialogue import MilterError, Protocol
 from filterd.milter.client.endpoints import EndpointError, MilterSpec, check_action, parse_milters
-from filterd.milter.client.session import ClientSettings
 from filterd.milter.client.symbols import STAGE_PARAMETERS, MacroSettings, parse_defaults
 
 MACRO_LISTS = {
@@ -30,6 +31,15 @@ PARAMETERS = [
     Parameter("milter_macro_defaults", "", doc="name=value defaults for macros that have no value."),
     *(Parameter(name, default, doc="Macros sent to milters at this stage.") for name, default in MACRO_LISTS.items()),
 ]
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """The milters and macro settings in force, read once from main.cf."""
+
+    milters: tuple[MilterSpec, ...] = ()
+    symbols: MacroSettings = MacroSettings()
+    mail_name: str = "filterd"
 
 
 def _checked(config: Config, name: str, check):

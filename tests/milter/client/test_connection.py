@@ -15,7 +15,8 @@ import pytest
 from filterd.milter.client.connection import MilterClient
 from filterd.milter.client.dialogue import State
 from filterd.milter.client.endpoints import MilterSpec
-from filterd.milter.client.session import ClientSettings, SessionMilters
+from filterd.milter.client.session import SessionMilters
+from filterd.milter.client.settings import ClientSettings
 from filterd.milter.client.symbols import Context, MacroSettings
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
