@@ -11,8 +11,7 @@ from typing import Callable
 
 from filterd.chain import Chain
 from filterd.config import Config
-from filterd.milter.server import serve_milter
-from filterd.milter.settings import MilterSettings
+from filterd.milter.server import MilterSettings, serve_milter
 from filterd.nexthop import NextHop
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy

@@ -1,4 +1,4 @@
-"""Fixtures that run real mail components (tests/mta.py); a missing program fails the test."""
+"""Fixtures that run real mail components (tests/harness.py); a missing program fails the test."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
+from tests.harness import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
 
 INTEGRATION_FIXTURES = {"mta_dir", "mta_launcher", "smtp_sink", "smtp_sink_factory", "postfix_factory",
                         "filterd_factory"}

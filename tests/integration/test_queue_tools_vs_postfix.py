@@ -25,8 +25,8 @@ import pytest
 
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import Spool
+from tests.harness import free_port, wait_until
 from tests.integration.test_relay import relay_factory, send  # noqa: F401  (a fixture)
-from tests.mta import free_port, wait_until
 from tests.queue_tools.conftest import content_of_size
 
 HOUR, DAY = 3600, 86400

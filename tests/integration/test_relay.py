@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta import free_port, wait_until
+from tests.harness import free_port, wait_until
 
 FAST_QUEUE = {"queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
               "smtp_dns_support_level": "disabled", "mydestination": "localhost, filterd.test",
