@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import traceback
 from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.config import ConfigError
+from filterd.fatal import FatalError
 from filterd.queue.tools import add_parsers as add_queue_tools
-from filterd.registry import PluginError
 
 
 def _overrides(items: list[str]) -> dict[str, str]:
@@ -132,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         args.rest = unknown + args.rest
     try:
         return args.func(args)
-    except (ConfigError, PluginError) as exc:
+    except (ConfigError, FatalError) as exc:
+        if getattr(args, "verbose", False):
+            traceback.print_exception(exc)
         print(f"filterd: fatal: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

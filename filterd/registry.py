@@ -1,24 +1,19 @@
-"""Finding, registering and ordering plugins: pluggy registers and checks, filterd orders and calls."""
+"""Registering, checking and ordering plugins: pluggy registers and checks, filterd orders and calls."""
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import importlib.metadata
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pluggy
 
 from filterd import hookspecs
+from filterd.plugin_lookup import ENTRY_POINT_GROUP, PluginError, PluginFinder, PluginNameError
 from filterd.verdict import CHANGES, REPLIES
 
-ENTRY_POINT_GROUP = "filterd"
+__all__ = ["ENTRY_POINT_GROUP", "Impl", "PluginError", "PluginNameError", "Plugins", "hookimpl", "make_manager"]
 hookimpl = pluggy.HookimplMarker("filterd")
-
-
-class PluginError(Exception):
-    """A plugin named in filterd_plugins cannot be found, imported or registered."""
 
 
 @dataclass(frozen=True)
@@ -39,23 +34,17 @@ def make_manager() -> pluggy.PluginManager:
     return pm
 
 
-def resolve(name: str) -> object:
-    """A plugin object by entry-point name in the `filterd` group, else by dotted module path."""
-    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name == name:
-            try:
-                return entry.load()
-            except Exception as exc:
-                raise PluginError(f"plugin {name}: cannot load entry point {entry.value}: {exc}") from exc
+def one_line(exc: Exception) -> str:
+    """pluggy's multi-line message as one line."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
+def register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Register one plugin under its filterd_plugins name."""
     try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            known = sorted(e.name for e in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
-            raise PluginError(f"plugin {name}: not found (installed plugins: {', '.join(known) or 'none'})") from exc
-        raise PluginError(f"plugin {name}: import failed: {exc}") from exc
-    except Exception as exc:
-        raise PluginError(f"plugin {name}: import failed: {exc!r}") from exc
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(f"plugin {name}: {one_line(exc)}") from exc
 
 
 class Plugins:
@@ -68,24 +57,27 @@ class Plugins:
         self._impls: dict[str, tuple[Impl, ...]] = {}
 
     @classmethod
-    def load(cls, names: list[str], extra: dict[str, object] | None = None) -> Plugins:
-        """Register the named plugins (and `extra` objects, by name) in order; misspelt hooks fail here."""
+    def load(cls, names: list[str], extra: dict[str, object] | None = None,
+             directory: str | None = None) -> Plugins:
+        """Find and register the named plugins (`extra` objects by name) in order; a misspelt hook fails here.
+
+        `directory` is the plugin directory (filterd_plugin_directory), looked in after the entry points.
+        """
         pm = make_manager()
         order: list[str] = []
         objects = dict(extra or {})
+        finder = None
         for name in names:
             if name in order:
-                raise PluginError(f"plugin {name}: listed twice in filterd_plugins")
-            plugin = objects.pop(name) if name in objects else resolve(name)
-            try:
-                pm.register(plugin, name=name)
-            except (ValueError, pluggy.PluginValidationError) as exc:
-                raise PluginError(f"plugin {name}: {exc}") from exc
+                raise PluginNameError(f'plugin "{name}" is listed twice')
+            if name not in objects and finder is None:
+                finder = PluginFinder(directory)
+            register(pm, objects.pop(name) if name in objects else finder.find(name), name)
             order.append(name)
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {pm.get_name(exc.plugin)}: {exc}") from exc
+            raise PluginError(f"plugin {pm.get_name(exc.plugin)}: {one_line(exc)}") from exc
         return cls(pm, order)
 
     def impls(self, hook: str) -> tuple[Impl, ...]:
