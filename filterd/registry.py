@@ -85,6 +85,9 @@ def check_hooks(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
 
 def register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
     """Register one plugin under its filterd_plugins name, its hooks checked first."""
+    other = pm.get_name(plugin)
+    if other is not None:
+        raise PluginNameError(f'plugin "{name}" is plugin "{other}" again, under another name')
     check_hooks(pm, plugin, name)
     try:
         pm.register(plugin, name=name)

@@ -130,6 +130,14 @@ def test_a_plugin_listed_twice_names_the_main_cf_line(tmp_path):
     assert str(info.value) == f'{conf}:2: filterd_plugins: plugin "header_checks" is listed twice'
 
 
+def test_one_plugin_listed_under_two_names_names_the_main_cf_line(tmp_path):
+    conf = main_cf(tmp_path, "filterd_plugins = header_checks filterd.plugins.header_checks")
+    with pytest.raises(ConfigError) as info:
+        startup.load(str(tmp_path))
+    assert str(info.value) == (f'{conf}:2: filterd_plugins: plugin "filterd.plugins.header_checks" is plugin '
+                               '"header_checks" again, under another name')
+
+
 def test_a_plugin_named_by_an_override_is_located_as_one(tmp_path):
     conf = main_cf(tmp_path)
     with pytest.raises(ConfigError) as info:
