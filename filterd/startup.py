@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from filterd.config import Config, Parameter, parse_main_cf
@@ -43,11 +43,23 @@ def read_main_cf(path: str) -> str:
         raise FatalError(f"open {path}: {exc.strerror or exc}") from exc
 
 
-def core_parameters(path: str) -> dict[str, Parameter]:
-    """filterd's own parameters, config_directory being the directory of the main.cf in use."""
-    known = dict(CORE_PARAMETERS)
-    known["config_directory"] = replace(known["config_directory"], default=os.path.dirname(os.path.abspath(path)))
-    return known
+def command_line(path: str, entries: list[tuple[str, str, int]],
+                 overrides: dict[str, str] | None) -> dict[str, str]:
+    """-o settings, and config_directory set from -c as Postfix sets it from -c or MAIL_CONFIG (main.cf may set it)."""
+    settings = dict(overrides or {})
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory != CORE_PARAMETERS["config_directory"].default and all(e[0] != "config_directory" for e in entries):
+        settings.setdefault("config_directory", directory)
+    return settings
+
+
+def early_config(entries: list[tuple[str, str, int]], path: str, settings: dict[str, str]) -> Config:
+    """main.cf with any name allowed: enough for filterd_plugins and the plugin directory, read before the
+    plugins that declare the other names are loaded."""
+    lenient = dict(CORE_PARAMETERS)
+    for name in [entry[0] for entry in entries] + list(settings):
+        lenient.setdefault(name, Parameter(name, ""))
+    return Config(entries, lenient, path, settings)
 
 
 def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
@@ -76,15 +88,11 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     """Load and check everything; a ConfigError or FatalError names what is wrong and where."""
     path = config_path(path)
     entries = parse_main_cf(read_main_cf(path), path)
-    core = core_parameters(path)
-    lenient = dict(core)
-    lenient.update({name: Parameter(name, "") for name, _, _ in entries if name not in lenient})
-    for name in overrides or {}:
-        lenient.setdefault(name, Parameter(name, ""))
-    plugins = load_plugins(Config(entries, lenient, path, overrides), dict(extra_plugins or {}))
-    known = dict(core)
+    settings = command_line(path, entries, overrides)
+    plugins = load_plugins(early_config(entries, path, settings), dict(extra_plugins or {}))
+    known = dict(CORE_PARAMETERS)
     known.update(plugin_parameters(plugins))
-    config = Config(entries, known, path, overrides)
+    config = Config(entries, known, path, settings)
     validate_values(config)
     plugins.call_all("configure", config=config)
     plugins.declare()

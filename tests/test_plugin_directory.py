@@ -66,18 +66,22 @@ def test_a_package_in_the_plugin_directory_is_a_plugin(tmp_path):
     assert loaded.plugins.impls("connect")[1].function.__module__ == f"{DIRECTORY_PACKAGE}.mycompany.filters"
 
 
-def test_config_directory_is_the_directory_given_with_c(tmp_path):
+def test_config_directory_is_the_directory_given_with_c_as_postfix_sets_it(tmp_path):
+    """As Postfix's -c: the value in force, listed by postconf -n; the default stays /etc/filterd."""
     main_cf(tmp_path)
     for given in (tmp_path, tmp_path / "main.cf"):
         config = startup.load(str(given)).config
         assert config.get("config_directory") == str(tmp_path)
         assert config.get("filterd_plugin_directory") == f"{tmp_path}/plugins"
-        assert config.non_default() == {"myhostname": "mx.example.com"}
-
-
-def test_config_directory_defaults_to_etc_filterd():
-    assert startup.core_parameters(startup.DEFAULT_CONFIG)["config_directory"].default == "/etc/filterd"
+        assert config.non_default() == {"config_directory": str(tmp_path), "myhostname": "mx.example.com"}
+    assert CORE_PARAMETERS["config_directory"].default == "/etc/filterd"
     assert CORE_PARAMETERS["filterd_plugin_directory"].default == "$config_directory/plugins"
+
+
+def test_config_directory_set_in_main_cf_wins_over_c(tmp_path):
+    main_cf(tmp_path, f"config_directory = {tmp_path}/etc")
+    config = startup.load(str(tmp_path)).config
+    assert (config.get("config_directory"), config.lineno("config_directory")) == (f"{tmp_path}/etc", 2)
 
 
 def test_the_plugin_directory_can_be_anywhere(tmp_path):

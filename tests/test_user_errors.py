@@ -254,7 +254,8 @@ def test_a_plugin_refusing_a_value_in_configure_names_the_main_cf_line(tmp_path,
 def test_a_plugin_raising_in_parameters(tmp_path, capsys):
     err, path = plugin_error(tmp_path, capsys, "from filterd import hookimpl\n\n\n@hookimpl\ndef parameters():\n"
                                                "    return dict(broken_limit)\n")
-    assert err == f"filterd: fatal: plugin broken: parameters: {path}:6: NameError: name 'broken_limit' is not defined\n"
+    assert err == (f"filterd: fatal: plugin broken: parameters: {path}:6: "
+                   "NameError: name 'broken_limit' is not defined\n")
 
 
 def test_an_installed_plugin_raising_in_configure(tmp_path, capsys, monkeypatch):
