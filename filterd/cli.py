@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import traceback
 from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.config import ConfigError
+from filterd.fatal import FatalError
 from filterd.queue.tools import add_parsers as add_queue_tools
-from filterd.registry import PluginError
 
 
 def _overrides(items: list[str]) -> dict[str, str]:
@@ -35,9 +36,22 @@ def cmd_start_fg(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     config = loaded.config
-    maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
-                  config.get("syslog_facility"), foreground=True, debug=args.verbose)
+    try:
+        maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
+                      config.get("syslog_facility"), foreground=True, debug=args.verbose)
+    except OSError as exc:
+        raise config.error("maillog_file", f"open {exc.filename}: {exc.strerror or exc}") from exc
     return Master(loaded).run()
+
+
+def read_message(path: str) -> bytes:
+    """The message file, or standard input for `-`; one that cannot be read is Postfix's `open FILE: reason`."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FatalError(f"open {path}: {exc.strerror or exc}") from exc
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -48,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     maillog.setup("", "filterd", loaded.config.get("myhostname"), foreground=True)
-    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    data = read_message(args.file)
     recipients = args.r or ["recipient@example.net"]
     outcome = asyncio.run(simulate(make_chain(loaded.config, loaded.plugins), data, args.f, recipients,
                                    myhostname=loaded.config.get("myhostname"), add_received=True))
@@ -132,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         args.rest = unknown + args.rest
     try:
         return args.func(args)
-    except (ConfigError, PluginError) as exc:
+    except (ConfigError, FatalError) as exc:
+        if getattr(args, "verbose", False):
+            traceback.print_exception(exc)
         print(f"filterd: fatal: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

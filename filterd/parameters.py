@@ -66,7 +66,13 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("syslog_facility", "mail", doc="The syslog facility of logging."),
     _p("maillog_file", "", doc="The name of an optional logfile; empty selects syslog."),
     _p("smtpd_proxy_ehlo", "$myhostname", doc="How the SMTP server announces itself to the proxy filter."),
+    _p("config_directory", "/etc/filterd",
+       doc="The directory of main.cf: filterd -c DIR (or FILTERD_CONFIG) sets it to DIR, "
+           "as Postfix's -c and MAIL_CONFIG do."),
     _p("filterd_plugins", "", "list", doc="The content-filter plugins to run on each message, in order."),
+    _p("filterd_plugin_directory", "$config_directory/plugins",
+       doc="Where a filterd_plugins name is looked up when no installed plugin (filterd entry point) has it: "
+           "NAME.py or a NAME/ package, imported without PYTHONPATH."),
     _p("plugin_timeout", "30s", "time", doc="How long one plugin may take to process a message."),
     _p("plugin_error_action", "tempfail",
        doc="What to do with a message when a plugin fails or times out: accept, reject, tempfail or quarantine."),
