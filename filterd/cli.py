@@ -122,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
                        help="the envelope sender (default sender@example.org)")
     check.add_argument("-r", action="append", metavar="RECIPIENT",
                        help="an envelope recipient, repeatable (default recipient@example.net)")
+    check.add_argument("-v", dest="verbose", action="store_true", help="show the traceback of a fatal error")
     check.add_argument("file", metavar="FILE.eml", help="the message, or - for standard input")
     check.set_defaults(func=cmd_check)
     postconf = command("postconf", "show or edit main.cf parameters, as Postfix's postconf",

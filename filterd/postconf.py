@@ -17,8 +17,8 @@ from filterd.edit_file import EditFileError, edit_file
 from filterd.maincf_edit import SET, EditError, edit_main_cf, parse_requests, split_nameval
 from filterd.parameters import CORE_PARAMETERS
 from filterd.postconf_options import Options, UsageError, help_parser, parse_options
-from filterd.registry import PluginError, Plugins
-from filterd.startup import DEFAULT_CONFIG, config_path, plugin_parameters
+from filterd.registry import PluginError
+from filterd.startup import DEFAULT_CONFIG, command_line, config_path, load_plugins, plugin_parameters
 
 
 def _show(value: str) -> str:
@@ -78,12 +78,12 @@ def _unchecked(known: dict[str, Parameter]) -> dict[str, Parameter]:
 def known_parameters(entries: list[tuple[str, str, int]], path: str,
                      overrides: dict[str, str]) -> dict[str, Parameter]:
     """filterd's parameters and those of the plugins that filterd_plugins names, as start-up knows them."""
+    settings = command_line(path, entries, overrides)
     lenient = _unchecked(CORE_PARAMETERS)
-    for name in [entry[0] for entry in entries] + list(overrides):
+    for name in [entry[0] for entry in entries] + list(settings):
         lenient.setdefault(name, Parameter(name, ""))
-    plugins = Config(entries, lenient, path, overrides).list("filterd_plugins")
     known = dict(CORE_PARAMETERS)
-    known.update(plugin_parameters(Plugins.load(plugins)))
+    known.update(plugin_parameters(load_plugins(Config(entries, lenient, path, settings), {})))
     return known
 
 
@@ -93,8 +93,9 @@ def load(path: str, overrides: dict[str, str]) -> tuple[Config, dict[str, str]]:
     known = known_parameters(entries, path, overrides)
     unused = {name: value for name, value, _ in entries if name not in known}
     unused.update({name: value for name, value in overrides.items() if name not in known})
+    settings = command_line(path, entries, overrides)
     config = Config([entry for entry in entries if entry[0] in known], _unchecked(known), path,
-                    {name: value for name, value in overrides.items() if name in known})
+                    {name: value for name, value in settings.items() if name in known})
     return config, unused
 
 

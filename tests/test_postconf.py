@@ -90,9 +90,9 @@ def test_help_is_usage_and_options_on_stdout(conf):
 # --- showing -------------------------------------------------------------------------------
 
 def test_show_n_h_H_and_names_in_order(conf):
-    assert postconf(conf, "-n") == (0, "message_size_limit = 20480000\nmynetworks = 127.0.0.0/8 10.0.0.0/8\n"
-                                       "relayhost =\n", "")
-    assert postconf(conf, "-nH")[1] == "message_size_limit\nmynetworks\nrelayhost\n"
+    assert postconf(conf, "-n") == (0, f"config_directory = {conf}\nmessage_size_limit = 20480000\n"
+                                       "mynetworks = 127.0.0.0/8 10.0.0.0/8\nrelayhost =\n", "")
+    assert postconf(conf, "-nH")[1] == "config_directory\nmessage_size_limit\nmynetworks\nrelayhost\n"
     assert postconf(conf, "-h", "relayhost", "mynetworks")[1] == "\n127.0.0.0/8 10.0.0.0/8\n"
     assert postconf(conf, "-p", "-d", "message_size_limit")[1] == "message_size_limit = 10240000\n"
 
@@ -111,7 +111,7 @@ def test_overrides_from_o_and_from_the_filterd_command_line(conf):
 def test_unknown_entries_are_left_out_with_postfixs_unused_warning(conf):
     (conf / "main.cf").write_text("relayhost = [mx]\nrelay_host = [mx]\nmessage_size_limit = many\n")
     rc, out, err = postconf(conf, "-n")
-    assert (rc, out) == (0, "message_size_limit = many\nrelayhost = [mx]\n")
+    assert (rc, out) == (0, f"config_directory = {conf}\nmessage_size_limit = many\nrelayhost = [mx]\n")
     assert err == f"postconf: warning: {conf}/main.cf: unused parameter: relay_host=[mx]\n"
     assert postconf(conf, "-d", "relayhost") == (0, "relayhost =\n", "")
 
@@ -208,3 +208,12 @@ def test_edit_file_leaves_the_file_when_the_edit_fails(tmp_path):
         edit_file(str(path), refuse)
     assert path.read_text() == "a = 1\n"
     assert os.listdir(tmp_path) == ["main.cf"]
+
+
+def test_a_plugin_in_the_plugin_directory_declares_its_parameters_to_postconf(conf):
+    (conf / "plugins").mkdir()
+    (conf / "plugins" / "tagger.py").write_text(
+        "from filterd import hookimpl\n\n\n@hookimpl\ndef parameters():\n    return {'tagger_text': 'hi'}\n")
+    (conf / "main.cf").write_text("filterd_plugins = tagger\n")
+    assert postconf(conf, "tagger_text", "config_directory") == (
+        0, f"tagger_text = hi\nconfig_directory = {conf}\n", "")

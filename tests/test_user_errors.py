@@ -15,7 +15,7 @@ from filterd.fatal import FatalError
 from filterd.master import bind_all
 from filterd.plugin_lookup import DIRECTORY_PACKAGE
 from filterd.service import Listener
-from tests.mta import HOST
+from tests.harness import HOST
 
 MESSAGE = b"From: a@example.org\nSubject: hello\n\nbody\n"
 
