@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.mta import process_tree
+from tests.harness import process_tree
 
 TICK = os.sysconf("SC_CLK_TCK")
 

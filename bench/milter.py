@@ -39,8 +39,8 @@ from pathlib import Path
 
 from bench.cpu import Clock, cpu_seconds
 from bench.proxy import WARM_UP_MESSAGES, deliver, in_workdir
-from tests.mta import (HOST, REPO_ROOT, FilterdProcess, MtaError, Postfix, Service, SmtpSink, free_port,
-                       listening_sockets, smtpd_listener)
+from tests.harness import (HOST, REPO_ROOT, FilterdProcess, MtaError, Postfix, Service, SmtpSink, free_port,
+                           listening_sockets, smtpd_listener)
 
 MILTERS = ("filterd", "pymilter")
 VARIANTS = {"filterd": "bench.plugins.milter_tag", "filterd-message": "bench.plugins.add_header"}

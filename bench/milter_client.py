@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.milter import TRANSPORTS, check_header, start_milter
 from bench.proxy import in_workdir, throughput
-from tests.mta import FilterdProcess, Postfix, SmtpSink
+from tests.harness import FilterdProcess, Postfix, SmtpSink
 
 PROXY_SETTINGS = {"filterd_worker_processes": "2", "filterd_plugins": "milters"}
 HEADER = b"X-Pymilter-Bench: yes"

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from tests.mta import (FilterdProcess, MtaError, Postfix, SmtpSink, make_workdir, process_tree,
-                       wait_until)
+from tests.harness import (FilterdProcess, MtaError, Postfix, SmtpSink, make_workdir, process_tree,
+                           wait_until)
 
 SENDER = "a@example.org"
 RECIPIENT = "b@example.net"

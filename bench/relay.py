@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.proxy import MEMORY_LENGTH, MEMORY_MESSAGES, RssSampler, bench_postfix, deliver, in_workdir, \
     throughput, tree_memory_kb
-from tests.mta import FilterdProcess, SmtpSink, free_port
+from tests.harness import FilterdProcess, SmtpSink, free_port
 
 
 def relay_settings(port: int, sink_port: int, **extra: str) -> dict[str, str]:

@@ -1,16 +1,17 @@
-"""The `filterd` command: start-fg, check, postconf, version."""
+"""The `filterd` command: start-fg, check, postconf, postmap, the queue tools, version."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+import traceback
 from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.config import ConfigError
+from filterd.fatal import FatalError
 from filterd.queue.tools import add_parsers as add_queue_tools
-from filterd.registry import PluginError
 
 
 def _overrides(items: list[str]) -> dict[str, str]:
@@ -35,9 +36,22 @@ def cmd_start_fg(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     config = loaded.config
-    maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
-                  config.get("syslog_facility"), foreground=True, debug=args.verbose)
+    try:
+        maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
+                      config.get("syslog_facility"), foreground=True, debug=args.verbose)
+    except OSError as exc:
+        raise config.error("maillog_file", f"open {exc.filename}: {exc.strerror or exc}") from exc
     return Master(loaded).run()
+
+
+def read_message(path: str) -> bytes:
+    """The message file, or standard input for `-`; one that cannot be read is Postfix's `open FILE: reason`."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FatalError(f"open {path}: {exc.strerror or exc}") from exc
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -48,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     loaded = _load(args)
     maillog.setup("", "filterd", loaded.config.get("myhostname"), foreground=True)
-    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    data = read_message(args.file)
     recipients = args.r or ["recipient@example.net"]
     outcome = asyncio.run(simulate(make_chain(loaded.config, loaded.plugins), data, args.f, recipients,
                                    myhostname=loaded.config.get("myhostname"), add_received=True))
@@ -56,10 +70,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_postconf(args: argparse.Namespace) -> int:
-    from filterd.postconf import postconf_main
+    """postconf parses its own options (its -h means "values only"), -c and -o included."""
+    from filterd.postconf import run
 
-    loaded = _load(args)
-    return postconf_main(args.rest, loaded.config, sys.stdout)
+    return run(args.rest, args.config, _overrides(args.o))
 
 
 def cmd_postmap(args: argparse.Namespace) -> int:
@@ -80,33 +94,47 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
+
+
 def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per tool, each answering --help with its usage and options."""
     top = argparse.ArgumentParser(prog="filterd", description="Postfix-style mail content filter")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-c", dest="config", metavar="CONFIG", default=argparse.SUPPRESS,
                         help="main.cf, or the directory that holds it (default /etc/filterd/main.cf)")
     common.add_argument("-o", action="append", default=argparse.SUPPRESS, metavar="NAME=VALUE",
                         help="override a main.cf parameter")
-    top.add_argument("-c", dest="config", metavar="CONFIG", default=None)
-    top.add_argument("-o", action="append", default=[], metavar="NAME=VALUE")
-    sub = top.add_subparsers(dest="command", required=True)
-    start = sub.add_parser("start-fg", parents=[common], help="run in the foreground")
+    top.add_argument("-c", dest="config", metavar="CONFIG", default=None,
+                     help="main.cf, or the directory that holds it (default /etc/filterd/main.cf)")
+    top.add_argument("-o", action="append", default=[], metavar="NAME=VALUE", help="override a main.cf parameter")
+    sub = top.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+
+    def command(name: str, summary: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=_sentence(summary), **kwargs)
+
+    start = command("start-fg", "run in the foreground", parents=[common])
     start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
     start.set_defaults(func=cmd_start_fg)
-    check = sub.add_parser("check", parents=[common], help="run the chain on a message without sending it")
-    check.add_argument("-f", default="sender@example.org", metavar="SENDER")
-    check.add_argument("-r", action="append", metavar="RECIPIENT")
+    check = command("check", "run the chain on a message without sending it", parents=[common])
+    check.add_argument("-f", default="sender@example.org", metavar="SENDER",
+                       help="the envelope sender (default sender@example.org)")
+    check.add_argument("-r", action="append", metavar="RECIPIENT",
+                       help="an envelope recipient, repeatable (default recipient@example.net)")
+    check.add_argument("-v", dest="verbose", action="store_true", help="show the traceback of a fatal error")
     check.add_argument("file", metavar="FILE.eml", help="the message, or - for standard input")
     check.set_defaults(func=cmd_check)
-    postconf = sub.add_parser("postconf", parents=[common], help="show parameters, as Postfix's postconf")
+    postconf = command("postconf", "show or edit main.cf parameters, as Postfix's postconf",
+                       add_help=False, prefix_chars="+")
     postconf.add_argument("rest", nargs=argparse.REMAINDER)
     postconf.set_defaults(func=cmd_postconf)
-    postmap = sub.add_parser("postmap", help="query lookup tables, as Postfix's postmap -q")
+    postmap = command("postmap", "query lookup tables, as Postfix's postmap -q")
     postmap.add_argument("-q", required=True, metavar="KEY", help="the key, or - to read keys from stdin")
-    postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME")
+    postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME", help="the tables, queried in order")
     postmap.set_defaults(func=cmd_postmap)
     add_queue_tools(sub, common, cmd_queue_tool)
-    sub.add_parser("version", help="print the version").set_defaults(func=cmd_version)
+    command("version", "print the version").set_defaults(func=cmd_version)
     return top
 
 
@@ -119,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         args.rest = unknown + args.rest
     try:
         return args.func(args)
-    except (ConfigError, PluginError) as exc:
+    except (ConfigError, FatalError) as exc:
+        if getattr(args, "verbose", False):
+            traceback.print_exception(exc)
         print(f"filterd: fatal: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

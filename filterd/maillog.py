@@ -10,7 +10,8 @@ import logging
 import logging.handlers
 import os
 import sys
-import time
+
+from filterd.maildate import log_stamp
 
 log = logging.getLogger("filterd")
 SYSLOG_SOCKET = "/dev/log"
@@ -58,7 +59,7 @@ class _PostfixFormatter(logging.Formatter):
     def _stamp_of(self, created: float) -> str:
         second = int(created)
         if second != self._second:
-            self._second, self._stamp = second, time.strftime("%b %d %H:%M:%S", time.localtime(created))
+            self._second, self._stamp = second, log_stamp(created)
         return self._stamp
 
 

@@ -14,11 +14,15 @@ import sys
 import time
 
 from filterd import __version__, maillog
+from filterd.config import Config, ConfigError
+from filterd.fatal import FatalError
 from filterd.queue.spool import Spool
 from filterd.service import Listener, listeners, serve
 from filterd.startup import Loaded
+from filterd.tables import TableError, open_tables
 
 _RESTART_DELAY = 1.0
+QUEUE_TABLES = ("transport_maps",)
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -50,6 +54,37 @@ def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None
         loop.close()
 
 
+def create_spool(config: Config) -> None:
+    """The queue directories, made before the processes that use them; a failure names queue_directory's line."""
+    try:
+        spool = Spool(config.get("queue_directory")).create()
+    except OSError as exc:
+        raise config.error("queue_directory", f"mkdir {exc.filename}: {exc.strerror or exc}") from exc
+    spool.clean_temporary()
+
+
+def open_queue_tables(config: Config) -> None:
+    """Open the queue manager's tables once here, so that a missing one stops start-up instead of the qmgr."""
+    for name in QUEUE_TABLES:
+        try:
+            open_tables(config.get(name))
+        except TableError as exc:
+            raise config.error(name, str(exc)) from exc
+
+
+def bind_all(wanted: list[Listener]) -> list[tuple[Listener, socket.socket]]:
+    """Every listener's socket; when one cannot be bound, those already bound are closed again."""
+    bound: list[tuple[Listener, socket.socket]] = []
+    try:
+        for listener in wanted:
+            bound.append((listener, listener.bind()))
+    except FatalError:
+        for _, sock in bound:
+            sock.close()
+        raise
+    return bound
+
+
 class Master:
     """Forks and watches the workers."""
 
@@ -61,9 +96,11 @@ class Master:
         self.bound: list[tuple[Listener, socket.socket]] = []
 
     def run(self) -> int:
-        if any(listener.mode == "relay" for listener in listeners(self.loaded.config)):
-            Spool(self.loaded.config.get("queue_directory")).create().clean_temporary()
-        self.bound = [(listener, listener.bind()) for listener in listeners(self.loaded.config)]
+        try:
+            self._prepare()
+        except (ConfigError, FatalError) as exc:
+            maillog.log.critical("%s", exc, extra={"service": "master"})
+            raise
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
         for listener, _ in self.bound:
             maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
@@ -83,6 +120,14 @@ class Master:
             self._reap(pid, status)
         maillog.info("master", "terminating on signal")
         return 0
+
+    def _prepare(self) -> None:
+        """What can fail on the user's account (the spool, the queue's tables, the ports), before any fork."""
+        config = self.loaded.config
+        if any(listener.mode == "relay" for listener in listeners(config)):
+            create_spool(config)
+            open_queue_tables(config)
+        self.bound = bind_all(listeners(config))
 
     def _spawn(self, kind: str) -> None:
         pid = os.fork()

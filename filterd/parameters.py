@@ -5,7 +5,7 @@ import re
 import socket
 
 from .config import Config, Parameter
-from .queue.parameters import QUEUE_PARAMETERS
+from .queue.parameters import ADDRESS_PREFERENCES, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -66,13 +66,20 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("syslog_facility", "mail", doc="The syslog facility of logging."),
     _p("maillog_file", "", doc="The name of an optional logfile; empty selects syslog."),
     _p("smtpd_proxy_ehlo", "$myhostname", doc="How the SMTP server announces itself to the proxy filter."),
+    _p("config_directory", "/etc/filterd",
+       doc="The directory of main.cf: filterd -c DIR (or FILTERD_CONFIG) sets it to DIR, "
+           "as Postfix's -c and MAIL_CONFIG do."),
     _p("filterd_plugins", "", "list", doc="The content-filter plugins to run on each message, in order."),
+    _p("filterd_plugin_directory", "$config_directory/plugins",
+       doc="Where a filterd_plugins name is looked up when no installed plugin (filterd entry point) has it: "
+           "NAME.py or a NAME/ package, imported without PYTHONPATH."),
     _p("plugin_timeout", "30s", "time", doc="How long one plugin may take to process a message."),
     _p("plugin_error_action", "tempfail",
        doc="What to do with a message when a plugin fails or times out: accept, reject, tempfail or quarantine."),
     _p("filterd_listeners", "proxy:127.0.0.1:10025 sink:127.0.0.1:10026", "list",
-       doc="The listeners, each MODE:HOST:PORT with MODE proxy (filter and relay) or sink (filter and store), "
-           "or milter:inet:HOST:PORT / milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
+       doc="The listeners, each MODE:HOST:PORT with MODE relay (filter, queue and deliver), proxy (filter and "
+           "relay in-session, before-queue) or sink (filter and store), or milter:inet:HOST:PORT / "
+           "milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
     _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
     _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
@@ -134,10 +141,18 @@ def _check_choice(config: Config, name: str, choices: tuple[str, ...]) -> None:
         raise config.error(name, f'bad value "{value}": expected one of {", ".join(choices)}')
 
 
+def _check_choices(config: Config, name: str, choices: tuple[str, ...]) -> None:
+    for value in config.list(name):
+        if value not in choices:
+            raise config.error(name, f'bad value "{value}": expected one of {", ".join(choices)}')
+
+
 def validate_values(config: Config) -> None:
     """Reject enumerated and structured values the generic kinds cannot check."""
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
+    _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
+    _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
     code = config.int("smtpd_forbid_bare_newline_reject_code")
     if not 500 <= code <= 599:
         raise config.error("smtpd_forbid_bare_newline_reject_code", f"bad value {code}: expected a 5XX code")

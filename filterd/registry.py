@@ -1,24 +1,21 @@
-"""Finding, registering and ordering plugins: pluggy registers and checks, filterd orders and calls."""
+"""Registering, checking and ordering plugins: pluggy registers and checks, filterd orders and calls."""
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import importlib.metadata
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pluggy
 
 from filterd import hookspecs
+from filterd.config import ConfigError
+from filterd.fatal import raised
+from filterd.plugin_lookup import ENTRY_POINT_GROUP, PluginError, PluginFinder, PluginNameError
 from filterd.verdict import CHANGES, REPLIES
 
-ENTRY_POINT_GROUP = "filterd"
+__all__ = ["ENTRY_POINT_GROUP", "Impl", "PluginError", "PluginNameError", "Plugins", "hookimpl", "make_manager"]
 hookimpl = pluggy.HookimplMarker("filterd")
-
-
-class PluginError(Exception):
-    """A plugin named in filterd_plugins cannot be found, imported or registered."""
 
 
 @dataclass(frozen=True)
@@ -39,23 +36,63 @@ def make_manager() -> pluggy.PluginManager:
     return pm
 
 
-def resolve(name: str) -> object:
-    """A plugin object by entry-point name in the `filterd` group, else by dotted module path."""
-    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name == name:
-            try:
-                return entry.load()
-            except Exception as exc:
-                raise PluginError(f"plugin {name}: cannot load entry point {entry.value}: {exc}") from exc
+def one_line(exc: Exception) -> str:
+    """pluggy's multi-line message as one line."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
+def defined_in(function: Callable[..., Any]) -> tuple[str | None, int]:
+    """The file and line where a hook function is defined (a method's function, for a class's plugin)."""
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code else (None, 0)
+
+
+def _at(function: Callable[..., Any]) -> str:
+    filename, lineno = defined_in(function)
+    return f"{filename}:{lineno}: " if filename else ""
+
+
+def hook_names(pm: pluggy.PluginManager) -> list[str]:
+    """The hooks filterd has (those with a specification in filterd.hookspecs)."""
+    return sorted(name for name, caller in vars(pm.hook).items() if not name.startswith("_") and caller.has_spec())
+
+
+def unknown_hook(hook: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(hook, known, 1)
+    hint = f'did you mean "{close[0]}"?' if close else f"filterd's hooks: {', '.join(known)}"
+    return f'unknown hook "{hook}" ({hint})'
+
+
+def check_hooks(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """A hook filterd does not have, or an argument its hook does not pass, stops start-up naming the closest."""
+    for attr in dir(plugin):
+        opts = pm.parse_hookimpl_opts(plugin, attr)
+        if opts is None:
+            continue
+        function, hook = getattr(plugin, attr), opts.get("specname") or attr
+        caller = getattr(pm.hook, hook, None)
+        if caller is None or not caller.has_spec():
+            if not opts.get("optionalhook"):
+                raise PluginError(f"plugin {name}: {_at(function)}{unknown_hook(hook, hook_names(pm))}")
+            continue
+        spec = caller.spec
+        takes = spec.argnames + spec.kwargnames
+        extra = [a for a in pluggy.HookImpl(plugin, name, function, opts).argnames if a not in takes]
+        if extra:
+            raise PluginError(f'plugin {name}: {_at(function)}hook {hook} has no argument "{extra[0]}" '
+                              f"(it takes {', '.join(spec.argnames)})")
+
+
+def register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Register one plugin under its filterd_plugins name, its hooks checked first."""
+    other = pm.get_name(plugin)
+    if other is not None:
+        raise PluginNameError(f'plugin "{name}" is plugin "{other}" again, under another name')
+    check_hooks(pm, plugin, name)
     try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            known = sorted(e.name for e in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
-            raise PluginError(f"plugin {name}: not found (installed plugins: {', '.join(known) or 'none'})") from exc
-        raise PluginError(f"plugin {name}: import failed: {exc}") from exc
-    except Exception as exc:
-        raise PluginError(f"plugin {name}: import failed: {exc!r}") from exc
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(f"plugin {name}: {one_line(exc)}") from exc
 
 
 class Plugins:
@@ -68,24 +105,27 @@ class Plugins:
         self._impls: dict[str, tuple[Impl, ...]] = {}
 
     @classmethod
-    def load(cls, names: list[str], extra: dict[str, object] | None = None) -> Plugins:
-        """Register the named plugins (and `extra` objects, by name) in order; misspelt hooks fail here."""
+    def load(cls, names: list[str], extra: dict[str, object] | None = None,
+             directory: str | None = None) -> Plugins:
+        """Find and register the named plugins (`extra` objects by name) in order; a misspelt hook fails here.
+
+        `directory` is the plugin directory (filterd_plugin_directory), looked in after the entry points.
+        """
         pm = make_manager()
         order: list[str] = []
         objects = dict(extra or {})
+        finder = None
         for name in names:
             if name in order:
-                raise PluginError(f"plugin {name}: listed twice in filterd_plugins")
-            plugin = objects.pop(name) if name in objects else resolve(name)
-            try:
-                pm.register(plugin, name=name)
-            except (ValueError, pluggy.PluginValidationError) as exc:
-                raise PluginError(f"plugin {name}: {exc}") from exc
+                raise PluginNameError(f'plugin "{name}" is listed twice')
+            if name not in objects and finder is None:
+                finder = PluginFinder(directory)
+            register(pm, objects.pop(name) if name in objects else finder.find(name), name)
             order.append(name)
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin {pm.get_name(exc.plugin)}: {exc}") from exc
+            raise PluginError(f"plugin {pm.get_name(exc.plugin)}: {one_line(exc)}") from exc
         return cls(pm, order)
 
     def impls(self, hook: str) -> tuple[Impl, ...]:
@@ -106,8 +146,21 @@ class Plugins:
         return bool(self.impls(hook))
 
     def call_all(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a start-up hook (parameters, configure) on every plugin, in order, synchronously."""
-        return [(impl.plugin, impl.function(*(kwargs[a] for a in impl.argnames))) for impl in self.impls(hook)]
+        """Call a start-up hook (parameters, configure, changes) on every plugin, in order, synchronously.
+
+        A ConfigError (`raise config.error(name, reason)`) is a plugin's refusal of a value and goes up as it is;
+        any other exception becomes a PluginError naming the plugin, the hook and where it was raised.
+        """
+        results = []
+        for impl in self.impls(hook):
+            try:
+                results.append((impl.plugin, impl.function(*(kwargs[a] for a in impl.argnames))))
+            except ConfigError:
+                raise
+            except Exception as exc:
+                where = raised(exc, prefer=defined_in(impl.function)[0])
+                raise PluginError(f"plugin {impl.plugin}: {hook}: {where}") from exc
+        return results
 
     def declare(self) -> None:
         """Read every plugin's `changes` declaration (after configure: it may depend on the configuration)."""

@@ -11,8 +11,8 @@ from typing import Callable
 
 from filterd.chain import Chain
 from filterd.config import Config
-from filterd.milter.server import serve_milter
-from filterd.milter.settings import MilterSettings
+from filterd.fatal import FatalError
+from filterd.milter.server import MilterSettings, serve_milter
 from filterd.nexthop import NextHop
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
@@ -43,15 +43,26 @@ class Listener:
         return self.host if self.host.startswith("/") else f"{self.host}:{self.port}"
 
     def bind(self) -> socket.socket:
-        if self.host.startswith("/"):
-            return bind_unix(self.host)
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        """The listening socket; a failure is Postfix's `bind HOST port PORT: reason` (`bind: PATH: reason`)."""
+        try:
+            return bind_unix(self.host) if self.host.startswith("/") else bind_inet(self.host, self.port)
+        except OSError as exc:
+            where = f"bind: {self.host}" if self.host.startswith("/") else f"bind {self.host} port {self.port}"
+            raise FatalError(f"{where}: {exc.strerror or exc}") from exc
+
+
+def bind_inet(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on HOST:PORT, closed again when binding fails."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        sock.bind((host, port))
         sock.listen(1024)
-        sock.setblocking(False)
-        return sock
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 def bind_unix(path: str) -> socket.socket:
@@ -59,9 +70,13 @@ def bind_unix(path: str) -> socket.socket:
     if os.path.exists(path) and stat.S_ISSOCK(os.stat(path).st_mode):
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.bind(path)
-    os.chmod(path, 0o666)
-    sock.listen(1024)
+    try:
+        sock.bind(path)
+        os.chmod(path, 0o666)
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
     sock.setblocking(False)
     return sock
 

@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from filterd.config import Config, ConfigError, Parameter, parse_main_cf
+from filterd.config import Config, Parameter, parse_main_cf
+from filterd.fatal import FatalError
 from filterd.parameters import CORE_PARAMETERS, validate_values
-from filterd.registry import PluginError, Plugins
+from filterd.registry import PluginError, PluginNameError, Plugins
 
 DEFAULT_CONFIG = "/etc/filterd/main.cf"
 
@@ -30,6 +31,37 @@ def config_path(path: str | None) -> str:
     return path
 
 
+def read_main_cf(path: str) -> str:
+    """main.cf's text (none at all for a missing default one); else Postfix's `open FILE: reason`."""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        if path == DEFAULT_CONFIG:
+            return ""
+        raise FatalError(f"open {path}: No such file or directory") from None
+    except OSError as exc:
+        raise FatalError(f"open {path}: {exc.strerror or exc}") from exc
+
+
+def command_line(path: str, entries: list[tuple[str, str, int]],
+                 overrides: dict[str, str] | None) -> dict[str, str]:
+    """-o settings, and config_directory set from -c as Postfix sets it from -c or MAIL_CONFIG (main.cf may set it)."""
+    settings = dict(overrides or {})
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory != CORE_PARAMETERS["config_directory"].default and all(e[0] != "config_directory" for e in entries):
+        settings.setdefault("config_directory", directory)
+    return settings
+
+
+def early_config(entries: list[tuple[str, str, int]], path: str, settings: dict[str, str]) -> Config:
+    """main.cf with any name allowed: enough for filterd_plugins and the plugin directory, read before the
+    plugins that declare the other names are loaded."""
+    lenient = dict(CORE_PARAMETERS)
+    for name in [entry[0] for entry in entries] + list(settings):
+        lenient.setdefault(name, Parameter(name, ""))
+    return Config(entries, lenient, path, settings)
+
+
 def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
     declared: dict[str, Parameter] = {}
     for name, result in plugins.call_all("parameters"):
@@ -41,29 +73,27 @@ def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
     return declared
 
 
+def load_plugins(early: Config, extra: dict[str, object]) -> Plugins:
+    """The plugins filterd_plugins names, read before plugin parameters are known (`early` allows any name)."""
+    names = early.list("filterd_plugins")
+    try:
+        return Plugins.load(names + [n for n in extra if n not in names], extra,
+                            early.get("filterd_plugin_directory"))
+    except PluginNameError as exc:
+        raise early.error("filterd_plugins", str(exc)) from exc
+
+
 def load(path: str | None = None, overrides: dict[str, str] | None = None,
          extra_plugins: dict[str, object] | None = None) -> Loaded:
-    """Load and check everything; ConfigError or PluginError name what is wrong and where."""
+    """Load and check everything; a ConfigError or FatalError names what is wrong and where."""
     path = config_path(path)
-    if os.path.exists(path):
-        text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
-    elif path == DEFAULT_CONFIG:
-        text = ""
-    else:
-        raise ConfigError(path, None, "cannot read configuration: no such file")
-    entries = parse_main_cf(text, path)
-    lenient = dict(CORE_PARAMETERS)
-    lenient.update({name: Parameter(name, "") for name, _, _ in entries if name not in lenient})
-    for name in overrides or {}:
-        lenient.setdefault(name, Parameter(name, ""))
-    names = Config(entries, lenient, path, overrides).list("filterd_plugins")
-    extra = dict(extra_plugins or {})
-    plugins = Plugins.load(names + [n for n in extra if n not in names], extra)
+    entries = parse_main_cf(read_main_cf(path), path)
+    settings = command_line(path, entries, overrides)
+    plugins = load_plugins(early_config(entries, path, settings), dict(extra_plugins or {}))
     known = dict(CORE_PARAMETERS)
     known.update(plugin_parameters(plugins))
-    config = Config(entries, known, path, overrides)
+    config = Config(entries, known, path, settings)
     validate_values(config)
     plugins.call_all("configure", config=config)
     plugins.declare()
     return Loaded(config, plugins, path)
-

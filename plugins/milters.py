@@ -6,30 +6,29 @@ answer as verdicts and edits. List it in filterd_plugins where the milters shoul
 from __future__ import annotations
 
 from filterd import hookimpl
-from filterd.milter import callout_config
-from filterd.milter.callout import Callout, CalloutSettings
+from filterd.milter.client import PARAMETERS, ClientSettings, SessionMilters, read_settings
 
 NOTE = "milters"
-_settings = CalloutSettings()
+_settings = ClientSettings()
 
 
 @hookimpl
 def parameters():
     """Postfix's milter parameters and defaults."""
-    return list(callout_config.PARAMETERS)
+    return list(PARAMETERS)
 
 
 @hookimpl
 def configure(config):
     """Read and check the milters now: a malformed smtpd_milters stops filterd at start-up."""
     global _settings
-    _settings = callout_config.read(config)
+    _settings = read_settings(config)
 
 
-def _callout(session) -> Callout:
+def _callout(session) -> SessionMilters:
     """This SMTP session's milter connections, kept in its notes."""
     if NOTE not in session.notes:
-        session.notes[NOTE] = Callout(_settings, session)
+        session.notes[NOTE] = SessionMilters(_settings, session)
     return session.notes[NOTE]
 
 

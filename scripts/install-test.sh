@@ -1,31 +1,20 @@
 #!/usr/bin/env bash
-# Set up everything filterd's tests need on Debian 12 (as root) and run them:
-# the mail software from apt, a venv with filterd installed editable, then pytest.
+# Set up everything filterd's tests need on Debian 12 (as root) and run them: the mail software from apt,
+# a venv with filterd installed editable (and filterd on root's PATH), then pytest.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV=${FILTERD_VENV:-/opt/filterd-venv}
-PYTHON=${PYTHON:-python3}
+source "$REPO/scripts/install-steps.sh"
 PACKAGES=(
+    "${PYTHON_PACKAGES[@]}"
     postfix postfix-pcre postfix-doc swaks spamassassin spamd spamc dovecot-core dovecot-lmtpd
     opendkim opendkim-tools libmilter-dev miltertest pflogsumm
-    gcc libc6-dev python3-dev libpcre2-8-0
 )
 NO_TESTS_COLLECTED=5
 
-install_packages() {
-    apt-get update
+preseed_postfix() {
+    # Postfix installed with no configuration: the tests start their own private instances.
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
-}
-
-make_venv() {
-    if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-        echo "install-test: $PYTHON is older than Python 3.11" >&2
-        exit 1
-    fi
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -e "$REPO[test]"
 }
 
 run_tests() {
@@ -38,6 +27,15 @@ run_tests() {
     return "$status"
 }
 
-install_packages
-make_venv
-run_tests "$@"
+main() {
+    preseed_postfix
+    install_packages "${PACKAGES[@]}"
+    make_venv
+    pip_install --editable "$REPO[test]"
+    link_filterd
+    run_tests "$@"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    main "$@"
+fi

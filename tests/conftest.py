@@ -1,15 +1,16 @@
-"""Fixtures that run real mail components (tests/mta.py); a missing program fails the test."""
+"""Fixtures that run real mail components (tests/harness.py); a missing program fails the test."""
 
 from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from tests.mta import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
+from tests.harness import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
 
 INTEGRATION_FIXTURES = {"mta_dir", "mta_launcher", "smtp_sink", "smtp_sink_factory", "postfix_factory",
                         "filterd_factory"}
@@ -155,3 +156,16 @@ def filterd_log(caplog):
     caplog.set_level(logging.INFO, logger="filterd")
     yield caplog
     logger.propagate = saved
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """local_zone("Asia/Kolkata") sets the process's time zone (TZ) for this test; the machine's comes back after."""
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()

@@ -174,7 +174,8 @@ def test_unknown_plugin_fails_with_a_clear_message(tmp_path, capsys):
     assert check(conf, GOOD, tmp_path) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "filterd: fatal: plugin no_such_filterd_plugin: not found (installed plugins:" in captured.err
+    assert captured.err == (f'filterd: fatal: {conf}:1: filterd_plugins: plugin "no_such_filterd_plugin" not found; '
+                            f"looked in the filterd entry points, {tmp_path}/plugins (no such directory) and sys.path\n")
 
 
 def test_config_directory_is_accepted(plugin_dir, capsys):

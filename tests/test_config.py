@@ -537,6 +537,8 @@ def test_core_defaults_are_valid_and_typed():
     ("filterd_listeners = sink:127.0.0.1:70000", 'bad listener "sink:127.0.0.1:70000"'),
     ("filterd_listeners = sink::25", 'bad listener "sink::25"'),
     ("filterd_proxy_nexthop = localhost", 'bad next hop "localhost"'),
+    ("inet_protocols = ipv4, ipv5", 'inet_protocols: bad value "ipv5": expected one of all, ipv4, ipv6'),
+    ("smtp_address_preference = both", 'smtp_address_preference: bad value "both": expected one of any, ipv4, ipv6'),
 ])
 def test_validate_values_errors_with_line(line, message):
     c = cfg(f"myhostname = h.example\n{line}\n", CORE_PARAMETERS)
@@ -557,6 +559,12 @@ def test_validate_values_override_has_no_line():
 @pytest.mark.parametrize("value", ["accept", "reject", "tempfail", "quarantine"])
 def test_validate_values_accepts_every_error_action(value):
     validate_values(cfg(f"plugin_error_action = {value}\n", CORE_PARAMETERS))
+
+
+@pytest.mark.parametrize("lines", ["inet_protocols = ipv4, ipv6\nsmtp_address_preference = ipv6",
+                                   "inet_protocols = all\nsmtp_address_preference = ipv4", "inet_protocols ="])
+def test_validate_values_accepts_postfixs_protocols_and_preferences(lines):
+    validate_values(cfg(f"{lines}\n", CORE_PARAMETERS))
 
 
 def test_parse_listener_and_hostport():

@@ -1,4 +1,8 @@
-"""MX resolution against a real (tiny, loopback) DNS server: preference order, fallback to the host."""
+"""MX resolution against a real (tiny, loopback) DNS server: preference order, fallback to the host.
+
+IPv4 only (inet_protocols = ipv4, as the Postfix the tests run is configured): where /etc/hosts also maps
+localhost to ::1, as Debian's does, IPv4 and IPv6 would otherwise put ::1 first.
+"""
 
 import asyncio
 import socket
@@ -9,9 +13,10 @@ import dns.message
 import dns.rdatatype
 import dns.rrset
 
-from filterd.queue.routing import resolve
+from filterd.queue.routing import AddressFamilies, resolve
 
 MX = {"example.test.": ["20 backup.invalid.", "10 localhost."]}
+IPV4 = AddressFamilies.from_settings(["ipv4"])
 
 
 def serve(sock: socket.socket) -> None:
@@ -37,10 +42,10 @@ def test_mx_hosts_are_tried_by_preference_and_unresolvable_ones_skipped():
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], sock.getsockname()[1], 5
     try:
-        hosts = asyncio.run(resolve("example.test:2525", True, resolver))
+        hosts = asyncio.run(resolve("example.test:2525", True, resolver, IPV4))
         assert hosts[0] == ("localhost", "127.0.0.1", 2525)
         assert all(name != "backup.invalid" for name, _, _ in hosts)
-        assert asyncio.run(resolve("[localhost]:2525", True, resolver)) == [("localhost", "127.0.0.1", 2525)]
-        assert asyncio.run(resolve("localhost:2525", True, resolver)) == [("localhost", "127.0.0.1", 2525)]
+        assert asyncio.run(resolve("[localhost]:2525", True, resolver, IPV4)) == [("localhost", "127.0.0.1", 2525)]
+        assert asyncio.run(resolve("localhost:2525", True, resolver, IPV4)) == [("localhost", "127.0.0.1", 2525)]
     finally:
         sock.close()

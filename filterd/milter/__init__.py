@@ -1,12 +1,17 @@
-"""The milter protocol (version 6), both ways, and filterd as a milter.
+"""The milter protocol (version 6), both ways: three packages, each importing only what is below it.
 
-The codec is free of I/O and serves both sides: `codes` (the protocol's numbers), `framing` (packets from a
-byte stream, partial reads included), `fields`, `commands` and `responses` (every SMFIC command and SMFIR
-response, encoded and decoded), `negotiation` (actions and protocol steps), `macros` (macro values by stage,
-SETSYMLIST lists), `wire` (headers in the milter's form). The filter side decodes commands and encodes
-responses; an MTA side encodes commands and decodes responses.
+`protocol`  the sans-IO codec both sides use, no I/O: `codes` (the protocol's numbers), `framing` (packets from
+            a byte stream), `packets` (the field codec every packet is built on), `commands` and `responses`
+            (every SMFIC command and SMFIR response), `negotiation` (actions and steps agreed), `macros`
+            (macro values by stage, SETSYMLIST lists), `headers` (headers in the milter's form).
+`server`    filterd as a milter, the front end an MTA's smtpd_milters points at: `requirements` (what the
+            plugins need from the MTA), `message` (the message as the MTA streams it), `replies` and
+            `modifications` (verdicts and edits as milter responses), `handler` (milter commands to the
+            chain, sans-IO), `listener` (the asyncio listener that carries it), `settings`.
+`client`    filterd calling external milters (smtpd_milters), for the milters plugin: `endpoints` (the
+            smtpd_milters syntax), `settings` (its main.cf parameters), `symbols` (Sendmail macro emulation),
+            `dialogue` (the MTA side for one milter, sans-IO), `answers` (what a milter answered, as verdicts
+            and edits), `connection` (one milter on asyncio), `session` (one SMTP session's milters).
 
-On top of it, the front end: `needs` (what filterd's plugins need from the MTA), `message` (headers and body
-as they arrive), `replies` and `modifications` (verdicts and edits as milter responses), `handler` (milter
-events to the chain), `server` (the asyncio listener that carries it all) and `settings`.
+The server and the client never import each other; .importlinter holds these walls.
 """

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import email.utils
 import time
 
+from filterd.maildate import mail_date
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queueid import new_queue_id
 
@@ -47,19 +47,19 @@ def _original_headers(qf: QueueFile) -> bytes:
 
 def compose(qf: QueueFile, failed: list[Recipient], myhostname: str) -> tuple[QueueEnvelope, bytes]:
     """The bounce message and its envelope (null sender, to the original sender)."""
-    env = qf.envelope
-    boundary = f"{env.queue_id}.{int(time.time())}/{myhostname}"
+    env, now = qf.envelope, time.time()
+    boundary = f"{env.queue_id}.{int(now)}/{myhostname}"
     human = _HUMAN.format(host=myhostname) + "".join(
         f"\n<{r.address}>: {r.text}\n" for r in failed)
     status = "\n\n".join([f"Reporting-MTA: dns; {myhostname}\nX-Postfix-Queue-ID: {env.queue_id}\n"
                           f"X-Postfix-Sender: rfc822; {env.sender}\n"
-                          f"Arrival-Date: {email.utils.formatdate(env.arrival, localtime=True)}"]
+                          f"Arrival-Date: {mail_date(env.arrival)}"]
                          + [_recipient_block(r) for r in failed])
     text = (f"From: MAILER-DAEMON@{myhostname} (Mail Delivery System)\n"
             f"Subject: Undelivered Mail Returned to Sender\nTo: {env.sender}\n"
             f"Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
             f"Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"{boundary}\"\n"
-            f"Content-Transfer-Encoding: 8bit\nDate: {email.utils.formatdate(localtime=True)}\n"
+            f"Content-Transfer-Encoding: 8bit\nDate: {mail_date(now)}\n"
             f"Message-Id: <{new_queue_id()}@{myhostname}>\n\n"
             f"This is a MIME-encapsulated message.\n\n--{boundary}\n"
             f"Content-Description: Notification\nContent-Type: text/plain; charset=us-ascii\n\n{human}\n"
@@ -68,6 +68,6 @@ def compose(qf: QueueFile, failed: list[Recipient], myhostname: str) -> tuple[Qu
             f"Content-Type: text/rfc822-headers\nContent-Transfer-Encoding: 8bit\n\n")
     body = text.encode("utf-8", "surrogateescape") + _original_headers(qf) + f"\n--{boundary}--\n".encode()
     content = body.replace(b"\n", b"\r\n")
-    bounce = QueueEnvelope(new_queue_id(), "", [Recipient(env.sender)], arrival=time.time(), size=len(content),
+    bounce = QueueEnvelope(new_queue_id(), "", [Recipient(env.sender)], arrival=now, size=len(content),
                            is_bounce=True, client="local", protocol="local")
     return bounce, content

@@ -10,7 +10,7 @@ from filterd import maillog
 from filterd.maillog import seconds
 from filterd.queue import maildir
 from filterd.queue.queuefile import QueueFile, Recipient
-from filterd.queue.routing import Destination, Router, resolve
+from filterd.queue.routing import AddressFamilies, Destination, Router, resolve
 from filterd.queue.smtp_delivery import SmtpDelivery, Timing
 
 
@@ -34,6 +34,7 @@ class Deliverer:
     recipient_limit: int = 50
     fallback_relay: tuple[str, ...] = ()
     dns: bool = True
+    families: AddressFamilies = AddressFamilies()
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
@@ -66,7 +67,7 @@ class Deliverer:
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         reason = ""
         for nexthop in (destination.nexthop, *self.fallback_relay):
-            hosts = await resolve(nexthop, self.dns)
+            hosts = await resolve(nexthop, self.dns, families=self.families)
             if not hosts:
                 reason = f"Host or domain name not found. Name service error for name={nexthop} type=A: Host not found"
             for host in hosts:

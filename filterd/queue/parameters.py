@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from filterd.config import Parameter
 
+INET_PROTOCOL_NAMES = ("all", "ipv4", "ipv6")
+ADDRESS_PREFERENCES = ("any", "ipv4", "ipv6")
+
 
 def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
     return name, Parameter(name, default, kind, doc)
@@ -28,6 +31,8 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtp_data_done_timeout", "600s", "time", "The SMTP client's timeout for the reply to the end of data."),
     _p("smtp_helo_name", "$myhostname", "str", "The hostname the SMTP client sends in EHLO."),
     _p("smtp_connection_reuse_time_limit", "300s", "time", "How long a cached SMTP connection may be reused."),
+    _p("smtp_address_preference", "any", "str",
+       'The address type ("ipv6", "ipv4" or "any") tried first among addresses of equal MX preference.'),
     _p("smtp_dns_support_level", "", "str", "disabled: no DNS lookups for delivery (relayhost and domains resolve by name)."),
     _p("bounce_notice_recipient", "postmaster", "str", "Who gets notified of bounced mail (unused: kept for postconf)."),
     _p("filterd_mailbox_base", "$queue_directory/mailboxes",

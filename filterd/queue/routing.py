@@ -1,7 +1,8 @@
 """Where a recipient goes: local Maildir for $mydestination, else SMTP to transport_maps, relayhost or MX.
 
 Next-hop syntax is Postfix's: `[host]:port` means no MX lookup, `host` or `host:port` means MX
-lookup unless smtp_dns_support_level = disabled.
+lookup unless smtp_dns_support_level = disabled. Addresses are of the families in inet_protocols; among
+addresses of equal MX preference, smtp_address_preference says which family comes first.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass
+
+FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
 
 @dataclass(frozen=True)
@@ -61,25 +64,71 @@ def split_nexthop(nexthop: str, default_port: int = 25) -> tuple[str, int, bool]
     return nexthop, default_port, True
 
 
-async def resolve(nexthop: str, dns: bool = True, resolver=None) -> list[tuple[str, str, int]]:
-    """(name, address, port) to try, best first: MX hosts when wanted and DNS is on, else the host itself."""
+def ipv6_supported() -> bool:
+    """Whether this system makes IPv6 sockets, which decides what inet_protocols = all means."""
+    try:
+        socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()
+    except OSError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class AddressFamilies:
+    """The families the SMTP client connects over (inet_protocols) and the one it tries first among addresses
+    of equal MX preference (smtp_address_preference; "any" keeps the resolver's order)."""
+
+    families: tuple[int, ...] = (socket.AF_INET, socket.AF_INET6)
+    preference: str = "any"
+
+    @classmethod
+    def from_settings(cls, inet_protocols: list[str], preference: str = "any") -> AddressFamilies:
+        """Postfix's reading of inet_protocols: "all" is ipv4, plus ipv6 where the system has IPv6."""
+        names = set(inet_protocols)
+        if "all" in names:
+            names |= {"ipv4", "ipv6"} if ipv6_supported() else {"ipv4"}
+        return cls(tuple(FAMILIES[name] for name in ("ipv4", "ipv6") if name in names), preference)
+
+    @property
+    def lookup_family(self) -> int:
+        """The family getaddrinfo is asked for: the only one enabled, else any."""
+        return self.families[0] if len(self.families) == 1 else socket.AF_UNSPEC
+
+    def rank(self, family: int) -> int:
+        """0 for the preferred family (for every family under "any"), 1 for the other."""
+        return int(self.preference in FAMILIES and family != FAMILIES[self.preference])
+
+
+async def resolve(nexthop: str, dns: bool = True, resolver=None, families: AddressFamilies = AddressFamilies(),
+                  getaddrinfo=None) -> list[tuple[str, str, int]]:
+    """(name, address, port) to try, best first: MX hosts when wanted and DNS is on, else the host itself.
+
+    `getaddrinfo` has the signature of the event loop's (which it is when None).
+    """
     host, port, want_mx = split_nexthop(nexthop)
-    names = [host]
+    exchangers = [(0, host)]
     if want_mx and dns:
-        names = await _mx_hosts(host, resolver) or [host]
+        exchangers = await _mx_hosts(host, resolver) or exchangers
+    lookup = getaddrinfo or asyncio.get_running_loop().getaddrinfo
     found = []
-    loop = asyncio.get_running_loop()
-    for name in names:
-        try:
-            infos = await loop.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-        except OSError:
-            continue
-        found.extend((name, info[4][0], port) for info in infos)
-    return list(dict.fromkeys(found))
+    for preference, name in exchangers:
+        for family, address in await _addresses(lookup, name, port, families):
+            found.append(((preference, families.rank(family)), (name, address, port)))
+    found.sort(key=lambda item: item[0])
+    return list(dict.fromkeys(host for _, host in found))
 
 
-async def _mx_hosts(domain: str, resolver=None) -> list[str]:
-    """MX hosts by preference; `resolver` is a dns.asyncresolver.Resolver (the system's when None)."""
+async def _addresses(lookup, name: str, port: int, families: AddressFamilies) -> list[tuple[int, str]]:
+    """(family, address) of one host in the enabled families, in the resolver's order; none if it has none."""
+    try:
+        infos = await lookup(name, port, family=families.lookup_family, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    return [(info[0], info[4][0]) for info in infos if info[0] in families.families]
+
+
+async def _mx_hosts(domain: str, resolver=None) -> list[tuple[int, str]]:
+    """(preference, MX host), best first; `resolver` is a dns.asyncresolver.Resolver (the system's when None)."""
     try:
         import dns.asyncresolver
 
@@ -87,4 +136,4 @@ async def _mx_hosts(domain: str, resolver=None) -> list[str]:
     except Exception:
         return []
     records = sorted(answer, key=lambda r: r.preference)
-    return [str(r.exchange).rstrip(".") for r in records if str(r.exchange) != "."]
+    return [(r.preference, str(r.exchange).rstrip(".")) for r in records if str(r.exchange) != "."]

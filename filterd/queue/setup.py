@@ -9,7 +9,7 @@ from filterd.config import Config
 from filterd.queue.after_queue import AfterQueue
 from filterd.queue.delivery import Deliverer
 from filterd.queue.manager import QueueManager, Schedule
-from filterd.queue.routing import Router
+from filterd.queue.routing import AddressFamilies, Router
 from filterd.queue.smtp_delivery import SmtpDelivery, SmtpSettings
 from filterd.queue.spool import Spool
 from filterd.startup import Loaded
@@ -31,6 +31,7 @@ def _transport_maps(config: Config) -> tuple:
 
 
 def deliverer(config: Config) -> Deliverer:
+    families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
     router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
                     _transport_maps(config))
     smtp = SmtpDelivery(SmtpSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
@@ -39,7 +40,7 @@ def deliverer(config: Config) -> Deliverer:
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
-                     config.get("smtp_dns_support_level") != "disabled")
+                     config.get("smtp_dns_support_level") != "disabled", families)
 
 
 def build(loaded: Loaded) -> QueueManager:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import email.utils
-
+from filterd.maildate import mail_date
 from filterd.model import Envelope, Header, Session
 
 
 def received_header(session: Session, envelope: Envelope, myhostname: str, mail_name: str = "filterd") -> Header:
-    """`Received: from HELO (NAME [ADDR])\\n\\tby HOST (filterd) with PROTO id QID\\n\\tfor <RCPT>; DATE`."""
+    """`Received: from HELO (NAME [ADDR])\\n\\tby HOST (filterd) with PROTO id QID\\n\\tfor <RCPT>; DATE`.
+
+    DATE is the time of MAIL FROM, as Postfix's smtpd dates it.
+    """
     helo = session.helo or session.client_name
     protocol = "UTF8SMTP" if envelope.smtputf8 else session.protocol
     if session.tls:
@@ -17,7 +19,7 @@ def received_header(session: Session, envelope: Envelope, myhostname: str, mail_
         protocol += "A"
     lines = [f"Received: from {helo} ({session.client_name} [{session.client_address}])",
              f"\tby {myhostname} ({mail_name}) with {protocol} id {envelope.queue_id}"]
-    date = email.utils.formatdate(localtime=True)
+    date = mail_date(envelope.arrival or None)
     if len(envelope.recipients) == 1:
         lines.append(f"\tfor <{envelope.recipients[0]}>; {date}")
     else:

@@ -12,20 +12,20 @@ import time
 from collections.abc import Callable
 
 from filterd import maillog
-from filterd.tables.notices import TableError
+from filterd.tables.notices import TableError, TableOpenError
 
 CHECK_INTERVAL = 1.0
 Build = Callable[[bytes], object]
 
 
 def read_table_file(path: str) -> tuple[bytes, tuple]:
-    """The file's bytes and identity; an unreadable file is a TableError, as Postfix's open error."""
+    """The file's bytes and identity; an unreadable file is a TableOpenError, as Postfix's `open FILE: reason`."""
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             return f.read(), (st.st_mtime_ns, st.st_size, st.st_ino)
     except OSError as exc:
-        raise TableError(path, None, f"open {path}: {exc.strerror or exc}") from None
+        raise TableOpenError(path, None, f"open {path}: {exc.strerror or exc}") from None
 
 
 def checked(table, path: str, strict: bool, service: str):

@@ -14,6 +14,13 @@ class TableError(ConfigError):
     """
 
 
+class TableOpenError(TableError):
+    """A table file that cannot be opened or read: Postfix's `open FILE: reason`, which names the file itself."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @dataclass(frozen=True)
 class Notice:
     """One parser warning: `text` exactly as Postfix logs it, `reason` for a start-up error."""

@@ -8,8 +8,8 @@ import smtplib
 import threading
 import time
 
+from tests.harness import free_port, wait_until
 from tests.integration.test_relay import FAST_QUEUE
-from tests.mta import free_port, wait_until
 
 MESSAGES = 2000
 CLIENTS = 8

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from filterd.queue.queuefile import QueueFile
+from tests.harness import free_port, make_workdir
 from tests.integration.test_relay import FAST_QUEUE
-from tests.mta import free_port, make_workdir
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_programs
-from tests.mta import FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
+from tests.harness import FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
 from tests.plugins_builtin.corpus import (CORPUS, RECIPIENTS, TABLES, message, multipart, pcre_settings, sender,
                                           text_part)
 

@@ -6,7 +6,7 @@ import os
 import signal
 import smtplib
 
-from tests.mta import wait_until
+from tests.harness import wait_until
 
 
 def send(port: int) -> None:

@@ -8,8 +8,8 @@ import smtplib
 import dkim
 import pytest
 
-from tests.milter_client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
-from tests.mta import free_port
+from tests.harness import free_port
+from tests.milter.client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
 
 SENDER, RCPT = f"alice@{DOMAIN}", "bob@example.net"
 

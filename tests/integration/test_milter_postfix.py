@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.mta import FilterdProcess, Postfix, SmtpSink, free_port, wait_until
+from tests.harness import FilterdProcess, Postfix, SmtpSink, free_port, wait_until
 
 SENDER, RCPT = "alice@example.org", "bob@example.net"
 PLUGINS = ("tests.plugins.reject_subject, tests.plugins.eom_reject, tests.plugins.reroute, tests.plugins.crash, "
@@ -191,7 +191,7 @@ def test_envelope_edits_become_chgfrom_addrcpt_and_delrcpt(smtp_sink, postfix_fa
     """tests/plugins/envelope_edits.py rewrites the envelope; Postfix applies it as a milter's CHGFROM/ADDRCPT/DELRCPT."""
     import smtplib
 
-    from tests.mta import free_port
+    from tests.harness import free_port
 
     port = free_port()
     filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta import free_port
+from tests.harness import free_port
 
-LUA = Path(__file__).resolve().parents[1] / "milter" / "lua"
+LUA = Path(__file__).resolve().parents[1] / "milter" / "server" / "lua"
 SCRIPTS = sorted(path.name for path in LUA.glob("*.lua") if path.name != "common.lua")
 PLUGINS = ("tests.plugins.reject_subject, tests.plugins.eom_reject, tests.plugins.reroute, "
            "tests.plugins.milter_edits, tests.plugins.milter_count")

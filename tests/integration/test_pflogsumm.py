@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+from tests.harness import free_port, wait_until
 from tests.integration.test_relay import FAST_QUEUE, send
-from tests.mta import free_port, wait_until
 
 
 def summary(log_path) -> dict[str, int]:

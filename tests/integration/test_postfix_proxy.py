@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 
-from tests.mta import free_port
+from tests.harness import free_port
 
 SENDER, RCPT = "alice@example.org", "bob@example.net"
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from filterd.postmap import postmap_query
-from tests.mta import make_workdir
+from tests.harness import make_workdir
 from tests.tables import strategies as gen
 from tests.tables.corpus import CASES
 

@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 
-from tests.mta import swaks
+from tests.harness import swaks
 
 SENDER, RCPT = "alice@example.org", "bob@example.net"
 
@@ -92,7 +92,7 @@ def test_downstream_rejections_go_back_to_the_client_as_they_are(smtp_sink_facto
 
 
 def test_downstream_down_gives_451_and_a_log_line(filterd_factory):
-    from tests.mta import free_port
+    from tests.harness import free_port
 
     proxy = filterd_factory(nexthop_port=free_port())
     with smtplib.SMTP("127.0.0.1", proxy.port, timeout=30) as client:
@@ -112,7 +112,7 @@ def test_swaks_through_the_proxy(proxy, smtp_sink):
 
 def test_xforward_carries_the_original_client_downstream(filterd_factory):
     """A second filterd in sink mode stands in for a downstream that offers XFORWARD."""
-    from tests.mta import free_port
+    from tests.harness import free_port
 
     port = free_port()
     downstream = filterd_factory({"filterd_listeners": f"sink:127.0.0.1:{port}",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta import free_port, wait_until
+from tests.harness import free_port, wait_until
 
 FAST_QUEUE = {"queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
               "smtp_dns_support_level": "disabled", "mydestination": "localhost, filterd.test",
@@ -62,7 +62,7 @@ def test_local_recipients_get_a_maildir(relay_factory):
     [message] = maildir_messages(relay, "someone")
     assert message["Return-Path"] == "<alice@example.org>"
     assert message["Delivered-To"] == "someone@localhost"
-    assert "status=sent (delivered to maildir)" in relay.log()
+    wait_until(lambda: "status=sent (delivered to maildir)" in relay.log(), 10, "the delivery logged")
 
 
 def test_a_dead_next_hop_defers_and_delivery_follows_when_it_returns(relay_factory, smtp_sink_factory):
@@ -70,7 +70,7 @@ def test_a_dead_next_hop_defers_and_delivery_follows_when_it_returns(relay_facto
     relay = relay_factory(port)
     send(relay.port, "alice@example.org", ["bob@example.net"])
     wait_until(lambda: "status=deferred (connect to 127.0.0.1[127.0.0.1]:" in relay.log(), 30, "a deferral")
-    assert list((spool(relay) / "deferred").iterdir())
+    wait_until(lambda: list((spool(relay) / "deferred").iterdir()), 10, "the deferred queue file")
     sink = smtp_sink_factory(port)
     sink.wait_for(1, timeout=30)
     wait_until(lambda: ": removed" in relay.log(), 30, "the queue file removed")
@@ -156,7 +156,7 @@ def test_fallback_relay_takes_what_the_relayhost_cannot(relay_factory, smtp_sink
     relay = relay_factory(free_port(), fallback_relay=f"[127.0.0.1]:{smtp_sink.port}")
     send(relay.port, "alice@example.org", ["bob@example.net"])
     [dump] = smtp_sink.wait_for(1)
-    assert f"relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log()
+    wait_until(lambda: f"relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log(), 10, "the delivery logged")
 
 
 def test_connections_to_the_next_hop_are_reused(relay_factory, smtp_sink):
@@ -176,7 +176,7 @@ def test_relay_to_a_real_postfix(relay_factory, smtp_sink, postfix_factory):
     [dump] = smtp_sink.wait_for(1, timeout=30)
     assert b"Subject: through postfix" in dump
     postfix.wait_log(r"status=sent", timeout=30)
-    assert f"relay=127.0.0.1[127.0.0.1]:{postfix.port}, delay=" in relay.log()
+    wait_until(lambda: f"relay=127.0.0.1[127.0.0.1]:{postfix.port}, delay=" in relay.log(), 10, "the delivery logged")
 
 
 def test_sigusr1_to_the_qmgr_flushes_the_deferred_queue(relay_factory, smtp_sink_factory):
@@ -198,7 +198,8 @@ def test_transport_maps_route_a_domain_past_the_relayhost(relay_factory, smtp_si
     relay = relay_factory(free_port(), transport_maps=f"inline:{{ example.net=smtp:[127.0.0.1]:{smtp_sink.port} }}")
     send(relay.port, "alice@example.org", ["bob@example.net"])
     smtp_sink.wait_for(1)
-    assert f"to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log()
+    wait_until(lambda: f"to=<bob@example.net>, relay=127.0.0.1[127.0.0.1]:{smtp_sink.port}" in relay.log(), 10,
+               "the delivery logged")
 
 
 

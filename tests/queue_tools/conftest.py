@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,17 +75,9 @@ def maillog(tmp_path):
 
 
 @pytest.fixture
-def utc():
+def utc(local_zone):
     """Local time is UTC, so that arrival times print as in the expected listings."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+    local_zone("UTC")
 
 
 @pytest.fixture

@@ -86,6 +86,17 @@ def test_each_reason_once_and_reason_unavailable_for_recipients_without_one(spoo
     assert lines[-1] == "-- 1 Kbytes in 1 Request."
 
 
+@pytest.mark.parametrize("zone, arrival, shown", [
+    ("UTC", 1_796_277_605, "Thu Dec  3 06:00:05"),
+    ("Asia/Kolkata", ARRIVAL, "Thu Nov 26 17:00:58"),
+    ("America/New_York", 1_796_277_605, "Thu Dec  3 01:00:05"),
+])
+def test_arrival_times_are_local_as_asctime_prints_them(spool, tools, local_zone, zone, arrival, shown):
+    queue_message(spool, "deferred", "G1", "s@example.org", ["r@example.net"], size=1024, arrival=arrival)
+    local_zone(zone)
+    assert tools("postqueue", "-p").out.splitlines()[1] == f"G1                    1024 {shown} s@example.org"
+
+
 def test_a_long_reason_is_not_padded_and_odd_characters_are_shown_as_question_marks(spool, tools):
     reason = "host mx.example.net[192.0.2.1] said: 450 4.2.0 <x@example.net>: Recipient address rejected: Greylisted"
     queue_message(spool, "deferred", "C1", "we\x01ird@example.org", [deferred('"john doe"@example.net', reason)])

@@ -12,10 +12,9 @@ from filterd.model import Header
 from filterd.queue.queuefile import QueueFile
 from filterd.queue.tools import submission
 from filterd.queue.tools.console import ToolError
-from filterd.queue.tools.sendmail import parse_options
+from filterd.queue.tools.sendmail import full_name, parse_options
 
 USER = pwd.getpwuid(os.getuid())
-GECOS = USER.pw_gecos.split(",")[0]
 
 
 def lines(text: bytes, dot_ends_input: bool = True) -> list[bytes]:
@@ -89,12 +88,28 @@ def test_received_first_dropped_headers_gone_missing_ones_added_in_postfixs_orde
     assert submission.missing_headers(present, identity, "Q", date) == []
 
 
+def passwd(login: str, gecos: str) -> pwd.struct_passwd:
+    return pwd.struct_passwd((login, "x", 1000, 1000, gecos, f"/home/{login}", "/bin/sh"))
+
+
+@pytest.mark.parametrize("user, environ, name", [
+    (passwd("jdoe", "John Doe,Room 1,555-1234,"), {}, "John Doe"),
+    (passwd("jdoe", "& Doe; Room 1"), {}, "Jdoe Doe"),
+    (passwd("jdoe", "100% Doe"), {}, "100"),
+    (passwd("jdoe", ""), {}, ""),
+    (passwd("jdoe", "John Doe"), {"NAME": "Johnny"}, "Johnny"),
+])
+def test_the_full_name_is_postfixs_from_name_or_the_gecos_field(user, environ, name):
+    assert full_name(user, environ) == name
+
+
 def maildrop_file(spool) -> QueueFile:
     [queue_id] = spool.ids("maildrop")
     return QueueFile.read(str(spool.path("maildrop", queue_id)))
 
 
-def test_a_submission_becomes_a_complete_queue_file_in_maildrop(spool, tools, maillog):
+def test_a_submission_becomes_a_complete_queue_file_in_maildrop(spool, tools, maillog, monkeypatch):
+    monkeypatch.setenv("NAME", "Alice Q. Example")
     result = tools("sendmail", "-f", "alice", "bob", "carol@example.net", stdin=b"Subject: hi\n\nhello\n.\nlost\n")
     assert (result.status, result.out, result.err) == (0, "", "")
     qf = maildrop_file(spool)
@@ -106,8 +121,7 @@ def test_a_submission_becomes_a_complete_queue_file_in_maildrop(spool, tools, ma
     assert content.startswith(f"Received: by filterd.test (filterd, from userid {USER.pw_uid})\r\n"
                               f"\tid {env.queue_id}; ".encode())
     assert f"Message-Id: <{env.queue_id}@filterd.test>\r\n".encode() in content
-    from_line = f"{GECOS} <alice@filterd.test>" if GECOS else "alice@filterd.test"
-    assert f"From: {from_line}\r\n".encode() in content
+    assert b'From: "Alice Q. Example" <alice@filterd.test>\r\n' in content
     assert env.message_id == f"<{env.queue_id}@filterd.test>" and env.protocol == "local"
     assert maillog() == ""
 

@@ -8,16 +8,19 @@ sendmail: -B body type, -C config, -F full name, -f/-r sender, -i/-oi, -N dsn no
 
 from __future__ import annotations
 
+import argparse
 import email.utils
 import getopt
 import os
 import pwd
+import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from typing import IO, Iterator, Mapping
 
+from filterd.maildate import mail_date
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
 from filterd.queue.tools import submission
@@ -36,11 +39,33 @@ def add_arguments(parser) -> None:
     parser.add_argument("argv", nargs="...", help="sendmail's options and the recipients")
 
 
+def help_parser() -> argparse.ArgumentParser:
+    """The --help screen only: Sendmail's options are parsed by getopt, as Postfix's sendmail parses them."""
+    helper = argparse.ArgumentParser(prog="filterd sendmail", add_help=False,
+                                     usage="%(prog)s [options] [recipient ...]",
+                                     description=HELP[0].upper() + HELP[1:] + ".")
+    add = helper.add_argument
+    add("-f", "-r", metavar="SENDER", help="the envelope sender (default: your login name)")
+    add("-F", metavar="FULL_NAME", help="the sender's full name for a From: header the message lacks")
+    add("-t", action="store_true", help="take recipients from the To:, Cc: and Bcc: headers too")
+    add("-i", action="store_true", help="a line with a single dot does not end the message (also -oi)")
+    add("-N", metavar="DSN", help="delivery status notification: never, or success, delay, failure")
+    add("-R", metavar="RET", help="what a notification returns: hdrs or full")
+    add("-V", metavar="ENVID", help="the envelope id for notifications")
+    add("-B", metavar="BODY_TYPE", help="7BIT or 8BITMIME")
+    add("-C", metavar="CONFIG", help="main.cf, or the directory that holds it")
+    add("-bm", action="store_true", help="read the message from standard input (the only mode)")
+    add("--help", action="store_true", help="show this help message and exit")
+    add("recipient", nargs="*", help="the recipients; -n, -m, -v, -X and other -o options are ignored")
+    return helper
+
+
 @dataclass
 class Options:
     """sendmail's command line."""
 
     recipients: list[str] = field(default_factory=list)
+    help: bool = False
     sender: str | None = None
     full_name: str | None = None
     config: str | None = None
@@ -55,7 +80,7 @@ class Options:
 def parse_options(argv: list[str]) -> Options:
     """Options first, then recipients, as getopt(3) parses them for Postfix's sendmail."""
     try:
-        pairs, recipients = getopt.getopt(argv, OPTION_LETTERS)
+        pairs, recipients = getopt.getopt(argv, OPTION_LETTERS, ["help"])
     except getopt.GetoptError as exc:
         raise ToolError(f"usage: sendmail [options] [recipient...]: {exc}", EX_USAGE) from None
     options = Options(recipients)
@@ -64,6 +89,8 @@ def parse_options(argv: list[str]) -> Options:
             setattr(options, SETTERS[flag], value)
         elif flag == "-t":
             options.extract = True
+        elif flag == "--help":
+            options.help = True
         elif flag == "-i" or (flag, value) == ("-o", "i"):
             options.dot_ends_input = False
         elif flag == "-b" and value != "m":
@@ -107,11 +134,18 @@ def _chunks(header: bytes, body: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+def full_name(user: pwd.struct_passwd, environ: Mapping[str, str] = os.environ) -> str:
+    """Postfix's fullname(): $NAME, else the GECOS field up to a `,`, `;` or `%`, `&` the login name capitalized."""
+    if "NAME" in environ:
+        return environ["NAME"]
+    return re.split("[,;%]", user.pw_gecos, maxsplit=1)[0].replace("&", user.pw_name[:1].upper() + user.pw_name[1:])
+
+
 def _identity(options: Options, config, user: pwd.struct_passwd) -> submission.Identity:
-    """The envelope sender (-f, else the login name) and the full name (-F, else the GECOS field)."""
+    """The envelope sender (-f, else the login name) and the full name (-F, else full_name())."""
     sender = user.pw_name if options.sender is None else options.sender
-    full_name = user.pw_gecos.split(",")[0] if options.full_name is None else options.full_name
-    return submission.Identity(submission.qualify(sender, config.get("myorigin")), full_name, user.pw_uid,
+    name = full_name(user) if options.full_name is None else options.full_name
+    return submission.Identity(submission.qualify(sender, config.get("myorigin")), name, user.pw_uid,
                                config.get("myhostname"), config.get("mail_name"))
 
 
@@ -121,7 +155,7 @@ def submit(options: Options, config, stream: IO[bytes], user: pwd.struct_passwd)
     identity = _identity(options, config, user)
     headers, body_lines = submission.split_headers(submission.input_lines(stream, options.dot_ends_input))
     recipients = _recipients(options, headers, origin)
-    header = submission.local_headers(headers, identity, queue_id, email.utils.formatdate(now, localtime=True))
+    header = submission.local_headers(headers, identity, queue_id, mail_date(now))
     body, body_size = _spool_body(body_lines, config.size("filterd_spool_memory_limit"),
                                   config.size("message_size_limit"), len(header))
     message_id = next((h.value for h in headers if h.name.lower() == "message-id"),
@@ -144,6 +178,9 @@ def main(args, load) -> int:
     user = pwd.getpwuid(os.getuid())
     try:
         options = parse_options(args.argv)
+        if options.help:
+            help_parser().print_help()
+            return 0
         args.config = options.config or args.config
         config = load().config
         open_maillog(config)

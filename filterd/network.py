@@ -1,0 +1,21 @@
+"""Shared network helpers: the socket options that filterd's listeners and clients set the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+
+def no_delay(transport: asyncio.BaseTransport) -> socket.socket | None:
+    """Send each write at once, never held back for a delayed ACK (Nagle); the socket if it is TCP."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    return None
+
+
+def quick_ack(sock: socket.socket) -> None:
+    """Acknowledge what arrives next at once (TCP_QUICKACK, which Linux clears again by itself): a peer whose
+    Nagle holds its next write until this one is acknowledged does not wait for our delayed ACK (40 ms)."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)

@@ -1,0 +1,61 @@
+# The steps that install.sh and install-test.sh share, sourced by both: Debian packages, the venv,
+# and filterd (only filterd, not the venv's python or pip) on root's PATH.
+
+VENV=${FILTERD_VENV:-/opt/filterd-venv}
+BINDIR=${FILTERD_BINDIR:-/usr/local/bin}
+PYTHON=${PYTHON:-python3}
+APT_LOG=${FILTERD_APT_LOG:-/var/log/filterd-apt.log}
+# python3-venv: Debian's python3 has no ensurepip without it. gcc, libc6-dev, python3-dev: pypcre (pcre: tables)
+# builds from source, with its own pcre2.h, against the system's libpcre2-8. ca-certificates: Debian's pip
+# trusts only /etc/ssl/certs.
+PYTHON_PACKAGES=(python3 python3-venv python3-dev gcc libc6-dev libpcre2-8-0 ca-certificates)
+
+say() {
+    echo "$(basename "$0" .sh): $*"
+}
+
+fail() {
+    echo "$(basename "$0" .sh): fatal: $*" >&2
+    exit 1
+}
+
+missing_packages() {
+    # Print those of the named Debian packages that are not installed.
+    local package
+    for package in "$@"; do
+        dpkg-query -W -f='${db:Status-Status}\n' "$package" 2>/dev/null | grep -qx installed || echo "$package"
+    done
+}
+
+install_packages() {
+    # apt-get install what is missing, its output in $APT_LOG; nothing at all when everything is there.
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    say "installing ${missing[*]} (apt-get log: $APT_LOG)"
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y --no-install-recommends "${missing[@]}"; } >"$APT_LOG" 2>&1; then
+        tail -n 20 "$APT_LOG" >&2
+        fail "apt-get failed; the whole log is $APT_LOG"
+    fi
+}
+
+make_venv() {
+    # A venv from $PYTHON, which must meet filterd's requires-python (Debian 12's python3 is 3.11).
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || fail "$PYTHON is older than Python 3.11, which filterd requires"
+    "$PYTHON" -m venv "$VENV"
+}
+
+pip_install() {
+    # Quiet; --use-pep517 builds sdists without setup.py (pymilter, dkimpy) the way pip will, without a warning.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        --use-pep517 "$@"
+}
+
+link_filterd() {
+    # Symlink the venv's filterd script into $BINDIR, replacing an older link.
+    mkdir -p "$BINDIR"
+    ln -sfn "$VENV/bin/filterd" "$BINDIR/filterd"
+    say "$BINDIR/filterd -> $VENV/bin/filterd"
+}
