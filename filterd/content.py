@@ -1,18 +1,13 @@
-"""Message content: a sans-IO split into logical headers and body lines (the body spooled as it comes),
-and the dispatch of those events to the chain, shared by every front end."""
+"""Message content: a sans-IO split into logical headers and body lines (the body spooled as it comes), as
+events that filterd.lifecycle gives to the chain."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Coroutine, Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from filterd.model import Header, Message
-from filterd.verdict import Verdict
-
-if TYPE_CHECKING:
-    from filterd.chain import Chain
-    from filterd.transaction import Transaction
 
 _HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
 
@@ -125,34 +120,3 @@ class ContentParser:
         if line.endswith(b"\n"):
             self.body_line_count += 1
         return [(BODY, BodyLine(index, line))] if self.want_body_events else []
-
-
-async def run_events(chain: Chain, txn: Transaction, events: list[tuple[str, object]]) -> None:
-    """Give each content event to its hook, until a final verdict or PASS ends inspection."""
-    pending = run_events_now(chain, txn, events)
-    if pending is not None:
-        await pending
-
-
-def run_events_now(chain: Chain, txn: Transaction, events: list[tuple[str, object]]) -> Coroutine | None:
-    """`run_events` done at once while every plugin answers at once (None), else a coroutine for the rest."""
-    for index, (event, value) in enumerate(events):
-        if txn.final is not None or txn.passed:
-            return None
-        verdict = _run_event(chain, txn, event, value)
-        if not isinstance(verdict, Verdict):
-            return _events_later(chain, txn, verdict, events[index + 1:])
-    return None
-
-
-async def _events_later(chain: Chain, txn: Transaction, pending: Coroutine, events: list[tuple[str, object]]) -> None:
-    await pending
-    await run_events(chain, txn, events)
-
-
-def _run_event(chain: Chain, txn: Transaction, event: str, value: object) -> Verdict | Coroutine:
-    if event == HEADER:
-        return chain.run_now("header", txn, subject=value, header=value)
-    if event == END_OF_HEADERS:
-        return chain.run_now("end_of_headers", txn)
-    return chain.run_now("body", txn, subject=value, line=value.text)  # type: ignore[union-attr]

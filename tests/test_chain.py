@@ -12,7 +12,8 @@ import pytest
 
 from filterd import maillog
 from filterd.chain import Chain
-from filterd.content import ContentParser, run_events_now
+from filterd.content import ContentParser
+from filterd.lifecycle import run_events_now
 from filterd.model import Envelope, Message, Session
 from filterd.registry import PluginError, Plugins, hookimpl
 from filterd.transaction import Transaction

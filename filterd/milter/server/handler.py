@@ -14,7 +14,8 @@ from functools import cache
 from typing import Any, Callable, Coroutine, Iterable
 
 from filterd.chain import ERROR_ACTIONS, Chain
-from filterd.content import BODY, END_OF_HEADERS, HEADER, run_events_now
+from filterd.content import BODY, END_OF_HEADERS, HEADER
+from filterd.lifecycle import run_events_now
 from filterd.edits import LineEdit
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
