@@ -14,7 +14,7 @@ from filterd.model import Envelope, Message, Session
 from filterd.queueid import new_queue_id
 from filterd.content import HEADER, ContentParser, crlf_lines
 from filterd.lifecycle import Lifecycle, refuses, resolved
-from filterd.smtp.received import received_header
+from filterd.received import received_header
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, Verdict
 

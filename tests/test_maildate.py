@@ -9,7 +9,7 @@ from filterd.model import Envelope, Session
 from filterd.queue.bounce import compose
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
-from filterd.smtp.received import received_header
+from filterd.received import received_header
 
 DEC_3 = 1_796_277_605  # Thu Dec  3 06:00:05 2026 UTC
 DEC_13 = DEC_3 + 10 * 86400

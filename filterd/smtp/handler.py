@@ -20,7 +20,7 @@ from filterd.smtp import replies
 from filterd.content import HEADER, ContentParser
 from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
-from filterd.smtp.received import received_header
+from filterd.received import received_header
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
 from filterd.verdict import Action, Verdict
