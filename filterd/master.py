@@ -148,7 +148,7 @@ class Master:
 
     def _child(self, kind: str) -> None:
         if kind == "qmgr":
-            from filterd.queue import setup
+            from filterd.qmgr import setup
 
             for _, sock in self.bound:
                 sock.close()

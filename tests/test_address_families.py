@@ -11,8 +11,8 @@ import dns.rdata
 import pytest
 
 from filterd.parameters import CORE_PARAMETERS
-from filterd.queue import routing
-from filterd.queue.routing import AddressFamilies, resolve
+from filterd.qmgr import routing
+from filterd.qmgr.routing import AddressFamilies, resolve
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
 HOSTS = {"a.example": ["2001:db8::a", "192.0.2.10"], "b.example": ["192.0.2.11", "2001:db8::b"],

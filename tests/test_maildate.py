@@ -6,7 +6,7 @@ import pytest
 
 from filterd.maildate import log_stamp, mail_date
 from filterd.model import Envelope, Session
-from filterd.queue.bounce import compose
+from filterd.qmgr.bounce import compose
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
 from filterd.received import received_header

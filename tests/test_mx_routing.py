@@ -13,7 +13,7 @@ import dns.message
 import dns.rdatatype
 import dns.rrset
 
-from filterd.queue.routing import AddressFamilies, resolve
+from filterd.qmgr.routing import AddressFamilies, resolve
 
 MX = {"example.test.": ["20 backup.invalid.", "10 localhost."]}
 IPV4 = AddressFamilies.from_settings(["ipv4"])

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from filterd import maillog
 from filterd.maillog import seconds
-from filterd.queue import maildir
+from filterd.qmgr import maildir
 from filterd.queue.queuefile import QueueFile, Recipient
-from filterd.queue.routing import AddressFamilies, Destination, Router, resolve
-from filterd.queue.smtp_delivery import SmtpDelivery, Timing
+from filterd.qmgr.routing import AddressFamilies, Destination, Router, resolve
+from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
 
 
 @dataclass

@@ -6,11 +6,11 @@ import asyncio
 import signal
 
 from filterd.config import Config
-from filterd.queue.after_queue import AfterQueue
-from filterd.queue.delivery import Deliverer
-from filterd.queue.manager import QueueManager, Schedule
-from filterd.queue.routing import AddressFamilies, Router
-from filterd.queue.smtp_delivery import SmtpDelivery, SmtpSettings
+from filterd.qmgr.after_queue import AfterQueue
+from filterd.qmgr.delivery import Deliverer
+from filterd.qmgr.manager import QueueManager, Schedule
+from filterd.qmgr.routing import AddressFamilies, Router
+from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
 from filterd.queue.spool import Spool
 from filterd.startup import Loaded
 

@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass
 
 from filterd import maillog
-from filterd.queue import bounce
-from filterd.queue.after_queue import AfterQueue
-from filterd.queue.delivery import Attempt, Deliverer, log_recipient
+from filterd.qmgr import bounce
+from filterd.qmgr.after_queue import AfterQueue
+from filterd.qmgr.delivery import Attempt, Deliverer, log_recipient
 from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
-from filterd.queue.smtp_delivery import Timing
+from filterd.qmgr.smtp_delivery import Timing
 from filterd.queue.spool import Spool
 
 POLL = 0.05
