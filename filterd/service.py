@@ -13,7 +13,7 @@ from filterd.chain import Chain
 from filterd.config import Config
 from filterd.fatal import FatalError
 from filterd.milter.server import MilterSettings, serve_milter
-from filterd.nexthop import NextHop
+from filterd.handoff import NextHop
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop

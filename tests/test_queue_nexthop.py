@@ -4,7 +4,7 @@ import asyncio
 import time
 
 from filterd.model import Envelope, Message, Session
-from filterd.nexthop import Routing
+from filterd.handoff import Routing
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool

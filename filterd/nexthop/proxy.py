@@ -14,7 +14,7 @@ import aiosmtplib
 
 from filterd import maillog
 from filterd.model import Envelope, Message, Session, encode
-from filterd.nexthop import Reply, Routing
+from filterd.handoff import Reply, Routing
 
 UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")
 _LINE_START_DOT = re.compile(rb"(?m)^\.")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from filterd import maillog
 from filterd.model import Envelope, Message, Session
-from filterd.nexthop import Reply, Routing
+from filterd.handoff import Reply, Routing
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
 from filterd.smtp.settings import in_networks, networks

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from filterd.model import Envelope, Message, Session
-from filterd.nexthop import Reply, Routing
+from filterd.handoff import Reply, Routing
 
 
 class SinkNextHop:

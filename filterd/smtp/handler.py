@@ -14,7 +14,7 @@ from filterd import maillog, reroute
 from filterd.maillog import seconds
 from filterd.chain import Chain
 from filterd.model import Envelope, Header, Message, Session
-from filterd.nexthop import NextHop, Reply, Routing
+from filterd.handoff import NextHop, Reply, Routing
 from filterd.queueid import new_queue_id
 from filterd.smtp import replies
 from filterd.content import HEADER, ContentParser
