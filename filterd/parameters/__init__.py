@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import socket
 
-from .config import Config, Parameter
-from .queue.parameters import ADDRESS_PREFERENCES, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
+from filterd.config import Config, Parameter
+from filterd.parameters.queue import ADDRESS_PREFERENCES, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
