@@ -57,7 +57,7 @@ def read_message(path: str) -> bytes:
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the configured chain on a message file and print every verdict and the message as it would leave."""
     from filterd.check import report
-    from filterd.service import make_chain
+    from filterd.assembly import make_chain
     from filterd.simulate import simulate
 
     loaded = _load(args)

@@ -14,10 +14,10 @@ import sys
 import time
 
 from filterd import __version__, maillog
+from filterd.assembly import Listener, listeners, serve
 from filterd.config import Config, ConfigError
 from filterd.fatal import FatalError
 from filterd.queue.spool import Spool
-from filterd.service import Listener, listeners, serve
 from filterd.startup import Loaded
 from filterd.tables import TableError, open_tables
 

@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
+from filterd.assembly import Listener
 from filterd.cli import main
 from filterd.fatal import FatalError
 from filterd.master import bind_all
 from filterd.plugin_lookup import DIRECTORY_PACKAGE
-from filterd.service import Listener
 from tests.harness import HOST
 
 MESSAGE = b"From: a@example.org\nSubject: hello\n\nbody\n"

@@ -44,7 +44,7 @@ def deliverer(config: Config) -> Deliverer:
 
 
 def build(loaded: Loaded) -> QueueManager:
-    from filterd.service import make_chain
+    from filterd.assembly import make_chain
 
     config = loaded.config
     spool = Spool(config.get("queue_directory")).create()

@@ -6,10 +6,10 @@ import stat
 
 import pytest
 
+from filterd.assembly import Listener, bind_unix
 from filterd.config import Config, ConfigError, parse_main_cf
 from filterd.milter.server.settings import MilterSettings
 from filterd.parameters import CORE_PARAMETERS, parse_listener, parse_milter_socket, validate_values
-from filterd.service import Listener, bind_unix
 
 
 def config(text: str) -> Config:
