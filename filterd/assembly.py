@@ -12,8 +12,9 @@ from typing import Callable
 from filterd.chain import Chain
 from filterd.config import Config
 from filterd.fatal import FatalError
-from filterd.milter.server import MilterSettings, serve_milter
 from filterd.handoff import NextHop
+from filterd.loading import Loaded
+from filterd.milter.server import MilterSettings, serve_milter
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
@@ -23,7 +24,6 @@ from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
-from filterd.startup import Loaded
 
 @dataclass(frozen=True)
 class Listener:

@@ -25,9 +25,9 @@ def _overrides(items: list[str]) -> dict[str, str]:
 
 
 def _load(args: argparse.Namespace):
-    from filterd import startup
+    from filterd import loading
 
-    return startup.load(args.config, _overrides(args.o))
+    return loading.load(args.config, _overrides(args.o))
 
 
 def cmd_start_fg(args: argparse.Namespace) -> int:

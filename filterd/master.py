@@ -17,8 +17,8 @@ from filterd import __version__, maillog
 from filterd.assembly import Listener, listeners, serve
 from filterd.config import Config, ConfigError
 from filterd.fatal import FatalError
+from filterd.loading import Loaded
 from filterd.queue.spool import Spool
-from filterd.startup import Loaded
 from filterd.tables import TableError, open_tables
 
 _RESTART_DELAY = 1.0

@@ -13,10 +13,10 @@ from typing import Any
 
 from filterd.chain import Chain
 from filterd.config import Config
+from filterd.loading import plugin_parameters
 from filterd.parameters import CORE_PARAMETERS
 from filterd.registry import Plugins
 from filterd.simulate import Outcome, simulate
-from filterd.startup import plugin_parameters
 
 
 def make_message(subject: str = "test", body: str = "hello\n", sender: str = "sender@example.org",

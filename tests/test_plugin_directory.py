@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from filterd import startup
+from filterd import loading
 from filterd.cli import main
 from filterd.config import ConfigError
 from filterd.parameters import CORE_PARAMETERS
@@ -61,7 +61,7 @@ def test_a_package_in_the_plugin_directory_is_a_plugin(tmp_path):
     write(tmp_path, "plugins/mycompany/filters.py", CONNECT.format(verdict="REJECT 5.7.1 no"))
     write(tmp_path, "plugins/whole/__init__.py", CONNECT.format(verdict="OK"))
     main_cf(tmp_path, "filterd_plugins = whole mycompany.filters")
-    loaded = startup.load(str(tmp_path))
+    loaded = loading.load(str(tmp_path))
     assert [impl.plugin for impl in loaded.plugins.impls("connect")] == ["whole", "mycompany.filters"]
     assert loaded.plugins.impls("connect")[1].function.__module__ == f"{DIRECTORY_PACKAGE}.mycompany.filters"
 
@@ -70,7 +70,7 @@ def test_config_directory_is_the_directory_given_with_c_as_postfix_sets_it(tmp_p
     """As Postfix's -c: the value in force, listed by postconf -n; the default stays /etc/filterd."""
     main_cf(tmp_path)
     for given in (tmp_path, tmp_path / "main.cf"):
-        config = startup.load(str(given)).config
+        config = loading.load(str(given)).config
         assert config.get("config_directory") == str(tmp_path)
         assert config.get("filterd_plugin_directory") == f"{tmp_path}/plugins"
         assert config.non_default() == {"config_directory": str(tmp_path), "myhostname": "mx.example.com"}
@@ -80,21 +80,21 @@ def test_config_directory_is_the_directory_given_with_c_as_postfix_sets_it(tmp_p
 
 def test_config_directory_set_in_main_cf_wins_over_c(tmp_path):
     main_cf(tmp_path, f"config_directory = {tmp_path}/etc")
-    config = startup.load(str(tmp_path)).config
+    config = loading.load(str(tmp_path)).config
     assert (config.get("config_directory"), config.lineno("config_directory")) == (f"{tmp_path}/etc", 2)
 
 
 def test_the_plugin_directory_can_be_anywhere(tmp_path):
     write(tmp_path, "elsewhere/mine.py", CONNECT.format(verdict="OK"))
     main_cf(tmp_path / "etc", f"filterd_plugin_directory = {tmp_path}/elsewhere", "filterd_plugins = mine")
-    assert startup.load(str(tmp_path / "etc")).plugins.has("connect")
+    assert loading.load(str(tmp_path / "etc")).plugins.has("connect")
 
 
 def test_a_directory_module_hides_no_installed_module_of_the_same_name(tmp_path):
     """The directory wins for filterd_plugins, but `import json` elsewhere still gets the real json."""
     write(tmp_path, "plugins/json.py", CONNECT.format(verdict="REJECT local json"))
     main_cf(tmp_path, "filterd_plugins = json")
-    loaded = startup.load(str(tmp_path))
+    loaded = loading.load(str(tmp_path))
     assert loaded.plugins.impls("connect")[0].function.__module__ == f"{DIRECTORY_PACKAGE}.json"
     assert sys.modules["json"] is json and json.loads("[1]") == [1]
 
@@ -103,7 +103,7 @@ def test_a_plugin_directory_module_named_as_an_installed_plugin_is_an_error(tmp_
     write(tmp_path, "plugins/header_checks.py", CONNECT.format(verdict="OK"))
     conf = main_cf(tmp_path, "", "filterd_plugins = header_checks")
     with pytest.raises(ConfigError) as info:
-        startup.load(str(tmp_path))
+        loading.load(str(tmp_path))
     assert str(info.value) == (
         f'{conf}:3: filterd_plugins: plugin "header_checks" names both the installed plugin '
         f"filterd.plugins.header_checks and {tmp_path}/plugins/header_checks.py; rename the file")
@@ -130,14 +130,14 @@ def test_an_unknown_plugin_suggests_an_installed_plugin(tmp_path, capsys):
 def test_a_plugin_listed_twice_names_the_main_cf_line(tmp_path):
     conf = main_cf(tmp_path, "filterd_plugins = header_checks header_checks")
     with pytest.raises(ConfigError) as info:
-        startup.load(str(tmp_path))
+        loading.load(str(tmp_path))
     assert str(info.value) == f'{conf}:2: filterd_plugins: plugin "header_checks" is listed twice'
 
 
 def test_one_plugin_listed_under_two_names_names_the_main_cf_line(tmp_path):
     conf = main_cf(tmp_path, "filterd_plugins = header_checks filterd.plugins.header_checks")
     with pytest.raises(ConfigError) as info:
-        startup.load(str(tmp_path))
+        loading.load(str(tmp_path))
     assert str(info.value) == (f'{conf}:2: filterd_plugins: plugin "filterd.plugins.header_checks" is plugin '
                                '"header_checks" again, under another name')
 
@@ -145,7 +145,7 @@ def test_one_plugin_listed_under_two_names_names_the_main_cf_line(tmp_path):
 def test_a_plugin_named_by_an_override_is_located_as_one(tmp_path):
     conf = main_cf(tmp_path)
     with pytest.raises(ConfigError) as info:
-        startup.load(str(tmp_path), {"filterd_plugins": "nosuch"})
+        loading.load(str(tmp_path), {"filterd_plugins": "nosuch"})
     assert str(info.value).startswith(f'{conf}: filterd_plugins (override): plugin "nosuch" not found;')
 
 
@@ -153,6 +153,6 @@ def test_another_plugin_directory_gets_its_own_modules(tmp_path):
     for name, verdict in (("one", "REJECT one"), ("two", "REJECT two")):
         write(tmp_path, f"{name}/plugins/same.py", CONNECT.format(verdict=verdict))
         main_cf(tmp_path / name, "filterd_plugins = same")
-    first = startup.load(str(tmp_path / "one")).plugins.impls("connect")[0].function
-    second = startup.load(str(tmp_path / "two")).plugins.impls("connect")[0].function
+    first = loading.load(str(tmp_path / "one")).plugins.impls("connect")[0].function
+    second = loading.load(str(tmp_path / "two")).plugins.impls("connect")[0].function
     assert (first(None), second(None)) == ("REJECT one", "REJECT two")

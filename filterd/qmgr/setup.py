@@ -6,13 +6,13 @@ import asyncio
 import signal
 
 from filterd.config import Config
+from filterd.loading import Loaded
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
 from filterd.queue.spool import Spool
-from filterd.startup import Loaded
 
 
 def schedule(config: Config) -> Schedule:

@@ -24,7 +24,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, func: Callable[[argparse.N
 
 
 def run(args: argparse.Namespace, load: Callable[[], object]) -> int:
-    """Run the tool named by args.command; `load()` returns the filterd.startup.Loaded configuration."""
+    """Run the tool named by args.command; `load()` returns the filterd.loading.Loaded configuration."""
     import os
     import sys
     from importlib import import_module
