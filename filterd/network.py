@@ -1,8 +1,10 @@
-"""Shared network helpers: the socket options that filterd's listeners and clients set the same way."""
+"""Shared network helpers: the socket options that filterd's listeners and clients set the same way, and Postfix's
+network lists (mynetworks and the like)."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 
 
@@ -19,3 +21,23 @@ def quick_ack(sock: socket.socket) -> None:
     """Acknowledge what arrives next at once (TCP_QUICKACK, which Linux clears again by itself): a peer whose
     Nagle holds its next write until this one is acknowledged does not wait for our delayed ACK (40 ms)."""
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+
+def in_networks(address: str, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in nets)
+
+
+def networks(items: list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Postfix network lists: a.b.c.d/len, [ipv6]/len, bare addresses; anything else is skipped."""
+    result = []
+    for item in items:
+        item = item.replace("[", "").replace("]", "")
+        try:
+            result.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            continue
+    return tuple(result)

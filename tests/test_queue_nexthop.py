@@ -3,12 +3,12 @@
 import asyncio
 import time
 
-from filterd.model import Envelope, Message, Session
 from filterd.handoff import Routing
+from filterd.model import Envelope, Message, Session
+from filterd.network import networks
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
-from filterd.smtp.settings import networks
 
 
 def policy():

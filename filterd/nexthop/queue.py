@@ -12,11 +12,11 @@ import os
 from dataclasses import dataclass
 
 from filterd import maillog
-from filterd.model import Envelope, Message, Session
 from filterd.handoff import Reply, Routing
+from filterd.model import Envelope, Message, Session
+from filterd.network import in_networks, networks
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
-from filterd.smtp.settings import in_networks, networks
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
 

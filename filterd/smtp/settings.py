@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from filterd.network import in_networks, networks
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -59,22 +61,3 @@ class SmtpSettings:
             return "reject"
         return "normalize"
 
-
-def in_networks(address: str, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in net for net in nets)
-
-
-def networks(items: list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """Postfix network lists: a.b.c.d/len, [ipv6]/len, bare addresses; anything else is skipped."""
-    result = []
-    for item in items:
-        item = item.replace("[", "").replace("]", "")
-        try:
-            result.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            continue
-    return tuple(result)
