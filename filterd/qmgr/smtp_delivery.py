@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import aiosmtplib
 
-from filterd.nexthop.proxy import send_content
 from filterd.queue.queuefile import QueueFile, Recipient
+from filterd.smtp_data import send_content
 
 _ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
 
