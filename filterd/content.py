@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import IO, Iterable, Iterator
 
-from filterd.model import Header, Message
+from filterd.model import Header
 
 _HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
 
@@ -79,19 +79,11 @@ class ContentParser:
             return events
         return events + self._end_headers() + self._body(line)
 
-    def finish(self) -> Message:
-        """End of data: flush what is pending and hand over the Message."""
-        self.finish_events()
-        return self.message()
-
     def finish_events(self) -> list[tuple[str, object]]:
+        """End of data: the events of what is pending (the last header, the end of headers)."""
         if not self.in_headers:
             return []
         return self._flush() + self._end_headers()
-
-    def message(self) -> Message:
-        self.spool.flush()
-        return Message(self.headers, self.spool, 0)
 
     def _append(self, piece: bytes) -> None:
         room = self.header_size_limit - self._current_size

@@ -6,7 +6,7 @@ import email
 import email.policy
 import io
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 _CHUNK = 65536
 
@@ -105,12 +105,19 @@ class Message:
     @classmethod
     def from_bytes(cls, data: bytes) -> Message:
         """Parse a whole message (for tests and `filterd check`), normalising line endings to CRLF."""
+        return cls.from_chunks([data])
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[bytes], spool: IO[bytes] | None = None) -> Message:
+        """Parse a stored or submitted message, line endings made CRLF, its body written to `spool`."""
         from filterd.content import ContentParser, crlf_lines
 
-        parser = ContentParser(io.BytesIO())
-        for line in crlf_lines([data]):
+        parser = ContentParser(spool if spool is not None else io.BytesIO(), want_body_events=False)
+        for line in crlf_lines(chunks):
             parser.feed_line(line)
-        return parser.finish()
+        parser.finish_events()
+        parser.spool.flush()
+        return cls(parser.headers, parser.spool)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         for header in self.headers:

@@ -163,13 +163,10 @@ def test_body_line_looking_like_a_header_stays_in_the_body():
     assert [h.name for h in parser.headers] == ["S"]
 
 
-def test_finish_returns_a_message_reading_from_the_spool(tmp_path):
+def test_a_message_from_chunks_reads_its_body_from_the_spool(tmp_path):
     path = tmp_path / "spool"
     with open(path, "w+b") as spool:
-        parser = ContentParser(spool)
-        for line in (b"Subject: x\r\n", b"\r\n", b"body\r\n"):
-            parser.feed_line(line)
-        message = parser.finish()
+        message = Message.from_chunks([b"Subject: x\r\n\r\nbo", b"dy\n"], spool)
         assert path.read_bytes() == b"body\r\n"
         assert message.body_bytes() == b"body\r\n"
         assert message.as_bytes() == b"Subject: x\r\n\r\nbody\r\n"

@@ -10,7 +10,6 @@ import tempfile
 
 from filterd import maillog
 from filterd.chain import Chain
-from filterd.content import ContentParser, crlf_lines
 from filterd.model import Envelope, Message, Session
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.queue.spool import Spool
@@ -20,10 +19,7 @@ from filterd.verdict import Action, Verdict
 
 def load_message(qf: QueueFile, memory_limit: int = 262144) -> Message:
     """The queued content as a Message, the body spooled (never held whole in memory)."""
-    parser = ContentParser(tempfile.SpooledTemporaryFile(max_size=memory_limit), want_body_events=False)
-    for line in crlf_lines(qf.content()):
-        parser.feed_line(line)
-    return parser.finish()
+    return Message.from_chunks(qf.content(), tempfile.SpooledTemporaryFile(max_size=memory_limit))
 
 
 def _session(qf: QueueFile) -> Session:
