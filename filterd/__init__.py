@@ -3,8 +3,9 @@
 The public API for plugin authors is what this module exports; nothing else is promised.
 """
 
+from filterd.content import Header
 from filterd.edits import ContentVerdict, InBody, MimeError
-from filterd.model import Envelope, Header, Message, Session
+from filterd.model import Envelope, Message, Session
 from filterd.registry import hookimpl
 from filterd.verdict import (
     Action,

@@ -7,7 +7,44 @@ import re
 from dataclasses import dataclass
 from typing import IO, Iterable, Iterator
 
-from filterd.model import Header
+
+def decode(raw: bytes) -> str:
+    """Bytes from the wire as text: UTF-8, with undecodable bytes kept (surrogateescape)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+@dataclass(frozen=True, eq=False)
+class Header:
+    """One logical header, kept exactly as received (`raw`, folding included)."""
+
+    raw: bytes
+
+    @classmethod
+    def make(cls, name: str, value: str) -> Header:
+        return cls(encode(f"{name}: {value}") + b"\r\n")
+
+    @property
+    def name(self) -> str:
+        return decode(self.raw.split(b":", 1)[0]).strip()
+
+    @property
+    def value(self) -> str:
+        """The unfolded value without the leading space."""
+        body = self.raw.split(b":", 1)[1] if b":" in self.raw else b""
+        return decode(body.replace(b"\r\n", b"").replace(b"\n", b"")).strip(" \t")
+
+    @property
+    def text(self) -> str:
+        """The logical header as header_checks sees it: "Name: value", folding newlines kept as \\n."""
+        return decode(self.raw.rstrip(b"\r\n").replace(b"\r\n", b"\n"))
+
+    def __repr__(self) -> str:
+        return f"Header({self.text!r})"
+
 
 _HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
 

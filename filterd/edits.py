@@ -7,7 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from filterd.model import Header, Message, encode
+from filterd.content import Header, encode
+from filterd.model import Message
 from filterd.verdict import AddHeader, ChangeHeader, DeleteHeader, Edit, InsertHeader, ReplaceBody, Verdict
 
 

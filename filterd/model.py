@@ -8,6 +8,8 @@ import io
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Iterator
 
+from filterd.content import ContentParser, Header, crlf_lines
+
 _CHUNK = 65536
 
 
@@ -56,44 +58,6 @@ class Envelope:
         return ""
 
 
-def decode(raw: bytes) -> str:
-    """Bytes from the wire as text: UTF-8, with undecodable bytes kept (surrogateescape)."""
-    return raw.decode("utf-8", "surrogateescape")
-
-
-def encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
-@dataclass(frozen=True, eq=False)
-class Header:
-    """One logical header, kept exactly as received (`raw`, folding included)."""
-
-    raw: bytes
-
-    @classmethod
-    def make(cls, name: str, value: str) -> Header:
-        return cls(encode(f"{name}: {value}") + b"\r\n")
-
-    @property
-    def name(self) -> str:
-        return decode(self.raw.split(b":", 1)[0]).strip()
-
-    @property
-    def value(self) -> str:
-        """The unfolded value without the leading space."""
-        body = self.raw.split(b":", 1)[1] if b":" in self.raw else b""
-        return decode(body.replace(b"\r\n", b"").replace(b"\n", b"")).strip(" \t")
-
-    @property
-    def text(self) -> str:
-        """The logical header as header_checks sees it: "Name: value", folding newlines kept as \\n."""
-        return decode(self.raw.rstrip(b"\r\n").replace(b"\r\n", b"\n"))
-
-    def __repr__(self) -> str:
-        return f"Header({self.text!r})"
-
-
 class Message:
     """The message: parsed headers in memory, the body in a file-like spool (never read whole by the core)."""
 
@@ -110,8 +74,6 @@ class Message:
     @classmethod
     def from_chunks(cls, chunks: Iterable[bytes], spool: IO[bytes] | None = None) -> Message:
         """Parse a stored or submitted message, line endings made CRLF, its body written to `spool`."""
-        from filterd.content import ContentParser, crlf_lines
-
         parser = ContentParser(spool if spool is not None else io.BytesIO(), want_body_events=False)
         for line in crlf_lines(chunks):
             parser.feed_line(line)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from filterd.content import Header
 from filterd.maildate import mail_date
-from filterd.model import Envelope, Header, Session
+from filterd.model import Envelope, Session
 
 
 def received_header(session: Session, envelope: Envelope, myhostname: str, mail_name: str = "filterd") -> Header:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from filterd import maillog
-from filterd.content import BodyLine
-from filterd.model import Envelope, Header, Message, Session, encode
-from filterd.verdict import Action, Verdict
 from filterd import edits as _edits
+from filterd.content import BodyLine, Header, encode
+from filterd.model import Envelope, Message, Session
+from filterd.verdict import Action, Verdict
 
 
 @dataclass

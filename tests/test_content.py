@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from filterd.content import BodyLine, BODY, END_OF_HEADERS, HEADER, ContentParser
-from filterd.model import Header, Message
+from filterd.content import BODY, END_OF_HEADERS, HEADER, BodyLine, ContentParser, Header
+from filterd.model import Message
 
 
 def feed_all(parser: ContentParser, data: bytes) -> list[tuple[str, object]]:

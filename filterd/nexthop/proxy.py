@@ -12,8 +12,9 @@ import re
 import aiosmtplib
 
 from filterd import maillog
+from filterd.content import encode
 from filterd.handoff import Reply, Routing
-from filterd.model import Envelope, Message, Session, encode
+from filterd.model import Envelope, Message, Session
 from filterd.smtp_data import send_content
 
 UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")

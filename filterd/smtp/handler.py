@@ -11,16 +11,16 @@ import time
 from typing import Callable
 
 from filterd import maillog, reroute
-from filterd.maillog import seconds
 from filterd.chain import Chain
-from filterd.model import Envelope, Header, Message, Session
+from filterd.content import HEADER, ContentParser, Header
 from filterd.handoff import NextHop, Reply, Routing
-from filterd.queueid import new_queue_id
-from filterd.smtp import replies
-from filterd.content import HEADER, ContentParser
 from filterd.lifecycle import Lifecycle, refuses, resolved
-from filterd.smtp.datastream import REJECT, DataDecoder, DataState
+from filterd.maillog import seconds
+from filterd.model import Envelope, Message, Session
+from filterd.queueid import new_queue_id
 from filterd.received import received_header
+from filterd.smtp import replies
+from filterd.smtp.datastream import REJECT, DataDecoder, DataState
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
 from filterd.verdict import Action, Verdict

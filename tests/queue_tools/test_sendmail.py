@@ -8,7 +8,7 @@ import pwd
 
 import pytest
 
-from filterd.model import Header
+from filterd.content import Header
 from filterd.queue.queuefile import QueueFile
 from filterd.queue.tools import submission
 from filterd.queue.tools.console import ToolError

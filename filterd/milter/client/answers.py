@@ -12,11 +12,12 @@ import io
 import tempfile
 from pathlib import Path
 
+from filterd.content import Header
 from filterd.edits import apply
 from filterd.milter.client.dialogue import DISCARD, HOLD, SHUTDOWN
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.packets import Packet
-from filterd.model import Header, Message
+from filterd.model import Message
 from filterd.verdict import (AddHeader, AddRecipient, ChangeHeader, ChangeSender, DeleteRecipient, Edit,
                              InsertHeader, ReplaceBody, Verdict)
 

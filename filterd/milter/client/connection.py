@@ -17,6 +17,7 @@ import socket
 from collections import deque
 
 from filterd import maillog
+from filterd.content import Header
 from filterd.milter.client.answers import ModificationRequests
 from filterd.milter.client.dialogue import SMFIC, Decision, MilterDialogue, MilterError, Protocol, State
 from filterd.milter.client.endpoints import MilterSpec
@@ -27,7 +28,7 @@ from filterd.milter.protocol.codes import Steps
 from filterd.milter.protocol.framing import PacketReader, ProtocolError
 from filterd.milter.protocol.headers import from_header
 from filterd.milter.protocol.packets import Packet
-from filterd.model import Header, Message
+from filterd.model import Message
 from filterd.network import no_delay, quick_ack
 from filterd.verdict import Edit
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from filterd import maillog
+from filterd.content import Header
 from filterd.edits import apply
 from filterd.milter.client.answers import verdict_of
 from filterd.milter.client.connection import MilterClient
@@ -21,7 +22,7 @@ from filterd.milter.client.settings import ClientSettings
 from filterd.milter.client.symbols import Context
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
-from filterd.model import Envelope, Header, Message, Session
+from filterd.model import Envelope, Message, Session
 from filterd.verdict import Edit, ReplaceBody, Verdict
 
 

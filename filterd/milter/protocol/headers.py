@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from filterd.model import Header, decode, encode
+from filterd.content import Header, decode, encode
 
 
 def to_header(name: str, value: str, leading_space: bool, limit: int = 102400) -> Header:

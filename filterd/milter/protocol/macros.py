@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from filterd.content import decode
 from filterd.milter.protocol import codes
 from filterd.milter.protocol.framing import ProtocolError
-from filterd.model import decode
 
 ORDER = (codes.CONNECT, codes.HELO, codes.MAIL, codes.RCPT, codes.DATA, codes.EOH, codes.BODYEOB)
 """Macro stages in the order of an SMTP session."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields, make_dataclass
 from functools import cache, lru_cache
 from typing import Any, Callable, ClassVar
 
+from filterd.content import decode, encode
 from filterd.milter.protocol.framing import ProtocolError, frame
-from filterd.model import decode, encode
 
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")

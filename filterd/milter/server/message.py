@@ -7,10 +7,10 @@ from __future__ import annotations
 import tempfile
 from typing import IO
 
-from filterd.content import ContentParser
+from filterd.content import ContentParser, Header
 from filterd.milter.protocol.headers import to_header
 from filterd.milter.server.settings import MilterSettings
-from filterd.model import Header, Message
+from filterd.model import Message
 
 Events = list[tuple[str, object]]
 

@@ -19,15 +19,16 @@ from filterd.milter.protocol.headers import from_header, header_line
 from filterd.milter.protocol.packets import Packet
 from filterd.milter.protocol.responses import (AddHeader, AddRecipient, AddRecipientPar, ChangeFrom, ChangeHeader,
                                                Continue, DeleteRecipient, InsertHeader, Quarantine, ReplaceBody)
+from filterd.content import Header
 from filterd.milter.server.replies import decision
-from filterd.model import Header, Message
+from filterd.model import Message
 from filterd.transaction import Transaction
 from filterd.verdict import AddHeader as AddEdit
 from filterd.verdict import AddRecipient as NewRecipient
-from filterd.verdict import ChangeSender as NewSender
-from filterd.verdict import DeleteRecipient as DroppedRecipient
 from filterd.verdict import ChangeHeader as ChangeEdit
+from filterd.verdict import ChangeSender as NewSender
 from filterd.verdict import DeleteHeader as DeleteEdit
+from filterd.verdict import DeleteRecipient as DroppedRecipient
 from filterd.verdict import InsertHeader as InsertEdit
 
 Slots = list[Header | None]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from filterd.model import Header
+from filterd.content import Header
 
 DROP_HEADERS = frozenset({"bcc", "content-length", "resent-bcc", "return-path"})
 RECIPIENT_HEADERS = ("to", "cc", "bcc")

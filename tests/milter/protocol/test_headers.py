@@ -2,8 +2,8 @@
 
 import pytest
 
+from filterd.content import Header
 from filterd.milter.protocol.headers import from_header, header_line, to_header
-from filterd.model import Header
 
 
 @pytest.mark.parametrize("name, value, leading_space, raw", [

@@ -13,7 +13,8 @@ from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.headers import to_header
 from filterd.milter.server.modifications import (blind_requests, body_requests, conclude, header_requests,
                                                  recipient_requests)
-from filterd.model import Envelope, Header, Message, Session
+from filterd.content import Header
+from filterd.model import Envelope, Message, Session
 from filterd.transaction import Transaction
 from filterd.verdict import (AddHeader, ChangeHeader, DeleteHeader, InsertHeader, ReplaceBody, Verdict)
 
