@@ -1,4 +1,5 @@
-"""Wiring a loaded configuration into listeners: which front end, which chain, which next hop."""
+"""The assembly: a loaded configuration wired into running parts. Listeners get their front end, chain and next
+hop; the qmgr process gets its queue manager. The one module that imports every front end."""
 
 from __future__ import annotations
 
@@ -19,11 +20,18 @@ from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
 from filterd.parameters import parse_hostport, parse_listener
+from filterd.qmgr.after_queue import AfterQueue
+from filterd.qmgr.delivery import Deliverer
+from filterd.qmgr.manager import QueueManager, Schedule
+from filterd.qmgr.routing import AddressFamilies, Router
+from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
+from filterd.tables import open_tables
+
 
 @dataclass(frozen=True)
 class Listener:
@@ -123,3 +131,37 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> 
 
         servers.append(await loop.create_server(factory, sock=sock))
     return servers
+
+
+def schedule(config: Config) -> Schedule:
+    return Schedule(config.int("qmgr_message_active_limit"), config.time("queue_run_delay"),
+                    config.time("minimal_backoff_time"), config.time("maximal_backoff_time"),
+                    config.time("maximal_queue_lifetime"), config.time("bounce_queue_lifetime"))
+
+
+def _transport_maps(config: Config) -> tuple:
+    specs = config.get("transport_maps").strip()
+    if not specs:
+        return ()
+    return tuple(open_tables(specs))
+
+
+def deliverer(config: Config) -> Deliverer:
+    families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
+    router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
+                    _transport_maps(config))
+    smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
+                                           config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
+                                           config.time("smtp_connection_reuse_time_limit")))
+    return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
+                     config.int("default_destination_concurrency_limit"),
+                     config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
+                     config.get("smtp_dns_support_level") != "disabled", families)
+
+
+def queue_manager(loaded: Loaded) -> QueueManager:
+    """The queue manager that the qmgr process runs."""
+    config = loaded.config
+    spool = Spool(config.get("queue_directory")).create()
+    return QueueManager(spool, schedule(config), deliverer(config), AfterQueue(make_chain(config, loaded.plugins)),
+                        config.get("myhostname"))

@@ -1,4 +1,5 @@
-"""The master process: binds the listeners once, forks worker processes that share them, restarts the dead.
+"""The master process: binds the listeners once, forks the worker processes that share them and the queue manager,
+restarts the dead.
 
 Like Postfix's master(8) with many smtpd processes: a Python process saturates one core, so
 filterd_worker_processes workers accept on the same sockets.
@@ -14,7 +15,7 @@ import sys
 import time
 
 from filterd import __version__, maillog
-from filterd.assembly import Listener, listeners, serve
+from filterd.assembly import Listener, listeners, queue_manager, serve
 from filterd.config import Config, ConfigError
 from filterd.fatal import FatalError
 from filterd.loading import Loaded
@@ -52,6 +53,22 @@ def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None
         loop.run_until_complete(run())
     finally:
         loop.close()
+
+
+def _queue_manager(loaded: Loaded) -> None:
+    """The qmgr process: run until SIGTERM, finishing deliveries in progress; SIGUSR1 flushes the queue."""
+    loop = _new_loop()
+    asyncio.set_event_loop(loop)
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    manager = queue_manager(loaded)
+    loop.add_signal_handler(signal.SIGUSR1, manager.flush)
+    manager.spool.write_pid("qmgr")
+    try:
+        loop.run_until_complete(manager.run(stop))
+    finally:
+        manager.close()
 
 
 def create_spool(config: Config) -> None:
@@ -148,13 +165,9 @@ class Master:
 
     def _child(self, kind: str) -> None:
         if kind == "qmgr":
-            from filterd.qmgr import setup
-
             for _, sock in self.bound:
                 sock.close()
-            loop = _new_loop()
-            asyncio.set_event_loop(loop)
-            setup.run(self.loaded, loop)
+            _queue_manager(self.loaded)
         else:
             _worker(self.loaded, self.bound)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from filterd import maillog
 from filterd.maillog import seconds
 from filterd.qmgr import maildir
-from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.qmgr.routing import AddressFamilies, Destination, Router, resolve
 from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
+from filterd.queue.queuefile import QueueFile, Recipient
 
 
 @dataclass

@@ -16,8 +16,8 @@ from filterd import maillog
 from filterd.qmgr import bounce
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Attempt, Deliverer, log_recipient
-from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
 from filterd.qmgr.smtp_delivery import Timing
+from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
 from filterd.queue.spool import Spool
 
 POLL = 0.05
@@ -77,6 +77,10 @@ class QueueManager:
                 pass
         if self.tasks:
             await asyncio.wait(list(self.tasks.values()), timeout=10)
+
+    def close(self) -> None:
+        """Close the SMTP connections kept for reuse, once the manager has stopped."""
+        self.deliverer.smtp.close()
 
     def scan(self) -> None:
         """One pass: pickup, due deferred messages, then incoming into active."""
