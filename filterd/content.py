@@ -1,5 +1,6 @@
-"""Message content: a sans-IO split into logical headers and body lines (the body spooled as it comes), as
-events that filterd.lifecycle gives to the chain."""
+"""Message content: logical headers (Header) and body lines (BodyLine) as received, the wire text codec, and the
+sans-IO parser that splits content into them (the body spooled as it comes), as events that filterd.lifecycle
+gives to the chain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Where accepted mail goes from a front end: a downstream SMTP server in-session, or a sink directory.
+"""The hand-off from a front end to where accepted mail goes (filterd.nexthop: a downstream SMTP server
+in-session, the queue, a sink directory): the NextHop interface, its Reply, and the Routing it is told.
 
 A next hop sees a transaction in order: begin (MAIL), recipient (RCPT, repeated), deliver (the
 edited message) or abort. Every reply it gives is the one the client gets.

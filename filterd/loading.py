@@ -1,4 +1,6 @@
-"""Start-up: read main.cf, load the plugins it names, check every parameter against what is declared."""
+"""Loading filterd: read main.cf, load the plugins it names, check every parameter against what is declared.
+
+Every command starts here; the assembly then wires what is loaded into running parts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The objects every hook receives: Session (connection), Envelope (transaction), Header, Message."""
+"""The objects every hook receives: Session (connection), Envelope (transaction), Message (its headers are
+filterd.content's Header objects)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Received: header smtpd prepends, in Postfix's layout."""
+"""The Received: header that smtpd and `filterd check` prepend, in Postfix's layout."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The parameters filterd knows: Postfix's names, meanings and defaults, plus filterd's own."""
+"""The parameters filterd knows: Postfix's names, meanings and defaults, plus filterd's own; the queue manager's
+are in filterd.parameters.queue."""
+
 from __future__ import annotations
 
 import re
