@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from filterd.model import Envelope, Message, Session
 from filterd.handoff import Reply, Routing
+from filterd.model import Envelope, Message, Session
 
 
 class SinkNextHop:
