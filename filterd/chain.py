@@ -11,10 +11,11 @@ import asyncio
 import inspect
 import time
 import traceback
+from functools import cached_property
 from typing import Any, Awaitable, Coroutine
 
 from filterd import maillog
-from filterd.hookspecs import CONTENT_HOOKS
+from filterd.hookspecs import CHAIN_HOOKS, CONTENT_HOOKS
 from filterd.registry import Impl, Plugins
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, Verdict, changes_of, coerce
@@ -39,6 +40,11 @@ class Chain:
 
     def wants(self, hook: str) -> bool:
         return self.plugins.has(hook)
+
+    @cached_property
+    def hooks(self) -> frozenset[str]:
+        """The chain hooks some plugin implements."""
+        return frozenset(hook for hook in CHAIN_HOOKS if self.plugins.has(hook))
 
     async def run(self, hook: str, txn: Transaction, subject: object = None, **kwargs: Any) -> Verdict:
         """Run `hook`; return the first final verdict, or OK/DUNNO. `subject` is the header or line at hand."""

@@ -6,7 +6,6 @@ It walks the same hooks, in the same order, through the same Chain the front end
 from __future__ import annotations
 
 import io
-import time
 from dataclasses import dataclass, field
 
 from filterd.chain import Chain
@@ -15,7 +14,7 @@ from filterd.queueid import new_queue_id
 from filterd.content import HEADER, ContentParser, crlf_lines
 from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.smtp.received import received_header
-from filterd.transaction import Call, Transaction
+from filterd.transaction import Call
 from filterd.verdict import Action, Verdict
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 from filterd import maillog, reroute
 from filterd.maillog import seconds
 from filterd.chain import Chain
-from filterd.model import Envelope, Header, Message, Session
+from filterd.model import Message, Session
 from filterd.nexthop import NextHop, Reply, Routing
 from filterd.queueid import new_queue_id
 from filterd.smtp import replies
