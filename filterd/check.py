@@ -16,9 +16,9 @@ from filterd.transaction import Call
 from filterd.verdict import (Action, AddHeader, AddRecipient, ChangeHeader, ChangeSender, DeleteHeader,
                              DeleteRecipient, Edit, InsertHeader, Verdict)
 
-EXIT_ACCEPTED, EXIT_FATAL, EXIT_REFUSED = 0, 1, 3
-"""Every message accepted; a fatal error; some message rejected, deferred or discarded. argparse's usage
-errors are 2."""
+EXIT_ACCEPTED, EXIT_FATAL, EXIT_REFUSED, EXIT_DIFFERENT = 0, 1, 3, 4
+"""Every message accepted (or, with --against, none differs); a fatal error; some message rejected, deferred
+or discarded; with --against, some message differs. argparse's usage errors are 2."""
 DEFAULT_SENDER = "sender@example.org"
 DEFAULT_RECIPIENT = "recipient@example.net"
 FATES = ("accepted", "rejected", "deferred", "discarded", "held")

@@ -45,7 +45,7 @@ def cmd_start_fg(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the configured chain on messages and print every verdict, the outcome and each message as it would
-    leave."""
+    leave; with --against, what another configuration would do differently."""
     from filterd import check
     from filterd.message_files import read_items, several
     from filterd.service import make_chain
@@ -58,6 +58,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     maillog.setup("", "filterd", myhostname, foreground=True)
     chain = make_chain(loaded.config, loaded.plugins)
     items = read_items(args.files)
+    if args.against is not None:
+        from filterd import check_against
+
+        return check_against.run(chain, items, options, myhostname, loaded.path, args.against, _overrides(args.o),
+                                 sys.stdout, args.verbose)
     return asyncio.run(check.replay(chain, items, options, myhostname, sys.stdout, several(args.files), args.q))
 
 
@@ -111,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     start.set_defaults(func=cmd_start_fg)
     check = command("check", "run the chain on messages without sending them", parents=[common],
                     epilog="Exit status: 0 every message accepted (held included), 1 a fatal error, 3 some message "
-                           "rejected, deferred or discarded.")
+                           "rejected, deferred or discarded; with --against, 0 no message differs, 4 some do.")
     check.add_argument("-f", metavar="SENDER",
                        help="the envelope sender, <> for the null sender (default: an mbox message's From_ line "
                             "sender, else sender@example.org)")
@@ -126,9 +131,12 @@ def parser() -> argparse.ArgumentParser:
                        help="ESMTP (the client sent EHLO, the default) or SMTP (it sent HELO)")
     check.add_argument("--session", action="store_true",
                        help="send every message in one SMTP session (default: a session of its own for each)")
+    check.add_argument("--against", metavar="CONFIG",
+                       help="also run each message through this configuration (a main.cf or its directory; -o "
+                            "applies to both) and print the messages whose fate or edits differ, as a diff")
     check.add_argument("-q", action="store_true", help="print one line per message, its source and result")
     check.add_argument("-v", dest="verbose", action="store_true",
-                       help="show the traceback of a fatal error")
+                       help="show the traceback of a fatal error; with --against, every message")
     check.add_argument("files", nargs="+", metavar="FILE",
                        help="a message, an mbox, a Maildir or MH directory, or - for standard input")
     check.set_defaults(func=cmd_check)
