@@ -139,7 +139,8 @@ def test_where_a_side_refuses_only_the_fates_are_compared():
 
 
 def test_a_fate_that_differs_where_both_leave_comes_with_the_edits():
-    assert differences(leaving("Subject: x"), leaving("X-Held: yes", "Subject: x", fate="result: accept, hold (r)")) == [
+    held = leaving("X-Held: yes", "Subject: x", fate="result: accept, hold (r)")
+    assert differences(leaving("Subject: x"), held) == [
         "-result: accept", "+result: accept, hold (r)", "+X-Held: yes"]
 
 

@@ -44,7 +44,8 @@ def test_from_quoted_lines_lose_one_greater_than_sign_as_mboxo_writes_them():
 
 def test_the_from_lines_and_the_blank_line_before_each_are_not_part_of_the_messages():
     assert split(MBOX)[1:] == [
-        (b"From MAILER-DAEMON Mon Dec  1 10:00:01 2026\n", b"Subject: two\n\nno blank line before the next From_ line\n"),
+        (b"From MAILER-DAEMON Mon Dec  1 10:00:01 2026\n",
+         b"Subject: two\n\nno blank line before the next From_ line\n"),
         (b"From bob@example.org Mon Dec  1 10:00:02 2026\n", b"Subject: three\n\nlast, two blank lines after it\n\n"),
     ]
 

@@ -62,7 +62,8 @@ def test_the_client_options_are_the_session_plugins_see(tmp_path, rated, capsys)
     argv = ["check", "-c", str(rated), "-a", "192.0.2.7", "-n", "mail.example.org", "-H", "helo.example",
             "-p", "SMTP", message, message, message]
     status, out, err = run(capsys, *argv)
-    assert "Received: from helo.example (mail.example.org [192.0.2.7])\n\tby mx.example.com (filterd) with SMTP id" in out
+    assert ("Received: from helo.example (mail.example.org [192.0.2.7])\n"
+            "\tby mx.example.com (filterd) with SMTP id") in out
     assert results(out)[-1] == "result: reject 550 5.7.1 Too many messages from 192.0.2.7"
     assert ("reject: MAIL from mail.example.org[192.0.2.7]: 550 5.7.1 Too many messages from 192.0.2.7; "
             "from=<sender@example.org> proto=SMTP helo=<helo.example>") in err
@@ -94,8 +95,9 @@ def test_an_mbox_goes_through_one_chain_that_keeps_its_state(tmp_path, rated, ca
     status, out, _ = run(capsys, "check", "-c", str(rated), write(tmp_path / "INBOX", MBOX))
     assert status == 3
     inbox = tmp_path / "INBOX"
-    assert headings(out) == [f"==> {inbox} #1 (From alice@example.org) <==", f"==> {inbox} #2 (From bob@example.org) <==",
-                             f"==> {inbox} #3 (From MAILER-DAEMON) <==", f"==> {inbox} #4 (From carol@example.org) <=="]
+    assert headings(out) == [
+        f"==> {inbox} #1 (From alice@example.org) <==", f"==> {inbox} #2 (From bob@example.org) <==",
+        f"==> {inbox} #3 (From MAILER-DAEMON) <==", f"==> {inbox} #4 (From carol@example.org) <=="]
     assert results(out) == ["result: accept", "result: accept"] + 2 * [
         "result: reject 550 5.7.1 Too many messages from 127.0.0.1"]
     assert out.endswith(f"\n\n{SUMMARY}\n")
@@ -109,7 +111,8 @@ def test_the_mbox_from_line_gives_the_sender_and_the_message_is_unquoted(tmp_pat
 
 
 def test_f_overrides_the_mbox_senders(tmp_path, rated, capsys):
-    _, _, err = run(capsys, "check", "-c", str(rated), "-f", "<>", "-r", "x@example.net", write(tmp_path / "INBOX", MBOX))
+    inbox = write(tmp_path / "INBOX", MBOX)
+    _, _, err = run(capsys, "check", "-c", str(rated), "-f", "<>", "-r", "x@example.net", inbox)
     assert err.count("from=<> proto=ESMTP") == 2
     assert "carol" not in err
 
@@ -132,10 +135,11 @@ def test_with_session_every_message_is_in_one_session(tmp_path, rated, capsys):
 def test_q_prints_a_line_per_message_and_the_summary(tmp_path, rated, capsys):
     status, out, _ = run(capsys, "check", "-c", str(rated), "-q", write(tmp_path / "INBOX", MBOX))
     inbox = tmp_path / "INBOX"
+    refused = "reject 550 5.7.1 Too many messages from 127.0.0.1"
     assert (status, out) == (3, f"{inbox} #1 (From alice@example.org): accept\n"
                                 f"{inbox} #2 (From bob@example.org): accept\n"
-                                f"{inbox} #3 (From MAILER-DAEMON): reject 550 5.7.1 Too many messages from 127.0.0.1\n"
-                                f"{inbox} #4 (From carol@example.org): reject 550 5.7.1 Too many messages from 127.0.0.1\n"
+                                f"{inbox} #3 (From MAILER-DAEMON): {refused}\n"
+                                f"{inbox} #4 (From carol@example.org): {refused}\n"
                                 f"{SUMMARY}\n")
 
 
@@ -143,7 +147,8 @@ def test_q_prints_a_line_per_message_and_the_summary(tmp_path, rated, capsys):
 
 def test_a_maildir_is_read_in_name_order_whatever_the_listing_order(tmp_path, rated, capsys, monkeypatch):
     maildir = tmp_path / "Maildir"
-    for sub, name in [("new", "1700000003.M3P1.mx"), ("cur", "1700000001.M1P1.mx:2,S"), ("cur", "1700000002.M2P1.mx:2,")]:
+    for sub, name in [("new", "1700000003.M3P1.mx"), ("cur", "1700000001.M1P1.mx:2,S"),
+                      ("cur", "1700000002.M2P1.mx:2,")]:
         write(maildir / sub / name, f"Subject: {name}\n\nbody\n")
     (maildir / "tmp").mkdir()
     real = os.listdir
@@ -186,7 +191,8 @@ def test_a_deferral_is_counted_as_deferred(tmp_path, capsys, monkeypatch):
 def test_a_file_that_cannot_be_read_stops_the_run_after_the_messages_before_it(tmp_path, rated, capsys):
     good = write(tmp_path / "a.eml", "Subject: a\n\n")
     status, out, err = run(capsys, "check", "-c", str(rated), "-q", good, str(tmp_path / "nosuch"))
-    assert (status, out, err) == (1, f"{good}: accept\n", f"filterd: fatal: open {tmp_path}/nosuch: No such file or directory\n")
+    assert (status, out, err) == (
+        1, f"{good}: accept\n", f"filterd: fatal: open {tmp_path}/nosuch: No such file or directory\n")
 
 
 def test_an_empty_directory_is_no_message(tmp_path, rated, capsys):
