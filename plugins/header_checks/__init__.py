@@ -3,7 +3,7 @@
 The header_checks, mime_header_checks, nested_header_checks and body_checks tables apply as
 Postfix's cleanup(8) applies them: primary headers one logical header at a time; MIME headers,
 the headers of attached messages and body lines (boundaries included) found by following the MIME
-structure (filterd.plugins.mime_state); body lines in line_length_limit pieces, the first
+structure (header_checks.mime_state); body lines in line_length_limit pieces, the first
 body_checks_size_limit bytes of each body segment. The chain alone carries it, so it works in
 every front end. List it first in filterd_plugins: cleanup inspects before any milter does.
 """
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from filterd import ContentVerdict, InBody, MimeError, Verdict, hookimpl
 from filterd.tables import TableError, open_tables
 
-from filterd.plugins.body_lines import BodyLines
-from filterd.plugins.content_actions import BODY, HEADER, Inspection, act
-from filterd.plugins.mime_state import (BODY_CHECKS, HEADER_CHECKS, MIME_ERROR, MIME_HEADER_CHECKS,
+from .body_lines import BodyLines
+from .content_actions import BODY, HEADER, Inspection, act
+from .mime_state import (BODY_CHECKS, HEADER_CHECKS, MIME_ERROR, MIME_HEADER_CHECKS,
                                         NESTED_HEADER_CHECKS, NESTING_ERROR, MimeState, Piece)
 
 TABLES = (HEADER_CHECKS, MIME_HEADER_CHECKS, NESTED_HEADER_CHECKS, BODY_CHECKS)
