@@ -40,8 +40,7 @@ def load_plugins(*plugins: Any, settings: dict[str, str] | None = None) -> Plugi
     known = dict(CORE_PARAMETERS)
     known.update(plugin_parameters(loaded))
     entries = [(name, value, i + 1) for i, (name, value) in enumerate((settings or {}).items())]
-    loaded.call_all("configure", config=Config(entries, known, "<test>"))
-    loaded.declare()
+    loaded.configure(Config(entries, known, "<test>"))
     return loaded
 
 
