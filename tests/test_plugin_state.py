@@ -178,6 +178,29 @@ def test_a_hook_without_configure_gets_none():
     assert run_plugin(Bare, message=make_message()).trace[-1].verdict.text == "none"
 
 
+def test_header_checks_keeps_each_chain_s_tables(tmp_path):
+    (tmp_path / "a.pcre").write_text("/^Subject: one/ REJECT first chain\n")
+    (tmp_path / "b.pcre").write_text("/^Subject: two/ REJECT second chain\n")
+    first = startup.load(main_cf(tmp_path / "a", "filterd_plugins = header_checks",
+                                 f"header_checks = pcre:{tmp_path}/a.pcre"))
+    second = startup.load(main_cf(tmp_path / "b", "filterd_plugins = header_checks",
+                                  f"header_checks = pcre:{tmp_path}/b.pcre"))
+    one, two = make_message(subject="one"), make_message(subject="two")
+    assert check(first, one).verdict.text == "first chain" and check(first, two).accepted
+    assert check(second, two).verdict.text == "second chain" and check(second, one).accepted
+
+
+def test_milters_keeps_each_chain_s_milters(tmp_path):
+    unreachable = "smtpd_milters = inet:127.0.0.1:1"
+    refusing = startup.load(main_cf(tmp_path / "a", "filterd_plugins = milters", unreachable,
+                                    "milter_default_action = reject"))
+    accepting = startup.load(main_cf(tmp_path / "b", "filterd_plugins = milters", unreachable,
+                                     "milter_default_action = accept"))
+    assert check(refusing, make_message()).action is Action.REJECT
+    assert check(accepting, make_message()).accepted
+    assert check(refusing, make_message()).action is Action.REJECT
+
+
 # --- ParameterError: a plugin refuses a value at its main.cf line ----------------------------------------------
 
 REFUSING = '''\
