@@ -11,6 +11,7 @@ import ast
 import tomllib
 from importlib import import_module
 from pathlib import Path
+from types import FunctionType, ModuleType
 
 import pytest
 
@@ -95,7 +96,8 @@ def test_plugins_and_examples_import_only_the_public_api():
      "plugins/milters.py:1: from filterd.tables import open_tables (filterd.tables is not filterd's public API "
      "(filterd, filterd.testing))"),
     ("import filterd.chain\n",
-     "plugins/milters.py:1: import filterd.chain (filterd.chain is not filterd's public API (filterd, filterd.testing))"),
+     "plugins/milters.py:1: import filterd.chain (filterd.chain is not filterd's public API "
+     "(filterd, filterd.testing))"),
     ("from filterd import tables\n", "plugins/milters.py:1: from filterd import tables (tables is not a public name "
                                      "of filterd)"),
     ("from . import header_checks\n", "plugins/milters.py:1: from . import header_checks (filterd.plugins."
@@ -116,6 +118,13 @@ def test_every_public_name_exists():
     for module, names in PUBLIC.items():
         for name in names:
             assert getattr(import_module(module), name) is not None, f"{module}.{name}"
+
+
+def test_every_public_class_function_and_module_says_what_it_is():
+    undocumented = [f"{module}.{name}" for module, names in PUBLIC.items() for name in sorted(names)
+                    if isinstance(value := getattr(import_module(module), name), (type, FunctionType, ModuleType))
+                    and not (value.__doc__ or "").strip()]
+    assert undocumented == []
 
 
 def entry_points() -> dict[str, str]:
