@@ -1,8 +1,8 @@
 """The chain runner: every front end calls this, and it knows no front end.
 
-It walks a hook's implementations in filterd_plugins order, awaits what is awaitable, bounds each
-call by plugin_timeout, turns a crash or timeout into plugin_error_action, folds non-final verdicts
-into the transaction and stops at the first final one.
+It walks a hook's implementations in filterd_plugins order, gives each the arguments it asks for (its own
+`settings` among them), awaits what is awaitable, bounds each call by plugin_timeout, turns a crash or timeout
+into plugin_error_action, folds non-final verdicts into the transaction and stops at the first final one.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class Chain:
               args: dict[str, Any]) -> Verdict | Coroutine[Any, Any, Verdict]:
         for index in range(start, len(impls)):
             impl, started = impls[index], time.monotonic()
+            args["settings"] = impl.settings
             try:
                 result = impl.function(*[args[name] for name in impl.argnames])
             except Exception as exc:
