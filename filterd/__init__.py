@@ -1,13 +1,23 @@
 """filterd: a plugin-based mail content filter built after Postfix's design.
 
-The public API for plugin authors is what this module exports; nothing else is promised.
+The public API for plugin authors is what this module exports (`__all__`), with `filterd.testing` for their
+tests; nothing else is promised, and plugins import nothing else from filterd. docs/plugins.md documents
+every name. The lookup tables and the milter client are imported on first use, so that `import filterd`
+stays cheap for the command-line tools.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from filterd.config import Config, ConfigError, Parameter
 from filterd.content import Header
 from filterd.edits import ContentVerdict, InBody, MimeError
 from filterd.model import Envelope, Message, Session
-from filterd.registry import hookimpl
+from filterd.registry import ParameterError, hookimpl
 from filterd.verdict import (
+    CHANGES,
     Action,
     AddHeader,
     ChangeHeader,
@@ -17,9 +27,36 @@ from filterd.verdict import (
     Verdict,
 )
 
+if TYPE_CHECKING:
+    from filterd.milter import client as milter_client
+    from filterd.tables import Table, TableError, open_table, open_tables
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "Action", "AddHeader", "ChangeHeader", "ContentVerdict", "DeleteHeader", "Envelope", "Header", "InBody",
-    "InsertHeader", "Message", "MimeError", "ReplaceBody", "Session", "Verdict", "hookimpl", "__version__",
+    "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
+    "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
+    "ReplaceBody", "Session", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "open_table",
+    "open_tables", "__version__",
 ]
+
+_ON_FIRST_USE = {
+    "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
+    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
+}
+"""Public names imported when first asked for: name -> the module that holds it (or is it)."""
+
+
+def __getattr__(name: str) -> Any:
+    """The table interface and the milter client, imported on first use (PEP 562)."""
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'filterd' has no attribute {name!r}")
+    found = importlib.import_module(module)
+    value = found if name == "milter_client" else getattr(found, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

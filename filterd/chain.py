@@ -1,8 +1,8 @@
 """The chain runner: every front end calls this, and it knows no front end.
 
-It walks a hook's implementations in filterd_plugins order, awaits what is awaitable, bounds each
-call by plugin_timeout, turns a crash or timeout into plugin_error_action, folds non-final verdicts
-into the transaction and stops at the first final one.
+It walks a hook's implementations in filterd_plugins order, gives each the arguments it asks for (its own
+`settings` among them), awaits what is awaitable, bounds each call by plugin_timeout, turns a crash or timeout
+into plugin_error_action, folds non-final verdicts into the transaction and stops at the first final one.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import asyncio
 import inspect
 import time
 import traceback
+from functools import cached_property
 from typing import Any, Awaitable, Coroutine
 
 from filterd import maillog
-from filterd.hookspecs import CONTENT_HOOKS
+from filterd.hookspecs import CHAIN_HOOKS, CONTENT_HOOKS
 from filterd.registry import Impl, Plugins
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, Verdict, changes_of, coerce
@@ -40,6 +41,11 @@ class Chain:
     def wants(self, hook: str) -> bool:
         return self.plugins.has(hook)
 
+    @cached_property
+    def hooks(self) -> frozenset[str]:
+        """The chain hooks some plugin implements."""
+        return frozenset(hook for hook in CHAIN_HOOKS if self.plugins.has(hook))
+
     async def run(self, hook: str, txn: Transaction, subject: object = None, **kwargs: Any) -> Verdict:
         """Run `hook`; return the first final verdict, or OK/DUNNO. `subject` is the header or line at hand."""
         verdict = self.run_now(hook, txn, subject, **kwargs)
@@ -59,6 +65,7 @@ class Chain:
               args: dict[str, Any]) -> Verdict | Coroutine[Any, Any, Verdict]:
         for index in range(start, len(impls)):
             impl, started = impls[index], time.monotonic()
+            args["settings"] = impl.settings
             try:
                 result = impl.function(*[args[name] for name in impl.argnames])
             except Exception as exc:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 import traceback
-from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.config import ConfigError
@@ -44,29 +43,27 @@ def cmd_start_fg(args: argparse.Namespace) -> int:
     return Master(loaded).run()
 
 
-def read_message(path: str) -> bytes:
-    """The message file, or standard input for `-`; one that cannot be read is Postfix's `open FILE: reason`."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise FatalError(f"open {path}: {exc.strerror or exc}") from exc
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    """Run the configured chain on a message file and print every verdict and the message as it would leave."""
-    from filterd.check import report
+    """Run the configured chain on messages and print every verdict, the outcome and each message as it would
+    leave; with --against, what another configuration would do differently."""
+    from filterd import check
+    from filterd.message_files import read_items, several
     from filterd.assembly import make_chain
-    from filterd.simulate import simulate
 
+    client = check.client(args.a, args.n, args.H, args.p)
+    sender = "" if args.f == "<>" else args.f
+    options = check.Options(client, sender, tuple(args.r or [check.DEFAULT_RECIPIENT]), args.session)
     loaded = _load(args)
-    maillog.setup("", "filterd", loaded.config.get("myhostname"), foreground=True)
-    data = read_message(args.file)
-    recipients = args.r or ["recipient@example.net"]
-    outcome = asyncio.run(simulate(make_chain(loaded.config, loaded.plugins), data, args.f, recipients,
-                                   myhostname=loaded.config.get("myhostname"), add_received=True))
-    return report(outcome, sys.stdout)
+    myhostname = loaded.config.get("myhostname")
+    maillog.setup("", "filterd", myhostname, foreground=True)
+    chain = make_chain(loaded.config, loaded.plugins)
+    items = read_items(args.files)
+    if args.against is not None:
+        from filterd import check_against
+
+        return check_against.run(chain, items, options, myhostname, loaded.path, args.against, _overrides(args.o),
+                                 sys.stdout, args.verbose)
+    return asyncio.run(check.replay(chain, items, options, myhostname, sys.stdout, several(args.files), args.q))
 
 
 def cmd_postconf(args: argparse.Namespace) -> int:
@@ -117,13 +114,31 @@ def parser() -> argparse.ArgumentParser:
     start = command("start-fg", "run in the foreground", parents=[common])
     start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
     start.set_defaults(func=cmd_start_fg)
-    check = command("check", "run the chain on a message without sending it", parents=[common])
-    check.add_argument("-f", default="sender@example.org", metavar="SENDER",
-                       help="the envelope sender (default sender@example.org)")
+    check = command("check", "run the chain on messages without sending them", parents=[common],
+                    epilog="Exit status: 0 every message accepted (held included), 1 a fatal error, 3 some message "
+                           "rejected, deferred or discarded; with --against, 0 no message differs, 4 some do.")
+    check.add_argument("-f", metavar="SENDER",
+                       help="the envelope sender, <> for the null sender (default: an mbox message's From_ line "
+                            "sender, else sender@example.org)")
     check.add_argument("-r", action="append", metavar="RECIPIENT",
                        help="an envelope recipient, repeatable (default recipient@example.net)")
-    check.add_argument("-v", dest="verbose", action="store_true", help="show the traceback of a fatal error")
-    check.add_argument("file", metavar="FILE.eml", help="the message, or - for standard input")
+    check.add_argument("-a", metavar="ADDRESS", help="the client's IP address (default 127.0.0.1)")
+    check.add_argument("-n", metavar="NAME",
+                       help="the client's hostname, as the reverse lookup found it (default localhost without -a, "
+                            "else unknown)")
+    check.add_argument("-H", metavar="HELO", help="the hostname the client sends with HELO or EHLO (default localhost)")
+    check.add_argument("-p", metavar="PROTOCOL",
+                       help="ESMTP (the client sent EHLO, the default) or SMTP (it sent HELO)")
+    check.add_argument("--session", action="store_true",
+                       help="send every message in one SMTP session (default: a session of its own for each)")
+    check.add_argument("--against", metavar="CONFIG",
+                       help="also run each message through this configuration (a main.cf or its directory; -o "
+                            "applies to both) and print the messages whose fate or edits differ, as a diff")
+    check.add_argument("-q", action="store_true", help="print one line per message, its source and result")
+    check.add_argument("-v", dest="verbose", action="store_true",
+                       help="show the traceback of a fatal error; with --against, every message")
+    check.add_argument("files", nargs="+", metavar="FILE",
+                       help="a message, an mbox, a Maildir or MH directory, or - for standard input")
     check.set_defaults(func=cmd_check)
     postconf = command("postconf", "show or edit main.cf parameters, as Postfix's postconf",
                        add_help=False, prefix_chars="+")

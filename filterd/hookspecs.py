@@ -1,16 +1,30 @@
 """Every hook a filterd plugin can implement, grouped by stage.
 
 A hook receives any subset of its named arguments (pluggy passes only those the implementation
-declares) and returns None (= DUNNO), a `filterd.Verdict`, or a Postfix action string such as
-"REJECT 5.7.1 no thanks". It may be a plain function or a coroutine: filterd awaits what is
-awaitable. Plugins run in `filterd_plugins` order; the first final verdict (REJECT, DEFER,
-DISCARD) ends the chain and decides the transaction; OK ends the chain for this one event only.
-Edits carried by verdicts are applied by the core once the chain is done, never by a plugin.
+declares). It may be a plain function or a coroutine: filterd awaits what is awaitable. A chain hook
+answers with a `filterd.Verdict`, a Postfix action string such as "REJECT 5.7.1 no thanks" (read as a
+Postfix table result), or None:
+
+- None or DUNNO: no opinion; the next plugin is asked.
+- OK: accepted; no later plugin is asked about this event (the next event asks them all again).
+- REJECT, DEFER, DISCARD: final; the chain ends and the verdict decides (each hook says what it refuses).
+- anything else (HOLD, REDIRECT, BCC, FILTER, PREPEND, WARN, INFO, header and body edits...): folded into
+  the transaction, and the chain goes on.
+
+Plugins run in `filterd_plugins` order. Edits carried by verdicts are applied by the core once the chain
+is done, never by a plugin. `settings` is what the plugin's own `configure` hook returned (None without
+one): a plugin keeps its configuration there, or on its instance, not in module globals.
 """
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 import pluggy
+
+from filterd.config import Config, Parameter
+from filterd.model import Envelope, Header, Message, Session
+from filterd.verdict import Verdict
 
 hookspec = pluggy.HookspecMarker("filterd")
 
@@ -20,33 +34,37 @@ hookspec = pluggy.HookspecMarker("filterd")
 
 
 @hookspec
-def parameters():
+def parameters() -> dict[str, str] | Iterable[Parameter] | None:
     """Declare this plugin's main.cf parameters at start-up.
 
-    Return a dict of name -> default value (strings, main.cf syntax) or a list of
-    `filterd.config.Parameter`. A parameter nobody declares is a start-up error naming file:line.
+    Return a dict of name -> default value (strings, main.cf syntax, `$name` allowed) or a list of
+    `filterd.Parameter`; None declares none. A parameter nobody declares is a start-up error naming file:line.
     """
 
 
 @hookspec
-def configure(config):
-    """Called once per process after the configuration is loaded and checked.
+def configure(config: Config) -> Any:
+    """Called once per chain, at start-up (before worker processes are forked), with the configuration checked.
 
-    `config` is the `filterd.config.Config` in force; read your parameters here
-    (`config.get(name)`, `config.int(name)`, `config.time(name)`, ...). The return value is ignored.
+    `config` is the `filterd.Config` in force; read your parameters here (`config.get(name)`,
+    `config.int(name)`, `config.time(name)`, `config.list(name)`, ...). The return value is this plugin's
+    settings: filterd passes it to the plugin's hooks that take a `settings` argument (None: nothing to pass).
+    Refuse a value with `raise filterd.ParameterError(name, reason)`: filterd stops with
+    `filterd: fatal: main.cf:LINE: NAME: reason`.
     """
 
 
 @hookspec
-def changes():
+def changes(settings: Any) -> Iterable[str] | None:
     """Declare the changes this plugin's verdicts can make, as a libmilter filter declares its actions.
 
     Called once after `configure`. Return the names of the Verdict constructors and action words that
     change the message or where it goes, e.g. {"add_header"} or {"prepend", "redirect"} (all of them:
-    `filterd.verdict.CHANGES`); an empty set for a plugin that only decides. Replies (OK, DUNNO, REJECT,
+    `filterd.CHANGES`); an empty set for a plugin that only decides. Replies (OK, DUNNO, REJECT,
     DEFER, DISCARD, WARN, INFO, PASS) need no declaration. Without this hook, or returning None, a plugin
     may make any change. With it, a verdict making an undeclared change is a plugin error
-    (plugin_error_action). The milter asks the MTA for less when it knows more: with no plugin able to
+    (plugin_error_action), and a name not in `filterd.CHANGES` stops filterd at start-up. The milter asks
+    the MTA for less when it knows more: with no plugin able to
     REDIRECT or delete a recipient and none reading `session` or `envelope` or deciding before DATA,
     Postfix sends no HELO, sender or recipient events, and only the actions declared are negotiated.
     """
@@ -59,70 +77,86 @@ def changes():
 
 
 @hookspec
-def connect(session):
+def connect(session: Session, settings: Any) -> Verdict | str | None:
     """A client connected. `session` is the `filterd.Session` (client_address, client_name, ...).
 
     REJECT or DEFER refuses the client's mail transactions (reported at MAIL and RCPT, as
-    Postfix's smtpd_delay_reject does). DUNNO lets it in.
+    Postfix's smtpd_delay_reject does); DISCARD accepts and drops every message of the session.
+    None, DUNNO or OK let it in; nothing else applies, as there is no message yet.
     """
 
 
 @hookspec
-def helo(session, hostname):
+def helo(session: Session, hostname: str, settings: Any) -> Verdict | str | None:
     """The client sent HELO or EHLO `hostname` (also in `session.helo`).
 
-    REJECT or DEFER answers the HELO/EHLO command with that reply.
+    REJECT or DEFER answers the HELO/EHLO command with that reply (the client may try again).
+    None, DUNNO or OK accept it; nothing else applies, as there is no message yet.
     """
 
 
 @hookspec
-def mail_from(session, envelope, sender):
+def mail_from(session: Session, envelope: Envelope, sender: str, settings: Any) -> Verdict | str | None:
     """MAIL FROM:<sender> with `envelope.mail_options` (SIZE, BODY, SMTPUTF8, ...).
 
     `sender` is "" for the null sender. REJECT or DEFER refuses the command; the transaction
-    does not start. `envelope.queue_id` is already assigned.
+    does not start. `envelope.queue_id` is already assigned. DISCARD accepts the message and drops it;
+    HOLD, REDIRECT, BCC, FILTER, PREPEND (a header) and edits apply to the message. None, DUNNO or OK accept.
     """
 
 
 @hookspec
-def rcpt(session, envelope, recipient):
+def rcpt(session: Session, envelope: Envelope, recipient: str, settings: Any) -> Verdict | str | None:
     """RCPT TO:<recipient>. `envelope.recipients` holds those accepted so far.
 
-    REJECT or DEFER refuses this recipient only. REDIRECT, BCC, HOLD, FILTER apply to the
-    whole message, as in Postfix.
+    REJECT or DEFER refuses this recipient only. DISCARD accepts it and drops the whole message;
+    REDIRECT, BCC, HOLD, FILTER, PREPEND (a header) and edits apply to the whole message, as in Postfix.
+    None, DUNNO or OK accept the recipient.
     """
 
 
 @hookspec
-def data(session, envelope):
-    """The client sent DATA, all recipients known.
+def data(session: Session, envelope: Envelope, settings: Any) -> Verdict | str | None:
+    """The client sent DATA, all recipients known (`envelope.recipients`).
 
-    REJECT or DEFER refuses DATA (Postfix's smtpd_data_restrictions).
+    REJECT or DEFER refuses DATA (Postfix's smtpd_data_restrictions); the transaction ends. DISCARD
+    accepts the message and drops it; HOLD, REDIRECT, BCC, FILTER, PREPEND (a header) and edits apply to
+    the message. None, DUNNO or OK let the content come.
     """
 
 
 @hookspec
-def header(session, envelope, message, header):
+def header(session: Session, envelope: Envelope, message: Message, header: Header,
+           settings: Any) -> Verdict | str | None:
     """One logical header (`filterd.Header`: name, value, text, raw), in order, as it arrives.
 
     `message.headers` holds the headers seen so far, smtpd's Received: header first.
     PREPEND inserts a header before this one, REPLACE replaces it, IGNORE and STRIP delete
     it (STRIP logs), as header_checks(5). REJECT, DEFER, DISCARD are reported after the data
     is in. PASS turns off content inspection (header, body, end_of_message) for this message.
+    HOLD, REDIRECT, BCC, FILTER and edits apply to the message. None, DUNNO or OK keep the header.
     """
 
 
 @hookspec
-def end_of_headers(session, envelope, message):
-    """The header section is complete (`message.headers`); the body follows."""
+def end_of_headers(session: Session, envelope: Envelope, message: Message, settings: Any) -> Verdict | str | None:
+    """The header section is complete (`message.headers`); the body follows.
+
+    REJECT, DEFER, DISCARD are reported after the data is in; PASS turns off content inspection; PREPEND
+    adds a header at the top; HOLD, REDIRECT, BCC, FILTER and edits apply to the message. None, DUNNO or OK:
+    nothing.
+    """
 
 
 @hookspec
-def body(session, envelope, message, line):
+def body(session: Session, envelope: Envelope, message: Message, line: bytes, settings: Any) -> Verdict | str | None:
     """One body line (bytes, no line ending), as body_checks(5) sees it; overlong lines come in pieces.
 
     Only called when some plugin implements it. PREPEND inserts a line before this one, REPLACE
-    replaces it, IGNORE and STRIP delete it, as body_checks(5).
+    replaces it, IGNORE and STRIP delete it, as body_checks(5). REJECT, DEFER, DISCARD are reported after
+    the data is in; PASS turns off content inspection; HOLD, REDIRECT, BCC, FILTER and edits apply to the
+    message. None, DUNNO or OK keep the line. (A `filterd.ContentVerdict` acts on other lines: a header
+    inside the body, several pieces of a long line.)
     """
 
 
@@ -133,11 +167,13 @@ def body(session, envelope, message, line):
 
 
 @hookspec
-def end_of_message(session, envelope, message):
+def end_of_message(session: Session, envelope: Envelope, message: Message, settings: Any) -> Verdict | str | None:
     """The whole message is in (`message.headers`, `message.body_lines()`, `message.as_email()`).
 
-    The client gets the reply of the first final verdict, or the next hop's reply. Edits
-    (header add/insert/change/delete, body replacement) are applied after the chain is done.
+    The client gets the reply of the first final verdict, or the next hop's reply: REJECT or DEFER
+    refuses the message, DISCARD accepts and drops it. HOLD, REDIRECT, BCC, FILTER, PREPEND (a header
+    at the top) and edits (header add/insert/change/delete, body replacement) are applied after the
+    chain is done. None, DUNNO or OK accept the message as it is.
     """
 
 
@@ -148,11 +184,12 @@ def end_of_message(session, envelope, message):
 
 
 @hookspec
-def queue(envelope, message):
+def queue(envelope: Envelope, message: Message, settings: Any) -> Verdict | str | None:
     """The queue manager is about to deliver the message (relay mode).
 
     REJECT bounces it to the sender, DEFER retries later, DISCARD drops it, HOLD moves it to
     the hold queue, REDIRECT / BCC change its recipients, edits rewrite it before delivery.
+    None, DUNNO or OK deliver it as it is.
     """
 
 
@@ -162,7 +199,7 @@ def queue(envelope, message):
 
 
 @hookspec
-def disconnect(session):
+def disconnect(session: Session, settings: Any) -> None:
     """The client went away (QUIT, timeout or lost connection). The return value is ignored."""
 
 

@@ -11,11 +11,11 @@ answers most commands without a task.
 from __future__ import annotations
 
 import enum
-import inspect
 import time
+from types import CoroutineType
 from typing import Any, Callable, Coroutine, TypeVar
 
-from filterd.chain import Chain
+from filterd.chain import DUNNO, Chain
 from filterd.content import BODY, END_OF_HEADERS, HEADER
 from filterd.model import Envelope, Session
 from filterd.transaction import Call, Transaction
@@ -25,8 +25,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 Answer = Verdict | Coroutine[Any, Any, Verdict]
 Events = list[tuple[str, object]]
-
-DUNNO = Verdict()
 
 
 class State(enum.Enum):
@@ -43,11 +41,25 @@ class State(enum.Enum):
     CLOSED = "closed"
     """The client went away."""
 
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is a Python call on every lookup
+
 
 NEW, SESSION, ENVELOPE, CONTENT, CLOSED = State
 OPEN = (SESSION, ENVELOPE, CONTENT)
 
-TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = {
+
+class OutOfOrder(Exception):
+    """An event the session's state does not allow; the front end answers as its protocol says."""
+
+
+class _Table(dict):
+    """The transition table; an event it lacks for a state is OutOfOrder."""
+
+    def __missing__(self, key: tuple[State, str]) -> tuple[State, State]:
+        raise OutOfOrder(f"{key[1]} in state {key[0].value}")
+
+
+TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = _Table({
     (NEW, "connect"): (SESSION, SESSION),
     **{(state, "helo"): (SESSION, SESSION) for state in (SESSION, ENVELOPE)},
     (SESSION, "mail"): (ENVELOPE, SESSION),
@@ -57,9 +69,12 @@ TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = {
     (CONTENT, "end_of_message"): (SESSION, SESSION),
     **{(state, "abort"): (SESSION, SESSION) for state in OPEN},
     **{(state, "disconnect"): (CLOSED, CLOSED) for state in (NEW, *OPEN)},
-}
+})
 """(state, event) -> (the next state when the chain lets the event through, when a final verdict refuses it).
 HELO and EHLO end a mail transaction, as RFC 5321 and Postfix's smtpd have it."""
+
+SKIPPED = {NEW: "connect", SESSION: "mail", ENVELOPE: "data"}
+"""The event that leads out of each state on the way to the content: what a milter's MTA may leave unsent."""
 
 REFUSES = {
     "connect": "every transaction of the session, reported at its MAIL (as smtpd_delay_reject = yes does)",
@@ -76,32 +91,32 @@ its message is dropped at the end, as Postfix's DISCARD in an smtpd restriction 
 
 def refuses(verdict: Verdict) -> bool:
     """Does the verdict refuse what it answers (REJECT, DEFER)? DISCARD accepts, to drop the message later."""
-    return verdict.final and verdict.action is not Action.DISCARD
+    return verdict.action in _REFUSING
 
 
-class OutOfOrder(Exception):
-    """An event the session's state does not allow; the front end answers as its protocol says."""
+_REFUSING = frozenset({Action.REJECT, Action.DEFER})
 
 
 def then(answer: T | Coroutine[Any, Any, T], step: Callable[[T], R]) -> R | Coroutine[Any, Any, R]:
     """`step(answer)` at once when the answer is in, else a coroutine that awaits it first."""
-    if inspect.iscoroutine(answer):
+    if type(answer) is CoroutineType:
         return _then(answer, step)
     return step(answer)  # type: ignore[arg-type]
 
 
 async def _then(pending: Coroutine[Any, Any, T], step: Callable[[T], Any]) -> Any:
     result = step(await pending)
-    return await result if inspect.iscoroutine(result) else result
+    return await result if type(result) is CoroutineType else result
 
 
 async def resolved(answer: T | Coroutine[Any, Any, T]) -> T:
     """The answer, awaited when it is a coroutine."""
-    return await answer if inspect.iscoroutine(answer) else answer  # type: ignore[return-value]
+    return await answer if type(answer) is CoroutineType else answer  # type: ignore[return-value]
 
 
 class Lifecycle:
-    """The events of one client session, checked against TRANSITIONS, given to the chain, their verdicts scoped."""
+    """The events of one client session: each looked up in TRANSITIONS, given to the chain, its verdict scoped
+    (REFUSES), and the state moved to where the table says."""
 
     def __init__(self, chain: Chain, session: Session, service: str = "smtpd", trace: list[Call] | None = None):
         self.chain = chain
@@ -112,64 +127,72 @@ class Lifecycle:
         self.txn: Transaction | None = None
         self.refusal: Verdict | None = None
         """The connect hook's final verdict, which refuses every transaction of the session."""
+        self._next: tuple[State, State] = (NEW, NEW)
+        """The event in progress: the states it leads to when let through and when refused."""
         self._kept: Verdict | None = None
         """The transaction's final verdict before a RCPT, which a refused recipient leaves as it was."""
-
-    def _check(self, event: str) -> tuple[State, State]:
-        try:
-            return TRANSITIONS[self.state, event]
-        except KeyError:
-            raise OutOfOrder(f"{event} in state {self.state.value}") from None
 
     def _session_call(self) -> Transaction:
         """A transaction without an envelope, for the events of the session itself."""
         return Transaction(self.session, Envelope(), service=self.service, trace=self.trace)
 
+    def _settle(self, refused: bool = False) -> bool:
+        """Move to the state the event in progress leads to, let through or refused; a transaction ends where
+        the table leads out of it."""
+        self.state = self._next[refused]
+        if self.state is SESSION:
+            self.txn = None
+        return refused
+
+    def _run(self, hook: str, txn: Transaction | None, step: Callable[[Verdict], Verdict], **kwargs: Any) -> Answer:
+        """The chain's verdict on the event in progress, taken by `step`; no call when no plugin has the hook."""
+        if hook not in self.chain.hooks:
+            return step(DUNNO)
+        return then(self.chain.run_now(hook, txn or self._session_call(), **kwargs), step)
+
     def connect(self) -> Answer:
-        self.state = self._check("connect")[0]
-        return then(self.chain.run_now("connect", self._session_call()), self._connected)
+        self._next = TRANSITIONS[self.state, "connect"]
+        return self._run("connect", None, self._connected)
 
     def _connected(self, verdict: Verdict) -> Verdict:
+        self._settle(refuses(verdict))
         if verdict.final:
             self.refusal = verdict
         return verdict
 
     def helo(self, hostname: str, extended: bool = True) -> Answer:
         """HELO or EHLO: it ends any mail transaction."""
-        self.state = self._check("helo")[0]
-        self.txn = None
+        self._next = TRANSITIONS[self.state, "helo"]
         self.session.helo = hostname
         self.session.protocol = "ESMTP" if extended else "SMTP"
-        return self.chain.run_now("helo", self._session_call(), hostname=hostname)
+        return self._run("helo", None, self._settled, hostname=hostname)
+
+    def _settled(self, verdict: Verdict) -> Verdict:
+        self._settle(refuses(verdict))
+        return verdict
 
     def mail(self, sender: str | None, options: list[str] | tuple[str, ...] = (),
              envelope: Envelope | None = None) -> Answer:
         """MAIL FROM begins a transaction; `sender` is None where the MTA never said (a milter's NOMAIL). A front
         end that numbers the message before the chain sees it passes its envelope."""
-        self._check("mail")
+        self._next = TRANSITIONS[self.state, "mail"]
         envelope = envelope or Envelope(sender=sender)
         envelope.mail_options, envelope.arrival = list(options), time.time()
         txn = self.txn = Transaction(self.session, envelope, service=self.service, trace=self.trace)
-        self.state = ENVELOPE
         if self.refusal is not None:
             txn.final = self.refusal
             txn.log_verdict("mail_from", self.refusal)
-            return self._mailed(self.refusal)
-        return then(self.chain.run_now("mail_from", txn, sender=sender), self._mailed)
-
-    def _mailed(self, verdict: Verdict) -> Verdict:
-        if refuses(verdict):
-            self.txn, self.state = None, SESSION
-        return verdict
+            return self._settled(self.refusal)
+        return self._run("mail_from", txn, self._settled, sender=sender)
 
     def rcpt(self, recipient: str) -> Answer:
         """RCPT TO: the chain's verdict on this recipient; `add_recipient` takes it once the next hop agreed."""
-        self._check("rcpt")
+        self._next = TRANSITIONS[self.state, "rcpt"]
         self._kept = self.txn.final  # type: ignore[union-attr]
-        return then(self.chain.run_now("rcpt", self.txn, recipient=recipient), self._rcpt_decided)
+        return self._run("rcpt", self.txn, self._rcpt_decided, recipient=recipient)
 
     def _rcpt_decided(self, verdict: Verdict) -> Verdict:
-        if refuses(verdict):
+        if self._settle(refuses(verdict)):
             self.txn.final = self._kept  # type: ignore[union-attr]
         return verdict
 
@@ -181,68 +204,73 @@ class Lifecycle:
 
     def data(self) -> Answer:
         """DATA: on a final verdict the transaction ends."""
-        self._check("data")
-        return then(self.chain.run_now("data", self.txn), self._data_decided)
-
-    def _data_decided(self, verdict: Verdict) -> Verdict:
-        if refuses(verdict):
-            self.txn, self.state = None, SESSION
-        else:
-            self.state = CONTENT
-        return verdict
+        self._next = TRANSITIONS[self.state, "data"]
+        return self._run("data", self.txn, self._settled)
 
     def content(self, events: Events) -> Coroutine[Any, Any, None] | None:
         """Content events (filterd.content: header, end_of_headers, body) to their hooks, until a final verdict
         (kept in txn.final) or PASS ends inspection; None when done at once."""
-        self._check("content")
+        self._next = TRANSITIONS[self.state, "content"]
         return run_events_now(self.chain, self.txn, events)  # type: ignore[arg-type]
 
     def end_of_message(self, events: Events = ()) -> Transaction | Coroutine[Any, Any, Transaction]:
         """The end of the content: the events left, then end_of_message unless a verdict is final. The transaction
         comes back concluded (txn.final: its refusal, None when accepted) and the session is ready for the next."""
-        self._check("end_of_message")
+        self._next = TRANSITIONS[self.state, "end_of_message"]
         txn = self.txn
-        assert txn is not None
-        pending = run_events_now(self.chain, txn, list(events)) if events else None
+        pending = run_events_now(self.chain, txn, events) if events else None  # type: ignore[arg-type]
         if pending is not None:
-            return self._end_later(txn, pending)
-        if txn.final is None:
-            return then(self.chain.run_now("end_of_message", txn), self._ended)
-        return self._concluded(txn)
-
-    def _ended(self, verdict: Verdict) -> Transaction:
-        return self._concluded(self.txn)  # type: ignore[arg-type]
+            return self._end_later(txn, pending)  # type: ignore[arg-type]
+        if txn.final is None:  # type: ignore[union-attr]
+            verdict = self.chain.run_now("end_of_message", txn)
+            if type(verdict) is CoroutineType:
+                return then(verdict, self._concluded)
+        return self._concluded()
 
     async def _end_later(self, txn: Transaction, pending: Coroutine[Any, Any, None]) -> Transaction:
         await pending
         if txn.final is None:
             await resolved(self.chain.run_now("end_of_message", txn))
-        return self._concluded(txn)
+        return self._concluded()
 
     def refuse(self, verdict: Verdict) -> Transaction:
         """The front end refuses the message before the chain decides (too big, bare newlines): logged as
         the chain's refusals are, and the transaction concluded."""
-        self._check("end_of_message")
-        txn = self.txn
-        assert txn is not None
-        txn.final = verdict
-        txn.log_verdict("end_of_message", verdict)
-        return self._concluded(txn)
+        self._next = TRANSITIONS[self.state, "end_of_message"]
+        self.txn.final = verdict  # type: ignore[union-attr]
+        self.txn.log_verdict("end_of_message", verdict)  # type: ignore[union-attr]
+        return self._concluded()
 
-    def _concluded(self, txn: Transaction) -> Transaction:
-        self.txn, self.state = None, SESSION
-        return txn
+    def _concluded(self, _verdict: Verdict | None = None) -> Transaction:
+        """The message decided: the transaction ends and comes back with its fate."""
+        txn, self.txn = self.txn, None
+        self.state = self._next[0]
+        return txn  # type: ignore[return-value]
+
+    def skip_to(self, state: State, sender: str | None = None) -> None:
+        """Move on to `state` over the events the MTA did not send, as a milter may agree (no CONNECT, no MAIL,
+        no DATA): as if the chain had let each through, no hook run; a skipped MAIL has `sender` (None: unknown)."""
+        while self.state is not state:
+            event = SKIPPED.get(self.state)
+            if event is None:
+                raise OutOfOrder(f"{state.value} from state {self.state.value}")
+            self.state = TRANSITIONS[self.state, event][0]
+            if event == "mail":
+                envelope = Envelope(sender=sender, arrival=time.time())
+                self.txn = Transaction(self.session, envelope, service=self.service, trace=self.trace)
 
     def abort(self) -> None:
         """RSET, a next hop's refusal, the MTA's ABORT: the transaction ends, nothing is delivered."""
         if self.state in OPEN:
-            self.txn, self.state = None, SESSION
+            self.state, self.txn = TRANSITIONS[self.state, "abort"][0], None
 
     def disconnect(self) -> Answer | None:
         """The client went away: the disconnect hook's call, None when no plugin implements it."""
         if self.state is CLOSED:
             return None
-        self.txn, self.state = None, CLOSED
+        self._next = TRANSITIONS[self.state, "disconnect"]
+        self._settle()
+        self.txn = None
         if not self.chain.wants("disconnect"):
             return None
         return self.chain.run_now("disconnect", self._session_call())

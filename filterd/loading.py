@@ -96,6 +96,5 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     known.update(plugin_parameters(plugins))
     config = Config(entries, known, path, settings)
     validate_values(config)
-    plugins.call_all("configure", config=config)
-    plugins.declare()
+    plugins.configure(config)
     return Loaded(config, plugins, path)

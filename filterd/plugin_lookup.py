@@ -1,5 +1,8 @@
 """Finding the plugin a filterd_plugins name means: an installed entry point, the plugin directory, sys.path.
 
+A name is a module (`mycompany.filters.tag`) or an attribute of one (`mycompany.filters.tag:Tagger`), as an
+entry point's value is. What is found may be a class: the registry makes one instance of it per chain.
+
 Modules in the plugin directory (filterd_plugin_directory, as Haraka's plugins/ folder) are imported as
 submodules of one package, `filterd_plugin_directory`, whose path is that directory: they need no PYTHONPATH,
 may import each other relatively (`from . import common`), and hide no installed module of the same name.
@@ -63,6 +66,16 @@ def _is_module_name(name: str) -> bool:
     return all(part.isidentifier() for part in name.split("."))
 
 
+def _attribute(module: object, module_name: str, attribute: str, name: str) -> object:
+    """`module:attribute`'s object; a misspelt attribute names the closest one."""
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        close = difflib.get_close_matches(attribute, [a for a in dir(module) if not a.startswith("_")], 1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        raise PluginNameError(f'plugin "{name}" not found: {module_name} has no "{attribute}"{hint}') from None
+
+
 class PluginFinder:
     """Looks names up in the entry-point group, then the plugin directory, then sys.path."""
 
@@ -72,17 +85,21 @@ class PluginFinder:
         self.local = directory_modules(directory)
 
     def find(self, name: str) -> object:
-        """The plugin object (a module, mostly) that `name` means; a PluginError says why there is none."""
-        top = name.partition(".")[0]
+        """The plugin object (a module, a class, an instance) that `name` means; a PluginError says why there is
+        none."""
+        module, colon, attribute = name.partition(":")
+        top = module.partition(".")[0]
         if name in self.installed:
             if top in self.local:
                 raise PluginNameError(self._twice(name, top))
             return self._load_entry_point(name)
-        if not _is_module_name(name):
+        if not _is_module_name(module) or (colon and not attribute.isidentifier()):
             raise PluginNameError(self._not_found(name))
         if top in self.local:
-            return self._import(f"{directory_package(self.directory)}.{name}", name)
-        return self._import(name, name)
+            found = self._import(f"{directory_package(self.directory)}.{module}", name)
+        else:
+            found = self._import(module, name)
+        return _attribute(found, module, attribute, name) if colon else found
 
     def _load_entry_point(self, name: str) -> object:
         entry = self.installed[name]

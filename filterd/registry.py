@@ -1,4 +1,9 @@
-"""Registering, checking and ordering plugins: pluggy registers and checks, filterd orders and calls."""
+"""Registering, checking, ordering and configuring plugins: pluggy registers and checks, filterd orders and calls.
+
+A plugin is a module, or an instance: a class named in filterd_plugins (or by an entry point, or given to
+filterd.testing) is instantiated once per chain, so two chains in one process (tests, a reload) never share its
+state. What a plugin's `configure` hook returns is its settings, given to its hooks that take `settings`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,28 @@ from typing import Any, Callable
 import pluggy
 
 from filterd import hookspecs
-from filterd.config import ConfigError
+from filterd.config import Config, ConfigError
 from filterd.fatal import raised
 from filterd.plugin_lookup import ENTRY_POINT_GROUP, PluginError, PluginFinder, PluginNameError
 from filterd.verdict import CHANGES, REPLIES
 
-__all__ = ["ENTRY_POINT_GROUP", "Impl", "PluginError", "PluginNameError", "Plugins", "hookimpl", "make_manager"]
+__all__ = ["ENTRY_POINT_GROUP", "Impl", "ParameterError", "PluginError", "PluginNameError", "Plugins", "hookimpl",
+           "make_manager"]
 hookimpl = pluggy.HookimplMarker("filterd")
+"""Marks a plugin's function (or method) as the implementation of the filterd hook of the same name."""
+
+
+class ParameterError(ValueError):
+    """A plugin's refusal of a parameter's value, raised in its `configure` (or `changes`) hook.
+
+    filterd stops at start-up with `filterd: fatal: main.cf:LINE: NAME: REASON`, LINE being where the value was
+    set (`NAME (default)` without a line when it was not set), as for filterd's own parameters.
+    """
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,8 @@ class Impl:
     argnames: tuple[str, ...]
     changes: frozenset[str] | None = None
     """What the plugin declared with the `changes` hook; None: it may make any change."""
+    settings: Any = None
+    """What the plugin's `configure` hook returned: the `settings` argument of its hooks."""
 
 
 def make_manager() -> pluggy.PluginManager:
@@ -83,6 +105,16 @@ def check_hooks(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
                               f"(it takes {', '.join(spec.argnames)})")
 
 
+def instance(found: object, name: str) -> object:
+    """The plugin to register: a class's new instance (one per chain), anything else as it is."""
+    if not isinstance(found, type):
+        return found
+    try:
+        return found()
+    except Exception as exc:
+        raise PluginError(f"plugin {name}: cannot create {found.__qualname__}: {raised(exc)}") from exc
+
+
 def register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
     """Register one plugin under its filterd_plugins name, its hooks checked first."""
     other = pm.get_name(plugin)
@@ -102,17 +134,21 @@ class Plugins:
         self.manager = manager
         self.order = order
         self.declared: dict[str, frozenset[str] | None] = {}
+        self.settings: dict[str, Any] = {}
+        """Each plugin's settings: what its `configure` hook returned."""
         self._impls: dict[str, tuple[Impl, ...]] = {}
 
     @classmethod
     def load(cls, names: list[str], extra: dict[str, object] | None = None,
              directory: str | None = None) -> Plugins:
-        """Find and register the named plugins (`extra` objects by name) in order; a misspelt hook fails here.
+        """Find and register the named plugins (`extra` objects by name) in order, a class as a new instance of
+        its own; a misspelt hook fails here.
 
         `directory` is the plugin directory (filterd_plugin_directory), looked in after the entry points.
         """
         pm = make_manager()
         order: list[str] = []
+        found: list[tuple[object, str]] = []
         objects = dict(extra or {})
         finder = None
         for name in names:
@@ -120,7 +156,12 @@ class Plugins:
                 raise PluginNameError(f'plugin "{name}" is listed twice')
             if name not in objects and finder is None:
                 finder = PluginFinder(directory)
-            register(pm, objects.pop(name) if name in objects else finder.find(name), name)
+            plugin = objects.pop(name) if name in objects else finder.find(name)
+            for other, other_name in found:
+                if other is plugin:
+                    raise PluginNameError(f'plugin "{name}" is plugin "{other_name}" again, under another name')
+            found.append((plugin, name))
+            register(pm, instance(plugin, name), name)
             order.append(name)
         try:
             pm.check_pending()
@@ -135,7 +176,8 @@ class Plugins:
             caller = getattr(self.manager.hook, hook)
             by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
             cached = tuple(
-                Impl(name, by_plugin[name].function, tuple(by_plugin[name].argnames), self.declared.get(name))
+                Impl(name, by_plugin[name].function, tuple(by_plugin[name].argnames), self.declared.get(name),
+                     self.settings.get(name))
                 for name in self.order
                 if name in by_plugin
             )
@@ -145,26 +187,38 @@ class Plugins:
     def has(self, hook: str) -> bool:
         return bool(self.impls(hook))
 
-    def call_all(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def call_all(self, hook: str, config: Config | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a start-up hook (parameters, configure, changes) on every plugin, in order, synchronously.
 
-        A ConfigError (`raise config.error(name, reason)`) is a plugin's refusal of a value and goes up as it is;
-        any other exception becomes a PluginError naming the plugin, the hook and where it was raised.
+        A plugin's refusal of a value goes up as a ConfigError at the parameter's line: a ParameterError (given
+        `config`), or `raise config.error(name, reason)`. Any other exception becomes a PluginError naming the
+        plugin, the hook and where it was raised.
         """
         results = []
         for impl in self.impls(hook):
+            args = {**kwargs, "config": config, "settings": self.settings.get(impl.plugin)}
             try:
-                results.append((impl.plugin, impl.function(*(kwargs[a] for a in impl.argnames))))
+                results.append((impl.plugin, impl.function(*(args[a] for a in impl.argnames))))
             except ConfigError:
                 raise
+            except ParameterError as exc:
+                if config is None:
+                    raise PluginError(f"plugin {impl.plugin}: {hook}: {raised(exc)}") from exc
+                raise config.error(exc.name, exc.reason) from None
             except Exception as exc:
                 where = raised(exc, prefer=defined_in(impl.function)[0])
                 raise PluginError(f"plugin {impl.plugin}: {hook}: {where}") from exc
         return results
 
-    def declare(self) -> None:
+    def configure(self, config: Config) -> None:
+        """Give every plugin the configuration in force (its `configure` hook's answer becomes its settings),
+        then read what changes each declares."""
+        self.settings = dict(self.call_all("configure", config))
+        self.declare(config)
+
+    def declare(self, config: Config | None = None) -> None:
         """Read every plugin's `changes` declaration (after configure: it may depend on the configuration)."""
-        self.declared = {name: declared_changes(name, result) for name, result in self.call_all("changes")}
+        self.declared = {name: declared_changes(name, result) for name, result in self.call_all("changes", config)}
         self._impls.clear()
 
 

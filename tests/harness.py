@@ -39,6 +39,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def peer_name(address: str) -> str:
+    """The name smtpd gives a client at `address`: whatever /etc/hosts or DNS says, "unknown" when nothing does."""
+    try:
+        return socket.getnameinfo((address, 0), socket.NI_NAMEREQD)[0]
+    except OSError:
+        return "unknown"
+
+
+CLIENT_NAME = peer_name(HOST)
+"""A loopback client's name: localhost where /etc/hosts names 127.0.0.1 localhost first, as most do."""
+CLIENT = f"{CLIENT_NAME}[{HOST}]"
+"""A loopback client as smtpd logs it: `localhost[127.0.0.1]`."""
+
+
 def make_workdir(prefix: str = "filterd-mta-") -> Path:
     """Create a directory under /tmp that the postfix user can traverse."""
     path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))

@@ -109,8 +109,8 @@ def test_accepted_message_is_printed_as_it_would_leave(plugin_dir, capsys):
     assert message.endswith("From: a@example.org\nSubject: hello\nX-Checked: default-tag\n\nbody line\n")
 
 
-def test_rejected_message_exits_1_and_stops_the_chain(plugin_dir, capsys):
-    assert check(write_conf(plugin_dir), SPAM, plugin_dir) == 1
+def test_rejected_message_exits_3_and_stops_the_chain(plugin_dir, capsys):
+    assert check(write_conf(plugin_dir), SPAM, plugin_dir) == 3
     out = capsys.readouterr().out
     assert report_lines(out)[-2:] == [
         f"header {PLUGIN} REJECT 550 5.7.1 subject contains spam",
@@ -123,7 +123,7 @@ def test_rejected_message_exits_1_and_stops_the_chain(plugin_dir, capsys):
 def test_plugin_parameters_from_main_cf_reach_configure(plugin_dir, capsys):
     conf = write_conf(plugin_dir, "checkplug_tag = from-main-cf", "checkplug_reject_word = hello")
     assert check(conf, SPAM, plugin_dir) == 0
-    assert check(conf, GOOD, plugin_dir) == 1
+    assert check(conf, GOOD, plugin_dir) == 3
     out = capsys.readouterr().out
     assert "X-Checked: from-main-cf" in out
     assert "result: reject 550 5.7.1 subject contains hello" in out
@@ -145,7 +145,7 @@ def test_misspelt_parameter_fails_naming_file_line_and_suggestion(plugin_dir, ca
 
 
 def test_an_undeclared_change_shows_as_a_plugin_error(plugin_dir, capsys):
-    assert check(write_conf(plugin_dir, "checkplug_changes = prepend"), GOOD, plugin_dir) == 1
+    assert check(write_conf(plugin_dir, "checkplug_changes = prepend"), GOOD, plugin_dir) == 3
     assert report_lines(capsys.readouterr().out)[-2:] == [
         f"end_of_message {PLUGIN} error (undeclared change: add_header (the changes hook declares prepend)) "
         "-> DEFER 451 4.7.1 Service unavailable - try again later",
@@ -187,7 +187,7 @@ def test_config_directory_is_accepted(plugin_dir, capsys):
 def test_message_from_standard_input(plugin_dir, capsys, monkeypatch):
     conf = write_conf(plugin_dir)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SPAM)))
-    assert main(["check", "-c", str(conf), "-"]) == 1
+    assert main(["check", "-c", str(conf), "-"]) == 3
     assert "result: reject" in capsys.readouterr().out
 
 

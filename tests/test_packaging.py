@@ -10,7 +10,8 @@ def test_every_filterd_package_is_listed_in_pyproject():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "filterd").rglob("__init__.py")}
-    found |= {"filterd.plugins", "filterd.policies"}
+    found |= {".".join(("filterd",) + p.parent.relative_to(ROOT).parts)
+              for folder in ("plugins", "policies") for p in (ROOT / folder).rglob("__init__.py")}
     assert found - listed == set()
 
 

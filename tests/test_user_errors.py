@@ -120,12 +120,6 @@ def test_check_of_a_missing_message_file(tmp_path, capsys):
     assert (status, out, err) == (1, "", "filterd: fatal: open nosuch.eml: No such file or directory\n")
 
 
-def test_check_of_a_directory(tmp_path, capsys):
-    conf = main_cf(tmp_path)
-    status, out, err = run(capsys, "check", "-c", str(conf), str(tmp_path))
-    assert (status, out, err) == (1, "", f"filterd: fatal: open {tmp_path}: Is a directory\n")
-
-
 def test_a_missing_main_cf(tmp_path, capsys):
     status, out, err = run(capsys, "check", "-c", str(tmp_path / "main.cf"), "-")
     assert (status, out, err) == (1, "", f"filterd: fatal: open {tmp_path}/main.cf: No such file or directory\n")
@@ -219,7 +213,7 @@ def test_a_hook_argument_that_does_not_exist(tmp_path, capsys):
     err, path = plugin_error(tmp_path, capsys, "from filterd import hookimpl\n\n\n@hookimpl\ndef header(hdr):\n"
                                                "    pass\n")
     assert err == (f'filterd: fatal: plugin broken: {path}:4: hook header has no argument "hdr" '
-                   "(it takes session, envelope, message, header)\n")
+                   "(it takes session, envelope, message, header, settings)\n")
 
 
 CONFIGURE_RAISES = '''\

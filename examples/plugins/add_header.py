@@ -7,8 +7,6 @@ Copy this file, change the header, list the module in filterd_plugins:
 
 from filterd import Verdict, hookimpl
 
-settings = {"name": "X-Filtered-By", "value": "filterd"}
-
 
 @hookimpl
 def parameters():
@@ -17,8 +15,8 @@ def parameters():
 
 @hookimpl
 def configure(config):
-    settings["name"] = config.get("add_header_name")
-    settings["value"] = config.get("add_header_value")
+    """The header's name and value, given back to end_of_message as `settings`."""
+    return config.get("add_header_name"), config.get("add_header_value")
 
 
 @hookimpl
@@ -28,7 +26,8 @@ def changes():
 
 
 @hookimpl
-def end_of_message(message):
-    if message.get(settings["name"]) is not None:
-        return Verdict.change_header(settings["name"], settings["value"])
-    return Verdict.add_header(settings["name"], settings["value"])
+def end_of_message(message, settings):
+    name, value = settings
+    if message.get(name) is not None:
+        return Verdict.change_header(name, value)
+    return Verdict.add_header(name, value)

@@ -6,8 +6,6 @@
 
 from filterd import Verdict, hookimpl
 
-forbidden = {"exe", "com", "scr", "bat", "js", "vbs"}
-
 
 @hookimpl
 def parameters():
@@ -16,8 +14,8 @@ def parameters():
 
 @hookimpl
 def configure(config):
-    forbidden.clear()
-    forbidden.update(ext.lower().lstrip(".") for ext in config.list("reject_attachment_extensions"))
+    """The forbidden extensions, given back to end_of_message as `settings`."""
+    return frozenset(ext.lower().lstrip(".") for ext in config.list("reject_attachment_extensions"))
 
 
 @hookimpl
@@ -27,10 +25,10 @@ def changes():
 
 
 @hookimpl
-def end_of_message(message):
+def end_of_message(message, settings):
     for part in message.as_email().walk():
         filename = part.get_filename() or ""
         extension = filename.rpartition(".")[2].lower() if "." in filename else ""
-        if extension in forbidden:
+        if extension in settings:
             return Verdict.reject(f"5.7.1 Attachment {filename!r} refused: .{extension} files are not accepted")
     return None

@@ -12,11 +12,11 @@ from typing import Callable
 
 from filterd import maillog, reroute
 from filterd.chain import Chain
-from filterd.content import HEADER, ContentParser, Header
+from filterd.content import HEADER, ContentParser
 from filterd.handoff import NextHop, Reply, Routing
 from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.maillog import seconds
-from filterd.model import Envelope, Message, Session
+from filterd.model import Message, Session
 from filterd.queueid import new_queue_id
 from filterd.received import received_header
 from filterd.smtp import replies

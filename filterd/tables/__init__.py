@@ -1,5 +1,7 @@
 """Postfix lookup tables by Postfix's `type:name` syntax, read and matched as Postfix does.
 
+Plugins take Table, TableError, open_table and open_tables from `filterd`, which exports them.
+
     table = open_table("pcre:/etc/filterd/header_checks")
     table.lookup("Subject: hello")          # the result with $n substituted, or None
 

@@ -8,7 +8,7 @@ import smtplib
 import dkim
 import pytest
 
-from tests.harness import free_port
+from tests.harness import CLIENT, free_port
 from tests.milter.client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
 
 SENDER, RCPT = f"alice@{DOMAIN}", "bob@example.net"
@@ -73,7 +73,7 @@ def test_pymilter_adds_a_header_and_its_reject_reaches_the_client(start_milter, 
     first, second = smtp_sink.dumps()
     assert first.content.split(b"\n\n")[0].endswith(b"Subject: fine\nMessage-ID: <fine@t>\nX-Pymilter: tagged")
     assert b"Subject: fine again" in second.content and b"X-Pymilter: tagged" in second.content
-    assert "reject: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.7.1 Subject refused by pymilter;" in proxy.log()
+    assert f"reject: END-OF-MESSAGE from {CLIENT}: 550 5.7.1 Subject refused by pymilter;" in proxy.log()
 
 
 def test_the_second_milter_sees_the_first_one_s_edits_and_both_apply(start_milter, proxy_with, smtp_sink):
@@ -145,5 +145,5 @@ def test_filterd_s_own_milter_listener_as_the_external_milter(filterd_factory, p
     tagged, redirected, held, after = smtp_sink.dumps()
     assert b"X-Filterd-Tag: tagged; lines=1" in tagged.content
     assert redirected.recipients == ["archive@example.net"]
-    assert "hold: END-OF-MESSAGE from localhost[127.0.0.1]: milter triggers HOLD action;" in proxy.log()
+    assert f"hold: END-OF-MESSAGE from {CLIENT}: milter triggers HOLD action;" in proxy.log()
     assert proxy.log().count("hold: ") == 1 and after.recipients == [RCPT]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 
 import pytest
 
-from tests.harness import free_port
+from tests.harness import CLIENT, CLIENT_NAME, free_port
 
 SENDER, RCPT = "alice@example.org", "bob@example.net"
 
@@ -34,7 +35,7 @@ def test_accepted_mail_arrives_edited(layout, smtp_sink):
     assert b"X-Filterd-Tag: tagged; lines=1" in dump
     assert b"Subject: accepted" in dump
     postfix.wait_log(r"status=sent", timeout=30)
-    assert "client=localhost[127.0.0.1]" in filterd.log()
+    assert f"client={CLIENT}" in filterd.log()
 
 
 def test_in_session_reject_reaches_the_sending_client(layout, smtp_sink):
@@ -59,5 +60,5 @@ def test_xforward_is_taken_from_postfix_and_passed_to_the_reinjection_smtpd(layo
     postfix, filterd = layout
     send(postfix.port, "xforward")
     [dump] = smtp_sink.wait_for(1, timeout=30)
-    assert b"Received: from client.example (localhost [127.0.0.1])\n\tby filterd.test (filterd)" in dump
-    postfix.wait_log(r"client=localhost\[127\.0\.0\.1\], orig_client=localhost\[127\.0\.0\.1\]", timeout=10)
+    assert f"Received: from client.example ({CLIENT_NAME} [127.0.0.1])\n\tby filterd.test (filterd)".encode() in dump
+    postfix.wait_log(re.escape(f"client={CLIENT}, orig_client={CLIENT}"), timeout=10)

@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 
-from tests.harness import swaks
+from tests.harness import CLIENT, CLIENT_NAME, swaks
 
 SENDER, RCPT = "alice@example.org", "bob@example.net"
 
@@ -45,7 +45,7 @@ def test_a_header_stage_reject_reaches_the_client_and_nothing_is_relayed(proxy, 
     assert refused.value.smtp_code == 550
     assert refused.value.smtp_error == b"5.7.1 Subject refused by policy"
     assert smtp_sink.received() == 0
-    assert "reject: header Subject: please REJECTME from localhost[127.0.0.1]; " \
+    assert f"reject: header Subject: please REJECTME from {CLIENT}; " \
            f"from=<{SENDER}> to=<{RCPT}> proto=ESMTP helo=<" in proxy.log()
 
 
@@ -54,7 +54,7 @@ def test_an_end_of_message_reject_is_logged_in_postfix_words(proxy, smtp_sink):
         send(proxy.port, "content", "this has a BADWORD in it\r\n")
     assert (refused.value.smtp_code, refused.value.smtp_error) == (550, b"5.7.1 Message content rejected")
     assert smtp_sink.received() == 0
-    assert ": reject: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.7.1 Message content rejected; " \
+    assert f": reject: END-OF-MESSAGE from {CLIENT}: 550 5.7.1 Message content rejected; " \
            f"from=<{SENDER}> to=<{RCPT}> proto=ESMTP helo=<" in proxy.log()
 
 
@@ -68,7 +68,7 @@ def test_a_4xx_reject_defers(proxy, smtp_sink):
 def test_discard_says_250_and_delivers_nothing(proxy, smtp_sink):
     assert send(proxy.port, "quiet", "DISCARDME\r\n") == {}
     assert smtp_sink.received() == 0
-    assert "discard: END-OF-MESSAGE from localhost[127.0.0.1]: silently dropped" in proxy.log()
+    assert f"discard: END-OF-MESSAGE from {CLIENT}: silently dropped" in proxy.log()
 
 
 def test_the_session_goes_on_after_a_reject(proxy, smtp_sink):
@@ -121,7 +121,7 @@ def test_xforward_carries_the_original_client_downstream(filterd_factory):
     with smtplib.SMTP("127.0.0.1", proxy.port, local_hostname="client.example", timeout=30) as client:
         client.sendmail(SENDER, [RCPT], message("xforward"))
     [stored] = list((downstream.directory / "queue" / "sink").iterdir())
-    assert b"Received: from client.example (localhost [127.0.0.1])" in stored.read_bytes()
+    assert f"Received: from client.example ({CLIENT_NAME} [127.0.0.1])".encode() in stored.read_bytes()
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_redirect_replaces_the_recipients_downstream(rerouting_proxy, smtp_sink)
     send(rerouting_proxy.port, "REDIRECTME")
     [dump] = smtp_sink.dumps()
     assert dump.recipients == ["archive@example.net"]
-    assert "redirect: header Subject: REDIRECTME from localhost[127.0.0.1]; " in rerouting_proxy.log()
+    assert f"redirect: header Subject: REDIRECTME from {CLIENT}; " in rerouting_proxy.log()
     assert "to=<archive@example.net>, relay=" in rerouting_proxy.log()
 
 
@@ -146,7 +146,7 @@ def test_bcc_adds_a_recipient_downstream(rerouting_proxy, smtp_sink):
 def test_hold_is_logged_and_the_message_relayed(rerouting_proxy, smtp_sink):
     send(rerouting_proxy.port, "HOLDME")
     assert smtp_sink.received() == 1
-    assert "hold: header Subject: HOLDME from localhost[127.0.0.1]; " in rerouting_proxy.log()
+    assert f"hold: header Subject: HOLDME from {CLIENT}; " in rerouting_proxy.log()
 
 
 def test_envelope_edits_restart_the_downstream_transaction(smtp_sink, filterd_factory):

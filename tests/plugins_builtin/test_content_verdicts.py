@@ -9,7 +9,7 @@ import pytest
 from filterd import Action, Envelope, Header, Session, Verdict
 from filterd.content import BodyLine
 from filterd.edits import ContentVerdict, InBody, LineEdit, MimeError, Remove
-from filterd.plugins.body_lines import BodyLines
+from filterd.plugins.header_checks.body_lines import BodyLines
 from filterd.transaction import Transaction
 
 

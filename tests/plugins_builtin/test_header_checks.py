@@ -215,19 +215,20 @@ def test_a_changed_table_is_used_without_a_restart(tables, monkeypatch):
 
 
 def test_interleaved_messages_keep_their_own_mime_state(tables):
-    load_plugins(header_checks, settings=tables(mime_header_checks="/^X-P:/ WARN part\n"))
+    plugins = load_plugins(header_checks, settings=tables(mime_header_checks="/^X-P:/ WARN part\n"))
+    checks = plugins.settings[header_checks.__name__]
     first, second = Envelope(), Envelope()
-    header_checks.header(first, Header.make("Content-Type", "multipart/mixed; boundary=b"))
-    header_checks.header(second, Header.make("Subject", "plain"))
+    header_checks.header(first, Header.make("Content-Type", "multipart/mixed; boundary=b"), checks)
+    header_checks.header(second, Header.make("Subject", "plain"), checks)
     for envelope in (first, second):
-        header_checks.end_of_headers(envelope)
+        header_checks.end_of_headers(envelope, checks)
 
     class Body:
         body_size = 0
 
     def line(envelope, text):
         Body.body_size += len(text) + 2
-        return header_checks.body(envelope, Body, text)
+        return header_checks.body(envelope, Body, text, checks)
 
     assert line(first, b"--b") is None and line(second, b"--b") is None
     assert line(first, b"X-P: 1") is None and line(second, b"X-P: 1") is None

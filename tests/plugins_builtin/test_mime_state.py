@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from filterd.plugins.mime_state import (BODY_CHECKS, HEADER_CHECKS, MIME_ERROR, MIME_HEADER_CHECKS,
+from filterd.plugins.header_checks.mime_state import (BODY_CHECKS, HEADER_CHECKS, MIME_ERROR, MIME_HEADER_CHECKS,
                                         NESTED_HEADER_CHECKS, MimeState, header_name_length)
-from filterd.plugins.mime_tokens import QSTRING, RFC2045_TSPECIALS, TOKEN, header_tokens
+from filterd.plugins.header_checks.mime_tokens import QSTRING, RFC2045_TSPECIALS, TOKEN, header_tokens
 
 
 def feed(state: MimeState, headers: list[bytes], body: list[bytes]):

@@ -8,14 +8,13 @@ to wait for them); filterd.milter.server.listener carries the bytes.
 
 from __future__ import annotations
 
-import inspect
-import time
-from functools import cache
+from functools import cache, partial
+from types import CoroutineType
 from typing import Any, Callable, Coroutine, Iterable
 
-from filterd.chain import ERROR_ACTIONS, Chain
+from filterd.chain import DUNNO, ERROR_ACTIONS, Chain
 from filterd.content import BODY, END_OF_HEADERS, HEADER
-from filterd.lifecycle import run_events_now
+from filterd.lifecycle import CONTENT, ENVELOPE, NEW, OPEN, SESSION, Lifecycle, State, refuses, resolved, then
 from filterd.edits import LineEdit
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
@@ -32,7 +31,7 @@ from filterd.milter.server.replies import decision
 from filterd.milter.server.settings import MilterSettings
 from filterd.model import Envelope, Session
 from filterd.transaction import Transaction
-from filterd.verdict import Action, Verdict
+from filterd.verdict import Verdict
 
 Responses = Iterable[Packet]
 Answer = Responses | Coroutine[Any, Any, Responses]
@@ -70,7 +69,7 @@ def negotiate(version: int, actions: int, steps: int, hooks: frozenset[str]) -> 
 
 
 class MilterHandler:
-    """The milter dialogue of one MTA connection, translated to and from the chain."""
+    """The milter dialogue of one MTA connection: commands as lifecycle events, its answers as milter responses."""
 
     def __init__(self, settings: MilterSettings, chain: Chain):
         self.settings = settings
@@ -81,13 +80,22 @@ class MilterHandler:
         self._agreed()
         self.macros = Macros()
         self.session = Session(daemon_name=settings.service)
-        self.connected = False
+        self.life = Lifecycle(chain, self.session, settings.service)
+        self.told_client = False
+        """Did the MTA send CONNECT? Without it the client comes in end-of-message macros."""
         self.finished = False
-        self.connect_verdict: Verdict | None = None
-        self.txn: Transaction | None = None
         self.builder: MessageBuilder | None = None
         self.given: dict[str, str] = {}
+        """Each recipient as the MTA gave it (brackets, case): DELRCPT must name it so."""
         self._macros_read = -1
+
+    @property
+    def txn(self) -> Transaction | None:
+        return self.life.txn
+
+    @property
+    def connected(self) -> bool:
+        return self.life.state in OPEN
 
     def step(self, command: Packet) -> Answer:
         """The answer to one command: responses, or a coroutine giving them; nothing if the MTA waits for none."""
@@ -117,13 +125,12 @@ class MilterHandler:
 
     def _answer(self, code: bytes, result: Answer) -> Answer:
         if code in self._unanswered:
-            return _unanswered(result) if inspect.iscoroutine(result) else ()
+            return _unanswered(result) if type(result) is CoroutineType else ()
         return result
 
     async def handle(self, command: Packet) -> Responses:
         """`step`, awaited."""
-        result = self.step(command)
-        return await result if inspect.iscoroutine(result) else result
+        return await resolved(self.step(command))
 
     def fail(self, code: bytes) -> Responses:
         """After an internal error: the message (if any) is refused for now, and the MTA is answered."""
@@ -143,30 +150,21 @@ class MilterHandler:
         return (reply,)
 
     def connect(self, command: cmd.Connect) -> Answer:
+        """A new SMTP session (after QUIT_NC, the last one ends first)."""
         closing = self._close_session()
         self.session, self._macros_read = session_of(command, self.settings.service), -1
-        self.connected = True
-        if closing is None and "connect" not in self.hooks:
-            return CONTINUE
-        if closing is None:
-            return self._connected(self._run("connect", self._scratch()))
-        return self._connect(closing)
+        self.life, self.told_client = Lifecycle(self.chain, self.session, self.settings.service), True
+        return self._connected() if closing is None else then(closing, self._connected)
 
-    async def _connect(self, closing: Coroutine) -> Responses:
-        await closing
-        answer = self._connected(self._run("connect", self._scratch()))
-        return await answer if inspect.iscoroutine(answer) else answer
-
-    def _connected(self, verdict: Verdict | Coroutine) -> Answer:
-        if not isinstance(verdict, Verdict):
-            return self._later(verdict, self._connected)
-        if verdict.final:
-            self.connect_verdict = verdict
-        return (decision(verdict),)
+    def _connected(self, _closed: object = None) -> Answer:
+        self._read_macros()
+        return self._decision(self.life.connect())
 
     def helo(self, command: cmd.Helo) -> Answer:
-        self.session.helo = command.name
-        return self._decide("helo", None, hostname=command.name)
+        if self.life.state is not SESSION:
+            self._reach(SESSION)
+        self._read_macros()
+        return self._decision(self.life.helo(command.name, False))
 
     def quit(self, command: cmd.Quit) -> Answer:
         self.finished = True
@@ -185,140 +183,92 @@ class MilterHandler:
 
     async def disconnect(self) -> None:
         """`close`, awaited."""
-        closing = self._close_session()
-        if closing is not None:
-            await closing
+        await resolved(self._close_session())
 
     def _close_session(self) -> Coroutine | None:
         """End the SMTP session; the disconnect hook's call when a plugin implements it."""
-        self._end_transaction()
-        self.connect_verdict = None
-        if not self.connected:
+        self._end_message()
+        if self.life.state is NEW:
             return None
-        self.connected = False
-        return self._run("disconnect", self._scratch()) if "disconnect" in self.hooks else None
+        closing = self.life.disconnect()
+        return closing if type(closing) is CoroutineType else None
 
     # --- envelope ----------------------------------------------------------------------------
 
     def mail(self, command: cmd.Mail) -> Answer:
-        self._end_transaction()
+        if self.life.state is not SESSION:
+            self._reach(SESSION)
+        self._read_macros()
         sender = address(command.args[0]) if command.args else ""
-        txn = self._begin(sender, list(command.args[1:]))
-        if self.connect_verdict is not None:
-            txn.final = self.connect_verdict
-            return (decision(self.connect_verdict),)
-        return self._decide("mail_from", txn, sender=sender)
+        envelope = Envelope(sender=sender, queue_id=self.macros.get("i") or "")
+        return self._decision(self.life.mail(sender, command.args[1:], envelope))
 
     def rcpt(self, command: cmd.Rcpt) -> Answer:
-        txn = self._transaction()
+        if self.life.state is not ENVELOPE:
+            self._reach(ENVELOPE)
+        self._read_macros()
         given = command.args[0] if command.args else "<>"
-        if "rcpt" not in self.hooks:
-            self._add_recipient(txn, given, command.args[1:])
-            return CONTINUE
-        return self._rcpt(txn, given, command.args[1:], self._run("rcpt", txn, recipient=address(given)))
+        return then(self.life.rcpt(address(given)), partial(self._recipient, given, command.args[1:]))
 
-    def _rcpt(self, txn: Transaction, given: str, options: tuple[str, ...], verdict: Verdict | Coroutine) -> Answer:
-        if not isinstance(verdict, Verdict):
-            return self._later(verdict, lambda verdict: self._rcpt(txn, given, options, verdict))
-        if not verdict.final:
-            self._add_recipient(txn, given, options)
-            return CONTINUE
-        if verdict.action is not Action.DISCARD:
-            txn.final = None
+    def _recipient(self, given: str, options: tuple[str, ...], verdict: Verdict) -> Responses:
+        """The chain's verdict on a recipient: refused, or taken (a DISCARD takes it: the MTA drops the message)."""
+        if not refuses(verdict):
+            recipient = address(given)
+            self.life.add_recipient(recipient, options)
+            self.given[recipient] = given
         return (decision(verdict),)
-
-    def _add_recipient(self, txn: Transaction, given: str, options: tuple[str, ...]) -> None:
-        recipient = address(given)
-        txn.envelope.recipients.append(recipient)
-        txn.envelope.rcpt_options[recipient] = list(options)
-        self.given[recipient] = given
 
     def data(self, command: cmd.Data) -> Answer:
-        return self._decide("data", self._transaction())
+        if self.life.state is not ENVELOPE:
+            self._reach(ENVELOPE)
+        self._read_macros()
+        return self._decision(self.life.data())
 
     def abort(self, command: cmd.Abort) -> Answer:
-        self._end_transaction()
+        self._end_message()
+        self.life.abort()
         self.macros.forget_from(codes.MAIL)
         return ()
-
-    def _decide(self, hook: str, txn: Transaction | None, **kwargs: Any) -> Answer:
-        """CONTINUE at once when no plugin implements the hook, else the coroutine that asks them."""
-        if hook not in self.hooks:
-            return CONTINUE
-        return self._decision(self._run(hook, txn or self._scratch(), **kwargs))
-
-    def _decision(self, verdict: Verdict | Coroutine) -> Answer:
-        if not isinstance(verdict, Verdict):
-            return self._later(verdict, self._decision)
-        return (decision(verdict),)
-
-    @staticmethod
-    async def _later(pending: Coroutine, then: Callable[[Any], Answer]) -> Responses:
-        """Await a plugin's answer, then go on as if it had come at once."""
-        return then(await pending)  # type: ignore[return-value]
 
     # --- content -----------------------------------------------------------------------------
 
     def header(self, command: cmd.Header) -> Answer:
-        txn = self._transaction()
-        return self._content(txn, [(HEADER, self._builder().header(command.name, command.value))])
+        builder = self._builder()
+        return self._content([(HEADER, builder.header(command.name, command.value))])
 
     def end_of_headers(self, command: cmd.EndOfHeaders) -> Answer:
-        txn = self._transaction()
-        return self._content(txn, self._builder().end_of_headers())
+        return self._content(self._builder().end_of_headers())
 
     def body(self, command: cmd.Body) -> Answer:
-        txn = self._transaction()
-        return self._content(txn, self._builder().body(command.data), body=True)
+        return self._content(self._builder().body(command.data), body=True)
 
     def end_of_body(self, command: cmd.EndOfBody) -> Answer:
-        txn, builder = self._transaction(), self._builder()
+        builder = self._builder()
         self._read_macros()
         events = (builder.body(command.data) if command.data else []) + builder.finish()
-        given, self.txn, self.builder, self.given = self.given, None, None, {}
-        inspected = self._inspected(events)
-        if "end_of_message" not in self.hooks and not inspected:
-            return self._conclude(txn, builder, given)
-        pending = self._events(txn, events) if inspected else None
-        if pending is None and txn.final is None:
-            pending = self._run("end_of_message", txn)
-        if pending is None or isinstance(pending, Verdict):
-            return self._conclude(txn, builder, given)
-        return self._end_of_message(txn, builder, pending, given)
+        given, self.builder, self.given = self.given, None, {}
+        txn = self.life.end_of_message(events if self._inspected(events) else ())
+        if type(txn) is CoroutineType:
+            return _closed_on_error(builder, then(txn, partial(self._conclude, builder, given)))
+        return self._conclude(builder, given, txn)
 
-    async def _end_of_message(self, txn: Transaction, builder: MessageBuilder, pending: Coroutine,
-                              given: dict[str, str]) -> Responses:
-        """What the chain still has to do (content events left, end_of_message), then the answer."""
-        try:
-            if await pending is None and txn.final is None:
-                verdict = self._run("end_of_message", txn)
-                if not isinstance(verdict, Verdict):
-                    await verdict
-        except BaseException:
-            builder.close()
-            raise
-        return self._conclude(txn, builder, given)
-
-    def _conclude(self, txn: Transaction, builder: MessageBuilder, given: dict[str, str]) -> Responses:
+    def _conclude(self, builder: MessageBuilder, given: dict[str, str], txn: Transaction) -> Responses:
         return conclude(txn, builder.message, given, self._leading_space, self._headers_sent)
 
-    def _content(self, txn: Transaction, events: list, body: bool = False) -> Answer:
-        if self._inspected(events):
-            return self._inspect(txn, events, body)
-        return self._so_far(txn, body)
-
-    def _inspect(self, txn: Transaction, events: list, body: bool) -> Answer:
-        pending = self._events(txn, events)
-        if pending is None:
-            return self._so_far(txn, body)
-        return self._later(pending, lambda _: self._so_far(txn, body))
+    def _content(self, events: list, body: bool = False) -> Answer:
+        """Content events to the chain, only when some plugin inspects them; then the answer so far."""
+        if not self._inspected(events):
+            return self._so_far(body)
+        self._read_macros()
+        return then(self.life.content(events), partial(self._so_far, body))
 
     def _inspected(self, events: list) -> bool:
         """Does some plugin implement the hook of any of these content events?"""
         return any(EVENT_HOOKS[kind] in self.hooks for kind, _ in events)
 
-    def _so_far(self, txn: Transaction, body: bool = False) -> Responses:
+    def _so_far(self, body: bool = False, _inspected: object = None) -> Responses:
         """Mid-message: refuse at once on a final verdict, let go of the message after PASS, else go on."""
+        txn = self.life.txn
         if txn.final is not None:
             return (decision(txn.final),)
         if txn.passed and not pending(txn):
@@ -333,40 +283,39 @@ class MilterHandler:
 
     # --- state -------------------------------------------------------------------------------
 
-    def _begin(self, sender: str | None, options: list[str]) -> Transaction:
-        envelope = Envelope(sender=sender, mail_options=options, arrival=time.time())
-        self.txn = Transaction(self.session, envelope, service=self.settings.service)
-        self._macros_read = -1
-        return self.txn
-
-    def _transaction(self) -> Transaction:
-        """The current transaction; one is begun when the MTA sent no MAIL (a test tool, or a NOMAIL agreement:
-        the sender unknown)."""
-        return self.txn if self.txn is not None else self._begin(None if self._mail_skipped else "", [])
+    def _reach(self, state: State) -> None:
+        """Bring the lifecycle to `state` as the MTA implies: a new MAIL or HELO ends a message, and the events it
+        was asked not to send (CONNECT, MAIL with the sender unknown under NOMAIL, DATA) are skipped."""
+        if state is SESSION and self.life.state in (ENVELOPE, CONTENT):
+            self._end_message()
+            self.life.abort()
+        self.life.skip_to(state, None if self._mail_skipped else "")
 
     def _builder(self) -> MessageBuilder:
         if self.builder is None:
+            self._reach(CONTENT)
             self.builder = MessageBuilder(self.settings, "body" in self.hooks, self._leading_space)
-            self._transaction().message = self.builder.message
+            self.life.txn.message = self.builder.message
         return self.builder
 
-    def _end_transaction(self) -> None:
+    def _end_message(self) -> None:
         if self.builder is not None:
             self.builder.close()
-        self.txn, self.builder, self.given = None, None, {}
+        self.builder, self.given = None, {}
 
-    def _run(self, hook: str, txn: Transaction, **kwargs: Any) -> Verdict | Coroutine:
-        """The chain's call for one hook, the MTA's macros read first: what plugins see of the session."""
-        self._read_macros()
-        return self.chain.run_now(hook, txn, **kwargs)
-
-    def _events(self, txn: Transaction, events: list) -> Coroutine | None:
-        self._read_macros()
-        return run_events_now(self.chain, txn, events)
+    @staticmethod
+    def _decision(verdict: Verdict | Coroutine) -> Answer:
+        """The milter decision for a verdict, at once or once it comes."""
+        if verdict is DUNNO:
+            return CONTINUE
+        if type(verdict) is Verdict:
+            return (decision(verdict),)
+        return then(verdict, _decided)
 
     def _read_macros(self) -> None:
-        """Session and envelope facts the MTA sends as macros: queue id; when a plugin looks at the session,
-        SASL login, TLS and daemon name; where it sends no CONNECT and MAIL, the client, for the log."""
+        """Session and envelope facts the MTA sends as macros, read before plugins see them: queue id; when a
+        plugin looks at the session, SASL login, TLS and daemon name; where it sends no CONNECT and MAIL, the
+        client, for the log."""
         macros, session = self.macros, self.session
         if macros.version == self._macros_read:
             return
@@ -376,14 +325,25 @@ class MilterHandler:
             session.daemon_name = macros.get("daemon_name") or session.daemon_name
             session.tls = session.tls or bool(macros.get("tls_version"))
         queue_id = macros.get("i")
-        if queue_id and self.txn is not None:
-            self.txn.envelope.queue_id = queue_id
-        if self._mail_skipped and not self.connected:
+        txn = self.life.txn
+        if queue_id and txn is not None:
+            txn.envelope.queue_id = queue_id
+        if self._mail_skipped and not self.told_client:
             session.client_address = macros.get("client_addr") or "unknown"
             session.client_name = macros.get("client_name") or "unknown"
 
-    def _scratch(self) -> Transaction:
-        return Transaction(self.session, Envelope(), service=self.settings.service)
+
+def _decided(verdict: Verdict) -> Responses:
+    return (decision(verdict),)
+
+
+async def _closed_on_error(builder: MessageBuilder, answer: Coroutine) -> Responses:
+    """The answer still to come; the message is closed should the chain fail on the way."""
+    try:
+        return await answer
+    except BaseException:
+        builder.close()
+        raise
 
 
 async def _unanswered(result: Coroutine) -> Responses:

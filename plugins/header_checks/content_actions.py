@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from filterd import Action, Verdict
 
-from filterd.plugins.mime_state import header_name_length
+from .mime_state import header_name_length
 
 HEADER, BODY = "header", "body"
 GENERIC_REJECT = "message content rejected"

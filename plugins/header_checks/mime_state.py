@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from filterd.plugins.mime_tokens import RFC2045_TSPECIALS, header_tokens
+from .mime_tokens import RFC2045_TSPECIALS, header_tokens
 
 HEADER_CHECKS = "header_checks"
 MIME_HEADER_CHECKS = "mime_header_checks"
