@@ -18,7 +18,7 @@ from typing import Protocol
 
 from filterd.tables.base import SERVICE
 from filterd.tables.notices import TableError
-from filterd.tables.registry import open_table, split_specs
+from filterd.tables.table_types import open_table, split_specs
 
 __all__ = ["Table", "TableError", "open_table", "open_tables", "split_specs"]
 

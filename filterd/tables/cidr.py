@@ -12,10 +12,10 @@ import socket
 from dataclasses import dataclass
 
 from filterd.tables.base import BaseTable
-from filterd.tables.matching import evaluate
+from filterd.tables.logical_lines import logical_lines
 from filterd.tables.notices import Notices
+from filterd.tables.rule_matching import evaluate
 from filterd.tables.rules import EndifRule, IfRule, MatchRule, Pattern
-from filterd.tables.source import logical_lines
 from filterd.tables.template import Template
 
 FIELDS = re.compile(r"(\S*)\s*(.*)", re.S)

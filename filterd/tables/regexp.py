@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from filterd.tables.posix import REG_EXTENDED, REG_ICASE, REG_NEWLINE, PosixError, PosixRegex
+from filterd.tables.posix_regex import REG_EXTENDED, REG_ICASE, REG_NEWLINE, PosixError, PosixRegex
 from filterd.tables.rules import Dialect, Pattern, PatternSyntax
 
 FLAG_BITS = {ord("i"): REG_ICASE, ord("m"): REG_NEWLINE, ord("x"): REG_EXTENDED}

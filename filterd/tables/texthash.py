@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from filterd.tables.base import BaseTable
+from filterd.tables.logical_lines import logical_lines
 from filterd.tables.notices import Notices
-from filterd.tables.source import logical_lines
 
 KEY = re.compile(rb'(?:"[^"]*"|[^\s"])+')
 VALUE = re.compile(rb"\s+(\S.*)", re.S)

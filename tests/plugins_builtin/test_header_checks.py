@@ -9,8 +9,8 @@ import pytest
 
 from filterd import Action, Envelope, Header
 from filterd.config import ConfigError
-from filterd.testing import load_plugins, run_plugin
 from filterd.plugins import header_checks
+from filterd.testing import load_plugins, run_plugin
 from tests.plugins_builtin.corpus import pcre_settings
 
 MESSAGE = "From: a@example.org\nTo: b@example.net\nSubject: {subject}\n{headers}\n{body}"
@@ -205,8 +205,8 @@ def test_a_table_syntax_error_stops_start_up_naming_file_and_line(tables):
 
 
 def test_a_changed_table_is_used_without_a_restart(tables, monkeypatch):
-    from filterd.tables import files
-    monkeypatch.setattr(files, "CHECK_INTERVAL", 0)
+    from filterd.tables import reloading
+    monkeypatch.setattr(reloading, "CHECK_INTERVAL", 0)
     settings = tables(header_checks="/^Subject: x/ REJECT old\n")
     plugins = load_plugins(header_checks, settings=settings)
     Path(settings["header_checks"][5:]).write_text("/^Subject: x/ REJECT new rule\n")

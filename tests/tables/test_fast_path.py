@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filterd.tables import pcre, regexp
-from filterd.tables.patterns import PatternTable
+from filterd.tables.pattern_table import PatternTable
 from tests.tables import strategies as gen
 
 ENGINES = {"regexp": regexp, "pcre": pcre}

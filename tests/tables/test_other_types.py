@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from filterd.tables import TableError, files, open_table
+from filterd.tables import TableError, open_table, reloading
 from filterd.tables.cidr import CidrTable
 from filterd.tables.texthash import TexthashTable
 
@@ -42,7 +42,7 @@ def test_inline_and_static():
 
 def test_a_changed_file_is_reread_and_a_broken_change_keeps_the_old_table(tmp_path: Path, monkeypatch,
                                                                           caplog):
-    monkeypatch.setattr(files, "CHECK_INTERVAL", 0.0)
+    monkeypatch.setattr(reloading, "CHECK_INTERVAL", 0.0)
     path = tmp_path / "t"
     path.write_text("/x/ old\n")
     table = open_table(f"pcre:{path}")

@@ -8,8 +8,8 @@ import pytest
 
 from filterd.tables import TableError, open_table, open_tables
 from filterd.tables import pcre, regexp
-from filterd.tables.matching import Run
-from filterd.tables.patterns import PatternTable
+from filterd.tables.pattern_table import PatternTable
+from filterd.tables.rule_matching import Run
 
 KINDS = {"regexp": regexp, "pcre": pcre}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from filterd.tables.logical_lines import logical_lines
 from filterd.tables.notices import Notices, TableError
-from filterd.tables.source import logical_lines
 from filterd.tables.specs import braced_items, split_specs
 from filterd.tables.template import parse_template
 

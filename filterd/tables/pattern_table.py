@@ -5,9 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from filterd.tables.base import BaseTable
-from filterd.tables.matching import evaluate, plan
 from filterd.tables.notices import Notices
-from filterd.tables.ruleset import parse_rules
+from filterd.tables.rule_matching import evaluate, plan
+from filterd.tables.rule_parser import parse_rules
 
 
 class PatternTable(BaseTable):

@@ -7,10 +7,10 @@ from functools import partial
 from filterd.tables import pcre, regexp
 from filterd.tables.base import SERVICE
 from filterd.tables.cidr import CidrTable
-from filterd.tables.files import ReloadingTable, checked
 from filterd.tables.inline import InlineTable, StaticTable
 from filterd.tables.notices import TableError
-from filterd.tables.patterns import PatternTable
+from filterd.tables.pattern_table import PatternTable
+from filterd.tables.reloading import ReloadingTable, checked
 from filterd.tables.specs import inline_rules, split_specs
 from filterd.tables.texthash import TexthashTable
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from filterd.tables.rule_parser import Rule
 from filterd.tables.rules import IfRule, MatchRule, Pattern
-from filterd.tables.ruleset import Rule
 
 MIN_RUN = 2
 Combiner = Callable[[Sequence[Pattern]], Any]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from filterd.tables.logical_lines import logical_lines
 from filterd.tables.notices import Notices
 from filterd.tables.rules import (Dialect, EndifRule, IfRule, MatchRule, _Cursor, compile_pattern,
                                   pattern_source)
-from filterd.tables.source import logical_lines
 from filterd.tables.template import parse_template
 
 Rule = MatchRule | IfRule | EndifRule
