@@ -18,7 +18,8 @@ import pcre
 
 from filterd import maillog
 from filterd.tables.base import SERVICE
-from filterd.tables.rules import Dialect, Pattern, PatternSyntax
+from filterd.tables.rule_parser import Dialect, PatternError
+from filterd.tables.rules import Pattern
 
 CASELESS = 0x00000008
 DOLLAR_ENDONLY = 0x00000010
@@ -41,8 +42,8 @@ class PcreExpr:
         try:
             self.regex = pcre.compile(source, flags=flags | NO_UTF)
         except pcre.PcreError as exc:
-            raise PatternSyntax(f"error in regex at offset {getattr(exc, 'offset', 0)}: "
-                                f"{exc.args[-1]}") from None
+            raise PatternError(f"error in regex at offset {getattr(exc, 'offset', 0)}: "
+                               f"{exc.args[-1]}") from None
         self.groups = self.regex.groups
 
     def search(self, key: bytes):
@@ -79,7 +80,7 @@ def combine(patterns: Sequence[Pattern]) -> PcreExpr | None:
     """One expression that matches when any of the patterns matches, or None if PCRE2 refuses it."""
     try:
         return PcreExpr(b"|".join(_alternative(p) for p in patterns), 0)
-    except PatternSyntax:
+    except PatternError:
         return None
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from filterd.tables.posix_regex import REG_EXTENDED, REG_ICASE, REG_NEWLINE, PosixError, PosixRegex
-from filterd.tables.rules import Dialect, Pattern, PatternSyntax
+from filterd.tables.rule_parser import Dialect, PatternError
+from filterd.tables.rules import Pattern
 
 FLAG_BITS = {ord("i"): REG_ICASE, ord("m"): REG_NEWLINE, ord("x"): REG_EXTENDED}
 
@@ -22,7 +23,7 @@ class PosixExpr:
         try:
             self.regex = PosixRegex(source, cflags)
         except PosixError as exc:
-            raise PatternSyntax(str(exc)) from None
+            raise PatternError(str(exc)) from None
         self.groups = self.regex.groups
         self.cflags = cflags
 
@@ -84,7 +85,7 @@ def combine(patterns: Sequence[Pattern]) -> PosixExpr | None:
         return None
     try:
         return PosixExpr(b"|".join(b"(%s)" % p.source for p in patterns), flags.pop())
-    except PatternSyntax:
+    except PatternError:
         return None
 
 

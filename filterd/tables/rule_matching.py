@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from filterd.tables.rule_parser import Rule
-from filterd.tables.rules import IfRule, MatchRule, Pattern
+from filterd.tables.rules import IfRule, MatchRule, Pattern, Rule
 
 MIN_RUN = 2
 Combiner = Callable[[Sequence[Pattern]], Any]
@@ -42,7 +41,7 @@ def apply_rule(rule: MatchRule, key: bytes) -> bytes | None:
 
 
 @dataclass
-class Run:
+class CombinedRun:
     """Consecutive plain rules with one combined expression that says whether any can match."""
 
     rules: list[MatchRule]
@@ -65,12 +64,12 @@ def _plain(rule: Rule, joinable: Callable[[Pattern], bool]) -> bool:
 
 def _flush(steps: list, run: list[MatchRule], combine: Combiner) -> None:
     combined = combine([r.first for r in run]) if len(run) >= MIN_RUN else None
-    steps.extend(run if combined is None else [Run(list(run), combined)])
+    steps.extend(run if combined is None else [CombinedRun(list(run), combined)])
     run.clear()
 
 
 def plan(rules: list[Rule], joinable: Callable[[Pattern], bool], combine: Combiner) -> list:
-    """Steps to evaluate: rules, with runs of joinable rules (same flags) as a Run; jumps remapped."""
+    """Steps to evaluate: rules, with runs of joinable rules (same flags) as a CombinedRun; jumps remapped."""
     steps: list = []
     run: list[MatchRule] = []
     where: dict[int, int] = {}
@@ -101,7 +100,7 @@ def evaluate(steps: list, key: bytes) -> bytes | None:
                 if step.endif is None:
                     return None
                 i = step.endif
-        elif isinstance(step, (MatchRule, Run)):
+        elif isinstance(step, (MatchRule, CombinedRun)):
             result = apply_rule(step, key) if isinstance(step, MatchRule) else step.find(key)
             if result is not None:
                 return result

@@ -1,14 +1,133 @@
-"""A regexp: or pcre: table file parsed into its rule list, if/endif nesting resolved as Postfix does."""
+"""Parsing regexp_table(5) and pcre_table(5) files into rules, with Postfix's warnings.
+
+`/pattern/flags result`, `!/pattern/flags result`, `if /pattern/flags`, `if !/pattern/flags`,
+`endif`; any non-alphanumeric delimiter, backslash-escaped inside the pattern; flags toggle the
+type's defaults (its Dialect). A malformed rule is skipped with Postfix's warning, as Postfix does, and
+if/endif nesting is resolved as Postfix resolves it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 from filterd.tables.logical_lines import logical_lines
 from filterd.tables.notices import Notices
-from filterd.tables.rules import (Dialect, EndifRule, IfRule, MatchRule, _Cursor, compile_pattern,
-                                  pattern_source)
+from filterd.tables.rules import EndifRule, IfRule, MatchRule, Pattern, Rule
 from filterd.tables.template import parse_template
 
-Rule = MatchRule | IfRule | EndifRule
+WHITESPACE = b" \t\r\n\v\f"
+
+
+class PatternError(Exception):
+    """The regex engine refused a pattern; the message is the text Postfix logs after "line N: "."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between regexp: and pcre: tables: flags, messages, the regex engine."""
+
+    kind: str
+    default_flags: int
+    flag_bits: dict[int, int]
+    compile: Callable[[bytes, int], Any]
+    obsolete_flags: bytes = b""
+    second_pattern: bool = False
+    trailing_backslash_closes: bool = False
+    no_delimiter: str = "skipping this rule"
+
+
+@dataclass
+class _Cursor:
+    """A logical line being parsed, with where it came from."""
+
+    text: bytes
+    pos: int
+    lineno: int
+    where: str
+    notices: Notices = field(repr=False)
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in WHITESPACE:
+            self.pos += 1
+
+    def rest(self) -> bytes:
+        return self.text[self.pos:]
+
+    def warn(self, text: str, reason: str | None = None) -> None:
+        self.notices.add(self.lineno, f"{self.where}: {text}", reason or text)
+
+
+def _negations(cur: _Cursor) -> bool:
+    negate = False
+    while cur.pos < len(cur.text):
+        c = cur.text[cur.pos]
+        if c == ord("!"):
+            negate = not negate
+        elif c not in WHITESPACE:
+            break
+        cur.pos += 1
+    return negate
+
+
+def _delimited(cur: _Cursor, dialect: Dialect) -> bytes | None:
+    delim, start = cur.text[cur.pos], cur.pos + 1
+    i = start
+    while i < len(cur.text):
+        c = cur.text[i]
+        if c == 0x5C and i + 1 < len(cur.text):
+            i += 2
+            continue
+        if c == 0x5C or c == delim:
+            break
+        i += 1
+    if i >= len(cur.text) or (cur.text[i] != delim and not dialect.trailing_backslash_closes):
+        cur.warn(f'no closing regexp delimiter "{chr(delim)}": {dialect.no_delimiter}',
+                 f'no closing regexp delimiter "{chr(delim)}"')
+        return None
+    cur.pos = i + 1
+    return cur.text[start:i]
+
+
+def _flags(cur: _Cursor, dialect: Dialect) -> int | None:
+    flags = dialect.default_flags
+    while cur.pos < len(cur.text) and cur.text[cur.pos] not in WHITESPACE:
+        c = cur.text[cur.pos]
+        if dialect.second_pattern and c == ord("!"):
+            break
+        if c in dialect.flag_bits:
+            flags ^= dialect.flag_bits[c]
+        elif c in dialect.obsolete_flags:
+            cur.warn(f'ignoring obsolete regexp option "{chr(c)}"')
+        else:
+            cur.warn(f'unknown regexp option "{chr(c)}": skipping this rule', f'unknown regexp option "{chr(c)}"')
+            return None
+        cur.pos += 1
+    return flags
+
+
+def pattern_source(cur: _Cursor, dialect: Dialect) -> tuple[bytes, int, bool] | None:
+    """Read `[!...]/pattern/flags`: (pattern, flags, negate), or None after a warning."""
+    negate = _negations(cur)
+    if cur.pos >= len(cur.text):
+        cur.warn("no regexp: skipping this rule", "no regexp")
+        return None
+    source = _delimited(cur, dialect)
+    if source is None:
+        return None
+    flags = _flags(cur, dialect)
+    return None if flags is None else (source, flags, negate)
+
+
+def compile_pattern(cur: _Cursor, dialect: Dialect, parsed: tuple[bytes, int, bool]) -> Pattern | None:
+    """Compile a parsed pattern; a compile error is Postfix's warning and skips the rule."""
+    source, flags, negate = parsed
+    try:
+        return Pattern(source, flags, negate, dialect.compile(source, flags))
+    except PatternError as exc:
+        cur.warn(str(exc), f"{exc} in /{source.decode('utf-8', 'replace')}/")
+        return None
 
 
 def _keyword(text: bytes, word: bytes) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from filterd.tables import TableError, open_table, open_tables
 from filterd.tables import pcre, regexp
 from filterd.tables.pattern_table import PatternTable
-from filterd.tables.rule_matching import Run
+from filterd.tables.rule_matching import CombinedRun
 
 KINDS = {"regexp": regexp, "pcre": pcre}
 
@@ -98,6 +98,6 @@ def test_non_utf8_keys_are_refused_with_postfix_warning(caplog):
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_hundred_rules_cost_one_evaluation_per_key_that_matches_none(kind):
     t = table(kind, "".join(f"/^Subject:.*spam{i}x/ REJECT {i}\n" for i in range(100)))
-    assert len(t.steps) == 1 and isinstance(t.steps[0], Run)
+    assert len(t.steps) == 1 and isinstance(t.steps[0], CombinedRun)
     assert t.lookup("Subject: nothing here") is None
     assert t.lookup("Subject: spam42x and spam7x") == "REJECT 7"
