@@ -46,35 +46,35 @@ def cmd_start_fg(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the configured chain on messages and print every verdict, the outcome and each message as it would
     leave; with --against, what another configuration would do differently."""
-    from filterd import check
-    from filterd.message_files import read_items, several
     from filterd.assembly import make_chain
+    from filterd.check import replay
+    from filterd.check.message_files import read_items, several
 
-    client = check.client(args.a, args.n, args.H, args.p)
+    client = replay.client(args.a, args.n, args.H, args.p)
     sender = "" if args.f == "<>" else args.f
-    options = check.Options(client, sender, tuple(args.r or [check.DEFAULT_RECIPIENT]), args.session)
+    options = replay.Options(client, sender, tuple(args.r or [replay.DEFAULT_RECIPIENT]), args.session)
     loaded = _load(args)
     myhostname = loaded.config.get("myhostname")
     maillog.setup("", "filterd", myhostname, foreground=True)
     chain = make_chain(loaded.config, loaded.plugins)
     items = read_items(args.files)
     if args.against is not None:
-        from filterd import check_against
+        from filterd.check import against
 
-        return check_against.run(chain, items, options, myhostname, loaded.path, args.against, _overrides(args.o),
-                                 sys.stdout, args.verbose)
-    return asyncio.run(check.replay(chain, items, options, myhostname, sys.stdout, several(args.files), args.q))
+        return against.run(chain, items, options, myhostname, loaded.path, args.against, _overrides(args.o),
+                           sys.stdout, args.verbose)
+    return asyncio.run(replay.replay(chain, items, options, myhostname, sys.stdout, several(args.files), args.q))
 
 
 def cmd_postconf(args: argparse.Namespace) -> int:
     """postconf parses its own options (its -h means "values only"), -c and -o included."""
-    from filterd.postconf import run
+    from filterd.postconf.command import run
 
     return run(args.rest, args.config, _overrides(args.o))
 
 
 def cmd_postmap(args: argparse.Namespace) -> int:
-    from filterd.postmap import run
+    from filterd.tables.postmap import run
 
     return run(args.q, args.tables)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from filterd.check_against import BODY_DIFF_LIMIT, Fingerprint, differences, printable, tally
+from filterd.check.against import BODY_DIFF_LIMIT, Fingerprint, differences, printable, tally
 from filterd.cli import main
 from tests.test_check import restore_filterd_logger  # noqa: F401 - an autouse fixture
 

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from filterd import message_files
+from filterd.check import message_files
+from filterd.check.message_files import (directory_files, from_sender, mbox_messages, name_order, read_items, several,
+                                         stream_items)
 from filterd.fatal import FatalError
-from filterd.message_files import (directory_files, from_sender, mbox_messages, name_order, read_items, several,
-                                   stream_items)
 
 MBOX = (b"From alice@example.org Mon Dec  1 10:00:00 2026\n"
         b"Subject: one\n\nfirst\n>From the quoted line\n>>From quoted twice\nFrom-ish but no space\n\n"

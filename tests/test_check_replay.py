@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from filterd import message_files
+from filterd.check import message_files
 from filterd.cli import main
 from tests.test_check import restore_filterd_logger  # noqa: F401 - an autouse fixture
 

@@ -12,7 +12,7 @@ import pytest
 
 from filterd.config import Config, ConfigError, Parameter, load, parse_main_cf
 from filterd.parameters import CORE_PARAMETERS, parse_hostport, parse_listener, validate_values
-from filterd.postconf import postconf_main
+from filterd.postconf.command import postconf_main
 
 
 def P(name, default="", kind="str", unit="s"):

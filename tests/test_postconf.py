@@ -9,9 +9,9 @@ import stat
 import pytest
 
 from filterd import cli
-from filterd.edit_file import EditFileError, edit_file
-from filterd.postconf import run
-from filterd.postconf_options import USAGE, UsageError, parse_options
+from filterd.postconf.command import run
+from filterd.postconf.edit_file import EditFileError, edit_file
+from filterd.postconf.options import USAGE, UsageError, parse_options
 
 
 @pytest.fixture

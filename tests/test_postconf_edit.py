@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from filterd.maincf_edit import (COMMENT_OUT, REMOVE, SET, EditError, edit_main_cf, parse_requests,
-                                 physical_lines, split_nameval)
+from filterd.postconf.maincf_edit import (COMMENT_OUT, REMOVE, SET, EditError, edit_main_cf, parse_requests,
+                                          physical_lines, split_nameval)
 
 MAIN_CF = """\
 # leading comment

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from filterd import __version__
 from filterd.parameters import _default_hostname
-from filterd.postconf import run
+from filterd.postconf.command import run
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ROW = re.compile(r"^\| `([a-z0-9_]+)` \| ([^|]*?) \| [^|]+ \|$")

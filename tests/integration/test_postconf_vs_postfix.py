@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from filterd.postconf import run
+from filterd.postconf.command import run
 from tests.conftest import require_programs
 
 MAIN_CF = """\

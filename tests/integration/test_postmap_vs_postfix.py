@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filterd.postmap import postmap_query
+from filterd.tables.postmap import postmap_query
 from tests.harness import make_workdir
 from tests.tables import strategies as gen
 from tests.tables.corpus import CASES

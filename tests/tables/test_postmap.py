@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from filterd.postmap import postmap_query
+from filterd.tables.postmap import postmap_query
 
 
 def run(key: str, specs: list[str], keys: bytes = b"") -> tuple[bytes, int]:

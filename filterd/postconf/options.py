@@ -7,7 +7,7 @@ import argparse
 import getopt
 from dataclasses import dataclass, field
 
-from filterd.maincf_edit import COMMENT_OUT, REMOVE, SET
+from filterd.postconf.maincf_edit import COMMENT_OUT, REMOVE, SET
 
 OPTION_LETTERS = "c:deHhno:pxX#"
 USAGE = ("usage: postconf [-c config_dir] [-d (parameter defaults)] [-e (edit configuration)] [-h (no names)] "

@@ -13,11 +13,11 @@ import sys
 from typing import IO
 
 from filterd.config import Config, ConfigError, Parameter, parse_main_cf
-from filterd.edit_file import EditFileError, edit_file
 from filterd.loading import DEFAULT_CONFIG, command_line, config_path, load_plugins, plugin_parameters
-from filterd.maincf_edit import SET, EditError, edit_main_cf, parse_requests, split_nameval
 from filterd.parameters import CORE_PARAMETERS
-from filterd.postconf_options import Options, UsageError, help_parser, parse_options
+from filterd.postconf.edit_file import EditFileError, edit_file
+from filterd.postconf.maincf_edit import SET, EditError, edit_main_cf, parse_requests, split_nameval
+from filterd.postconf.options import Options, UsageError, help_parser, parse_options
 from filterd.registry import PluginError
 
 

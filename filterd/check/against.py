@@ -18,10 +18,10 @@ from typing import Iterable, TextIO
 
 from filterd import maillog
 from filterd.chain import Chain
-from filterd.check import EXIT_ACCEPTED, EXIT_DIFFERENT, Options, Replay, describe
+from filterd.check.message_files import Item
+from filterd.check.replay import EXIT_ACCEPTED, EXIT_DIFFERENT, Options, Replay, describe
 from filterd.config import ConfigError
 from filterd.fatal import FatalError, raised
-from filterd.message_files import Item
 from filterd.queueid import new_queue_id
 from filterd.simulate import Outcome
 from filterd.verdict import AddRecipient, ChangeSender, DeleteRecipient

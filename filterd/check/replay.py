@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Iterable, TextIO
 
 from filterd.chain import Chain
+from filterd.check.message_files import Item
 from filterd.fatal import FatalError
-from filterd.message_files import Item
 from filterd.simulate import Client, Connection, Outcome
 from filterd.transaction import Call
 from filterd.verdict import (Action, AddHeader, AddRecipient, ChangeHeader, ChangeSender, DeleteHeader,
