@@ -11,11 +11,10 @@ def test_every_filterd_package_is_listed_in_pyproject():
     listed = set(config["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "filterd").rglob("__init__.py")}
     found |= {".".join(("filterd",) + p.parent.relative_to(ROOT).parts)
-              for folder in ("plugins", "policies") for p in (ROOT / folder).rglob("__init__.py")}
+              for p in (ROOT / "plugins").rglob("__init__.py")}
     assert found - listed == set()
 
 
-def test_plugins_and_policies_are_mapped_to_their_folders():
+def test_plugins_are_mapped_to_their_folder():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert config["package-dir"]["filterd.plugins"] == "plugins"
-    assert config["package-dir"]["filterd.policies"] == "policies"

@@ -1,8 +1,8 @@
 """header_checks(5) end to end: the same tables in a real Postfix and in filterd, the same corpus through both.
 
 One Postfix relay and one filterd proxy (each delivering to its own smtp-sink) get the same
-header_checks, mime_header_checks, nested_header_checks and body_checks tables (the shipped
-policies included) and the same 100+ messages: plain, multipart, nested message/rfc822 and
+header_checks, mime_header_checks, nested_header_checks and body_checks tables (the starter
+tables of conf/header_checks/ included) and the same 100+ messages: plain, multipart, nested message/rfc822 and
 multipart/digest, folded and RFC 2047 encoded headers, dangerous attachment names, long lines.
 For each message the reply, the fate (delivered to whom, held, discarded, filtered) and cleanup's
 log lines must be the same, and so must the delivered message, except for the Received header
@@ -30,7 +30,7 @@ from tests.harness import CLIENT, FilterdProcess, Postfix, SmtpSink, free_port, 
 from tests.plugins_builtin.corpus import (CORPUS, RECIPIENTS, TABLES, message, multipart, pcre_settings, sender,
                                           text_part)
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
+STARTER_TABLES = Path(__file__).resolve().parents[2] / "conf" / "header_checks"
 HELO = "client.example"
 ACTION_LINE = re.compile(r"/cleanup\[\d+\]: (?P<qid>\w+): (?P<text>(?:reject|warning|info|hold|discard|redirect|"
                          r"filter|bcc|pass|strip|prepend|replace): .*)$")
@@ -53,13 +53,13 @@ class Fate:
 
 
 def write_tables(directory: Path, filter_port: int) -> dict[str, str]:
-    """The four parameters, each a list of pcre tables: the shipped policy first where there is one."""
+    """The four parameters, each a list of pcre tables: conf/header_checks/'s table first where there is one."""
     tables = {name: text.replace("{filter_port}", str(filter_port)) for name, text in TABLES.items()}
     settings = pcre_settings(directory, tables)
     for name in settings:
-        policy = POLICIES / f"{name}.pcre"
-        if policy.exists():
-            settings[name] = f"pcre:{policy}, {settings[name]}"
+        starter = STARTER_TABLES / f"{name}.pcre"
+        if starter.exists():
+            settings[name] = f"pcre:{starter}, {settings[name]}"
     return settings
 
 

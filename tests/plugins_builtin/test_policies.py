@@ -1,8 +1,8 @@
-"""The shipped policies/ tables, each on the messages it is meant for and on those it must let through."""
+"""The starter tables of conf/header_checks/, each on the messages it is meant for and on those it must let through."""
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +11,7 @@ from filterd.testing import run_plugin
 from filterd.plugins import header_checks
 from tests.plugins_builtin.corpus import attachment, message, multipart, text_part
 
-POLICIES = resources.files("filterd.policies")
+POLICIES = Path(__file__).resolve().parents[2] / "conf" / "header_checks"
 
 
 def setting(name: str, table: str | None = None) -> dict[str, str]:
