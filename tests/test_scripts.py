@@ -103,6 +103,19 @@ def test_readme_scripts_are_executable():
     assert [script for script in scripts if not (ROOT / script).stat().st_mode & 0o111] == []
 
 
+def test_install_config_writes_main_cf_and_the_starter_tables_but_replaces_nothing(tmp_path):
+    config = tmp_path / "etc" / "main.cf"
+    env = {"FILTERD_CONFIG": str(config), "PATH": "/usr/bin:/bin"}
+    bash("install_config", "install.sh", env)
+    tables = sorted(path.name for path in (ROOT / "conf" / "header_checks").glob("*.pcre"))
+    assert sorted(path.name for path in config.parent.iterdir()) == sorted(tables + ["main.cf"])
+    assert config.read_text() == (ROOT / "conf" / "main.cf").read_text()
+    for path in config.parent.iterdir():
+        path.write_text("# the administrator's own\n")
+    bash("install_config", "install.sh", env)
+    assert {path.read_text() for path in config.parent.iterdir()} == {"# the administrator's own\n"}
+
+
 def test_link_filterd_puts_the_venvs_filterd_alone_on_path(tmp_path):
     bindir = tmp_path / "bin"
     bindir.mkdir()

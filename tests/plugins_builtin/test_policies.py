@@ -23,7 +23,7 @@ def run(settings: dict[str, str], text: str, **envelope):
     return run_plugin(header_checks, message=data, settings=settings, **envelope)
 
 
-def test_the_tables_are_installed_with_the_package():
+def test_the_three_tables_are_there_with_their_readme():
     names = {entry.name for entry in POLICIES.iterdir()}
     assert {"mime_header_checks.pcre", "submission_header_checks.pcre", "body_checks.pcre", "README.md"} <= names
 
