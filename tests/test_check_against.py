@@ -91,7 +91,7 @@ def test_v_prints_the_messages_that_do_not_differ_too(current, new, inbox, capsy
 
 def test_each_configuration_keeps_its_own_plugin_state(tmp_path, inbox, capsys):
     """A rate limit counts each configuration's messages apart: in one process, one side would see eight."""
-    rated = config(tmp_path / "rated", "filterd_plugins = tests.plugins.third_message")
+    rated = config(tmp_path / "rated", "filterd_plugins = tests.fixtures.plugins.third_message")
     assert against(capsys, rated, rated, inbox)[:2] == (0, "0 of 4 messages differ\n")
     status, out, _ = against(capsys, config(tmp_path / "plain"), rated, "--session", inbox)
     assert status == 4
@@ -104,7 +104,7 @@ def test_each_configuration_keeps_its_own_plugin_state(tmp_path, inbox, capsys):
 
 def test_envelope_edits_are_compared(tmp_path, capsys):
     (tmp_path / "m.eml").write_text("Subject: REWRITE please\n\nbody\n")
-    rewriting = config(tmp_path / "rewriting", "filterd_plugins = tests.plugins.envelope_edits")
+    rewriting = config(tmp_path / "rewriting", "filterd_plugins = tests.fixtures.plugins.envelope_edits")
     status, out, _ = against(capsys, config(tmp_path / "plain"), rewriting, str(tmp_path / "m.eml"))
     assert (status, out.splitlines()[2:]) == (4, [
         f"==> {tmp_path}/m.eml <==", " result: accept", "-from=<sender@example.org>", "-to=<recipient@example.net>",

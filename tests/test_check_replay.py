@@ -16,7 +16,7 @@ from filterd.cli import main
 from tests.test_check import restore_filterd_logger  # noqa: F401 - an autouse fixture
 
 ROOT = Path(__file__).resolve().parent.parent
-RATE = "tests.plugins.third_message"
+RATE = "tests.fixtures.plugins.third_message"
 MBOX = ("From alice@example.org Mon Dec  1 10:00:00 2026\nSubject: one\n\nbody\n\n"
         "From bob@example.org Mon Dec  1 10:00:01 2026\nSubject: two\n\n>From the start\n\n"
         "From MAILER-DAEMON Mon Dec  1 10:00:02 2026\nSubject: three\n\nbody\n\n"
@@ -181,7 +181,7 @@ def test_held_messages_are_counted_apart_and_exit_0(tmp_path, capsys):
 
 def test_a_deferral_is_counted_as_deferred(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Subject: hi\n\n")))
-    conf = config(tmp_path / "conf", "filterd_plugins = tests.plugins.reject_subject")
+    conf = config(tmp_path / "conf", "filterd_plugins = tests.fixtures.plugins.reject_subject")
     deferred = write(tmp_path / "m", "Subject: DEFERME\n\n")
     status, out, _ = run(capsys, "check", "-c", str(conf), "-q", deferred, "-")
     assert (status, out) == (3, f"{deferred}: defer 451 4.7.1 Try again later\n(standard input): accept\n"

@@ -138,7 +138,7 @@ def test_filterd_s_own_milter_listener_as_the_external_milter(filterd_factory, p
     """Header edits, REDIRECT (DELRCPT + ADDRCPT) and HOLD (QUARANTINE) through the milter protocol both ways."""
     port = free_port()
     filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
-                     "filterd_plugins": "tests.plugins.tag, tests.plugins.reroute"}, port=port)
+                     "filterd_plugins": "tests.fixtures.plugins.tag, tests.fixtures.plugins.reroute"}, port=port)
     proxy = proxy_with(f"inet:127.0.0.1:{port}")
     for subject in ("tag me", "REDIRECTME", "HOLDME", "after hold"):
         send(proxy.port, subject)

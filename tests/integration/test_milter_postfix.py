@@ -12,8 +12,8 @@ import pytest
 from tests.harness import CLIENT, FilterdProcess, Postfix, SmtpSink, free_port, wait_until
 
 SENDER, RCPT = "alice@example.org", "bob@example.net"
-PLUGINS = ("tests.plugins.reject_subject, tests.plugins.eom_reject, tests.plugins.reroute, tests.plugins.crash, "
-           "tests.plugins.milter_edits, tests.plugins.milter_count")
+PLUGINS = ("tests.fixtures.plugins.reject_subject, tests.fixtures.plugins.eom_reject, tests.fixtures.plugins.reroute, "
+           "tests.fixtures.plugins.crash, tests.fixtures.plugins.milter_edits, tests.fixtures.plugins.milter_count")
 POSTFIX_MILTER = {"milter_default_action": "tempfail", "milter_protocol": "6"}
 
 
@@ -164,7 +164,7 @@ def test_a_crashing_plugin_tempfails_within_a_second(setup):
         setup.send("CRASHME")
     assert time.monotonic() - started < 1.0
     assert (refused.value.smtp_code, refused.value.smtp_error) == (451, b"4.7.1 Service unavailable - try again later")
-    assert "plugin tests.plugins.crash: header hook failed: RuntimeError: plugin bug" in setup.filterd.log()
+    assert "plugin tests.fixtures.plugins.crash: header hook failed: RuntimeError: plugin bug" in setup.filterd.log()
     assert setup.sink.received() == 0
 
 
@@ -188,14 +188,15 @@ def test_the_milter_over_a_unix_socket(smtp_sink, filterd_factory, postfix_facto
 
 
 def test_envelope_edits_become_chgfrom_addrcpt_and_delrcpt(smtp_sink, postfix_factory, filterd_factory):
-    """tests/plugins/envelope_edits.py rewrites the envelope; Postfix applies it as a milter's CHGFROM/ADDRCPT/DELRCPT."""
+    """tests/fixtures/plugins/envelope_edits.py rewrites the envelope; Postfix applies it as a milter's CHGFROM,
+    ADDRCPT and DELRCPT."""
     import smtplib
 
     from tests.harness import free_port
 
     port = free_port()
     filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
-                     "filterd_plugins": "tests.plugins.envelope_edits"}, port=port)
+                     "filterd_plugins": "tests.fixtures.plugins.envelope_edits"}, port=port)
     postfix = postfix_factory.relay(smtp_sink.port, {"smtpd_milters": f"inet:127.0.0.1:{port}",
                                                      "milter_default_action": "tempfail"})
     with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as client:
@@ -212,7 +213,7 @@ def test_with_no_plugin_behind_the_milter_postfix_sends_end_of_message_only(smtp
     Postfix delivers the message as it came."""
     port = free_port()
     filterd = filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
-                               "filterd_plugins": "tests.plugins.after_queue"}, port=port)
+                               "filterd_plugins": "tests.fixtures.plugins.after_queue"}, port=port)
     postfix = postfix_factory.relay(smtp_sink.port, {**POSTFIX_MILTER, "smtpd_milters": f"inet:127.0.0.1:{port}"})
     with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as client:
         client.sendmail(SENDER, [RCPT], message("untouched"))
@@ -223,12 +224,12 @@ def test_with_no_plugin_behind_the_milter_postfix_sends_end_of_message_only(smtp
 
 
 def test_a_plugin_declaring_its_changes_is_sent_end_of_message_alone(smtp_sink, postfix_factory, filterd_factory):
-    """tests/plugins/declared.py declares a header edit and reads no envelope: Postfix sends no CONNECT,
+    """tests/fixtures/plugins/declared.py declares a header edit and reads no envelope: Postfix sends no CONNECT,
     HELO, MAIL or RCPT (filterd's log has no HELO name or sender), and its cleanup sends the client as
     end-of-message macros for filterd's log. A change the plugin did not declare is a plugin error."""
     port = free_port()
     filterd = filterd_factory({"filterd_listeners": f"milter:inet:127.0.0.1:{port}",
-                               "filterd_plugins": "tests.plugins.declared"}, port=port)
+                               "filterd_plugins": "tests.fixtures.plugins.declared"}, port=port)
     postfix = postfix_factory.relay(smtp_sink.port, {**POSTFIX_MILTER, "smtpd_milters": f"inet:127.0.0.1:{port}"})
     setup = Setup(filterd, postfix, smtp_sink)
     assert setup.send("plain") == {}
@@ -242,6 +243,6 @@ def test_a_plugin_declaring_its_changes_is_sent_end_of_message_alone(smtp_sink, 
     with pytest.raises(smtplib.SMTPDataError) as refused:
         setup.send("UNDECLARED")
     assert refused.value.smtp_code == 451
-    assert "plugin tests.plugins.declared: end_of_message hook: undeclared change: redirect" in filterd.log()
+    assert "plugin tests.fixtures.plugins.declared: end_of_message hook: undeclared change: redirect" in filterd.log()
     assert setup.sink.received() == 1
     assert [line for line in postfix.maillog().splitlines() if "warning" in line and "milter" in line] == []

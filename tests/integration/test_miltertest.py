@@ -12,8 +12,8 @@ from tests.harness import free_port
 
 LUA = Path(__file__).resolve().parents[1] / "milter" / "server" / "lua"
 SCRIPTS = sorted(path.name for path in LUA.glob("*.lua") if path.name != "common.lua")
-PLUGINS = ("tests.plugins.reject_subject, tests.plugins.eom_reject, tests.plugins.reroute, "
-           "tests.plugins.milter_edits, tests.plugins.milter_count")
+PLUGINS = ("tests.fixtures.plugins.reject_subject, tests.fixtures.plugins.eom_reject, tests.fixtures.plugins.reroute, "
+           "tests.fixtures.plugins.milter_edits, tests.fixtures.plugins.milter_count")
 
 
 @pytest.fixture

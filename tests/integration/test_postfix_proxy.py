@@ -17,7 +17,7 @@ def layout(smtp_sink, postfix_factory, filterd_factory):
     """client -> Postfix smtpd (smtpd_proxy_filter) -> filterd -> Postfix reinjection smtpd -> smtp-sink."""
     filter_port = free_port()
     postfix = postfix_factory.before_queue_proxy(filter_port, smtp_sink.port)
-    filterd = filterd_factory({"filterd_plugins": "tests.plugins.reject_subject, tests.plugins.tag",
+    filterd = filterd_factory({"filterd_plugins": "tests.fixtures.plugins.reject_subject, tests.fixtures.plugins.tag",
                                "smtpd_authorized_xforward_hosts": "127.0.0.0/8"},
                               port=filter_port, nexthop_port=postfix.reinject_port)
     return postfix, filterd

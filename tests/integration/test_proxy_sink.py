@@ -23,7 +23,7 @@ def send(port: int, subject: str, body: str = "hello\r\n") -> dict:
 @pytest.fixture
 def proxy(smtp_sink, filterd_factory):
     """filterd proxy with a header-stage reject, an end-of-message reject and a tagging plugin."""
-    plugins = "tests.plugins.reject_subject, tests.plugins.eom_reject, tests.plugins.tag"
+    plugins = "tests.fixtures.plugins.reject_subject, tests.fixtures.plugins.eom_reject, tests.fixtures.plugins.tag"
     return filterd_factory({"filterd_plugins": plugins}, nexthop_port=smtp_sink.port)
 
 
@@ -126,7 +126,7 @@ def test_xforward_carries_the_original_client_downstream(filterd_factory):
 
 @pytest.fixture
 def rerouting_proxy(smtp_sink, filterd_factory):
-    return filterd_factory({"filterd_plugins": "tests.plugins.reroute"}, nexthop_port=smtp_sink.port)
+    return filterd_factory({"filterd_plugins": "tests.fixtures.plugins.reroute"}, nexthop_port=smtp_sink.port)
 
 
 def test_redirect_replaces_the_recipients_downstream(rerouting_proxy, smtp_sink):
@@ -150,7 +150,7 @@ def test_hold_is_logged_and_the_message_relayed(rerouting_proxy, smtp_sink):
 
 
 def test_envelope_edits_restart_the_downstream_transaction(smtp_sink, filterd_factory):
-    proxy = filterd_factory({"filterd_plugins": "tests.plugins.envelope_edits"}, nexthop_port=smtp_sink.port)
+    proxy = filterd_factory({"filterd_plugins": "tests.fixtures.plugins.envelope_edits"}, nexthop_port=smtp_sink.port)
     send(proxy.port, "REWRITE please")
     [dump] = smtp_sink.dumps()
     assert dump.sender == "bounces@example.org"

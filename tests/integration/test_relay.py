@@ -111,7 +111,7 @@ def test_not_an_open_relay(relay_factory, smtp_sink):
 
 
 def test_hold_goes_to_the_hold_queue(relay_factory, smtp_sink):
-    relay = relay_factory(smtp_sink.port, filterd_plugins="tests.plugins.reroute")
+    relay = relay_factory(smtp_sink.port, filterd_plugins="tests.fixtures.plugins.reroute")
     send(relay.port, "alice@example.org", ["bob@example.net"], "HOLDME")
     held = list((spool(relay) / "hold").iterdir())
     assert len(held) == 1
@@ -205,7 +205,7 @@ def test_transport_maps_route_a_domain_past_the_relayhost(relay_factory, smtp_si
 
 @pytest.fixture
 def after_queue_relay(relay_factory, smtp_sink):
-    return relay_factory(smtp_sink.port, filterd_plugins="tests.plugins.after_queue")
+    return relay_factory(smtp_sink.port, filterd_plugins="tests.fixtures.plugins.after_queue")
 
 
 def test_after_queue_edits_reach_the_next_hop(after_queue_relay, smtp_sink):

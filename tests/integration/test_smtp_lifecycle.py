@@ -13,7 +13,7 @@ MESSAGE = "From: alice@example.org\r\nSubject: hello\r\n\r\nbody\r\n"
 
 @pytest.fixture
 def proxy(smtp_sink, filterd_factory):
-    return filterd_factory({"filterd_plugins": "tests.plugins.refuse_recipients"}, nexthop_port=smtp_sink.port)
+    return filterd_factory({"filterd_plugins": "tests.fixtures.plugins.refuse_recipients"}, nexthop_port=smtp_sink.port)
 
 
 def send(port: int, sender: str, recipients: list[str]) -> tuple[dict, tuple[int, bytes]]:
