@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.cpu import cpu_seconds
 from bench.proxy import BENCH_SETTINGS, WARM_UP_MESSAGES, check_plugins_ran, deliver
 from tests.harness import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
-from tests.plugins_builtin.corpus import pcre_settings
+from tests.plugins.header_checks.corpus import pcre_settings
 
 RULES = 100
 WORDS = ("cheap", "free", "winner", "offer", "urgent", "casino", "loan", "pills", "crypto", "prize")

@@ -27,7 +27,7 @@ import pytest
 
 from tests.conftest import require_programs
 from tests.harness import CLIENT, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
-from tests.plugins_builtin.corpus import (CORPUS, RECIPIENTS, TABLES, message, multipart, pcre_settings, sender,
+from tests.plugins.header_checks.corpus import (CORPUS, RECIPIENTS, TABLES, message, multipart, pcre_settings, sender,
                                           text_part)
 
 STARTER_TABLES = Path(__file__).resolve().parents[2] / "conf" / "header_checks"

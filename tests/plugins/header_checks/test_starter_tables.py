@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from filterd import Action
-from filterd.testing import run_plugin
 from filterd.plugins import header_checks
-from tests.plugins_builtin.corpus import attachment, message, multipart, text_part
+from filterd.testing import run_plugin
+from tests.plugins.header_checks.corpus import attachment, message, multipart, text_part
 
-POLICIES = Path(__file__).resolve().parents[2] / "conf" / "header_checks"
+POLICIES = Path(__file__).resolve().parents[3] / "conf" / "header_checks"
 
 
 def setting(name: str, table: str | None = None) -> dict[str, str]:

@@ -11,7 +11,7 @@ from filterd import Action, Envelope, Header
 from filterd.config import ConfigError
 from filterd.plugins import header_checks
 from filterd.testing import load_plugins, run_plugin
-from tests.plugins_builtin.corpus import pcre_settings
+from tests.plugins.header_checks.corpus import pcre_settings
 
 MESSAGE = "From: a@example.org\nTo: b@example.net\nSubject: {subject}\n{headers}\n{body}"
 ENVELOPE_TAIL = "from=<sender@example.org> to=<recipient@example.net> proto=ESMTP helo=<localhost>"
