@@ -42,7 +42,7 @@ class SmtpServer(SMTP):
     def _fast_init(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop) -> None:
         """aiosmtpd's SMTP.__init__ without its per-connection introspection (measured: 15% of a proxy worker).
 
-        Sets the same attributes; tests/test_smtp_server.py fails if aiosmtpd grows new ones.
+        Sets the same attributes; tests/smtp/test_server.py fails if aiosmtpd grows new ones.
         """
         settings = handler.settings
         self.__ident__ = "filterd"

@@ -27,7 +27,7 @@ from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import Spool
 from tests.harness import free_port, wait_until
 from tests.integration.test_relay import relay_factory, send  # noqa: F401  (a fixture)
-from tests.queue_tools.conftest import content_of_size
+from tests.queue.tools.conftest import content_of_size
 
 HOUR, DAY = 3600, 86400
 # sender, recipients, body bytes, age: ages fill qshape's buckets, clear of their edges.

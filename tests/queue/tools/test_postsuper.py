@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.queue_tools.conftest import queue_message
+from tests.queue.tools.conftest import queue_message
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from filterd.queue.queuefile import QueueEnvelope, Recipient
-from tests.queue_tools.conftest import ARRIVAL
+from tests.queue.tools.conftest import ARRIVAL
 
 CONTENT = b"Received: from x\r\n\tby y\r\nSubject: hello\r\n\r\nfirst line\r\n\r\nlast line"
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from filterd.queue.queuefile import Recipient
-from tests.queue_tools.conftest import ARRIVAL, queue_message
+from tests.queue.tools.conftest import ARRIVAL, queue_message
 
 REFUSED = "connect to 127.0.0.1[127.0.0.1]:47211: Connection refused"
 

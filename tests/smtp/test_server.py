@@ -5,12 +5,12 @@ import asyncio
 from aiosmtpd.smtp import SMTP
 
 from filterd.chain import Chain
+from filterd.model import Session
 from filterd.nexthop.sink import SinkNextHop
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer, apply_xforward, fast_address
 from filterd.smtp.settings import SmtpSettings
-from filterd.model import Session
 
 
 def make_server(loop):

@@ -8,7 +8,7 @@ import pytest
 
 from filterd.queue.queuefile import Recipient
 from filterd.queue.tools.qshape import Shape, domain_of, parent_domains, render, tally
-from tests.queue_tools.conftest import queue_message
+from tests.queue.tools.conftest import queue_message
 
 NOW = 1_795_692_778
 # The deferred queue of one Postfix run: (age in seconds, recipients).
