@@ -13,9 +13,9 @@ import pytest
 
 from filterd.check import message_files
 from filterd.cli import main
-from tests.test_check import restore_filterd_logger  # noqa: F401 - an autouse fixture
+from tests.check.test_replay import restore_filterd_logger  # noqa: F401 - an autouse fixture
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RATE = "tests.fixtures.plugins.third_message"
 MBOX = ("From alice@example.org Mon Dec  1 10:00:00 2026\nSubject: one\n\nbody\n\n"
         "From bob@example.org Mon Dec  1 10:00:01 2026\nSubject: two\n\n>From the start\n\n"
