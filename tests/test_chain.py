@@ -1,5 +1,5 @@
-"""The chain runner: filterd_plugins order, awaiting, final verdicts, folding, timeouts and crashes,
-and how plugins are found (entry points, dotted names) and checked (misspelt hooks)."""
+"""The chain runner: filterd_plugins order, awaiting, final verdicts, folding, timeouts and crashes, declared
+changes, content events run at once (tests/test_registry.py: how plugins are found and checked)."""
 
 from __future__ import annotations
 
@@ -576,92 +576,6 @@ def test_logger_does_not_propagate_after_setup():
         for handler in saved[0]:
             logger.addHandler(handler)
         logger.propagate, logger.level = saved[1], saved[2]
-
-
-# --- finding and checking plugins ----------------------------------------------------------------
-
-def test_misspelt_hook_fails_at_load_naming_the_plugin():
-    class Typo:
-        @hookimpl
-        def end_of_mesage(self, message):
-            return None
-
-    with pytest.raises(PluginError, match="typo") as info:
-        Plugins.load(["typo"], {"typo": Typo()})
-    assert "end_of_mesage" in str(info.value)
-
-
-def test_hook_with_an_unknown_argument_fails_at_load():
-    class WrongArg:
-        @hookimpl
-        def header(self, hdr):
-            return None
-
-    with pytest.raises(PluginError, match="wrongarg"):
-        Plugins.load(["wrongarg"], {"wrongarg": WrongArg()})
-
-
-def test_plugin_without_hookimpl_marker_is_ignored():
-    class Unmarked:
-        def connect(self, session):
-            return "REJECT"
-
-    assert not Plugins.load(["unmarked"], {"unmarked": Unmarked()}).has("connect")
-
-
-def _fake_distribution(root, module: str, entry_name: str, body: str) -> None:
-    dist = root / f"{module}-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(f"[filterd]\n{entry_name} = {module}\n")
-    (root / f"{module}.py").write_text(body)
-
-
-FAKE_PLUGIN = """\
-from filterd import hookimpl
-
-@hookimpl
-def connect(session):
-    return "REJECT 5.7.1 fake plugin says no"
-"""
-
-
-def test_plugin_is_found_through_the_filterd_entry_point_group(tmp_path, monkeypatch):
-    _fake_distribution(tmp_path, "fakeplugin_mod", "fake", FAKE_PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    plugins = Plugins.load(["fake"])
-    assert [impl.plugin for impl in plugins.impls("connect")] == ["fake"]
-    verdict = run(Chain(plugins), "connect", make_txn())
-    assert verdict.reply() == (550, "5.7.1", "fake plugin says no")
-
-
-def test_plugin_is_found_by_dotted_module_name(tmp_path, monkeypatch):
-    (tmp_path / "dotted_plugin_mod.py").write_text(FAKE_PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert Plugins.load(["dotted_plugin_mod"]).has("connect")
-
-
-def test_unknown_plugin_names_the_closest_installed_plugin(tmp_path, monkeypatch):
-    _fake_distribution(tmp_path, "fakeplugin_listed", "listed", FAKE_PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(PluginError) as info:
-        Plugins.load(["lsted"])
-    assert str(info.value) == ('plugin "lsted" not found (did you mean "listed"?); '
-                               "looked in the filterd entry points and sys.path")
-
-
-def test_entry_point_that_fails_to_import_is_a_plugin_error(tmp_path, monkeypatch):
-    _fake_distribution(tmp_path, "fakeplugin_broken", "broken", "raise ImportError('missing dependency')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(PluginError, match="plugin broken: cannot load entry point fakeplugin_broken"):
-        Plugins.load(["broken"])
-
-
-def test_plugin_module_with_a_broken_import_is_a_plugin_error(tmp_path, monkeypatch):
-    (tmp_path / "plugin_with_bad_import.py").write_text("import no_such_dependency_xyz\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(PluginError, match="plugin plugin_with_bad_import: import failed"):
-        Plugins.load(["plugin_with_bad_import"])
 
 
 # --- content events without a coroutine ----------------------------------------------------------

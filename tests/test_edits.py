@@ -1,11 +1,15 @@
-"""filterd.edits.apply: header edits by name/position and by header identity, body replacement."""
+"""filterd.edits.apply: header edits by name/position and by header identity, body replacement, and the
+body_checks-style line edits (REPLACE, IGNORE, PREPEND) the core applies once the chain is done."""
 
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
+from filterd import hookimpl
 from filterd.edits import Before, Remove, Replace, apply
 from filterd.model import Message
+from filterd.testing import run_plugin
 from filterd.verdict import AddHeader, ChangeHeader, DeleteHeader, InsertHeader, ReplaceBody
 
 MESSAGE = (
@@ -180,3 +184,32 @@ def test_header_and_body_edits_together():
     out = apply(msg(), [ReplaceBody(b"new\n"), ChangeHeader("Subject", "changed")])
     assert out.as_bytes() == (
         b"Received: from one\r\nReceived: from two\r\nFrom: a@example.org\r\nSubject: changed\r\n\r\nnew\r\n")
+
+
+# --- body line edits, as body_checks makes them --------------------------------------------------
+
+BODY_MESSAGE = b"Subject: t\r\n\r\nkeep 1\r\nreplace me\r\ndrop me\r\nmark me\r\nkeep 2\r\n"
+
+
+class BodyChecks:
+    @hookimpl
+    def body(self, line):
+        if line == b"replace me":
+            return "REPLACE replaced"
+        if line == b"drop me":
+            return "IGNORE"
+        if line == b"mark me":
+            return "PREPEND -- marked --"
+        return None
+
+
+def test_body_line_edits():
+    outcome = run_plugin(BodyChecks(), message=BODY_MESSAGE)
+    assert outcome.accepted
+    assert outcome.message.body_bytes() == b"keep 1\r\nreplaced\r\n-- marked --\r\nmark me\r\nkeep 2\r\n"
+
+
+def test_untouched_body_is_not_copied():
+    quiet = SimpleNamespace(body=hookimpl(lambda line: None))
+    outcome = run_plugin(quiet, message=BODY_MESSAGE)
+    assert outcome.message.body_bytes() == b"keep 1\r\nreplace me\r\ndrop me\r\nmark me\r\nkeep 2\r\n"

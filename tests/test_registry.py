@@ -1,4 +1,5 @@
-"""A plugin's state belongs to its chain: a class is instantiated once per chain, a module's configuration comes
+"""The plugin registry: how plugins are found (entry points, dotted names) and checked (misspelt hooks), and
+why a plugin's state belongs to its chain: a class is instantiated once per chain, a module's configuration comes
 back to its hooks as `settings`, so two chains in one process (tests, a reload) never share a configuration."""
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import pytest
 
 from filterd import Action, ParameterError, hookimpl, loading
 from filterd.assembly import make_chain
+from filterd.chain import Chain
 from filterd.config import ConfigError
+from filterd.model import Envelope, Session
 from filterd.registry import PluginError, PluginNameError, Plugins
 from filterd.simulate import simulate
 from filterd.testing import load_plugins, make_message, run_plugin
+from filterd.transaction import Transaction
 
 COUNTER = '''\
 from filterd import Verdict, hookimpl
@@ -62,6 +66,85 @@ def check(loaded: loading.Loaded, data: bytes):
 
 def instance_of(plugins: Plugins, name: str) -> object:
     return plugins.manager.get_plugin(name)
+
+
+# --- finding and checking plugins ------------------------------------------------------------------------------
+
+def test_misspelt_hook_fails_at_load_naming_the_plugin():
+    class Typo:
+        @hookimpl
+        def end_of_mesage(self, message):
+            return None
+
+    with pytest.raises(PluginError, match="typo") as info:
+        Plugins.load(["typo"], {"typo": Typo()})
+    assert "end_of_mesage" in str(info.value)
+
+
+def test_hook_with_an_unknown_argument_fails_at_load():
+    class WrongArg:
+        @hookimpl
+        def header(self, hdr):
+            return None
+
+    with pytest.raises(PluginError, match="wrongarg"):
+        Plugins.load(["wrongarg"], {"wrongarg": WrongArg()})
+
+
+def test_plugin_without_hookimpl_marker_is_ignored():
+    class Unmarked:
+        def connect(self, session):
+            return "REJECT"
+
+    assert not Plugins.load(["unmarked"], {"unmarked": Unmarked()}).has("connect")
+
+
+FAKE_PLUGIN = """\
+from filterd import hookimpl
+
+@hookimpl
+def connect(session):
+    return "REJECT 5.7.1 fake plugin says no"
+"""
+
+
+def test_plugin_is_found_through_the_filterd_entry_point_group(tmp_path, monkeypatch):
+    fake_distribution(tmp_path, "fakeplugin_mod", "fake = fakeplugin_mod", FAKE_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = Plugins.load(["fake"])
+    assert [impl.plugin for impl in plugins.impls("connect")] == ["fake"]
+    verdict = asyncio.run(Chain(plugins).run("connect", Transaction(Session(), Envelope())))
+    assert verdict.reply() == (550, "5.7.1", "fake plugin says no")
+
+
+def test_plugin_is_found_by_dotted_module_name(tmp_path, monkeypatch):
+    (tmp_path / "dotted_plugin_mod.py").write_text(FAKE_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert Plugins.load(["dotted_plugin_mod"]).has("connect")
+
+
+def test_unknown_plugin_names_the_closest_installed_plugin(tmp_path, monkeypatch):
+    fake_distribution(tmp_path, "fakeplugin_listed", "listed = fakeplugin_listed", FAKE_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError) as info:
+        Plugins.load(["lsted"])
+    assert str(info.value) == ('plugin "lsted" not found (did you mean "listed"?); '
+                               "looked in the filterd entry points and sys.path")
+
+
+def test_entry_point_that_fails_to_import_is_a_plugin_error(tmp_path, monkeypatch):
+    fake_distribution(tmp_path, "fakeplugin_broken", "broken = fakeplugin_broken",
+                      "raise ImportError('missing dependency')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="plugin broken: cannot load entry point fakeplugin_broken"):
+        Plugins.load(["broken"])
+
+
+def test_plugin_module_with_a_broken_import_is_a_plugin_error(tmp_path, monkeypatch):
+    (tmp_path / "plugin_with_bad_import.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="plugin plugin_with_bad_import: import failed"):
+        Plugins.load(["plugin_with_bad_import"])
 
 
 # --- classes: one instance per chain ---------------------------------------------------------------------------

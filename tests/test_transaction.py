@@ -1,4 +1,5 @@
-"""What the core does with a ContentVerdict (filterd.edits): edits on the lines it names, cleanup's log line."""
+"""Transaction.absorb and log_verdict: what the core does with a ContentVerdict (filterd.edits), the edits on the
+lines it names, and cleanup's log line."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 from filterd import Action, Envelope, Header, Session, Verdict
 from filterd.content import BodyLine
 from filterd.edits import ContentVerdict, InBody, LineEdit, MimeError, Remove
-from filterd.plugins.header_checks.body_lines import BodyLines
 from filterd.transaction import Transaction
 
 
@@ -80,28 +80,3 @@ def test_the_mime_error_line_and_its_silent_rejection(lines):
                                                         MimeError("")))
     assert lines == ["reject: mime-error MIME nesting exceeds safety limit: Content-Type: multipart/mixed; "
                      "boundary=x from mx.example[192.0.2.1]; from=<> to=<b@example.net>"]
-
-
-class Spool:
-    """A message as BodyLines sees it: how big its body is so far."""
-
-    body_size = 0
-
-
-def test_lines_passed_one_at_a_time_are_told_from_pieces_by_the_growth_of_the_body():
-    lines, spool, records = BodyLines(limit=50), Spool(), []
-    for text, ending in ((b"a" * 80, b""), (b"b" * 40 + b"\r", b""), (b"", b"\n"), (b"next", b"\r\n"),
-                        (b"c" * 60, b"\r\n")):
-        spool.body_size += len(text) + len(ending)
-        records += [(len(text), index, more) for text, index, more in lines.records(text, spool)]
-    assert lines.count == 3
-    assert records == [(50, 0, True), (50, 0, True), (20, 0, False), (4, 1, False), (50, 2, True), (10, 2, False)]
-
-
-def test_lines_passed_in_a_batch_are_told_from_pieces_by_their_length():
-    lines, spool = BodyLines(), Spool()
-    batch = [b"a" * 2048, b"a" * 100, b"short", b"", b"b" * 2048, b""]
-    spool.body_size = sum(len(line) for line in batch) + 2 * 4
-    records = [(len(text), index) for line in batch for text, index, _ in lines.records(line, spool)]
-    assert lines.count == 4
-    assert records == [(2048, 0), (100, 0), (5, 1), (0, 2), (2048, 3), (0, 3)]
