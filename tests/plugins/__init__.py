@@ -1,1 +1,1 @@
-"""Tests of the built-in plugins (filterd.plugins) and the shipped policies."""
+"""Tests of the built-in plugins (plugins/, installed as filterd.plugins), one folder or file per plugin."""

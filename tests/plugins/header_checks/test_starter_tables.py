@@ -11,11 +11,11 @@ from filterd.plugins import header_checks
 from filterd.testing import run_plugin
 from tests.plugins.header_checks.corpus import attachment, message, multipart, text_part
 
-POLICIES = Path(__file__).resolve().parents[3] / "conf" / "header_checks"
+STARTER_TABLES = Path(__file__).resolve().parents[3] / "conf" / "header_checks"
 
 
 def setting(name: str, table: str | None = None) -> dict[str, str]:
-    return {name: f"pcre:{POLICIES / (table or name + '.pcre')}"}
+    return {name: f"pcre:{STARTER_TABLES / (table or name + '.pcre')}"}
 
 
 def run(settings: dict[str, str], text: str, **envelope):
@@ -24,7 +24,7 @@ def run(settings: dict[str, str], text: str, **envelope):
 
 
 def test_the_three_tables_are_there_with_their_readme():
-    names = {entry.name for entry in POLICIES.iterdir()}
+    names = {entry.name for entry in STARTER_TABLES.iterdir()}
     assert {"mime_header_checks.pcre", "submission_header_checks.pcre", "body_checks.pcre", "README.md"} <= names
 
 
