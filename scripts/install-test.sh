@@ -9,6 +9,7 @@ PACKAGES=(
     "${PYTHON_PACKAGES[@]}"
     postfix postfix-pcre postfix-doc swaks spamassassin spamd spamc dovecot-core dovecot-lmtpd
     opendkim opendkim-tools libmilter-dev miltertest pflogsumm
+    graphviz  # dot: tests/test_architecture_diagram.py redraws docs/architecture.svg
 )
 NO_TESTS_COLLECTED=5
 
