@@ -148,7 +148,8 @@ class Lifecycle:
         """The chain's verdict on the event in progress, taken by `step`; no call when no plugin has the hook."""
         if hook not in self.chain.hooks:
             return step(DUNNO)
-        return then(self.chain.run_now(hook, txn or self._session_call(), **kwargs), step)
+        verdict = self.chain.run_now(hook, txn or self._session_call(), **kwargs)
+        return _then(verdict, step) if type(verdict) is CoroutineType else step(verdict)
 
     def connect(self) -> Answer:
         self._next = TRANSITIONS[self.state, "connect"]
@@ -168,7 +169,10 @@ class Lifecycle:
         return self._run("helo", None, self._settled, hostname=hostname)
 
     def _settled(self, verdict: Verdict) -> Verdict:
-        self._settle(refuses(verdict))
+        """`_settle` by the verdict (inline: every event but content comes through here)."""
+        self.state = self._next[verdict.action in _REFUSING]
+        if self.state is SESSION:
+            self.txn = None
         return verdict
 
     def mail(self, sender: str | None, options: list[str] | tuple[str, ...] = (),
@@ -271,7 +275,7 @@ class Lifecycle:
         self._next = TRANSITIONS[self.state, "disconnect"]
         self._settle()
         self.txn = None
-        if not self.chain.wants("disconnect"):
+        if "disconnect" not in self.chain.hooks:
             return None
         return self.chain.run_now("disconnect", self._session_call())
 

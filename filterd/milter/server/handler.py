@@ -208,7 +208,10 @@ class MilterHandler:
             self._reach(ENVELOPE)
         self._read_macros()
         given = command.args[0] if command.args else "<>"
-        return then(self.life.rcpt(address(given)), partial(self._recipient, given, command.args[1:]))
+        verdict = self.life.rcpt(address(given))
+        if type(verdict) is CoroutineType:
+            return then(verdict, partial(self._recipient, given, command.args[1:]))
+        return self._recipient(given, command.args[1:], verdict)
 
     def _recipient(self, given: str, options: tuple[str, ...], verdict: Verdict) -> Responses:
         """The chain's verdict on a recipient: refused, or taken (a DISCARD takes it: the MTA drops the message)."""
@@ -260,7 +263,8 @@ class MilterHandler:
         if not self._inspected(events):
             return self._so_far(body)
         self._read_macros()
-        return then(self.life.content(events), partial(self._so_far, body))
+        pending = self.life.content(events)
+        return self._so_far(body) if pending is None else then(pending, partial(self._so_far, body))
 
     def _inspected(self, events: list) -> bool:
         """Does some plugin implement the hook of any of these content events?"""
