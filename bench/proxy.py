@@ -18,8 +18,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cpu import cpu_seconds
 from tests.harness import (FilterdProcess, MtaError, Postfix, SmtpSink, make_workdir, process_tree,
                            wait_until)
 
@@ -82,29 +84,45 @@ def throughput(workdir: Path, sink: SmtpSink, port: int, messages: int) -> float
     return messages / deliver(workdir, sink, port, messages)
 
 
-def bench_sink(workdir: Path, messages: int) -> float:
+@dataclass(frozen=True)
+class Run:
+    """One path's run: delivered msg/s, and CPU ms a message of the MTA under test (0: not measured)."""
+
+    rate: float
+    cpu_ms: float = 0.0
+
+
+def measured(workdir: Path, sink: SmtpSink, port: int, messages: int, pid: int) -> Run:
+    """`throughput`, and the CPU the process tree `pid` used a message: steadier than a rate on a shared host."""
+    deliver(workdir, sink, port, WARM_UP_MESSAGES)
+    before = cpu_seconds(pid)
+    rate = messages / deliver(workdir, sink, port, messages)
+    return Run(rate, (cpu_seconds(pid) - before) * 1000 / messages)
+
+
+def bench_sink(workdir: Path, messages: int) -> Run:
     """Measure smtp-source straight into smtp-sink: the loopback ceiling."""
     with SmtpSink(workdir / "sink-alone", dump=False) as sink:
-        return throughput(workdir, sink, sink.port, messages)
+        return Run(throughput(workdir, sink, sink.port, messages))
 
 
-def bench_postfix(workdir: Path, messages: int) -> float:
+def bench_postfix(workdir: Path, messages: int) -> Run:
     """Measure a Postfix relay delivering to smtp-sink."""
     with ExitStack() as stack:
         sink = stack.enter_context(SmtpSink(workdir / "sink-postfix"))
         postfix = stack.enter_context(Postfix.relay(workdir / "postfix", sink.port))
-        return throughput(workdir, sink, postfix.port, messages)
+        return measured(workdir, sink, postfix.port, messages, postfix.pid)
 
 
-def bench_filterd(workdir: Path, messages: int) -> float:
+def bench_filterd(workdir: Path, messages: int) -> Run:
     """Measure filterd's proxy with the two bench plugins, forwarding to smtp-sink."""
     with ExitStack() as stack:
         sink = stack.enter_context(SmtpSink(workdir / "sink-filterd"))
         filterd = stack.enter_context(FilterdProcess(workdir / "filterd", BENCH_SETTINGS,
                                                      nexthop_port=sink.port))
-        rate = throughput(workdir, sink, filterd.port, messages)
+        run = measured(workdir, sink, filterd.port, messages, filterd.pid)
         check_plugins_ran(sink)
-        return rate
+        return run
 
 
 def check_plugins_ran(sink: SmtpSink) -> None:
@@ -177,19 +195,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(workdir: Path, args: argparse.Namespace, report: Callable[[str], None]) -> None:
     """Run the selected benchmarks, every path once a round, and report each median rate and their ratio."""
     benches = {"sink": bench_sink, "postfix": bench_postfix, "filterd": bench_filterd}
-    rates: dict[str, list[float]] = {path: [] for path in PATHS if path in args.only}
+    runs: dict[str, list[Run]] = {path: [] for path in PATHS if path in args.only}
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
-        for path in rates:
-            rates[path].append(benches[path](round_dir, args.messages))
-    medians = {path: statistics.median(values) for path, values in rates.items()}
+        for path in runs:
+            runs[path].append(benches[path](round_dir, args.messages))
+    report_runs(runs, report)
+    if not args.skip_memory:
+        report(f"peak rss: {memory_run(workdir):.0f} MB")
+
+
+def report_runs(runs: dict[str, list[Run]], report: Callable[[str], None]) -> None:
+    """Each path's median rate and CPU a message, the rate ratio filterd/postfix and the CPU each used."""
+    medians = {path: statistics.median(run.rate for run in values) for path, values in runs.items()}
     for path, rate in medians.items():
         report(f"{path}: {rate:.0f} msg/s")
     if "postfix" in medians and "filterd" in medians:
         report(f"ratio: {medians['filterd'] / medians['postfix']:.2f}")
-    if not args.skip_memory:
-        report(f"peak rss: {memory_run(workdir):.0f} MB")
+    for path in ("postfix", "filterd"):
+        if path in runs:
+            report(f"{path} cpu: {statistics.median(run.cpu_ms for run in runs[path]):.2f} ms/msg")
 
 
 def in_workdir(prefix: str, body: Callable[[Path], None]) -> int:

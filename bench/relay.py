@@ -2,7 +2,8 @@
 
     python -m bench.relay [--messages N] [--rounds R] [--skip-memory]
 
-Prints delivered msg/s at smtp-sink for each (medians over the rounds, each round running both) and
+Prints delivered msg/s at smtp-sink for each (medians over the rounds, each round running both), the CPU time
+each MTA's processes used a message (steadier than a rate on a shared host), and
 `ratio: X` (filterd / postfix); then filterd's peak RSS while 20 concurrent 20 MB messages stream into
 its queue.
 """
@@ -10,13 +11,12 @@ its queue.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.proxy import MEMORY_LENGTH, MEMORY_MESSAGES, RssSampler, bench_postfix, deliver, in_workdir, \
-    throughput, tree_memory_kb
+from bench.proxy import MEMORY_LENGTH, MEMORY_MESSAGES, RssSampler, Run, bench_postfix, deliver, in_workdir, \
+    measured, report_runs, tree_memory_kb
 from tests.harness import FilterdProcess, SmtpSink, free_port
 
 
@@ -25,14 +25,14 @@ def relay_settings(port: int, sink_port: int, **extra: str) -> dict[str, str]:
             "smtp_dns_support_level": "disabled", "filterd_worker_processes": "2", **extra}
 
 
-def bench_relay(workdir: Path, messages: int) -> float:
+def bench_relay(workdir: Path, messages: int) -> Run:
     """filterd in relay mode (queue file fsynced before 250) delivering to smtp-sink."""
     with ExitStack() as stack:
         sink = stack.enter_context(SmtpSink(workdir / "sink-relay", dump=False))
         port = free_port()
         filterd = stack.enter_context(FilterdProcess(workdir / "filterd-relay", relay_settings(port, sink.port),
                                                      port=port))
-        return throughput(workdir, sink, filterd.port, messages)
+        return measured(workdir, sink, filterd.port, messages, filterd.pid)
 
 
 def memory_run(workdir: Path) -> float:
@@ -58,16 +58,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(workdir: Path, args: argparse.Namespace) -> None:
-    rates: dict[str, list[float]] = {"postfix": [], "filterd": []}
+    runs: dict[str, list[Run]] = {"postfix": [], "filterd": []}
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
-        rates["postfix"].append(bench_postfix(round_dir, args.messages))
-        rates["filterd"].append(bench_relay(round_dir, args.messages))
-    postfix, filterd = (statistics.median(rates[name]) for name in ("postfix", "filterd"))
-    print(f"postfix: {postfix:.0f} msg/s", flush=True)
-    print(f"filterd: {filterd:.0f} msg/s", flush=True)
-    print(f"ratio: {filterd / postfix:.2f}", flush=True)
+        runs["postfix"].append(bench_postfix(round_dir, args.messages))
+        runs["filterd"].append(bench_relay(round_dir, args.messages))
+    report_runs(runs, lambda line: print(line, flush=True))
     if not args.skip_memory:
         print(f"peak rss: {memory_run(workdir):.0f} MB", flush=True)
 
