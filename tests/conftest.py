@@ -169,3 +169,18 @@ def local_zone(monkeypatch):
     yield use
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture
+def restore_filterd_logger():
+    """cli.main calls maillog.setup(), which replaces handlers and stops propagation: undo it after the test."""
+    logger = logging.getLogger("filterd")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        if handler not in saved[0]:
+            handler.close()
+    for handler in saved[0]:
+        logger.addHandler(handler)
+    logger.propagate, logger.level = saved[1], saved[2]

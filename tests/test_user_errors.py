@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import socket
 import subprocess
@@ -20,19 +19,7 @@ from tests.harness import HOST
 MESSAGE = b"From: a@example.org\nSubject: hello\n\nbody\n"
 
 
-@pytest.fixture(autouse=True)
-def restore_filterd_logger():
-    """cli.main calls maillog.setup(), which replaces handlers and stops propagation: undo it."""
-    logger = logging.getLogger("filterd")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
-    yield
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        if handler not in saved[0]:
-            handler.close()
-    for handler in saved[0]:
-        logger.addHandler(handler)
-    logger.propagate, logger.level = saved[1], saved[2]
+pytestmark = pytest.mark.usefixtures("restore_filterd_logger")
 
 
 @pytest.fixture(autouse=True)

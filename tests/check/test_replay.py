@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import sys
 
 import pytest
@@ -51,17 +50,7 @@ GOOD = b"From: a@example.org\nSubject: hello\n\nbody line\n"
 SPAM = b"From: a@example.org\nSubject: buy spam now\n\nbody line\n"
 
 
-@pytest.fixture(autouse=True)
-def restore_filterd_logger():
-    """cli.main calls maillog.setup(), which replaces handlers and stops propagation: undo it."""
-    logger = logging.getLogger("filterd")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
-    yield
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    for handler in saved[0]:
-        logger.addHandler(handler)
-    logger.propagate, logger.level = saved[1], saved[2]
+pytestmark = pytest.mark.usefixtures("restore_filterd_logger")
 
 
 @pytest.fixture
