@@ -11,8 +11,8 @@ import pytest
 
 from filterd.check.against import BODY_DIFF_LIMIT, Fingerprint, differences, printable, tally
 from filterd.cli import main
-from tests.check.test_replay import restore_filterd_logger  # noqa: F401 - an autouse fixture
 
+pytestmark = pytest.mark.usefixtures("restore_filterd_logger")
 ROOT = Path(__file__).resolve().parents[2]
 MBOX = ("From alice@example.org Mon Dec  1 10:00:00 2026\nSubject: hi\nX-Mailer: bulk\n\nbody\n\n"
         "From bob@example.org Mon Dec  1 10:00:01 2026\nSubject: buy viagra\n\nbody\n\n"

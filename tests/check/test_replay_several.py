@@ -13,8 +13,8 @@ import pytest
 
 from filterd.check import message_files
 from filterd.cli import main
-from tests.check.test_replay import restore_filterd_logger  # noqa: F401 - an autouse fixture
 
+pytestmark = pytest.mark.usefixtures("restore_filterd_logger")
 ROOT = Path(__file__).resolve().parents[2]
 RATE = "tests.fixtures.plugins.third_message"
 MBOX = ("From alice@example.org Mon Dec  1 10:00:00 2026\nSubject: one\n\nbody\n\n"
