@@ -277,6 +277,14 @@ class AddressRules:
     resolve_null_domain: bool = False
     empty_address_recipient: str = "MAILER-DAEMON"
 
+    @classmethod
+    def from_config(cls, config) -> AddressRules:
+        """The rules of a loaded main.cf."""
+        return cls(tuple(d.lower() for d in config.list("mydestination")), config.get("myhostname"),
+                   config.get("myorigin"), interface_addresses(config.list("inet_interfaces")),
+                   config.bool("allow_percent_hack"), config.bool("swap_bangpath"),
+                   config.bool("resolve_dequoted_address"), config.bool("resolve_null_domain"))
+
     def is_local_domain(self, domain: str) -> bool:
         """resolve_local: $mydestination (one trailing dot ignored), or a literal of a local interface address."""
         domain = domain[:-1] if domain.endswith(".") else domain
@@ -380,6 +388,19 @@ class AddressRules:
         if operator == "%":
             local = local[:position] + "@" + local[position + 1:]
         return scan(quote_local(local) if operator in "@%" else local)
+
+
+def interface_addresses(inet_interfaces: list[str]) -> frozenset:
+    """The addresses that inet_interfaces names; `all` and `loopback-only` stand for the loopback addresses."""
+    found = set()
+    if {"all", "loopback-only"} & {item.lower() for item in inet_interfaces}:
+        found = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
+    for item in inet_interfaces:
+        try:
+            found.add(ipaddress.ip_address(item.strip("[]")))
+        except ValueError:
+            continue
+    return frozenset(found)
 
 
 def _rfind(tokens: list[Token], kind: str) -> int | None:
