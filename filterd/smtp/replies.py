@@ -52,8 +52,13 @@ _TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def translate(reply: str) -> str:
-    """Postfix's text for one of aiosmtpd's canned replies; filterd's own replies pass unchanged."""
+BAD_ADDRESS = {"MAIL": "501 5.1.7 Bad sender address syntax", "RCPT": "501 5.1.3 Bad recipient address syntax"}
+
+
+def translate(reply: str, command: str = "") -> str:
+    """Postfix's text for one of aiosmtpd's canned replies to `command`; filterd's own replies pass unchanged."""
+    if reply == "553 5.1.3 Error: malformed address" and command in BAD_ADDRESS:
+        return BAD_ADDRESS[command]
     for pattern, replacement in _TRANSLATIONS:
         if pattern.match(reply):
             return pattern.sub(replacement, reply)
