@@ -107,6 +107,8 @@ class SmtpServer(SMTP):
             try:
                 if arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)
+                elif arg and not arg.isascii() and not _valid_utf8(arg):
+                    await self.push(replies.BAD_UTF8)
                 else:
                     if name in ("MAIL", "RCPT") and arg:
                         arg, self.handler.dsn_options = take_dsn(arg, name)
@@ -248,6 +250,15 @@ def _unxtext(value: str) -> str:
         out.append(value[i])
         i += 1
     return "".join(out)
+
+
+def _valid_utf8(text: str) -> bool:
+    """Whether a command argument was valid UTF-8 (aiosmtpd decodes it with surrogateescape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @functools.cache
