@@ -94,7 +94,7 @@ class Chain:
         txn.log_verdict(hook, Verdict.info(f"score {total:g}: {action}; {symbol_list(txn.symbols)}"))
         if action == ADD_HEADER:
             txn.edits.append(AddHeader(*SPAM_FLAG))
-        elif action == HOLD:
+        elif action == HOLD and not txn.hold:
             txn.absorb(hook, Verdict.hold(f"score {total:g}"))
         elif action == REJECT:
             txn.final = REJECT_VERDICT
