@@ -157,7 +157,8 @@ async def run_queue_async(*plugins: Any, message: bytes, settings: dict[str, str
     _refuse_unused(config, settings, "run_queue")
     final = verdict if verdict.final else None
     edited = txn.apply_edits() if final is None else txn.message
-    return Outcome(final, edited, envelope, txn.trace, {}, txn.hold, txn.redirect, txn.filter, list(txn.bcc))
+    return Outcome(final, edited, envelope, txn.trace, {}, txn.hold, txn.redirect, txn.filter, list(txn.bcc),
+                   symbols=txn.symbols)
 
 
 def run_queue(*plugins: Any, message: bytes, settings: dict[str, str] | None = None, sender: str = SENDER,
