@@ -21,8 +21,7 @@ from filterd import maillog
 from filterd.hookspecs import CHAIN_HOOKS, CONTENT_HOOKS
 from filterd.config import Config
 from filterd.registry import Impl, Plugins
-from filterd.score import ADD_HEADER, HOLD, REJECT, REJECT_VERDICT, SPAM_FLAG, STAGE_ENDS, Scored, Scoring, score, \
-    symbol_list
+from filterd.score import HOLD, REJECT, REJECT_VERDICT, SPAM_FLAG, STAGE_ENDS, Scored, Scoring, score, symbol_list
 from filterd.transaction import Call, Transaction
 from filterd.verdict import Action, AddHeader, Verdict, changes_of, coerce
 
@@ -84,17 +83,17 @@ class Chain:
         return self._scored(hook, txn, await pending)
 
     def _scored(self, hook: str, txn: Transaction, verdict: Verdict) -> Verdict:
-        """The stage's verdict with the score's action applied: the score header, logged with every symbol, and
-        X-Spam, HOLD or REJECT as the thresholds say. A final verdict or PASS leaves the score unweighed."""
+        """The stage's verdict with the score's action applied: the score header, logged with every symbol, X-Spam
+        from the add_header threshold on, and HOLD or REJECT as the thresholds say. A final verdict or PASS leaves the score unweighed."""
         if verdict.final or not txn.symbols or txn.passed:
             return verdict
         total, scoring = score(txn.symbols), self.scoring
         action = scoring.action(total, after_queue=hook == "queue")
         txn.edits.append(AddHeader(scoring.header, scoring.header_value(action, total, txn.symbols)))
         txn.log_verdict(hook, Verdict.info(f"score {total:g}: {action}; {symbol_list(txn.symbols)}"))
-        if action == ADD_HEADER:
+        if scoring.flags(total):
             txn.edits.append(AddHeader(*SPAM_FLAG))
-        elif action == HOLD and not txn.hold:
+        if action == HOLD and not txn.hold:
             txn.absorb(hook, Verdict.hold(f"score {total:g}"))
         elif action == REJECT:
             txn.final = REJECT_VERDICT

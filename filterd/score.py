@@ -69,6 +69,10 @@ class Scoring:
             return ADD_HEADER
         return NO_ACTION
 
+    def flags(self, total: float) -> bool:
+        """Does the message get X-Spam: Yes? From the add_header threshold on, held messages too."""
+        return self.add_header is not None and total >= self.add_header
+
     def header_value(self, action: str, total: float, symbols: list[Scored]) -> str:
         """`add_header [7.5 / 15]; SPAMASSASSIN(5.2)[spamassassin], ...`: the action, the score out of the reject
         threshold, and every symbol with the plugin that added it."""
