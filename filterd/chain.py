@@ -77,14 +77,17 @@ class Chain:
         verdict = self._walk(impls, 0, hook, txn, subject, args)
         if hook not in STAGE_ENDS:
             return verdict
-        return self._scored(hook, txn, verdict) if isinstance(verdict, Verdict) else self._scored_later(hook, txn, verdict)
+        if isinstance(verdict, Verdict):
+            return self._scored(hook, txn, verdict)
+        return self._scored_later(hook, txn, verdict)
 
     async def _scored_later(self, hook: str, txn: Transaction, pending: Awaitable[Verdict]) -> Verdict:
         return self._scored(hook, txn, await pending)
 
     def _scored(self, hook: str, txn: Transaction, verdict: Verdict) -> Verdict:
         """The stage's verdict with the score's action applied: the score header, logged with every symbol, X-Spam
-        from the add_header threshold on, and HOLD or REJECT as the thresholds say. A final verdict or PASS leaves the score unweighed."""
+        from the add_header threshold on, and HOLD or REJECT as the thresholds say. A final verdict or PASS leaves
+        the score unweighed."""
         if verdict.final or not txn.symbols or txn.passed:
             return verdict
         total, scoring = score(txn.symbols), self.scoring

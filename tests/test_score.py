@@ -75,9 +75,20 @@ def test_below_every_threshold_only_the_score_header_is_added():
     assert outcome.header("X-Spam") is None
 
 
-def test_a_message_without_symbols_is_left_alone():
-    assert run_plugin(Content, message=message(0)).header("X-Filterd-Score") == "no action [0 / 15]; CONTENT(0)[Content]"
-    assert run_plugin(Spf, message=MESSAGE, settings=OFF).header("X-Filterd-Score") == "no action [2.5]; SPF_FAIL(2.5)[Spf]"
+class Silent:
+    @hookimpl
+    def end_of_message(self):
+        return None
+
+
+def test_a_message_without_symbols_is_left_alone(filterd_log):
+    outcome = run_plugin(Silent, message=MESSAGE)
+    assert outcome.message.as_bytes() == MESSAGE and "score" not in filterd_log.text
+
+
+def test_without_a_reject_threshold_the_header_shows_the_score_alone():
+    outcome = run_plugin(Spf, message=MESSAGE, settings=OFF)
+    assert outcome.header("X-Filterd-Score") == "no action [2.5]; SPF_FAIL(2.5)[Spf]"
 
 
 def test_the_hold_threshold_holds(filterd_log):
@@ -109,7 +120,8 @@ def test_an_observed_plugin_s_refusal_is_logged_as_reject_warning_counted_and_no
     assert outcome.accepted
     assert (": reject_warning: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.7.1 no, says the new filter; "
             "from=<sender@example.org> to=<recipient@example.net> proto=ESMTP helo=<localhost>") in filterd_log.text
-    assert outcome.header("X-Filterd-Score") == "no action [1 / 15]; NEW_FILTER(20)[Refuser, observed], CONTENT(1)[Content]"
+    assert outcome.header("X-Filterd-Score") == (
+        "no action [1 / 15]; NEW_FILTER(20)[Refuser, observed], CONTENT(1)[Content]")
     assert [call.observed for call in outcome.trace if call.hook == "end_of_message"] == [True, False]
 
 

@@ -40,7 +40,8 @@ def test_a_virus_is_held_after_the_queue(clamd):
 
 
 def test_clean_mail_passes_unchanged(clamd):
-    outcome = run_plugin(clamav, message=with_attachment(b"just bytes"), settings={"filterd_clamav_clamd": clamd.address})
+    outcome = run_plugin(clamav, message=with_attachment(b"just bytes"),
+                         settings={"filterd_clamav_clamd": clamd.address})
     assert outcome.accepted and not outcome.hold and outcome.message.as_bytes() == with_attachment(b"just bytes")
 
 
