@@ -5,9 +5,8 @@ clamd down, slow or answering an error: filterd_clamav_default_action (tempfail,
 
 from __future__ import annotations
 
-from filterd import Verdict, hookimpl
+from filterd import ContentVerdict, Verdict, hookimpl
 
-from ..scanners import unavailable
 from . import settings as _settings
 from .clamd import scan
 
@@ -53,3 +52,14 @@ async def _scan(hook: str, message, settings: _settings.Settings) -> Verdict | N
     if hook == "queue":
         return Verdict.hold(f"virus {reply.signature}")
     return Verdict.reject(f"550 5.7.1 Virus found: {reply.signature}")
+
+
+def unavailable(action: str, what: str, error: str) -> Verdict:
+    """The verdict for a scanner that failed: the configured action, after a warning that names the cause."""
+    warning = Verdict.warn(f"{what}: {error}")
+    if action == "accept":
+        return warning
+    failed = {"tempfail": Verdict.defer("451 4.7.1 Service unavailable - try again later"),
+              "reject": Verdict.reject("550 5.7.1 Command rejected"),
+              "quarantine": Verdict.hold(f"{what} unavailable")}[action]
+    return ContentVerdict.of(failed, earlier=(warning,))

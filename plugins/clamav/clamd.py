@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Iterable
 
-from ..scanners import Endpoint
+from .settings import Endpoint
 from .instream import Reply, ReplyReader, frames
 
 

@@ -5,9 +5,8 @@ queue, hold after it or from the hold score on. spamd down or slow: filterd_spam
 
 from __future__ import annotations
 
-from filterd import AddHeader, Verdict, hookimpl
+from filterd import AddHeader, ContentVerdict, Verdict, hookimpl
 
-from ..scanners import unavailable
 from . import settings as _settings
 from .spamd import Result, ask
 
@@ -70,3 +69,14 @@ def _headers(result: Result) -> list[AddHeader]:
     if result.report:
         names.append(("X-Spam-Report", result.report.replace("\n", "\r\n\t")))
     return [AddHeader(name, value) for name, value in names]
+
+
+def unavailable(action: str, what: str, error: str) -> Verdict:
+    """The verdict for a scanner that failed: the configured action, after a warning that names the cause."""
+    warning = Verdict.warn(f"{what}: {error}")
+    if action == "accept":
+        return warning
+    failed = {"tempfail": Verdict.defer("451 4.7.1 Service unavailable - try again later"),
+              "reject": Verdict.reject("550 5.7.1 Command rejected"),
+              "quarantine": Verdict.hold(f"{what} unavailable")}[action]
+    return ContentVerdict.of(failed, earlier=(warning,))
