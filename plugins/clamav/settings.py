@@ -14,7 +14,8 @@ DEFAULT_ACTIONS = ("accept", "tempfail", "reject", "quarantine")
 PARAMETERS = [
     Parameter("filterd_clamav_clamd", "unix:/run/clamav/clamd.ctl",
               doc="Where clamd listens: inet:HOST:PORT or unix:/PATH (Debian's LocalSocket by default)."),
-    Parameter("filterd_clamav_timeout", "30s", "time", doc="How long to wait for clamd's answer."),
+    Parameter("filterd_clamav_timeout", "20s", "time",
+              doc="How long to wait for clamd's answer; below plugin_timeout, which would decide first."),
     Parameter("filterd_clamav_size_limit", "26214400", "size",
               doc="Larger messages are not scanned (clamd's StreamMaxLength)."),
     Parameter("filterd_clamav_hook", "end_of_message",
@@ -36,7 +37,7 @@ class Settings:
 
 def read(config) -> Settings:
     name = "filterd_clamav_"
-    return Settings(endpoint(name + "clamd", config.get(name + "clamd")), config.time(name + "timeout"),
+    return Settings(endpoint(name + "clamd", config.get(name + "clamd")), timeout(config, name + "timeout"),
                     config.size(name + "size_limit"), choice(name + "hook", config.get(name + "hook"), HOOKS),
                     choice(name + "default_action", config.get(name + "default_action"), DEFAULT_ACTIONS))
 
@@ -66,4 +67,13 @@ def endpoint(name: str, value: str) -> Endpoint:
 def choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ParameterError(name, f'bad value "{value}": expected one of {", ".join(choices)}')
+    return value
+
+
+def timeout(config, name: str) -> float:
+    """The scanner's timeout, which must run out before plugin_timeout: else plugin_error_action decides."""
+    value, limit = config.time(name), config.time("plugin_timeout")
+    if value >= limit:
+        raise ParameterError(name, f"{config.get(name)} is not below plugin_timeout ({config.get('plugin_timeout')}): "
+                                   "the plugin would time out before the scanner does")
     return value

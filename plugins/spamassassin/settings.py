@@ -14,7 +14,8 @@ DEFAULT_ACTIONS = ("accept", "tempfail", "reject", "quarantine")
 PARAMETERS = [
     Parameter("filterd_spamassassin_spamd", "inet:127.0.0.1:783",
               doc="Where spamd listens: inet:HOST:PORT or unix:/PATH."),
-    Parameter("filterd_spamassassin_timeout", "30s", "time", doc="How long to wait for spamd's answer."),
+    Parameter("filterd_spamassassin_timeout", "20s", "time",
+              doc="How long to wait for spamd's answer; below plugin_timeout, which would decide first."),
     Parameter("filterd_spamassassin_size_limit", "512000", "size",
               doc="Larger messages are not scanned (spamc's -s)."),
     Parameter("filterd_spamassassin_user", "", doc="The user whose preferences spamd applies (spamc's -u)."),
@@ -53,7 +54,7 @@ class Settings:
 
 def read(config) -> Settings:
     name = "filterd_spamassassin_"
-    return Settings(endpoint(name + "spamd", config.get(name + "spamd")), config.time(name + "timeout"),
+    return Settings(endpoint(name + "spamd", config.get(name + "spamd")), timeout(config, name + "timeout"),
                     config.size(name + "size_limit"), config.get(name + "user"), config.bool(name + "per_recipient"),
                     config.bool(name + "report"), threshold(name + "reject_score", config.get(name + "reject_score")),
                     threshold(name + "hold_score", config.get(name + "hold_score")),
@@ -95,3 +96,12 @@ def threshold(name: str, value: str) -> float | None:
         return float(value) if value.strip() else None
     except ValueError:
         raise ParameterError(name, f'bad value "{value}": expected a number, or nothing for never') from None
+
+
+def timeout(config, name: str) -> float:
+    """The scanner's timeout, which must run out before plugin_timeout: else plugin_error_action decides."""
+    value, limit = config.time(name), config.time("plugin_timeout")
+    if value >= limit:
+        raise ParameterError(name, f"{config.get(name)} is not below plugin_timeout ({config.get('plugin_timeout')}): "
+                                   "the plugin would time out before the scanner does")
+    return value

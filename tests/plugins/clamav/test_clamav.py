@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from filterd import ConfigError
 from filterd.plugins import clamav
 from filterd.testing import run_plugin, run_queue
 from tests.fixtures.scanners import CUSTOM_NAME, CUSTOM_PATTERN, EICAR, EICAR_NAME, FOUND_SUFFIX, Clamd, message, \
@@ -64,3 +65,19 @@ def test_clamd_down_with_accept_delivers(filterd_log):
         "filterd_clamav_clamd": "unix:/nonexistent/clamd.ctl", "filterd_clamav_default_action": "accept"})
     assert outcome.accepted
     assert "clamav: clamd unix:/nonexistent/clamd.ctl: FileNotFoundError" in filterd_log.text
+
+
+def test_clamd_s_own_size_limit_is_an_error_that_gets_the_default_action(tmp_path, filterd_log):
+    with Clamd(tmp_path / "clamd", "StreamMaxLength 1K\n") as small:
+        outcome = run_plugin(clamav, message=message(b"x" * 4000), settings={"filterd_clamav_clamd": small.address})
+    assert outcome.verdict.reply() == (451, "4.7.1", "Service unavailable - try again later")
+    assert f"clamav: clamd {small.address}: INSTREAM size limit exceeded." in filterd_log.text
+
+
+@pytest.mark.parametrize(("name", "value", "error"), [
+    ("clamd", "/run/clamav/clamd.ctl", "expected inet:HOST:PORT or unix:/PATH"),
+    ("default_action", "defer", "expected one of accept, tempfail, reject, quarantine"),
+    ("timeout", "1m", r"1m is not below plugin_timeout \(30s\)")])
+def test_a_bad_setting_stops_start_up_naming_it(name, value, error):
+    with pytest.raises(ConfigError, match=f"filterd_clamav_{name}: .*{error}"):
+        run_plugin(clamav, message=CLEAN, settings={f"filterd_clamav_{name}": value})

@@ -120,3 +120,8 @@ def test_per_recipient_names_the_only_recipient_as_spamd_s_user():
 def test_a_bad_setting_stops_start_up_naming_it(name, value, error):
     with pytest.raises(ConfigError, match=f"filterd_spamassassin_{name}: bad value \"{value}\": {error}"):
         run_plugin(spamassassin, message=HAM, settings={f"filterd_spamassassin_{name}": value})
+
+
+def test_a_timeout_not_below_plugin_timeout_stops_start_up():
+    with pytest.raises(ConfigError, match=r"filterd_spamassassin_timeout: 30s is not below plugin_timeout \(30s\)"):
+        run_plugin(spamassassin, message=HAM, settings={"filterd_spamassassin_timeout": "30s"})
