@@ -82,6 +82,7 @@ LAYERS = (
         Part("content", "headers, body lines, parser", ("filterd.content",)),
         Part("config", "+ parameters/", ("filterd.config", "filterd.parameters")),
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
+        Part("dns", "every DNS lookup", ("filterd.dns",)),
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),

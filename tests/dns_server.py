@@ -8,8 +8,8 @@ tests.dns_server ZONE.json`).
 
 Records are "TYPE RDATA" or "TTL TYPE RDATA" in zone file syntax (names without a final dot are absolute too); the
 TTL is 0 unless given, so a change to the zone is seen at once. A name with no records of the type asked gets an
-empty answer (NODATA), a name not in the zone NXDOMAIN. A failure mode, for a name or for one type at a name, makes
-the server answer SERVFAIL, REFUSED or NXDOMAIN, never answer ("timeout"), or answer over UDP with only the TC bit
+empty answer (NODATA), a name not in the zone NXDOMAIN, both with an SOA of TTL and minimum 0 (RFC 2308). A failure mode, for a name or for one type at a name, makes
+the server answer SERVFAIL, REFUSED, NXDOMAIN or FORMERR, never answer ("timeout"), or answer over UDP with only the TC bit
 set ("truncate"), so that the client asks again over TCP, where the answer is whole.
 """
 
@@ -35,8 +35,10 @@ import dns.rrset
 
 HOST = "127.0.0.1"
 FAILURES = {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED, "nxdomain": dns.rcode.NXDOMAIN,
-            "timeout": None, "truncate": None}
+            "formerr": dns.rcode.FORMERR, "timeout": None, "truncate": None}
 CNAME_LIMIT = 8
+NEGATIVE_SOA = "ns.test. hostmaster.test. 1 0 0 0 0"
+"""The SOA of every negative answer (NXDOMAIN, NODATA): its minimum of 0 makes resolvers cache no negative answer."""
 
 
 def _name(text: str) -> dns.name.Name:
@@ -83,7 +85,8 @@ class Zone:
         self.failures = {key: value for key, value in self.failures.items() if key[0] != owner}
 
     def fail(self, name: str, mode: str, rdtype: str | None = None) -> None:
-        """Make queries for a name (of one type, when given) fail: servfail, refused, nxdomain, timeout, truncate."""
+        """Make queries for a name (of one type, when given) fail: servfail, refused, nxdomain, formerr, timeout,
+        truncate."""
         if mode not in FAILURES:
             raise ValueError(f"unknown failure mode {mode!r}: expected one of {', '.join(FAILURES)}")
         self.failures[(_name(name), dns.rdatatype.from_text(rdtype) if rdtype else None)] = mode
@@ -112,6 +115,8 @@ class Zone:
             response.flags |= dns.flags.TC
         elif mode in FAILURES and FAILURES[mode] is not None:
             response.set_rcode(FAILURES[mode])
+            if mode == "nxdomain":
+                response.authority.append(dns.rrset.from_text(dns.name.root, 0, "IN", "SOA", NEGATIVE_SOA))
         else:
             self._answer(response, question.name, question.rdtype)
         return response.to_wire(max_size=65535)
@@ -130,6 +135,7 @@ class Zone:
             name = alias[0].target
         if not self.exists(name):
             response.set_rcode(dns.rcode.NXDOMAIN)
+        response.authority.append(dns.rrset.from_text(dns.name.root, 0, "IN", "SOA", NEGATIVE_SOA))
 
 
 class DnsServer:

@@ -10,6 +10,7 @@ import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import pytest
 
 from tests.dns_server import DnsServer, Zone
@@ -42,6 +43,14 @@ def test_a_name_without_the_type_is_nodata_and_an_unknown_name_nxdomain(dns_serv
     assert ask(dns_server, "example.test", "A").rcode() == dns.rcode.NOERROR, "an empty non-terminal exists"
 
 
+@pytest.mark.parametrize("name", ["a.example.test", "b.example.test", "failed.test"])
+def test_negative_answers_carry_an_soa_that_keeps_them_out_of_caches(dns_server, name):
+    dns_server.zone.add("a.example.test", "A 192.0.2.1")
+    dns_server.zone.fail("failed.test", "nxdomain")
+    soa = ask(dns_server, name, "MX").authority[0]
+    assert soa.rdtype == dns.rdatatype.SOA and soa.ttl == 0 and soa[0].minimum == 0
+
+
 def test_cnames_are_followed_inside_the_zone(dns_server):
     dns_server.zone.add("alias.test", "CNAME mail.test.")
     dns_server.zone.add("mail.test", "300 A 192.0.2.7")
@@ -51,7 +60,7 @@ def test_cnames_are_followed_inside_the_zone(dns_server):
 
 
 @pytest.mark.parametrize("mode, rcode", [("servfail", dns.rcode.SERVFAIL), ("refused", dns.rcode.REFUSED),
-                                         ("nxdomain", dns.rcode.NXDOMAIN)])
+                                         ("nxdomain", dns.rcode.NXDOMAIN), ("formerr", dns.rcode.FORMERR)])
 def test_failure_modes_answer_with_their_rcode(dns_server, mode, rcode):
     dns_server.zone.add("broken.test", "MX 10 mx.broken.test.")
     dns_server.zone.fail("broken.test", mode)
