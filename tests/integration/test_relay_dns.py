@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import smtplib
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from tests.conftest import Launcher, require_programs
 from tests.dns_server import DnsServer
 from tests.harness import FilterdProcess, SmtpSink, free_port, make_workdir, wait_until
+from tests.netns import DnsServerInside, NetworkNamespace, PostfixInside, SmtpSinkInside
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +44,13 @@ FAILURES = {"servfail.test MX": "servfail", "timeout.test MX": "timeout", "mx.mx
 DOMAINS = [*(name for name in ZONE if name.count(".") == 1), "nxdomain.test"]
 
 
+MESSAGE = "From: alice@localhost\r\nSubject: dns\r\nMessage-ID: <dns@test>\r\n\r\nhello\r\n"
+"""Sent from the null sender: no bounce to deliver afterwards."""
+
+
 def send(port: int, recipients: list[str]) -> None:
-    body = "From: alice@localhost\r\nSubject: dns\r\nMessage-ID: <dns@test>\r\n\r\nhello\r\n"
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.sendmail("alice@localhost", recipients, body)
+        client.sendmail("", recipients, MESSAGE)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +77,7 @@ def delivered(launcher, sink) -> Iterator[tuple[str, list[str]]]:
         routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in DOMAINS)
         port = free_port()
         relay = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
-            "filterd_listeners": f"relay:127.0.0.1:{port}", "mydestination": "localhost",
+            "filterd_listeners": f"relay:127.0.0.1:{port}",
             "filterd_dns_servers": server.address, "filterd_dns_timeout": "1s", "inet_protocols": "ipv4",
             "transport_maps": f"inline:{{ {routes} }}", "queue_run_delay": "1h", "minimal_backoff_time": "1h",
             "maximal_backoff_time": "2h"}, port=port))
@@ -129,3 +134,32 @@ def test_mx_hosts_without_address_bounce_or_defer_by_the_kind_of_failure(deliver
     assert "warning: no MX host for allgone.test has a valid address record" in log
     assert status(log, "mxfail.test") == \
         ("none", "4.4.3", "deferred", NOT_FOUND.format("mx.mxfail.test", "A", "Host not found, try again"))
+
+
+@pytest.fixture(scope="module")
+def postfix_log(launcher, sink) -> str:
+    """The same message through a private Postfix asking the same zone: Postfix, its smtp-sink (on the same port
+    number) and the DNS server run in a network namespace of their own, where the DNS server has 127.0.0.1:53
+    and /etc/resolv.conf names it (Postfix's resolver knows no other port)."""
+    netns = launcher.launch(NetworkNamespace(launcher.directory("netns")))
+    launcher.launch(DnsServerInside(launcher.directory("dns"), netns, ZONE, FAILURES))
+    launcher.launch(SmtpSinkInside(launcher.directory("sink-inside"), netns, sink.port))
+    routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in DOMAINS)
+    postfix = launcher.launch(PostfixInside(launcher.directory("postfix"), netns, {
+        "smtp_dns_support_level": "enabled", "transport_maps": f"inline:{{ {routes} }}",
+        "queue_run_delay": "1h", "minimal_backoff_time": "1h", "maximal_backoff_time": "2h"}))
+    subprocess.run(["sendmail", "-C", str(postfix.config_dir), "-f", "<>", *(f"user@{d}" for d in DOMAINS)],
+                   input=MESSAGE.encode(), check=True, timeout=30)
+    return wait_until(lambda: all(f"to=<user@{d}>" in postfix.maillog() for d in DOMAINS) and postfix.maillog(), 60,
+                      "every recipient logged by Postfix")
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_outcome_is_postfixs(delivered, postfix_log, domain):
+    assert status(delivered[0], domain) == status(postfix_log, domain)
+
+
+def test_the_warnings_and_failed_connections_are_postfixs(delivered, postfix_log):
+    lines = ["no MX host for allgone.test has a valid address record", "connect to a.dead.test[127.0.0.2]:"]
+    for line in lines:
+        assert (line in delivered[0], line in postfix_log) == (True, True)
