@@ -66,23 +66,27 @@ class Deliverer:
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's
-        smtp_connect() does with the last problem met."""
-        why = Why()
+        smtp_connect() does with the last problem met. DNS lookups and failed connections count as connection
+        set-up (delays=a/b/c/d's c), as in Postfix."""
+        why, started = Why(), time.monotonic()
         sites = (destination.nexthop, *self.fallback_relay)
         for site in sites:
             found = await self.lookup.resolve(site)
             why = found.why
             for host in found.hosts:
+                setup = time.monotonic() - started
                 try:
                     timing = await self.smtp.deliver(attempt.qf, rcpts, host)
                 except ConnectionError as exc:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
                     maillog.info("smtp", "%s", why.reason)
                     continue
+                timing.connect += setup
                 for rcpt in rcpts:
                     log_recipient("smtp", attempt, rcpt, timing)
                 return
-        self._undeliverable(attempt, rcpts, self._last_word(why, destination, len(sites) > 1))
+        why = self._last_word(why, destination, len(sites) > 1)
+        self._undeliverable(attempt, rcpts, why, Timing(time.monotonic() - started))
 
     def _last_word(self, why: Why, destination: Destination, ended_at_fallback: bool) -> Why:
         """A hard problem with the relayhost or a fallback relay is a configuration problem: defer (4.3.5)."""
@@ -99,11 +103,11 @@ class Deliverer:
         return why
 
     @staticmethod
-    def _undeliverable(attempt: Attempt, rcpts: list[Recipient], why: Why) -> None:
+    def _undeliverable(attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing) -> None:
         status = "deferred" if why.soft else "bounced"
         for rcpt in rcpts:
             rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, "none"
-            log_recipient("smtp", attempt, rcpt, Timing())
+            log_recipient("smtp", attempt, rcpt, timing)
 
 
 def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:

@@ -1,9 +1,10 @@
 """Relay mode's delivery through the loopback DNS server (tests/dns_server.py): each DNS outcome deferred, bounced
 or delivered, logged with Postfix's dsn and text (postfix/src/smtp/smtp_addr.c, src/dns/dns_lookup.c).
 
-Every test domain is routed by transport_maps to `smtp:DOMAIN:PORT`, an MX lookup whose hosts are tried on the
-smtp-sink's port (Postfix's syntax for MX delivery to another port); the MX hosts' addresses are loopback ones:
-127.0.0.1 where the sink listens, 127.0.0.2 and 127.0.0.3 where nothing does.
+Every test domain but one is routed by transport_maps to `smtp:DOMAIN:PORT`, an MX lookup whose hosts are tried on
+the smtp-sink's port (Postfix's syntax for MX delivery to another port); the MX hosts' addresses are loopback
+ones: 127.0.0.1 where the sink listens, 127.0.0.2 and 127.0.0.3 where nothing does. The last goes to a relayhost
+that does not exist.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ ZONE = {
     "mxfail.test": ["MX 10 mx.mxfail.test."],
 }
 FAILURES = {"servfail.test MX": "servfail", "timeout.test MX": "timeout", "mx.mxfail.test": "servfail"}
-DOMAINS = [*(name for name in ZONE if name.count(".") == 1), "nxdomain.test"]
+ROUTED = [*(name for name in ZONE if name.count(".") == 1), "nxdomain.test"]
+"""The domains that transport_maps sends to their MX hosts; viarelay.test goes to the relayhost, which does not
+exist."""
+DOMAINS = [*ROUTED, "viarelay.test"]
 
 
 MESSAGE = "From: alice@localhost\r\nSubject: dns\r\nMessage-ID: <dns@test>\r\n\r\nhello\r\n"
@@ -74,12 +78,13 @@ def delivered(launcher, sink) -> Iterator[tuple[str, list[str]]]:
     """One message to a recipient at each test domain, through a relay that asks the loopback DNS server;
     gives the relay's log once every recipient is logged, and the recipients the sink received."""
     with DnsServer(ZONE, FAILURES) as server:
-        routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in DOMAINS)
+        routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in ROUTED)
         port = free_port()
         relay = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
             "filterd_listeners": f"relay:127.0.0.1:{port}",
             "filterd_dns_servers": server.address, "filterd_dns_timeout": "1s", "inet_protocols": "ipv4",
-            "transport_maps": f"inline:{{ {routes} }}", "queue_run_delay": "1h", "minimal_backoff_time": "1h",
+            "transport_maps": f"inline:{{ {routes} }}", "relayhost": f"relaynx.test:{sink.port}",
+            "queue_run_delay": "1h", "minimal_backoff_time": "1h",
             "maximal_backoff_time": "2h"}, port=port))
         send(port, [f"user@{domain}" for domain in DOMAINS])
         wait_until(lambda: all(f"to=<user@{d}>" in relay.log() for d in DOMAINS), 60, "every recipient logged")
@@ -127,6 +132,13 @@ def test_mx_hosts_all_unreachable_defer_with_each_failure_logged(delivered, sink
     assert status(log, "dead.test") == ("none", "4.4.1", "deferred", refused.format("b.dead.test", "127.0.0.3"))
 
 
+def test_a_relayhost_that_does_not_exist_is_a_configuration_problem_that_defers(delivered):
+    log, _ = delivered
+    assert status(log, "viarelay.test") == \
+        ("none", "4.3.5", "deferred", NOT_FOUND.format("relaynx.test", "A", "Host not found"))
+    assert "warning: relayhost configuration problem" in log
+
+
 def test_mx_hosts_without_address_bounce_or_defer_by_the_kind_of_failure(delivered):
     log, _ = delivered
     assert status(log, "allgone.test") == \
@@ -144,9 +156,10 @@ def postfix_log(launcher, sink) -> str:
     netns = launcher.launch(NetworkNamespace(launcher.directory("netns")))
     launcher.launch(DnsServerInside(launcher.directory("dns"), netns, ZONE, FAILURES))
     launcher.launch(SmtpSinkInside(launcher.directory("sink-inside"), netns, sink.port))
-    routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in DOMAINS)
+    routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in ROUTED)
     postfix = launcher.launch(PostfixInside(launcher.directory("postfix"), netns, {
         "smtp_dns_support_level": "enabled", "transport_maps": f"inline:{{ {routes} }}",
+        "relayhost": f"relaynx.test:{sink.port}",
         "queue_run_delay": "1h", "minimal_backoff_time": "1h", "maximal_backoff_time": "2h"}))
     subprocess.run(["sendmail", "-C", str(postfix.config_dir), "-f", "<>", *(f"user@{d}" for d in DOMAINS)],
                    input=MESSAGE.encode(), check=True, timeout=30)
@@ -160,6 +173,7 @@ def test_each_outcome_is_postfixs(delivered, postfix_log, domain):
 
 
 def test_the_warnings_and_failed_connections_are_postfixs(delivered, postfix_log):
-    lines = ["no MX host for allgone.test has a valid address record", "connect to a.dead.test[127.0.0.2]:"]
+    lines = ["no MX host for allgone.test has a valid address record", "connect to a.dead.test[127.0.0.2]:",
+             "warning: relayhost configuration problem"]
     for line in lines:
         assert (line in delivered[0], line in postfix_log) == (True, True)
