@@ -95,7 +95,7 @@ class Deliverer:
         if why.soft:
             return why
         if ended_at_fallback:
-            maillog.warning("smtp", "fallback_relay configuration problem")
+            maillog.warning("smtp", "smtp_fallback_relay configuration problem")
             return Why("4.3.5", why.reason)
         if self.router.relayhost and destination.nexthop == self.router.relayhost:
             maillog.warning("smtp", "relayhost configuration problem")
