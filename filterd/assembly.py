@@ -176,7 +176,7 @@ def deliverer(config: Config) -> Deliverer:
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
-                     host_lookup(config))
+                     host_lookup(config), config.int("smtp_mx_address_limit"))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:

@@ -43,6 +43,8 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
        '(getaddrinfo, /etc/hosts) or "dns, native" (native for hosts not found in the DNS).'),
     _p("ignore_mx_lookup_error", "no", "bool",
        "Look up the domain's own address when its MX lookup fails, instead of deferring (violates the SMTP standard)."),
+    _p("smtp_mx_address_limit", "5", "int",
+       "The most addresses of a next hop (its MX hosts' together) the SMTP client tries, or zero (no limit)."),
     _p("smtp_defer_if_no_mx_address_found", "no", "bool",
        "Defer, instead of returning the mail, when no MX host has an address."),
     _p("bounce_notice_recipient", "postmaster", "str", "Who gets notified of bounced mail (unused: kept for postconf)."),

@@ -35,6 +35,7 @@ class Deliverer:
     recipient_limit: int = 50
     fallback_relay: tuple[str, ...] = ()
     lookup: HostLookup = HostLookup()
+    address_limit: int = 5
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
@@ -66,14 +67,14 @@ class Deliverer:
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's
-        smtp_connect() does with the last problem met. DNS lookups and failed connections count as connection
-        set-up (delays=a/b/c/d's c), as in Postfix."""
+        smtp_connect() does with the last problem met. At most smtp_mx_address_limit addresses are tried for each;
+        DNS lookups and failed connections count as connection set-up (delays=a/b/c/d's c), as in Postfix."""
         why, started = Why(), time.monotonic()
         sites = (destination.nexthop, *self.fallback_relay)
         for site in sites:
             found = await self.lookup.resolve(site)
             why = found.why
-            for host in found.hosts:
+            for host in found.hosts[:self.address_limit or None]:
                 setup = time.monotonic() - started
                 try:
                     timing = await self.smtp.deliver(attempt.qf, rcpts, host)

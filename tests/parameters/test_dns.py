@@ -11,7 +11,7 @@ from filterd.config import Config, ConfigError, parse_main_cf
 from filterd.parameters import CORE_PARAMETERS, validate_values
 
 POSTFIX_NAMES = ["smtp_dns_support_level", "disable_dns_lookups", "smtp_host_lookup", "ignore_mx_lookup_error",
-                 "smtp_defer_if_no_mx_address_found"]
+                 "smtp_defer_if_no_mx_address_found", "smtp_mx_address_limit"]
 
 
 def config(text: str) -> Config:

@@ -18,12 +18,13 @@ from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 NOT_FOUND = "Host or domain name not found. Name service error for name={} type={}: {}"
 
 
-def deliver(server, recipient: str, relayhost: str = "", fallback_relay: tuple[str, ...] = ()) -> Recipient:
+def deliver(server, recipient: str, relayhost: str = "", fallback_relay: tuple[str, ...] = (),
+            address_limit: int = 5) -> Recipient:
     """One recipient's delivery attempt; no SMTP server is ever reached."""
     lookup = HostLookup(Resolver([(server.host, server.port)], timeout=1.0),
                         families=AddressFamilies.from_settings(["ipv4"]))
     deliverer = Deliverer(Router(frozenset(), relayhost), SmtpDelivery(SmtpSettings("filterd.test")), "/nonexistent",
-                          fallback_relay=fallback_relay, lookup=lookup)
+                          fallback_relay=fallback_relay, lookup=lookup, address_limit=address_limit)
     envelope = QueueEnvelope("4jg88b1rYwz1Tcp8sv", "alice@example.org", [Recipient(recipient)], time.time())
     asyncio.run(deliverer.deliver(Attempt(QueueFile("/nonexistent", envelope, 0, 0), time.time())))
     return envelope.recipients[0]
@@ -60,3 +61,15 @@ def test_the_fallback_relay_gets_the_mail_of_a_domain_that_does_not_exist(dns_se
     assert outcome(deliver(dns_server, "bob@nowhere.test", fallback_relay=(fallback,))) == expected
     warned = "smtp_fallback_relay configuration problem" in filterd_log.messages
     assert warned is (expected[1] == "4.3.5")
+
+
+@pytest.mark.parametrize("limit, tried", [(5, 5), (0, 6), (2, 2)])
+def test_at_most_smtp_mx_address_limit_addresses_are_tried(dns_server, filterd_log, limit, tried):
+    dns_server.zone.add("many.test", *(f"MX {n} mx{n}.many.test." for n in range(6)))
+    for n in range(6):
+        dns_server.zone.add(f"mx{n}.many.test", f"A 127.0.0.{n + 2}")
+    rcpt = deliver(dns_server, "bob@example.org", relayhost="many.test:1", address_limit=limit)
+    connects = [m for m in filterd_log.messages if m.startswith("connect to ")]
+    assert len(connects) == tried
+    assert outcome(rcpt) == ("deferred", "4.4.1", connects[-1], "none")
+    assert connects[-1] == f"connect to mx{tried - 1}.many.test[127.0.0.{tried + 1}]:1: Connection refused"
