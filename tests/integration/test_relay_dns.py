@@ -40,8 +40,11 @@ ZONE = {
     "ok.noaddr.test": ["A 127.0.0.1"],
     "allgone.test": ["MX 10 gone.allgone.test."],
     "mxfail.test": ["MX 10 mx.mxfail.test."],
+    "tc.test": ["MX 10 mx.tc.test."],
+    "mx.tc.test": ["A 127.0.0.1"],
 }
-FAILURES = {"servfail.test MX": "servfail", "timeout.test MX": "timeout", "mx.mxfail.test": "servfail"}
+FAILURES = {"servfail.test MX": "servfail", "timeout.test MX": "timeout", "mx.mxfail.test": "servfail",
+            "tc.test MX": "truncate"}
 ROUTED = [*(name for name in ZONE if name.count(".") == 1), "nxdomain.test"]
 """The domains that transport_maps sends to their MX hosts; viarelay.test goes to the relayhost, which does not
 exist."""
@@ -88,7 +91,7 @@ def delivered(launcher, sink) -> Iterator[tuple[str, list[str]]]:
             "maximal_backoff_time": "2h"}, port=port))
         send(port, [f"user@{domain}" for domain in DOMAINS])
         wait_until(lambda: all(f"to=<user@{d}>" in relay.log() for d in DOMAINS), 60, "every recipient logged")
-        sink.wait_for(3)
+        sink.wait_for(4)
         yield relay.log(), sorted(rcpt for dump in sink.dumps() for rcpt in dump.recipients)
 
 
@@ -122,7 +125,11 @@ def test_delivery_to_the_address_of_a_domain_without_mx_to_the_best_mx_and_past_
     for domain, host in (("plain.test", "plain.test"), ("pref.test", "first.pref.test"),
                          ("noaddr.test", "ok.noaddr.test")):
         assert status(log, domain)[:3] == (f"{host}[127.0.0.1]:{sink.port}", "2.0.0", "sent")
-    assert recipients == ["user@noaddr.test", "user@plain.test", "user@pref.test"]
+    assert recipients == ["user@noaddr.test", "user@plain.test", "user@pref.test", "user@tc.test"]
+
+
+def test_a_truncated_mx_answer_is_asked_again_over_tcp(delivered, sink):
+    assert status(delivered[0], "tc.test")[:3] == (f"mx.tc.test[127.0.0.1]:{sink.port}", "2.0.0", "sent")
 
 
 def test_mx_hosts_all_unreachable_defer_with_each_failure_logged(delivered, sink):
