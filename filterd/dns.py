@@ -93,8 +93,8 @@ class Resolver:
     @property
     def nameservers(self) -> list[str]:
         """The servers asked, as HOST:PORT."""
-        port = self._resolver.port
-        return [f"{ns}:{port}" if isinstance(ns, str) else f"{ns.address}:{ns.port}" for ns in self._resolver.nameservers]
+        port, servers = self._resolver.port, self._resolver.nameservers
+        return [f"{ns}:{port}" if isinstance(ns, str) else f"{ns.address}:{ns.port}" for ns in servers]
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:
         """Records of one type for a name taken as absolute (no search list, as Postfix's MX and host lookups)."""

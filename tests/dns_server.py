@@ -8,9 +8,10 @@ tests.dns_server ZONE.json`).
 
 Records are "TYPE RDATA" or "TTL TYPE RDATA" in zone file syntax (names without a final dot are absolute too); the
 TTL is 0 unless given, so a change to the zone is seen at once. A name with no records of the type asked gets an
-empty answer (NODATA), a name not in the zone NXDOMAIN, both with an SOA of TTL and minimum 0 (RFC 2308). A failure mode, for a name or for one type at a name, makes
-the server answer SERVFAIL, REFUSED, NXDOMAIN or FORMERR, never answer ("timeout"), or answer over UDP with only the TC bit
-set ("truncate"), so that the client asks again over TCP, where the answer is whole.
+empty answer (NODATA), a name not in the zone NXDOMAIN, both with an SOA of TTL and minimum 0 (RFC 2308). A
+failure mode, for a name or for one type at a name, makes the server answer SERVFAIL, REFUSED, NXDOMAIN or
+FORMERR, never answer ("timeout"), or answer over UDP with only the TC bit set ("truncate"), so that the client
+asks again over TCP, where the answer is whole.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def test_servfail_refused_and_no_answer_are_temporary(dns_server, mode):
 def test_a_null_mx_is_a_domain_that_accepts_no_mail(dns_server):
     dns_server.zone.add("nomail.test", "MX 0 .")
     found = lookup(dns_server, "nomail.test", "MX")
-    assert (found.status, found.records, found.reason) == (NULLMX, (), "Domain nomail.test does not accept mail (nullMX)")
+    assert (found.status, found.records) == (NULLMX, ())
+    assert found.reason == "Domain nomail.test does not accept mail (nullMX)"
 
 
 def test_a_truncated_answer_is_asked_again_over_tcp(dns_server):

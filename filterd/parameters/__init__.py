@@ -8,7 +8,8 @@ import socket
 
 from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
-from filterd.parameters.queue import ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
+from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
+                                      QUEUE_PARAMETERS)
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")

@@ -36,7 +36,8 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtp_address_preference", "any", "str",
        'The address type ("ipv6", "ipv4" or "any") tried first among addresses of equal MX preference.'),
     _p("smtp_dns_support_level", "", "str",
-       "disabled: no DNS lookups for delivery (next hops resolve by name); enabled (or empty): MX and address lookups."),
+       "disabled: no DNS lookups for delivery (next hops resolve by name); "
+       "enabled (or empty): MX and address lookups."),
     _p("disable_dns_lookups", "no", "bool", "Disable DNS lookups in the SMTP client (deprecated: "
        "smtp_dns_support_level, when set, wins)."),
     _p("smtp_host_lookup", "dns", "list", 'How the SMTP client looks up a host\'s addresses: "dns", "native" '

@@ -124,7 +124,8 @@ def test_a_host_lookup_failure_of_a_bracketed_next_hop(dns_server):
     dns_server.zone.fail("slow.test", "servfail")
     assert outcome(resolve(dns_server, "[slow.test]")) == \
         ("4.4.3", NOT_FOUND.format("slow.test", "A", "Host not found, try again"))
-    assert outcome(resolve(dns_server, "[gone.test]")) == ("5.4.4", NOT_FOUND.format("gone.test", "A", "Host not found"))
+    assert outcome(resolve(dns_server, "[gone.test]")) == \
+        ("5.4.4", NOT_FOUND.format("gone.test", "A", "Host not found"))
 
 
 class GetAddrInfo:

@@ -53,7 +53,8 @@ def zone(dns_server):
 def addresses(nexthop, families, server=None, getaddrinfo=None) -> list[str]:
     """The addresses tried: from the DNS when a server is given, else from getaddrinfo (smtp_host_lookup = native)."""
     resolver = Resolver([(server.host, server.port)], timeout=5) if server else None
-    lookup = HostLookup(resolver, ("dns",) if server else ("native",), families, getaddrinfo=getaddrinfo or GetAddrInfo())
+    lookup = HostLookup(resolver, ("dns",) if server else ("native",), families,
+                        getaddrinfo=getaddrinfo or GetAddrInfo())
     found = asyncio.run(lookup.resolve(nexthop))
     return [address for _, address, _ in found.hosts]
 
