@@ -10,6 +10,7 @@ import stat
 from dataclasses import dataclass
 from typing import Callable
 
+from filterd.addresses import AddressRules
 from filterd.chain import Chain
 from filterd.config import Config
 from filterd.dns import Resolver
@@ -169,7 +170,7 @@ def host_lookup(config: Config) -> HostLookup:
 
 def deliverer(config: Config) -> Deliverer:
     router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
-                    _transport_maps(config))
+                    _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
                                            config.time("smtp_connection_reuse_time_limit")))
