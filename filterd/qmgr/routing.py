@@ -9,7 +9,6 @@ filterd.qmgr.mail_exchangers.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import dataclass
 
