@@ -7,6 +7,7 @@ kept in Postfix's words: `host NAME[ADDR] said: 550 ... (in reply to RCPT TO com
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -132,11 +133,12 @@ class SmtpDelivery:
 
 
 def _reason(exc: BaseException) -> str:
-    """The system's words for a failed connection (`Connection refused`), as Postfix logs them."""
+    """The system's words for a failed connection (`Connection refused`), as Postfix logs them: strerror(errno),
+    not asyncio's own text (`Connect call failed ('127.0.0.1', 25)`)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror
+        if isinstance(seen, OSError) and (seen.errno or seen.strerror):
+            return os.strerror(seen.errno) if seen.errno else seen.strerror
         if isinstance(seen, (asyncio.TimeoutError, aiosmtplib.SMTPTimeoutError)):
             return "Connection timed out"
         seen = seen.__cause__ or seen.__context__
