@@ -321,8 +321,9 @@ def test_a_crlf_split_across_pieces_is_not_a_bare_cr():
 
 LIMIT = 2048
 """The server's StreamReader limit (line_length_limit)."""
-ATTACK = b"Subject: x\r\n\r\n" + b"A" * (LIMIT + 1 - len(b"Subject: x\r\n\r\n")) + b"\r.\r\nMAIL FROM:<evil@example.org>\r\n"
-"""A bare CR as the last byte of the first overlong piece, and ".\r\n" in the next read."""
+HEAD = b"Subject: x\r\n\r\n"
+ATTACK = HEAD + b"A" * LIMIT + b"\r.\r\nMAIL FROM:<evil@example.org>\r\n"
+"""A bare CR as the last byte of an overlong piece (LIMIT + 1 bytes), and ".\r\n" in the next read."""
 
 _TOKENS = st.sampled_from([b"\r", b"\n", b".", b"\r\n", b"\r\n.", b".\r\n", b"\r\n.\r\n", b"\n.\n", b"\r.\r\n",
                            b"\r.\n", b"..", b"x", b"\x00\xff"])
@@ -366,7 +367,7 @@ def end_of_data(data: bytes) -> int | None:
 @given(body=_DATA, terminated=st.booleans(), offsets=st.lists(st.integers(0, 10_000), max_size=12),
        limit=st.integers(2, 24), size_limit=st.sampled_from([0, 1, 17, 100]),
        mode=st.sampled_from([NORMALIZE, REJECT]))
-@example(body=ATTACK[:-len(b"MAIL FROM:<evil@example.org>\r\n")], terminated=True, offsets=[LIMIT + 1],
+@example(body=ATTACK[:-len(b"MAIL FROM:<evil@example.org>\r\n")], terminated=True, offsets=[len(HEAD) + LIMIT + 1],
          limit=LIMIT, size_limit=0, mode=NORMALIZE)
 def test_any_cut_as_the_server_reads_gives_the_same_content_and_state(body, terminated, offsets, limit,
                                                                       size_limit, mode):
@@ -382,7 +383,7 @@ def test_any_cut_as_the_server_reads_gives_the_same_content_and_state(body, term
     assert re.search(rb"\r(?!\n)|(?<!\r)\n", content) is None
 
 
-@pytest.mark.parametrize("offset", range(LIMIT - 2, LIMIT + 4))
+@pytest.mark.parametrize("offset", range(len(HEAD) + LIMIT - 1, len(HEAD) + LIMIT + 4))
 def test_a_bare_cr_at_the_end_of_an_overlong_piece_leaves_as_crlf(offset):
     decoder = DataDecoder()
     content, left = asyncio.run(read_as_the_server([ATTACK[:offset], ATTACK[offset:]], LIMIT, decoder))
