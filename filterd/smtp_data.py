@@ -39,10 +39,9 @@ class DataEncoder:
             chunk, self._held_cr = chunk[:-1], True
         if not chunk:
             return b""
-        segments = chunk.split(b"\n")
-        if self._plain(chunk, segments):
-            return self._stuffed(chunk, segments)
-        out: list[bytes] = []
+        if self._plain(chunk):
+            return self._stuffed(chunk)
+        segments, out = chunk.split(b"\n"), []
         for segment in segments[:-1]:
             for text in segment.removesuffix(b"\r").split(b"\r"):
                 self._line(out, text, True)
@@ -58,21 +57,27 @@ class DataEncoder:
         self._held_cr, self._line_start, self._column = False, True, 0
         return b"" if ended else CRLF
 
-    def _plain(self, chunk: bytes, segments: list[bytes]) -> bool:
+    def _plain(self, chunk: bytes) -> bool:
         """Whether the chunk has only CRLF line ends and no line that could reach the limit."""
-        crs = chunk.count(b"\r")
-        if crs != len(segments) - 1 or crs != chunk.count(CRLF):
+        lfs = chunk.count(b"\n")
+        if chunk.count(b"\r") != lfs or chunk.count(CRLF) != lfs:
             return False
-        return not self.limit or self._column + max(map(len, segments)) < self.limit
+        if not self.limit or self._column + len(chunk) < self.limit:
+            return True
+        return self._column + max(map(len, chunk.split(b"\n"))) < self.limit
 
-    def _stuffed(self, chunk: bytes, segments: list[bytes]) -> bytes:
-        out = _LINE_START_DOT.sub(b"..", chunk)
-        if not self._line_start and chunk[:1] == b".":
-            out = out[1:]
-        if len(segments) > 1:
-            self._column, self._line_start = len(segments[-1]), not segments[-1]
-        else:
+    def _stuffed(self, chunk: bytes) -> bytes:
+        out = chunk
+        if chunk[:1] == b"." or b"\n." in chunk:
+            out = _LINE_START_DOT.sub(b"..", chunk)
+            if not self._line_start and chunk[:1] == b".":
+                out = out[1:]
+        last_lf = chunk.rfind(b"\n")
+        if last_lf == -1:
             self._column, self._line_start = self._column + len(chunk), False
+        else:
+            self._column = len(chunk) - last_lf - 1
+            self._line_start = not self._column
         return out
 
     def _line(self, out: list[bytes], text: bytes, complete: bool) -> None:

@@ -132,3 +132,9 @@ def test_memory_does_not_grow_with_the_line():
     finally:
         tracemalloc.stop()
     assert peak < 1_000_000
+
+
+@pytest.mark.parametrize("chunks", [[b"AAAA\r.\r\n"], [b"AAAA\r", b".\r\n"], [b"AAAA", b"\r", b".", b"\r\n"]], ids=repr)
+def test_a_stray_cr_before_a_dot_leaves_as_crlf_and_the_dot_is_stuffed(chunks):
+    """Content stored before the decoder held CRs back (a queue file of an older filterd) is sent safely too."""
+    assert encoded(chunks, 998) == b"AAAA\r\n..\r\n"
