@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import socket
-import socketserver
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from filterd.queue.queuefile import QueueFile
+from tests.fixtures.recording_server import RecordingServer
 from tests.harness import HOST, free_port, wait_until
 
 LIMIT = 2048
@@ -26,62 +25,17 @@ FAST_QUEUE = {"queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_ba
               "smtp_dns_support_level": "disabled", "smtpd_error_sleep_time": "0"}
 
 
-class Recorder(socketserver.ThreadingTCPServer):
-    """A tiny SMTP server keeping the exact bytes of each DATA and the commands; the end-of-data
-    replies are taken from `replies` in turn (250 once they run out)."""
-
-    daemon_threads = allow_reuse_address = True
-
-    def __init__(self, replies: list[bytes]):
-        super().__init__((HOST, free_port()), RecorderSession)
-        self.replies, self.data, self.commands = list(replies), [], []
-        self.lock = threading.Lock()
-
-
-class RecorderSession(socketserver.StreamRequestHandler):
-    server: Recorder
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 recorder ESMTP\r\n")
-        while line := self.rfile.readline():
-            verb = line[:4].upper()
-            with self.server.lock:
-                self.server.commands.append(line)
-            if verb == b"QUIT":
-                self.wfile.write(b"221 Bye\r\n")
-                return
-            if verb == b"DATA":
-                self.wfile.write(b"354 go ahead\r\n")
-                self.wfile.write(self._data())
-            else:
-                self.wfile.write(b"250-recorder\r\n250 8BITMIME\r\n" if verb == b"EHLO" else b"250 Ok\r\n")
-
-    def _data(self) -> bytes:
-        data = b""
-        while not (data.endswith(b"\r\n.\r\n") or data == b".\r\n"):
-            line = self.rfile.readline()
-            if not line:
-                break
-            data += line
-        with self.server.lock:
-            self.server.data.append(data)
-            return self.server.replies.pop(0) if self.server.replies else b"250 2.0.0 Ok: recorded\r\n"
-
-
 @pytest.fixture
 def recorder_factory() -> Iterator:
-    started: list[Recorder] = []
+    started: list[RecordingServer] = []
 
-    def start(*replies: bytes) -> Recorder:
-        server = Recorder(list(replies))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        started.append(server)
-        return server
+    def start(*replies: bytes) -> RecordingServer:
+        started.append(RecordingServer(list(replies)).start())
+        return started[-1]
 
     yield start
     for server in started:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def queues(port: int, peer: int) -> tuple[int, int]:
@@ -125,10 +79,10 @@ def assert_nothing_smuggled(wire: bytes) -> None:
 
 def test_the_proxy_sends_a_bare_cr_at_a_read_boundary_as_crlf(filterd_factory, recorder_factory):
     recorder = recorder_factory()
-    proxy = filterd_factory(nexthop_port=recorder.server_address[1])
+    proxy = filterd_factory(nexthop_port=recorder.port)
     assert send_across_a_read_boundary(proxy.port).startswith(b"250 ")
-    [wire] = recorder.data
-    assert_nothing_smuggled(wire)
+    [recorded] = recorder.recorded
+    assert_nothing_smuggled(recorded.data)
     assert [c for c in recorder.commands if c.startswith(b"MAIL")] == [b"MAIL FROM:<alice@example.org>\r\n"]
 
 
@@ -136,7 +90,7 @@ def test_the_queue_file_and_the_delivery_hold_no_bare_cr(filterd_factory, record
     recorder = recorder_factory(b"451 4.3.0 not now\r\n")
     port = free_port()
     relay = filterd_factory({**FAST_QUEUE, "filterd_listeners": f"relay:{HOST}:{port}",
-                             "relayhost": f"[{HOST}]:{recorder.server_address[1]}"}, port=port)
+                             "relayhost": f"[{HOST}]:{recorder.port}"}, port=port)
     assert send_across_a_read_boundary(port).startswith(b"250 ")
     deferred = wait_until(lambda: [p for p in (relay.directory / "queue" / "deferred").rglob("*") if p.is_file()],
                           30, "the message deferred")
@@ -144,6 +98,7 @@ def test_the_queue_file_and_the_delivery_hold_no_bare_cr(filterd_factory, record
     assert BARE.search(content) is None
     assert content.endswith(b"A\r\n.\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\n"
                             b"DATA\r\nsmuggled\r\n")
-    wait_until(lambda: len(recorder.data) == 2, 30, "the second delivery attempt")
-    assert recorder.data[0] == recorder.data[1]
-    assert_nothing_smuggled(recorder.data[1])
+    wait_until(lambda: len(recorder.recorded) == 2, 30, "the second delivery attempt")
+    first, second = recorder.recorded
+    assert first.data == second.data
+    assert_nothing_smuggled(second.data)

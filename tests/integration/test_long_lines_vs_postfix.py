@@ -1,6 +1,6 @@
 """Lines longer than smtp_line_length_limit (998) leave as a real Postfix 3.7 sends them: the same messages,
 relayed by Postfix and by filterd (proxy, and relay mode), reach smtp-sink byte for byte alike but for each
-MTA's own Received header."""
+MTA's own Received header; and the same on the wire, CRs and stuffing dots included."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import smtplib
 import pytest
 
 from tests.conftest import require_programs
+from tests.fixtures.recording_server import RecordingServer
 from tests.harness import HOST, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
 
 RCPT = "bob@example.net"
@@ -53,14 +54,34 @@ def without_own_received(content: bytes) -> bytes:
     return b"\n".join(lines[end:])
 
 
-def delivered(sink: SmtpSink) -> dict[str, bytes]:
-    sink.wait_for(len(MESSAGES), timeout=60)
-    return {dump.sender: without_own_received(dump.content) for dump in sink.dumps()}
+class WireSink:
+    """The recording server in smtp-sink's place: the DATA bytes as sent, CRs and stuffing dots kept."""
+
+    def __init__(self) -> None:
+        self.server = RecordingServer()
+        self.port = self.server.port
+
+    def start(self) -> WireSink:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
-@pytest.fixture(scope="module")
+def delivered(sink: SmtpSink | WireSink) -> dict[str, bytes]:
+    """Each message the sink got by its sender, without the Received header of the MTA that sent it."""
+    if isinstance(sink, SmtpSink):
+        sink.wait_for(len(MESSAGES), timeout=60)
+        return {dump.sender: without_own_received(dump.content) for dump in sink.dumps()}
+    wait_until(lambda: len(sink.server.recorded) >= len(MESSAGES), 60, "every message at the recorder")
+    return {item.sender: without_own_received(item.data) for item in sink.server.recorded}
+
+
+@pytest.fixture(scope="module", params=["smtp-sink", "wire"])
 def runs(request):
-    """What smtp-sink got from Postfix, filterd's proxy and filterd's relay, and their logs."""
+    """What the sink (smtp-sink's dump, or the bytes on the wire) got from Postfix, filterd's proxy and
+    filterd's relay, and their logs."""
     require_programs()
     workdir = make_workdir("filterd-long-lines-")
     failed, services = request.session.testsfailed, []
@@ -70,7 +91,9 @@ def runs(request):
         return service.start()
 
     try:
-        sinks = [start(SmtpSink(workdir / f"sink-{name}")) for name in ("postfix", "proxy", "relay")]
+        names = ("postfix", "proxy", "relay")
+        sinks = [start(SmtpSink(workdir / f"sink-{name}") if request.param == "smtp-sink" else WireSink())
+                 for name in names]
         postfix = start(Postfix.relay(workdir / "postfix", sinks[0].port))
         proxy = start(FilterdProcess(workdir / "proxy", nexthop_port=sinks[1].port))
         port = free_port()
@@ -79,7 +102,7 @@ def runs(request):
             "smtp_dns_support_level": "disabled", "queue_run_delay": "1s"}, port=port))
         for mta in (postfix, proxy, relay):
             send_all(mta.port)
-        yield ({name: delivered(sink) for name, sink in zip(("postfix", "proxy", "relay"), sinks)},
+        yield ({name: delivered(sink) for name, sink in zip(names, sinks)},
                {"postfix": postfix.maillog, "proxy": proxy.log, "relay": relay.log})
     finally:
         for service in reversed(services):
@@ -97,8 +120,8 @@ def test_filterd_delivers_what_postfix_delivers(runs, mode, sender):
 
 def test_postfix_did_break_the_lines(runs):
     contents, _ = runs
-    lines = contents["postfix"]["body@example.org"].split(b"\n")
-    assert max(map(len, lines)) == 998
+    lines = contents["postfix"]["body@example.org"].replace(b"\r\n", b"\n").split(b"\n")
+    assert max(len(line.removeprefix(b".")) for line in lines) == 998
     assert b"9" * 998 in lines and b" " + b"9" * 997 in lines
 
 
