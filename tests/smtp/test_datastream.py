@@ -390,3 +390,24 @@ def test_a_bare_cr_at_the_end_of_an_overlong_piece_leaves_as_crlf(offset):
     assert not decoder.state.ended and decoder.state.bare_cr
     assert content.endswith(b"A\r\n.\r\nMAIL FROM:<evil@example.org>\r\n")
     assert b"\r." not in content
+
+
+TRICKY = (b"Subject: x\r\n\r\n..dot\r\nAAAAAAAA\r.\r\nAAAAAAA\r\r\n.\nAAAAAAAAA\n.\r\nAAAAAAAAAAAAAAAAAAAAA\r\n"
+          b"x\r\r.\r\n\r.\n" + b"\r\n.\r\nQUIT\r\n")
+
+
+def test_every_one_or_two_cuts_as_the_server_reads_give_the_same_content_and_state():
+    whole, expected, _ = decode(_split_lf(TRICKY))
+    assert expected.state.ended and expected.state.bare_cr and expected.state.bare_newline
+
+    async def every_cut() -> list[tuple[int, int]]:
+        wrong = []
+        for first in range(len(TRICKY)):
+            for second in range(first, len(TRICKY)):
+                decoder = DataDecoder()
+                content, left = await read_as_the_server(arrivals_cut_at(TRICKY, [first, second]), 8, decoder)
+                if (content, decoder.state, left) != (whole, expected.state, b"QUIT\r\n"):
+                    wrong.append((first, second))
+        return wrong
+
+    assert asyncio.run(every_cut()) == []
