@@ -111,7 +111,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         return lambda: SinkNextHop(directory)
     host, port = parse_hostport(config.get("filterd_proxy_nexthop"))
     timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
-    return lambda: ProxyNextHop(host, port, timeout, ehlo)
+    line_length_limit = config.int("smtp_line_length_limit")
+    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit)
 
 
 async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> list[asyncio.AbstractServer]:
@@ -173,7 +174,8 @@ def deliverer(config: Config) -> Deliverer:
                     _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
-                                           config.time("smtp_connection_reuse_time_limit")))
+                                           config.time("smtp_connection_reuse_time_limit"),
+                                           config.int("smtp_line_length_limit")))
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),

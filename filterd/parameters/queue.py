@@ -31,6 +31,8 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtp_mail_timeout", "300s", "time", "The SMTP client's timeout for the MAIL FROM reply."),
     _p("smtp_rcpt_timeout", "300s", "time", "The SMTP client's timeout for a RCPT TO reply."),
     _p("smtp_data_done_timeout", "600s", "time", "The SMTP client's timeout for the reply to the end of data."),
+    _p("smtp_line_length_limit", "998", "int",
+       "The longest header or body line the SMTP client sends; longer ones are broken with <CR><LF><SPACE> (0: no limit)."),
     _p("smtp_helo_name", "$myhostname", "str", "The hostname the SMTP client sends in EHLO."),
     _p("smtp_connection_reuse_time_limit", "300s", "time", "How long a cached SMTP connection may be reused."),
     _p("smtp_address_preference", "any", "str",

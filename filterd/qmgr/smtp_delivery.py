@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import aiosmtplib
 
+from filterd import maillog
 from filterd.queue.queuefile import QueueFile, Recipient
-from filterd.smtp_data import send_content
+from filterd.smtp_data import DataEncoder, send_content
 
 _ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
 
@@ -34,6 +35,7 @@ class SmtpSettings:
     command_timeout: float = 300.0
     data_timeout: float = 600.0
     reuse_time: float = 2.0
+    line_length_limit: int = 998
 
 
 @dataclass
@@ -107,12 +109,21 @@ class SmtpDelivery:
         if not accepted:
             await smtp.rset()
             return
-        reply = await send_content(smtp, qf.content(), self.settings.data_timeout)
+        reply = await self._send_content(smtp, qf)
         text = f"{reply.code} {_one_line(reply)}"
         if reply.code == 250:
             _set(accepted, "sent", _dsn(reply), text, relay)
         else:
             _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)", relay)
+
+    async def _send_content(self, smtp, qf: QueueFile):
+        """DATA, with long lines broken as Postfix's smtp(8) breaks them, and logged as it logs that."""
+        encoder = DataEncoder(self.settings.line_length_limit)
+        reply = await send_content(smtp, qf.content(), self.settings.data_timeout, encoder)
+        if encoder.broke_lines:
+            maillog.info("smtp", "%s: breaking line > %d bytes with <CR><LF>SPACE", qf.envelope.queue_id,
+                         self.settings.line_length_limit)
+        return reply
 
     async def _recipients(self, smtp, recipients: list[Recipient], relay: str, said: str) -> list[Recipient]:
         accepted = []

@@ -175,8 +175,7 @@ def run_both(workdir: Path, services: list) -> Runs:
     postfix_sink, filter_sink, filterd_sink = (start(SmtpSink(workdir / name))
                                                for name in ("sink-postfix", "sink-filter", "sink-filterd"))
     settings = write_tables(workdir, filter_sink.port)
-    postfix = start(Postfix.relay(workdir / "postfix", postfix_sink.port,
-                                  {**settings, "smtp_line_length_limit": "0"}))
+    postfix = start(Postfix.relay(workdir / "postfix", postfix_sink.port, settings))
     filterd = start(FilterdProcess(workdir / "filterd", {**settings, "filterd_plugins": "header_checks"},
                                    nexthop_port=filterd_sink.port))
     postfix_replies, filterd_replies = send_all(postfix.port), send_all(filterd.port)
