@@ -184,3 +184,13 @@ def restore_filterd_logger():
     for handler in saved[0]:
         logger.addHandler(handler)
     logger.propagate, logger.level = saved[1], saved[2]
+
+
+@pytest.fixture(autouse=True)
+def forget_early_log_records():
+    """maillog keeps what is logged before its setup, for the process's real log; one test's records are not
+    another's, as each filterd process starts with none."""
+    from filterd import maillog
+
+    maillog.discard_early(lambda record: True)
+    yield
