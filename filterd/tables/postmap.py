@@ -38,6 +38,9 @@ def query(tables, key: bytes) -> bytes | None:
     text = key.decode("utf-8", "surrogateescape")
     for table in tables:
         value = table.lookup(text)
+        if value == "":
+            maillog.warning(SERVICE, "table %s: key %s: empty string result is not allowed", table.spec, text)
+            maillog.warning(SERVICE, "table %s should return NO RESULT in case of NOT FOUND", table.spec)
         if value is not None:
             return value.encode("utf-8", "surrogateescape")
     return None
