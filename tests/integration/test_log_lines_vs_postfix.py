@@ -74,29 +74,44 @@ def settled(log: Callable[[], str], sessions: int, messages: int) -> Callable[[]
 
 @pytest.fixture
 def pair(postfix_factory, filterd_factory, smtp_sink, tmp_path):
-    """A Postfix relay and a filterd relay with the same header_checks, both relaying to one smtp-sink."""
+    """pair(**settings): a Postfix relay and a filterd relay with the same header_checks and settings, both
+    relaying to one smtp-sink."""
     table = tmp_path / "header_checks.pcre"
     table.write_text(CHECKS)
-    postfix = postfix_factory.relay(smtp_sink.port, {"header_checks": f"pcre:{table}"})
-    port = free_port()
-    filterd = filterd_factory({"filterd_plugins": "header_checks", "header_checks": f"pcre:{table}",
-                               "filterd_listeners": f"relay:127.0.0.1:{port}",
-                               "relayhost": f"[127.0.0.1]:{smtp_sink.port}", "smtp_dns_support_level": "disabled",
-                               "queue_run_delay": "1s"}, port=port)
-    return postfix, filterd
+
+    def start(**settings: str):
+        postfix = postfix_factory.relay(smtp_sink.port, {"header_checks": f"pcre:{table}", **settings})
+        port = free_port()
+        filterd = filterd_factory({"filterd_plugins": "header_checks", "header_checks": f"pcre:{table}",
+                                   "filterd_listeners": f"relay:127.0.0.1:{port}",
+                                   "relayhost": f"[127.0.0.1]:{smtp_sink.port}",
+                                   "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings},
+                                  port=port)
+        return postfix, filterd
+    return start
 
 
-@pytest.mark.parametrize("name", SESSIONS)
-def test_relay_mode_logs_each_line_as_postfix(pair, name: str) -> None:
-    postfix, filterd = pair
-    messages = sum(text.count("\n.\n") for text, _ in SESSIONS[name]) - sum(
-        text.count("Subject: reject-me") for text, _ in SESSIONS[name])
+def assert_same_lines(postfix, filterd, chunks: list[tuple[str, int]]) -> None:
+    """Send the session to both; each service's lines, in order, must be Postfix's."""
+    messages = sum(text.count("\n.\n") - text.count("Subject: reject-me") for text, _ in chunks)
     for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
-        talk(system.port, SESSIONS[name])
+        talk(system.port, chunks)
         wait_until(settled(log, 1, messages), 30, "the session logged and its mail delivered")
     expected, found = normalised(postfix.maillog()), normalised(filterd.log())
     for service in LOGGED:
         assert [x for x in found if x.startswith(service + ":")] == [x for x in expected if x.startswith(service + ":")]
+
+
+@pytest.mark.parametrize("name", SESSIONS)
+def test_relay_mode_logs_each_line_as_postfix(pair, name: str) -> None:
+    assert_same_lines(*pair(), SESSIONS[name])
+
+
+def test_a_recipient_refused_for_relaying_is_logged_as_postfix_logs_it(pair) -> None:
+    postfix, filterd = pair(mynetworks="192.0.2.0/24")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("QUIT\n", 1)])
+    assert "NOQUEUE: reject: RCPT from " in filterd.log()
 
 
 def test_the_milter_logs_proto_esmtp_for_an_ehlo_client_as_postfix_does(postfix_factory, filterd_factory, smtp_sink,
