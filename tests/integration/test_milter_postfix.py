@@ -239,7 +239,7 @@ def test_a_plugin_declaring_its_changes_is_sent_end_of_message_alone(smtp_sink, 
         setup.send("REJECTME")
     assert (refused.value.smtp_code, refused.value.smtp_error) == (550, b"5.7.1 Declared refusal")
     [line] = [line for line in filterd.log().splitlines() if "reject: END-OF-MESSAGE" in line]
-    assert line.endswith(f": reject: END-OF-MESSAGE from {CLIENT}: 550 5.7.1 Declared refusal; proto=ESMTP")
+    assert line.endswith(f": reject: END-OF-MESSAGE from {CLIENT}: 550 5.7.1 Declared refusal; proto=SMTP")
     with pytest.raises(smtplib.SMTPDataError) as refused:
         setup.send("UNDECLARED")
     assert refused.value.smtp_code == 451

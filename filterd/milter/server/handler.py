@@ -37,7 +37,7 @@ Responses = Iterable[Packet]
 Answer = Responses | Coroutine[Any, Any, Responses]
 INTERNAL_ERROR = ERROR_ACTIONS["tempfail"]
 CONTINUE = (Continue(),)
-PROTOCOL = "ESMTP"  # the milter protocol does not say HELO or EHLO (no Postfix macro does): EHLO, as most clients
+EHLO = True  # the milter protocol does not say HELO or EHLO (no Postfix macro does): EHLO, as nearly every client
 EVENT_HOOKS = {HEADER: "header", END_OF_HEADERS: "end_of_headers", BODY: "body"}
 
 
@@ -53,7 +53,7 @@ def session_of(command: cmd.Connect, daemon_name: str) -> Session:
     if not name or (name[:1] == "[" and name[-1:] == "]"):
         name = "unknown"
     return Session(client_address=command.address or "unknown", client_port=command.port or 0,
-                   client_name=name, daemon_name=daemon_name, protocol=PROTOCOL)
+                   client_name=name, daemon_name=daemon_name)
 
 
 def pending(txn: Transaction) -> bool:
@@ -80,7 +80,7 @@ class MilterHandler:
         self.negotiated = Negotiated()
         self._agreed()
         self.macros = Macros()
-        self.session = Session(daemon_name=settings.service, protocol=PROTOCOL)
+        self.session = Session(daemon_name=settings.service)
         self.life = Lifecycle(chain, self.session, settings.service)
         self.told_client = False
         """Did the MTA send CONNECT? Without it the client comes in end-of-message macros."""
@@ -165,7 +165,7 @@ class MilterHandler:
         if self.life.state is not SESSION:
             self._reach(SESSION)
         self._read_macros()
-        return self._decision(self.life.helo(command.name, PROTOCOL == "ESMTP"))
+        return self._decision(self.life.helo(command.name, EHLO))
 
     def quit(self, command: cmd.Quit) -> Answer:
         self.finished = True

@@ -134,7 +134,7 @@ def test_a_declared_plugin_that_reads_no_envelope_is_sent_end_of_message_alone()
 def test_without_an_envelope_the_log_names_the_client_from_the_end_of_message_macros(filterd_log):
     replies, _ = run([StampOrReject()], [POSTFIX_OFFER, ENVELOPE_MACROS, c.EndOfBody()])
     assert replies[-1] == [r.ReplyCode("550 5.7.1 not today")]
-    assert "QID7: reject: END-OF-MESSAGE from mx.example.org[192.0.2.9]: 550 5.7.1 not today; proto=ESMTP\n" \
+    assert "QID7: reject: END-OF-MESSAGE from mx.example.org[192.0.2.9]: 550 5.7.1 not today; proto=SMTP\n" \
         in filterd_log.text + "\n"
     _, handler = run([StampOrReject()], [POSTFIX_OFFER, c.EndOfBody()])
     assert handler.session.client == "unknown[unknown]"
