@@ -10,6 +10,7 @@ import stat
 from dataclasses import dataclass
 from typing import Callable
 
+from filterd.addresses import AddressRules
 from filterd.chain import Chain
 from filterd.config import Config
 from filterd.fatal import FatalError
@@ -149,7 +150,7 @@ def _transport_maps(config: Config) -> tuple:
 def deliverer(config: Config) -> Deliverer:
     families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
     router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
-                    _transport_maps(config))
+                    _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
                                            config.time("smtp_connection_reuse_time_limit")))

@@ -81,6 +81,7 @@ LAYERS = (
         Part("model", "+ verdict", ("filterd.model", "filterd.verdict")),
         Part("content", "headers, body lines, parser", ("filterd.content",)),
         Part("config", "+ parameters/", ("filterd.config", "filterd.parameters")),
+        Part("addresses", "rewriting and resolving as Postfix", ("filterd.addresses",)),
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),

@@ -61,7 +61,8 @@ class Deliverer:
     async def _local(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
         for rcpt in rcpts:
             started = time.time()
-            await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base)
+            resolved = self.router.resolve(rcpt.address).recipient
+            await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:

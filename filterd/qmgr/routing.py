@@ -11,6 +11,8 @@ import asyncio
 import socket
 from dataclasses import dataclass
 
+from filterd.addresses import LOCAL, AddressRules, Resolution, unquote_local
+
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
 
@@ -32,17 +34,24 @@ class Router:
     mydestination: frozenset[str]
     relayhost: str = ""
     transport_maps: tuple = ()
+    rules: AddressRules | None = None
+
+    def resolve(self, recipient: str) -> Resolution:
+        """Where a queued recipient (external form) goes: percent hack, bang path and all, as qmgr asks it."""
+        rules = self.rules or AddressRules(tuple(self.mydestination))
+        return rules.resolve(rules.rewrite(unquote_local(recipient)))
 
     def destination(self, recipient: str, override: str = "") -> Destination:
         """The destination of one recipient; `override` is a FILTER action's transport:nexthop."""
-        domain = recipient.rpartition("@")[2].lower()
+        resolution = self.resolve(recipient)
+        domain = resolution.domain.lower()
         if override:
             return parse_transport(override, domain)
         for table in self.transport_maps:
-            found = table.lookup(domain) or table.lookup(recipient.lower())
+            found = table.lookup(domain) or table.lookup(resolution.recipient.lower())
             if found:
                 return parse_transport(found, domain)
-        if domain in self.mydestination or not domain:
+        if resolution.address_class == LOCAL:
             return Destination("local", "")
         return Destination("smtp", self.relayhost or domain)
 
