@@ -2,7 +2,8 @@
 
 `-q KEY` prints the first table's value for KEY; `-q -` reads keys from standard input, one a line,
 and prints `key<TAB>value` for each key found. Exit status 0 when something was found, 1 when not,
-1 with a fatal message (and nothing on stdout) when a table that a key reaches cannot be opened. A rule Postfix skips is skipped, with Postfix's
+1 with a fatal message (and nothing on stdout) when a table that a key reaches cannot be opened; tables
+are opened as keys reach them, as Postfix's postmap does. A rule Postfix skips is skipped, with Postfix's
 warning on stderr naming the table and line (`postmap: warning: regexp map FILE, line N: ...`).
 """
 
