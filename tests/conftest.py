@@ -192,3 +192,13 @@ def dns_server() -> Iterator[DnsServer]:
     """A loopback DNS server (tests/dns_server.py) with an empty zone: the test adds records and failures."""
     with DnsServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def forget_early_log_records():
+    """maillog keeps what is logged before its setup, for the process's real log; one test's records are not
+    another's, as each filterd process starts with none."""
+    from filterd import maillog
+
+    maillog.discard_early(lambda record: True)
+    yield

@@ -113,13 +113,14 @@ class Deliverer:
 
 
 def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:
-    """`QID: to=<R>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as Postfix."""
+    """`QID: to=<R>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as Postfix. Postfix's
+    orig_to= is the recipient as received before address rewriting, which filterd does not do, never the DSN
+    ORCPT: so there is none."""
     env, now = attempt.qf.envelope, time.time()
     before_qmgr = attempt.activated - env.arrival
     in_qmgr = attempt.started - attempt.activated
     status = {"expired": "expired, returned to sender"}.get(rcpt.status, rcpt.status) + note
-    orig = f", orig_to=<{rcpt.orcpt}>" if rcpt.orcpt else ""
-    maillog.info(service, "%s: to=<%s>%s, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
-                 env.queue_id, rcpt.address, orig, rcpt.relay or "none", seconds(now - env.arrival),
+    maillog.info(service, "%s: to=<%s>, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
+                 env.queue_id, rcpt.address, rcpt.relay or "none", seconds(now - env.arrival),
                  seconds(before_qmgr), seconds(in_qmgr), seconds(timing.connect), seconds(timing.transmit),
                  rcpt.dsn, status, rcpt.text)

@@ -89,8 +89,8 @@ class SmtpServer(SMTP):
             ok, total = self.counts.get("unknown", [0, 0])
             self.counts["unknown"] = [ok, total + 1]
         if status[:1] in "23":
-            self.current_ok = True
-        elif status[:1] in "45":
+            self.current_ok = status[:1] == "2"
+        if status[:1] in "45":
             self.errors += 1
             if self.errors > self.settings.soft_error_limit and self.settings.error_sleep_time:
                 await asyncio.sleep(self.settings.error_sleep_time)
