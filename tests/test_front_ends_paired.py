@@ -139,7 +139,7 @@ async def through_smtp(plugins: list, script: list, scoring: Scoring = Scoring()
     for step in script[1:]:
         kind, before = step[0], len(run.messages)
         if kind == "helo":
-            reply = await handler.helo(step[1], extended=False)
+            reply = await handler.helo(step[1], extended=True)
         elif kind == "mail":
             reply = await handler.mail(step[1], [])
         elif kind == "rcpt":

@@ -48,6 +48,15 @@ class RelayPolicy:
         return resolution.address_class == LOCAL
 
 
+def log_rcpt_reject(session: Session, envelope: Envelope | None, address: str, reply: Reply) -> None:
+    """smtpd's `NOQUEUE: reject: RCPT from C: REPLY; from=<S> to=<R> proto=P helo=<H>` for a refused recipient."""
+    queue_id = envelope.queue_id if envelope and envelope.queue_id else "NOQUEUE"
+    sender = f"from=<{envelope.sender}> " if envelope and envelope.sender is not None else ""
+    helo = f" helo=<{session.helo}>" if session.helo else ""
+    maillog.info("smtpd", "%s: reject: RCPT from %s: %s %s; %sto=<%s> proto=%s%s", queue_id, session.client,
+                 reply.code, reply.text, sender, address, session.protocol, helo)
+
+
 class QueueNextHop:
     """Stores each accepted message in the incoming (or hold) queue."""
 
@@ -67,7 +76,9 @@ class QueueNextHop:
     async def recipient(self, address: str, options: list[str]) -> Reply:
         assert self._session is not None
         if not self.policy.allows(self._session.client_address, address):
-            return Reply(454, f"4.7.1 <{unquote_local(address)}>: Relay access denied")
+            reply = Reply(454, f"4.7.1 <{unquote_local(address)}>: Relay access denied")
+            log_rcpt_reject(self._session, self._envelope, unquote_local(address), reply)
+            return reply
         return Reply(250, "2.1.5 Ok")
 
     async def restart(self, sender: str, recipients: tuple[str, ...]) -> Reply:

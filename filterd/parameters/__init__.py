@@ -7,7 +7,9 @@ import re
 import socket
 
 from filterd.config import Config, Parameter
-from filterd.parameters.queue import ADDRESS_PREFERENCES, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
+from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
+from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
+                                      QUEUE_PARAMETERS)
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -112,6 +114,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
+CORE_PARAMETERS.update(DNS_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -188,6 +191,13 @@ def validate_values(config: Config) -> None:
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
     _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
+    _check_choices(config, "smtp_host_lookup", HOST_LOOKUPS)
+    _check_choice(config, "smtp_dns_support_level", DNS_SUPPORT_LEVELS)
+    for item in config.list("filterd_dns_servers"):
+        try:
+            parse_dns_server(item)
+        except ValueError as exc:
+            raise config.error("filterd_dns_servers", f"bad nameserver {exc}") from None
     code = config.int("smtpd_forbid_bare_newline_reject_code")
     if not 500 <= code <= 599:
         raise config.error("smtpd_forbid_bare_newline_reject_code", f"bad value {code}: expected a 5XX code")

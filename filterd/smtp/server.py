@@ -89,8 +89,8 @@ class SmtpServer(SMTP):
             ok, total = self.counts.get("unknown", [0, 0])
             self.counts["unknown"] = [ok, total + 1]
         if status[:1] in "23":
-            self.current_ok = True
-        elif status[:1] in "45":
+            self.current_ok = status[:1] == "2"
+        if status[:1] in "45":
             self.errors += 1
             if self.errors > self.settings.soft_error_limit and self.settings.error_sleep_time:
                 await asyncio.sleep(self.settings.error_sleep_time)
@@ -207,18 +207,22 @@ class SmtpServer(SMTP):
         reader, handler = self._reader, self.handler
         lines = 0
         while not handler.data_state().ended:
-            try:
-                piece = await reader.readuntil(b"\n")
-            except asyncio.LimitOverrunError as exc:
-                piece = await reader.read(exc.consumed)
-            except asyncio.IncompleteReadError as exc:
-                piece = exc.partial
-                if not piece:
-                    raise ConnectionResetError("lost connection after DATA") from exc
-            await handler.content(piece)
+            await handler.content(await read_data_piece(reader))
             lines += 1
             if lines % 64 == 0:
                 self._reset_timeout()
+
+
+async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
+    """The next piece of DATA: a line up to its LF, or as much of an overlong line as the buffer holds."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError as exc:
+        return await reader.read(exc.consumed)
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise ConnectionResetError("lost connection after DATA") from exc
+        return exc.partial
 
 
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
