@@ -7,8 +7,10 @@ import asyncio
 
 import pytest
 
-from filterd import Symbol, Verdict, hookimpl
+from filterd import ConfigError, Symbol, Verdict, hookimpl
 from filterd.chain import Chain
+from filterd.config import Config
+from filterd.parameters import CORE_PARAMETERS, validate_values
 from filterd.simulate import simulate
 from filterd.score import ADD_HEADER, HOLD, NO_ACTION, REJECT, Scored, Scoring, score
 from filterd.testing import load_plugins, run_plugin, run_queue
@@ -138,10 +140,14 @@ def test_the_same_plugin_not_observed_decides():
 
 
 @pytest.mark.parametrize("value", ["x", "1e", "six"])
-def test_a_threshold_that_is_no_number_stops_start_up(value, tmp_path):
-    from filterd.config import Config
-    from filterd.parameters import CORE_PARAMETERS, validate_values
-
+def test_a_threshold_that_is_no_number_stops_start_up(value):
     config = Config([("filterd_score_hold", value, 3)], CORE_PARAMETERS, "main.cf")
-    with pytest.raises(Exception, match=f'main.cf:3: filterd_score_hold: bad value "{value}": expected a number'):
+    with pytest.raises(ConfigError, match=f'main.cf:3: filterd_score_hold: bad value "{value}": expected a number'):
+        validate_values(config)
+
+
+def test_an_observed_plugin_that_is_not_listed_stops_start_up():
+    config = Config([("filterd_plugins", "spf, dkim", 1), ("filterd_observe_plugins", "spf, dkmi", 2)], CORE_PARAMETERS,
+                    "main.cf")
+    with pytest.raises(ConfigError, match='main.cf:2: filterd_observe_plugins: "dkmi" is not in filterd_plugins'):
         validate_values(config)

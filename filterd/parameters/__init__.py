@@ -183,10 +183,19 @@ def _check_threshold(config: Config, name: str) -> None:
         raise config.error(name, f'bad value "{value}": expected a number, or nothing for never') from None
 
 
+def _check_observed(config: Config) -> None:
+    """An observed plugin that filterd_plugins does not list is a misspelling that would observe nothing."""
+    listed = config.list("filterd_plugins")
+    for name in config.list("filterd_observe_plugins"):
+        if name not in listed:
+            raise config.error("filterd_observe_plugins", f'"{name}" is not in filterd_plugins')
+
+
 def validate_values(config: Config) -> None:
     """Reject enumerated and structured values the generic kinds cannot check."""
     for name in SCORE_THRESHOLDS:
         _check_threshold(config, name)
+    _check_observed(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
