@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import subprocess
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_milter_the_score_rejects_gtube_and_ham_gets_the_headers(spamd, clamd, s
     assert b"\nX-Spam-Status: No, score=" in dump and b"\nX-Filterd-Score: no action [" in dump
 
 
-def test_an_observed_spamassassin_only_warns(spamd, clamd, smtp_sink, filterd_factory):
+def test_an_observed_spamassassin_only_warns_and_pflogsumm_counts_the_warning(spamd, clamd, smtp_sink, filterd_factory):
     proxy = filterd_factory(scanners(spamd, clamd, filterd_spamassassin_reject_score="10",
                                      filterd_observe_plugins="spamassassin"), nexthop_port=smtp_sink.port)
     send(proxy.port, SPAM)
@@ -100,6 +101,9 @@ def test_an_observed_spamassassin_only_warns(spamd, clamd, smtp_sink, filterd_fa
     log = proxy.log()
     assert "reject_warning: END-OF-MESSAGE from " in log and ": 550 5.7.1 Spam message rejected; from=<" in log
     assert re.search(r"SPAMASSASSIN\(\d+(\.\d)?\)\[spamassassin, observed\]", log)
+    summary = subprocess.run(["pflogsumm", "--syslog-name=filterd", str(proxy.log_path)], capture_output=True,
+                             text=True, check=True).stdout
+    assert re.search(r"^\s+1\s+reject warnings$", summary, re.M)
 
 
 def test_spamd_stopped_delivers_and_logs_a_warning_by_default(clamd, smtp_sink, filterd_factory, mta_dir):
