@@ -24,6 +24,7 @@ from filterd.verdict import (
     DeleteHeader,
     InsertHeader,
     ReplaceBody,
+    Symbol,
     Verdict,
 )
 
@@ -36,7 +37,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
     "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
-    "ReplaceBody", "Session", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "open_table",
+    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "open_table",
     "open_tables", "__version__",
 ]
 

@@ -97,7 +97,7 @@ def listeners(config: Config) -> list[Listener]:
 
 
 def make_chain(config: Config, plugins: Plugins) -> Chain:
-    return Chain(plugins, config.time("plugin_timeout"), config.get("plugin_error_action"))
+    return Chain.from_config(plugins, config)
 
 
 def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]:

@@ -2,7 +2,9 @@
 
 It walks a hook's implementations in filterd_plugins order, gives each the arguments it asks for (its own
 `settings` among them), awaits what is awaitable, bounds each call by plugin_timeout, turns a crash or timeout
-into plugin_error_action, folds non-final verdicts into the transaction and stops at the first final one.
+into plugin_error_action, folds non-final verdicts into the transaction and stops at the first final one. It
+records the symbols each plugin adds, keeps an observed plugin's final verdicts from deciding (filterd_observe_plugins:
+logged as reject_warning and counted), and at the end of a stage lets the score decide (filterd.score).
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import asyncio
 import inspect
 import time
 import traceback
+from collections import Counter
 from functools import cached_property
 from typing import Any, Awaitable, Coroutine
 
 from filterd import maillog
 from filterd.hookspecs import CHAIN_HOOKS, CONTENT_HOOKS
+from filterd.config import Config
 from filterd.registry import Impl, Plugins
+from filterd.score import HOLD, REJECT, REJECT_VERDICT, SPAM_FLAG, STAGE_ENDS, Scored, Scoring, score, symbol_list
 from filterd.transaction import Call, Transaction
-from filterd.verdict import Action, Verdict, changes_of, coerce
+from filterd.verdict import Action, AddHeader, Verdict, changes_of, coerce
 
 DUNNO = Verdict()
 
@@ -33,10 +38,20 @@ ERROR_ACTIONS = {
 class Chain:
     """Calls plugins for one hook at a time and folds what they answer into a Transaction."""
 
-    def __init__(self, plugins: Plugins, timeout: float = 30.0, error_action: str = "tempfail"):
+    def __init__(self, plugins: Plugins, timeout: float = 30.0, error_action: str = "tempfail",
+                 scoring: Scoring = Scoring()):
         self.plugins = plugins
         self.timeout = timeout
         self.error_verdict = ERROR_ACTIONS[error_action]
+        self.scoring = scoring
+        self.warnings: Counter[str] = Counter()
+        """How many final verdicts each observed plugin gave that were logged as reject_warning, not enforced."""
+
+    @classmethod
+    def from_config(cls, plugins: Plugins, config: Config) -> Chain:
+        """The chain as main.cf sets it: plugin_timeout, plugin_error_action, the score and observe mode."""
+        return cls(plugins, config.time("plugin_timeout"), config.get("plugin_error_action"),
+                   Scoring.from_config(config))
 
     def wants(self, hook: str) -> bool:
         return self.plugins.has(hook)
@@ -57,9 +72,37 @@ class Chain:
         coroutine that awaits that answer and goes on with the rest (front ends skip a task per call)."""
         impls = self.plugins.impls(hook)
         if not impls or (txn.passed and hook in CONTENT_HOOKS):
-            return DUNNO
+            return self._scored(hook, txn, DUNNO) if hook in STAGE_ENDS else DUNNO
         args = {"session": txn.session, "envelope": txn.envelope, "message": txn.message, **kwargs}
-        return self._walk(impls, 0, hook, txn, subject, args)
+        verdict = self._walk(impls, 0, hook, txn, subject, args)
+        if hook not in STAGE_ENDS:
+            return verdict
+        if isinstance(verdict, Verdict):
+            return self._scored(hook, txn, verdict)
+        return self._scored_later(hook, txn, verdict)
+
+    async def _scored_later(self, hook: str, txn: Transaction, pending: Awaitable[Verdict]) -> Verdict:
+        return self._scored(hook, txn, await pending)
+
+    def _scored(self, hook: str, txn: Transaction, verdict: Verdict) -> Verdict:
+        """The stage's verdict with the score's action applied: the score header, logged with every symbol, X-Spam
+        from the add_header threshold on, and HOLD or REJECT as the thresholds say. A final verdict or PASS leaves
+        the score unweighed."""
+        if verdict.final or not txn.symbols or txn.passed:
+            return verdict
+        total, scoring = score(txn.symbols), self.scoring
+        action = scoring.action(total, after_queue=hook == "queue")
+        txn.edits.append(AddHeader(scoring.header, scoring.header_value(action, total, txn.symbols)))
+        txn.log_verdict(hook, Verdict.info(f"score {total:g}: {action}; {symbol_list(txn.symbols)}"))
+        if scoring.flags(total):
+            txn.edits.append(AddHeader(*SPAM_FLAG))
+        if action == HOLD and not txn.hold:
+            txn.absorb(hook, Verdict.hold(f"score {total:g}"))
+        elif action == REJECT:
+            txn.final = REJECT_VERDICT
+            txn.log_verdict(hook, REJECT_VERDICT)
+            return REJECT_VERDICT
+        return verdict
 
     def _walk(self, impls: tuple[Impl, ...], start: int, hook: str, txn: Transaction, subject: object,
               args: dict[str, Any]) -> Verdict | Coroutine[Any, Any, Verdict]:
@@ -73,7 +116,7 @@ class Chain:
             if result is not None and type(result) not in _ANSWERS and inspect.isawaitable(result):
                 return self._resume(impls, index, hook, txn, subject, args, result)
             verdict = self._checked(impl, hook, txn, result, started)
-            if self._decides(hook, txn, subject, verdict):
+            if self._decides(impl, hook, txn, subject, verdict):
                 return verdict
         return DUNNO
 
@@ -89,14 +132,19 @@ class Chain:
         except Exception as exc:
             result = self._failed(impl, hook, txn, exc)
         verdict = self._checked(impl, hook, txn, result, None)
-        if self._decides(hook, txn, subject, verdict):
+        if self._decides(impl, hook, txn, subject, verdict):
             return verdict
         rest = self._walk(impls, index + 1, hook, txn, subject, args)
         return rest if isinstance(rest, Verdict) else await rest
 
-    def _decides(self, hook: str, txn: Transaction, subject: object, verdict: Verdict) -> bool:
-        """Fold one plugin's verdict into the transaction; does it end the walk?"""
+    def _decides(self, impl: Impl, hook: str, txn: Transaction, subject: object, verdict: Verdict) -> bool:
+        """Fold one plugin's verdict into the transaction; does it end the walk? An observed plugin's final verdict
+        is logged as reject_warning and counted, and the walk goes on."""
         if verdict is DUNNO:
+            return False
+        if verdict.final and impl.plugin in self.scoring.observed:
+            self.warnings[impl.plugin] += 1
+            txn.log_warning(hook, verdict, subject)
             return False
         if verdict.final:
             txn.final = verdict
@@ -119,8 +167,11 @@ class Chain:
                     if impl.changes is not None and result is not DUNNO:
                         result = self._undeclared(impl, hook, txn, result, impl.changes)
         verdict, error = (result.verdict, result.error) if type(result) is _Failed else (result, "")
+        observed = impl.plugin in self.scoring.observed
+        if verdict.symbols:
+            txn.symbols.extend(Scored(impl.plugin, hook, symbol, observed) for symbol in verdict.symbols)
         if txn.trace is not None:
-            txn.trace.append(Call(hook, impl.plugin, verdict, error))
+            txn.trace.append(Call(hook, impl.plugin, verdict, error, observed and verdict.final))
         return verdict
 
     def _timed_out(self, impl: Impl, hook: str, txn: Transaction) -> _Failed:

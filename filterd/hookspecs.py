@@ -12,7 +12,10 @@ Postfix table result), or None:
   the transaction, and the chain goes on.
 
 Plugins run in `filterd_plugins` order. Edits carried by verdicts are applied by the core once the chain
-is done, never by a plugin. `settings` is what the plugin's own `configure` hook returned (None without
+is done, never by a plugin. Any verdict may also carry symbols (`Verdict.symbol`, `verdict.with_symbol`): named
+weights that the core sums into the message's score and weighs against the filterd_score_* thresholds at the end
+of end_of_message and of queue. A plugin in filterd_observe_plugins has its final verdicts logged as
+reject_warning, not enforced. `settings` is what the plugin's own `configure` hook returned (None without
 one): a plugin keeps its configuration there, or on its instance, not in module globals.
 """
 

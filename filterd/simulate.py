@@ -14,6 +14,7 @@ from filterd.queueid import new_queue_id
 from filterd.content import HEADER, ContentParser, crlf_lines
 from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.received import received_header
+from filterd.score import Scored
 from filterd.transaction import Call, Transaction
 from filterd.verdict import ENVELOPE_EDITS, Action, Edit, Verdict
 
@@ -33,6 +34,8 @@ class Outcome:
     bcc: list[str] = field(default_factory=list)
     envelope_edits: list[Edit] = field(default_factory=list)
     """Changes to the sender and recipients (ChangeSender, AddRecipient, DeleteRecipient), for the front end."""
+    symbols: list[Scored] = field(default_factory=list)
+    """The symbols plugins added to the message's score, each with the plugin that added it."""
 
     @property
     def action(self) -> Action:
@@ -92,7 +95,8 @@ class Connection:
         txn = await self._content_stage(data, envelope)
         message = txn.apply_edits() if txn.final is None else txn.message
         return Outcome(txn.final, message, envelope, self._taken_trace(), rejects, txn.hold, txn.redirect,
-                       txn.filter, list(txn.bcc), [e for e in txn.edits if isinstance(e, ENVELOPE_EDITS)])
+                       txn.filter, list(txn.bcc), [e for e in txn.edits if isinstance(e, ENVELOPE_EDITS)],
+                       txn.symbols)
 
     async def close(self) -> list[Call]:
         """The client goes away: what the disconnect hook's plugins said."""

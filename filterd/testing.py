@@ -94,7 +94,7 @@ def _refuse_unused(config: _ReadConfig, settings: dict[str, str] | None, helper:
     """A setting that nothing read is a mistake in the test: say so rather than ignore it."""
     unused = sorted(set(settings or ()) - config.used())
     if unused:
-        chain = "builds no chain" if helper == "load_plugins" else "reads only plugin_timeout and plugin_error_action"
+        chain = "builds no chain" if helper == "load_plugins" else "reads only plugin_timeout, plugin_error_action and the score's parameters"
         raise ValueError(f"{helper}: setting {', '.join(unused)} has no effect: no plugin reads it, and "
                          f"{helper} {chain}")
 
@@ -112,7 +112,7 @@ def load_plugins(*plugins: Any, settings: dict[str, str] | None = None) -> Plugi
 
 def _chain(plugins: tuple[Any, ...], settings: dict[str, str] | None) -> tuple[Chain, _ReadConfig]:
     loaded, config = _configured(plugins, settings)
-    return Chain(loaded, config.time("plugin_timeout"), config.get("plugin_error_action")), config
+    return Chain.from_config(loaded, config), config
 
 
 async def run_plugin_async(*plugins: Any, message: bytes, settings: dict[str, str] | None = None,
@@ -157,7 +157,8 @@ async def run_queue_async(*plugins: Any, message: bytes, settings: dict[str, str
     _refuse_unused(config, settings, "run_queue")
     final = verdict if verdict.final else None
     edited = txn.apply_edits() if final is None else txn.message
-    return Outcome(final, edited, envelope, txn.trace, {}, txn.hold, txn.redirect, txn.filter, list(txn.bcc))
+    return Outcome(final, edited, envelope, txn.trace, {}, txn.hold, txn.redirect, txn.filter, list(txn.bcc),
+                   symbols=txn.symbols)
 
 
 def run_queue(*plugins: Any, message: bytes, settings: dict[str, str] | None = None, sender: str = SENDER,

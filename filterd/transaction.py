@@ -12,6 +12,7 @@ from filterd import maillog
 from filterd import edits as _edits
 from filterd.content import BodyLine, Header, encode
 from filterd.model import Envelope, Message, Session
+from filterd.score import Scored
 from filterd.verdict import Action, Verdict
 
 
@@ -23,6 +24,8 @@ class Call:
     plugin: str
     verdict: Verdict
     error: str = ""
+    observed: bool = False
+    """The plugin is in observe mode and the verdict was final: logged as reject_warning, not enforced."""
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Transaction:
     final: Verdict | None = None
     trace: list[Call] | None = None
     service: str = "smtpd"
+    symbols: list[Scored] = field(default_factory=list)
+    """The symbols plugins added to the message's score, in the order they came."""
 
     def absorb(self, hook: str, verdict: Verdict, subject: object = None) -> None:
         """Fold one non-final verdict into the transaction: routing, hold, edits, log lines."""
@@ -75,14 +80,18 @@ class Transaction:
             self.log_verdict(hook, earlier, subject)
         self._log(hook, verdict, _subject(verdict, subject))
 
-    def _log(self, hook: str, verdict: Verdict, subject: object) -> None:
+    def log_warning(self, hook: str, verdict: Verdict, subject: object = None) -> None:
+        """An observed plugin's final verdict, logged as Postfix's warn_if_reject logs: `reject_warning`."""
+        self._log(hook, verdict, _subject(verdict, subject), "reject_warning")
+
+    def _log(self, hook: str, verdict: Verdict, subject: object, word: str | None = None) -> None:
         if isinstance(subject, (Header, BodyLine, _edits.InBody)):
-            self._log_content(verdict, subject)
+            self._log_content(verdict, subject, word)
             return
         if isinstance(subject, _edits.MimeError):
             self._log_mime_error(verdict, subject)
             return
-        word = _LOG_WORDS.get(verdict.action)
+        word = word or _LOG_WORDS.get(verdict.action)
         if word is None:
             return
         what = _EVENT_NAMES.get(hook, hook.upper())
@@ -96,9 +105,9 @@ class Transaction:
         maillog.info(self.service, "%s: %s: %s from %s: %s; %s", self.envelope.queue_id or "NOQUEUE", word, what,
                      self.session.client, reply, self.envelope_text())
 
-    def _log_content(self, verdict: Verdict, subject: object) -> None:
+    def _log_content(self, verdict: Verdict, subject: object, word: str | None = None) -> None:
         """cleanup(8)'s line for a header_checks / body_checks action, word for word."""
-        word = _CONTENT_WORDS.get(verdict.action)
+        word = word or _CONTENT_WORDS.get(verdict.action)
         if word is None:
             return
         text = verdict.text

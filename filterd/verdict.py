@@ -108,6 +108,19 @@ class ChangeSender:
     args: str = ""
 
 
+@dataclass(frozen=True)
+class Symbol:
+    """A named finding with a weight toward the message's one score (Rspamd's symbol): positive for spam, negative
+    for ham. `text` says why, for the log and `filterd check`."""
+
+    name: str
+    weight: float
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.weight:g})"
+
+
 Edit = (AddHeader | InsertHeader | ChangeHeader | DeleteHeader | ReplaceBody | AddRecipient | DeleteRecipient
         | ChangeSender)
 ENVELOPE_EDITS = (AddRecipient, DeleteRecipient, ChangeSender)
@@ -118,9 +131,10 @@ CHANGE_WORDS = {action: action.value.lower() for action in (Action.HOLD, Action.
 EDIT_NAMES = {AddHeader: "add_header", InsertHeader: "insert_header", ChangeHeader: "change_header",
               DeleteHeader: "delete_header", ReplaceBody: "replace_body", AddRecipient: "add_recipient",
               DeleteRecipient: "delete_recipient", ChangeSender: "change_sender"}
-CHANGES = frozenset(CHANGE_WORDS.values()) | frozenset(EDIT_NAMES.values())
+CHANGES = frozenset(CHANGE_WORDS.values()) | frozenset(EDIT_NAMES.values()) | {"symbol"}
 """What the `changes` hook declares: the action words and edits (by Verdict constructor name) that change
-the message or where it goes. Replies change nothing and need no declaration."""
+the message or where it goes, and "symbol" (adding to the score, which may add headers or hold the message).
+Replies change nothing and need no declaration."""
 REPLIES = frozenset({"ok", "dunno", "reject", "defer", "discard", "warn", "info", "pass"})
 
 
@@ -133,6 +147,8 @@ class Verdict:
     code: int | None = None
     dsn: str | None = None
     edits: tuple[Edit, ...] = field(default=())
+    symbols: tuple[Symbol, ...] = field(default=())
+    """Findings added to the message's score; the core weighs them once the chain is done (filterd.score)."""
 
     @property
     def final(self) -> bool:
@@ -150,6 +166,10 @@ class Verdict:
 
     def with_edits(self, *edits: Edit) -> Verdict:
         return replace(self, edits=self.edits + tuple(edits))
+
+    def with_symbol(self, name: str, weight: float, text: str = "") -> Verdict:
+        """This verdict, adding a symbol to the message's score."""
+        return replace(self, symbols=self.symbols + (Symbol(name, weight, text),))
 
     def __str__(self) -> str:
         if self.action in FINAL and (self.code or self.dsn):
@@ -230,6 +250,11 @@ class Verdict:
     @classmethod
     def pass_(cls, text: str = "") -> Verdict:
         return cls(Action.PASS, text)
+
+    @classmethod
+    def symbol(cls, name: str, weight: float, text: str = "") -> Verdict:
+        """No decision, a symbol added to the message's score: `Verdict.symbol("SPF_FAIL", 2.5, "ip 192.0.2.1")`."""
+        return cls(symbols=(Symbol(name, weight, text),))
 
     # Edits without a routing decision.
     @classmethod
@@ -316,6 +341,8 @@ def changes_of(verdict: Verdict) -> frozenset[str]:
     word = CHANGE_WORDS.get(verdict.action)
     if word is not None:
         made.add(word)
+    if verdict.symbols:
+        made.add("symbol")
     for earlier in getattr(verdict, "earlier", ()):
         made |= changes_of(earlier)
     return frozenset(made)

@@ -78,7 +78,7 @@ LAYERS = (
                                                          "filterd.plugin_lookup")),
         Part("edits", "applied once the chain is done", ("filterd.edits",)),
         Part("handoff", "the next-hop interface", ("filterd.handoff",)),
-        Part("model", "+ verdict", ("filterd.model", "filterd.verdict")),
+        Part("model", "+ verdict, score", ("filterd.model", "filterd.verdict", "filterd.score")),
         Part("content", "headers, body lines, parser", ("filterd.content",)),
         Part("config", "+ parameters/", ("filterd.config", "filterd.parameters")),
         Part("addresses", "rewriting and resolving as Postfix", ("filterd.addresses",)),

@@ -40,6 +40,28 @@ install_packages() {
     fi
 }
 
+install_without_starting() {
+    # install_packages with a policy-rc.d that lets no package start its daemon: clamav-daemon would start clamd
+    # and freshclam, which downloads signatures. The tests start their own daemons. An existing policy-rc.d is kept.
+    local policy=/usr/sbin/policy-rc.d
+    if [ -e "$policy" ]; then
+        install_packages "$@"
+        return
+    fi
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    ( trap 'rm -f "$policy"' EXIT; install_packages "$@" )
+}
+
+disable_clamav_services() {
+    # Debian's clamd and freshclam stay stopped and off at boot: no signature download, no clamd on the socket.
+    local unit
+    command -v systemctl >/dev/null || return 0
+    for unit in clamav-freshclam.service clamav-daemon.socket clamav-daemon.service; do
+        systemctl disable --now "$unit" >/dev/null 2>&1 || systemctl disable "$unit" >/dev/null 2>&1 || true
+    done
+}
+
 make_venv() {
     # A venv from $PYTHON, which must meet filterd's requires-python (Debian 12's python3 is 3.11).
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

@@ -21,6 +21,7 @@ from filterd.milter.protocol import responses as r
 from filterd.milter.server.handler import MilterHandler
 from filterd.milter.server.settings import MilterSettings
 from filterd.model import Message
+from filterd.score import Scoring
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.settings import SmtpSettings
 from filterd.testing import load_plugins
@@ -129,9 +130,9 @@ def smtp_reply(run: Run, step: tuple, reply: str | None, delivered: bool) -> Non
         run.fates.append("refused")
 
 
-async def through_smtp(plugins: list, script: list) -> Run:
+async def through_smtp(plugins: list, script: list, scoring: Scoring = Scoring()) -> Run:
     run = Run()
-    handler = SmtpHandler(SmtpSettings(myhostname="filterd.test"), Chain(load_plugins(*plugins)),
+    handler = SmtpHandler(SmtpSettings(myhostname="filterd.test"), Chain(load_plugins(*plugins), scoring=scoring),
                           lambda: RecordingNextHop(run))
     handler.session.client_address, handler.session.client_name = script[0][2], script[0][1]
     await handler.on_connect()
@@ -212,9 +213,9 @@ def milter_commands(step: tuple) -> list:
     return [c.Data(), *headers, c.EndOfHeaders(), c.Body(parsed.body_bytes()), c.EndOfBody()]
 
 
-async def through_milter(plugins: list, script: list) -> Run:
+async def through_milter(plugins: list, script: list, scoring: Scoring = Scoring()) -> Run:
     run, pending = Run(), {"sender": "", "recipients": []}
-    handler = MilterHandler(MilterSettings(), Chain(load_plugins(*plugins)))
+    handler = MilterHandler(MilterSettings(), Chain(load_plugins(*plugins), scoring=scoring))
     await handler.handle(c.OptNeg(6, 0x1FF, 0x1FFFFF))
     [refused_client] = await handler.handle(c.Connect(script[0][1], "4", 4321, script[0][2]))
     for step in script[1:]:
@@ -240,8 +241,8 @@ def remember(pending: dict, step: tuple, refused: list | None) -> None:
         pending["recipients"].append(step[1])
 
 
-VERDICT_LINE = re.compile(r"^(?:\S+): ((?:reject|discard|hold|warning|info|redirect|filter|bcc|pass|strip|"
-                          r"prepend|replace): .*)$")
+VERDICT_LINE = re.compile(r"^(?:\S+): ((?:reject|reject_warning|discard|hold|warning|info|redirect|filter|bcc|pass|"
+                          r"strip|prepend|replace): .*)$")
 
 
 def verdict_lines(records: list) -> list[str]:
@@ -254,12 +255,12 @@ def verdict_lines(records: list) -> list[str]:
     return lines
 
 
-def both(plugins: list, script: list, filterd_log) -> tuple[Run, Run]:
+def both(plugins: list, script: list, filterd_log, scoring: Scoring = Scoring()) -> tuple[Run, Run]:
     filterd_log.clear()
-    smtp = asyncio.run(through_smtp(plugins, script))
+    smtp = asyncio.run(through_smtp(plugins, script, scoring))
     smtp.log = verdict_lines(filterd_log.records)
     filterd_log.clear()
-    milter = asyncio.run(through_milter(plugins, script))
+    milter = asyncio.run(through_milter(plugins, script, scoring))
     milter.log = verdict_lines(filterd_log.records)
     return smtp, milter
 
@@ -309,3 +310,42 @@ def test_the_scripts_cover_every_fate_and_refusals_at_each_stage(filterd_log):
     assert fates == {"delivered", "refused", "discarded", "hold"}
     assert stages == {"mail", "rcpt", "message"}
     assert any("[removed]" in data.decode() for run in runs for _, _, data in run.messages)
+
+
+class Scores:
+    """Adds SCORE(n) for a Subject `score n`."""
+
+    @hookimpl
+    def header(self, header):
+        words = header.value.split() if header.name == "Subject" else []
+        return Verdict.symbol("SCORE", float(words[1])) if words[:1] == ["score"] else None
+
+
+class NewFilter:
+    """Refuses a Subject with `bad` in it; observed in SCORING."""
+
+    @hookimpl
+    def connect(self, session):
+        return None
+
+    @hookimpl
+    def end_of_message(self, message):
+        return Verdict.reject("5.7.1 bad, says the new filter") if "bad" in message.get("Subject", "") else None
+
+
+SCORING = Scoring(add_header=5, hold=10, reject=20, observed=frozenset({"NewFilter"}))
+SCORED = session(*[step for subject in ("score 1", "score 6", "score 12", "score 25", "score 2 bad")
+                   for step in (("mail", "alice@example.org"), ("rcpt", "bob@example.net"),
+                                ("message", message(subject)))])
+
+
+def test_the_score_and_observe_mode_act_alike_in_both_front_ends(filterd_log):
+    smtp, milter = both([Scores(), NewFilter()], SCORED, filterd_log, SCORING)
+    assert smtp.fates == ["delivered", "delivered", "hold score 12", "refused", "delivered"]
+    assert smtp.refusals == [("message", 550, "5.7.1", "Spam message rejected")]
+    assert [b"X-Spam: Yes" in data for _, _, data in smtp.messages] == [False, True, True, False]
+    assert b"X-Filterd-Score: add_header [6 / 20]; SCORE(6)[Scores]\r\n" in smtp.messages[1][2]
+    assert any(line.startswith("reject_warning: END-OF-MESSAGE from client.example[192.0.2.1]: 550 5.7.1 bad, says")
+               for line in smtp.log)
+    assert (smtp.refusals, smtp.fates, smtp.messages, smtp.log) == (
+        milter.refusals, milter.fates, milter.messages, milter.log)

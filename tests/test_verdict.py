@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from filterd.edits import ContentVerdict
 from filterd.verdict import (
     Action,
     AddHeader,
@@ -13,7 +14,9 @@ from filterd.verdict import (
     DeleteHeader,
     InsertHeader,
     ReplaceBody,
+    Symbol,
     Verdict,
+    changes_of,
     coerce,
 )
 
@@ -301,3 +304,14 @@ def test_coerce_bad_string_is_value_error():
 def test_coerce_other_types_are_type_errors(value):
     with pytest.raises(TypeError, match="must return None, a Verdict or an action string"):
         coerce(value)
+
+
+def test_a_symbol_verdict_decides_nothing_and_declares_the_symbol_change():
+    verdict = Verdict.symbol("SPF_FAIL", 2.5, "not permitted")
+    assert (verdict.action, str(verdict)) == (Action.DUNNO, "DUNNO")
+    assert verdict.symbols == (Symbol("SPF_FAIL", 2.5, "not permitted"),)
+    assert changes_of(verdict) == {"symbol"} and changes_of(Verdict.hold("x").with_symbol("A", 1)) == {"hold", "symbol"}
+    both = Verdict.reject("5.7.1 no").with_symbol("A", 1).with_symbol("B", -1)
+    assert both.final and both.symbols == (Symbol("A", 1), Symbol("B", -1))
+    assert ContentVerdict.of(verdict).symbols == verdict.symbols
+    assert str(Symbol("DKIM_ALLOW", -0.5)) == "DKIM_ALLOW(-0.5)"

@@ -11,6 +11,7 @@ from typing import Iterable, TextIO
 from filterd.chain import Chain
 from filterd.check.message_files import Item
 from filterd.fatal import FatalError
+from filterd.score import Scored, score
 from filterd.simulate import Client, Connection, Outcome
 from filterd.transaction import Call
 from filterd.verdict import (Action, AddHeader, AddRecipient, ChangeHeader, ChangeSender, DeleteHeader,
@@ -178,19 +179,34 @@ def _edit_text(edit: Edit) -> str:
 
 
 def shown(verdict: Verdict) -> str:
-    """The verdict as a table result, followed by the edits it carries (which str() leaves out)."""
-    return "; ".join([str(verdict)] + [_edit_text(edit) for edit in verdict.edits])
+    """The verdict as a table result, followed by the edits and symbols it carries (which str() leaves out)."""
+    return "; ".join([str(verdict)] + [_edit_text(edit) for edit in verdict.edits]
+                     + [f"symbol {symbol}" for symbol in verdict.symbols])
 
 
 def _trace(calls: list[Call], out: TextIO) -> None:
     for call in calls:
         text = f"error ({call.error}) -> {shown(call.verdict)}" if call.error else shown(call.verdict)
+        if call.observed:
+            text += " (observed: reject_warning, not enforced)"
         print(f"{call.hook:<15} {call.plugin:<24} {text}", file=out)
+
+
+def _symbols(symbols: list[Scored], out: TextIO) -> None:
+    """Every symbol with the plugin that added it, then the score (an observed plugin's symbols do not count)."""
+    for scored in symbols:
+        observed = ", observed: not counted" if scored.observed else ""
+        why = f": {scored.symbol.text}" if scored.symbol.text else ""
+        print(f"symbol {scored.symbol.name} {scored.symbol.weight:g} from {scored.plugin} at {scored.hook}"
+              f"{observed}{why}", file=out)
+    if symbols:
+        print(f"score: {score(symbols):g}", file=out)
 
 
 def report(outcome: Outcome, out: TextIO) -> None:
     """Every plugin call, the refused recipients, the result, and the message as it would leave if accepted."""
     _trace(outcome.trace, out)
+    _symbols(outcome.symbols, out)
     for rcpt, verdict in outcome.rejected_recipients.items():
         print(f"recipient <{rcpt}> refused: {verdict}", file=out)
     print(f"result: {describe(outcome)}", file=out)

@@ -100,6 +100,16 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("filterd_worker_processes", "2", "int", doc="The number of worker processes that receive and filter mail."),
     _p("filterd_milter_progress_time", "10s", "time",
        doc="How often a milter listener tells the MTA it is still working on a message (SMFIR_PROGRESS)."),
+    _p("filterd_score_add_header", "6", doc="The score at which a message gets the X-Spam: Yes header (Rspamd's "
+       "add header action); empty: never."),
+    _p("filterd_score_hold", "", doc="The score at which a message is put on hold; empty: never."),
+    _p("filterd_score_reject", "15", doc="The score at which a message is rejected before the queue (550 5.7.1) and "
+       "held after it; empty: never."),
+    _p("filterd_score_header", "X-Filterd-Score",
+       doc="The header that shows the score's action, the score and every symbol with the plugin that added it."),
+    _p("filterd_observe_plugins", "", "list",
+       doc="Plugins whose final verdicts (REJECT, DEFER, DISCARD) are logged as reject_warning and counted, not "
+           "enforced, and whose symbols do not count in the score, as Postfix's warn_if_reject."),
     _p("filterd_spool_memory_limit", "262144", "size",
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
@@ -162,8 +172,30 @@ def _check_choices(config: Config, name: str, choices: tuple[str, ...]) -> None:
             raise config.error(name, f'bad value "{value}": expected one of {", ".join(choices)}')
 
 
+SCORE_THRESHOLDS = ("filterd_score_add_header", "filterd_score_hold", "filterd_score_reject")
+
+
+def _check_threshold(config: Config, name: str) -> None:
+    value = config.get(name)
+    try:
+        float(value) if value.strip() else None
+    except ValueError:
+        raise config.error(name, f'bad value "{value}": expected a number, or nothing for never') from None
+
+
+def _check_observed(config: Config) -> None:
+    """An observed plugin that filterd_plugins does not list is a misspelling that would observe nothing."""
+    listed = config.list("filterd_plugins")
+    for name in config.list("filterd_observe_plugins"):
+        if name not in listed:
+            raise config.error("filterd_observe_plugins", f'"{name}" is not in filterd_plugins')
+
+
 def validate_values(config: Config) -> None:
     """Reject enumerated and structured values the generic kinds cannot check."""
+    for name in SCORE_THRESHOLDS:
+        _check_threshold(config, name)
+    _check_observed(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)

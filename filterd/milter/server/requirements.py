@@ -52,8 +52,10 @@ ACTIONS_OF = {"hold": Actions.QUARANTINE, "prepend": Actions.ADDHDRS | Actions.C
               "filter": Actions(0), "bcc": Actions.ADDRCPT, "add_header": Actions.ADDHDRS,
               "insert_header": Actions.ADDHDRS, "change_header": Actions.CHGHDRS, "delete_header": Actions.CHGHDRS,
               "replace_body": Actions.CHGBODY, "add_recipient": Actions.ADDRCPT | Actions.ADDRCPT_PAR,
-              "delete_recipient": Actions.DELRCPT, "change_sender": Actions.CHGFROM}
-"""The milter actions each change needs (header_checks' line actions also act on body lines)."""
+              "delete_recipient": Actions.DELRCPT, "change_sender": Actions.CHGFROM,
+              "symbol": Actions.ADDHDRS | Actions.QUARANTINE}
+"""The milter actions each change needs (header_checks' line actions also act on body lines; a symbol, the score's
+header and hold)."""
 
 ACTIONS = reduce(or_, ACTIONS_OF.values())
 """Everything a verdict can ask for: header edits, body replacement, recipient and sender changes, HOLD."""
