@@ -93,7 +93,7 @@ def _negations(text: str) -> tuple[bool, str]:
 
 def _pattern(text: str) -> Pattern:
     negate, rest = _negations(text)
-    return Pattern(rest.encode(), 0, False, parse_network(rest, negate))
+    return Pattern(rest.encode("utf-8", "surrogateescape"), 0, False, parse_network(rest, negate))
 
 
 def _match_rule(lineno: int, text: str) -> MatchRule:
@@ -102,7 +102,8 @@ def _match_rule(lineno: int, text: str) -> MatchRule:
     if not value:
         raise _Bad("no lookup result")
     template = Template((value.encode("utf-8", "surrogateescape"),), 0)
-    return MatchRule(lineno, Pattern(pattern.encode(), 0, False, parse_network(pattern, negate)), template)
+    network = parse_network(pattern, negate)
+    return MatchRule(lineno, Pattern(pattern.encode("utf-8", "surrogateescape"), 0, False, network), template)
 
 
 def _keyword(text: str, word: str) -> str | None:

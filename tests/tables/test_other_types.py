@@ -62,3 +62,12 @@ def test_the_file_is_checked_at_most_once_a_second(tmp_path: Path):
     table = open_table(f"regexp:{path}")
     path.write_text("/x/ changed\n")
     assert table.lookup("x") == "old"
+
+
+def test_cidr_skips_a_pattern_that_is_not_utf8():
+    """Found by fuzzing: a non-UTF-8 byte in a cidr pattern raised UnicodeEncodeError instead of Postfix's warning."""
+    t = CidrTable("cidr:t", "t", b"\xff 10.0.0.0/8 x\nif \xff10.0.0.0/8\n10.0.0.1 y\nendif\n10.0.0.0/8 z\n")
+    assert t.lookup("10.0.0.1") == "y"
+    assert [n.reason for n in t.notices] == ['bad address pattern: "\udcff"', 'bad address pattern: "\udcff10.0.0.0/8"',
+                                             "ENDIF without IF"]
+
