@@ -73,7 +73,7 @@ def parse_network(pattern: str, negate: bool = False) -> Network:
         raise _Bad(f'bad mask length in "{pattern}"')
     parsed = parse_address(address)
     if parsed is None or parsed[0] != family:
-        raise _Bad(f'bad address pattern: "{pattern}"')
+        raise _Bad(f'bad network value in "{pattern}"' if slash else f'bad address pattern: "{pattern}"')
     network = parsed[1]
     if network & ((1 << (bits - prefix)) - 1):
         masked = network >> (bits - prefix) << (bits - prefix)

@@ -68,6 +68,11 @@ def test_cidr_skips_a_pattern_that_is_not_utf8():
     """Found by fuzzing: a non-UTF-8 byte in a cidr pattern raised UnicodeEncodeError instead of Postfix's warning."""
     t = CidrTable("cidr:t", "t", b"\xff 10.0.0.0/8 x\nif \xff10.0.0.0/8\n10.0.0.1 y\nendif\n10.0.0.0/8 z\n")
     assert t.lookup("10.0.0.1") == "y"
-    assert [n.reason for n in t.notices] == ['bad address pattern: "\udcff"', 'bad address pattern: "\udcff10.0.0.0/8"',
+    assert [n.reason for n in t.notices] == ['bad address pattern: "\udcff"', 'bad network value in "\udcff10.0.0.0/8"',
                                              "ENDIF without IF"]
 
+
+def test_cidr_names_a_bad_network_before_a_slash_as_postfix_does():
+    t = CidrTable("cidr:t", "t", b"junk/8 x\n1.2.3/8 y\njunk z\n")
+    assert [n.reason for n in t.notices] == ['bad network value in "junk/8"', 'bad network value in "1.2.3/8"',
+                                             'bad address pattern: "junk"']
