@@ -14,6 +14,8 @@ TIME_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 TYPED_KINDS = ("int", "time", "size", "bool")
 
 _WS = " \t\r\n"
+_SPACE = " \t\n\v\f\r"
+"""What Postfix's main.cf reader takes for white space (C's isspace), where Python's would take more ("\\x1c")."""
 _NAME = re.compile(r"[A-Za-z0-9_]*")
 _RELOPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">=": operator.ge, ">": operator.gt}
@@ -56,10 +58,10 @@ def parse_main_cf(text: str, filename: str) -> list[tuple[str, str, int]]:
     logical: list[tuple[int, list[str]]] = []
     for lineno, line in enumerate(text.split("\n"), 1):
         line = line.rstrip("\r")
-        stripped = line.strip()
+        stripped = line.strip(_SPACE)
         if not stripped or stripped.startswith("#"):
             continue
-        if line[0].isspace():
+        if line[0] in _SPACE:
             if not logical:
                 raise ConfigError(filename, lineno, "continuation line without a preceding parameter")
             logical[-1][1].append(stripped)
@@ -69,12 +71,12 @@ def parse_main_cf(text: str, filename: str) -> list[tuple[str, str, int]]:
     for lineno, parts in logical:
         line = " ".join(parts)
         name, sep, value = line.partition("=")
-        name = name.strip()
+        name = name.strip(_SPACE)
         if sep and not name:
             raise ConfigError(filename, lineno, f'missing parameter name: "{line}"')
-        if not sep or any(c.isspace() for c in name):
+        if not sep or any(c in _SPACE for c in name):
             raise ConfigError(filename, lineno, f'missing "=" after parameter name: "{line}"')
-        entries.append((name, value.strip(), lineno))
+        entries.append((name, value.strip(_SPACE), lineno))
     return entries
 
 

@@ -486,3 +486,13 @@ def test_load_missing_file(tmp_path):
         load(str(path), CORE_PARAMETERS)
     assert info.value.lineno is None
     assert str(info.value) == f"{path}: cannot read: No such file or directory"
+
+
+# --- found by fuzzing ----------------------------------------------------------------------
+
+
+def test_only_ascii_white_space_begins_a_continuation_line():
+    """Found by fuzzing: a line starting with "\\x1c" (white space to Python, not to C's isspace) continued the
+    entry before it, where Postfix and postconf -e read a new entry."""
+    assert parse_main_cf("a = 1\n\x1cb = 2\n\x0b  c\n", "main.cf") == [("a", "1", 1), ("\x1cb", "2 c", 2)]
+
