@@ -112,8 +112,14 @@ def _operand(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _parse(text: str) -> list[tuple]:
+MAX_NESTING = 100
+"""The deepest ${...} within ${...} Postfix's mac_expand(3) takes; one more is "unreasonable macro call nesting"."""
+
+
+def _parse(text: str, depth: int = 0) -> list[tuple]:
     """Parse a value into literal, reference and conditional nodes (mac_parse(3) rules)."""
+    if depth > MAX_NESTING:
+        raise _SyntaxError(f'unreasonable macro call nesting: "{text}"')
     nodes: list[tuple] = []
     lit: list[str] = []
     i, n = 0, len(text)
@@ -130,13 +136,13 @@ def _parse(text: str) -> list[tuple]:
         i += 1
         if i < n and text[i] in "({":
             open_, close = text[i], ")" if text[i] == "(" else "}"
-            depth, j = 1, i + 1
+            level, j = 1, i + 1
             while j < n:
                 if text[j] == open_:
-                    depth += 1
+                    level += 1
                 elif text[j] == close:
-                    depth -= 1
-                    if depth == 0:
+                    level -= 1
+                    if level == 0:
                         break
                 j += 1
             else:
@@ -144,7 +150,7 @@ def _parse(text: str) -> list[tuple]:
             body, i = text[i + 1:j], j + 1
             if not body:
                 raise _SyntaxError(f'empty macro name: "{text}"')
-            node = _parse_expr(body)
+            node = _parse_expr(body, depth + 1)
         else:
             name = _NAME.match(text, i).group()
             if not name:
@@ -159,7 +165,7 @@ def _parse(text: str) -> list[tuple]:
     return nodes
 
 
-def _parse_expr(body: str) -> tuple:
+def _parse_expr(body: str, depth: int) -> tuple:
     """Parse the inside of ${...}: a name or relational test, optionally with ?/: operands."""
     rest = body.lstrip(_WS)
     if rest.startswith("{"):
@@ -172,7 +178,7 @@ def _parse_expr(body: str) -> tuple:
         if not rest.startswith("{"):
             raise _SyntaxError(f'"{{expression}}" expected at: "...{op}>>>{rest[:20]}"')
         right, rest = _curly(rest)
-        test = ("rel", _parse(left), op, _parse(right))
+        test = ("rel", _parse(left, depth), op, _parse(right, depth))
         if not rest:
             return ("cond", test, [("lit", "true")], None)
         if rest[0] not in "?:":
@@ -189,13 +195,13 @@ def _parse_expr(body: str) -> tuple:
     iftrue = None
     if rest[0] == "?":
         text, rest = _operand(rest[1:])
-        iftrue = _parse(text)
+        iftrue = _parse(text, depth)
         if not rest:
             return ("cond", test, iftrue, None)
         if rest[0] != ":":
             raise _SyntaxError(f'":" expected at: "...{text}}}>>>{rest[:20]}"')
     text, rest = _operand(rest[1:])
-    iffalse = _parse(text)
+    iffalse = _parse(text, depth)
     if rest:
         raise _SyntaxError(f'unexpected input at: "...{text}}}>>>{rest[:20]}"')
     return ("cond", test, iftrue, iffalse)
@@ -285,7 +291,10 @@ class Config:
         """Value with $name, ${name}, $(name) and ${name?x}/${name:x} forms expanded recursively."""
         if name not in self._known:
             raise KeyError(name)
-        return self._expand_name(name, ())
+        try:
+            return self._expand_name(name, ())
+        except RecursionError:
+            raise self.error(name, "unreasonable macro call nesting") from None
 
     __getitem__ = get
 

@@ -496,3 +496,11 @@ def test_only_ascii_white_space_begins_a_continuation_line():
     entry before it, where Postfix and postconf -e read a new entry."""
     assert parse_main_cf("a = 1\n\x1cb = 2\n\x0b  c\n", "main.cf") == [("a", "1", 1), ("\x1cb", "2 c", 2)]
 
+
+@pytest.mark.parametrize("opening, closing", [("${mydomain?", "}"), ("$(mydomain:", ")"), ("${{1}=={", "}}")])
+def test_more_than_a_hundred_nested_expressions_are_refused_as_postfix_does(opening, closing):
+    """Found by fuzzing: a thousand nested ${...} raised RecursionError; Postfix refuses a 101st level."""
+    assert cfg(f"a = {'${mydomain?' * 100}x{'}' * 100}\n").get("a") == "x"
+    err = error_of(f"a = {opening * 101}mydomain{closing * 101}\n")
+    assert err.lineno == 1 and "a: unreasonable macro call nesting" in str(err)
+    assert error_of(f"a = {opening * 5000}x{closing * 5000}\n").lineno == 1
