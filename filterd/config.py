@@ -216,21 +216,30 @@ def _compare(left: str, op: str, right: str) -> bool:
     return _RELOPS[op](a, b)
 
 
+INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
+"""The C types Postfix keeps int and time parameters (int) and sizes (long) in: a value past them is refused."""
+
+
 def _to_int(value: str) -> int | None:
     m = re.fullmatch(r"\s*([-+]?[0-9]+)\s*", value)
-    return int(m.group(1)) if m else None
+    return _within(int(m.group(1)), INT_MAX) if m else None
 
 
 def _to_size(value: str) -> int | None:
     m = re.fullmatch(r"\s*\+?([0-9]+)\s*", value)
-    return int(m.group(1)) if m else None
+    return _within(int(m.group(1)), LONG_MAX) if m else None
 
 
 def _to_time(value: str, unit: str) -> float | None:
     m = re.fullmatch(r"\s*\+?([0-9]+)([a-z]?)\s*", value)
     if not m or (m.group(2) and m.group(2) not in TIME_UNITS):
         return None
-    return float(int(m.group(1)) * TIME_UNITS[m.group(2) or unit])
+    seconds = _within(int(m.group(1)) * TIME_UNITS[m.group(2) or unit], INT_MAX)
+    return None if seconds is None else float(seconds)
+
+
+def _within(number: int, limit: int) -> int | None:
+    return number if -limit - 1 <= number <= limit else None
 
 
 def _to_bool(value: str) -> bool | None:

@@ -504,3 +504,13 @@ def test_more_than_a_hundred_nested_expressions_are_refused_as_postfix_does(open
     err = error_of(f"a = {opening * 101}mydomain{closing * 101}\n")
     assert err.lineno == 1 and "a: unreasonable macro call nesting" in str(err)
     assert error_of(f"a = {opening * 5000}x{closing * 5000}\n").lineno == 1
+
+
+@pytest.mark.parametrize("line, message", [
+    ("wait = " + "9" * 400, 'wait: bad time value "999'), ("hours = 596524h", 'hours: bad time value "596524h"'),
+    ("count = 2147483648", 'count: bad int value "2147483648"'), ("limit = " + "9" * 20, "limit: bad size value"),
+])
+def test_numbers_past_postfix_s_c_types_are_refused(line, message):
+    """Found by fuzzing: a time of 400 digits raised OverflowError; Postfix keeps times and ints in a C int and
+    sizes in a long, and refuses what does not fit."""
+    assert message in str(error_of(line + "\n"))
