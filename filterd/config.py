@@ -217,12 +217,13 @@ def _compare(left: str, op: str, right: str) -> bool:
 
 
 INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
-"""The C types Postfix keeps int and time parameters (int) and sizes (long) in: a value past them is refused."""
+"""The C types Postfix keeps times (int) and numbers (int or long) in: a value past them is refused. Numbers go
+to a long, since sizes such as message_size_limit are also read as int."""
 
 
 def _to_int(value: str) -> int | None:
     m = re.fullmatch(r"\s*([-+]?[0-9]+)\s*", value)
-    return _within(int(m.group(1)), INT_MAX) if m else None
+    return _within(int(m.group(1)), LONG_MAX) if m else None
 
 
 def _to_size(value: str) -> int | None:
