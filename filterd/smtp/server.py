@@ -246,9 +246,13 @@ def _unxtext(value: str) -> str:
     return "".join(out)
 
 
+_NOT_POSTFIX = frozenset({"smtp_HELP"})
+"""aiosmtpd's commands that Postfix's smtpd does not have: left out, they get Postfix's 502 for an unknown one."""
+
+
 @functools.cache
 def _smtp_method_names() -> tuple[str, ...]:
-    return tuple(name for name in dir(SmtpServer) if name.startswith("smtp_"))
+    return tuple(name for name in dir(SmtpServer) if name.startswith("smtp_") and name not in _NOT_POSTFIX)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -11,6 +11,7 @@ from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer, apply_xforward, fast_address
 from filterd.smtp.settings import SmtpSettings
+from tests.fixtures.smtp_session import run_session
 
 
 def make_server(loop):
@@ -54,3 +55,10 @@ def test_xforward_attributes_are_decoded():
     apply_xforward(session, "NAME=mail.example ADDR=192.0.2.1 PORT=4321 HELO=he+2Blo PROTO=ESMTP IDENT=[UNAVAILABLE]")
     assert (session.client_name, session.client_address, session.client_port, session.helo, session.protocol) == \
         ("mail.example", "192.0.2.1", 4321, "he+lo", "ESMTP")
+
+
+def test_help_is_an_unknown_command_as_in_postfix():
+    """Found by fuzzing sessions: HELP got aiosmtpd's "250 Supported commands: AUTH ..." (no enhanced status, and
+    commands filterd does not offer); Postfix's smtpd has no HELP and answers it as any unknown command."""
+    out, _, ended = run_session(b"HELP\r\nHELP MAIL\r\nQUIT\r\n")
+    assert ended and out.split(b"\r\n")[1:4] == [b"502 5.5.2 Error: command not recognized"] * 2 + [b"221 2.0.0 Bye"]
