@@ -177,6 +177,8 @@ class SmtpServer(SMTP):
             await self.push("503 5.5.1 Error: MAIL transaction in progress")
         elif not arg:
             await self.push("501 5.5.4 Syntax: XFORWARD attribute=value...")
+        elif refused := xforward_refusal(arg):
+            await self.push(refused)
         else:
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
@@ -216,6 +218,24 @@ class SmtpServer(SMTP):
 
 
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
+_XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
+_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+
+
+def xforward_refusal(arg: str) -> str | None:
+    """Postfix's 501 for a malformed XFORWARD (an attribute without a value, an unknown one, a PORT that is not
+    a number of at most five digits); None when it is well formed."""
+    for item in arg.split():
+        key, _, value = item.partition("=")
+        if not value:
+            return "501 5.5.4 Syntax: XFORWARD attribute=value..."
+        if key.upper() not in _XFORWARD_NAMES:
+            return f"501 5.5.4 Bad XFORWARD attribute name: {key}"
+        value = _unxtext(value)
+        if key.upper() == "PORT" and value not in _UNAVAILABLE and not (
+                value.isascii() and value.isdigit() and len(value) <= 5):
+            return f"501 5.5.4 Bad PORT syntax: {value}"
+    return None
 
 
 def apply_xforward(session: Any, arg: str) -> None:
@@ -223,9 +243,9 @@ def apply_xforward(session: Any, arg: str) -> None:
     for item in arg.split():
         key, _, value = item.partition("=")
         value = _unxtext(value)
-        if value in ("[UNAVAILABLE]", "[TEMPUNAVAIL]"):
+        if value in _UNAVAILABLE:
             continue
-        if key.upper() == "PORT" and value.isdigit():
+        if key.upper() == "PORT" and value.isascii() and value.isdigit():
             session.client_port = int(value)
         elif key.upper() in _XFORWARD_FIELDS:
             setattr(session, _XFORWARD_FIELDS[key.upper()], value)

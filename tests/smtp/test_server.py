@@ -62,3 +62,15 @@ def test_help_is_an_unknown_command_as_in_postfix():
     commands filterd does not offer); Postfix's smtpd has no HELP and answers it as any unknown command."""
     out, _, ended = run_session(b"HELP\r\nHELP MAIL\r\nQUIT\r\n")
     assert ended and out.split(b"\r\n")[1:4] == [b"502 5.5.2 Error: command not recognized"] * 2 + [b"221 2.0.0 Bye"]
+
+
+def test_a_malformed_xforward_gets_postfix_s_reply_and_changes_nothing():
+    """Found by fuzzing sessions: XFORWARD PORT=² (a digit to str.isdigit, not to int) raised ValueError, answered
+    451 with a traceback in the log; Postfix refuses a bad PORT, an unknown attribute or one without a value."""
+    out, _, ended = run_session(b"XFORWARD PORT=\xc2\xb2\r\nXFORWARD NAME=a.example PORT=123456\r\n"
+                                b"XFORWARD FOO=bar\r\nXFORWARD NAME=\r\nXFORWARD PORT=[UNAVAILABLE] NAME=b.example\r\n"
+                                b"QUIT\r\n")
+    assert ended and out.split(b"\r\n")[1:7] == [
+        "501 5.5.4 Bad PORT syntax: \u00b2".encode(), b"501 5.5.4 Bad PORT syntax: 123456",
+        b"501 5.5.4 Bad XFORWARD attribute name: FOO", b"501 5.5.4 Syntax: XFORWARD attribute=value...",
+        b"250 2.0.0 Ok", b"221 2.0.0 Bye"]
