@@ -48,7 +48,7 @@ class SmtpServer(SMTP):
         self.__ident__ = "filterd"
         self.loop = loop
         asyncio.StreamReaderProtocol.__init__(
-            self, asyncio.StreamReader(loop=loop, limit=self.line_length_limit),
+            self, _CommandReader(loop=loop, limit=self.line_length_limit),
             client_connected_cb=self._cb_client_connected, loop=loop)
         self.event_handler = handler
         self.data_size_limit = settings.message_size_limit
@@ -147,6 +147,12 @@ class SmtpServer(SMTP):
         except (OSError, asyncio.TimeoutError):
             return "unknown"
 
+    def eof_received(self) -> bool:
+        """The client half-closed: the commands it sent before are still answered, as Postfix's smtpd answers what
+        it has read; aiosmtpd cancels the session at once, a message perhaps delivered and its 250 never sent."""
+        self._reader.feed_eof()
+        return True
+
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
         self.loop.create_task(self.handler.on_disconnect(self.summary()))
@@ -215,6 +221,17 @@ class SmtpServer(SMTP):
             lines += 1
             if lines % 64 == 0:
                 self._reset_timeout()
+
+
+class _CommandReader(asyncio.StreamReader):
+    """The session's reader: once every line before the end of input is read, the session ends as aiosmtpd ends a
+    lost connection (a partial last line, never ended by a newline, is dropped)."""
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        try:
+            return await super().readuntil(separator)
+        except asyncio.IncompleteReadError:
+            raise asyncio.CancelledError from None
 
 
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}

@@ -74,3 +74,13 @@ def test_a_malformed_xforward_gets_postfix_s_reply_and_changes_nothing():
         "501 5.5.4 Bad PORT syntax: \u00b2".encode(), b"501 5.5.4 Bad PORT syntax: 123456",
         b"501 5.5.4 Bad XFORWARD attribute name: FOO", b"501 5.5.4 Syntax: XFORWARD attribute=value...",
         b"250 2.0.0 Ok", b"221 2.0.0 Bye"]
+
+
+def test_a_client_that_half_closes_still_gets_every_reply():
+    """Found by fuzzing sessions: the end of input right after pipelined commands cancelled the session (aiosmtpd's
+    eof_received), so a message could reach the next hop while its client never saw the 250."""
+    out, delivered, ended = run_session(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
+                                        b"Subject: x\r\n\r\nbody\r\n.\r\nNOOP\r\nRSET")
+    assert ended and out.split(b"\r\n")[1:] == [b"250 2.1.0 Ok", b"250 2.1.5 Ok", b"354 End data with <CR><LF>.<CR><LF>",
+                                               b"250 2.0.0 Ok: queued", b"250 2.0.0 Ok", b""]
+    assert len(delivered) == 1
