@@ -12,6 +12,7 @@ import collections
 import functools
 import re
 import socket
+from email.errors import HeaderParseError
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
@@ -167,7 +168,12 @@ class SmtpServer(SMTP):
         super()._timeout_cb()
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
-        return fast_address(arg) or super()._getaddr(arg)
+        """The address and the rest; (None, None) for one the email package's parser cannot take ("<" raises
+        IndexError in it), which aiosmtpd answers as a malformed address."""
+        try:
+            return fast_address(arg) or super()._getaddr(arg)
+        except (IndexError, HeaderParseError):
+            return None, None
 
     async def check_helo_needed(self, helo: str = "HELO") -> bool:
         """Postfix does not require HELO (smtpd_helo_required = no)."""

@@ -84,3 +84,11 @@ def test_a_client_that_half_closes_still_gets_every_reply():
     assert ended and out.split(b"\r\n")[1:] == [b"250 2.1.0 Ok", b"250 2.1.5 Ok", b"354 End data with <CR><LF>.<CR><LF>",
                                                b"250 2.0.0 Ok: queued", b"250 2.0.0 Ok", b""]
     assert len(delivered) == 1
+
+
+def test_an_address_the_email_parser_cannot_take_is_malformed():
+    """Found by fuzzing sessions: MAIL FROM:< raised IndexError in the email package's parser, answered 451 with a
+    traceback logged."""
+    out, _, ended = run_session(b"MAIL FROM:<\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<\r\nQUIT\r\n")
+    assert ended and out.split(b"\r\n")[1:5] == [b"553 5.1.3 Error: malformed address", b"250 2.1.0 Ok",
+                                                b"553 5.1.3 Error: malformed address", b"221 2.0.0 Bye"]
