@@ -112,6 +112,7 @@ def check_session(session: list, ending: bytes, cuts: list[int], plugins: list) 
     assert ended, "the session did not end once all its input was in"
     answers = replies(out)
     assert answers and answers[0][0].startswith("220 ")
+    assert not any("internal error" in reply[-1] for reply in answers), "an exception in the server or handler"
     answers = answers[1:]
     expected, sent = follow(script, answers, ending)
     assert answers == [], "more replies than commands"
