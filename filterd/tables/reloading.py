@@ -24,8 +24,8 @@ def read_table_file(path: str) -> tuple[bytes, tuple]:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             return f.read(), (st.st_mtime_ns, st.st_size, st.st_ino)
-    except OSError as exc:
-        raise TableOpenError(path, None, f"open {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        raise TableOpenError(path, None, f"open {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def checked(table, path: str, strict: bool, service: str):

@@ -76,3 +76,9 @@ def test_cidr_names_a_bad_network_before_a_slash_as_postfix_does():
     t = CidrTable("cidr:t", "t", b"junk/8 x\n1.2.3/8 y\njunk z\n")
     assert [n.reason for n in t.notices] == ['bad network value in "junk/8"', 'bad network value in "1.2.3/8"',
                                              'bad address pattern: "junk"']
+
+
+def test_a_table_name_holding_a_nul_cannot_be_opened():
+    """Found by fuzzing inline table specs: regexp:a<NUL>b raised ValueError (embedded null byte) out of open_table."""
+    with pytest.raises(TableError, match="open a\x00b: embedded null byte"):
+        open_table("regexp:a\x00b")
