@@ -117,7 +117,10 @@ class QueueFile:
         first = f.readline()
         if not first.startswith(MAGIC):
             raise ValueError("not a filterd queue file")
-        envelope = QueueEnvelope.from_json(f.read(int(first[len(MAGIC):])))
+        length = int(first[len(MAGIC):])
+        if not 0 <= length <= os.fstat(f.fileno()).st_size:
+            raise ValueError(f"envelope length {length} beyond the file")
+        envelope = QueueEnvelope.from_json(f.read(length))
         if f.read(1) != b"\n":
             raise ValueError("envelope not terminated")
         offset = f.tell()

@@ -130,3 +130,13 @@ def test_an_envelope_too_deep_or_too_large_is_corrupt(spool):
 
 def stored(envelope_json: bytes) -> bytes:
     return MAGIC + str(len(envelope_json)).encode() + b"\n" + envelope_json + b"\n" + b"".join(CONTENT)
+
+
+@pytest.mark.parametrize("length", [b"99999999999999999999", b"-5", b"1000"])
+def test_an_envelope_length_beyond_the_file_is_corrupt(spool, length):
+    """Found by bench/fuzz (atheris): "FQ1 99999999999999999999" made the reader allocate that many bytes and
+    raise MemoryError out of QueueFile.read, and into the queue manager."""
+    path = spool.root / "incoming" / "4BAD"
+    path.write_bytes(MAGIC + length + b"\n" + envelope().to_json() + b"\n" + b"".join(CONTENT))
+    with pytest.raises(CorruptQueueFile, match="beyond the file"):
+        QueueFile.read(str(path))
