@@ -106,7 +106,8 @@ def check_enhanced(reply: list[str]) -> None:
     assert status and status[1] == first[0], reply
 
 
-def check_session(session: list, ending: bytes, cuts: list[int], plugins: list) -> None:
+def check_session(session: list, ending: bytes, cuts: list[int], plugins: list) -> int:
+    """Run the session and check it; the number of messages delivered."""
     data, script = wire_bytes(session, ending)
     out, delivered, ended = run_session(data, sorted(c for c in cuts if 0 < c < len(data)), plugins)
     assert ended, "the session did not end once all its input was in"
@@ -124,6 +125,7 @@ def check_session(session: list, ending: bytes, cuts: list[int], plugins: list) 
         text = "\n".join(lines).encode("utf-8", "surrogateescape")
         assert letters(message) == letters(text), "the next hop got other content than was sent"
         assert len(message) <= 2 * len(text) + 2 * len(lines) + 2
+    return len(delivered)
 
 
 def follow(script: list[tuple], answers: list[list[str]], ending: bytes) -> tuple[list[int], list[list[str]]]:
@@ -151,7 +153,7 @@ def follow(script: list[tuple], answers: list[list[str]], ending: bytes) -> tupl
             rcpts += 1
         elif verb in ("MAIL", "RSET", "HELO", "EHLO") and code.startswith("2") or verb == "MAIL":
             rcpts = 0 if code.startswith("2") or verb != "MAIL" else rcpts
-        if verb == "DATA" and code == "354":
+        if verb == "DATA" and code.startswith("354"):
             end, position = answer_of(answers), position + 1
             if end.startswith("250"):
                 expected.append(rcpts)
@@ -193,3 +195,11 @@ def test_any_pipelined_session_without_plugins(session, ending, cuts):
 @budget(120)
 def test_any_pipelined_session_with_refusing_plugins(session, ending, cuts):
     check_session(session, ending, cuts, [Refusals()])
+
+
+def test_the_check_follows_a_session_that_delivers_and_one_that_is_refused():
+    session = [("EHLO x", None), ("MAIL FROM:<a@example.org> SIZE=100", None), ("RCPT TO:<b@example.net>", None),
+               ("RCPT TO:<no@x>", None), ("DATA", ["Subject: hi", "", "..body", ".x"]), ("HELP", None),
+               ("MAIL FROM:<a@example.org>", None), ("RCPT TO:<c@example.net>", None), ("DATA", ["DEFERME"]),
+               ("DATA", ["x"]), ("QUIT", None)]
+    assert check_session(session, b"\r\n", [7, 40], []) == 1
