@@ -119,7 +119,7 @@ class CidrTable(BaseTable):
         self.spec = spec
         self.notices = Notices()
         self.rules: list = []
-        self._parse(data, f"cidr map {name}, line %d")
+        self._parse(data, f"cidr map {name.replace('%', '%%')}, line %d")
 
     def _parse(self, data: bytes, where: str) -> None:
         open_ifs: list[IfRule] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -82,3 +83,17 @@ def test_a_table_name_holding_a_nul_cannot_be_opened():
     """Found by fuzzing inline table specs: regexp:a<NUL>b raised ValueError (embedded null byte) out of open_table."""
     with pytest.raises(TableError, match="open a\x00b: embedded null byte"):
         open_table("regexp:a\x00b")
+
+
+
+@pytest.mark.parametrize("kind, text, line", [("regexp", b"/a/ A\n/b\n", 2), ("pcre", b"/b\n", 1),
+                                              ("cidr", b"junk x\n", 1)])
+def test_a_table_named_with_a_percent_sign_warns_naming_it(tmp_path: Path, kind, text, line):
+    """Found by bench/fuzz (atheris, inline target): the warning's "FILE, line %d" template took the file name's
+    own "%" as a format character and raised ValueError (a file called 100%d%, or regexp:{ {/%/ x} })."""
+    path = tmp_path / "100%d%"
+    path.write_bytes(text)
+    with pytest.raises(TableError, match=re.escape(f"{path}:{line}: ")):
+        open_table(f"{kind}:{path}")
+    table = open_table(f"{kind}:{path}", strict=False)
+    assert table.current.notices[0].text.startswith(f"{kind} map {path}, line {line}: ")
