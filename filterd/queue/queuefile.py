@@ -124,6 +124,8 @@ class QueueFile:
         if f.read(1) != b"\n":
             raise ValueError("envelope not terminated")
         offset = f.tell()
+        if envelope.size < 0:
+            raise ValueError(f"content size {envelope.size}")
         f.seek(offset + envelope.size)
         if f.tell() != offset + envelope.size or os.fstat(f.fileno()).st_size < offset + envelope.size:
             raise ValueError("content truncated")
