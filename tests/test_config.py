@@ -508,7 +508,8 @@ def test_more_than_a_hundred_nested_expressions_are_refused_as_postfix_does(open
 
 @pytest.mark.parametrize("line, message", [
     ("wait = " + "9" * 400, 'wait: bad time value "999'), ("hours = 596524h", 'hours: bad time value "596524h"'),
-    ("count = 9223372036854775808", 'count: bad int value "9223372036854775808"'), ("limit = " + "9" * 20, "limit: bad size value"),
+    ("count = 9223372036854775808", 'count: bad int value "9223372036854775808"'),
+    ("limit = " + "9" * 20, "limit: bad size value"),
 ])
 def test_numbers_past_postfix_s_c_types_are_refused(line, message):
     """Found by fuzzing: a time of 400 digits raised OverflowError; Postfix keeps times in a C int and numbers

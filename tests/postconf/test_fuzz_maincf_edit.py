@@ -14,7 +14,8 @@ LINES = st.lists(st.one_of(
     st.tuples(st.sampled_from(NAMES), st.sampled_from(["", " ", "\t"]), st.sampled_from(["=", " = ", "= "]),
               st.sampled_from(["", "v", "v w", "$a", "x=y", "# not a comment"])).map("".join),
     st.sampled_from(["", "# comment", "  # indented comment", " continued", "\tcontinued", "   ", "\r", "\x0b x",
-                     "\x1cz = 1", "\xa0a = 1"])), max_size=10).map(lambda lines: "\n".join(["first = 1", *lines]) + "\n")
+                     "\x1cz = 1", "\xa0a = 1"])), max_size=10).map(
+    lambda lines: "\n".join(["first = 1", *lines]) + "\n")
 VALUES = st.sampled_from(["", "v", "new value", "$b", "a = b", " padded ", "x\ty"])
 
 

@@ -84,8 +84,9 @@ def test_crash_leftovers_are_cleaned(spool):
     assert spool.ids("incoming") == []
 
 
-@pytest.mark.parametrize("field, value", [("arrival", None), ("size", "22"), ("size", -1), ("sender", 7), ("recipients", {}),
-                                          ("bcc", [1]), ("is_bounce", "no"), ("arrival", float("inf"))])
+@pytest.mark.parametrize("field, value", [("arrival", None), ("size", "22"), ("size", -1), ("sender", 7),
+                                          ("recipients", {}), ("bcc", [1]), ("is_bounce", "no"),
+                                          ("arrival", float("inf"))])
 def test_an_envelope_field_of_another_type_is_corrupt(spool, field, value):
     """Found by fuzzing: {"arrival": null} and the like read as a queue file, and the queue manager failed later;
     {"size": -1} read as a message of -1 bytes."""

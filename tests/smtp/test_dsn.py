@@ -35,7 +35,8 @@ def test_malformed_or_repeated_parameters_get_postfix_s_reply(options, reply):
 def test_a_session_refuses_malformed_dsn_parameters_and_goes_on():
     out, delivered, ended = run_session(b"EHLO c\r\nMAIL FROM:<a@example.org> RET=ALL\r\n"
                                         b"MAIL FROM:<a@example.org> RET=HDRS ENVID=q+2B1\r\n"
-                                        b"RCPT TO:<b@example.net> ORCPT=junk\r\nRCPT TO:<b@example.net> NOTIFY=NEVER\r\n"
+                                        b"RCPT TO:<b@example.net> ORCPT=junk\r\n"
+                                        b"RCPT TO:<b@example.net> NOTIFY=NEVER\r\n"
                                         b"DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n")
     replies = [line for line in out.split(b"\r\n") if line[3:4] == b" "][2:]
     assert replies == [b"501 5.5.4 Bad RET parameter syntax", b"250 2.1.0 Ok",

@@ -81,8 +81,9 @@ def test_a_client_that_half_closes_still_gets_every_reply():
     eof_received), so a message could reach the next hop while its client never saw the 250."""
     out, delivered, ended = run_session(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
                                         b"Subject: x\r\n\r\nbody\r\n.\r\nNOOP\r\nRSET")
-    assert ended and out.split(b"\r\n")[1:] == [b"250 2.1.0 Ok", b"250 2.1.5 Ok", b"354 End data with <CR><LF>.<CR><LF>",
-                                               b"250 2.0.0 Ok: queued", b"250 2.0.0 Ok", b""]
+    assert ended and out.split(b"\r\n")[1:] == [b"250 2.1.0 Ok", b"250 2.1.5 Ok",
+                                               b"354 End data with <CR><LF>.<CR><LF>", b"250 2.0.0 Ok: queued",
+                                               b"250 2.0.0 Ok", b""]
     assert len(delivered) == 1
 
 
