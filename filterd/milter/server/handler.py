@@ -8,7 +8,7 @@ to wait for them); filterd.milter.server.listener carries the bytes.
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import lru_cache, partial
 from types import CoroutineType
 from typing import Any, Callable, Coroutine, Iterable
 
@@ -60,9 +60,10 @@ def pending(txn: Transaction) -> bool:
     return bool(txn.edits or txn.hold or txn.redirect or txn.bcc)
 
 
-@cache
+@lru_cache(maxsize=64)
 def negotiate(version: int, actions: int, steps: int, hooks: frozenset[str]) -> tuple[Framed, Negotiated]:
-    """filterd's answer to an MTA's offer, and the agreement: the same for every connection of a kind."""
+    """filterd's answer to an MTA's offer, and the agreement: the same for every connection of a kind (kept for a
+    few kinds: an MTA may offer any numbers, and a cache of every offer would grow without end)."""
     offer = cmd.OptNeg(version, actions, steps)
     reply = answer(offer, requirements.actions(hooks), requirements.steps(hooks), symlists(requirements.macros(hooks)))
     return Framed(reply), agree(offer, reply)

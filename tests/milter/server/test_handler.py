@@ -11,7 +11,7 @@ from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as c
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.codes import Actions, Steps
-from filterd.milter.server.handler import MilterHandler
+from filterd.milter.server.handler import MilterHandler, negotiate
 from filterd.milter.server.settings import MilterSettings
 from filterd.testing import load_plugins
 
@@ -297,3 +297,14 @@ def test_a_session_after_quit_nc_may_begin_without_connect():
                                      c.Mail(("<z@example.org>",)), c.Rcpt(("<b@example.net>",)), *CONTENT])
     assert replies[-1][0].value.endswith(" z@example.org b@example.net 2 2")
     assert handler.session.helo == "again.example"
+
+
+def test_the_answers_to_offers_kept_are_few_whatever_the_mta_offers():
+    """Found looking for unbounded state while fuzzing the handler: every distinct OPTNEG offer was kept for good
+    (functools.cache), so an MTA offering ever new numbers grew the milter's memory without end."""
+    async def offers():
+        for version in range(2, 1002):
+            handler = MilterHandler(MilterSettings(), Chain(load_plugins(Tag())))
+            await handler.handle(c.OptNeg(version, 0x1FF, version))
+    asyncio.run(offers())
+    assert negotiate.cache_info().currsize <= 64
