@@ -16,7 +16,6 @@ documented ones, bounded output, round trips. libFuzzer's -timeout (default here
 from __future__ import annotations
 
 import argparse
-import atexit
 import functools
 import logging
 import os
@@ -33,9 +32,14 @@ ATHERIS_DEFAULTS = ["-timeout=10", "-rss_limit_mb=2048"]
 
 @functools.cache
 def _scratch() -> Path:
-    """A directory for the files a target writes (a table, a queue file), removed at exit."""
-    path = Path(tempfile.mkdtemp(prefix="filterd-fuzz-"))
-    atexit.register(shutil.rmtree, path, True)
+    """A directory for the files a target writes (a table, a queue file), one a process under one fixed directory
+    that the next run empties: libFuzzer ends the process without Python's exit handlers."""
+    root = Path(tempfile.gettempdir()) / "filterd-fuzz"
+    if root.is_dir():
+        for stale in root.iterdir():
+            shutil.rmtree(stale, ignore_errors=True)
+    path = root / str(os.getpid())
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
