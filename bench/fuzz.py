@@ -33,14 +33,25 @@ ATHERIS_DEFAULTS = ["-timeout=10", "-rss_limit_mb=2048"]
 @functools.cache
 def _scratch() -> Path:
     """A directory for the files a target writes (a table, a queue file), one a process under one fixed directory
-    that the next run empties: libFuzzer ends the process without Python's exit handlers."""
+    where the next run removes those of finished runs: libFuzzer ends the process without Python's exit handlers."""
     root = Path(tempfile.gettempdir()) / "filterd-fuzz"
     if root.is_dir():
         for stale in root.iterdir():
-            shutil.rmtree(stale, ignore_errors=True)
+            if not (stale.name.isdigit() and _running(int(stale.name))):
+                shutil.rmtree(stale, ignore_errors=True)
     path = root / str(os.getpid())
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _milter_stream(data: bytes) -> None:
