@@ -14,6 +14,8 @@ TIME_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 TYPED_KINDS = ("int", "time", "size", "bool")
 
 _WS = " \t\r\n"
+_SPACE = " \t\n\v\f\r"
+"""What Postfix's main.cf reader takes for white space (C's isspace), where Python's would take more ("\\x1c")."""
 _NAME = re.compile(r"[A-Za-z0-9_]*")
 _RELOPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">=": operator.ge, ">": operator.gt}
@@ -56,10 +58,10 @@ def parse_main_cf(text: str, filename: str) -> list[tuple[str, str, int]]:
     logical: list[tuple[int, list[str]]] = []
     for lineno, line in enumerate(text.split("\n"), 1):
         line = line.rstrip("\r")
-        stripped = line.strip()
+        stripped = line.strip(_SPACE)
         if not stripped or stripped.startswith("#"):
             continue
-        if line[0].isspace():
+        if line[0] in _SPACE:
             if not logical:
                 raise ConfigError(filename, lineno, "continuation line without a preceding parameter")
             logical[-1][1].append(stripped)
@@ -69,12 +71,12 @@ def parse_main_cf(text: str, filename: str) -> list[tuple[str, str, int]]:
     for lineno, parts in logical:
         line = " ".join(parts)
         name, sep, value = line.partition("=")
-        name = name.strip()
+        name = name.strip(_SPACE)
         if sep and not name:
             raise ConfigError(filename, lineno, f'missing parameter name: "{line}"')
-        if not sep or any(c.isspace() for c in name):
+        if not sep or any(c in _SPACE for c in name):
             raise ConfigError(filename, lineno, f'missing "=" after parameter name: "{line}"')
-        entries.append((name, value.strip(), lineno))
+        entries.append((name, value.strip(_SPACE), lineno))
     return entries
 
 
@@ -110,8 +112,14 @@ def _operand(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _parse(text: str) -> list[tuple]:
+MAX_NESTING = 100
+"""The deepest ${...} within ${...} Postfix's mac_expand(3) takes; one more is "unreasonable macro call nesting"."""
+
+
+def _parse(text: str, depth: int = 0) -> list[tuple]:
     """Parse a value into literal, reference and conditional nodes (mac_parse(3) rules)."""
+    if depth > MAX_NESTING:
+        raise _SyntaxError(f'unreasonable macro call nesting: "{text}"')
     nodes: list[tuple] = []
     lit: list[str] = []
     i, n = 0, len(text)
@@ -128,13 +136,13 @@ def _parse(text: str) -> list[tuple]:
         i += 1
         if i < n and text[i] in "({":
             open_, close = text[i], ")" if text[i] == "(" else "}"
-            depth, j = 1, i + 1
+            level, j = 1, i + 1
             while j < n:
                 if text[j] == open_:
-                    depth += 1
+                    level += 1
                 elif text[j] == close:
-                    depth -= 1
-                    if depth == 0:
+                    level -= 1
+                    if level == 0:
                         break
                 j += 1
             else:
@@ -142,7 +150,7 @@ def _parse(text: str) -> list[tuple]:
             body, i = text[i + 1:j], j + 1
             if not body:
                 raise _SyntaxError(f'empty macro name: "{text}"')
-            node = _parse_expr(body)
+            node = _parse_expr(body, depth + 1)
         else:
             name = _NAME.match(text, i).group()
             if not name:
@@ -157,7 +165,7 @@ def _parse(text: str) -> list[tuple]:
     return nodes
 
 
-def _parse_expr(body: str) -> tuple:
+def _parse_expr(body: str, depth: int) -> tuple:
     """Parse the inside of ${...}: a name or relational test, optionally with ?/: operands."""
     rest = body.lstrip(_WS)
     if rest.startswith("{"):
@@ -170,7 +178,7 @@ def _parse_expr(body: str) -> tuple:
         if not rest.startswith("{"):
             raise _SyntaxError(f'"{{expression}}" expected at: "...{op}>>>{rest[:20]}"')
         right, rest = _curly(rest)
-        test = ("rel", _parse(left), op, _parse(right))
+        test = ("rel", _parse(left, depth), op, _parse(right, depth))
         if not rest:
             return ("cond", test, [("lit", "true")], None)
         if rest[0] not in "?:":
@@ -187,13 +195,13 @@ def _parse_expr(body: str) -> tuple:
     iftrue = None
     if rest[0] == "?":
         text, rest = _operand(rest[1:])
-        iftrue = _parse(text)
+        iftrue = _parse(text, depth)
         if not rest:
             return ("cond", test, iftrue, None)
         if rest[0] != ":":
             raise _SyntaxError(f'":" expected at: "...{text}}}>>>{rest[:20]}"')
     text, rest = _operand(rest[1:])
-    iffalse = _parse(text)
+    iffalse = _parse(text, depth)
     if rest:
         raise _SyntaxError(f'unexpected input at: "...{text}}}>>>{rest[:20]}"')
     return ("cond", test, iftrue, iffalse)
@@ -208,21 +216,31 @@ def _compare(left: str, op: str, right: str) -> bool:
     return _RELOPS[op](a, b)
 
 
+INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
+"""The C types Postfix keeps times (int) and numbers (int or long) in: a value past them is refused. Numbers go
+to a long, since sizes such as message_size_limit are also read as int."""
+
+
 def _to_int(value: str) -> int | None:
     m = re.fullmatch(r"\s*([-+]?[0-9]+)\s*", value)
-    return int(m.group(1)) if m else None
+    return _within(int(m.group(1)), LONG_MAX) if m else None
 
 
 def _to_size(value: str) -> int | None:
     m = re.fullmatch(r"\s*\+?([0-9]+)\s*", value)
-    return int(m.group(1)) if m else None
+    return _within(int(m.group(1)), LONG_MAX) if m else None
 
 
 def _to_time(value: str, unit: str) -> float | None:
     m = re.fullmatch(r"\s*\+?([0-9]+)([a-z]?)\s*", value)
     if not m or (m.group(2) and m.group(2) not in TIME_UNITS):
         return None
-    return float(int(m.group(1)) * TIME_UNITS[m.group(2) or unit])
+    seconds = _within(int(m.group(1)) * TIME_UNITS[m.group(2) or unit], INT_MAX)
+    return None if seconds is None else float(seconds)
+
+
+def _within(number: int, limit: int) -> int | None:
+    return number if -limit - 1 <= number <= limit else None
 
 
 def _to_bool(value: str) -> bool | None:
@@ -283,7 +301,10 @@ class Config:
         """Value with $name, ${name}, $(name) and ${name?x}/${name:x} forms expanded recursively."""
         if name not in self._known:
             raise KeyError(name)
-        return self._expand_name(name, ())
+        try:
+            return self._expand_name(name, ())
+        except RecursionError:
+            raise self.error(name, "unreasonable macro call nesting") from None
 
     __getitem__ = get
 

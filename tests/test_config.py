@@ -486,3 +486,33 @@ def test_load_missing_file(tmp_path):
         load(str(path), CORE_PARAMETERS)
     assert info.value.lineno is None
     assert str(info.value) == f"{path}: cannot read: No such file or directory"
+
+
+# --- found by fuzzing ----------------------------------------------------------------------
+
+
+def test_only_ascii_white_space_begins_a_continuation_line():
+    """Found by fuzzing: a line starting with "\\x1c" (white space to Python, not to C's isspace) continued the
+    entry before it, where Postfix and postconf -e read a new entry."""
+    assert parse_main_cf("a = 1\n\x1cb = 2\n\x0b  c\n", "main.cf") == [("a", "1", 1), ("\x1cb", "2 c", 2)]
+
+
+@pytest.mark.parametrize("opening, closing", [("${mydomain?", "}"), ("$(mydomain:", ")"), ("${{1}=={", "}}")])
+def test_more_than_a_hundred_nested_expressions_are_refused_as_postfix_does(opening, closing):
+    """Found by fuzzing: a thousand nested ${...} raised RecursionError; Postfix refuses a 101st level."""
+    assert cfg(f"a = {'${mydomain?' * 100}x{'}' * 100}\n").get("a") == "x"
+    err = error_of(f"a = {opening * 101}mydomain{closing * 101}\n")
+    assert err.lineno == 1 and "a: unreasonable macro call nesting" in str(err)
+    assert error_of(f"a = {opening * 5000}x{closing * 5000}\n").lineno == 1
+
+
+@pytest.mark.parametrize("line, message", [
+    ("wait = " + "9" * 400, 'wait: bad time value "999'), ("hours = 596524h", 'hours: bad time value "596524h"'),
+    ("count = 9223372036854775808", 'count: bad int value "9223372036854775808"'),
+    ("limit = " + "9" * 20, "limit: bad size value"),
+])
+def test_numbers_past_postfix_s_c_types_are_refused(line, message):
+    """Found by fuzzing: a time of 400 digits raised OverflowError; Postfix keeps times in a C int and numbers
+    in an int or a long, and refuses what does not fit."""
+    assert cfg("count = 3000000000\n").int("count") == 3_000_000_000
+    assert message in str(error_of(line + "\n"))

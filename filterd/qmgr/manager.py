@@ -101,10 +101,8 @@ class QueueManager:
         self.next_deferred_scan, self.flushing = 0.0, True
 
     def _pickup(self, qid: str) -> None:
-        try:
-            qf = QueueFile.read(str(self.spool.path("maildrop", qid)))
-        except CorruptQueueFile as exc:
-            self._corrupt("maildrop", qid, exc)
+        qf = self._read("maildrop", qid)
+        if qf is None:
             return
         uid = self.spool.path("maildrop", qid).stat().st_uid
         self.spool.move(qid, "maildrop", "incoming")
@@ -130,10 +128,8 @@ class QueueManager:
         task.add_done_callback(lambda _t, qid=qid: self.tasks.pop(qid, None))
 
     async def _process(self, qid: str, activated: float) -> None:
-        try:
-            qf = QueueFile.read(str(self.spool.path("active", qid)))
-        except CorruptQueueFile as exc:
-            self._corrupt("active", qid, exc)
+        qf = self._read("active", qid)
+        if qf is None:
             return
         env = qf.envelope
         maillog.info("qmgr", "%s: from=<%s>, size=%d, nrcpt=%d (queue active)", qid, env.sender, env.size,
@@ -183,6 +179,18 @@ class QueueManager:
         envelope, content = bounce.compose(qf, failed, self.myhostname)
         self.spool.store("incoming", envelope, iter([content]))
         maillog.info("bounce", "%s: sender non-delivery notification: %s", qf.envelope.queue_id, envelope.queue_id)
+
+    def _read(self, queue: str, qid: str) -> QueueFile | None:
+        """The queue file, or None when it is corrupt (moved to the corrupt queue): unreadable, or holding another
+        queue id (the manager moves and removes files by the id inside)."""
+        try:
+            qf = QueueFile.read(str(self.spool.path(queue, qid)))
+            if qf.envelope.queue_id != qid:
+                raise CorruptQueueFile(f"it holds queue id {qf.envelope.queue_id!r}")
+        except CorruptQueueFile as exc:
+            self._corrupt(queue, qid, exc)
+            return None
+        return qf
 
     def _corrupt(self, queue: str, qid: str, exc: Exception) -> None:
         maillog.warning("qmgr", "%s: corrupt queue file moved to the corrupt queue: %s", qid, exc)

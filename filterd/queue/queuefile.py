@@ -15,8 +15,9 @@ was being written, and a half-written last record is ignored when the file is re
 from __future__ import annotations
 
 import json
+import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import IO, Iterator
 
 MAGIC = b"FQ1 "
@@ -72,9 +73,12 @@ class QueueEnvelope:
 
     @classmethod
     def from_json(cls, data: bytes) -> QueueEnvelope:
-        fields = json.loads(data.decode("utf-8", "surrogateescape"))
-        fields["recipients"] = [Recipient(**r) for r in fields["recipients"]]
-        return cls(**fields)
+        """The envelope from its record; ValueError when a field is missing, unknown or of another type."""
+        values = _typed(cls, json.loads(data.decode("utf-8", "surrogateescape")))
+        values["recipients"] = [Recipient(**_typed(Recipient, r)) for r in values["recipients"]]
+        if not all(type(address) is str for address in values.get("bcc", ())):
+            raise ValueError("bcc: not a list of addresses")
+        return cls(**values)
 
     def pending(self) -> list[Recipient]:
         return [r for r in self.recipients if not r.done]
@@ -105,7 +109,7 @@ class QueueFile:
         try:
             with open(path, "rb") as f:
                 return cls._parse(path, f)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
             raise CorruptQueueFile(f"{path}: {exc}") from exc
 
     @classmethod
@@ -113,10 +117,15 @@ class QueueFile:
         first = f.readline()
         if not first.startswith(MAGIC):
             raise ValueError("not a filterd queue file")
-        envelope = QueueEnvelope.from_json(f.read(int(first[len(MAGIC):])))
+        length = int(first[len(MAGIC):])
+        if not 0 <= length <= os.fstat(f.fileno()).st_size:
+            raise ValueError(f"envelope length {length} beyond the file")
+        envelope = QueueEnvelope.from_json(f.read(length))
         if f.read(1) != b"\n":
             raise ValueError("envelope not terminated")
         offset = f.tell()
+        if envelope.size < 0:
+            raise ValueError(f"content size {envelope.size}")
         f.seek(offset + envelope.size)
         if f.tell() != offset + envelope.size or os.fstat(f.fileno()).st_size < offset + envelope.size:
             raise ValueError("content truncated")
@@ -154,6 +163,22 @@ class QueueFile:
             os.close(fd)
 
 
+_JSON_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "list[str]": (list,),
+               "list[Recipient]": (list,)}
+
+
+def _typed(kind: type, values: object) -> dict:
+    """A record's values, checked against the dataclass's field types (JSON gives bool for int too: refused)."""
+    if type(values) is not dict:
+        raise ValueError(f"{kind.__name__}: not a JSON object")
+    for declared in fields(kind):
+        value = values.get(declared.name, "")
+        if declared.name in values and (type(value) not in _JSON_TYPES[declared.type]
+                                        or type(value) is float and not math.isfinite(value)):
+            raise ValueError(f"{declared.name}: {type(value).__name__} where {declared.type} belongs")
+    return values
+
+
 def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
     by_address = {r.address: r for r in envelope.recipients}
     for line in f:
@@ -161,6 +186,8 @@ def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
             record = json.loads(line.decode("utf-8", "surrogateescape"))
         except ValueError:
             break
+        if type(record) is not dict or not all(type(value) is str for value in record.values()):
+            raise ValueError(f"status record is not one of strings: {line[:80]!r}")
         recipient = by_address.get(record.get("r"))
         if recipient is not None:
             recipient.status, recipient.dsn = record.get("s", ""), record.get("d", "")

@@ -19,7 +19,7 @@ from filterd.maillog import seconds
 from filterd.model import Message, Session
 from filterd.queueid import new_queue_id
 from filterd.received import received_header
-from filterd.smtp import replies
+from filterd.smtp import dsn, replies
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
@@ -254,6 +254,9 @@ class SmtpHandler:
         return result  # type: ignore[return-value]
 
     async def handle_MAIL(self, server, session, envelope, address: str, options: list[str]) -> str:
+        refused = dsn.refusal(self.dsn_options)
+        if refused:
+            return refused
         sender = "" if address == "<>" else address
         reply = await self.mail(sender, options + self.dsn_options)
         if reply.startswith("2"):
@@ -262,6 +265,9 @@ class SmtpHandler:
         return reply
 
     async def handle_RCPT(self, server, session, envelope, address: str, options: list[str]) -> str:
+        refused = dsn.refusal(self.dsn_options)
+        if refused:
+            return refused
         reply = await self.rcpt(address, options + self.dsn_options)
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)

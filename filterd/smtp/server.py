@@ -48,7 +48,7 @@ class SmtpServer(SMTP):
         self.__ident__ = "filterd"
         self.loop = loop
         asyncio.StreamReaderProtocol.__init__(
-            self, asyncio.StreamReader(loop=loop, limit=self.line_length_limit),
+            self, _CommandReader(loop=loop, limit=self.line_length_limit),
             client_connected_cb=self._cb_client_connected, loop=loop)
         self.event_handler = handler
         self.data_size_limit = settings.message_size_limit
@@ -149,6 +149,12 @@ class SmtpServer(SMTP):
         except (OSError, asyncio.TimeoutError):
             return "unknown"
 
+    def eof_received(self) -> bool:
+        """The client half-closed: the commands it sent before are still answered, as Postfix's smtpd answers what
+        it has read; aiosmtpd cancels the session at once, a message perhaps delivered and its 250 never sent."""
+        self._reader.feed_eof()
+        return True
+
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
         self.loop.create_task(self.handler.on_disconnect(self.summary()))
@@ -183,6 +189,8 @@ class SmtpServer(SMTP):
             await self.push("503 5.5.1 Error: MAIL transaction in progress")
         elif not arg:
             await self.push("501 5.5.4 Syntax: XFORWARD attribute=value...")
+        elif refused := xforward_refusal(arg):
+            await self.push(refused)
         else:
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
@@ -225,7 +233,36 @@ async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
         return exc.partial
 
 
+class _CommandReader(asyncio.StreamReader):
+    """The session's reader: once every line before the end of input is read, the session ends as aiosmtpd ends a
+    lost connection (a partial last line, never ended by a newline, is dropped)."""
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        try:
+            return await super().readuntil(separator)
+        except asyncio.IncompleteReadError:
+            raise asyncio.CancelledError from None
+
+
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
+_XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
+_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+
+
+def xforward_refusal(arg: str) -> str | None:
+    """Postfix's 501 for a malformed XFORWARD (an attribute without a value, an unknown one, a PORT that is not
+    a number of at most five digits); None when it is well formed."""
+    for item in arg.split():
+        key, _, value = item.partition("=")
+        if not value:
+            return "501 5.5.4 Syntax: XFORWARD attribute=value..."
+        if key.upper() not in _XFORWARD_NAMES:
+            return f"501 5.5.4 Bad XFORWARD attribute name: {key}"
+        value = _unxtext(value)
+        if key.upper() == "PORT" and value not in _UNAVAILABLE and not (
+                value.isascii() and value.isdigit() and len(value) <= 5):
+            return f"501 5.5.4 Bad PORT syntax: {value}"
+    return None
 
 
 def apply_xforward(session: Any, arg: str) -> None:
@@ -233,9 +270,9 @@ def apply_xforward(session: Any, arg: str) -> None:
     for item in arg.split():
         key, _, value = item.partition("=")
         value = _unxtext(value)
-        if value in ("[UNAVAILABLE]", "[TEMPUNAVAIL]"):
+        if value in _UNAVAILABLE:
             continue
-        if key.upper() == "PORT" and value.isdigit():
+        if key.upper() == "PORT" and value.isascii() and value.isdigit():
             session.client_port = int(value)
         elif key.upper() in _XFORWARD_FIELDS:
             setattr(session, _XFORWARD_FIELDS[key.upper()], value)
@@ -265,9 +302,13 @@ def _valid_utf8(text: str) -> bool:
     return True
 
 
+_NOT_POSTFIX = frozenset({"smtp_HELP"})
+"""aiosmtpd's commands that Postfix's smtpd does not have: left out, they get Postfix's 502 for an unknown one."""
+
+
 @functools.cache
 def _smtp_method_names() -> tuple[str, ...]:
-    return tuple(name for name in dir(SmtpServer) if name.startswith("smtp_"))
+    return tuple(name for name in dir(SmtpServer) if name.startswith("smtp_") and name not in _NOT_POSTFIX)
 
 
 _DSN_KEYWORDS = {"MAIL": ("RET", "ENVID"), "RCPT": ("NOTIFY", "ORCPT")}

@@ -99,7 +99,7 @@ def _negations(text: str) -> tuple[bool, str]:
 
 def _pattern(text: str) -> Pattern:
     negate, rest = _negations(text)
-    return Pattern(rest.encode(), 0, False, parse_network(rest, negate))
+    return Pattern(rest.encode("utf-8", "surrogateescape"), 0, False, parse_network(rest, negate))
 
 
 def _match_rule(lineno: int, text: str) -> MatchRule:
@@ -109,7 +109,7 @@ def _match_rule(lineno: int, text: str) -> MatchRule:
     if not value:
         raise _Bad("no lookup result")
     template = Template((value.encode("utf-8", "surrogateescape"),), 0)
-    return MatchRule(lineno, Pattern(pattern.encode(), 0, False, network), template)
+    return MatchRule(lineno, Pattern(pattern.encode("utf-8", "surrogateescape"), 0, False, network), template)
 
 
 def _keyword(text: str, word: str) -> str | None:
@@ -125,7 +125,7 @@ class CidrTable(BaseTable):
         self.spec = spec
         self.notices = Notices()
         self.rules: list = []
-        self._parse(data, f"cidr map {name}, line %d")
+        self._parse(data, f"cidr map {name.replace('%', '%%')}, line %d")
 
     def _parse(self, data: bytes, where: str) -> None:
         open_ifs: list[IfRule] = []

@@ -20,9 +20,9 @@ TABLE_NOTICE = "table_notice"
 Build = Callable[[bytes], object]
 
 
-def _unreadable(kind: str, path: str, exc: OSError) -> str:
+def _unreadable(kind: str, path: str, exc: OSError | ValueError) -> str:
     """Postfix's words for a table file it cannot open or read, which differ by type."""
-    reason = exc.strerror or str(exc)
+    reason = getattr(exc, "strerror", None) or str(exc)
     if isinstance(exc, IsADirectoryError) and kind == "texthash":
         return f"read {path}: {reason}"
     if isinstance(exc, IsADirectoryError) and kind == "cidr":
@@ -36,7 +36,7 @@ def read_table_file(path: str, kind: str = "") -> tuple[bytes, tuple]:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             return f.read(), (st.st_mtime_ns, st.st_size, st.st_ino)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise TableOpenError(path, None, _unreadable(kind, path, exc)) from None
 
 

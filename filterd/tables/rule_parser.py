@@ -212,7 +212,7 @@ def parse_line(cur: _Cursor, dialect: Dialect, nesting: int) -> Rule | None:
 
 def parse_rules(data: bytes, name: str, dialect: Dialect, notices: Notices) -> list[Rule]:
     """All rules of a table file in order, each IfRule linked to the index of its EndifRule."""
-    where_of = f"{dialect.kind} map {name}, line %d"
+    where_of = f"{dialect.kind} map {name.replace('%', '%%')}, line %d"
     rules: list[Rule] = []
     open_ifs: list[IfRule] = []
     for lineno, text in logical_lines(data, name, notices):

@@ -1,10 +1,11 @@
 """Queue files and the spool: durable writes, status records, crash leftovers, corruption."""
 
+import json
 import os
 
 import pytest
 
-from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile, Recipient
+from filterd.queue.queuefile import MAGIC, CorruptQueueFile, QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
 
 CONTENT = [b"Subject: hi\r\n\r\n", b"body\r\n"]
@@ -81,3 +82,63 @@ def test_crash_leftovers_are_cleaned(spool):
     (spool.root / "incoming" / ".tmp.4XYZ").write_bytes(b"half")
     assert spool.clean_temporary() == 1
     assert spool.ids("incoming") == []
+
+
+@pytest.mark.parametrize("field, value", [("arrival", None), ("size", "22"), ("size", -1), ("sender", 7),
+                                          ("recipients", {}), ("bcc", [1]), ("is_bounce", "no"),
+                                          ("arrival", float("inf"))])
+def test_an_envelope_field_of_another_type_is_corrupt(spool, field, value):
+    """Found by fuzzing: {"arrival": null} and the like read as a queue file, and the queue manager failed later;
+    {"size": -1} read as a message of -1 bytes."""
+    path = spool.store("incoming", envelope(), iter(CONTENT))
+    record = json.loads(path.read_bytes().split(b"\n")[1])
+    record[field] = value
+    path.write_bytes(stored(json.dumps(record).encode()))
+    with pytest.raises(CorruptQueueFile, match=field):
+        QueueFile.read(str(path))
+
+
+def test_a_recipient_field_of_another_type_is_corrupt(spool):
+    path = spool.root / "incoming" / "4BAD"
+    record = json.loads(envelope().to_json())
+    record["recipients"][0]["address"] = None
+    path.write_bytes(stored(json.dumps(record).encode()))
+    with pytest.raises(CorruptQueueFile, match="address"):
+        QueueFile.read(str(path))
+
+
+@pytest.mark.parametrize("status", [b"null", b"[1]", b'{"r": "bob@example.net", "s": 5}'])
+def test_a_status_record_that_is_not_one_of_strings_is_corrupt(spool, status):
+    """Found by fuzzing: a status record `null` raised AttributeError out of QueueFile.read."""
+    path = spool.store("incoming", envelope(), iter(CONTENT))
+    with open(path, "ab") as f:
+        f.write(status + b"\n")
+    with pytest.raises(CorruptQueueFile):
+        QueueFile.read(str(path))
+
+
+def test_an_envelope_too_deep_or_too_large_is_corrupt(spool):
+    """Found by fuzzing: json's RecursionError and seek's OverflowError came out of QueueFile.read."""
+    path = spool.root / "incoming" / "4BAD"
+    path.write_bytes(stored(b"[" * 100_000))
+    with pytest.raises(CorruptQueueFile):
+        QueueFile.read(str(path))
+    record = json.loads(envelope().to_json())
+    record["size"] = 2**70
+    path.write_bytes(stored(json.dumps(record).encode()))
+    with pytest.raises(CorruptQueueFile):
+        QueueFile.read(str(path))
+
+
+def stored(envelope_json: bytes) -> bytes:
+    return MAGIC + str(len(envelope_json)).encode() + b"\n" + envelope_json + b"\n" + b"".join(CONTENT)
+
+
+@pytest.mark.parametrize("length", [b"99999999999999999999", b"-5", b"1000"])
+def test_an_envelope_length_beyond_the_file_is_corrupt(spool, length):
+    """Found by bench/fuzz (atheris): "FQ1 99999999999999999999" made the reader allocate that many bytes and
+    raise MemoryError out of QueueFile.read, and into the queue manager."""
+    path = spool.root / "incoming" / "4BAD"
+    path.write_bytes(MAGIC + length + b"\n" + envelope().to_json() + b"\n" + b"".join(CONTENT))
+    with pytest.raises(CorruptQueueFile, match="beyond the file"):
+        QueueFile.read(str(path))

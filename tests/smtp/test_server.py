@@ -11,6 +11,7 @@ from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer, apply_xforward
 from filterd.smtp.settings import SmtpSettings
+from tests.fixtures.smtp_session import run_session
 
 
 def make_server(loop):
@@ -42,3 +43,41 @@ def test_xforward_attributes_are_decoded():
     apply_xforward(session, "NAME=mail.example ADDR=192.0.2.1 PORT=4321 HELO=he+2Blo PROTO=ESMTP IDENT=[UNAVAILABLE]")
     assert (session.client_name, session.client_address, session.client_port, session.helo, session.protocol) == \
         ("mail.example", "192.0.2.1", 4321, "he+lo", "ESMTP")
+
+
+def test_help_is_an_unknown_command_as_in_postfix():
+    """Found by fuzzing sessions: HELP got aiosmtpd's "250 Supported commands: AUTH ..." (no enhanced status, and
+    commands filterd does not offer); Postfix's smtpd has no HELP and answers it as any unknown command."""
+    out, _, ended = run_session(b"HELP\r\nHELP MAIL\r\nQUIT\r\n")
+    assert ended and out.split(b"\r\n")[1:4] == [b"502 5.5.2 Error: command not recognized"] * 2 + [b"221 2.0.0 Bye"]
+
+
+def test_a_malformed_xforward_gets_postfix_s_reply_and_changes_nothing():
+    """Found by fuzzing sessions: XFORWARD PORT=² (a digit to str.isdigit, not to int) raised ValueError, answered
+    451 with a traceback in the log; Postfix refuses a bad PORT, an unknown attribute or one without a value."""
+    out, _, ended = run_session(b"XFORWARD PORT=\xc2\xb2\r\nXFORWARD NAME=a.example PORT=123456\r\n"
+                                b"XFORWARD FOO=bar\r\nXFORWARD NAME=\r\nXFORWARD PORT=[UNAVAILABLE] NAME=b.example\r\n"
+                                b"QUIT\r\n")
+    assert ended and out.split(b"\r\n")[1:7] == [
+        "501 5.5.4 Bad PORT syntax: \u00b2".encode(), b"501 5.5.4 Bad PORT syntax: 123456",
+        b"501 5.5.4 Bad XFORWARD attribute name: FOO", b"501 5.5.4 Syntax: XFORWARD attribute=value...",
+        b"250 2.0.0 Ok", b"221 2.0.0 Bye"]
+
+
+def test_a_client_that_half_closes_still_gets_every_reply():
+    """Found by fuzzing sessions: the end of input right after pipelined commands cancelled the session (aiosmtpd's
+    eof_received), so a message could reach the next hop while its client never saw the 250."""
+    out, delivered, ended = run_session(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
+                                        b"Subject: x\r\n\r\nbody\r\n.\r\nNOOP\r\nRSET")
+    assert ended and out.split(b"\r\n")[1:] == [b"250 2.1.0 Ok", b"250 2.1.5 Ok",
+                                               b"354 End data with <CR><LF>.<CR><LF>", b"250 2.0.0 Ok: queued",
+                                               b"250 2.0.0 Ok", b""]
+    assert len(delivered) == 1
+
+
+def test_an_address_the_email_parser_cannot_take_is_malformed():
+    """Found by fuzzing sessions: MAIL FROM:< raised IndexError in the email package's parser, answered 451 with a
+    traceback logged."""
+    out, _, ended = run_session(b"MAIL FROM:<\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<\r\nQUIT\r\n")
+    assert ended and out.split(b"\r\n")[1:5] == [b"501 5.1.7 Bad sender address syntax", b"250 2.1.0 Ok",
+                                                b"501 5.1.3 Bad recipient address syntax", b"221 2.0.0 Bye"]

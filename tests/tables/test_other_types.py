@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -65,3 +66,37 @@ def test_the_file_is_checked_at_most_once_a_second(tmp_path: Path):
     table = open_table(f"regexp:{path}")
     path.write_text("/x/ changed\n")
     assert table.lookup("x") == "old"
+
+
+def test_cidr_skips_a_pattern_that_is_not_utf8():
+    """Found by fuzzing: a non-UTF-8 byte in a cidr pattern raised UnicodeEncodeError instead of Postfix's warning."""
+    t = CidrTable("cidr:t", "t", b"\xff 10.0.0.0/8 x\nif \xff10.0.0.0/8\n10.0.0.1 y\nendif\n10.0.0.0/8 z\n")
+    assert t.lookup("10.0.0.1") == "y"
+    assert [n.reason for n in t.notices] == ['bad address pattern: "\udcff"', 'bad network value in "\udcff10.0.0.0/8"',
+                                             "ENDIF without IF"]
+
+
+def test_cidr_names_a_bad_network_before_a_slash_as_postfix_does():
+    t = CidrTable("cidr:t", "t", b"junk/8 x\n1.2.3/8 y\njunk z\n")
+    assert [n.reason for n in t.notices] == ['bad network value in "junk/8"', 'bad network value in "1.2.3/8"',
+                                             'bad address pattern: "junk"']
+
+
+def test_a_table_name_holding_a_nul_cannot_be_opened():
+    """Found by fuzzing inline table specs: regexp:a<NUL>b raised ValueError (embedded null byte) out of open_table."""
+    with pytest.raises(TableError, match="open a\x00b: embedded null byte"):
+        open_table("regexp:a\x00b")
+
+
+
+@pytest.mark.parametrize("kind, text, line", [("regexp", b"/a/ A\n/b\n", 2), ("pcre", b"/b\n", 1),
+                                              ("cidr", b"junk x\n", 1)])
+def test_a_table_named_with_a_percent_sign_warns_naming_it(tmp_path: Path, kind, text, line):
+    """Found by bench/fuzz (atheris, inline target): the warning's "FILE, line %d" template took the file name's
+    own "%" as a format character and raised ValueError (a file called 100%d%, or regexp:{ {/%/ x} })."""
+    path = tmp_path / "100%d%"
+    path.write_bytes(text)
+    with pytest.raises(TableError, match=re.escape(f"{path}:{line}: ")):
+        open_table(f"{kind}:{path}", strict=True)
+    table = open_table(f"{kind}:{path}", strict=False)
+    assert table.current.notices[0].text.startswith(f"{kind} map {path}, line {line}: ")

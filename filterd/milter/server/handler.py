@@ -8,13 +8,13 @@ to wait for them); filterd.milter.server.listener carries the bytes.
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import lru_cache, partial
 from types import CoroutineType
 from typing import Any, Callable, Coroutine, Iterable
 
 from filterd.chain import DUNNO, ERROR_ACTIONS, Chain
 from filterd.content import BODY, END_OF_HEADERS, HEADER
-from filterd.lifecycle import CONTENT, ENVELOPE, NEW, OPEN, SESSION, Lifecycle, State, refuses, resolved, then
+from filterd.lifecycle import CLOSED, CONTENT, ENVELOPE, NEW, OPEN, SESSION, Lifecycle, State, refuses, resolved, then
 from filterd.edits import LineEdit
 from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as cmd
@@ -61,9 +61,10 @@ def pending(txn: Transaction) -> bool:
     return bool(txn.edits or txn.hold or txn.redirect or txn.bcc)
 
 
-@cache
+@lru_cache(maxsize=64)
 def negotiate(version: int, actions: int, steps: int, hooks: frozenset[str]) -> tuple[Framed, Negotiated]:
-    """filterd's answer to an MTA's offer, and the agreement: the same for every connection of a kind."""
+    """filterd's answer to an MTA's offer, and the agreement: the same for every connection of a kind (kept for a
+    few kinds: an MTA may offer any numbers, and a cache of every offer would grow without end)."""
     offer = cmd.OptNeg(version, actions, steps)
     reply = answer(offer, requirements.actions(hooks), requirements.steps(hooks), symlists(requirements.macros(hooks)))
     return Framed(reply), agree(offer, reply)
@@ -289,9 +290,15 @@ class MilterHandler:
     # --- state -------------------------------------------------------------------------------
 
     def _reach(self, state: State) -> None:
-        """Bring the lifecycle to `state` as the MTA implies: a new MAIL or HELO ends a message, and the events it
-        was asked not to send (CONNECT, MAIL with the sender unknown under NOMAIL, DATA) are skipped."""
-        if state is SESSION and self.life.state in (ENVELOPE, CONTENT):
+        """Bring the lifecycle to `state` as the MTA implies: a new MAIL or HELO ends a message, so does a command
+        that belongs before the one that came (libmilter aborts the message then), a command after QUIT_NC starts
+        the next session, and the events it was asked not to send (CONNECT, MAIL with the sender unknown under
+        NOMAIL, DATA) are skipped."""
+        now = self.life.state
+        if now is CLOSED:
+            self.session, self._macros_read, self.told_client = Session(daemon_name=self.settings.service), -1, False
+            self.life = Lifecycle(self.chain, self.session, self.settings.service)
+        elif now is CONTENT and state is not CONTENT or now is ENVELOPE and state is SESSION:
             self._end_message()
             self.life.abort()
         self.life.skip_to(state, None if self._mail_skipped else "")

@@ -11,7 +11,7 @@ from filterd.milter.protocol import codes
 from filterd.milter.protocol import commands as c
 from filterd.milter.protocol import responses as r
 from filterd.milter.protocol.codes import Actions, Steps
-from filterd.milter.server.handler import MilterHandler
+from filterd.milter.server.handler import MilterHandler, negotiate
 from filterd.milter.server.settings import MilterSettings
 from filterd.testing import load_plugins
 
@@ -280,3 +280,31 @@ def test_a_unix_client_and_an_unverified_name():
     assert handler.session.client == "unknown[10.0.0.1]"
     _, handler = run([], [POSTFIX_OFFER, c.Connect("localhost", "L", 0, "/run/smtpd")])
     assert handler.session.client == "localhost[/run/smtpd]"
+
+
+def test_a_command_that_belongs_before_the_last_one_starts_a_new_message():
+    """Found by fuzzing: a second DATA, or a RCPT after a header, raised OutOfOrder (logged with a traceback and
+    answered tempfail); libmilter aborts the message and goes on, and so does filterd."""
+    replies = answers([Tag()], OPENING + [c.Data(), c.Header("Subject", " x"), c.Data(), c.Rcpt(("<c@example.net>",)),
+                                          c.Data(), *CONTENT])
+    assert all(reply == [r.Continue()] for reply in replies[:-1])
+    assert replies[-1][0].value.endswith(" c@example.net 2 2")
+
+
+def test_a_session_after_quit_nc_may_begin_without_connect():
+    """Found by fuzzing: HELO or MAIL after QUIT_NC (the MTA asked to send no CONNECT) raised OutOfOrder."""
+    replies, handler = run([Tag()], [POSTFIX_OFFER, *OPENING[1:], c.QuitNewConnection(), c.Helo("again.example"),
+                                     c.Mail(("<z@example.org>",)), c.Rcpt(("<b@example.net>",)), *CONTENT])
+    assert replies[-1][0].value.endswith(" z@example.org b@example.net 2 2")
+    assert handler.session.helo == "again.example"
+
+
+def test_the_answers_to_offers_kept_are_few_whatever_the_mta_offers():
+    """Found looking for unbounded state while fuzzing the handler: every distinct OPTNEG offer was kept for good
+    (functools.cache), so an MTA offering ever new numbers grew the milter's memory without end."""
+    async def offers():
+        for version in range(2, 1002):
+            handler = MilterHandler(MilterSettings(), Chain(load_plugins(Tag())))
+            await handler.handle(c.OptNeg(version, 0x1FF, version))
+    asyncio.run(offers())
+    assert negotiate.cache_info().currsize <= 64
