@@ -68,6 +68,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_hard_error_limit", "20", "int",
        doc="The maximal number of errors a client may make without delivering mail before it is disconnected."),
     _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
+    _p("smtpd_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}",
+       doc="List of commands that cause the Postfix SMTP server to immediately terminate the session with a 221 "
+           "code."),
     _p("smtpd_forbid_bare_newline", "normalize",
        doc="Reject or restrict input lines that end in <LF> instead of <CR><LF>: normalize, yes, reject or no."),
     _p("smtpd_forbid_bare_newline_exclusions", "$mynetworks", "list",
