@@ -18,6 +18,7 @@ from filterd.fatal import FatalError
 from filterd.handoff import NextHop
 from filterd.loading import Loaded
 from filterd.milter.server import MilterSettings, serve_milter
+from filterd.missing_headers import MissingHeaders
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
@@ -105,7 +106,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         spool = Spool(config.get("queue_directory")).create()
         policy = RelayPolicy.from_config(config)
         limit, delay = config.int("qmgr_message_active_limit"), config.time("in_flow_delay")
-        return lambda: QueueNextHop(spool, policy, limit, delay)
+        missing = MissingHeaders.from_config(config)
+        return lambda: QueueNextHop(spool, policy, limit, delay, missing)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)

@@ -94,7 +94,7 @@ LAYERS = (
     )),
 )
 HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queueid", "filterd.network",
-           "filterd.smtp_data", "filterd.received")
+           "filterd.smtp_data", "filterd.received", "filterd.missing_headers")
 """Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:), left out."""
 SAME_ROW = (("cli", "plugins/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/"))
 """Boxes drawn side by side: the top row, and the front ends."""

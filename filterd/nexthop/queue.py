@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from filterd import maillog
 from filterd.addresses import LOCAL, AddressRules, unquote_local
 from filterd.handoff import Reply, Routing
+from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
 from filterd.network import in_networks, networks
 from filterd.queue.queuefile import QueueEnvelope, Recipient
@@ -63,8 +64,9 @@ class QueueNextHop:
     relay = "queue"
     logs_delivery = False
 
-    def __init__(self, spool: Spool, policy: RelayPolicy, flow_limit: int = 0, flow_delay: float = 0.0):
-        self.spool, self.policy = spool, policy
+    def __init__(self, spool: Spool, policy: RelayPolicy, flow_limit: int = 0, flow_delay: float = 0.0,
+                 missing: MissingHeaders | None = None):
+        self.spool, self.policy, self.missing = spool, policy, missing
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
         self._envelope: Envelope | None = None
@@ -86,6 +88,7 @@ class QueueNextHop:
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         routing = routing or Routing()
+        added = self._add_missing_headers(message)
         envelope = self._queue_envelope(message, routing)
         await self._in_flow_delay()
         queue = "hold" if routing.hold else "incoming"
@@ -94,12 +97,20 @@ class QueueNextHop:
         except QueueFull as exc:
             maillog.warning("cleanup", "%s: queue file write error: %s", envelope.queue_id, exc)
             return STORAGE_FULL
-        if envelope.message_id:
+        if envelope.message_id and not added.startswith("resent-"):
             maillog.info("cleanup", "%s: message-id=%s", envelope.queue_id, envelope.message_id)
+        elif added:
+            maillog.info("cleanup", "%s: %s", envelope.queue_id, added)
         return Reply(250, f"2.0.0 Ok: queued as {envelope.queue_id}")
 
     async def abort(self) -> None:
         self._envelope = None
+
+    def _add_missing_headers(self, message: Message) -> str:
+        env, session = self._envelope, self._session
+        if self.missing is None or env is None or session is None or not self.missing.applies(session.client_address):
+            return ""
+        return self.missing.add(message, env.sender, env.queue_id)
 
     def _queue_envelope(self, message: Message, routing: Routing) -> QueueEnvelope:
         env, session = self._envelope, self._session

@@ -48,6 +48,11 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("resolve_null_domain", "no", "bool",
        doc='Resolve an address that ends in the "@" null domain as if the local hostname were specified.'),
     _p("inet_interfaces", "all", "list", doc="The network interface addresses that this mail system receives mail on."),
+    _p("always_add_missing_headers", "no", "bool",
+       doc="Always add (Resent-) From:, To:, Date: or Message-ID: headers when not present."),
+    _p("local_header_rewrite_clients", "permit_inet_interfaces", "list",
+       doc="Rewrite message header addresses in mail from these clients and update incomplete addresses with the "
+           "domain name in $myorigin or $mydomain."),
     _p("inet_protocols", "all", "list", doc='The Internet protocols to use: "ipv4", "ipv6" or "all".'),
     _p("relayhost", "", doc="The next-hop destination(s) for non-local mail."),
     _p("message_size_limit", "10240000", "size",
@@ -68,6 +73,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_hard_error_limit", "20", "int",
        doc="The maximal number of errors a client may make without delivering mail before it is disconnected."),
     _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
+    _p("smtpd_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}",
+       doc="List of commands that cause the Postfix SMTP server to immediately terminate the session with a 221 "
+           "code."),
     _p("smtpd_forbid_bare_newline", "normalize",
        doc="Reject or restrict input lines that end in <LF> instead of <CR><LF>: normalize, yes, reject or no."),
     _p("smtpd_forbid_bare_newline_exclusions", "$mynetworks", "list",

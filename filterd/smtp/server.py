@@ -16,8 +16,9 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import maillog
-from filterd.smtp import replies
+from filterd.smtp import mail_parameters, replies
 from filterd.smtp.address_argument import envelope_address
+from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
@@ -74,7 +75,9 @@ class SmtpServer(SMTP):
         self._handle_hooks = {name[7:]: getattr(handler, name) for name in _HANDLER_HOOKS}
         self._ehlo_hook_ver = "new"
         self._enforce_call_limit = False
-        self._smtp_methods = {name[5:]: self._counted(name[5:], getattr(self, name)) for name in _smtp_method_names()}
+        self._smtp_methods = _Commands({name[5:]: self._counted(name[5:], getattr(self, name))
+                                        for name in _smtp_method_names()}, settings.forbidden, self._non_smtp)
+        self.parameters, self.parameter_refusal = "", None
 
     # --- replies ---------------------------------------------------------------
 
@@ -83,6 +86,8 @@ class SmtpServer(SMTP):
             status = status.decode("utf-8", "surrogateescape")
         if not self.greeted:
             self.greeted, status = True, f"220 {self.settings.banner}"
+        if self.parameter_refusal:
+            status, self.parameter_refusal = self.parameter_refusal, None
         status = replies.translate(status, self.current)
         if status == replies.UNKNOWN_COMMAND:
             self.current = "UNKNOWN"
@@ -173,7 +178,31 @@ class SmtpServer(SMTP):
         sender = self.current == "MAIL"
         smtputf8 = "SMTPUTF8" in arg.upper().split() if sender else bool(self.envelope and self.envelope.smtp_utf8)
         found = envelope_address(arg, self.settings.addresses, sender, smtputf8)
-        return found if found is not None else (None, None)
+        if found is None:
+            return None, None
+        self.parameters = found[1] or ""
+        return found
+
+    def _getparams(self, params: Any) -> dict[str, str | bool] | None:
+        """MAIL and RCPT parameters as Postfix's smtpd takes them, from the words as the client wrote them; a refusal
+        is kept for push() to send in place of aiosmtpd's syntax error."""
+        words = self.parameters.split()
+        self.parameter_refusal = mail_parameters.refusal(self.current, words)
+        if self.parameter_refusal:
+            return None
+        return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
+                for word in words}
+
+    async def _non_smtp(self, arg: str | None) -> None:
+        """A header line or a forbidden command: Postfix's smtpd logs it, says 221 and hangs up."""
+        self.current, self.current_ok = "UNKNOWN", False
+        ok, total = self.counts.get("unknown", [0, 0])
+        self.counts["unknown"] = [ok, total + 1]
+        line = self._reader.last_line.rstrip(b"\r\n").decode("utf-8", "replace") if self._reader else ""
+        maillog.warning(self.settings.service, "non-SMTP command from %s: %.100s", self.handler.session.client, line)
+        await super().push(replies.NON_SMTP)
+        if self.transport:
+            self.transport.close()
 
     async def check_helo_needed(self, helo: str = "HELO") -> bool:
         """Postfix does not require HELO (smtpd_helo_required = no)."""
@@ -237,11 +266,29 @@ class _CommandReader(asyncio.StreamReader):
     """The session's reader: once every line before the end of input is read, the session ends as aiosmtpd ends a
     lost connection (a partial last line, never ended by a newline, is dropped)."""
 
+    last_line = b""
+
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
         try:
-            return await super().readuntil(separator)
+            self.last_line = await super().readuntil(separator)
         except asyncio.IncompleteReadError:
             raise asyncio.CancelledError from None
+        return self.last_line
+
+
+class _Commands(dict):
+    """aiosmtpd's command table: a command it lacks that Postfix's smtpd_forbidden_commands or is_header() names
+    gets the non-SMTP handler instead of "command not recognized"."""
+
+    def __init__(self, methods: dict[str, Any], forbidden: ForbiddenCommands, non_smtp: Any) -> None:
+        super().__init__(methods)
+        self.forbidden, self.non_smtp = forbidden, non_smtp
+
+    def get(self, command: str, default: Any = None) -> Any:
+        method = super().get(command, default)
+        if method is None and self.forbidden.forbids(command):
+            return self.non_smtp
+        return method
 
 
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}

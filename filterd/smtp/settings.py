@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from filterd.addresses import AddressRules
+from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 from filterd.network import in_networks, networks
 
 
@@ -31,6 +32,7 @@ class SmtpSettings:
     peername_lookup: bool = True
     service: str = "smtpd"
     addresses: AddressRules = AddressRules()
+    forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +55,7 @@ class SmtpSettings:
             spool_directory=None,
             service=service,
             addresses=AddressRules.from_config(config),
+            forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
         )
 
     def xforward_allowed(self, address: str) -> bool:

@@ -167,7 +167,7 @@ def test_a_message_over_the_limit_gets_552_and_nothing_is_relayed(proxy, smtp_si
 
 def test_unknown_and_out_of_order_commands(proxy):
     client = RawClient(proxy.port)
-    assert client.command("FOOBAR") == "502 5.5.2 Error: command not recognized"
+    assert client.command("FOOBAR") == "500 5.5.2 Error: command not recognized"
     assert client.command(f"RCPT TO:<{RCPT}>") == "503 5.5.1 Error: need MAIL command"
     assert client.command("DATA") == "503 5.5.1 Error: need MAIL command"
     client.command("EHLO x")
@@ -192,7 +192,7 @@ def test_hard_error_limit_disconnects(smtp_sink, filterd_factory):
     client.command("BOGUS1")
     client.command("BOGUS2")
     client.send(b"BOGUS3\r\n")
-    assert client.reply() == "502 5.5.2 Error: command not recognized"
+    assert client.reply() == "500 5.5.2 Error: command not recognized"
     assert client.reply() == "421 4.7.0 filterd.test Error: too many errors"
     assert f"too many errors after UNKNOWN from {CLIENT}" in proxy.log()
 

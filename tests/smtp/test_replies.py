@@ -18,7 +18,7 @@ AIOSMTPD_TO_POSTFIX = [
     ("500 Command line too long", "500 5.5.2 Error: command line too long"),
     ("500 Error: bad syntax", "500 5.5.2 Error: bad syntax"),
     ("500 Error: strict ASCII mode", "500 5.5.2 Error: bad syntax"),
-    ('500 Error: command "FOO" not recognized', "502 5.5.2 Error: command not recognized"),
+    ('500 Error: command "FOO" not recognized', "500 5.5.2 Error: command not recognized"),
     ("502 5.5.1 Too many unrecognized commands, goodbye.", "421 4.7.0 Error: too many errors"),
     ("501 Syntax: HELO hostname", "501 5.5.4 Syntax: HELO hostname"),
     ("501 Syntax: EHLO hostname", "501 5.5.4 Syntax: EHLO hostname"),

@@ -49,7 +49,7 @@ def test_help_is_an_unknown_command_as_in_postfix():
     """Found by fuzzing sessions: HELP got aiosmtpd's "250 Supported commands: AUTH ..." (no enhanced status, and
     commands filterd does not offer); Postfix's smtpd has no HELP and answers it as any unknown command."""
     out, _, ended = run_session(b"HELP\r\nHELP MAIL\r\nQUIT\r\n")
-    assert ended and out.split(b"\r\n")[1:4] == [b"502 5.5.2 Error: command not recognized"] * 2 + [b"221 2.0.0 Bye"]
+    assert ended and out.split(b"\r\n")[1:4] == [b"500 5.5.2 Error: command not recognized"] * 2 + [b"221 2.0.0 Bye"]
 
 
 def test_a_malformed_xforward_gets_postfix_s_reply_and_changes_nothing():

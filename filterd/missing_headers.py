@@ -1,0 +1,70 @@
+"""The headers Postfix's cleanup adds to a message that lacks them (Message-Id, Date, From, or their Resent-
+forms when the message has Resent- headers), for the clients local_header_rewrite_clients names, or for every
+client with always_add_missing_headers = yes. Used where filterd queues mail as Postfix's cleanup would."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from filterd import maillog
+from filterd.addresses import interface_addresses
+from filterd.content import Header
+from filterd.maildate import mail_date
+from filterd.model import Message
+from filterd.network import in_networks, networks
+
+_RULES = frozenset({"permit_inet_interfaces", "permit_mynetworks", "permit_sasl_authenticated",
+                    "permit_tls_clientcerts", "permit_tls_all_clientcerts"})
+
+
+@dataclass(frozen=True)
+class MissingHeaders:
+    """Who gets the headers added, and what names them (myhostname in Message-Id)."""
+
+    myhostname: str
+    always: bool = False
+    interfaces: frozenset = frozenset()
+    mynetworks: tuple = ()
+    rules: tuple[str, ...] = ("permit_inet_interfaces",)
+
+    @classmethod
+    def from_config(cls, config) -> MissingHeaders:
+        rules = tuple(rule.lower() for rule in config.list("local_header_rewrite_clients"))
+        for rule in rules:
+            if rule not in _RULES:
+                maillog.warning("cleanup", "local_header_rewrite_clients: unsupported rule %s: ignored", rule)
+        return cls(config.get("myhostname"), config.bool("always_add_missing_headers"),
+                   interface_addresses(config.list("inet_interfaces")), networks(config.list("mynetworks")), rules)
+
+    def applies(self, client_address: str) -> bool:
+        """Does this client get missing headers added (local_header_rewrite_clients, or always)?"""
+        if self.always:
+            return True
+        if "permit_mynetworks" in self.rules and in_networks(client_address, self.mynetworks):
+            return True
+        return "permit_inet_interfaces" in self.rules and _is_interface(client_address, self.interfaces)
+
+    def add(self, message: Message, sender: str, queue_id: str, when: float | None = None) -> str:
+        """Append what the message lacks, as cleanup does (the sender in its external form, as the SMTP server
+        passes it); the name and value of the Message-Id it added, for the log, or ""."""
+        when = time.time() if when is None else when
+        resent = "Resent-" if any(h.name.lower().startswith("resent-") for h in message.headers) else ""
+        added = ""
+        if f"{resent}Message-Id" not in message:
+            added = f"<{time.strftime('%Y%m%d%H%M%S', time.localtime(when))}.{queue_id}@{self.myhostname}>"
+            message.headers.append(Header.make(f"{resent}Message-Id", added))
+            added = f"{resent.lower()}message-id={added}"
+        if f"{resent}Date" not in message:
+            message.headers.append(Header.make(f"{resent}Date", mail_date(when)))
+        if f"{resent}From" not in message:
+            message.headers.append(Header.make(f"{resent}From", sender or "MAILER-DAEMON"))
+        return added
+
+
+def _is_interface(address: str, interfaces: frozenset) -> bool:
+    try:
+        return ipaddress.ip_address(address.removeprefix("IPv6:")) in interfaces
+    except ValueError:
+        return False

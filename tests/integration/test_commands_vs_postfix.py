@@ -1,0 +1,70 @@
+"""Commands Postfix's smtpd does not know, sent to a real Postfix and to filterd: "command not recognized", and the
+non-SMTP commands (a header line, an HTTP request, smtpd_forbidden_commands) that end the session with a 221."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.conftest import Launcher, require_programs
+from tests.harness import FilterdProcess, Postfix, free_port, make_workdir, read_text, smtpd_listener, wait_until
+
+pytestmark = pytest.mark.integration
+
+COMMON = {"smtpd_error_sleep_time": "0", "mynetworks": "127.0.0.0/8"}
+NON_SMTP = ["From: someone@example.org", "Subject:hello", "X-Mailer: bulk", "GET / HTTP/1.0", "post /form",
+            "CONNECT mx.example:25", "123 abc", "<html>"]
+
+
+def session(port: int, *lines: str) -> list[str]:
+    """The replies to EHLO and `lines`, read until the server closes the connection or answers NOOP."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        sock.sendall(b"".join(f"{line}\r\n".encode() for line in ("EHLO client.example", *lines, "NOOP")))
+        received = b""
+        while not received.rstrip().endswith((b"250 2.0.0 Ok", b"Goodbye.")):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return [line for line in received.decode().splitlines() if line[3:4] != "-"][2:]
+    finally:
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def servers():
+    require_programs()
+    launcher = Launcher(make_workdir("filterd-commands-"))
+    try:
+        postfix = launcher.launch(Postfix(launcher.directory("postfix"), [smtpd_listener(free_port())], COMMON))
+        port = free_port()
+        filterd = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
+            **COMMON, "filterd_listeners": f"relay:127.0.0.1:{port}", "smtp_dns_support_level": "disabled"},
+            port=port))
+        yield postfix, filterd
+    finally:
+        launcher.stop_all()
+
+
+@pytest.mark.parametrize("line", ["FOOBAR", "foobar x", "HELP", "EXPNX", "TURN"])
+def test_an_unknown_command_gets_postfix_s_reply(servers, line):
+    postfix, filterd = servers
+    assert session(filterd.port, line) == session(postfix.port, line)
+
+
+@pytest.mark.parametrize("line", NON_SMTP)
+def test_a_non_smtp_command_ends_the_session_as_in_postfix(servers, line):
+    postfix, filterd = servers
+    expected = session(postfix.port, line)
+    assert expected == ["221 2.7.0 Error: I can break rules, too. Goodbye."]
+    assert session(filterd.port, line) == expected
+
+
+def test_a_non_smtp_command_is_logged_as_postfix_logs_it(servers):
+    _, filterd = servers
+    session(filterd.port, "From: spammer@example.org")
+    wait_until(lambda: "non-SMTP command" in read_text(filterd.log_path), 10, "the warning")
+    assert "warning: non-SMTP command from localhost[127.0.0.1]: From: spammer@example.org" in \
+        read_text(filterd.log_path)
