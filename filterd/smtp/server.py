@@ -19,6 +19,7 @@ from aiosmtpd.smtp import SMTP, login_always_fail
 from filterd import maillog
 from filterd.smtp import replies
 from filterd.smtp.handler import SmtpHandler
+from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
 _SUMMARY_ORDER = ("helo", "ehlo", "xforward", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
@@ -29,8 +30,11 @@ class SmtpServer(SMTP):
 
     line_length_limit = 2048
 
-    def __init__(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop):
+    def __init__(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop, gate: ConnectionGate | None = None,
+                 service_name: str = "smtp"):
         self._fast_init(handler, loop)
+        self.gate, self.service_name = gate, service_name
+        self.admission, self.counted_address = "", ""
         self.handler = handler
         self.settings = handler.settings
         self.errors = 0
@@ -129,6 +133,14 @@ class SmtpServer(SMTP):
 
     # --- connection ------------------------------------------------------------
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.gate is not None and not self.gate.enter(self.service_name, self.settings.service):
+            self.admission = "refused"
+            refuse_busy(transport, self.settings.service)
+            return
+        self.admission = "entered"
+        super().connection_made(transport)
+
     async def _handle_client(self) -> None:
         peer = self.transport.get_extra_info("peername") if self.transport else None
         session = self.handler.session
@@ -136,7 +148,25 @@ class SmtpServer(SMTP):
             session.client_address, session.client_port = peer[0], peer[1]
             session.client_name = await self._peer_name(peer[0])
         await self.handler.on_connect()
+        refusal = await self._client_limits(session.client_address)
+        if refusal is not None:
+            self.greeted = True
+            await super().push(refusal)
+            self.transport.close()
+            return
         await super()._handle_client()
+
+    async def _client_limits(self, address: str) -> str | None:
+        """anvil's count and rate for this client, as smtpd asks before its greeting: the 421 when over a limit."""
+        if self.gate is None or not self.gate.limited(address):
+            return None
+        counted, refusal = await self.gate.admit(self.service_name, address, self.handler.session.client,
+                                                 self.settings.service)
+        if counted and self.transport is None:
+            self.gate.release(self.service_name, address)
+        elif counted:
+            self.admission, self.counted_address = "counted", address
+        return refusal
 
     async def _peer_name(self, address: str) -> str:
         if not self.settings.peername_lookup:
@@ -148,6 +178,12 @@ class SmtpServer(SMTP):
             return "unknown"
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self.admission == "refused":
+            return
+        if self.gate is not None:
+            self.gate.leave()
+            if self.admission == "counted":
+                self.gate.release(self.service_name, self.counted_address)
         super().connection_lost(error)
         self.loop.create_task(self.handler.on_disconnect(self.summary()))
 
@@ -213,6 +249,15 @@ class SmtpServer(SMTP):
             lines += 1
             if lines % 64 == 0:
                 self._reset_timeout()
+
+
+def refuse_busy(transport: asyncio.BaseTransport, log_service: str) -> None:
+    """A worker full of sessions turns a client away at once, as postscreen does when every smtpd is busy."""
+    peer = transport.get_extra_info("peername")
+    where = f"[{peer[0]}]:{peer[1]}" if isinstance(peer, tuple) else "[unknown]:0"
+    maillog.info(log_service, "NOQUEUE: reject: CONNECT from %s: all server ports busy", where)
+    transport.write(PORTS_BUSY.encode() + b"\r\n")  # type: ignore[attr-defined]
+    transport.close()
 
 
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
