@@ -118,20 +118,21 @@ def smtp_listening(config: Config) -> bool:
     return any(listener.mode != "milter" for listener in listeners(config))
 
 
-def connection_gate(config: Config, anvil_path: str | None) -> ConnectionGate:
+def connection_gate(config: Config, anvil_path: str | None = None,
+                    on_burst_over: Callable[[], None] | None = None) -> ConnectionGate:
     """The worker's session cap and client limits; the client limits need anvil's socket."""
     limits = ConnectionLimits.from_config(config)
     anvil = AnvilClient(anvil_path, "smtpd") if anvil_path and limits.per_client else None
-    return ConnectionGate(limits, anvil, config.get("myhostname"))
+    return ConnectionGate(limits, anvil, config.get("myhostname"), on_burst_over)
 
 
 async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
-                anvil_path: str | None = None) -> list[asyncio.AbstractServer]:
-    """Start serving on already-bound sockets (shared by every worker process); anvil, when given, counts
-    each client's connections across the workers."""
+                gate: ConnectionGate | None = None) -> list[asyncio.AbstractServer]:
+    """Start serving on already-bound sockets (shared by every worker process); the gate caps the worker's
+    sessions and, with anvil, each client's connections across the workers."""
     loop = asyncio.get_running_loop()
     config = loaded.config
-    gate = connection_gate(config, anvil_path)
+    gate = gate or connection_gate(config)
     full_chain = make_chain(config, loaded.plugins)
     empty_chain = Chain(Plugins.load([]), config.time("plugin_timeout"), config.get("plugin_error_action"))
     servers = []

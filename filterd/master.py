@@ -18,7 +18,7 @@ import time
 
 from filterd import __version__, maillog
 from filterd.anvil.server import bind_anvil, run_anvil
-from filterd.assembly import Listener, listeners, queue_manager, serve, smtp_listening
+from filterd.assembly import Listener, connection_gate, listeners, queue_manager, serve, smtp_listening
 from filterd.config import Config, ConfigError
 from filterd.fatal import FatalError
 from filterd.loading import Loaded
@@ -39,18 +39,25 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 
 def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], anvil_path: str | None) -> None:
-    """A worker: serve until SIGTERM, then stop accepting and leave."""
+    """A worker: serve until SIGTERM, then stop accepting and leave; or, once a burst of sessions is over, stop
+    accepting, let the last sessions end and leave, for the master to start a fresh worker in its place."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
-    stop = asyncio.Event()
+    stop, recycle = asyncio.Event(), asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    gate = connection_gate(loaded.config, anvil_path, recycle.set)
 
     async def run() -> None:
-        servers = await serve(loaded, bound, anvil_path)
-        await stop.wait()
+        servers = await serve(loaded, bound, gate)
+        waiting = [loop.create_task(stop.wait()), loop.create_task(recycle.wait())]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for server in servers:
             server.close()
+        if recycle.is_set() and not stop.is_set():
+            await gate.idle.wait()
+        for task in waiting:
+            task.cancel()
 
     try:
         loop.run_until_complete(run())
@@ -215,6 +222,9 @@ class Master:
     def _reap(self, pid: int, status: int) -> None:
         kind, started = self.workers.pop(pid, ("", 0.0))
         if not kind or self.stopping:
+            return
+        if kind == "smtpd" and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            self._spawn(kind)  # a worker that left after a burst of sessions, to hand back its memory
             return
         if os.WIFSIGNALED(status):
             maillog.warning("master", "process %s pid %d killed by signal %d", kind, pid, os.WTERMSIG(status))

@@ -102,7 +102,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            'told "421 4.3.2 All server ports are busy", as Postfix\'s postscreen says when every smtpd is busy.'),
     _p("filterd_milter_progress_time", "10s", "time",
        doc="How often a milter listener tells the MTA it is still working on a message (SMFIR_PROGRESS)."),
-    _p("filterd_spool_memory_limit", "262144", "size",
+    _p("filterd_spool_memory_limit", "65536", "size",
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)

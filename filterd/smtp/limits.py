@@ -9,9 +9,11 @@ filterd answers them as postscreen does when no smtpd process is free.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from filterd import maillog
 from filterd.anvil.client import AnvilClient
@@ -20,6 +22,10 @@ from filterd.network import in_networks, networks
 
 TOO_MANY_CONNECTIONS = "421 4.7.0 {host} Error: too many connections from {address}"
 PORTS_BUSY = "421 4.3.2 All server ports are busy"
+RECYCLE_PEAK = 100
+"""A worker that has held this many sessions at once asks to be replaced when its last one ends: Python keeps the
+memory of a burst (its allocator frees an arena only when every object in it is gone), so the way to hand it back
+is Postfix's, a fresh process (smtpd exits after max_use clients or max_idle seconds)."""
 BUSY_WARNING_INTERVAL = 1000.0
 """Seconds between two warnings that a worker is full, as Postfix's master warns of a process limit."""
 
@@ -48,11 +54,16 @@ class ConnectionLimits:
 
 
 class ConnectionGate:
-    """One per worker: the sessions it holds, and anvil's verdict on each new client."""
+    """One per worker: the sessions it holds, and anvil's verdict on each new client; `on_burst_over` is called
+    when the last session of a burst (RECYCLE_PEAK sessions at once) has ended."""
 
-    def __init__(self, limits: ConnectionLimits, anvil: AnvilClient | None, myhostname: str):
+    def __init__(self, limits: ConnectionLimits, anvil: AnvilClient | None, myhostname: str,
+                 on_burst_over: Callable[[], None] | None = None):
         self.limits, self.anvil, self.myhostname = limits, anvil, myhostname
-        self.sessions = 0
+        self.on_burst_over = on_burst_over
+        self.sessions = self.peak = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
         self.warned_at = -BUSY_WARNING_INTERVAL
 
     def enter(self, service: str, log_service: str) -> bool:
@@ -60,6 +71,8 @@ class ConnectionGate:
         closes). Warnings are logged as `log_service` (smtpd, sink)."""
         if self.limits.sessions_per_worker <= 0 or self.sessions < self.limits.sessions_per_worker:
             self.sessions += 1
+            self.peak = max(self.peak, self.sessions)
+            self.idle.clear()
             return True
         now = time.monotonic()
         if now - self.warned_at >= BUSY_WARNING_INTERVAL:
@@ -71,6 +84,10 @@ class ConnectionGate:
 
     def leave(self) -> None:
         self.sessions -= 1
+        if self.sessions == 0:
+            self.idle.set()
+            if self.peak >= RECYCLE_PEAK and self.on_burst_over is not None:
+                self.on_burst_over()
 
     def limited(self, address: str) -> bool:
         """Whether anvil counts this client: limits in force, anvil running, the client not an exception."""
