@@ -123,12 +123,12 @@ class SmtpServer(SMTP):
         return counted
 
     def summary(self) -> str:
-        """Postfix's `ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4`."""
+        """Postfix's `ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4`; `commands=0/0` for a session without any."""
         names = sorted(self.counts, key=lambda n: (_SUMMARY_ORDER.index(n) if n in _SUMMARY_ORDER else 99, n))
         parts = [f"{n}={ok}" if ok == total else f"{n}={ok}/{total}" for n in names for ok, total in [self.counts[n]]]
         ok_all = sum(ok for ok, _ in self.counts.values())
         total_all = sum(total for _, total in self.counts.values())
-        parts.append(f"commands={ok_all}" if ok_all == total_all else f"commands={ok_all}/{total_all}")
+        parts.append(f"commands={ok_all}" if ok_all == total_all and total_all else f"commands={ok_all}/{total_all}")
         return " ".join(parts)
 
     # --- connection ------------------------------------------------------------
