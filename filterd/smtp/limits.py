@@ -17,7 +17,7 @@ from typing import Callable
 
 from filterd import maillog
 from filterd.anvil.client import AnvilClient
-from filterd.anvil.protocol import ident
+from filterd.anvil.protocol import Counts, ident
 from filterd.network import in_networks, networks
 
 TOO_MANY_CONNECTIONS = "421 4.7.0 {host} Error: too many connections from {address}"
@@ -94,24 +94,34 @@ class ConnectionGate:
         return self.anvil is not None and self.limits.per_client and not in_networks(address,
                                                                                      self.limits.exceptions)
 
-    async def admit(self, service: str, address: str, client: str, log_service: str) -> tuple[bool, str | None]:
-        """Ask anvil about a new connection: (counted, refusal); the refusal is the 421 to send, logged."""
+    def ask(self, service: str, address: str) -> asyncio.Future[Counts | None] | None:
+        """Count a new connection with anvil, when this client is counted; the answer is taken later (`refusal`),
+        so that anvil's round trip overlaps the client's name lookup."""
+        if not self.limited(address):
+            return None
         assert self.anvil is not None
-        counts = await self.anvil.connect(ident(service, address))
-        if counts is None:
-            return False, None
+        return asyncio.ensure_future(self.anvil.connect(ident(service, address)))
+
+    def refusal(self, counts: Counts, service: str, address: str, client: str, log_service: str) -> str | None:
+        """The 421 for a client over a limit, with smtpd's warning; None when within the limits."""
         limits, what, value = self.limits, "", 0
         if limits.count_limit > 0 and counts.count > limits.count_limit:
             what, value = "Connection concurrency", counts.count
         elif limits.rate_limit > 0 and counts.rate > limits.rate_limit:
             what, value = "Connection rate", counts.rate
         if not what:
-            return True, None
-        maillog.warning(log_service, "%s limit exceeded: %d from %s for service %s", what, value, client,
-                        service)
-        return True, TOO_MANY_CONNECTIONS.format(host=self.myhostname, address=address)
+            return None
+        maillog.warning(log_service, "%s limit exceeded: %d from %s for service %s", what, value, client, service)
+        return TOO_MANY_CONNECTIONS.format(host=self.myhostname, address=address)
+
+    def forget(self, asking: asyncio.Future[Counts | None], service: str, address: str) -> None:
+        """The session ended before it took anvil's answer: the count is undone, whether anvil answered or not."""
+        if asking.done() and not asking.cancelled() and asking.result() is not None:
+            self.release(service, address)
+        else:
+            asking.cancel()
 
     def release(self, service: str, address: str) -> None:
-        """A connection that `admit` counted has ended."""
+        """A connection that anvil counted has ended."""
         if self.anvil is not None:
             self.anvil.disconnect(ident(service, address))

@@ -144,11 +144,19 @@ class SmtpServer(SMTP):
     async def _handle_client(self) -> None:
         peer = self.transport.get_extra_info("peername") if self.transport else None
         session = self.handler.session
+        asking = None
         if isinstance(peer, tuple):
             session.client_address, session.client_port = peer[0], peer[1]
-            session.client_name = await self._peer_name(peer[0])
-        await self.handler.on_connect()
-        refusal = await self._client_limits(session.client_address)
+            asking = self.gate.ask(self.service_name, peer[0]) if self.gate is not None else None
+        try:
+            if isinstance(peer, tuple):
+                session.client_name = await self._peer_name(peer[0])
+            await self.handler.on_connect()
+            refusal = await self._client_limits(asking, session.client_address)
+        except asyncio.CancelledError:
+            if asking is not None:
+                self.gate.forget(asking, self.service_name, session.client_address)
+            raise
         if refusal is not None:
             self.greeted = True
             await super().push(refusal)
@@ -156,17 +164,14 @@ class SmtpServer(SMTP):
             return
         await super()._handle_client()
 
-    async def _client_limits(self, address: str) -> str | None:
-        """anvil's count and rate for this client, as smtpd asks before its greeting: the 421 when over a limit."""
-        if self.gate is None or not self.gate.limited(address):
+    async def _client_limits(self, asking: asyncio.Future | None, address: str) -> str | None:
+        """anvil's count and rate for this client, as smtpd takes them before its greeting: the 421 when over a
+        limit."""
+        counts = await asking if asking is not None else None
+        if counts is None:
             return None
-        counted, refusal = await self.gate.admit(self.service_name, address, self.handler.session.client,
-                                                 self.settings.service)
-        if counted and self.transport is None:
-            self.gate.release(self.service_name, address)
-        elif counted:
-            self.admission, self.counted_address = "counted", address
-        return refusal
+        self.admission, self.counted_address = "counted", address
+        return self.gate.refusal(counts, self.service_name, address, self.handler.session.client, self.settings.service)
 
     async def _peer_name(self, address: str) -> str:
         if not self.settings.peername_lookup:
