@@ -120,7 +120,7 @@ def _anvil(loaded: Loaded, sock: socket.socket) -> None:
     except OSError:
         pass
     config = loaded.config
-    run_anvil(sock, config.time("anvil_rate_time_unit"), config.time("anvil_status_update_time"))
+    run_anvil(sock, config.time("anvil_rate_time_unit"), config.time("anvil_status_update_time"), _new_loop)
 
 
 def anvil_wanted(config: Config) -> bool:

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import time
+from typing import Callable
 
 from filterd import maillog
 from filterd.anvil.protocol import PROTOCOL, ProtocolError, RecordReader, encode
@@ -90,9 +91,10 @@ def log_statistics(table: AnvilTable) -> None:
         maillog.info(SERVICE, "%s", line)
 
 
-def run_anvil(sock: socket.socket, time_unit: float, status_time: float) -> None:
-    """The anvil process's life: serve until SIGTERM."""
-    loop = asyncio.new_event_loop()
+def run_anvil(sock: socket.socket, time_unit: float, status_time: float,
+              new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop) -> None:
+    """The anvil process's life: serve until SIGTERM, on the event loop the workers use."""
+    loop = new_loop()
     asyncio.set_event_loop(loop)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
