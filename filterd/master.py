@@ -26,6 +26,7 @@ from filterd.queue.spool import Spool
 from filterd.tables import TableError, open_tables
 
 _RESTART_DELAY = 1.0
+_SETTLE_TIME = 5.0
 QUEUE_TABLES = ("transport_maps",)
 
 
@@ -54,15 +55,23 @@ def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], anvil_p
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for server in servers:
             server.close()
-        if recycle.is_set() and not stop.is_set():
-            await gate.idle.wait()
         for task in waiting:
             task.cancel()
+        if recycle.is_set() and not stop.is_set():
+            await gate.idle.wait()
+            await _settle()
 
     try:
         loop.run_until_complete(run())
     finally:
         loop.close()
+
+
+async def _settle() -> None:
+    """Let the last sessions' closing work (their `disconnect from` lines) finish before the worker leaves."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        await asyncio.wait(others, timeout=_SETTLE_TIME)
 
 
 def _queue_manager(loaded: Loaded) -> None:

@@ -88,7 +88,7 @@ class AnvilClient:
     async def connect(self, key: str) -> Counts | None:
         """Count a new connection of the (service, client) pair `key`; None when anvil gave no answer."""
         stream = await self._stream()
-        if stream is None:
+        if stream is None or not stream.open:
             return None
         answer = asyncio.get_running_loop().create_future()
         stream.send(connect_request(key), answer)
@@ -110,18 +110,15 @@ class AnvilClient:
             self.stream.send(disconnect_request(key), None)
 
     async def _stream(self) -> AnvilStream | None:
+        """The open connection to anvil, opened once for every session that asks meanwhile; None while anvil
+        is out of reach."""
         if self.stream is not None and self.stream.open:
             return self.stream
-        if self.opening is None:
+        if self.opening is None or self.opening.done():
             if time.monotonic() < self.retry_at:
                 return None
             self.opening = asyncio.ensure_future(self._open())
-        opening = self.opening
-        try:
-            return await asyncio.shield(opening)
-        finally:
-            if self.opening is opening and opening.done():
-                self.opening = None
+        return await asyncio.shield(self.opening)
 
     async def _open(self) -> AnvilStream | None:
         loop = asyncio.get_running_loop()

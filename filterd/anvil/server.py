@@ -58,7 +58,8 @@ class AnvilConnection(asyncio.Protocol):
             if warning:
                 maillog.warning(SERVICE, "%s", warning)
             replies.append(encode(reply))
-        self.transport.write(b"".join(replies))
+        if replies:
+            self.transport.write(b"".join(replies))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.table.drop_local(self.local, time.time())

@@ -160,7 +160,9 @@ def test_a_worker_hands_back_a_burst_s_memory_by_leaving_for_a_fresh_one(filterd
     wait_until(lambda: children(filterd) and worker not in children(filterd), 30, "a fresh worker")
     assert greet(filterd.port, opened).startswith("220 ")
     opened[-1].close()
-    assert "warning: process smtpd" not in filterd.log()
+    log = filterd.log()
+    assert log.count(f"filterd/smtpd[{worker}]: disconnect from {CLIENT}") == 100
+    assert "warning: process smtpd" not in log
 
 
 def refused_twice(port: int) -> list[str]:
