@@ -36,13 +36,14 @@ def bind_anvil(path: str) -> socket.socket:
 class AnvilConnection(asyncio.Protocol):
     """One worker's connection: its requests answered in order; its counts dropped when it goes away."""
 
-    def __init__(self, table: AnvilTable, local: int):
-        self.table, self.local = table, local
+    def __init__(self, table: AnvilTable, local: int, connections: set[AnvilConnection]):
+        self.table, self.local, self.connections = table, local, connections
         self.reader = RecordReader()
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.connections.add(self)
         self.transport.write(encode(PROTOCOL))
 
     def data_received(self, data: bytes) -> None:
@@ -62,14 +63,15 @@ class AnvilConnection(asyncio.Protocol):
             self.transport.write(b"".join(replies))
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
         self.table.drop_local(self.local, time.time())
 
 
 async def serve_anvil(sock: socket.socket, table: AnvilTable, status_time: float, stop: asyncio.Event) -> None:
     """Serve until `stop` is set, expiring idle clients every time unit and logging the peaks."""
     loop = asyncio.get_running_loop()
-    locals_ = itertools.count(1)
-    server = await loop.create_unix_server(lambda: AnvilConnection(table, next(locals_)), sock=sock)
+    locals_, connections = itertools.count(1), set()
+    server = await loop.create_unix_server(lambda: AnvilConnection(table, next(locals_), connections), sock=sock)
     tasks = [loop.create_task(_every(table.time_unit, lambda: table.expire(time.time()))),
              loop.create_task(_every(status_time, lambda: log_statistics(table)))]
     try:
@@ -78,6 +80,8 @@ async def serve_anvil(sock: socket.socket, table: AnvilTable, status_time: float
         for task in tasks:
             task.cancel()
         server.close()
+        for connection in list(connections):
+            connection.transport.close()
         log_statistics(table)
 
 

@@ -117,3 +117,19 @@ def test_an_anvil_that_stops_answering_sanely_is_given_up_and_the_session_goes_o
         listening.close()
     asyncio.run(run())
     assert any("problem talking to server" in r.getMessage() for r in filterd_log.records)
+
+
+def test_after_anvil_restarts_the_client_connects_to_the_new_one(tmp_path):
+    async def run():
+        path = tmp_path / "anvil"
+        client = AnvilClient(str(path))
+        async with anvil(path, AnvilTable(60)):
+            assert await client.connect(KEY) == Counts(1, 1)
+        while client.stream is not None and client.stream.open:
+            await asyncio.sleep(0.001)
+        async with anvil(path, AnvilTable(60)) as fresh:
+            client.retry_at = 0.0
+            assert await client.connect(KEY) == Counts(1, 1)
+            assert fresh.remotes[KEY].count == 1
+            client.close()
+    asyncio.run(run())
