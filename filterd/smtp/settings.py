@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from filterd.addresses import AddressRules
 from filterd.network import in_networks, networks
 
 
@@ -29,6 +30,7 @@ class SmtpSettings:
     spool_directory: str | None = None
     peername_lookup: bool = True
     service: str = "smtpd"
+    addresses: AddressRules = AddressRules()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,6 +52,7 @@ class SmtpSettings:
             spool_memory_limit=config.size("filterd_spool_memory_limit"),
             spool_directory=None,
             service=service,
+            addresses=AddressRules.from_config(config),
         )
 
     def xforward_allowed(self, address: str) -> bool:

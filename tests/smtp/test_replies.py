@@ -90,3 +90,8 @@ def test_plugin_reply_text_is_never_rewritten():
 
 def test_format_reply_joins_code_status_and_text():
     assert format_reply(451, "4.3.0", "try later") == "451 4.3.0 try later"
+
+
+def test_a_malformed_address_gets_postfix_s_reply_for_its_command():
+    assert translate("553 5.1.3 Error: malformed address", "MAIL") == "501 5.1.7 Bad sender address syntax"
+    assert translate("553 5.1.3 Error: malformed address", "RCPT") == "501 5.1.3 Bad recipient address syntax"
