@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from filterd.addresses import AddressRules
+from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
 from filterd.config import Config
 from filterd.dns import Resolver
@@ -32,6 +33,7 @@ from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientS
 from filterd.queue.spool import Spool
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
+from filterd.smtp.limits import ConnectionGate, ConnectionLimits
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
 from filterd.tables import open_tables
@@ -117,10 +119,26 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit)
 
 
-async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> list[asyncio.AbstractServer]:
-    """Start serving on already-bound sockets (shared by every worker process)."""
+def smtp_listening(config: Config) -> bool:
+    """Whether any listener speaks SMTP (and so needs anvil for the client limits)."""
+    return any(listener.mode != "milter" for listener in listeners(config))
+
+
+def connection_gate(config: Config, anvil_path: str | None = None,
+                    on_burst_over: Callable[[], None] | None = None) -> ConnectionGate:
+    """The worker's session cap and client limits; the client limits need anvil's socket."""
+    limits = ConnectionLimits.from_config(config)
+    anvil = AnvilClient(anvil_path, "smtpd") if anvil_path and limits.per_client else None
+    return ConnectionGate(limits, anvil, config.get("myhostname"), on_burst_over)
+
+
+async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
+                gate: ConnectionGate | None = None) -> list[asyncio.AbstractServer]:
+    """Start serving on already-bound sockets (shared by every worker process); the gate caps the worker's
+    sessions and, with anvil, each client's connections across the workers."""
     loop = asyncio.get_running_loop()
     config = loaded.config
+    gate = gate or connection_gate(config)
     full_chain = make_chain(config, loaded.plugins)
     empty_chain = Chain(Plugins.load([]), config.time("plugin_timeout"), config.get("plugin_error_action"))
     servers = []
@@ -132,8 +150,8 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> 
         chain = empty_chain if listener.mode == "sink" else full_chain
         make_nexthop = nexthop_factory(listener, config)
 
-        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop) -> SmtpServer:
-            return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop)
+        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
+            return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop, gate=gate, service_name=name)
 
         servers.append(await loop.create_server(factory, sock=sock))
     return servers

@@ -87,6 +87,7 @@ LAYERS = (
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),
+        Part("anvil/", "connection counts across workers", ("filterd.anvil",)),
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),

@@ -43,7 +43,7 @@ def test_core_defaults_are_valid_and_typed():
     assert c.time("filterd_proxy_timeout") == 100
     assert c.time("smtpd_timeout") == 300
     assert c.int("filterd_worker_processes") == 2
-    assert c.size("filterd_spool_memory_limit") == 262144
+    assert c.size("filterd_spool_memory_limit") == 65536
     assert c.list("filterd_plugins") == []
     assert c.get("filterd_sink_directory") == "/var/spool/filterd/sink"
     assert c.list("smtpd_forbid_bare_newline_exclusions") == ["127.0.0.0/8", "[::1]/128"]

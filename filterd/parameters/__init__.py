@@ -82,6 +82,17 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="Exclude the specified clients from smtpd_forbid_bare_newline enforcement."),
     _p("smtpd_forbid_bare_newline_reject_code", "550", "int",
        doc='The SMTP response code when rejecting with "smtpd_forbid_bare_newline = reject" (5XX).'),
+    _p("smtpd_client_connection_count_limit", "50", "int",
+       doc="How many simultaneous connections any client is allowed to make to this service (0: no limit)."),
+    _p("smtpd_client_connection_rate_limit", "0", "int",
+       doc="The maximal number of connection attempts any client is allowed to make to this service per time "
+           "unit (anvil_rate_time_unit; 0: no limit)."),
+    _p("smtpd_client_event_limit_exceptions", "$mynetworks", "list",
+       doc="Clients that are excluded from connection count and connection rate restrictions."),
+    _p("anvil_rate_time_unit", "60s", "time",
+       doc="The time unit over which client connection rates and other rates are calculated."),
+    _p("anvil_status_update_time", "600s", "time",
+       doc="How frequently the anvil connection and rate limiting server logs peak usage information."),
     _p("queue_directory", "/var/spool/filterd", doc="The location of the top-level queue directory."),
     _p("mail_name", "filterd", doc="The mail system name shown in Received: headers and the SMTP banner."),
     _p("syslog_name", "filterd", doc="A prefix that is prepended to the process name in syslog records."),
@@ -106,6 +117,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
     _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
     _p("filterd_worker_processes", "2", "int", doc="The number of worker processes that receive and filter mail."),
+    _p("filterd_sessions_per_worker", "1000", "int",
+       doc="How many SMTP sessions one worker process serves at once (0: no limit); a client beyond them is "
+           'told "421 4.3.2 All server ports are busy", as Postfix\'s postscreen says when every smtpd is busy.'),
     _p("filterd_milter_progress_time", "10s", "time",
        doc="How often a milter listener tells the MTA it is still working on a message (SMFIR_PROGRESS)."),
     _p("filterd_score_add_header", "6", doc="The score at which a message gets the X-Spam: Yes header (Rspamd's "
@@ -118,7 +132,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("filterd_observe_plugins", "", "list",
        doc="Plugins whose final verdicts (REJECT, DEFER, DISCARD) are logged as reject_warning and counted, not "
            "enforced, and whose symbols do not count in the score, as Postfix's warn_if_reject."),
-    _p("filterd_spool_memory_limit", "262144", "size",
+    _p("filterd_spool_memory_limit", "65536", "size",
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)

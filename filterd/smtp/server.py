@@ -20,6 +20,7 @@ from filterd.smtp import mail_parameters, replies
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler
+from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
 _SUMMARY_ORDER = ("helo", "ehlo", "xforward", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
@@ -30,8 +31,11 @@ class SmtpServer(SMTP):
 
     line_length_limit = 2048
 
-    def __init__(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop):
+    def __init__(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop, gate: ConnectionGate | None = None,
+                 service_name: str = "smtp"):
         self._fast_init(handler, loop)
+        self.gate, self.service_name = gate, service_name
+        self.admission, self.counted_address = "", ""
         self.handler = handler
         self.settings = handler.settings
         self.errors = 0
@@ -126,24 +130,55 @@ class SmtpServer(SMTP):
         return counted
 
     def summary(self) -> str:
-        """Postfix's `ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4`."""
+        """Postfix's `ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4`; `commands=0/0` for a session without any."""
         names = sorted(self.counts, key=lambda n: (_SUMMARY_ORDER.index(n) if n in _SUMMARY_ORDER else 99, n))
         parts = [f"{n}={ok}" if ok == total else f"{n}={ok}/{total}" for n in names for ok, total in [self.counts[n]]]
         ok_all = sum(ok for ok, _ in self.counts.values())
         total_all = sum(total for _, total in self.counts.values())
-        parts.append(f"commands={ok_all}" if ok_all == total_all else f"commands={ok_all}/{total_all}")
+        parts.append(f"commands={ok_all}" if ok_all == total_all and total_all else f"commands={ok_all}/{total_all}")
         return " ".join(parts)
 
     # --- connection ------------------------------------------------------------
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.gate is not None and not self.gate.enter(self.service_name, self.settings.service):
+            self.admission = "refused"
+            refuse_busy(transport, self.settings.service)
+            return
+        self.admission = "entered"
+        super().connection_made(transport)
+
     async def _handle_client(self) -> None:
         peer = self.transport.get_extra_info("peername") if self.transport else None
         session = self.handler.session
+        asking = None
         if isinstance(peer, tuple):
             session.client_address, session.client_port = peer[0], peer[1]
-            session.client_name = await self._peer_name(peer[0])
-        await self.handler.on_connect()
+            asking = self.gate.ask(self.service_name, peer[0]) if self.gate is not None else None
+        try:
+            if isinstance(peer, tuple):
+                session.client_name = await self._peer_name(peer[0])
+            await self.handler.on_connect()
+            refusal = await self._client_limits(asking, session.client_address)
+        except asyncio.CancelledError:
+            if asking is not None:
+                self.gate.forget(asking, self.service_name, session.client_address)
+            raise
+        if refusal is not None:
+            self.greeted = True
+            await super().push(refusal)
+            self.transport.close()
+            return
         await super()._handle_client()
+
+    async def _client_limits(self, asking: asyncio.Future | None, address: str) -> str | None:
+        """anvil's count and rate for this client, as smtpd takes them before its greeting: the 421 when over a
+        limit."""
+        counts = await asking if asking is not None else None
+        if counts is None:
+            return None
+        self.admission, self.counted_address = "counted", address
+        return self.gate.refusal(counts, self.service_name, address, self.handler.session.client, self.settings.service)
 
     async def _peer_name(self, address: str) -> str:
         if not self.settings.peername_lookup:
@@ -161,6 +196,12 @@ class SmtpServer(SMTP):
         return True
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self.admission == "refused":
+            return
+        if self.gate is not None:
+            self.gate.leave()
+            if self.admission == "counted":
+                self.gate.release(self.service_name, self.counted_address)
         super().connection_lost(error)
         self.loop.create_task(self.handler.on_disconnect(self.summary()))
 
@@ -248,6 +289,15 @@ class SmtpServer(SMTP):
             lines += 1
             if lines % 64 == 0:
                 self._reset_timeout()
+
+
+def refuse_busy(transport: asyncio.BaseTransport, log_service: str) -> None:
+    """A worker full of sessions turns a client away at once, as postscreen does when every smtpd is busy."""
+    peer = transport.get_extra_info("peername")
+    where = f"[{peer[0]}]:{peer[1]}" if isinstance(peer, tuple) else "[unknown]:0"
+    maillog.info(log_service, "NOQUEUE: reject: CONNECT from %s: all server ports busy", where)
+    transport.write(PORTS_BUSY.encode() + b"\r\n")  # type: ignore[attr-defined]
+    transport.close()
 
 
 async def read_data_piece(reader: asyncio.StreamReader) -> bytes:

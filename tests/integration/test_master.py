@@ -15,7 +15,16 @@ def send(port: int) -> None:
 
 
 def workers(proxy) -> list[int]:
-    return [pid for pid in proxy.pids() if pid != proxy.pid and _is_filterd(pid)]
+    """The worker processes: the master's children but anvil, which names itself filterd-anvil."""
+    return [pid for pid in proxy.pids() if pid != proxy.pid and _is_filterd(pid) and _comm(pid) != "filterd-anvil"]
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def _is_filterd(pid: int) -> bool:
