@@ -12,6 +12,7 @@ from typing import Callable
 
 from filterd.chain import Chain
 from filterd.config import Config
+from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.handoff import NextHop
 from filterd.loading import Loaded
@@ -111,8 +112,11 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     return lambda: ProxyNextHop(host, port, timeout, ehlo)
 
 
-async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> list[asyncio.AbstractServer]:
-    """Start serving on already-bound sockets (shared by every worker process)."""
+async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
+                connections: OpenConnections | None = None) -> list[asyncio.AbstractServer]:
+    """Start serving on already-bound sockets (shared by every worker process); `connections` keeps count of
+    the sessions, for a stop that lets them finish."""
+    connections = connections or OpenConnections()
     loop = asyncio.get_running_loop()
     config = loaded.config
     full_chain = make_chain(config, loaded.plugins)
@@ -120,7 +124,8 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> 
     servers = []
     for listener, sock in bound:
         if listener.mode == "milter":
-            servers.append(await serve_milter(sock, full_chain, MilterSettings.from_config(config)))
+            servers.append(await serve_milter(sock, full_chain, MilterSettings.from_config(config),
+                                              connections.track))
             continue
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
         chain = empty_chain if listener.mode == "sink" else full_chain
@@ -129,7 +134,7 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> 
         def factory(settings=settings, chain=chain, make_nexthop=make_nexthop) -> SmtpServer:
             return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop)
 
-        servers.append(await loop.create_server(factory, sock=sock))
+        servers.append(await loop.create_server(connections.track(factory), sock=sock))
     return servers
 
 

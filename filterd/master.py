@@ -1,8 +1,10 @@
 """The master process: binds the listeners once, forks the worker processes that share them and the queue manager,
-restarts the dead.
+restarts the dead, reloads on SIGHUP and stops on SIGTERM, letting sessions finish.
 
 Like Postfix's master(8) with many smtpd processes: a Python process saturates one core, so
-filterd_worker_processes workers accept on the same sockets.
+filterd_worker_processes workers accept on the same sockets. The master stays root (it binds the sockets of a
+reload); its children run as mail_owner. A reload starts a new generation of children on the same sockets and
+tells the old one to finish its sessions and leave, so no connection is refused and no message lost.
 """
 
 from __future__ import annotations
@@ -13,17 +15,25 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.assembly import Listener, listeners, queue_manager, serve
 from filterd.config import Config, ConfigError
+from filterd.daemon import PidFile, Readiness, pid_path
+from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
-from filterd.loading import Loaded
-from filterd.queue.spool import Spool
+from filterd.loading import Loaded, forget_modules, load
+from filterd.privileges import MailOwner, mail_owner
+from filterd.queue.spool import QUEUES, Spool
 from filterd.tables import TableError, open_tables
 
 _RESTART_DELAY = 1.0
+_KILL_GRACE = 5.0
+_TICK = 0.5
 QUEUE_TABLES = ("transport_maps",)
+HANDLED = {signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT}
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -35,19 +45,28 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None:
-    """A worker: serve until SIGTERM, then stop accepting and leave."""
-    loop = _new_loop()
-    asyncio.set_event_loop(loop)
+def _stop_event(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    return stop
+
+
+def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None:
+    """A worker: serve until SIGTERM, then stop accepting and let the open sessions finish."""
+    loop = _new_loop()
+    asyncio.set_event_loop(loop)
+    stop = _stop_event(loop)
+    timeout = loaded.config.time("filterd_shutdown_timeout")
 
     async def run() -> None:
-        servers = await serve(loaded, bound)
+        connections = OpenConnections()
+        servers = await serve(loaded, bound, connections)
         await stop.wait()
         for server in servers:
             server.close()
+        await connections.drained(timeout)
+        await _settle()
 
     try:
         loop.run_until_complete(run())
@@ -55,29 +74,51 @@ def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]]) -> None
         loop.close()
 
 
-def _queue_manager(loaded: Loaded) -> None:
+async def _settle() -> None:
+    """Let the last sessions' disconnect tasks (logging, plugins' disconnect hook) run."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    if others:
+        await asyncio.wait(others, timeout=1.0)
+
+
+def _queue_manager(loaded: Loaded, owner: MailOwner | None) -> None:
     """The qmgr process: run until SIGTERM, finishing deliveries in progress; SIGUSR1 flushes the queue."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+    stop = _stop_event(loop)
     manager = queue_manager(loaded)
     loop.add_signal_handler(signal.SIGUSR1, manager.flush)
     manager.spool.write_pid("qmgr")
+    if owner is not None:
+        owner.become()
     try:
         loop.run_until_complete(manager.run(stop))
     finally:
         manager.close()
 
 
-def create_spool(config: Config) -> None:
-    """The queue directories, made before the processes that use them; a failure names queue_directory's line."""
+def create_spool(config: Config, owner: MailOwner | None = None) -> None:
+    """The queue directories, made before the processes that use them and given to mail_owner (the pid
+    directory stays the master's); a failure names queue_directory's line."""
     try:
         spool = Spool(config.get("queue_directory")).create()
+        if owner is not None:
+            for queue in QUEUES:
+                owner.give(spool.root / queue)
     except OSError as exc:
         raise config.error("queue_directory", f"mkdir {exc.filename}: {exc.strerror or exc}") from exc
     spool.clean_temporary()
+
+
+def create_data_directory(config: Config, name: str, owner: MailOwner | None) -> None:
+    """A directory the children write (the sink's, the mailboxes'), made by root and given to mail_owner."""
+    path = Path(config.get(name))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if owner is not None:
+            owner.give(path)
+    except OSError as exc:
+        raise config.error(name, f"mkdir {exc.filename}: {exc.strerror or exc}") from exc
 
 
 def open_queue_tables(config: Config) -> None:
@@ -89,104 +130,261 @@ def open_queue_tables(config: Config) -> None:
             raise config.error(name, str(exc)) from exc
 
 
-def bind_all(wanted: list[Listener]) -> list[tuple[Listener, socket.socket]]:
-    """Every listener's socket; when one cannot be bound, those already bound are closed again."""
+def check_config(config: Config) -> MailOwner | None:
+    """What `filterd check-config` and a reload check beyond loading: the queue's tables, and mail_owner when
+    running as root. Returns the user the children will run as."""
+    open_queue_tables(config)
+    return mail_owner(config)
+
+
+def bind_all(wanted: list[Listener], have: dict[Listener, socket.socket] | None = None,
+             ) -> list[tuple[Listener, socket.socket]]:
+    """Every listener's socket, reusing those in `have`; when one cannot be bound, those newly bound are closed
+    again."""
+    have = have or {}
     bound: list[tuple[Listener, socket.socket]] = []
     try:
         for listener in wanted:
-            bound.append((listener, listener.bind()))
+            bound.append((listener, have.get(listener) or listener.bind()))
     except FatalError:
-        for _, sock in bound:
-            sock.close()
+        for listener, sock in bound:
+            if listener not in have:
+                sock.close()
         raise
     return bound
 
 
-class Master:
-    """Forks and watches the workers."""
+def _relays(config: Config) -> bool:
+    return any(listener.mode == "relay" for listener in listeners(config))
 
-    def __init__(self, loaded: Loaded):
+
+def _sinks(config: Config) -> bool:
+    return any(listener.mode == "sink" for listener in listeners(config))
+
+
+@dataclass
+class Child:
+    """A process the master forked: what it is, of which generation (a reload starts the next), when."""
+
+    kind: str
+    generation: int
+    started: float
+
+
+class Master:
+    """Forks, watches, reloads and stops the children."""
+
+    def __init__(self, loaded: Loaded, overrides: dict[str, str] | None = None,
+                 readiness: Readiness | None = None, pid_file_required: bool = False):
         self.loaded = loaded
-        self.count = max(1, loaded.config.int("filterd_worker_processes"))
-        self.workers: dict[int, tuple[str, float]] = {}
+        self.overrides = overrides or {}
+        self.readiness = readiness
+        self.pid_file_required = pid_file_required
+        self.children: dict[int, Child] = {}
+        self.generation = 0
         self.stopping = False
+        self.kill_at = 0.0
+        self.hold_until: dict[str, float] = {}
         self.bound: list[tuple[Listener, socket.socket]] = []
+        self.owner: MailOwner | None = None
+        self.pid_file: PidFile | None = None
+
+    @property
+    def count(self) -> int:
+        return max(1, self.loaded.config.int("filterd_worker_processes"))
 
     def run(self) -> int:
         try:
             self._prepare()
         except (ConfigError, FatalError) as exc:
             maillog.log.critical("%s", exc, extra={"service": "master"})
+            if self.readiness is not None:
+                self.readiness.failed(str(exc))
             raise
-        maillog.info("master", "daemon started -- version %s, configuration %s", __version__, self.loaded.path)
+        maillog.info("master", "daemon started -- version %s, configuration %s", __version__,
+                     os.path.dirname(self.loaded.path))
         for listener, _ in self.bound:
             maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
-        for _ in range(self.count):
-            self._spawn("smtpd")
-        if any(listener.mode == "relay" for listener, _ in self.bound):
-            self._spawn("qmgr")
-        while self.workers:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
-            self._reap(pid, status)
-        maillog.info("master", "terminating on signal")
+        signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+        if self.readiness is not None:
+            self.readiness.ready()
+        try:
+            self._supervise()
+        finally:
+            if self.pid_file is not None:
+                self.pid_file.close()
         return 0
 
     def _prepare(self) -> None:
-        """What can fail on the user's account (the spool, the queue's tables, the ports), before any fork."""
+        """What can fail on the user's account (the spool, the queue's tables, mail_owner, the pid file, the
+        ports), before any fork."""
         config = self.loaded.config
-        if any(listener.mode == "relay" for listener in listeners(config)):
-            create_spool(config)
-            open_queue_tables(config)
+        self.owner = check_config(config)
+        self._make_directories(config)
+        self._lock_pid_file(config)
         self.bound = bind_all(listeners(config))
+
+    def _make_directories(self, config: Config) -> None:
+        if _relays(config):
+            create_spool(config, self.owner)
+            create_data_directory(config, "filterd_mailbox_base", self.owner)
+        if _sinks(config):
+            create_data_directory(config, "filterd_sink_directory", self.owner)
+
+    def _lock_pid_file(self, config: Config) -> None:
+        """master.pid under queue_directory; start-fg by a user who cannot write there runs without one."""
+        pid_file = PidFile(pid_path(config.get("queue_directory")))
+        try:
+            pid_file.acquire()
+        except OSError as exc:
+            if self.pid_file_required:
+                raise config.error("queue_directory", f"open {exc.filename}: {exc.strerror or exc}") from exc
+            maillog.warning("master", "no pid file: open %s: %s", exc.filename, exc.strerror or exc)
+            return
+        self.pid_file = pid_file
+
+    def _supervise(self) -> None:
+        """Until stopped and every child is gone: start what is missing, reap, and answer signals."""
+        self._fill()
+        while self.children or not self.stopping:
+            info = signal.sigtimedwait(HANDLED, _TICK)
+            self._reap_all()
+            if info is not None:
+                self._on_signal(info.si_signo)
+            self._fill()
+            self._kill_late()
+
+    def _on_signal(self, signum: int) -> None:
+        if signum in (signal.SIGTERM, signal.SIGINT):
+            self._stop(signum)
+        elif signum == signal.SIGHUP and not self.stopping:
+            self._reload()
+
+    def _fill(self) -> None:
+        """Start the workers and the queue manager the current generation lacks, unless stopping."""
+        if self.stopping:
+            return
+        current = [c.kind for c in self.children.values() if c.generation == self.generation]
+        for _ in range(self.count - current.count("smtpd")):
+            self._spawn_when_due("smtpd")
+        if _relays(self.loaded.config) and not any(c.kind == "qmgr" for c in self.children.values()):
+            self._spawn_when_due("qmgr")
+
+    def _spawn_when_due(self, kind: str) -> None:
+        if time.monotonic() >= self.hold_until.get(kind, 0.0):
+            self._spawn(kind)
 
     def _spawn(self, kind: str) -> None:
         pid = os.fork()
         if pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            code = 0
-            try:
-                self._child(kind)
-            except BaseException:
-                maillog.error(kind, "%s process failed", kind, exc_info=True)
-                code = 1
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        self.workers[pid] = (kind, time.monotonic())
+            self._become_child(kind)
+        self.children[pid] = Child(kind, self.generation, time.monotonic())
+
+    def _become_child(self, kind: str) -> None:
+        """In the forked child: default signals, no pid file, mail_owner's privileges, then its work; never
+        returns."""
+        for signum in HANDLED:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED)
+        if self.pid_file is not None:
+            self.pid_file.close()
+        code = 0
+        try:
+            self._child(kind)
+        except BaseException:
+            maillog.error(kind, "%s process failed", kind, exc_info=True)
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
 
     def _child(self, kind: str) -> None:
         if kind == "qmgr":
             for _, sock in self.bound:
                 sock.close()
-            _queue_manager(self.loaded)
-        else:
-            _worker(self.loaded, self.bound)
+            _queue_manager(self.loaded, self.owner)
+            return
+        if self.owner is not None:
+            self.owner.become()
+        _worker(self.loaded, self.bound)
+
+    def _reap_all(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self._reap(pid, status)
 
     def _reap(self, pid: int, status: int) -> None:
-        kind, started = self.workers.pop(pid, ("", 0.0))
-        if not kind or self.stopping:
+        """Forget a child; warn about, and restart, one that left without being told to."""
+        child = self.children.pop(pid, None)
+        if child is None or self.stopping or child.generation != self.generation:
             return
         if os.WIFSIGNALED(status):
-            maillog.warning("master", "process %s pid %d killed by signal %d", kind, pid, os.WTERMSIG(status))
+            maillog.warning("master", "process %s pid %d killed by signal %d", child.kind, pid, os.WTERMSIG(status))
         else:
-            maillog.warning("master", "process %s pid %d exit status %d", kind, pid, os.WEXITSTATUS(status))
-        if time.monotonic() - started < _RESTART_DELAY:
-            time.sleep(_RESTART_DELAY)
-        self._spawn(kind)
+            maillog.warning("master", "process %s pid %d exit status %d", child.kind, pid, os.WEXITSTATUS(status))
+        if time.monotonic() - child.started < _RESTART_DELAY:
+            self.hold_until[child.kind] = time.monotonic() + _RESTART_DELAY
 
-    def _stop(self, signum: int, frame: object) -> None:
+    def _signal_children(self, signum: int, generation: int | None = None) -> None:
+        for pid, child in list(self.children.items()):
+            if generation is None or child.generation == generation:
+                try:
+                    os.kill(pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    def _stop(self, signum: int) -> None:
+        if self.stopping:
+            return
+        maillog.info("master", "terminating on signal %d", signum)
         self.stopping = True
-        for pid in list(self.workers):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        self.kill_at = time.monotonic() + self.loaded.config.time("filterd_shutdown_timeout") + _KILL_GRACE
+        self._signal_children(signal.SIGTERM)
+
+    def _kill_late(self) -> None:
+        """Children still there well after filterd_shutdown_timeout on stop are killed."""
+        if self.stopping and self.children and time.monotonic() > self.kill_at:
+            self._signal_children(signal.SIGKILL)
+
+    def _reload(self) -> None:
+        """Postfix's reload: read main.cf, the plugins and the tables again and hand the sockets to a new
+        generation of children; a configuration that does not load is refused and the running one stays."""
+        maillog.info("master", "reload -- version %s, configuration %s", __version__,
+                     os.path.dirname(self.loaded.path))
+        try:
+            loaded, owner, bound = self._load_again()
+        except (ConfigError, FatalError) as exc:
+            maillog.warning("master", "reload refused, the running configuration stays: %s", exc)
+            return
+        self._switch(loaded, owner, bound)
+
+    def _load_again(self) -> tuple[Loaded, MailOwner | None, list[tuple[Listener, socket.socket]]]:
+        forget_modules(self.loaded)
+        loaded = load(self.loaded.path, self.overrides)
+        owner = check_config(loaded.config)
+        self._make_directories(loaded.config)
+        bound = bind_all(listeners(loaded.config), dict(self.bound))
+        return loaded, owner, bound
+
+    def _switch(self, loaded: Loaded, owner: MailOwner | None, bound: list[tuple[Listener, socket.socket]]) -> None:
+        """Start the new generation on the sockets, then tell the old one to finish; sockets no listener uses
+        any more are closed (the old workers close their copies as they stop)."""
+        old_generation, old_bound = self.generation, self.bound
+        self.loaded, self.owner, self.bound = loaded, owner, bound
+        self.generation += 1
+        self.hold_until.clear()
+        for listener, _ in bound:
+            if listener not in dict(old_bound):
+                maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
+        self._fill()
+        self._signal_children(signal.SIGTERM, old_generation)
+        kept = {id(sock) for _, sock in bound}
+        for _, sock in old_bound:
+            if id(sock) not in kept:
+                sock.close()

@@ -34,6 +34,7 @@ main() {
     make_venv
     pip_install --editable "$REPO[test]"
     link_filterd
+    create_mail_owner
     run_tests "$@"
 }
 
