@@ -97,7 +97,7 @@ def _queue_manager(loaded: Loaded, owner: MailOwner | None) -> None:
         manager.close()
 
 
-def create_spool(config: Config, owner: MailOwner | None = None) -> None:
+def create_spool(config: Config, owner: MailOwner | None = None) -> Spool:
     """The queue directories, made before the processes that use them and given to mail_owner (the pid
     directory stays the master's); a failure names queue_directory's line."""
     try:
@@ -107,7 +107,7 @@ def create_spool(config: Config, owner: MailOwner | None = None) -> None:
                 owner.give(spool.root / queue)
     except OSError as exc:
         raise config.error("queue_directory", f"mkdir {exc.filename}: {exc.strerror or exc}") from exc
-    spool.clean_temporary()
+    return spool
 
 
 def create_data_directory(config: Config, name: str, owner: MailOwner | None) -> None:
@@ -222,9 +222,13 @@ class Master:
         self.owner = check_config(config)
         self._make_directories(config)
         self._lock_pid_file(config)
+        if _relays(config):
+            Spool(config.get("queue_directory")).clean_temporary()
         self.bound = bind_all(listeners(config))
 
     def _make_directories(self, config: Config) -> None:
+        """The spool and the children's data directories; half-written queue files are removed at start only
+        (on a reload the workers are writing theirs), once the pid file says no other master runs."""
         if _relays(config):
             create_spool(config, self.owner)
             create_data_directory(config, "filterd_mailbox_base", self.owner)
