@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 
@@ -107,7 +108,10 @@ class QueueManager:
             self._corrupt("maildrop", qid, exc)
             return
         uid = self.spool.path("maildrop", qid).stat().st_uid
-        self.spool.move(qid, "maildrop", "incoming")
+        if uid == os.geteuid():
+            self.spool.move(qid, "maildrop", "incoming")
+        else:
+            self.spool.copy_in(qid, "maildrop", "incoming")
         maillog.info("pickup", "%s: uid=%d from=<%s>", qid, uid, qf.envelope.sender)
 
     def _due_deferred(self, now: float) -> None:

@@ -45,10 +45,9 @@ class Daemon:
     def environment(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "filterd", "-c", str(self.directory), *args],
-                              capture_output=True, text=True, timeout=120, env=self.environment(),
-                              stdin=subprocess.DEVNULL)
+                              capture_output=True, text=True, timeout=120, env=self.environment(), input=stdin)
 
     def pid(self) -> int:
         return int((self.queue / "pid" / "master.pid").read_text())
@@ -138,6 +137,18 @@ def test_the_workers_run_as_mail_owner_and_the_master_as_root(smtp_sink, daemon_
     assert {path.name: path.owner() for path in daemon.queue.iterdir()} == {
         "pid": "root", **{queue: "filterd" for queue in
                           ("maildrop", "incoming", "active", "deferred", "hold", "corrupt", "mailboxes")}}
+
+
+def test_roots_sendmail_feeds_a_queue_that_mail_owner_owns(daemon_factory):
+    """Postfix's model: a submission belongs to who made it; the queue manager's pickup makes its own copy."""
+    daemon = daemon_factory({"filterd_listeners": f"relay:{HOST}:{free_port()}", "mydestination": "localhost",
+                             "queue_run_delay": "1s"})
+    assert daemon.run("start").returncode == 0
+    assert daemon.run("sendmail", "someone@localhost", stdin="Subject: from root\n\nhello\n").returncode == 0
+    wait_until(lambda: "status=sent" in daemon.log(), 20, "the delivery")
+    assert re.search(r"filterd/pickup\[\d+\]: \w+: uid=0 from=<root@filterd.test>", daemon.log())
+    [delivered] = (daemon.queue / "mailboxes" / "someone" / "Maildir" / "new").iterdir()
+    assert delivered.owner() == "filterd"
 
 
 def test_mail_owner_root_is_refused(daemon_factory):
