@@ -161,12 +161,12 @@ def deliverer(config: Config) -> Deliverer:
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
-                     config.get("smtp_dns_support_level") != "disabled", families)
+                     config.get("smtp_dns_support_level") != "disabled", families, config.bool("soft_bounce"))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:
     """The queue manager that the qmgr process runs."""
     config = loaded.config
     spool = Spool(config.get("queue_directory")).create()
-    return QueueManager(spool, schedule(config), deliverer(config), AfterQueue(make_chain(config, loaded.plugins)),
-                        config.get("myhostname"))
+    after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"))
+    return QueueManager(spool, schedule(config), deliverer(config), after_queue, config.get("myhostname"))

@@ -92,9 +92,10 @@ LAYERS = (
     )),
 )
 HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queueid", "filterd.network",
-           "filterd.smtp_data", "filterd.received", "filterd.privileges", "filterd.draining")
+           "filterd.smtp_data", "filterd.received", "filterd.privileges", "filterd.draining",
+           "filterd.debug_peers")
 """Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:, mail_owner,
-open connections), left out."""
+open connections, debug_peer_list), left out."""
 SAME_ROW = (("cli", "plugins/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/"))
 """Boxes drawn side by side: the top row, and the front ends."""
 BELOW = (("smtp/", "testing"),)

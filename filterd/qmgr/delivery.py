@@ -35,6 +35,7 @@ class Deliverer:
     fallback_relay: tuple[str, ...] = ()
     dns: bool = True
     families: AddressFamilies = AddressFamilies()
+    soft_bounce: bool = False
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
@@ -62,6 +63,7 @@ class Deliverer:
         for rcpt in rcpts:
             started = time.time()
             await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base)
+            self._soften([rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
@@ -76,12 +78,27 @@ class Deliverer:
                 except ConnectionError as exc:
                     reason = f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}"
                     continue
+                self._soften(rcpts)
                 for rcpt in rcpts:
                     log_recipient("smtp", attempt, rcpt, timing)
                 return
         for rcpt in rcpts:
             rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = "deferred", "4.4.1", reason, "none"
             log_recipient("smtp", attempt, rcpt, Timing())
+
+    def _soften(self, rcpts: list[Recipient]) -> None:
+        """soft_bounce: what would bounce is deferred instead, as Postfix's delivery agents do."""
+        if self.soft_bounce:
+            for rcpt in rcpts:
+                soften(rcpt)
+
+
+def soften(rcpt: Recipient) -> None:
+    """A bounced recipient as deferred, its 5.X.X status as 4.X.X."""
+    if rcpt.status == "bounced":
+        rcpt.status = "deferred"
+        if rcpt.dsn.startswith("5"):
+            rcpt.dsn = "4" + rcpt.dsn[1:]
 
 
 def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:

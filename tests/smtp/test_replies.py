@@ -90,3 +90,14 @@ def test_plugin_reply_text_is_never_rewritten():
 
 def test_format_reply_joins_code_status_and_text():
     assert format_reply(451, "4.3.0", "try later") == "451 4.3.0 try later"
+
+
+@pytest.mark.parametrize(("reply", "softened"), [
+    ("550 5.7.1 Access denied", "450 4.7.1 Access denied"),
+    ("554-5.7.1 first\r\n554 5.7.1 second", "454-4.7.1 first\r\n454 4.7.1 second"),
+    ("552 Message size exceeds fixed limit", "452 Message size exceeds fixed limit"),
+    ("250 2.0.0 Ok", "250 2.0.0 Ok"),
+    ("421 4.4.2 Error: timeout exceeded", "421 4.4.2 Error: timeout exceeded"),
+])
+def test_soft_bounce_makes_every_5xx_reply_4xx(reply, softened):
+    assert replies.soften(reply) == softened
