@@ -21,6 +21,8 @@ class Attempt:
     qf: QueueFile
     activated: float
     started: float = field(default_factory=time.time)
+    first: bool = False
+    """No recipient had been tried before: sendmail -v's report follows this attempt."""
 
 
 @dataclass

@@ -146,7 +146,7 @@ class QueueManager:
             qf, deliver = await self.after_queue.run(self.spool, qf)
             if qf is None:
                 return
-            attempt = Attempt(qf, activated)
+            attempt = Attempt(qf, activated, first=not any(r.status for r in qf.envelope.recipients))
             if deliver:
                 qf.record_all(await self.deliverer.deliver(attempt))
             await self._finish(attempt)
@@ -163,6 +163,8 @@ class QueueManager:
         age = now - env.arrival
         if env.pending() and age >= self.schedule.lifetime(qf):
             self._expire(attempt)
+        if env.record and attempt.first and env.sender and not env.is_bounce:
+            self._report(qf)
         if env.pending():
             self._defer(env.queue_id, age)
             return
@@ -187,6 +189,13 @@ class QueueManager:
         envelope, content = bounce.compose(qf, failed, self.myhostname)
         self.spool.store("incoming", envelope, iter([content]))
         maillog.info("bounce", "%s: sender non-delivery notification: %s", qf.envelope.queue_id, envelope.queue_id)
+
+    def _report(self, qf: QueueFile) -> None:
+        """sendmail -v: what became of every recipient at the first attempt, mailed to the sender."""
+        envelope, content = bounce.compose(qf, qf.envelope.recipients, self.myhostname, bounce.RECORD)
+        self.spool.store("incoming", envelope, iter([content]))
+        maillog.info("bounce", "%s: sender delivery status notification: %s", qf.envelope.queue_id,
+                     envelope.queue_id)
 
     def _corrupt(self, queue: str, qid: str, exc: Exception) -> None:
         maillog.warning("qmgr", "%s: corrupt queue file moved to the corrupt queue: %s", qid, exc)

@@ -3,8 +3,12 @@ session in the log."""
 
 from __future__ import annotations
 
+import email
 import os
+import re
 import smtplib
+import subprocess
+import sys
 
 from tests.harness import CLIENT, HOST, free_port, wait_until
 
@@ -52,3 +56,24 @@ def test_debug_peer_list_logs_the_session_of_a_listed_client_only(smtp_sink, fil
                  f"]: > {CLIENT}: 354 End data with <CR><LF>.<CR><LF>", f"]: < {CLIENT}: QUIT"):
         assert line in log
     assert f": < {CLIENT}" not in other.log()
+
+
+def test_sendmail_v_mails_the_sender_a_report_of_the_delivery(filterd_factory):
+    port = free_port()
+    relay = filterd_factory({"filterd_listeners": f"relay:{HOST}:{port}", "mydestination": "localhost",
+                             "queue_run_delay": "1s"}, port=port)
+    done = subprocess.run([sys.executable, "-m", "filterd", "-c", str(relay.config_path), "sendmail", "-v",
+                           "-f", "alice@localhost", "bob@localhost"], input=b"Subject: tell me\n\nhello\n",
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    mailbox = relay.directory / "queue" / "mailboxes" / "alice" / "Maildir" / "new"
+    wait_until(lambda: mailbox.is_dir() and any(mailbox.iterdir()), 20, "the report")
+    [report] = [email.message_from_bytes(path.read_bytes()) for path in mailbox.iterdir()]
+    assert (report["Subject"], report["From"]) == ("Mail Delivery Status Report",
+                                                   "MAILER-DAEMON@filterd.test (Mail Delivery System)")
+    human, status, headers = report.get_payload()
+    assert "Enclosed is the mail delivery report that you requested." in human.get_payload()
+    assert "<bob@localhost>: delivery via local: delivered to maildir" in human.get_payload()
+    assert "Action: delivered" in str(status) and "Status: 2.0.0" in str(status)
+    assert "Subject: tell me" in headers.get_payload()
+    assert re.search(r"filterd/bounce\[\d+\]: \w+: sender delivery status notification: \w+", relay.log())
