@@ -38,16 +38,24 @@ def cmd_start_fg(args: argparse.Namespace) -> int:
 
 
 def cmd_service(args: argparse.Namespace) -> int:
-    """start, stop, reload, status, check-config: Postfix's `postfix` commands."""
+    """start, reload, check-config: Postfix's `postfix` commands that load everything first."""
     from filterd import service
 
     loaded = _load(args)
-    service.setup_log(loaded, foreground=False, debug=args.command == "start" and args.verbose)
+    service.setup_log(loaded.config, foreground=False, debug=args.command == "start" and args.verbose)
     if args.command == "start":
         return service.start(loaded, _overrides(args.o))
-    action = {"stop": service.stop, "reload": service.reload, "status": service.status,
-              "check-config": service.check}[args.command]
-    return action(loaded)
+    return {"reload": service.reload, "check-config": service.check}[args.command](loaded)
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    """stop, status: main.cf alone is read, so that a filterd whose main.cf was broken since can still be
+    stopped."""
+    from filterd import loading, service
+
+    config = loading.load_main_cf(args.config, _overrides(args.o))
+    service.setup_log(config, foreground=False)
+    return {"stop": service.stop, "status": service.status}[args.command](config)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -137,7 +145,8 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
     start.set_defaults(func=cmd_start_fg)
     for name, summary in SERVICE_COMMANDS.items():
-        command(name, summary, parents=[common]).set_defaults(func=cmd_service)
+        command(name, summary, parents=[common]).set_defaults(
+            func=cmd_control if name in ("stop", "status") else cmd_service)
     check = command("check", "run the chain on messages without sending them", parents=[common],
                     epilog="Exit status: 0 every message accepted (held included), 1 a fatal error, 3 some message "
                            "rejected, deferred or discarded; with --against, 0 no message differs, 4 some do.")

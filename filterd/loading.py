@@ -88,6 +88,14 @@ def load_plugins(early: Config, extra: dict[str, object]) -> Plugins:
         raise early.error("filterd_plugins", str(exc)) from exc
 
 
+def load_main_cf(path: str | None = None, overrides: dict[str, str] | None = None) -> Config:
+    """main.cf alone, any name allowed and no plugin loaded: enough for `filterd stop` and `status` to find the
+    running filterd when main.cf has since been broken."""
+    path = config_path(path)
+    entries = parse_main_cf(read_main_cf(path), path)
+    return early_config(entries, path, command_line(path, entries, overrides))
+
+
 def load(path: str | None = None, overrides: dict[str, str] | None = None,
          extra_plugins: dict[str, object] | None = None) -> Loaded:
     """Load and check everything; a ConfigError or FatalError names what is wrong and where."""

@@ -12,7 +12,7 @@ import sys
 import time
 
 from filterd import maillog
-from filterd.config import ConfigError
+from filterd.config import Config, ConfigError
 from filterd.daemon import detach, pid_path, running_pid
 from filterd.fatal import FatalError
 from filterd.loading import Loaded
@@ -23,24 +23,23 @@ NOT_RUNNING = "the filterd mail system is not running"
 _POLL = 0.1
 
 
-def say(loaded: Loaded, text: str, level: str = "") -> None:
+def say(config: Config, text: str, level: str = "") -> None:
     """postfix-script's words: `filterd/filterd-script: [fatal: ]TEXT` on stderr, and in the log when there is
     one besides stderr."""
     line = f"{level}: {text}" if level else text
-    print(f"{loaded.config.get('syslog_name')}/{SCRIPT}: {line}", file=sys.stderr, flush=True)
-    if _logs_elsewhere(loaded):
+    print(f"{config.get('syslog_name')}/{SCRIPT}: {line}", file=sys.stderr, flush=True)
+    if _logs_elsewhere(config):
         {"fatal": maillog.log.critical, "warning": maillog.log.warning}.get(level, maillog.log.info)(
             "%s", text, extra={"service": SCRIPT})
 
 
-def _logs_elsewhere(loaded: Loaded) -> bool:
-    target = loaded.config.get("maillog_file")
+def _logs_elsewhere(config: Config) -> bool:
+    target = config.get("maillog_file")
     return target not in ("", "/dev/stderr") or os.path.exists(maillog.SYSLOG_SOCKET)
 
 
-def setup_log(loaded: Loaded, foreground: bool, debug: bool = False) -> None:
+def setup_log(config: Config, foreground: bool, debug: bool = False) -> None:
     """maillog_file, else syslog (stderr in the foreground, or where there is no /dev/log)."""
-    config = loaded.config
     try:
         maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
                       config.get("syslog_facility"), foreground=foreground, debug=debug)
@@ -48,21 +47,21 @@ def setup_log(loaded: Loaded, foreground: bool, debug: bool = False) -> None:
         raise config.error("maillog_file", f"open {exc.filename}: {exc.strerror or exc}") from exc
 
 
-def master_pid(loaded: Loaded) -> int | None:
-    return running_pid(pid_path(loaded.config.get("queue_directory")))
+def master_pid(config: Config) -> int | None:
+    return running_pid(pid_path(config.get("queue_directory")))
 
 
 def start_fg(loaded: Loaded, overrides: dict[str, str], debug: bool) -> int:
     """Run the master in the foreground (systemd's Type=simple, containers), logging to stderr by default."""
-    setup_log(loaded, foreground=True, debug=debug)
+    setup_log(loaded.config, foreground=True, debug=debug)
     return Master(_absolute(loaded), overrides).run()
 
 
 def start(loaded: Loaded, overrides: dict[str, str]) -> int:
     """Detach the master; return once it serves, or fail with its reason (exit 1)."""
-    if master_pid(loaded) is not None:
-        return _fatal(loaded, "the filterd mail system is already running")
-    say(loaded, "starting the filterd mail system")
+    if master_pid(loaded.config) is not None:
+        return _fatal(loaded.config, "the filterd mail system is already running")
+    say(loaded.config, "starting the filterd mail system")
     loaded = _absolute(loaded)
     readiness = detach()
     if readiness is None:
@@ -83,31 +82,31 @@ def _absolute(loaded: Loaded) -> Loaded:
     return loaded
 
 
-def status(loaded: Loaded) -> int:
-    pid = master_pid(loaded)
+def status(config: Config) -> int:
+    pid = master_pid(config)
     if pid is None:
-        say(loaded, NOT_RUNNING)
+        say(config, NOT_RUNNING)
         return 1
-    say(loaded, f"the filterd mail system is running: PID: {pid}")
+    say(config, f"the filterd mail system is running: PID: {pid}")
     return 0
 
 
-def stop(loaded: Loaded) -> int:
+def stop(config: Config) -> int:
     """SIGTERM to the master; wait while its children finish their sessions, then kill what is left."""
-    pid = master_pid(loaded)
+    pid = master_pid(config)
     if pid is None:
-        return _fatal(loaded, NOT_RUNNING)
-    say(loaded, "stopping the filterd mail system")
+        return _fatal(config, NOT_RUNNING)
+    say(config, "stopping the filterd mail system")
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + loaded.config.time("filterd_shutdown_timeout") + 10
+    deadline = time.monotonic() + config.time("filterd_shutdown_timeout") + 10
     next_note = time.monotonic() + 5
-    while master_pid(loaded) is not None:
+    while master_pid(config) is not None:
         if time.monotonic() > deadline:
-            say(loaded, "stopping the filterd mail system with force", "warning")
+            say(config, "stopping the filterd mail system with force", "warning")
             _kill_group(pid)
             break
         if time.monotonic() > next_note:
-            say(loaded, "waiting for the filterd mail system to terminate")
+            say(config, "waiting for the filterd mail system to terminate")
             next_note += 5
         time.sleep(_POLL)
     return 0
@@ -122,11 +121,11 @@ def _kill_group(pid: int) -> None:
 
 def reload(loaded: Loaded) -> int:
     """Check the configuration as it is now (loading it did most), then SIGHUP to the master."""
-    pid = master_pid(loaded)
+    pid = master_pid(loaded.config)
     if pid is None:
-        return _fatal(loaded, NOT_RUNNING)
+        return _fatal(loaded.config, NOT_RUNNING)
     check_config(loaded.config)
-    say(loaded, "refreshing the filterd mail system")
+    say(loaded.config, "refreshing the filterd mail system")
     os.kill(pid, signal.SIGHUP)
     return 0
 
@@ -138,7 +137,7 @@ def check(loaded: Loaded) -> int:
     return 0
 
 
-def _fatal(loaded: Loaded, text: str) -> int:
-    say(loaded, text, "fatal")
+def _fatal(config: Config, text: str) -> int:
+    say(config, text, "fatal")
     return 1
 

@@ -160,7 +160,7 @@ def test_mail_owner_root_is_refused(daemon_factory):
     assert daemon.run("check-config").stderr == done.stderr.splitlines(keepends=True)[1]
 
 
-def test_a_reload_with_a_broken_configuration_is_refused_and_the_running_one_stays(smtp_sink, daemon_factory):
+def test_a_broken_configuration_is_refused_by_reload_and_the_running_one_stays_and_stops(smtp_sink, daemon_factory):
     daemon = daemon_factory({"filterd_proxy_nexthop": smtp_sink.address})
     assert daemon.run("start").returncode == 0
     pid, workers = daemon.pid(), set(daemon.children())
@@ -175,6 +175,7 @@ def test_a_reload_with_a_broken_configuration_is_refused_and_the_running_one_sta
     assert (daemon.pid(), set(daemon.children())) == (pid, workers)
     send(daemon.port)
     assert smtp_sink.received() == 1
+    assert outcome(daemon.run("stop")) == (0, f"{SCRIPT}stopping the filterd mail system\n")
 
 
 def test_a_reload_reads_a_changed_plugin(smtp_sink, daemon_factory):
