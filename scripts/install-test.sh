@@ -10,6 +10,7 @@ PACKAGES=(
     postfix postfix-pcre postfix-doc swaks spamassassin spamd spamc dovecot-core dovecot-lmtpd
     opendkim opendkim-tools libmilter-dev miltertest pflogsumm
     graphviz  # dot: tests/test_architecture_diagram.py redraws docs/architecture.svg
+    procps  # ps: tests/integration/test_service.py looks at the workers' user as an administrator does
 )
 NO_TESTS_COLLECTED=5
 
