@@ -33,6 +33,8 @@ _RESTART_DELAY = 1.0
 _KILL_GRACE = 5.0
 _TICK = 0.5
 QUEUE_TABLES = ("transport_maps",)
+QUEUE_MODE = 0o700
+"""The queues are mail_owner's alone, as Postfix's are `postfix`'s; root's tools read them all the same."""
 MAILDROP_MODE = 0o1733
 """Anyone may drop a file in, no one but mail_owner list or take one: Postfix's maildrop before postdrop was
 setgid (filterd sendmail is no setgid program)."""
@@ -108,7 +110,7 @@ def create_spool(config: Config, owner: MailOwner | None = None) -> Spool:
         if owner is not None:
             for queue in QUEUES:
                 owner.give(spool.root / queue)
-            (spool.root / "maildrop").chmod(MAILDROP_MODE)
+                (spool.root / queue).chmod(MAILDROP_MODE if queue == "maildrop" else QUEUE_MODE)
     except OSError as exc:
         raise config.error("queue_directory", f"mkdir {exc.filename}: {exc.strerror or exc}") from exc
     return spool
