@@ -204,6 +204,8 @@ class Master:
             self._prepare()
         except (ConfigError, FatalError) as exc:
             maillog.log.critical("%s", exc, extra={"service": "master"})
+            if self.pid_file is not None:
+                self.pid_file.close()
             if self.readiness is not None:
                 self.readiness.failed(str(exc))
             raise
