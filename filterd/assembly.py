@@ -10,8 +10,10 @@ import stat
 from dataclasses import dataclass
 from typing import Callable
 
+from filterd.addresses import AddressRules
 from filterd.chain import Chain
 from filterd.config import Config
+from filterd.dns import Resolver
 from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.handoff import NextHop
@@ -20,9 +22,10 @@ from filterd.milter.server import MilterSettings, serve_milter
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
-from filterd.parameters import parse_hostport, parse_listener
+from filterd.parameters import parse_dns_server, parse_hostport, parse_listener
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
+from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
@@ -109,7 +112,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         return lambda: SinkNextHop(directory)
     host, port = parse_hostport(config.get("filterd_proxy_nexthop"))
     timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
-    return lambda: ProxyNextHop(host, port, timeout, ehlo)
+    line_length_limit = config.int("smtp_line_length_limit")
+    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit)
 
 
 async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
@@ -151,17 +155,36 @@ def _transport_maps(config: Config) -> tuple:
     return tuple(open_tables(specs))
 
 
-def deliverer(config: Config) -> Deliverer:
+def dns_resolver(config: Config) -> Resolver:
+    """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers."""
+    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
+    return Resolver(servers, config.time("filterd_dns_timeout"))
+
+
+def dns_support(config: Config) -> bool:
+    """smtp_dns_support_level, or when it is empty the deprecated disable_dns_lookups, as Postfix reads them."""
+    level = config.get("smtp_dns_support_level")
+    return level != "disabled" if level else not config.bool("disable_dns_lookups")
+
+
+def host_lookup(config: Config) -> HostLookup:
     families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
+    return HostLookup(dns_resolver(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
+                      families, config.bool("ignore_mx_lookup_error"),
+                      config.bool("smtp_defer_if_no_mx_address_found"))
+
+
+def deliverer(config: Config) -> Deliverer:
     router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
-                    _transport_maps(config))
+                    _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
-                                           config.time("smtp_connection_reuse_time_limit")))
+                                           config.time("smtp_connection_reuse_time_limit"),
+                                           config.int("smtp_line_length_limit")))
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
-                     config.get("smtp_dns_support_level") != "disabled", families, config.bool("soft_bounce"))
+                     host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:

@@ -64,12 +64,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from filterd.assembly import make_chain
     from filterd.check import replay
     from filterd.check.message_files import read_items, several
+    from filterd.tables.problems import report_table_problems
 
     client = replay.client(args.a, args.n, args.H, args.p)
     sender = "" if args.f == "<>" else args.f
     options = replay.Options(client, sender, tuple(args.r or [replay.DEFAULT_RECIPIENT]), args.session)
     loaded = _load(args)
     myhostname = loaded.config.get("myhostname")
+    report_table_problems(loaded.config, sys.stderr)
     maillog.setup("", "filterd", myhostname, foreground=True)
     chain = make_chain(loaded.config, loaded.plugins)
     items = read_items(args.files)

@@ -15,6 +15,21 @@ from filterd.maildate import log_stamp
 
 log = logging.getLogger("filterd")
 SYSLOG_SOCKET = "/dev/log"
+EARLY_LIMIT = 10000
+
+
+class _Early(logging.handlers.BufferingHandler):
+    """What is logged before the log is set up (main.cf and the tables it names are read first): kept, and
+    written by setup() where the rest goes, so that a table's warnings reach maillog_file as Postfix's do."""
+
+    def shouldFlush(self, record: logging.LogRecord) -> bool:
+        if len(self.buffer) >= self.capacity:
+            self.buffer.pop(0)
+        return False
+
+
+_early = _Early(EARLY_LIMIT)
+log.addHandler(_early)
 
 
 class _Service(logging.Filter):
@@ -31,6 +46,29 @@ class _Service(logging.Filter):
         return True
 
 
+def _with_severity(record: logging.LogRecord) -> str:
+    """The message with Postfix's severity word in front: fatal:, error:, warning: (none for info)."""
+    text = record.getMessage()
+    if record.levelno >= logging.CRITICAL:
+        return f"fatal: {text}"
+    if record.levelno >= logging.ERROR:
+        return f"error: {text}"
+    if record.levelno >= logging.WARNING and not text.startswith("warning: "):
+        return f"warning: {text}"
+    return text
+
+
+class _ToolFormatter(logging.Formatter):
+    """`program: warning: text`, as a Postfix command (postmap, postconf) writes to its standard error."""
+
+    def __init__(self, program: str):
+        super().__init__()
+        self.program = program
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.program}: {_with_severity(record)}"
+
+
 class _PostfixFormatter(logging.Formatter):
     """`Mon DD HH:MM:SS host program[pid]: text`, with Postfix's severity words."""
 
@@ -41,13 +79,7 @@ class _PostfixFormatter(logging.Formatter):
         self._stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = record.getMessage()
-        if record.levelno >= logging.CRITICAL:
-            text = f"fatal: {text}"
-        elif record.levelno >= logging.ERROR:
-            text = f"error: {text}"
-        elif record.levelno >= logging.WARNING and not text.startswith("warning: "):
-            text = f"warning: {text}"
+        text = _with_severity(record)
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         line = f"{record.program}[{record.process}]: {text}"
@@ -66,9 +98,6 @@ class _PostfixFormatter(logging.Formatter):
 def setup(maillog_file: str = "", syslog_name: str = "filterd", host: str = "localhost",
           facility: str = "mail", foreground: bool = True, debug: bool = False) -> None:
     """Route filterd's log: maillog_file if set, else stderr in the foreground, else syslog."""
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
     if maillog_file and maillog_file not in ("/dev/stderr", "/dev/stdout"):
         handler: logging.Handler = logging.handlers.WatchedFileHandler(maillog_file)
         handler.setFormatter(_PostfixFormatter())
@@ -82,9 +111,34 @@ def setup(maillog_file: str = "", syslog_name: str = "filterd", host: str = "loc
         handler = logging.handlers.SysLogHandler(SYSLOG_SOCKET, facility=facility)
         handler.setFormatter(_PostfixFormatter(with_stamp=False))
     handler.addFilter(_Service(syslog_name, host.split(".")[0]))
+    _replace_handlers(handler, logging.DEBUG if debug else logging.INFO)
+
+
+def _replace_handlers(handler: logging.Handler, level: int) -> None:
+    """Log to `handler` only, starting with what was logged before any setup."""
+    for old in list(log.handlers):
+        log.removeHandler(old)
+        if old is not _early:
+            old.close()
     log.addHandler(handler)
-    log.setLevel(logging.DEBUG if debug else logging.INFO)
+    log.setLevel(level)
     log.propagate = False
+    for record in _early.buffer:
+        if record.levelno >= level and log.filter(record):
+            handler.handle(record)
+    _early.buffer.clear()
+
+
+def discard_early(unwanted) -> None:
+    """Drop the records logged before setup for which unwanted(record) is true."""
+    _early.buffer[:] = [record for record in _early.buffer if not unwanted(record)]
+
+
+def setup_tool(program: str) -> None:
+    """Log to stderr as a Postfix command does when run by hand: `postmap: warning: ...`, no time or pid."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ToolFormatter(program))
+    _replace_handlers(handler, logging.INFO)
 
 
 def info(service: str, text: str, *args: object) -> None:
@@ -97,6 +151,10 @@ def warning(service: str, text: str, *args: object) -> None:
 
 def error(service: str, text: str, *args: object, exc_info: bool = False) -> None:
     log.error(text, *args, extra={"service": service}, exc_info=exc_info)
+
+
+def fatal(service: str, text: str, *args: object) -> None:
+    log.critical(text, *args, extra={"service": service})
 
 
 def seconds(value: float) -> str:

@@ -1,40 +1,132 @@
-"""Sending a message's content as an SMTP client's DATA: dot-stuffed and streamed with flow control; the
-proxy's next hop and the SMTP delivery agent both send this way."""
+"""Sending a message's content as an SMTP client's DATA: dot-stuffed, long lines broken as Postfix's smtp(8)
+breaks them, and streamed with flow control; the proxy's next hop and the SMTP delivery agent both send this way."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import aiosmtplib
 
+CRLF = b"\r\n"
+BREAK = b"\r\n "
+"""What Postfix inserts into a line longer than smtp_line_length_limit: <CR><LF><SPACE>."""
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
 
 
-def stuffed(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Dot-stuff CRLF content for DATA, across chunk boundaries, and make sure it ends with CRLF."""
-    at_line_start, last = True, b"\r\n"
-    for chunk in chunks:
+class DataEncoder:
+    """Content to DATA's wire form, chunk by chunk, in memory bounded by the chunk, not the line.
+
+    Every line leaves with CRLF (a stray CR or LF too, so no next hop reads a smuggled end of data),
+    a leading dot is doubled, and a line longer than `line_length_limit` (0: no limit) is broken as
+    Postfix's smtp_text_out breaks it, headers and body alike: after the limit, then every limit - 1
+    bytes, each continuation starting with a space; the stuffing dot does not count.
+    """
+
+    def __init__(self, line_length_limit: int = 0):
+        self.limit = max(line_length_limit, 2) if line_length_limit > 0 else 0
+        self.broke_lines = False
+        self._column = 0
+        self._line_start = True
+        self._held_cr = False
+
+    def encode(self, chunk: bytes) -> bytes:
+        """The wire form of one chunk; a CR that ends it waits for the next chunk."""
+        if self._held_cr:
+            chunk, self._held_cr = b"\r" + chunk, False
+        if chunk.endswith(b"\r"):
+            chunk, self._held_cr = chunk[:-1], True
         if not chunk:
-            continue
-        out = _LINE_START_DOT.sub(b"..", chunk)
-        if not at_line_start and chunk[:1] == b".":
-            out = out[1:]
-        at_line_start, last = chunk.endswith(b"\n"), chunk
+            return b""
+        if self._plain(chunk):
+            return self._stuffed(chunk)
+        segments, out = chunk.split(b"\n"), []
+        for segment in segments[:-1]:
+            for text in segment.removesuffix(b"\r").split(b"\r"):
+                self._line(out, text, True)
+        *complete, last = segments[-1].split(b"\r")
+        for text in complete:
+            self._line(out, text, True)
+        self._line(out, last, False)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """What ends the content: CRLF unless it already ended with a line end."""
+        ended = self._line_start and not self._held_cr
+        self._held_cr, self._line_start, self._column = False, True, 0
+        return b"" if ended else CRLF
+
+    def _plain(self, chunk: bytes) -> bool:
+        """Whether the chunk has only CRLF line ends and no line that could reach the limit."""
+        lfs = chunk.count(b"\n")
+        if chunk.count(b"\r") != lfs or chunk.count(CRLF) != lfs:
+            return False
+        if not self.limit or self._column + len(chunk) < self.limit:
+            return True
+        return self._column + max(map(len, chunk.split(b"\n"))) < self.limit
+
+    def _stuffed(self, chunk: bytes) -> bytes:
+        out = chunk
+        if chunk[:1] == b"." or b"\n." in chunk:
+            out = _LINE_START_DOT.sub(b"..", chunk)
+            if not self._line_start and chunk[:1] == b".":
+                out = out[1:]
+        last_lf = chunk.rfind(b"\n")
+        if last_lf == -1:
+            self._column, self._line_start = self._column + len(chunk), False
+        else:
+            self._column = len(chunk) - last_lf - 1
+            self._line_start = not self._column
+        return out
+
+    def _line(self, out: list[bytes], text: bytes, complete: bool) -> None:
+        """One line, or the start of one, whole lines ended with CRLF."""
+        if text:
+            if self._line_start and text[:1] == b".":
+                out.append(b".")
+            self._line_start = False
+            out.append(self._fold(text))
+        if complete:
+            out.append(CRLF)
+            self._column, self._line_start = 0, True
+
+    def _fold(self, text: bytes) -> bytes:
+        """Break the text where the line passes the limit; a line that just fills it is not broken."""
+        room = self.limit - self._column
+        if not self.limit or len(text) <= room:
+            self._column += len(text)
+            return text
+        self.broke_lines = True
+        step = max(self.limit - 1, 1)
+        pieces, at = [text[:room]], room
+        while len(text) - at > step:
+            pieces.append(text[at:at + step])
+            at += step
+        pieces.append(text[at:])
+        self._column = 1 + len(text) - at
+        return BREAK.join(pieces)
+
+
+def stuffed(chunks: Iterable[bytes], encoder: DataEncoder | None = None) -> Iterator[bytes]:
+    """DATA's wire form of the content (without the final "."), chunk by chunk."""
+    encoder = encoder or DataEncoder()
+    for chunk in chunks:
+        if out := encoder.encode(chunk):
+            yield out
+    if out := encoder.finish():
         yield out
-    if not last.endswith(b"\n"):
-        yield b"\n" if last.endswith(b"\r") else b"\r\n"
 
 
-async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterator[bytes], timeout: float):
-    """DATA, the content dot-stuffed and streamed with flow control, the final reply (or the refusal of DATA)."""
+async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterable[bytes], timeout: float,
+                       encoder: DataEncoder | None = None):
+    """DATA, the content encoded and streamed with flow control, the final reply (or the refusal of DATA)."""
     reply = await smtp.execute_command(b"DATA")
     if reply.code != 354:
         return reply
     protocol = smtp.protocol
     assert protocol is not None
-    for chunk in stuffed(chunks):
+    for chunk in stuffed(chunks, encoder):
         protocol.write(chunk)
         if protocol._paused:
             async with asyncio.timeout(timeout):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dns_server import DnsServer
 from tests.harness import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
 
 INTEGRATION_FIXTURES = {"mta_dir", "mta_launcher", "smtp_sink", "smtp_sink_factory", "postfix_factory",
@@ -184,3 +185,20 @@ def restore_filterd_logger():
     for handler in saved[0]:
         logger.addHandler(handler)
     logger.propagate, logger.level = saved[1], saved[2]
+
+
+@pytest.fixture
+def dns_server() -> Iterator[DnsServer]:
+    """A loopback DNS server (tests/dns_server.py) with an empty zone: the test adds records and failures."""
+    with DnsServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def forget_early_log_records():
+    """maillog keeps what is logged before its setup, for the process's real log; one test's records are not
+    another's, as each filterd process starts with none."""
+    from filterd import maillog
+
+    maillog.discard_early(lambda record: True)
+    yield

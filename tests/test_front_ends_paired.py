@@ -138,7 +138,7 @@ async def through_smtp(plugins: list, script: list) -> Run:
     for step in script[1:]:
         kind, before = step[0], len(run.messages)
         if kind == "helo":
-            reply = await handler.helo(step[1], extended=False)
+            reply = await handler.helo(step[1], extended=True)
         elif kind == "mail":
             reply = await handler.mail(step[1], [])
         elif kind == "rcpt":

@@ -54,3 +54,25 @@ def test_syslog_gets_the_program_name_and_facility(tmp_path, monkeypatch):
         server.close()
     mail_info = (logging.handlers.SysLogHandler.LOG_MAIL << 3) | logging.handlers.SysLogHandler.LOG_INFO
     assert datagram.rstrip("\x00") == f"<{mail_info}>filterd/smtpd[{os.getpid()}]: 4ABCD: removed"
+
+
+def test_what_is_logged_before_setup_reaches_the_log_set_up_afterwards(tmp_path):
+    """main.cf and its tables are read before the log is known: their warnings still reach maillog_file."""
+    maillog.log.addHandler(maillog._early)
+    maillog.warning("cleanup", "regexp map /t, line 1: ignoring unrecognized request")
+    maillog.warning("cleanup", "dropped")
+    maillog.discard_early(lambda record: record.getMessage() == "dropped")
+    maillog.setup(str(tmp_path / "maillog"), "filterd", "mx.example.org")
+    maillog.info("master", "daemon started")
+    lines = (tmp_path / "maillog").read_text().splitlines()
+    assert [line.split("]: ", 1)[1] for line in lines] == [
+        "warning: regexp map /t, line 1: ignoring unrecognized request", "daemon started"]
+    assert "filterd/cleanup[" in lines[0]
+
+
+def test_a_tool_writes_its_name_and_severity_as_postfix_commands_do(capsys):
+    maillog.setup_tool("postmap")
+    maillog.warning("postmap", "regexp map /t, line 1: ignoring unrecognized request")
+    maillog.fatal("postmap", "open /t: No such file or directory")
+    assert capsys.readouterr().err == ("postmap: warning: regexp map /t, line 1: ignoring unrecognized request\n"
+                                       "postmap: fatal: open /t: No such file or directory\n")

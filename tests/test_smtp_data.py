@@ -1,8 +1,14 @@
-"""DATA as an SMTP client sends it: dot-stuffing across chunk boundaries, and content that ends with CRLF."""
+"""DATA as an SMTP client sends it: dot-stuffing across chunk boundaries, content that ends with CRLF, no stray CR
+or LF, and lines broken at smtp_line_length_limit as Postfix breaks them."""
+
+import re
+import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from filterd.smtp_data import stuffed
+from filterd.smtp_data import DataEncoder, stuffed
 
 MESSAGE = b"Subject: x\r\n\r\n.first\r\nmiddle .\r\n..two\r\n.\r\n"
 WIRE = b"Subject: x\r\n\r\n..first\r\nmiddle .\r\n...two\r\n..\r\n"
@@ -25,3 +31,110 @@ def test_a_dot_that_only_continues_a_line_is_left_alone():
 ])
 def test_content_that_does_not_end_with_crlf_gets_one(content, wire):
     assert b"".join(stuffed(iter([content]))) == wire
+
+
+# --- lines longer than smtp_line_length_limit, as Postfix's smtp(8) breaks them --------------------
+
+def postfix_text_out(content: bytes, limit: int) -> bytes:
+    """Postfix 3.7's smtp_text_out (src/smtp/smtp_proto.c) on each line of the content as one record; a
+    CR or LF alone ends a line as CRLF does."""
+    lines = re.split(rb"\r\n|\r|\n", content)
+    if lines[-1] == b"":
+        lines.pop()
+    out, space_left = [], limit
+    for data in lines:
+        while True:
+            if space_left == limit and data[:1] == b".":
+                out.append(b".")
+            if limit and len(data) >= space_left:
+                out += [data[:space_left], b"\r\n"]
+                data, space_left = data[space_left:], limit
+                if not data:
+                    break
+                out.append(b" ")
+                space_left -= 1
+            else:
+                out += [data, b"\r\n"]
+                space_left = limit
+                break
+    return b"".join(out)
+
+
+def cut(data: bytes, offsets: list[int]) -> list[bytes]:
+    points = [0, *sorted({o % (len(data) + 1) for o in offsets}), len(data)]
+    return [data[a:b] for a, b in zip(points, points[1:])]
+
+
+def encoded(chunks: list[bytes], limit: int) -> bytes:
+    return b"".join(stuffed(iter(chunks), DataEncoder(limit)))
+
+
+_PIECES = st.one_of(st.sampled_from([b"\r\n", b"\r", b"\n", b".", b"..", b"\r\n.", b" ", b"\x00\xff"]),
+                    st.integers(1, 45).map(lambda n: b"x" * n))
+_CONTENT = st.lists(_PIECES, max_size=30).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(content=_CONTENT, offsets=st.lists(st.integers(0, 2000), max_size=8), limit=st.sampled_from([0, *range(2, 25)]))
+def test_any_content_cut_anywhere_leaves_as_postfix_sends_it(content, offsets, limit):
+    wire = encoded(cut(content, offsets), limit)
+    assert wire == postfix_text_out(content, limit)
+    assert re.search(rb"\r(?!\n)|(?<!\r)\n", wire) is None
+
+
+@pytest.mark.parametrize("length, wire", [
+    (997, b"x" * 997 + b"\r\n"),
+    (998, b"x" * 998 + b"\r\n"),
+    (999, b"x" * 998 + b"\r\n x\r\n"),
+    (998 + 997, b"x" * 998 + b"\r\n " + b"x" * 997 + b"\r\n"),
+    (998 + 998, b"x" * 998 + b"\r\n " + b"x" * 997 + b"\r\n x\r\n"),
+])
+def test_a_line_is_broken_after_998_bytes_then_every_997(length, wire):
+    assert encoded([b"x" * length + b"\r\n"], 998) == wire
+
+
+def test_the_stuffing_dot_does_not_count():
+    assert encoded([b"." + b"x" * 997 + b"\r\n"], 998) == b".." + b"x" * 997 + b"\r\n"
+    assert encoded([b"." + b"x" * 998 + b"\r\n"], 998) == b".." + b"x" * 997 + b"\r\n x\r\n"
+
+
+def test_a_continuation_that_starts_with_a_dot_is_not_stuffed():
+    assert encoded([b"x" * 998 + b".y\r\n"], 998) == b"x" * 998 + b"\r\n .y\r\n"
+
+
+def test_a_line_that_just_fills_the_limit_at_a_chunk_end_is_broken_only_if_it_goes_on():
+    assert encoded([b"x" * 998, b"\r\n"], 998) == b"x" * 998 + b"\r\n"
+    assert encoded([b"x" * 998, b"y\r\n"], 998) == b"x" * 998 + b"\r\n y\r\n"
+    assert encoded([b"x" * 998 + b"\r", b"\n"], 998) == b"x" * 998 + b"\r\n"
+
+
+def test_no_limit_leaves_long_lines_alone():
+    line = b"x" * 100_000 + b"\r\n"
+    assert encoded([line[:5000], line[5000:]], 0) == line
+
+
+def test_the_encoder_says_when_it_broke_a_line():
+    short, long = DataEncoder(998), DataEncoder(998)
+    list(stuffed(iter([b"x" * 998 + b"\r\n"]), short))
+    list(stuffed(iter([b"x" * 999 + b"\r\n"]), long))
+    assert (short.broke_lines, long.broke_lines) == (False, True)
+
+
+def test_memory_does_not_grow_with_the_line():
+    """A 32 MB line in 64 KB chunks: each chunk leaves as it comes, and nothing is kept between them."""
+    chunk, encoder = b"x" * 65536, DataEncoder(998)
+    tracemalloc.start()
+    try:
+        for _ in range(512):
+            wire = encoder.encode(chunk)
+            assert len(wire) <= len(chunk) + 3 * (len(chunk) // 997 + 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+@pytest.mark.parametrize("chunks", [[b"AAAA\r.\r\n"], [b"AAAA\r", b".\r\n"], [b"AAAA", b"\r", b".", b"\r\n"]], ids=repr)
+def test_a_stray_cr_before_a_dot_leaves_as_crlf_and_the_dot_is_stuffed(chunks):
+    """Content stored before the decoder held CRs back (a queue file of an older filterd) is sent safely too."""
+    assert encoded(chunks, 998) == b"AAAA\r\n..\r\n"

@@ -15,7 +15,7 @@ from filterd import maillog
 from filterd.content import encode
 from filterd.handoff import Reply, Routing
 from filterd.model import Envelope, Message, Session
-from filterd.smtp_data import send_content
+from filterd.smtp_data import DataEncoder, send_content
 
 UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")
 _XTEXT_UNSAFE = re.compile(r"[^!-*,-<>-~]")
@@ -31,8 +31,10 @@ class ProxyNextHop:
 
     logs_delivery = True
 
-    def __init__(self, host: str, port: int, timeout: float, ehlo: str, service: str = "smtpd"):
+    def __init__(self, host: str, port: int, timeout: float, ehlo: str, service: str = "smtpd",
+                 line_length_limit: int = 998):
         self.host, self.port, self.timeout, self.ehlo_name = host, port, timeout, ehlo
+        self.line_length_limit = line_length_limit
         self.relay = f"{host}[{host}]:{port}"
         self.service = service
         self.smtp: aiosmtplib.SMTP | None = None
@@ -65,7 +67,11 @@ class ProxyNextHop:
         try:
             if self.smtp is None or not self.smtp.is_connected:
                 return UNAVAILABLE
-            response = await send_content(self.smtp, message.chunks(), self.timeout)
+            encoder = DataEncoder(self.line_length_limit)
+            response = await send_content(self.smtp, message.chunks(), self.timeout, encoder)
+            if encoder.broke_lines:
+                maillog.info(self.service, "%s: breaking line > %d bytes with <CR><LF>SPACE",
+                             self._queue_id(), self.line_length_limit)
             return Reply(response.code, response.message)
         except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
             return await self._fail("lost connection with", exc)
@@ -126,10 +132,13 @@ class ProxyNextHop:
 
     async def _fail(self, what: str, exc: BaseException) -> Reply:
         reason = "timeout" if isinstance(exc, (asyncio.TimeoutError, aiosmtplib.SMTPTimeoutError)) else str(exc) or type(exc).__name__
-        qid = self._envelope.queue_id if self._envelope and self._envelope.queue_id else "NOQUEUE"
-        maillog.warning(self.service, "%s: %s proxy filter %s:%d: %s", qid, what, self.host, self.port, reason)
+        maillog.warning(self.service, "%s: %s proxy filter %s:%d: %s", self._queue_id(), what, self.host, self.port,
+                        reason)
         await self._close()
         return UNAVAILABLE
+
+    def _queue_id(self) -> str:
+        return self._envelope.queue_id if self._envelope and self._envelope.queue_id else "NOQUEUE"
 
     async def _close(self) -> None:
         smtp, self.smtp = self.smtp, None

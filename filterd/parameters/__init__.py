@@ -7,7 +7,9 @@ import re
 import socket
 
 from filterd.config import Config, Parameter
-from filterd.parameters.queue import ADDRESS_PREFERENCES, INET_PROTOCOL_NAMES, QUEUE_PARAMETERS
+from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
+from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
+                                      QUEUE_PARAMETERS)
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -35,6 +37,16 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="The list of domains that are delivered locally."),
     _p("mynetworks", "127.0.0.0/8 [::1]/128", "list",
        doc='The list of "trusted" remote SMTP clients that have more privileges than "strangers".'),
+    _p("allow_untrusted_routing", "no", "bool",
+       doc="Forward mail with sender-specified routing (user[@%!]remote[@%!]site) from untrusted clients to "
+           "destinations matching $relay_domains."),
+    _p("allow_percent_hack", "yes", "bool",
+       doc='Enable the rewriting of the form "user%domain" to "user@domain".'),
+    _p("swap_bangpath", "yes", "bool", doc='Enable the rewriting of "site!user" into "user@site".'),
+    _p("resolve_dequoted_address", "yes", "bool",
+       doc='Resolve a recipient address safely instead of correctly, by looking inside quotes.'),
+    _p("resolve_null_domain", "no", "bool",
+       doc='Resolve an address that ends in the "@" null domain as if the local hostname were specified.'),
     _p("inet_interfaces", "all", "list", doc="The network interface addresses that this mail system receives mail on."),
     _p("inet_protocols", "all", "list", doc='The Internet protocols to use: "ipv4", "ipv6" or "all".'),
     _p("relayhost", "", doc="The next-hop destination(s) for non-local mail."),
@@ -106,6 +118,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="Messages up to this size stay in memory while received; larger ones spill to a file."),
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
+CORE_PARAMETERS.update(DNS_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -169,6 +182,13 @@ def validate_values(config: Config) -> None:
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
     _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
+    _check_choices(config, "smtp_host_lookup", HOST_LOOKUPS)
+    _check_choice(config, "smtp_dns_support_level", DNS_SUPPORT_LEVELS)
+    for item in config.list("filterd_dns_servers"):
+        try:
+            parse_dns_server(item)
+        except ValueError as exc:
+            raise config.error("filterd_dns_servers", f"bad nameserver {exc}") from None
     code = config.int("smtpd_forbid_bare_newline_reject_code")
     if not 500 <= code <= 599:
         raise config.error("smtpd_forbid_bare_newline_reject_code", f"bad value {code}: expected a 5XX code")

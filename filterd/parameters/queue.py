@@ -6,6 +6,8 @@ from filterd.config import Parameter
 
 INET_PROTOCOL_NAMES = ("all", "ipv4", "ipv6")
 ADDRESS_PREFERENCES = ("any", "ipv4", "ipv6")
+HOST_LOOKUPS = ("dns", "native")
+DNS_SUPPORT_LEVELS = ("", "disabled", "enabled", "dnssec")
 
 
 def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
@@ -29,11 +31,25 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtp_mail_timeout", "300s", "time", "The SMTP client's timeout for the MAIL FROM reply."),
     _p("smtp_rcpt_timeout", "300s", "time", "The SMTP client's timeout for a RCPT TO reply."),
     _p("smtp_data_done_timeout", "600s", "time", "The SMTP client's timeout for the reply to the end of data."),
+    _p("smtp_line_length_limit", "998", "int",
+       "The longest header or body line the SMTP client sends; longer ones are broken with <CR><LF><SPACE> (0: no limit)."),
     _p("smtp_helo_name", "$myhostname", "str", "The hostname the SMTP client sends in EHLO."),
     _p("smtp_connection_reuse_time_limit", "300s", "time", "How long a cached SMTP connection may be reused."),
     _p("smtp_address_preference", "any", "str",
        'The address type ("ipv6", "ipv4" or "any") tried first among addresses of equal MX preference.'),
-    _p("smtp_dns_support_level", "", "str", "disabled: no DNS lookups for delivery (relayhost and domains resolve by name)."),
+    _p("smtp_dns_support_level", "", "str",
+       "disabled: no DNS lookups for delivery (next hops resolve by name); "
+       "enabled (or empty): MX and address lookups."),
+    _p("disable_dns_lookups", "no", "bool", "Disable DNS lookups in the SMTP client (deprecated: "
+       "smtp_dns_support_level, when set, wins)."),
+    _p("smtp_host_lookup", "dns", "list", 'How the SMTP client looks up a host\'s addresses: "dns", "native" '
+       '(getaddrinfo, /etc/hosts) or "dns, native" (native for hosts not found in the DNS).'),
+    _p("ignore_mx_lookup_error", "no", "bool",
+       "Look up the domain's own address when its MX lookup fails, instead of deferring (violates the SMTP standard)."),
+    _p("smtp_mx_address_limit", "5", "int",
+       "The most addresses of a next hop (its MX hosts' together) the SMTP client tries, or zero (no limit)."),
+    _p("smtp_defer_if_no_mx_address_found", "no", "bool",
+       "Defer, instead of returning the mail, when no MX host has an address."),
     _p("bounce_notice_recipient", "postmaster", "str", "Who gets notified of bounced mail (unused: kept for postconf)."),
     _p("filterd_mailbox_base", "$queue_directory/mailboxes",
        "str", "Where mail for $mydestination is delivered: BASE/LOCALPART/Maildir/."),

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from filterd import maillog
 from filterd.maillog import seconds
 from filterd.qmgr import maildir
-from filterd.qmgr.routing import AddressFamilies, Destination, Router, resolve
+from filterd.qmgr.mail_exchangers import HostLookup, Why
+from filterd.qmgr.routing import Destination, Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
 from filterd.queue.queuefile import QueueFile, Recipient
 
@@ -35,8 +36,8 @@ class Deliverer:
     concurrency: int = 20
     recipient_limit: int = 50
     fallback_relay: tuple[str, ...] = ()
-    dns: bool = True
-    families: AddressFamilies = AddressFamilies()
+    lookup: HostLookup = HostLookup()
+    address_limit: int = 5
     soft_bounce: bool = False
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
@@ -64,29 +65,57 @@ class Deliverer:
     async def _local(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
         for rcpt in rcpts:
             started = time.time()
-            await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base)
+            resolved = self.router.resolve(rcpt.address).recipient
+            await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
             self._soften([rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
-        reason = ""
-        for nexthop in (destination.nexthop, *self.fallback_relay):
-            hosts = await resolve(nexthop, self.dns, families=self.families)
-            if not hosts:
-                reason = f"Host or domain name not found. Name service error for name={nexthop} type=A: Host not found"
-            for host in hosts:
+        """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's
+        smtp_connect() does with the last problem met. At most smtp_mx_address_limit addresses are tried for each;
+        DNS lookups and failed connections count as connection set-up (delays=a/b/c/d's c), as in Postfix."""
+        why, started = Why(), time.monotonic()
+        sites = (destination.nexthop, *self.fallback_relay)
+        for site in sites:
+            found = await self.lookup.resolve(site)
+            why = found.why
+            for host in found.hosts[:self.address_limit or None]:
+                setup = time.monotonic() - started
                 try:
                     timing = await self.smtp.deliver(attempt.qf, rcpts, host)
                 except ConnectionError as exc:
-                    reason = f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}"
+                    why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
+                    maillog.info("smtp", "%s", why.reason)
                     continue
+                timing.connect += setup
                 self._soften(rcpts)
                 for rcpt in rcpts:
                     log_recipient("smtp", attempt, rcpt, timing)
                 return
+        why = self._last_word(why, destination, len(sites) > 1)
+        self._undeliverable(attempt, rcpts, why, Timing(time.monotonic() - started))
+
+    def _last_word(self, why: Why, destination: Destination, ended_at_fallback: bool) -> Why:
+        """A hard problem with the relayhost or a fallback relay is a configuration problem: defer (4.3.5)."""
+        if not why.status:
+            return Why("4.3.0", "server unavailable or unable to receive mail")
+        if why.soft:
+            return why
+        if ended_at_fallback:
+            maillog.warning("smtp", "smtp_fallback_relay configuration problem")
+            return Why("4.3.5", why.reason)
+        if self.router.relayhost and destination.nexthop == self.router.relayhost:
+            maillog.warning("smtp", "relayhost configuration problem")
+            return Why("4.3.5", why.reason)
+        return why
+
+    def _undeliverable(self, attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing) -> None:
+        status = "deferred" if why.soft else "bounced"
         for rcpt in rcpts:
-            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = "deferred", "4.4.1", reason, "none"
-            log_recipient("smtp", attempt, rcpt, Timing())
+            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, "none"
+        self._soften(rcpts)
+        for rcpt in rcpts:
+            log_recipient("smtp", attempt, rcpt, timing)
 
     def _soften(self, rcpts: list[Recipient]) -> None:
         """soft_bounce: what would bounce is deferred instead, as Postfix's delivery agents do."""
@@ -104,13 +133,14 @@ def soften(rcpt: Recipient) -> None:
 
 
 def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:
-    """`QID: to=<R>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as Postfix."""
+    """`QID: to=<R>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as Postfix. Postfix's
+    orig_to= is the recipient as received before address rewriting, which filterd does not do, never the DSN
+    ORCPT: so there is none."""
     env, now = attempt.qf.envelope, time.time()
     before_qmgr = attempt.activated - env.arrival
     in_qmgr = attempt.started - attempt.activated
     status = {"expired": "expired, returned to sender"}.get(rcpt.status, rcpt.status) + note
-    orig = f", orig_to=<{rcpt.orcpt}>" if rcpt.orcpt else ""
-    maillog.info(service, "%s: to=<%s>%s, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
-                 env.queue_id, rcpt.address, orig, rcpt.relay or "none", seconds(now - env.arrival),
+    maillog.info(service, "%s: to=<%s>, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
+                 env.queue_id, rcpt.address, rcpt.relay or "none", seconds(now - env.arrival),
                  seconds(before_qmgr), seconds(in_qmgr), seconds(timing.connect), seconds(timing.transmit),
                  rcpt.dsn, status, rcpt.text)

@@ -22,9 +22,10 @@ def mailbox_name(address: str) -> str | None:
     return localpart if _SAFE_LOCALPART.match(localpart) and ".." not in localpart else None
 
 
-def deliver(qf: QueueFile, recipient: Recipient, base: str) -> None:
-    """Deliver one recipient's copy; sets the recipient's status as Postfix's local(8) would log it."""
-    name = mailbox_name(recipient.address)
+def deliver(qf: QueueFile, recipient: Recipient, base: str, resolved: str = "") -> None:
+    """Deliver one recipient's copy to the mailbox of its resolved address (user%host@here is user@host's, not
+    a mailbox of its own); sets the recipient's status as Postfix's local(8) would log it."""
+    name = mailbox_name(resolved or recipient.address)
     recipient.relay = "local"
     if name is None:
         recipient.status, recipient.dsn, recipient.text = "bounced", "5.1.1", "unknown user: \"%s\"" % recipient.address

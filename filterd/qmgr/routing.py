@@ -2,14 +2,17 @@
 
 Next-hop syntax is Postfix's: `[host]:port` means no MX lookup, `host` or `host:port` means MX
 lookup unless smtp_dns_support_level = disabled. Addresses are of the families in inet_protocols; among
-addresses of equal MX preference, smtp_address_preference says which family comes first.
+addresses of equal MX preference, smtp_address_preference says which family comes first. The lookups and
+what their failures mean (defer or bounce, with which status and text) are Postfix's smtp_addr.c, in
+filterd.qmgr.mail_exchangers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import dataclass
+
+from filterd.addresses import LOCAL, AddressRules, Resolution, unquote_local
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
@@ -32,17 +35,24 @@ class Router:
     mydestination: frozenset[str]
     relayhost: str = ""
     transport_maps: tuple = ()
+    rules: AddressRules | None = None
+
+    def resolve(self, recipient: str) -> Resolution:
+        """Where a queued recipient (external form) goes: percent hack, bang path and all, as qmgr asks it."""
+        rules = self.rules or AddressRules(tuple(self.mydestination))
+        return rules.resolve(rules.rewrite(unquote_local(recipient)))
 
     def destination(self, recipient: str, override: str = "") -> Destination:
         """The destination of one recipient; `override` is a FILTER action's transport:nexthop."""
-        domain = recipient.rpartition("@")[2].lower()
+        resolution = self.resolve(recipient)
+        domain = resolution.domain.lower()
         if override:
             return parse_transport(override, domain)
         for table in self.transport_maps:
-            found = table.lookup(domain) or table.lookup(recipient.lower())
+            found = table.lookup(domain) or table.lookup(resolution.recipient.lower())
             if found:
                 return parse_transport(found, domain)
-        if domain in self.mydestination or not domain:
+        if resolution.address_class == LOCAL:
             return Destination("local", "")
         return Destination("smtp", self.relayhost or domain)
 
@@ -99,41 +109,3 @@ class AddressFamilies:
         return int(self.preference in FAMILIES and family != FAMILIES[self.preference])
 
 
-async def resolve(nexthop: str, dns: bool = True, resolver=None, families: AddressFamilies = AddressFamilies(),
-                  getaddrinfo=None) -> list[tuple[str, str, int]]:
-    """(name, address, port) to try, best first: MX hosts when wanted and DNS is on, else the host itself.
-
-    `getaddrinfo` has the signature of the event loop's (which it is when None).
-    """
-    host, port, want_mx = split_nexthop(nexthop)
-    exchangers = [(0, host)]
-    if want_mx and dns:
-        exchangers = await _mx_hosts(host, resolver) or exchangers
-    lookup = getaddrinfo or asyncio.get_running_loop().getaddrinfo
-    found = []
-    for preference, name in exchangers:
-        for family, address in await _addresses(lookup, name, port, families):
-            found.append(((preference, families.rank(family)), (name, address, port)))
-    found.sort(key=lambda item: item[0])
-    return list(dict.fromkeys(host for _, host in found))
-
-
-async def _addresses(lookup, name: str, port: int, families: AddressFamilies) -> list[tuple[int, str]]:
-    """(family, address) of one host in the enabled families, in the resolver's order; none if it has none."""
-    try:
-        infos = await lookup(name, port, family=families.lookup_family, type=socket.SOCK_STREAM)
-    except OSError:
-        return []
-    return [(info[0], info[4][0]) for info in infos if info[0] in families.families]
-
-
-async def _mx_hosts(domain: str, resolver=None) -> list[tuple[int, str]]:
-    """(preference, MX host), best first; `resolver` is a dns.asyncresolver.Resolver (the system's when None)."""
-    try:
-        import dns.asyncresolver
-
-        answer = await (resolver or dns.asyncresolver).resolve(domain, "MX")
-    except Exception:
-        return []
-    records = sorted(answer, key=lambda r: r.preference)
-    return [(r.preference, str(r.exchange).rstrip(".")) for r in records if str(r.exchange) != "."]

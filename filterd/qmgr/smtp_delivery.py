@@ -7,13 +7,15 @@ kept in Postfix's words: `host NAME[ADDR] said: 550 ... (in reply to RCPT TO com
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 
 import aiosmtplib
 
+from filterd import maillog
 from filterd.queue.queuefile import QueueFile, Recipient
-from filterd.smtp_data import send_content
+from filterd.smtp_data import DataEncoder, send_content
 
 _ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
 
@@ -33,6 +35,7 @@ class SmtpSettings:
     command_timeout: float = 300.0
     data_timeout: float = 600.0
     reuse_time: float = 2.0
+    line_length_limit: int = 998
 
 
 @dataclass
@@ -106,12 +109,21 @@ class SmtpDelivery:
         if not accepted:
             await smtp.rset()
             return
-        reply = await send_content(smtp, qf.content(), self.settings.data_timeout)
+        reply = await self._send_content(smtp, qf)
         text = f"{reply.code} {_one_line(reply)}"
         if reply.code == 250:
             _set(accepted, "sent", _dsn(reply), text, relay)
         else:
             _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)", relay)
+
+    async def _send_content(self, smtp, qf: QueueFile):
+        """DATA, with long lines broken as Postfix's smtp(8) breaks them, and logged as it logs that."""
+        encoder = DataEncoder(self.settings.line_length_limit)
+        reply = await send_content(smtp, qf.content(), self.settings.data_timeout, encoder)
+        if encoder.broke_lines:
+            maillog.info("smtp", "%s: breaking line > %d bytes with <CR><LF>SPACE", qf.envelope.queue_id,
+                         self.settings.line_length_limit)
+        return reply
 
     async def _recipients(self, smtp, recipients: list[Recipient], relay: str, said: str) -> list[Recipient]:
         accepted = []
@@ -132,11 +144,12 @@ class SmtpDelivery:
 
 
 def _reason(exc: BaseException) -> str:
-    """The system's words for a failed connection (`Connection refused`), as Postfix logs them."""
+    """The system's words for a failed connection (`Connection refused`), as Postfix logs them: strerror(errno),
+    not asyncio's own text (`Connect call failed ('127.0.0.1', 25)`)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror
+        if isinstance(seen, OSError) and (seen.errno or seen.strerror):
+            return os.strerror(seen.errno) if seen.errno else seen.strerror
         if isinstance(seen, (asyncio.TimeoutError, aiosmtplib.SMTPTimeoutError)):
             return "Connection timed out"
         seen = seen.__cause__ or seen.__context__

@@ -3,6 +3,10 @@
 Only <CR><LF>.<CR><LF> ends the data (Postfix's smtpd_forbid_bare_newline): a bare LF, a bare CR,
 "\\n.\\n" or "\\r.\\n" is content, never an end of data. Bare LF and bare CR both leave as CRLF
 (the content may then hold several lines per piece), so no next hop can read a smuggled end of data.
+
+The decoder is fed what the socket gave, cut anywhere except that an LF always ends its piece (as
+asyncio's readuntil(b"\\n") with a limit cuts it): however the data is cut, the content and the state
+come out the same. A CR that ends a piece is held back until the next piece says whether an LF follows.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 NORMALIZE = "normalize"
 REJECT = "reject"
+CRLF = b"\r\n"
 
 
 @dataclass
@@ -25,7 +30,11 @@ class DataState:
 
 
 class DataDecoder:
-    """Feed what the socket gave (whole lines, or pieces of an overlong line); get content back."""
+    """Feed what the socket gave (whole lines, or pieces of an overlong line); get content back.
+
+    The content is CRLF-only and unstuffed; it stops at message_size_limit bytes and, when bare
+    newlines are refused, at the first bare LF (the message is refused then, but read to its end).
+    """
 
     def __init__(self, size_limit: int = 0, bare_newline: str = NORMALIZE):
         self.size_limit = size_limit
@@ -33,51 +42,56 @@ class DataDecoder:
         self.state = DataState()
         self._line_start = True
         self._after_crlf = True
-        self._pending_cr = False
+        self._held_cr = False
+        self._dot_only = False
+        self._closed = False
 
     def feed(self, piece: bytes) -> bytes:
         """Decode one piece; returns the content it carries (b"" once the limit is passed or data ended)."""
         if self.state.ended or not piece:
             return b""
-        complete = piece.endswith(b"\n")
-        if self._line_start and complete and piece == b".\r\n" and self._after_crlf:
+        if self._line_start:
+            self._line_start = False
+            self._dot_only = piece[:1] == b"."
+            piece = piece[1:] if self._dot_only else piece
+        if self._held_cr:
+            piece, self._held_cr = b"\r" + piece, False
+        if self._dot_only and piece == CRLF and self._after_crlf:
             self.state.ended = True
             return b""
-        if self._line_start and piece.startswith(b"."):
-            piece = piece[1:]
-        if complete:
-            piece = self._terminate(piece)
-        else:
-            self._pending_cr = piece.endswith(b"\r")
-        self._line_start = complete
-        return self._count(self._bare_cr(piece, complete))
+        self._dot_only = self._dot_only and piece in (b"", b"\r")
+        if piece.endswith(b"\n"):
+            return self._line_end(piece)
+        if piece.endswith(b"\r"):
+            self._held_cr, piece = True, piece[:-1]
+        return self._count(self._bare_cr(piece), b"")
 
-    def _bare_cr(self, piece: bytes, complete: bool) -> bytes:
+    def _line_end(self, piece: bytes) -> bytes:
+        """The last piece of a line: its ending made CRLF, a bare LF flagged."""
+        crlf = piece.endswith(CRLF)
+        self._line_start, self._after_crlf = True, crlf
+        if not crlf:
+            self.state.bare_newline = True
+        return self._count(self._bare_cr(piece[:-2] if crlf else piece[:-1]), CRLF)
+
+    def _bare_cr(self, text: bytes) -> bytes:
         """A CR not followed by LF ends a line too: make it CRLF, as aiosmtplib would on the way out."""
-        if complete:
-            if piece == b"\n":
-                return piece
-            head, tail = piece[:-2], b"\r\n"
-        else:
-            head, tail = (piece[:-1], b"\r") if piece.endswith(b"\r") else (piece, b"")
-        if b"\r" not in head:
-            return piece
+        if b"\r" not in text:
+            return text
         self.state.bare_cr = True
-        return head.replace(b"\r", b"\r\n") + tail
+        return text.replace(b"\r", CRLF)
 
-    def _terminate(self, line: bytes) -> bytes:
-        crlf = line.endswith(b"\r\n") or (line == b"\n" and self._pending_cr)
-        self._pending_cr = False
-        self._after_crlf = crlf
-        if crlf:
-            return line
-        self.state.bare_newline = True
-        return line[:-1] + b"\r\n"
-
-    def _count(self, content: bytes) -> bytes:
-        self.state.size += len(content)
+    def _count(self, text: bytes, ending: bytes) -> bytes:
+        """Count the content; give what is within the size limit and before a refused bare LF."""
+        start = self.state.size
+        self.state.size += len(text) + len(ending)
         if self.size_limit and self.state.size > self.size_limit:
             self.state.too_big = True
-        if self.state.too_big or (self.state.bare_newline and self.bare_newline_mode == REJECT):
+        if self._closed:
             return b""
+        if self.state.bare_newline and self.bare_newline_mode == REJECT:
+            self._closed, ending = True, b""
+        content = text + ending if ending else text
+        if self.size_limit and self.state.size > self.size_limit:
+            return content[:max(0, self.size_limit - start)].removesuffix(b"\r")
         return content

@@ -16,6 +16,7 @@ NO_RCPTS = "554 5.5.1 Error: no valid recipients"
 NEED_RCPT = "503 5.5.1 Error: need RCPT command"
 BARE_LF = "{code} 5.5.2 Error: bare <LF> received"
 BAD_SYNTAX = "500 5.5.2 Error: bad syntax"
+BAD_UTF8 = "500 5.5.2 Error: bad UTF-8 syntax"
 UNKNOWN_COMMAND = "502 5.5.2 Error: command not recognized"
 NEXTHOP_DOWN = "451 4.3.0 Error: queue file write error"
 NEXTHOP_TIMEOUT = "451 4.4.2 Error: timeout exceeded"
@@ -52,8 +53,13 @@ _TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def translate(reply: str) -> str:
-    """Postfix's text for one of aiosmtpd's canned replies; filterd's own replies pass unchanged."""
+BAD_ADDRESS = {"MAIL": "501 5.1.7 Bad sender address syntax", "RCPT": "501 5.1.3 Bad recipient address syntax"}
+
+
+def translate(reply: str, command: str = "") -> str:
+    """Postfix's text for one of aiosmtpd's canned replies to `command`; filterd's own replies pass unchanged."""
+    if reply == "553 5.1.3 Error: malformed address" and command in BAD_ADDRESS:
+        return BAD_ADDRESS[command]
     for pattern, replacement in _TRANSLATIONS:
         if pattern.match(reply):
             return pattern.sub(replacement, reply)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
-import re
 import socket
 from typing import Any
 
@@ -18,6 +17,7 @@ from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import maillog
 from filterd.smtp import replies
+from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.handler import SmtpHandler
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
@@ -84,7 +84,7 @@ class SmtpServer(SMTP):
             status = status.decode("utf-8", "surrogateescape")
         if not self.greeted:
             self.greeted, status = True, f"220 {self.settings.banner}"
-        status = replies.translate(status)
+        status = replies.translate(status, self.current)
         if self.settings.soft_bounce:
             status = replies.soften(status)
         if status == replies.UNKNOWN_COMMAND:
@@ -92,8 +92,8 @@ class SmtpServer(SMTP):
             ok, total = self.counts.get("unknown", [0, 0])
             self.counts["unknown"] = [ok, total + 1]
         if status[:1] in "23":
-            self.current_ok = True
-        elif status[:1] in "45":
+            self.current_ok = status[:1] == "2"
+        if status[:1] in "45":
             self.errors += 1
             if self.errors > self.settings.soft_error_limit and self.settings.error_sleep_time:
                 await asyncio.sleep(self.settings.error_sleep_time)
@@ -114,6 +114,8 @@ class SmtpServer(SMTP):
             try:
                 if arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)
+                elif arg and not arg.isascii() and not _valid_utf8(arg):
+                    await self.push(replies.BAD_UTF8)
                 else:
                     if name in ("MAIL", "RCPT") and arg:
                         arg, self.handler.dsn_options = take_dsn(arg, name)
@@ -174,7 +176,11 @@ class SmtpServer(SMTP):
         super()._timeout_cb()
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
-        return fast_address(arg) or super()._getaddr(arg)
+        """The address and parameters of MAIL or RCPT as Postfix's smtpd reads them; (None, None) when malformed."""
+        sender = self.current == "MAIL"
+        smtputf8 = "SMTPUTF8" in arg.upper().split() if sender else bool(self.envelope and self.envelope.smtp_utf8)
+        found = envelope_address(arg, self.settings.addresses, sender, smtputf8)
+        return found if found is not None else (None, None)
 
     async def check_helo_needed(self, helo: str = "HELO") -> bool:
         """Postfix does not require HELO (smtpd_helo_required = no)."""
@@ -214,18 +220,22 @@ class SmtpServer(SMTP):
         reader, handler = self._reader, self.handler
         lines = 0
         while not handler.data_state().ended:
-            try:
-                piece = await reader.readuntil(b"\n")
-            except asyncio.LimitOverrunError as exc:
-                piece = await reader.read(exc.consumed)
-            except asyncio.IncompleteReadError as exc:
-                piece = exc.partial
-                if not piece:
-                    raise ConnectionResetError("lost connection after DATA") from exc
-            await handler.content(piece)
+            await handler.content(await read_data_piece(reader))
             lines += 1
             if lines % 64 == 0:
                 self._reset_timeout()
+
+
+async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
+    """The next piece of DATA: a line up to its LF, or as much of an overlong line as the buffer holds."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError as exc:
+        return await reader.read(exc.consumed)
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise ConnectionResetError("lost connection after DATA") from exc
+        return exc.partial
 
 
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
@@ -259,21 +269,18 @@ def _unxtext(value: str) -> str:
     return "".join(out)
 
 
+def _valid_utf8(text: str) -> bool:
+    """Whether a command argument was valid UTF-8 (aiosmtpd decodes it with surrogateescape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @functools.cache
 def _smtp_method_names() -> tuple[str, ...]:
     return tuple(name for name in dir(SmtpServer) if name.startswith("smtp_"))
-
-
-@functools.lru_cache(maxsize=4096)
-def fast_address(arg: str) -> tuple[str, str] | None:
-    """The common `<local@domain> PARAMS` form without the email header parser; None when unusual."""
-    match = _SIMPLE_ADDRESS.match(arg)
-    if match is None:
-        return None
-    return match["address"] or "<>", match["rest"]
-
-
-_SIMPLE_ADDRESS = re.compile(r"^\s*<(?P<address>[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+|)>\s*(?P<rest>.*)$", re.S)
 
 
 _DSN_KEYWORDS = {"MAIL": ("RET", "ENVID"), "RCPT": ("NOTIFY", "ORCPT")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
 
@@ -30,6 +31,7 @@ class SmtpSettings:
     spool_directory: str | None = None
     peername_lookup: bool = True
     service: str = "smtpd"
+    addresses: AddressRules = AddressRules()
     soft_bounce: bool = False
     debug_peers: DebugPeers = DebugPeers()
     extra: dict[str, str] = field(default_factory=dict)
@@ -53,6 +55,7 @@ class SmtpSettings:
             spool_memory_limit=config.size("filterd_spool_memory_limit"),
             spool_directory=None,
             service=service,
+            addresses=AddressRules.from_config(config),
             soft_bounce=config.bool("soft_bounce"),
             debug_peers=DebugPeers.from_config(config),
         )

@@ -7,9 +7,10 @@ Plugins take Table, TableError, open_table and open_tables from `filterd`, which
 
 Types: regexp: (regexp_table(5)), pcre: (pcre_table(5)), cidr: (cidr_table(5)), texthash:
 (postmap(1)), inline:{ key=value, ... } and static:value. File tables are re-read when the file
-changes. With strict=True (the default, for the daemon) any line Postfix would warn about is a
-TableError naming FILE:LINE; strict=False (filterd postmap) logs Postfix's warning and skips the
-line, exactly as Postfix.
+changes. A table loads as Postfix loads it: a rule Postfix skips is skipped, with Postfix's warning
+logged, and the rest is used; what Postfix cannot open at all is a TableError. With strict=True any
+line Postfix would warn about is a TableError naming FILE:LINE; `table_problems(config)` lists them all
+for the configuration check.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Table(Protocol):
         """The same for a raw key (a header or body line as received, 8-bit included), as cleanup matches."""
 
 
-def open_tables(specs: list[str] | str, *, strict: bool = True, service: str = SERVICE) -> list[Table]:
+def open_tables(specs: list[str] | str, *, strict: bool = False, service: str = SERVICE) -> list[Table]:
     """Open each table of a Postfix list-valued parameter (`pcre:a, regexp:b`), in order."""
     if isinstance(specs, str):
         specs = split_specs(specs)

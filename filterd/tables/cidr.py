@@ -53,32 +53,38 @@ class Network:
 
 
 def _unbracket(text: str) -> str:
-    if text.startswith("["):
-        close = text.find("]")
-        if close > 0:
-            return text[1:close] + text[close + 1:]
-    return text
+    """`[addr]/len` or `[addr/len]` without the brackets, or _Bad in Postfix's words."""
+    if not text.startswith("["):
+        return text
+    inside, close, rest = text[1:].partition("]")
+    if not close:
+        raise _Bad(f'missing \']\' character after "{text}"')
+    if rest and not rest.startswith("/"):
+        raise _Bad(f'garbage after "{text[:len(inside) + 2]}"')
+    return inside + rest
 
 
 def parse_network(pattern: str, negate: bool = False) -> Network:
     """An address pattern, or _Bad with Postfix's message."""
+    if not pattern:
+        raise _Bad("no address pattern")
     text = _unbracket(pattern)
     address, slash, length = text.partition("/")
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     bits = 128 if family == socket.AF_INET6 else 32
     if slash and not (length.isascii() and length.isdigit()):
-        raise _Bad(f'bad mask value in "{pattern}"')
+        raise _Bad(f'bad mask value in "{text}"')
     prefix = int(length) if slash else bits
     if prefix > bits:
-        raise _Bad(f'bad mask length in "{pattern}"')
+        raise _Bad(f'bad mask length in "{text}"')
     parsed = parse_address(address)
     if parsed is None or parsed[0] != family:
-        raise _Bad(f'bad address pattern: "{pattern}"')
+        raise _Bad(f'bad network value in "{text}"' if slash else f'bad address pattern: "{text}"')
     network = parsed[1]
     if network & ((1 << (bits - prefix)) - 1):
         masked = network >> (bits - prefix) << (bits - prefix)
         shown = socket.inet_ntop(family, masked.to_bytes(bits // 8, "big"))
-        raise _Bad(f'non-null host address bits in "{pattern}", perhaps you should use '
+        raise _Bad(f'non-null host address bits in "{text}", perhaps you should use '
                    f'"{shown}/{prefix}" instead')
     return Network(family, network, prefix, bits, negate)
 
@@ -99,10 +105,11 @@ def _pattern(text: str) -> Pattern:
 def _match_rule(lineno: int, text: str) -> MatchRule:
     negate, rest = _negations(text)
     pattern, value = FIELDS.match(rest).groups()
+    network = parse_network(pattern, negate)
     if not value:
         raise _Bad("no lookup result")
     template = Template((value.encode("utf-8", "surrogateescape"),), 0)
-    return MatchRule(lineno, Pattern(pattern.encode(), 0, False, parse_network(pattern, negate)), template)
+    return MatchRule(lineno, Pattern(pattern.encode(), 0, False, network), template)
 
 
 def _keyword(text: str, word: str) -> str | None:

@@ -23,7 +23,8 @@ class TableOpenError(TableError):
 
 @dataclass(frozen=True)
 class Notice:
-    """One parser warning: `text` exactly as Postfix logs it, `reason` for a start-up error."""
+    """One parser warning: `text` exactly as Postfix logs it, `reason` for an error naming FILE:LINE ("" when the
+    warning only follows up the one before, as Postfix's "bad replacement syntax: skipping this rule" does)."""
 
     lineno: int | None
     text: str
@@ -38,4 +39,4 @@ class Notices(list):
     """Warnings collected while a table is parsed, in file order."""
 
     def add(self, lineno: int | None, text: str, reason: str | None = None) -> None:
-        self.append(Notice(lineno, text, reason or text))
+        self.append(Notice(lineno, text, text if reason is None else reason))

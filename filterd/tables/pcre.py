@@ -85,4 +85,4 @@ def combine(patterns: Sequence[Pattern]) -> PcreExpr | None:
 
 
 DIALECT = Dialect("pcre", CASELESS | DOTALL, FLAG_BITS, PcreExpr, obsolete_flags=b"X",
-                  no_delimiter="ignoring this rule")
+                  no_delimiter="ignoring this rule", out_of_range="out of range")

@@ -1,8 +1,9 @@
 """Tables read from a file, re-read when the file changes, without a restart.
 
 The file's identity (mtime, size, inode) is checked on lookup at most once a second. A new
-version that cannot be read or parsed (in strict mode: one with any Postfix warning) is refused
-with a warning, and the table in force stays.
+version that cannot be read (in strict mode: one with any Postfix warning) is refused with a
+warning, and the table in force stays; otherwise its rules replace the old ones, the ones Postfix
+skips skipped with Postfix's warnings, as a Postfix daemon that reopens the table.
 """
 
 from __future__ import annotations
@@ -15,44 +16,60 @@ from filterd import maillog
 from filterd.tables.notices import TableError, TableOpenError
 
 CHECK_INTERVAL = 1.0
+TABLE_NOTICE = "table_notice"
 Build = Callable[[bytes], object]
 
 
-def read_table_file(path: str) -> tuple[bytes, tuple]:
-    """The file's bytes and identity; an unreadable file is a TableOpenError, as Postfix's `open FILE: reason`."""
+def _unreadable(kind: str, path: str, exc: OSError) -> str:
+    """Postfix's words for a table file it cannot open or read, which differ by type."""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, IsADirectoryError) and kind == "texthash":
+        return f"read {path}: {reason}"
+    if isinstance(exc, IsADirectoryError) and kind == "cidr":
+        return f"cidr map {path}: read error: {reason}"
+    return f"open database {path}: {reason}" if kind == "texthash" else f"open {path}: {reason}"
+
+
+def read_table_file(path: str, kind: str = "") -> tuple[bytes, tuple]:
+    """The file's bytes and identity; an unreadable file is a TableOpenError in Postfix's words for `kind`."""
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             return f.read(), (st.st_mtime_ns, st.st_size, st.st_ino)
     except OSError as exc:
-        raise TableOpenError(path, None, f"open {path}: {exc.strerror or exc}") from None
+        raise TableOpenError(path, None, _unreadable(kind, path, exc)) from None
 
 
-def checked(table, path: str, strict: bool, service: str):
-    """Refuse a table with warnings in strict mode; otherwise log them as Postfix does."""
+def checked(table, path: str, strict: bool, service: str, quiet: bool = False):
+    """Refuse a table with warnings in strict mode; otherwise log them as Postfix does (unless quiet)."""
     table.service = service
+    table.path = path
     for notice in table.notices:
         if strict:
             raise notice.error(path)
-        maillog.warning(service, "%s", notice.text)
+        if not quiet:
+            maillog.log.warning("%s", notice.text, extra={"service": service, TABLE_NOTICE: True})
     return table
 
 
 class ReloadingTable:
     """A file table that re-reads its file when it changes; lookups go to the version in force."""
 
-    def __init__(self, spec: str, path: str, build: Build, strict: bool, service: str):
+    def __init__(self, spec: str, path: str, build: Build, strict: bool, service: str, quiet: bool = False):
         self.spec, self.path, self.build = spec, path, build
-        self.strict, self.service = strict, service
-        data, self.identity = read_table_file(path)
-        self.current = checked(build(data), path, strict, service)
+        self.strict, self.service, self.quiet = strict, service, quiet
+        data, self.identity = read_table_file(path, spec.partition(":")[0])
+        self.current = checked(build(data), path, strict, service, quiet)
         self.checked_at = time.monotonic()
 
     def _refresh(self) -> None:
-        now = time.monotonic()
-        if now - self.checked_at < CHECK_INTERVAL:
+        if time.monotonic() - self.checked_at < CHECK_INTERVAL:
             return
-        self.checked_at = now
+        self.refresh_now()
+
+    def refresh_now(self, announce: bool = True) -> None:
+        """Re-read the file if it changed since it was read (logging that it did, when announce)."""
+        self.checked_at = time.monotonic()
         try:
             st = os.stat(self.path)
         except OSError:
@@ -60,17 +77,23 @@ class ReloadingTable:
         identity = (st.st_mtime_ns, st.st_size, st.st_ino)
         if identity != self.identity:
             self.identity = identity
-            self._reload()
+            self._reload(announce)
 
-    def _reload(self) -> None:
+    def _reload(self, announce: bool) -> None:
         try:
-            data, self.identity = read_table_file(self.path)
-            self.current = checked(self.build(data), self.path, self.strict, self.service)
+            data, self.identity = read_table_file(self.path, self.spec.partition(":")[0])
+            self.current = checked(self.build(data), self.path, self.strict, self.service, self.quiet)
         except TableError as exc:
             maillog.warning(self.service, "%s: table not reloaded, keeping the one in force: %s",
                             self.spec, exc)
             return
-        maillog.info(self.service, "%s: reloaded after change", self.spec)
+        if announce:
+            maillog.info(self.service, "%s: reloaded after change", self.spec)
+
+    @property
+    def notices(self):
+        """The warnings Postfix logged when it read the version in force."""
+        return self.current.notices
 
     def lookup(self, key: str) -> str | None:
         """The result of the version in force (re-read first if the file changed)."""

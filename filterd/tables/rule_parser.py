@@ -36,6 +36,7 @@ class Dialect:
     second_pattern: bool = False
     trailing_backslash_closes: bool = False
     no_delimiter: str = "skipping this rule"
+    out_of_range: str = "out-of-range"
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _match_rule(cur: _Cursor, dialect: Dialect) -> MatchRule | None:
     cur.skip_space()
     if cur.pos >= len(cur.text):
         cur.warn("no replacement text: using empty string")
-    template = parse_template(cur.rest(), cur.where, cur.lineno, cur.notices)
+    template = parse_template(cur.rest(), cur.where, cur.lineno, cur.notices, dialect.out_of_range)
     if template is None:
         return None
     return _checked_match(cur, dialect, first, second, template)

@@ -44,7 +44,7 @@ def unbrace(spec: str, text: str) -> str:
             if stripped[i + 1:].strip():
                 raise TableError(spec, None, f"syntax error after '}}' in \"{stripped}\"")
             return stripped[1:i].strip()
-    raise TableError(spec, None, f"missing '}}' in \"{stripped}\"")
+    raise TableError(spec, None, f"missing '}}' in \"{text.lstrip()}\"")
 
 
 def braced_items(spec: str, text: str) -> list[str]:
@@ -54,6 +54,15 @@ def braced_items(spec: str, text: str) -> list[str]:
 
 
 def inline_rules(spec: str, name: str) -> bytes:
-    """`{ {rule-1}, {rule-2} }` as the in-memory file Postfix writes: one rule per line."""
-    rules = braced_items(spec, name)
+    """`{ {rule-1}, {rule-2} }` as the in-memory file Postfix writes: one rule per line; an error is worded as
+    Postfix's `regexp map: ...`."""
+    kind = spec.partition(":")[0]
+    try:
+        items = split_quoted(unbrace(spec, name))
+        for item in items:
+            if not item.startswith("{"):
+                raise TableError(spec, None, f"no '{{' at start of text in \"{item}\"")
+        rules = [unbrace(spec, item) for item in items]
+    except TableError as exc:
+        raise TableError(spec, None, f"{kind} map: {exc.message}") from None
     return "".join(rule + "\n" for rule in rules).encode("utf-8", "surrogateescape")

@@ -63,15 +63,15 @@ def _show(text: bytes) -> str:
     return text.decode("utf-8", "replace")
 
 
-def _index(name: bytes, where: str) -> int:
+def _index(name: bytes, where: str, out_of_range: str) -> int:
     if not name.isdigit():
         raise _Bad(f'{where}: non-numeric replacement index "{_show(name)}"')
     if int(name) < 1:
-        raise _Bad(f'{where}: out-of-range replacement index "{_show(name)}"')
+        raise _Bad(f'{where}: {out_of_range} replacement index "{_show(name)}"')
     return int(name)
 
 
-def _scan(text: bytes, where: str) -> list[bytes | int]:
+def _scan(text: bytes, where: str, out_of_range: str) -> list[bytes | int]:
     parts: list[bytes | int] = []
     literal, i = bytearray(), 0
     while i < len(text):
@@ -85,19 +85,21 @@ def _scan(text: bytes, where: str) -> list[bytes | int]:
             i = dollar + 2
             continue
         name, i = _name(text, dollar + 1)
-        parts += [bytes(literal), _index(name, where)]
+        parts += [bytes(literal), _index(name, where, out_of_range)]
         literal = bytearray()
     parts.append(bytes(literal))
     return [p for p in parts if p != b""]
 
 
-def parse_template(text: bytes, where: str, lineno: int, notices: Notices) -> Template | None:
-    """Parse result text; on a syntax error add Postfix's warnings and return None (rule skipped)."""
+def parse_template(text: bytes, where: str, lineno: int, notices: Notices,
+                   out_of_range: str = "out-of-range") -> Template | None:
+    """Parse result text; on a syntax error add Postfix's warnings and return None (rule skipped). `out_of_range`
+    is how the table type spells it for $0: "out-of-range" (regexp:), "out of range" (pcre:)."""
     try:
-        parts = _scan(text, where)
+        parts = _scan(text, where, out_of_range)
     except _Bad as exc:
         notices.add(lineno, str(exc), f"bad replacement text: {str(exc).removeprefix(where + ': ')}")
-        notices.add(lineno, f"{where}: bad replacement syntax: skipping this rule")
+        notices.add(lineno, f"{where}: bad replacement syntax: skipping this rule", "")
         return None
     numbers = [p for p in parts if isinstance(p, int)]
     return Template(tuple(parts) if numbers else (b"".join(parts),) if parts else (), max(numbers, default=0))

@@ -89,7 +89,8 @@ def parameters():
 
 @hookimpl
 def configure(config) -> Checks:
-    """Open the tables now: a table that Postfix would warn about stops filterd, naming FILE:LINE."""
+    """Open the tables now, as Postfix's cleanup does: a rule Postfix skips is skipped with its warning; a table
+    that cannot be opened stops filterd, naming the parameter."""
     tables = {}
     for name in TABLES:
         try:

@@ -110,13 +110,24 @@ def test_bare_newline_exclusions_are_normalised_not_rejected(smtp_sink, filterd_
     assert client.reply().startswith("250")
 
 
-def test_overlong_lines_pass_intact(proxy, smtp_sink):
-    client = RawClient(proxy.port)
+def send_overlong_line(port: int) -> bytes:
+    client = RawClient(port)
     client.start()
-    long_line = b"x" * 50000
-    client.send(b"Subject: long\r\n\r\n" + long_line + b"\r\n.\r\n")
-    assert client.reply().startswith("250")
-    assert long_line in smtp_sink.messages()[0].replace(b"\r\n", b"\n")
+    client.send(b"Subject: long\r\n\r\n" + b"x" * 50000 + b"\r\n.\r\n")
+    return client.reply()
+
+
+def test_overlong_lines_arrive_whole_broken_at_998_bytes(proxy, smtp_sink):
+    assert send_overlong_line(proxy.port).startswith("250")
+    lines = smtp_sink.messages()[0].split(b"\n")
+    assert b"x" * 998 in lines and b" " + b"x" * 997 in lines
+    assert b"".join(line.removeprefix(b" ") for line in lines if line.strip(b" x") == b"") == b"x" * 50000
+
+
+def test_overlong_lines_pass_intact_without_a_line_length_limit(smtp_sink, filterd_factory):
+    proxy = filterd_factory({"smtp_line_length_limit": "0"}, nexthop_port=smtp_sink.port)
+    assert send_overlong_line(proxy.port).startswith("250")
+    assert b"\n" + b"x" * 50000 + b"\n" in smtp_sink.messages()[0]
 
 
 def test_an_overlong_command_line_is_refused(proxy):

@@ -30,6 +30,7 @@ from tests.harness import CLIENT, FilterdProcess, Postfix, SmtpSink, free_port, 
 from tests.plugins.header_checks.corpus import (CORPUS, RECIPIENTS, TABLES, message, multipart, pcre_settings, sender,
                                           text_part)
 
+BAD_RULES = "/^Subject: (.*)mark(.*)/ REPLACE Subject: [marked] $1mark$2\n/^Subject: a(/ REJECT\n/a/q x\n"
 STARTER_TABLES = Path(__file__).resolve().parents[2] / "conf" / "header_checks"
 HELO = "client.example"
 ACTION_LINE = re.compile(r"/cleanup\[\d+\]: (?P<qid>\w+): (?P<text>(?:reject|warning|info|hold|discard|redirect|"
@@ -175,8 +176,7 @@ def run_both(workdir: Path, services: list) -> Runs:
     postfix_sink, filter_sink, filterd_sink = (start(SmtpSink(workdir / name))
                                                for name in ("sink-postfix", "sink-filter", "sink-filterd"))
     settings = write_tables(workdir, filter_sink.port)
-    postfix = start(Postfix.relay(workdir / "postfix", postfix_sink.port,
-                                  {**settings, "smtp_line_length_limit": "0"}))
+    postfix = start(Postfix.relay(workdir / "postfix", postfix_sink.port, settings))
     filterd = start(FilterdProcess(workdir / "filterd", {**settings, "filterd_plugins": "header_checks"},
                                    nexthop_port=filterd_sink.port))
     postfix_replies, filterd_replies = send_all(postfix.port), send_all(filterd.port)
@@ -271,3 +271,23 @@ def test_as_a_milter_for_postfix(filterd_factory, postfix_factory, smtp_sink, tm
                                                      "milter_default_action": "tempfail"})
     hold = postfix.directory / "queue" / "hold"
     check_front_end(postfix.port, smtp_sink, lambda: hold.exists() and any(hold.iterdir()), filterd.log)
+
+
+# Tables with rules Postfix skips: the same warnings in the same log, and the rest of each table in force.
+
+TABLE_WARNING = re.compile(r"/cleanup\[\d+\]: (warning: \S+ map .*)$", re.M)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["regexp", "pcre"])
+def test_rules_postfix_skips_are_skipped_with_the_same_warnings(filterd_factory, postfix_factory, smtp_sink,
+                                                                tmp_path, kind):
+    table = tmp_path / f"header_checks.{kind}"
+    table.write_text(BAD_RULES + "/^Subject: .*reject-me/ REJECT the rule after\n")
+    settings = {"header_checks": f"{kind}:{table}"}
+    postfix = postfix_factory.relay(smtp_sink.port, settings)
+    filterd = filterd_factory({**settings, "filterd_plugins": "header_checks"}, nexthop_port=smtp_sink.port)
+    for system in (postfix, filterd):
+        assert send_front_end(system.port, "reject") == "550 5.7.1 the rule after"
+    expected = TABLE_WARNING.findall(postfix.maillog())
+    assert len(expected) == 4 and TABLE_WARNING.findall(filterd.log()) == expected

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from filterd.tables.postmap import postmap_query
 from tests.harness import make_workdir
 from tests.tables import strategies as gen
+from tests.tables.bad_tables import BAD_FILES, BAD_SPECS
 from tests.tables.corpus import CASES
 
 AGE = 10  # seconds: Postfix's texthash waits for a file changed in the last seconds to settle
@@ -109,3 +110,30 @@ def test_command_line_prints_and_exits_as_postfix(differ: Differ, key: str) -> N
 def test_missing_table_is_fatal_as_in_postfix(differ: Differ) -> None:
     missing = f"regexp:{differ.workdir}/no-such-table"
     assert differ.filterd(missing, b"x\n")[1] == differ.postfix(missing, b"x\n")[1] == 1
+
+
+def postmap_command(argv: list[str], keys: bytes) -> tuple[bytes, bytes, int]:
+    done = subprocess.run(argv, input=keys, capture_output=True, timeout=30)
+    return done.stdout, done.stderr, done.returncode
+
+
+def assert_same_as_postfix(differ: Differ, spec: str, keys: bytes, key: str = "-", *more: str) -> None:
+    """stdout, stderr (each warning with its table and line) and exit status of both postmap commands."""
+    postfix = postmap_command(["postmap", "-c", str(differ.workdir), "-q", key, spec, *more], keys)
+    filterd = postmap_command([sys.executable, "-m", "filterd", "postmap", "-q", key, spec, *more], keys)
+    assert filterd == postfix
+
+
+@pytest.mark.parametrize("kind, text", BAD_FILES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(BAD_FILES)])
+def test_each_rule_postfix_skips_is_skipped_with_postfix_warning(differ: Differ, kind: str, text: str) -> None:
+    assert_same_as_postfix(differ, differ.table(kind, text), b"a\nSubject: amarkb\n10.1.2.3\nb\nx\n")
+
+
+@pytest.mark.parametrize("spec", BAD_SPECS)
+def test_tables_in_main_cf_warn_or_fail_as_in_postfix(differ: Differ, spec: str) -> None:
+    assert_same_as_postfix(differ, spec, b"a\nb\n10.1.1.1\n")
+
+
+@pytest.mark.parametrize("key, keys", [("a", b""), ("z", b""), ("-", b"a\n"), ("-", b"a\nz\n"), ("-", b"")])
+def test_a_table_is_opened_only_when_a_key_reaches_it(differ: Differ, key: str, keys: bytes) -> None:
+    assert_same_as_postfix(differ, "inline:{ a=1 }", keys, key, differ.table("regexp", "/a(/ x\n"), "nosuch:x")

@@ -1,30 +1,25 @@
 """Which addresses delivery tries, in which order: inet_protocols and smtp_address_preference, as Postfix's.
 
-The MX answer and the host addresses come from a stand-in resolver and getaddrinfo, so /etc/hosts plays no part.
+The MX answer and the host addresses come from the loopback DNS server (tests/dns_server.py); the native lookups
+(getaddrinfo) from a stand-in, so that /etc/hosts plays no part.
 """
 
 import asyncio
 import socket
 import subprocess
 
-import dns.rdata
 import pytest
 
+from filterd.dns import Resolver
 from filterd.parameters import CORE_PARAMETERS
 from filterd.qmgr import routing
-from filterd.qmgr.routing import AddressFamilies, resolve
+from filterd.qmgr.mail_exchangers import HostLookup
+from filterd.qmgr.routing import AddressFamilies
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
 HOSTS = {"a.example": ["2001:db8::a", "192.0.2.10"], "b.example": ["192.0.2.11", "2001:db8::b"],
          "c.example": ["2001:db8::c", "192.0.2.12"], "v4.example": ["192.0.2.4"], "v6.example": ["2001:db8::6"]}
 MX = ["20 c.example.", "10 a.example.", "10 b.example.", "10 none.example."]
-
-
-class Resolver:
-    """dns.asyncresolver's resolve() for one MX answer."""
-
-    async def resolve(self, domain, rdtype):
-        return [dns.rdata.from_text("IN", "MX", text) for text in MX]
 
 
 class GetAddrInfo:
@@ -46,48 +41,82 @@ class GetAddrInfo:
         return V6 if ":" in address else V4
 
 
-def addresses(nexthop, families, getaddrinfo=None) -> list[str]:
-    hosts = asyncio.run(resolve(nexthop, True, Resolver(), families, getaddrinfo or GetAddrInfo()))
-    return [address for _, address, _ in hosts]
+@pytest.fixture
+def zone(dns_server):
+    """HOSTS and MX for example.test in the loopback DNS server."""
+    for name, found in HOSTS.items():
+        dns_server.zone.add(name, *(f"{'AAAA' if ':' in a else 'A'} {a}" for a in found))
+    dns_server.zone.add("example.test", *(f"MX {mx}" for mx in MX))
+    return dns_server
+
+
+def addresses(nexthop, families, server=None, getaddrinfo=None) -> list[str]:
+    """The addresses tried: from the DNS when a server is given, else from getaddrinfo (smtp_host_lookup = native)."""
+    resolver = Resolver([(server.host, server.port)], timeout=5) if server else None
+    lookup = HostLookup(resolver, ("dns",) if server else ("native",), families,
+                        getaddrinfo=getaddrinfo or GetAddrInfo())
+    found = asyncio.run(lookup.resolve(nexthop))
+    return [address for _, address, _ in found.hosts]
 
 
 @pytest.mark.parametrize("protocols, family", [(["ipv4"], V4), (["ipv6"], V6), (["ipv4", "ipv6"], 0)])
 def test_getaddrinfo_is_asked_for_the_enabled_families_only(protocols, family):
     getaddrinfo = GetAddrInfo()
-    addresses("[a.example]:25", AddressFamilies.from_settings(protocols), getaddrinfo)
+    addresses("[a.example]:25", AddressFamilies.from_settings(protocols), getaddrinfo=getaddrinfo)
     assert getaddrinfo.asked == [family]
 
 
 @pytest.mark.parametrize("protocols, expected", [(["ipv4"], ["192.0.2.10"]), (["ipv6"], ["2001:db8::a"]),
                                                  (["ipv4", "ipv6"], ["2001:db8::a", "192.0.2.10"])])
 def test_addresses_of_a_disabled_family_are_skipped_even_when_the_resolver_returns_them(protocols, expected):
-    assert addresses("[a.example]", AddressFamilies.from_settings(protocols), GetAddrInfo(ignore_family=True)) == \
-        expected
+    assert addresses("[a.example]", AddressFamilies.from_settings(protocols),
+                     getaddrinfo=GetAddrInfo(ignore_family=True)) == expected
 
 
-def test_a_host_with_no_address_in_the_enabled_families_is_not_tried():
-    ipv4 = AddressFamilies.from_settings(["ipv4"])
-    assert addresses("[v6.example]", ipv4) == []
-    assert addresses("[v4.example]", ipv4) == ["192.0.2.4"]
+@pytest.mark.parametrize("source", ["dns", "native"])
+def test_a_host_with_no_address_in_the_enabled_families_is_not_tried(zone, source):
+    ipv4, server = AddressFamilies.from_settings(["ipv4"]), zone if source == "dns" else None
+    assert addresses("[v6.example]", ipv4, server) == []
+    assert addresses("[v4.example]", ipv4, server) == ["192.0.2.4"]
 
 
-def test_any_keeps_the_resolvers_order_within_an_mx_preference():
+def groups(found: list[str], *sizes: int) -> list[set[str]]:
+    """The addresses cut into consecutive groups whose inner order is left open (equal MX preferences are shuffled
+    by Postfix: RFC 5321 5.1)."""
+    cut, start = [], 0
+    for size in sizes:
+        cut.append(set(found[start:start + size]))
+        start += size
+    assert start == len(found)
+    return cut
+
+
+def test_any_keeps_the_lookup_order_within_a_host_a_records_first(zone):
     both = AddressFamilies.from_settings(["ipv4", "ipv6"], "any")
-    assert addresses("example.test", both) == ["2001:db8::a", "192.0.2.10", "192.0.2.11", "2001:db8::b",
-                                               "2001:db8::c", "192.0.2.12"]
+    assert addresses("[a.example]", both, zone) == ["192.0.2.10", "2001:db8::a"]
+    found = addresses("example.test", both, zone)
+    assert groups(found, 4, 2) == [{"192.0.2.10", "2001:db8::a", "192.0.2.11", "2001:db8::b"},
+                                   {"192.0.2.12", "2001:db8::c"}]
+    assert found.index("192.0.2.10") < found.index("2001:db8::a") and found[4:] == ["192.0.2.12", "2001:db8::c"]
 
 
 @pytest.mark.parametrize("preference, expected", [
-    ("ipv4", ["192.0.2.10", "192.0.2.11", "2001:db8::a", "2001:db8::b", "192.0.2.12", "2001:db8::c"]),
-    ("ipv6", ["2001:db8::a", "2001:db8::b", "192.0.2.10", "192.0.2.11", "2001:db8::c", "192.0.2.12"]),
+    ("ipv4", [{"192.0.2.10", "192.0.2.11"}, {"2001:db8::a", "2001:db8::b"}, {"192.0.2.12"}, {"2001:db8::c"}]),
+    ("ipv6", [{"2001:db8::a", "2001:db8::b"}, {"192.0.2.10", "192.0.2.11"}, {"2001:db8::c"}, {"192.0.2.12"}]),
 ])
-def test_the_preferred_family_comes_first_among_equal_mx_preferences_only(preference, expected):
-    assert addresses("example.test", AddressFamilies.from_settings(["ipv4", "ipv6"], preference)) == expected
+def test_the_preferred_family_comes_first_among_equal_mx_preferences_only(zone, preference, expected):
+    found = addresses("example.test", AddressFamilies.from_settings(["ipv4", "ipv6"], preference), zone)
+    assert groups(found, 2, 2, 1, 1) == expected
 
 
-def test_a_preference_means_nothing_with_one_family_enabled():
-    assert addresses("example.test", AddressFamilies.from_settings(["ipv4"], "ipv6")) == \
-        ["192.0.2.10", "192.0.2.11", "192.0.2.12"]
+def test_a_preference_means_nothing_with_one_family_enabled(zone):
+    found = addresses("example.test", AddressFamilies.from_settings(["ipv4"], "ipv6"), zone)
+    assert groups(found, 2, 1) == [{"192.0.2.10", "192.0.2.11"}, {"192.0.2.12"}]
+
+
+def test_only_the_enabled_families_are_asked_of_the_dns(zone):
+    addresses("[a.example]", AddressFamilies.from_settings(["ipv6"]), zone)
+    assert zone.queries == [("a.example", "AAAA", "udp")]
 
 
 def test_all_is_ipv4_plus_ipv6_where_the_system_has_ipv6(monkeypatch):

@@ -3,9 +3,16 @@ dot-unstuffing, the size limit, and pieces as asyncio's readuntil(b"\\n") with a
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import re
+
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from filterd.smtp.datastream import NORMALIZE, REJECT, DataDecoder
+from filterd.smtp.server import read_data_piece
 
 END = b".\r\n"
 
@@ -175,10 +182,10 @@ def test_bare_cr_inside_a_line_is_content_not_a_bare_newline():
     assert not decoder.state.bare_newline
 
 
-def test_reject_mode_flags_bare_lf_and_returns_no_more_content():
+def test_reject_mode_flags_bare_lf_and_returns_nothing_from_it_on():
     decoder = DataDecoder(bare_newline=REJECT)
     assert decoder.feed(b"one\r\n") == b"one\r\n"
-    assert decoder.feed(b"two\n") == b""
+    assert decoder.feed(b"two\n") == b"two"
     assert decoder.state.bare_newline
     assert decoder.feed(b"three\r\n") == b""
 
@@ -188,7 +195,7 @@ def test_reject_mode_keeps_consuming_until_the_real_end():
     content, decoder, used = decode(_split_lf(data), bare_newline=REJECT)
     assert decoder.state.ended
     assert decoder.state.bare_newline
-    assert content == b""
+    assert content == b"a"
     assert used == 5
 
 
@@ -226,11 +233,12 @@ def test_dotted_line_split_at_every_offset_comes_out_the_same():
 
 # --- size limit ----------------------------------------------------------------------------------
 
-def test_size_limit_sets_too_big_and_stops_returning_content():
+def test_size_limit_sets_too_big_and_stops_returning_content_at_the_limit():
     decoder = DataDecoder(size_limit=10)
-    assert decoder.feed(b"12345678\r\n") == b"12345678\r\n"
+    assert decoder.feed(b"1234567\r\n") == b"1234567\r\n"
     assert not decoder.state.too_big
-    assert decoder.feed(b"x\r\n") == b""
+    assert decoder.feed(b"xy\r\n") == b"x"
+    assert decoder.feed(b"z\r\n") == b""
     assert decoder.state.too_big
 
 
@@ -240,7 +248,7 @@ def test_size_limit_keeps_consuming_until_the_end():
     assert decoder.state.too_big
     assert decoder.state.ended
     assert used == 6
-    assert content == b"0123456789\r\n"
+    assert content == b"0123456789\r\n01234567"
     assert decoder.state.size == 60
 
 
@@ -307,3 +315,99 @@ def test_a_crlf_split_across_pieces_is_not_a_bare_cr():
     decoder = DataDecoder()
     assert decoder.feed(b"long\r") + decoder.feed(b"\n") == b"long\r\n"
     assert not decoder.state.bare_cr
+
+
+# --- any cut, as the server's reader makes it --------------------------------------------------
+
+LIMIT = 2048
+"""The server's StreamReader limit (line_length_limit)."""
+HEAD = b"Subject: x\r\n\r\n"
+ATTACK = HEAD + b"A" * LIMIT + b"\r.\r\nMAIL FROM:<evil@example.org>\r\n"
+"""A bare CR as the last byte of an overlong piece (LIMIT + 1 bytes), and ".\r\n" in the next read."""
+
+_TOKENS = st.sampled_from([b"\r", b"\n", b".", b"\r\n", b"\r\n.", b".\r\n", b"\r\n.\r\n", b"\n.\n", b"\r.\r\n",
+                           b"\r.\n", b"..", b"x", b"\x00\xff"])
+_DATA = st.lists(st.one_of(_TOKENS, st.integers(1, 60).map(lambda n: b"A" * n), st.binary(max_size=4)),
+                 max_size=40).map(b"".join)
+
+
+async def read_as_the_server(arrivals: list[bytes], limit: int, decoder: DataDecoder) -> tuple[bytes, bytes]:
+    """Feed the arrivals to a real StreamReader and decode what read_data_piece takes from it, as
+    _receive_data does; returns the content and what is left in the reader after the end of data."""
+    reader, out = asyncio.StreamReader(limit=limit), []
+
+    async def receive() -> None:
+        while not decoder.state.ended:
+            out.append(decoder.feed(await read_data_piece(reader)))
+
+    task = asyncio.ensure_future(receive())
+    for chunk in arrivals:
+        reader.feed_data(chunk)
+        await asyncio.sleep(0)
+    reader.feed_eof()
+    try:
+        await task
+    except ConnectionResetError:
+        pass
+    return b"".join(out), await reader.read()
+
+
+def arrivals_cut_at(data: bytes, offsets: list[int]) -> list[bytes]:
+    cuts = [0, *sorted({o % (len(data) + 1) for o in offsets}), len(data)]
+    return [data[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def end_of_data(data: bytes) -> int | None:
+    """Where the data really ends: just after the first <CR><LF>.<CR><LF> (or a first line ".\r\n")."""
+    found = (b"\r\n" + data).find(b"\r\n.\r\n")
+    return None if found == -1 else found + 3
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=_DATA, terminated=st.booleans(), offsets=st.lists(st.integers(0, 10_000), max_size=12),
+       limit=st.integers(2, 24), size_limit=st.sampled_from([0, 1, 17, 100]),
+       mode=st.sampled_from([NORMALIZE, REJECT]))
+@example(body=ATTACK[:-len(b"MAIL FROM:<evil@example.org>\r\n")], terminated=True, offsets=[len(HEAD) + LIMIT + 1],
+         limit=LIMIT, size_limit=0, mode=NORMALIZE)
+def test_any_cut_as_the_server_reads_gives_the_same_content_and_state(body, terminated, offsets, limit,
+                                                                      size_limit, mode):
+    data = body + (b"\r\n.\r\n" if terminated else b"") + b"QUIT\r\n"
+    whole, expected, _ = decode(_split_lf(data), size_limit=size_limit, bare_newline=mode)
+    decoder = DataDecoder(size_limit, mode)
+    content, left = asyncio.run(read_as_the_server(arrivals_cut_at(data, offsets), limit, decoder))
+    assert content == whole
+    assert dataclasses.asdict(decoder.state) == dataclasses.asdict(expected.state)
+    end = end_of_data(data)
+    assert decoder.state.ended == (end is not None)
+    assert left == (data[end:] if end is not None else b"")
+    assert re.search(rb"\r(?!\n)|(?<!\r)\n", content) is None
+
+
+@pytest.mark.parametrize("offset", range(len(HEAD) + LIMIT - 1, len(HEAD) + LIMIT + 4))
+def test_a_bare_cr_at_the_end_of_an_overlong_piece_leaves_as_crlf(offset):
+    decoder = DataDecoder()
+    content, left = asyncio.run(read_as_the_server([ATTACK[:offset], ATTACK[offset:]], LIMIT, decoder))
+    assert not decoder.state.ended and decoder.state.bare_cr
+    assert content.endswith(b"A\r\n.\r\nMAIL FROM:<evil@example.org>\r\n")
+    assert b"\r." not in content
+
+
+TRICKY = (b"Subject: x\r\n\r\n..dot\r\nAAAAAAAA\r.\r\nAAAAAAA\r\r\n.\nAAAAAAAAA\n.\r\nAAAAAAAAAAAAAAAAAAAAA\r\n"
+          b"x\r\r.\r\n\r.\n" + b"\r\n.\r\nQUIT\r\n")
+
+
+def test_every_one_or_two_cuts_as_the_server_reads_give_the_same_content_and_state():
+    whole, expected, _ = decode(_split_lf(TRICKY))
+    assert expected.state.ended and expected.state.bare_cr and expected.state.bare_newline
+
+    async def every_cut() -> list[tuple[int, int]]:
+        wrong = []
+        for first in range(len(TRICKY)):
+            for second in range(first, len(TRICKY)):
+                decoder = DataDecoder()
+                content, left = await read_as_the_server(arrivals_cut_at(TRICKY, [first, second]), 8, decoder)
+                if (content, decoder.state, left) != (whole, expected.state, b"QUIT\r\n"):
+                    wrong.append((first, second))
+        return wrong
+
+    assert asyncio.run(every_cut()) == []

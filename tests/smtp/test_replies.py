@@ -101,3 +101,8 @@ def test_format_reply_joins_code_status_and_text():
 ])
 def test_soft_bounce_makes_every_5xx_reply_4xx(reply, softened):
     assert replies.soften(reply) == softened
+
+
+def test_a_malformed_address_gets_postfix_s_reply_for_its_command():
+    assert translate("553 5.1.3 Error: malformed address", "MAIL") == "501 5.1.7 Bad sender address syntax"
+    assert translate("553 5.1.3 Error: malformed address", "RCPT") == "501 5.1.3 Bad recipient address syntax"

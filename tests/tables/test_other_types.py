@@ -40,8 +40,8 @@ def test_inline_and_static():
         open_table("inline:{ a = 1 }")
 
 
-def test_a_changed_file_is_reread_and_a_broken_change_keeps_the_old_table(tmp_path: Path, monkeypatch,
-                                                                          caplog):
+def test_a_changed_file_is_reread_as_postfix_reads_it_and_an_unreadable_one_keeps_the_old_table(
+        tmp_path: Path, monkeypatch, caplog):
     monkeypatch.setattr(reloading, "CHECK_INTERVAL", 0.0)
     path = tmp_path / "t"
     path.write_text("/x/ old\n")
@@ -49,11 +49,14 @@ def test_a_changed_file_is_reread_and_a_broken_change_keeps_the_old_table(tmp_pa
     assert table.lookup("x") == "old"
     path.write_text("/x/ new, longer\n")
     assert table.lookup("x") == "new, longer"
-    path.write_text("/x( broken\n")
+    path.write_text("/x( broken\n/x/ after the broken rule\n")
     os.utime(path, (time.time() + 5, time.time() + 5))
-    assert table.lookup("x") == "new, longer"
-    assert "table not reloaded, keeping the one in force" in caplog.text
-    assert f"{path}:1: no closing regexp delimiter" in caplog.text
+    assert table.lookup("x") == "after the broken rule"
+    assert f'pcre map {path}, line 1: no closing regexp delimiter "/": ignoring this rule' in caplog.text
+    path.unlink()
+    path.mkdir()
+    assert table.lookup("x") == "after the broken rule"
+    assert f"table not reloaded, keeping the one in force: open {path}: Is a directory" in caplog.text
 
 
 def test_the_file_is_checked_at_most_once_a_second(tmp_path: Path):

@@ -63,16 +63,25 @@ def test_strict_open_refuses_what_postfix_warns_about(tmp_path: Path, kind, text
     path = tmp_path / "t"
     path.write_text(text)
     with pytest.raises(TableError) as caught:
-        open_table(f"{kind}:{path}")
+        open_table(f"{kind}:{path}", strict=True)
     assert str(caught.value).startswith(f"{path}:")
     assert caught.value.message == message
 
 
-def test_lenient_open_skips_bad_rules_as_postfix(tmp_path: Path, caplog):
+def test_a_table_opens_as_postfix_opens_it_skipping_bad_rules_with_its_warning(tmp_path: Path, caplog):
     path = tmp_path / "t"
     path.write_text("/a/q bad\n/a/ good\n")
-    assert open_table(f"regexp:{path}", strict=False).lookup("a") == "good"
+    assert open_table(f"regexp:{path}").lookup("a") == "good"
     assert f'regexp map {path}, line 1: unknown regexp option "q": skipping this rule' in caplog.text
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def test_a_table_named_twice_is_read_once_so_its_warnings_are_logged_once(tmp_path: Path, caplog):
+    path = tmp_path / "t"
+    path.write_text("/a/q bad\n/a/ good\n")
+    first = open_table(f"regexp:{path}")
+    assert open_table(f"regexp:{path}") is first
+    assert caplog.text.count("skipping this rule") == 1
 
 
 def test_unknown_type_and_missing_file_are_errors(tmp_path: Path):

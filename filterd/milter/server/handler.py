@@ -37,6 +37,7 @@ Responses = Iterable[Packet]
 Answer = Responses | Coroutine[Any, Any, Responses]
 INTERNAL_ERROR = ERROR_ACTIONS["tempfail"]
 CONTINUE = (Continue(),)
+EHLO = True  # the milter protocol does not say HELO or EHLO (no Postfix macro does): EHLO, as nearly every client
 EVENT_HOOKS = {HEADER: "header", END_OF_HEADERS: "end_of_headers", BODY: "body"}
 
 
@@ -164,7 +165,7 @@ class MilterHandler:
         if self.life.state is not SESSION:
             self._reach(SESSION)
         self._read_macros()
-        return self._decision(self.life.helo(command.name, False))
+        return self._decision(self.life.helo(command.name, EHLO))
 
     def quit(self, command: cmd.Quit) -> Answer:
         self.finished = True

@@ -197,11 +197,17 @@ def test_several_tables_in_one_parameter_first_match_wins(tmp_path, tables):
     assert run(settings, message("other")).verdict.text == "second"
 
 
-def test_a_table_syntax_error_stops_start_up_naming_file_and_line(tables):
-    settings = tables(header_checks="/^Subject: ok/ DUNNO\n/unclosed( REJECT\n")
-    with pytest.raises(ConfigError) as error:
-        load_plugins(header_checks, settings=settings)
-    assert "header_checks" in str(error.value) and "header_checks.pcre:2" in str(error.value)
+def test_a_rule_postfix_skips_is_skipped_with_its_warning_and_the_rest_is_in_force(tables, caplog):
+    settings = tables(header_checks="/unclosed( REJECT\n/^Subject: x/ REJECT later rule\n")
+    assert run(settings, message("x")).verdict.text == "later rule"
+    path = settings["header_checks"][5:]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f'pcre map {path}, line 1: no closing regexp delimiter "/": ignoring this rule']
+
+
+def test_a_table_that_cannot_be_opened_stops_start_up_naming_the_parameter(tmp_path):
+    with pytest.raises(ConfigError, match=f"header_checks: open {tmp_path}/none: No such file or directory"):
+        load_plugins(header_checks, settings={"header_checks": f"pcre:{tmp_path}/none"})
 
 
 def test_a_changed_table_is_used_without_a_restart(tables, monkeypatch):

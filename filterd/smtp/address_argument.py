@@ -1,0 +1,89 @@
+"""The address of a MAIL FROM or RCPT TO argument, read and checked as Postfix's smtpd does: words split as
+smtpd_token splits them (<...> and "..." hold spaces), the address extracted from the first (extract_addr),
+and refused when it does not resolve (smtpd_check_addr). Sans-IO.
+"""
+
+from __future__ import annotations
+
+import re
+
+from filterd.addresses import AddressRules, extract, quote_local
+
+MALFORMED = None
+
+
+def split_words(text: str) -> list[str] | None:
+    """Whitespace-separated words, where `<...>` (nesting) and `"..."` keep theirs; None when one is not closed."""
+    words, word, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            if word:
+                words.append("".join(word))
+                word = []
+            i += 1
+        elif ch in '<"':
+            end = _closing(text, i + 1, ">" if ch == "<" else '"')
+            if end is None:
+                return None
+            word.append(text[i:end])
+            i = end
+        else:
+            end = min(i + 2, len(text)) if ch == "\\" else i + 1
+            word.append(text[i:end])
+            i = end
+    return words + ["".join(word)] if word else words
+
+
+def _closing(text: str, i: int, wanted: str) -> int | None:
+    """The index after the character that closes a quote or bracket opened before i (smtp_quoted)."""
+    stack = [wanted]
+    while i < len(text):
+        ch = text[i]
+        i += 1
+        if ch == "\\":
+            i += 1
+        elif ch == stack[-1]:
+            stack.pop()
+            if not stack:
+                return i
+        elif ch == '"':
+            stack.append('"')
+        elif ch == "<" and stack[-1] == ">":
+            stack.append(">")
+    return None
+
+
+def envelope_address(argument: str, rules: AddressRules, sender: bool, smtputf8: bool) -> tuple[str, str] | None:
+    """(address in external form, the parameters after it), the null sender as "<>"; None when malformed."""
+    words = split_words(argument)
+    if not words:
+        return None if words is None else ("", "")
+    simple = _simple(words[0])
+    internal = simple if simple is not None else extract(words[0])
+    if internal is None or (not internal and not sender):
+        return MALFORMED
+    if internal and simple is None and not _resolves(internal, rules, smtputf8):
+        return MALFORMED
+    return quote_local(internal) if internal else "<>", " ".join(words[1:])
+
+
+def _resolves(internal: str, rules: AddressRules, smtputf8: bool) -> bool:
+    """smtpd_check_addr: the address resolves without error, to an ASCII domain unless the client said SMTPUTF8."""
+    resolution = rules.resolve(rules.rewrite(internal))
+    return not resolution.error and (smtputf8 or resolution.domain.isascii())
+
+
+def _simple(word: str) -> str | None:
+    """The common `<local@domain>` whose checks need no resolving: the address, or None when not that simple."""
+    match = _SIMPLE.match(word)
+    if match is None:
+        return None
+    domain = match["domain"][:-1] if match["domain"].endswith(".") else match["domain"]
+    valid = len(domain) <= 255 and _HOSTNAME.match(domain) and not domain.replace(".", "").isdigit()
+    return match["address"] if valid else None
+
+
+_SIMPLE = re.compile(r"^<(?P<address>(?!\.)(?:[A-Za-z0-9#$&'*+/=?^_`{|}~-]|\.(?!\.))+(?<!\.)"
+                     r"@(?P<domain>[A-Za-z0-9.-]+))>$")
+_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*$")

@@ -1,0 +1,133 @@
+"""Log lines word for word as Postfix writes them: the same SMTP session sent to a real Postfix and to filterd
+(relay mode, and as a milter for Postfix), each line compared with Postfix's own once queue ids, times, pids,
+sizes and delays are made alike. Per line: smtpd's connect/disconnect (with the command counts), client=,
+cleanup's message-id= and header_checks reject, the qmgr's from= and removed, smtp's delivery status."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+
+import pytest
+
+from tests.harness import CLIENT, free_port, wait_until
+
+HELO = "client.example"
+CHECKS = "/^Subject: reject-me/ REJECT go away\n"
+MESSAGE = "From: a@example.org\nSubject: {subject}\nMessage-ID: <{subject}@example.org>\n\nbody\n.\n"
+QUEUE_ID = re.compile(r"\b(?:[0-9A-F]{10,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{15,})\b")
+LINE = re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^/\s]+/(?P<service>[\w-]+)\[\d+\]: (?P<text>.*)$")
+LOGGED = ("smtpd", "cleanup", "qmgr", "smtp")
+
+
+def message(subject: str) -> str:
+    return MESSAGE.format(subject=subject)
+
+
+# (name, chunks): each chunk is sent at once (several commands: pipelining) and is answered by so many replies.
+SESSIONS = {
+    "orcpt": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+              ("RCPT TO:<bob@example.com> ORCPT=rfc822;bob@example.com\n", 1),
+              ("RCPT TO:<carol@example.com> ORCPT=rfc822;other@example.net\n", 1), ("DATA\n", 1),
+              (message("orcpt"), 1), ("QUIT\n", 1)],
+    "rejected-data-rset-unknown": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                   ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1), (message("reject-me"), 1),
+                                   ("RSET\n", 1), ("FOO bar\n", 1), ("NOOP\n", 1), ("QUIT\n", 1)],
+    "helo-rcpt-before-mail": [(f"HELO {HELO}\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
+                              ("MAIL FROM:<a@example.org>\n", 1), ("RSET\n", 1), ("QUIT\n", 1)],
+    "pipelined": [(f"EHLO {HELO}\n", 1),
+                  ("MAIL FROM:<a@example.org>\nRCPT TO:<bob@example.com>\nDATA\n", 3),
+                  (message("reject-me") + "MAIL FROM:<b@example.org>\nRCPT TO:<carol@example.com>\nDATA\n", 4),
+                  (message("pipelined") + "QUIT\n", 2)],
+}
+
+
+def talk(port: int, chunks: list[tuple[str, int]]) -> None:
+    """Send the session, reading each chunk's replies before the next chunk."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock, sock.makefile("rb") as replies:
+        replies.readline()
+        for text, count in chunks:
+            sock.sendall(text.replace("\n", "\r\n").encode())
+            for _ in range(count):
+                while (line := replies.readline())[3:4] == b"-":
+                    pass
+                assert line, "connection closed early"
+
+
+def normalised(log: str, services: tuple[str, ...] = LOGGED) -> list[str]:
+    """`service: text` for each line of these services, with what differs by nature made alike."""
+    lines = []
+    for match in filter(None, map(LINE.match, log.splitlines())):
+        if match["service"] in services and not match["text"].startswith(("warning: ", "daemon started")):
+            text = QUEUE_ID.sub("QID", match["text"])
+            text = re.sub(r"delay=[\d.]+, delays=[\d./]+", "delay=D", text)
+            text = re.sub(r"size=\d+", "size=N", text)
+            lines.append(f"{match['service']}: {text}")
+    return lines
+
+
+def settled(log: Callable[[], str], sessions: int, messages: int) -> Callable[[], bool]:
+    """The sessions are over and each queued message is gone from the queue."""
+    return lambda: (log().count(" disconnect from ") >= sessions and log().count(": removed") >= messages)
+
+
+@pytest.fixture
+def pair(postfix_factory, filterd_factory, smtp_sink, tmp_path):
+    """pair(**settings): a Postfix relay and a filterd relay with the same header_checks and settings, both
+    relaying to one smtp-sink."""
+    table = tmp_path / "header_checks.pcre"
+    table.write_text(CHECKS)
+
+    def start(**settings: str):
+        postfix = postfix_factory.relay(smtp_sink.port, {"header_checks": f"pcre:{table}", **settings})
+        port = free_port()
+        filterd = filterd_factory({"filterd_plugins": "header_checks", "header_checks": f"pcre:{table}",
+                                   "filterd_listeners": f"relay:127.0.0.1:{port}",
+                                   "relayhost": f"[127.0.0.1]:{smtp_sink.port}",
+                                   "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings},
+                                  port=port)
+        return postfix, filterd
+    return start
+
+
+def assert_same_lines(postfix, filterd, chunks: list[tuple[str, int]]) -> None:
+    """Send the session to both; each service's lines, in order, must be Postfix's."""
+    messages = sum(text.count("\n.\n") - text.count("Subject: reject-me") for text, _ in chunks)
+    for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
+        talk(system.port, chunks)
+        wait_until(settled(log, 1, messages), 30, "the session logged and its mail delivered")
+    expected, found = normalised(postfix.maillog()), normalised(filterd.log())
+    for service in LOGGED:
+        assert [x for x in found if x.startswith(service + ":")] == [x for x in expected if x.startswith(service + ":")]
+
+
+@pytest.mark.parametrize("name", SESSIONS)
+def test_relay_mode_logs_each_line_as_postfix(pair, name: str) -> None:
+    assert_same_lines(*pair(), SESSIONS[name])
+
+
+def test_a_recipient_refused_for_relaying_is_logged_as_postfix_logs_it(pair) -> None:
+    postfix, filterd = pair(mynetworks="192.0.2.0/24")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("QUIT\n", 1)])
+    assert "NOQUEUE: reject: RCPT from " in filterd.log()
+
+
+def test_the_milter_logs_proto_esmtp_for_an_ehlo_client_as_postfix_does(postfix_factory, filterd_factory, smtp_sink,
+                                                                      tmp_path) -> None:
+    table = tmp_path / "header_checks.pcre"
+    table.write_text(CHECKS)
+    port = free_port()
+    filterd = filterd_factory({"filterd_plugins": "header_checks", "header_checks": f"pcre:{table}",
+                               "filterd_listeners": f"milter:inet:127.0.0.1:{port}"}, port=port)
+    with_milter = postfix_factory.relay(smtp_sink.port, {"smtpd_milters": f"inet:127.0.0.1:{port}"})
+    with_checks = postfix_factory.relay(smtp_sink.port, {"header_checks": f"pcre:{table}"})
+    chunks = SESSIONS["rejected-data-rset-unknown"]
+    for postfix in (with_milter, with_checks):
+        talk(postfix.port, chunks)
+        wait_until(lambda: " disconnect from " in postfix.maillog(), 30, "the session over")
+    [expected] = [x for x in normalised(with_checks.maillog(), ("cleanup",)) if ": reject: " in x]
+    [found] = [x for x in normalised(filterd.log(), ("cleanup",)) if ": reject: " in x]
+    assert found == expected
+    assert f"from {CLIENT};" in found and f"proto=ESMTP helo=<{HELO}>" in found
