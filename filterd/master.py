@@ -228,11 +228,18 @@ class Master:
         ports), before any fork."""
         config = self.loaded.config
         self.owner = check_config(config)
+        self._prepare_python()
         self._make_directories(config)
         self._lock_pid_file(config)
         if _relays(config):
             Spool(config.get("queue_directory")).clean_temporary()
         self.bound = bind_all(listeners(config))
+
+    def _prepare_python(self) -> None:
+        unreadable = self.owner.prepare_python() if self.owner is not None else None
+        if unreadable:
+            maillog.info("master", "mail_owner %s cannot read Python's library %s: its codecs are loaded before "
+                         "privileges are dropped", self.owner.name, unreadable)
 
     def _make_directories(self, config: Config) -> None:
         """The spool and the children's data directories; half-written queue files are removed at start only

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import grp
+import importlib
 import os
+import pkgutil
 import pwd
+import stat
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +45,34 @@ class MailOwner:
         os.setgroups(_groups_of(self.name, self.gid))
         os.setgid(self.gid)
         os.setuid(self.uid)
+
+
+    def can_search(self, directory: Path) -> bool:
+        """Whether this user may enter the directory and every one above it (by the mode bits)."""
+        groups = set(_groups_of(self.name, self.gid))
+        for path in (directory, *directory.parents):
+            info = path.stat()
+            bit = (stat.S_IXUSR if info.st_uid == self.uid else
+                   stat.S_IXGRP if info.st_gid in groups else stat.S_IXOTH)
+            if not info.st_mode & bit:
+                return False
+        return True
+
+    def prepare_python(self) -> str | None:
+        """When mail_owner cannot read Python's standard library (a Python under /root, as pyenv installs it),
+        load the text codecs now, which Python imports on first use (IDNA for a UTF-8 domain): the processes
+        that drop privileges inherit them. Returns the unreadable directory, or None."""
+        library = Path(sysconfig.get_path("stdlib"))
+        if self.can_search(library):
+            return None
+        import encodings
+
+        for module in pkgutil.iter_modules(encodings.__path__):
+            try:
+                importlib.import_module(f"encodings.{module.name}")
+            except ImportError:
+                continue
+        return str(library)
 
 
 def _groups_of(name: str, gid: int) -> list[int]:

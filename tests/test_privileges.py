@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pwd
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +34,17 @@ def test_root_and_unknown_users_are_refused_in_postfixs_words(value, message):
     with pytest.raises(ConfigError) as caught:
         MailOwner.from_config(config(f"mail_owner = {value}\n"))
     assert str(caught.value) == message
+
+
+def test_mail_owner_can_search_only_directories_open_to_it():
+    owner = MailOwner.from_config(config(""))
+    top = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        (top / "open").mkdir(mode=0o755)
+        (top / "closed").mkdir(mode=0o700)
+        (top / "closed" / "inside").mkdir(mode=0o755)
+        assert owner.can_search(top / "open")
+        assert not owner.can_search(top / "closed" / "inside")
+    finally:
+        shutil.rmtree(top)
