@@ -15,6 +15,7 @@ from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
 from filterd.config import Config
 from filterd.dns import Resolver
+from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.handoff import NextHop
 from filterd.loading import Loaded
@@ -132,10 +133,12 @@ def connection_gate(config: Config, anvil_path: str | None = None,
     return ConnectionGate(limits, anvil, config.get("myhostname"), on_burst_over)
 
 
-async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
-                gate: ConnectionGate | None = None) -> list[asyncio.AbstractServer]:
+async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gate: ConnectionGate | None = None,
+                connections: OpenConnections | None = None) -> list[asyncio.AbstractServer]:
     """Start serving on already-bound sockets (shared by every worker process); the gate caps the worker's
-    sessions and, with anvil, each client's connections across the workers."""
+    sessions and, with anvil, each client's connections across the workers; `connections` keeps count of the
+    sessions, for a stop that lets them finish."""
+    connections = connections or OpenConnections()
     loop = asyncio.get_running_loop()
     config = loaded.config
     gate = gate or connection_gate(config)
@@ -144,7 +147,8 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
     servers = []
     for listener, sock in bound:
         if listener.mode == "milter":
-            servers.append(await serve_milter(sock, full_chain, MilterSettings.from_config(config)))
+            servers.append(await serve_milter(sock, full_chain, MilterSettings.from_config(config),
+                                              connections.track))
             continue
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
         chain = empty_chain if listener.mode == "sink" else full_chain
@@ -153,7 +157,7 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]],
         def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
             return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop, gate=gate, service_name=name)
 
-        servers.append(await loop.create_server(factory, sock=sock))
+        servers.append(await loop.create_server(connections.track(factory), sock=sock))
     return servers
 
 
@@ -199,12 +203,12 @@ def deliverer(config: Config) -> Deliverer:
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
-                     host_lookup(config), config.int("smtp_mx_address_limit"))
+                     host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:
     """The queue manager that the qmgr process runs."""
     config = loaded.config
     spool = Spool(config.get("queue_directory")).create()
-    return QueueManager(spool, schedule(config), deliverer(config), AfterQueue(make_chain(config, loaded.plugins)),
-                        config.get("myhostname"))
+    after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"))
+    return QueueManager(spool, schedule(config), deliverer(config), after_queue, config.get("myhostname"))

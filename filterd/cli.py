@@ -1,4 +1,5 @@
-"""The `filterd` command: start-fg, check, postconf, postmap, the queue tools, version."""
+"""The `filterd` command: start, stop, reload, status, check-config, start-fg, check, postconf, postmap, the queue
+tools, version."""
 
 from __future__ import annotations
 
@@ -31,16 +32,30 @@ def _load(args: argparse.Namespace):
 
 def cmd_start_fg(args: argparse.Namespace) -> int:
     """Run in the foreground, logging to stderr unless maillog_file says otherwise."""
-    from filterd.master import Master
+    from filterd import service
+
+    return service.start_fg(_load(args), _overrides(args.o), args.verbose)
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    """start, reload, check-config: Postfix's `postfix` commands that load everything first."""
+    from filterd import service
 
     loaded = _load(args)
-    config = loaded.config
-    try:
-        maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
-                      config.get("syslog_facility"), foreground=True, debug=args.verbose)
-    except OSError as exc:
-        raise config.error("maillog_file", f"open {exc.filename}: {exc.strerror or exc}") from exc
-    return Master(loaded).run()
+    service.setup_log(loaded.config, foreground=False, debug=args.command == "start" and args.verbose)
+    if args.command == "start":
+        return service.start(loaded, _overrides(args.o))
+    return {"reload": service.reload, "check-config": service.check}[args.command](loaded)
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    """stop, status: main.cf alone is read, so that a filterd whose main.cf was broken since can still be
+    stopped."""
+    from filterd import loading, service
+
+    config = loading.load_main_cf(args.config, _overrides(args.o))
+    service.setup_log(config, foreground=False)
+    return {"stop": service.stop, "status": service.status}[args.command](config)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -93,6 +108,16 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+SERVICE_COMMANDS = {
+    "stop": "stop the running filterd: its processes finish their sessions first (filterd_shutdown_timeout)",
+    "reload": "re-read main.cf, the plugins and the tables without losing a connection; a configuration that "
+              "does not pass check-config is refused and the running one stays",
+    "status": "tell whether filterd runs, and its master's PID (exit 1 when it does not run)",
+    "check-config": "check main.cf, its plugins, its tables and mail_owner, as Postfix's postfix check (not the "
+                    "message dry run: that is filterd check)",
+}
+
+
 def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + "."
 
@@ -113,9 +138,17 @@ def parser() -> argparse.ArgumentParser:
     def command(name: str, summary: str, **kwargs) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=summary, description=_sentence(summary), **kwargs)
 
-    start = command("start-fg", "run in the foreground", parents=[common])
+    start = command("start", "start the filterd mail system in the background, as Postfix's postfix start",
+                    parents=[common])
+    start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
+    start.set_defaults(func=cmd_service)
+    start = command("start-fg", "run in the foreground (for systemd's Type=simple and containers)",
+                    parents=[common])
     start.add_argument("-v", dest="verbose", action="store_true", help="debug logging")
     start.set_defaults(func=cmd_start_fg)
+    for name, summary in SERVICE_COMMANDS.items():
+        command(name, summary, parents=[common]).set_defaults(
+            func=cmd_control if name in ("stop", "status") else cmd_service)
     check = command("check", "run the chain on messages without sending them", parents=[common],
                     epilog="Exit status: 0 every message accepted (held included), 1 a fatal error, 3 some message "
                            "rejected, deferred or discarded; with --against, 0 no message differs, 4 some do.")

@@ -5,7 +5,8 @@ Every command starts here; the assembly then wires what is loaded into running p
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from filterd.config import Config, Parameter, parse_main_cf
@@ -23,6 +24,8 @@ class Loaded:
     config: Config
     plugins: Plugins
     path: str
+    modules: frozenset[str] = field(default=frozenset(), compare=False)
+    """The modules loading imported that a reload imports afresh (see forget_modules)."""
 
 
 def config_path(path: str | None) -> str:
@@ -85,9 +88,18 @@ def load_plugins(early: Config, extra: dict[str, object]) -> Plugins:
         raise early.error("filterd_plugins", str(exc)) from exc
 
 
+def load_main_cf(path: str | None = None, overrides: dict[str, str] | None = None) -> Config:
+    """main.cf alone, any name allowed and no plugin loaded: enough for `filterd stop` and `status` to find the
+    running filterd when main.cf has since been broken."""
+    path = config_path(path)
+    entries = parse_main_cf(read_main_cf(path), path)
+    return early_config(entries, path, command_line(path, entries, overrides))
+
+
 def load(path: str | None = None, overrides: dict[str, str] | None = None,
          extra_plugins: dict[str, object] | None = None) -> Loaded:
     """Load and check everything; a ConfigError or FatalError names what is wrong and where."""
+    before = set(sys.modules)
     path = config_path(path)
     entries = parse_main_cf(read_main_cf(path), path)
     settings = command_line(path, entries, overrides)
@@ -97,4 +109,32 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     config = Config(entries, known, path, settings)
     validate_values(config)
     plugins.configure(config)
-    return Loaded(config, plugins, path)
+    return Loaded(config, plugins, path, frozenset(_reloadable(set(sys.modules) - before)))
+
+
+def _installed_prefixes() -> tuple[str, ...]:
+    return tuple({os.path.join(os.path.realpath(p), "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def _reloadable(names: set[str]) -> set[str]:
+    """Of the modules a load imported, the plugins' own: not filterd's, nor installed in the venv or the system
+    (a reload takes a changed plugin file, not an upgraded package: that needs a restart)."""
+    prefixes = _installed_prefixes()
+    found = set()
+    for name in names:
+        if name == "filterd" or name.startswith("filterd."):
+            continue
+        module = sys.modules.get(name)
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.origin in ("built-in", "frozen"):
+            continue
+        where = getattr(module, "__file__", None)
+        if where is None or not os.path.realpath(where).startswith(prefixes):
+            found.add(name)
+    return found
+
+
+def forget_modules(loaded: Loaded) -> None:
+    """Drop the plugins' modules from the import cache, so that the next load reads their files again."""
+    for name in loaded.modules:
+        sys.modules.pop(name, None)

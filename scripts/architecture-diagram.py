@@ -53,7 +53,7 @@ class Layer:
 LAYERS = (
     Layer("on top: the command, the processes, the wiring", "#e8eaf6", (
         Part("cli", "the filterd command", ("filterd.cli", "filterd.__main__")),
-        Part("master", "worker processes, qmgr", ("filterd.master",)),
+        Part("master", "+ service, daemon: processes", ("filterd.master", "filterd.service", "filterd.daemon")),
         Part("assembly", "wires front ends to the core", ("filterd.assembly",)),
     )),
     Layer("tools: Postfix's commands, on the core", "#fff3e0", (
@@ -95,8 +95,10 @@ LAYERS = (
     )),
 )
 HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queueid", "filterd.network",
-           "filterd.smtp_data", "filterd.received", "filterd.missing_headers")
-"""Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:), left out."""
+           "filterd.smtp_data", "filterd.received", "filterd.missing_headers", "filterd.privileges",
+           "filterd.draining", "filterd.debug_peers")
+"""Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:, missing headers,
+mail_owner, open connections, debug_peer_list), left out."""
 SAME_ROW = (("cli", "plugins/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/"))
 """Boxes drawn side by side: the top row, and the front ends."""
 BELOW = (("smtp/", "testing"),)

@@ -8,7 +8,9 @@ APT_LOG=${FILTERD_APT_LOG:-/var/log/filterd-apt.log}
 # python3-venv: Debian's python3 has no ensurepip without it. gcc, libc6-dev, python3-dev: pypcre (pcre: tables)
 # builds from source, with its own pcre2.h, against the system's libpcre2-8. ca-certificates: Debian's pip
 # trusts only /etc/ssl/certs.
-PYTHON_PACKAGES=(python3 python3-venv python3-dev gcc libc6-dev libpcre2-8-0 ca-certificates)
+# adduser: the mail_owner account (create_mail_owner).
+PYTHON_PACKAGES=(python3 python3-venv python3-dev gcc libc6-dev libpcre2-8-0 ca-certificates adduser)
+MAIL_OWNER=${FILTERD_MAIL_OWNER:-filterd}
 
 say() {
     echo "$(basename "$0" .sh): $*"
@@ -80,4 +82,14 @@ link_filterd() {
     mkdir -p "$BINDIR"
     ln -sfn "$VENV/bin/filterd" "$BINDIR/filterd"
     say "$BINDIR/filterd -> $VENV/bin/filterd"
+}
+
+create_mail_owner() {
+    # The unprivileged account filterd's processes run as once the master has bound its sockets (main.cf's
+    # mail_owner), made as Debian's postfix package makes its postfix user: a system user with a group of its own.
+    if ! getent passwd "$MAIL_OWNER" >/dev/null; then
+        adduser --quiet --system --group --no-create-home --home /var/spool/filterd \
+            --gecos "filterd mail filter" "$MAIL_OWNER"
+        say "created the system user $MAIL_OWNER (mail_owner)"
+    fi
 }

@@ -11,6 +11,7 @@ PACKAGES=(
     opendkim opendkim-tools libmilter-dev miltertest pflogsumm
     clamav-daemon  # clamd: tests/plugins/clamav starts its own, on a database the test writes
     graphviz  # dot: tests/test_architecture_diagram.py redraws docs/architecture.svg
+    procps  # ps: tests/integration/test_service.py looks at the workers' user as an administrator does
 )
 NO_TESTS_COLLECTED=5
 
@@ -36,6 +37,7 @@ main() {
     make_venv
     pip_install --editable "$REPO[test]"
     link_filterd
+    create_mail_owner
     run_tests "$@"
 }
 

@@ -122,6 +122,20 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            'told "421 4.3.2 All server ports are busy", as Postfix\'s postscreen says when every smtpd is busy.'),
     _p("filterd_milter_progress_time", "10s", "time",
        doc="How often a milter listener tells the MTA it is still working on a message (SMFIR_PROGRESS)."),
+    _p("mail_owner", "filterd",
+       doc="The UNIX system account that owns the queue and that every process but the master runs as, once "
+           "the master (started as root) has bound the listening sockets."),
+    _p("debug_peer_list", "", "list",
+       doc="Clients (host names, domains, network/mask patterns) whose sessions are logged verbosely, at "
+           "debug_peer_level."),
+    _p("debug_peer_level", "2", "int",
+       doc="The verbose logging level for a client that matches debug_peer_list."),
+    _p("soft_bounce", "no", "bool",
+       doc="Safety net to keep mail queued that would otherwise be returned to the sender: every 5XX reply "
+           "becomes 4XX and every bounce a deferral."),
+    _p("filterd_shutdown_timeout", "60s", "time",
+       doc="On stop or reload, how long a worker that stopped accepting waits for its sessions to finish, and "
+           "the queue manager for its deliveries, before they are cut."),
     _p("filterd_score_add_header", "6", doc="The score at which a message gets the X-Spam: Yes header (Rspamd's "
        "add header action); empty: never."),
     _p("filterd_score_hold", "", doc="The score at which a message is put on hold; empty: never."),

@@ -11,6 +11,7 @@ import tempfile
 from filterd import maillog
 from filterd.chain import Chain
 from filterd.model import Envelope, Message, Session
+from filterd.qmgr.delivery import soften
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.queue.spool import Spool
 from filterd.transaction import Transaction
@@ -32,8 +33,9 @@ def _session(qf: QueueFile) -> Session:
 class AfterQueue:
     """Runs the chain's `queue` hook for the queue manager."""
 
-    def __init__(self, chain: Chain | None):
+    def __init__(self, chain: Chain | None, soft_bounce: bool = False):
         self.chain = chain
+        self.soft_bounce = soft_bounce
 
     async def run(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
         """(the queue file to go on with or None when it left the active queue, whether to deliver)."""
@@ -46,7 +48,7 @@ class AfterQueue:
         try:
             verdict = await self.chain.run("queue", txn)
             if verdict.final:
-                return self._final(spool, qf, verdict), False
+                return self._final(spool, qf, verdict, self.soft_bounce), False
             if txn.hold:
                 spool.move(env.queue_id, "active", "hold")
                 return None, False
@@ -57,7 +59,7 @@ class AfterQueue:
             message.close()
 
     @staticmethod
-    def _final(spool: Spool, qf: QueueFile, verdict: Verdict) -> QueueFile | None:
+    def _final(spool: Spool, qf: QueueFile, verdict: Verdict, soft_bounce: bool = False) -> QueueFile | None:
         env = qf.envelope
         if verdict.action is Action.DISCARD:
             spool.remove("active", env.queue_id)
@@ -68,6 +70,8 @@ class AfterQueue:
         for rcpt in pending:
             rcpt.status = "bounced" if code >= 500 else "deferred"
             rcpt.dsn, rcpt.text, rcpt.relay = dsn, f"{code} {dsn} {text}", "none"
+            if soft_bounce:
+                soften(rcpt)
         qf.record_all(pending)
         return qf
 

@@ -22,6 +22,8 @@ class Attempt:
     qf: QueueFile
     activated: float
     started: float = field(default_factory=time.time)
+    first: bool = False
+    """No recipient had been tried before: sendmail -v's report follows this attempt."""
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Deliverer:
     fallback_relay: tuple[str, ...] = ()
     lookup: HostLookup = HostLookup()
     address_limit: int = 5
+    soft_bounce: bool = False
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
@@ -64,6 +67,7 @@ class Deliverer:
             started = time.time()
             resolved = self.router.resolve(rcpt.address).recipient
             await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
+            self._soften([rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
@@ -84,6 +88,7 @@ class Deliverer:
                     maillog.info("smtp", "%s", why.reason)
                     continue
                 timing.connect += setup
+                self._soften(rcpts)
                 for rcpt in rcpts:
                     log_recipient("smtp", attempt, rcpt, timing)
                 return
@@ -104,12 +109,27 @@ class Deliverer:
             return Why("4.3.5", why.reason)
         return why
 
-    @staticmethod
-    def _undeliverable(attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing) -> None:
+    def _undeliverable(self, attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing) -> None:
         status = "deferred" if why.soft else "bounced"
         for rcpt in rcpts:
             rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, "none"
+        self._soften(rcpts)
+        for rcpt in rcpts:
             log_recipient("smtp", attempt, rcpt, timing)
+
+    def _soften(self, rcpts: list[Recipient]) -> None:
+        """soft_bounce: what would bounce is deferred instead, as Postfix's delivery agents do."""
+        if self.soft_bounce:
+            for rcpt in rcpts:
+                soften(rcpt)
+
+
+def soften(rcpt: Recipient) -> None:
+    """A bounced recipient as deferred, its 5.X.X status as 4.X.X."""
+    if rcpt.status == "bounced":
+        rcpt.status = "deferred"
+        if rcpt.dsn.startswith("5"):
+            rcpt.dsn = "4" + rcpt.dsn[1:]
 
 
 def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:

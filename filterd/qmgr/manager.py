@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 
@@ -105,7 +106,10 @@ class QueueManager:
         if qf is None:
             return
         uid = self.spool.path("maildrop", qid).stat().st_uid
-        self.spool.move(qid, "maildrop", "incoming")
+        if uid == os.geteuid():
+            self.spool.move(qid, "maildrop", "incoming")
+        else:
+            self.spool.copy_in(qid, "maildrop", "incoming")
         maillog.info("pickup", "%s: uid=%d from=<%s>", qid, uid, qf.envelope.sender)
 
     def _due_deferred(self, now: float) -> None:
@@ -138,7 +142,7 @@ class QueueManager:
             qf, deliver = await self.after_queue.run(self.spool, qf)
             if qf is None:
                 return
-            attempt = Attempt(qf, activated)
+            attempt = Attempt(qf, activated, first=not any(r.status for r in qf.envelope.recipients))
             if deliver:
                 qf.record_all(await self.deliverer.deliver(attempt))
             await self._finish(attempt)
@@ -155,6 +159,8 @@ class QueueManager:
         age = now - env.arrival
         if env.pending() and age >= self.schedule.lifetime(qf):
             self._expire(attempt)
+        if env.record and attempt.first and env.sender and not env.is_bounce:
+            self._report(qf)
         if env.pending():
             self._defer(env.queue_id, age)
             return
@@ -191,6 +197,12 @@ class QueueManager:
             self._corrupt(queue, qid, exc)
             return None
         return qf
+    def _report(self, qf: QueueFile) -> None:
+        """sendmail -v: what became of every recipient at the first attempt, mailed to the sender."""
+        envelope, content = bounce.compose(qf, qf.envelope.recipients, self.myhostname, bounce.RECORD)
+        self.spool.store("incoming", envelope, iter([content]))
+        maillog.info("bounce", "%s: sender delivery status notification: %s", qf.envelope.queue_id,
+                     envelope.queue_id)
 
     def _corrupt(self, queue: str, qid: str, exc: Exception) -> None:
         maillog.warning("qmgr", "%s: corrupt queue file moved to the corrupt queue: %s", qid, exc)

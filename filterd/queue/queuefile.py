@@ -67,6 +67,8 @@ class QueueEnvelope:
     hold_reason: str = ""
     is_bounce: bool = False
     message_id: str = ""
+    record: bool = False
+    """sendmail -v: the sender gets a report of every recipient's delivery (Postfix's "record delivery")."""
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape")

@@ -73,6 +73,25 @@ class Spool:
         _fsync_dir(new.parent)
         return new
 
+    def copy_in(self, queue_id: str, source: str, target: str) -> Path:
+        """Move a file someone else owns (root's or a user's submission in maildrop) as a copy of this process's
+        own, written durably, and remove the original: Postfix's pickup writes a new queue file the same way."""
+        old, new = self.path(source, queue_id), self.path(target, queue_id)
+        tmp = new.with_name(TEMPORARY_PREFIX + queue_id)
+        try:
+            with open(old, "rb") as original, open(tmp, "wb") as out:
+                while chunk := original.read(65536):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.rename(tmp, new)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(new.parent)
+        self.remove(source, queue_id)
+        return new
+
     def ids(self, queue: str) -> list[str]:
         """Queue ids in a queue, oldest first (long queue ids sort by time)."""
         try:

@@ -67,5 +67,18 @@ def translate(reply: str, command: str = "") -> str:
     return reply
 
 
+def soften(reply: str) -> str:
+    """soft_bounce: a 5XX reply (each line, and its 5.X.X status) as 4XX, so that the client tries again later
+    instead of bouncing, as Postfix's smtpd does."""
+    return "\r\n".join(_soften_line(line) for line in reply.split("\r\n"))
+
+
+def _soften_line(line: str) -> str:
+    if not line.startswith("5"):
+        return line
+    line = "4" + line[1:]
+    return line[:4] + "4" + line[5:] if line[4:6] == "5." else line
+
+
 def format_reply(code: int, dsn: str, text: str) -> str:
     return f"{code} {dsn} {text}"

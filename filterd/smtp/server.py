@@ -40,6 +40,7 @@ class SmtpServer(SMTP):
         self.settings = handler.settings
         self.errors = 0
         self.greeted = False
+        self.verbose = False
         self.counts: dict[str, list[int]] = {}
         self.current: str = "CONNECT"
         self.current_ok = False
@@ -93,6 +94,8 @@ class SmtpServer(SMTP):
         if self.parameter_refusal:
             status, self.parameter_refusal = self.parameter_refusal, None
         status = replies.translate(status, self.current)
+        if self.settings.soft_bounce:
+            status = replies.soften(status)
         if status == replies.UNKNOWN_COMMAND:
             self.current = "UNKNOWN"
             ok, total = self.counts.get("unknown", [0, 0])
@@ -103,6 +106,8 @@ class SmtpServer(SMTP):
             self.errors += 1
             if self.errors > self.settings.soft_error_limit and self.settings.error_sleep_time:
                 await asyncio.sleep(self.settings.error_sleep_time)
+        if self.verbose:
+            self._log_verbose(">", status)
         await super().push(status)
         if self.errors >= self.settings.hard_error_limit and not status.startswith("421") and self.transport:
             maillog.warning(self.settings.service, "too many errors after %s from %s", self.current,
@@ -113,6 +118,8 @@ class SmtpServer(SMTP):
     def _counted(self, name: str, method: Any) -> Any:
         async def counted(arg: str | None) -> None:
             self.current, self.current_ok = name, False
+            if self.verbose:
+                self._log_verbose("<", f"{name} {arg}" if arg else name)
             try:
                 if arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)
@@ -128,6 +135,11 @@ class SmtpServer(SMTP):
         counted.__smtp_syntax__ = getattr(method, "__smtp_syntax__", None)  # type: ignore[attr-defined]
         counted.__smtp_syntax_when__ = getattr(method, "__smtp_syntax_when__", None)  # type: ignore[attr-defined]
         return counted
+
+    def _log_verbose(self, direction: str, line: str) -> None:
+        """debug_peer_list: Postfix's `< client: COMMAND` and `> client: REPLY` lines."""
+        for part in line.split("\r\n"):
+            maillog.info(self.settings.service, "%s %s: %s", direction, self.handler.session.client, part)
 
     def summary(self) -> str:
         """Postfix's `ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4`; `commands=0/0` for a session without any."""
@@ -158,6 +170,7 @@ class SmtpServer(SMTP):
         try:
             if isinstance(peer, tuple):
                 session.client_name = await self._peer_name(peer[0])
+                self.verbose = self.settings.debug_peers.matches(session.client_name, session.client_address)
             await self.handler.on_connect()
             refusal = await self._client_limits(asking, session.client_address)
         except asyncio.CancelledError:

@@ -6,8 +6,9 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from filterd.addresses import AddressRules
-from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
+from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
+from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,14 @@ class SmtpSettings:
     bare_newline_reject_code: int = 550
     xforward_hosts: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     bare_newline_exclusions: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-    spool_memory_limit: int = 262144
+    spool_memory_limit: int = 65536
     spool_directory: str | None = None
     peername_lookup: bool = True
     service: str = "smtpd"
     addresses: AddressRules = AddressRules()
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
+    soft_bounce: bool = False
+    debug_peers: DebugPeers = DebugPeers()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +59,8 @@ class SmtpSettings:
             service=service,
             addresses=AddressRules.from_config(config),
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
+            soft_bounce=config.bool("soft_bounce"),
+            debug_peers=DebugPeers.from_config(config),
         )
 
     def xforward_allowed(self, address: str) -> bool:

@@ -92,6 +92,17 @@ def test_format_reply_joins_code_status_and_text():
     assert format_reply(451, "4.3.0", "try later") == "451 4.3.0 try later"
 
 
+@pytest.mark.parametrize(("reply", "softened"), [
+    ("550 5.7.1 Access denied", "450 4.7.1 Access denied"),
+    ("554-5.7.1 first\r\n554 5.7.1 second", "454-4.7.1 first\r\n454 4.7.1 second"),
+    ("552 Message size exceeds fixed limit", "452 Message size exceeds fixed limit"),
+    ("250 2.0.0 Ok", "250 2.0.0 Ok"),
+    ("421 4.4.2 Error: timeout exceeded", "421 4.4.2 Error: timeout exceeded"),
+])
+def test_soft_bounce_makes_every_5xx_reply_4xx(reply, softened):
+    assert replies.soften(reply) == softened
+
+
 def test_a_malformed_address_gets_postfix_s_reply_for_its_command():
     assert translate("553 5.1.3 Error: malformed address", "MAIL") == "501 5.1.7 Bad sender address syntax"
     assert translate("553 5.1.3 Error: malformed address", "RCPT") == "501 5.1.3 Bad recipient address syntax"

@@ -15,7 +15,7 @@ import asyncio
 import inspect
 import socket
 from collections import deque
-from typing import Coroutine, Iterator
+from typing import Callable, Coroutine, Iterator
 
 from filterd import maillog
 from filterd.chain import Chain
@@ -211,8 +211,11 @@ class MilterConnection(asyncio.Protocol):
             maillog.error(self.service, "%s: disconnect failed", self.handler.session.client, exc_info=True)
 
 
-async def serve_milter(sock: socket.socket, chain: Chain, settings: MilterSettings) -> asyncio.AbstractServer:
-    """Serve the milter protocol on a bound, listening socket (inet or unix)."""
+async def serve_milter(sock: socket.socket, chain: Chain, settings: MilterSettings,
+                       track: Callable[[Callable[[], MilterConnection]], Callable[[], MilterConnection]] = lambda f: f,
+                       ) -> asyncio.AbstractServer:
+    """Serve the milter protocol on a bound, listening socket (inet or unix); `track` wraps the connection factory
+    (the worker counts its open sessions with it)."""
     loop = asyncio.get_running_loop()
     tcp = sock.family != socket.AF_UNIX
 
@@ -220,5 +223,5 @@ async def serve_milter(sock: socket.socket, chain: Chain, settings: MilterSettin
         return MilterConnection(MilterHandler(settings, chain), tcp)
 
     if sock.family == socket.AF_UNIX:
-        return await loop.create_unix_server(factory, sock=sock)
-    return await loop.create_server(factory, sock=sock)
+        return await loop.create_unix_server(track(factory), sock=sock)
+    return await loop.create_server(track(factory), sock=sock)

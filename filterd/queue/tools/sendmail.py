@@ -3,7 +3,8 @@
 The message on standard input becomes one complete queue file in maildrop, written durably; the queue
 manager's pickup moves it into incoming and logs `QUEUEID: uid=N from=<SENDER>`. Options as Postfix's
 sendmail: -B body type, -C config, -F full name, -f/-r sender, -i/-oi, -N dsn notify, -R dsn ret, -t,
--V envid; -bm is the only mode; -n, -m, -v, -X and other -o options are accepted and ignored.
+-V envid, -v (mail the sender a report of the first delivery attempt); -bm is the only mode; -n, -m, -X and
+other -o options are accepted and ignored.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def help_parser() -> argparse.ArgumentParser:
     add("-C", metavar="CONFIG", help="main.cf, or the directory that holds it")
     add("-bm", action="store_true", help="read the message from standard input (the only mode)")
     add("--help", action="store_true", help="show this help message and exit")
-    add("recipient", nargs="*", help="the recipients; -n, -m, -v, -X and other -o options are ignored")
+    add("-v", action="store_true", help="mail the sender a report of the first delivery attempt")
+    add("recipient", nargs="*", help="the recipients; -n, -m, -X and other -o options are ignored")
     return helper
 
 
@@ -75,6 +77,7 @@ class Options:
     notify: str = ""
     ret: str = ""
     envid: str = ""
+    record: bool = False
 
 
 def parse_options(argv: list[str]) -> Options:
@@ -89,6 +92,8 @@ def parse_options(argv: list[str]) -> Options:
             setattr(options, SETTERS[flag], value)
         elif flag == "-t":
             options.extract = True
+        elif flag == "-v":
+            options.record = True
         elif flag == "--help":
             options.help = True
         elif flag == "-i" or (flag, value) == ("-o", "i"):
@@ -162,7 +167,8 @@ def submit(options: Options, config, stream: IO[bytes], user: pwd.struct_passwd)
                       f"<{queue_id}@{identity.myhostname}>")
     envelope = QueueEnvelope(queue_id, identity.sender, recipients, now, len(header) + body_size,
                              options.body_type.upper(), _needs_smtputf8(identity.sender, recipients, header),
-                             options.ret.upper(), options.envid, protocol="local", message_id=message_id)
+                             options.ret.upper(), options.envid, protocol="local", message_id=message_id,
+                             record=options.record)
     with body:
         Spool(config.get("queue_directory")).create().store("maildrop", envelope, _chunks(header, body))
     return queue_id

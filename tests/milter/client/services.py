@@ -63,7 +63,12 @@ class UnixTagMilter(TagMilter):
         return [sys.executable, str(TAG_MILTER), self.socket, *self.options]
 
     def ready(self) -> bool:
-        return self.path.exists()
+        """The socket is there; it is opened to everyone, as an administrator opens a milter's socket to the
+        MTA's unprivileged user (filterd's workers run as mail_owner)."""
+        if not self.path.exists():
+            return False
+        self.path.chmod(0o666)
+        return True
 
 
 class OpenDkim(Milter):
