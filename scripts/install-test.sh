@@ -12,6 +12,7 @@ PACKAGES=(
     clamav-daemon  # clamd: tests/plugins/clamav starts its own, on a database the test writes
     graphviz  # dot: tests/test_architecture_diagram.py redraws docs/architecture.svg
     procps  # ps: tests/integration/test_service.py looks at the workers' user as an administrator does
+    iproute2  # ip: tests/netns.py brings up the loopback of the network namespace Postfix asks DNS in
 )
 NO_TESTS_COLLECTED=5
 
