@@ -16,6 +16,7 @@ from filterd.content import Header
 from filterd.edits import ContentVerdict, InBody, MimeError
 from filterd.model import Envelope, Message, Session
 from filterd.registry import ParameterError, hookimpl
+from filterd.services import Endpoint, one_of, parse_endpoint, service_timeout
 from filterd.verdict import (
     CHANGES,
     Action,
@@ -36,9 +37,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
-    "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
-    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "open_table",
-    "open_tables", "__version__",
+    "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
+    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "one_of",
+    "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
 ]
 
 _ON_FIRST_USE = {

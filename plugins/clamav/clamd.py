@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Iterable
 
-from .settings import Endpoint
+from filterd import Endpoint
 from .instream import Reply, ReplyReader, frames
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from filterd import Parameter, ParameterError
+from filterd import Endpoint, Parameter, one_of, parse_endpoint, service_timeout
 
 HOOKS = ("end_of_message", "queue")
 """end_of_message: before the queue, so that a refusal reaches the client; queue: after it, in relay mode."""
@@ -37,43 +36,6 @@ class Settings:
 
 def read(config) -> Settings:
     name = "filterd_clamav_"
-    return Settings(endpoint(name + "clamd", config.get(name + "clamd")), timeout(config, name + "timeout"),
-                    config.size(name + "size_limit"), choice(name + "hook", config.get(name + "hook"), HOOKS),
-                    choice(name + "default_action", config.get(name + "default_action"), DEFAULT_ACTIONS))
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A daemon's address: a host and TCP port, or a unix socket's path (port 0)."""
-
-    host: str
-    port: int = 0
-
-    def __str__(self) -> str:
-        return f"unix:{self.host}" if self.port == 0 else f"inet:{self.host}:{self.port}"
-
-
-def endpoint(name: str, value: str) -> Endpoint:
-    """`inet:HOST:PORT` (`[IPV6]:PORT`) or `unix:/PATH`, as smtpd_milters names a milter."""
-    kind, _, rest = value.partition(":")
-    if kind in ("unix", "local") and rest.startswith("/"):
-        return Endpoint(rest)
-    match = re.fullmatch(r"\[?([^\[\]]+?)\]?:([0-9]{1,5})", rest) if kind == "inet" else None
-    if match is None or not 0 < int(match[2]) < 65536:
-        raise ParameterError(name, f'bad value "{value}": expected inet:HOST:PORT or unix:/PATH')
-    return Endpoint(match[1], int(match[2]))
-
-
-def choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ParameterError(name, f'bad value "{value}": expected one of {", ".join(choices)}')
-    return value
-
-
-def timeout(config, name: str) -> float:
-    """The scanner's timeout, which must run out before plugin_timeout: else plugin_error_action decides."""
-    value, limit = config.time(name), config.time("plugin_timeout")
-    if value >= limit:
-        raise ParameterError(name, f"{config.get(name)} is not below plugin_timeout ({config.get('plugin_timeout')}): "
-                                   "the plugin would time out before the scanner does")
-    return value
+    return Settings(parse_endpoint(name + "clamd", config.get(name + "clamd")), service_timeout(config, name + "timeout"),
+                    config.size(name + "size_limit"), one_of(name + "hook", config.get(name + "hook"), HOOKS),
+                    one_of(name + "default_action", config.get(name + "default_action"), DEFAULT_ACTIONS))
