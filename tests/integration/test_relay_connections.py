@@ -48,7 +48,8 @@ def test_mail_waiting_for_a_next_hop_shares_connections_each_closed_with_quit(re
 def test_a_cached_connection_the_server_closed_does_not_fail_the_next_delivery(relay_factory, postfix_factory,
                                                                                 smtp_sink):
     port = free_port()
-    postfix = postfix_factory([smtpd_listener(port, "smtpd_timeout=2s")], {"relayhost": f"[127.0.0.1]:{smtp_sink.port}"})
+    postfix = postfix_factory([smtpd_listener(port, "smtpd_timeout=2s")],
+                              {"relayhost": f"[127.0.0.1]:{smtp_sink.port}"})
     relay = relay_factory(port, smtp_connection_cache_destinations=f"[127.0.0.1]:{port}",
                           smtp_connection_cache_time_limit="300s")
     send(relay.port, "alice@example.org", ["bob@example.net"], "first")
