@@ -30,6 +30,7 @@ from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
+from filterd.qmgr.connection_cache import CacheLimits
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
 from filterd.registry import Plugins
@@ -198,12 +199,16 @@ def deliverer(config: Config) -> Deliverer:
                     _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
-                                           config.time("smtp_connection_reuse_time_limit"),
-                                           config.int("smtp_line_length_limit")))
+                                           config.int("smtp_line_length_limit")),
+                        CacheLimits(config.time("smtp_connection_cache_time_limit"),
+                                    config.time("smtp_connection_reuse_time_limit"),
+                                    config.int("smtp_connection_reuse_count_limit")))
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
-                     host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"))
+                     host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"),
+                     config.bool("smtp_connection_cache_on_demand"),
+                     frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:

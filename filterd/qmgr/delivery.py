@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -39,7 +40,10 @@ class Deliverer:
     lookup: HostLookup = HostLookup()
     address_limit: int = 5
     soft_bounce: bool = False
+    cache_on_demand: bool = True
+    cache_destinations: frozenset[str] = frozenset()
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _waiting: dict[str, int] = field(default_factory=dict)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
         """Try every pending recipient once; returns those whose status changed."""
@@ -56,11 +60,31 @@ class Deliverer:
 
     async def _group(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         slot = self._slots.setdefault(str(destination), asyncio.Semaphore(self.concurrency))
-        async with slot:
+        async with self._queued(destination):
+            await slot.acquire()
+        try:
             if destination.transport == "local":
                 await self._local(attempt, rcpts)
             else:
                 await self._smtp(attempt, destination, rcpts)
+        finally:
+            slot.release()
+
+    @contextlib.asynccontextmanager
+    async def _queued(self, destination: Destination):
+        """Counts the deliveries waiting for a slot: mail waiting for the destination keeps connections open."""
+        key = str(destination)
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self._waiting[key] -= 1
+
+    def _keep_connection(self, destination: Destination) -> bool:
+        """Postfix's smtp_connection_cache_on_demand (more mail for the destination is waiting) and
+        smtp_connection_cache_destinations (always)."""
+        waiting = self.cache_on_demand and self._waiting.get(str(destination), 0) > 0
+        return waiting or destination.nexthop.lower() in self.cache_destinations
 
     async def _local(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
         for rcpt in rcpts:
@@ -82,7 +106,8 @@ class Deliverer:
             for host in found.hosts[:self.address_limit or None]:
                 setup = time.monotonic() - started
                 try:
-                    timing = await self.smtp.deliver(attempt.qf, rcpts, host)
+                    timing = await self.smtp.deliver(attempt.qf, rcpts, host, site,
+                                                     self._keep_connection(destination))
                 except ConnectionError as exc:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
                     maillog.info("smtp", "%s", why.reason)

@@ -78,6 +78,7 @@ class QueueManager:
                 pass
         if self.tasks:
             await asyncio.wait(list(self.tasks.values()), timeout=10)
+        await self.deliverer.smtp.quit_all()
 
     def close(self) -> None:
         """Close the SMTP connections kept for reuse, once the manager has stopped."""

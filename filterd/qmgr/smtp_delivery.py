@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiosmtplib
 
 from filterd import maillog
+from filterd.qmgr.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.smtp_data import DataEncoder, send_content
 
@@ -34,48 +35,47 @@ class SmtpSettings:
     connect_timeout: float = 30.0
     command_timeout: float = 300.0
     data_timeout: float = 600.0
-    reuse_time: float = 2.0
     line_length_limit: int = 998
 
 
-@dataclass
-class _Cached:
-    smtp: aiosmtplib.SMTP
-    since: float = field(default_factory=time.monotonic)
-
-
 class SmtpDelivery:
-    """Delivers to one host at a time with cached connections (Postfix's connection cache)."""
+    """Delivers to one host at a time; a connection is QUIT when done, or kept in Postfix's connection cache
+    when the queue manager says more mail for the next hop is waiting."""
 
-    def __init__(self, settings: SmtpSettings):
+    def __init__(self, settings: SmtpSettings, limits: CacheLimits = CacheLimits()):
         self.settings = settings
-        self._cache: dict[tuple[str, int], list[_Cached]] = {}
+        self.cache = ConnectionCache(limits)
 
-    async def deliver(self, qf: QueueFile, recipients: list[Recipient], host: tuple[str, str, int]) -> Timing:
+    async def deliver(self, qf: QueueFile, recipients: list[Recipient], host: tuple[str, str, int],
+                      nexthop: str = "", keep: bool = False) -> Timing:
         """Try one host; sets each recipient's status. Raises ConnectionError when the host cannot be reached."""
         name, address, port = host
-        relay = f"{name}[{address}]:{port}"
+        relay, key = f"{name}[{address}]:{port}", (nexthop, address, port)
         timing, started = Timing(), time.monotonic()
-        smtp = await self._connection(address, port)
+        connection = await self._connection(key)
         timing.connect = time.monotonic() - started
         try:
-            await self._transaction(smtp, qf, recipients, relay, name, address)
+            await self._transaction(connection.smtp, qf, recipients, relay, name, address)
         except _ERRORS as exc:
-            smtp.close()
+            connection.smtp.close()
             _set(recipients, "deferred", "4.4.2", f"lost connection with {name}[{address}] while sending message: "
                  f"{exc or type(exc).__name__}", relay, only_pending=True)
         else:
-            self._cache.setdefault((address, port), []).append(_Cached(smtp))
+            connection.uses += 1
+            if not (keep and self.cache.store(key, connection)):
+                await quit_politely(connection.smtp, self.settings.command_timeout)
         timing.transmit = time.monotonic() - started - timing.connect
         return timing
 
-    async def _connection(self, address: str, port: int) -> aiosmtplib.SMTP:
-        for cached in self._take((address, port)):
+    async def _connection(self, key: tuple[str, str, int]) -> Connection:
+        """A cached connection that answers RSET, as Postfix checks one before reuse, else a new one."""
+        while (cached := self.cache.take(key)) is not None:
             try:
                 await asyncio.wait_for(cached.smtp.rset(), self.settings.command_timeout)
-                return cached.smtp
+                return cached
             except _ERRORS:
                 cached.smtp.close()
+        _nexthop, address, port = key
         smtp = aiosmtplib.SMTP(hostname=address, port=port, timeout=self.settings.command_timeout,
                                local_hostname=self.settings.helo, start_tls=False)
         try:
@@ -84,17 +84,7 @@ class SmtpDelivery:
         except _ERRORS as exc:
             smtp.close()
             raise ConnectionError(_reason(exc)) from exc
-        return smtp
-
-    def _take(self, key: tuple[str, int]) -> list[_Cached]:
-        """At most one idle cached connection young enough to reuse; stale ones are closed."""
-        entries = self._cache.get(key, [])
-        while entries:
-            cached = entries.pop()
-            if time.monotonic() - cached.since < self.settings.reuse_time:
-                return [cached]
-            cached.smtp.close()
-        return []
+        return Connection(smtp)
 
     async def _transaction(self, smtp, qf: QueueFile, recipients: list[Recipient], relay: str, name: str,
                            address: str) -> None:
@@ -136,11 +126,12 @@ class SmtpDelivery:
                      f"{said} {reply.code} {_one_line(reply)} (in reply to RCPT TO command)", relay)
         return accepted
 
+    async def quit_all(self) -> None:
+        """QUIT the cached connections (the queue manager is stopping)."""
+        await self.cache.quit_all()
 
     def close(self) -> None:
-        for cached in (c for entries in self._cache.values() for c in entries):
-            cached.smtp.close()
-        self._cache.clear()
+        self.cache.close()
 
 
 def _reason(exc: BaseException) -> str:
