@@ -1,9 +1,11 @@
-"""A private network and mount namespace for programs whose resolver only asks port 53 of the servers in
-/etc/resolv.conf (Postfix: the C library's resolver has no port setting).
+"""A private network namespace for programs whose resolver only asks port 53 of the servers in /etc/resolv.conf
+(Postfix: the C library's resolver has no port setting).
 
-Inside, the loopback interface is the namespace's own, so the loopback DNS server can take 127.0.0.1:53 without
-touching the host's, and /etc/resolv.conf is bind-mounted from the namespace's directory. Services run inside
-through `nsenter`; their files are the host's. Needs root, or user namespaces (`unshare`), and iproute2's `ip`.
+Inside, the loopback interface is the namespace's own and also carries the address of the host's first nameserver,
+so the loopback DNS server can answer there on port 53 without touching the host's network or its
+/etc/resolv.conf (no mount namespace: a chroot, as in CI's bare Debian check, has no mount of its own to make
+private). The resolver's timeout comes from RES_OPTIONS, which PostfixInside passes to its processes. Services run
+inside through `nsenter`; their files are the host's. Needs root (`unshare`) and iproute2's `ip`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,18 @@ from pathlib import Path
 
 from tests.harness import LISTEN_STATE, REPO_ROOT, Postfix, Service, SmtpSink, read_text
 
-RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+RES_OPTIONS = "timeout:1 attempts:1"
 """One try of one second: a silent server answers TRY_AGAIN as soon as filterd_dns_timeout = 1s does."""
+
+
+def nameserver() -> str:
+    """The first nameserver of the host's /etc/resolv.conf (the C library's default, 127.0.0.1, without one)."""
+    try:
+        lines = Path("/etc/resolv.conf").read_text().splitlines()
+    except OSError:
+        lines = []
+    found = [line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1]
+    return found[0] if found else "127.0.0.1"
 
 
 class NetworkNamespace(Service):
@@ -25,20 +37,17 @@ class NetworkNamespace(Service):
 
     name = "netns"
 
-    def prepare(self) -> None:
-        (self.directory / "resolv.conf").write_text(RESOLV_CONF)
-
     def command(self) -> list[str]:
-        script = (f"ip link set lo up && mount --bind {self.directory}/resolv.conf /etc/resolv.conf "
-                  "&& echo ready && exec sleep infinity")
-        return ["unshare", "--net", "--mount", "sh", "-c", script]
+        address = nameserver()
+        add = f"ip addr add {address}/{128 if ':' in address else 32} dev lo && " if address != "127.0.0.1" else ""
+        return ["unshare", "--net", "sh", "-c", f"ip link set lo up && {add}echo ready && exec sleep infinity"]
 
     def ready(self) -> bool:
         return "ready" in read_text(self.stdout_path)
 
     def enter(self, argv: Sequence[str]) -> list[str]:
         """The argv that runs a command in the namespace, in the caller's working directory."""
-        return ["nsenter", "-t", str(self.pid), "--net", "--mount", f"--wd={Path.cwd()}", *argv]
+        return ["nsenter", "-t", str(self.pid), "--net", f"--wd={Path.cwd()}", *argv]
 
     def listening(self, port: int) -> bool:
         """Whether a TCP socket of the namespace listens on the port (its own /proc/PID/net/tcp)."""
@@ -47,7 +56,8 @@ class NetworkNamespace(Service):
 
 
 class DnsServerInside(Service):
-    """tests/dns_server.py on 127.0.0.1:53 of the namespace, serving a zone given as for DnsServer."""
+    """tests/dns_server.py on port 53 of the host's nameserver address inside the namespace, serving a zone given as
+    for DnsServer."""
 
     name = "dns-server"
 
@@ -60,13 +70,13 @@ class DnsServerInside(Service):
 
     def command(self) -> list[str]:
         return self.netns.enter([sys.executable, "-m", "tests.dns_server", str(self.directory / "zone.json"),
-                                 "--port", "53"])
+                                 "--host", nameserver(), "--port", "53"])
 
     def environment(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 
     def ready(self) -> bool:
-        return "127.0.0.1:53" in read_text(self.stdout_path)
+        return ":53" in read_text(self.stdout_path)
 
 
 class SmtpSinkInside(SmtpSink):
@@ -83,11 +93,17 @@ class SmtpSinkInside(SmtpSink):
         return self.netns.listening(self.port)
 
 
+IMPORT_ENVIRONMENT = ("MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE "
+                      "POSTLOG_HOSTNAME")
+"""Postfix's default import_environment, to which PostfixInside adds the resolver's RES_OPTIONS."""
+
+
 class PostfixInside(Postfix):
     """A private Postfix whose processes live in the namespace, with no inet listener: mail comes by sendmail."""
 
     def __init__(self, directory: Path, netns: NetworkNamespace, settings: Mapping[str, str]) -> None:
-        super().__init__(directory, [], settings)
+        imported = f"{IMPORT_ENVIRONMENT} RES_OPTIONS={RES_OPTIONS}"
+        super().__init__(directory, [], {"import_environment": imported, **settings})
         self.netns = netns
 
     def command(self) -> list[str]:

@@ -158,8 +158,8 @@ def test_mx_hosts_without_address_bounce_or_defer_by_the_kind_of_failure(deliver
 @pytest.fixture(scope="module")
 def postfix_log(launcher, sink) -> str:
     """The same message through a private Postfix asking the same zone: Postfix, its smtp-sink (on the same port
-    number) and the DNS server run in a network namespace of their own, where the DNS server has 127.0.0.1:53
-    and /etc/resolv.conf names it (Postfix's resolver knows no other port)."""
+    number) and the DNS server run in a network namespace of their own, where the DNS server answers on port 53
+    of the address /etc/resolv.conf names (Postfix's resolver knows no other port)."""
     netns = launcher.launch(NetworkNamespace(launcher.directory("netns")))
     launcher.launch(DnsServerInside(launcher.directory("dns"), netns, ZONE, FAILURES))
     launcher.launch(SmtpSinkInside(launcher.directory("sink-inside"), netns, sink.port))
