@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import re
+import signal
 import smtplib
+import subprocess
 import threading
 import time
 
-from tests.harness import free_port, wait_until
+from tests.harness import free_port, process_tree, wait_until
 from tests.integration.test_relay import FAST_QUEUE
 
 MESSAGES = 2000
@@ -83,3 +87,71 @@ def _counts(sink) -> dict[str, int]:
 
 def _delivered(sink) -> set[str]:
     return set(_counts(sink))
+
+
+SOURCE_MESSAGES = 2000
+SOURCE_SESSIONS = 8
+
+
+def test_kill_9_of_the_queue_manager_duplicates_no_more_than_postfix(filterd_factory, postfix_factory,
+                                                                      smtp_sink_factory):
+    """smtp-source sends 2,000 messages while the delivering processes are killed five times, in filterd and in
+    Postfix: none is lost, and filterd delivers no more of them twice than Postfix does."""
+    port, filterd_sink = free_port(), smtp_sink_factory()
+    relay = filterd_factory({**FAST_QUEUE, "filterd_listeners": f"relay:127.0.0.1:{port}",
+                             "relayhost": f"[127.0.0.1]:{filterd_sink.port}"}, port=port)
+    qmgr_pid = relay.directory / "queue" / "pid" / "qmgr.pid"
+    filterd_duplicates = _source_under_kills(relay.port, filterd_sink, lambda: _filterd_qmgr(qmgr_pid))
+    postfix_sink = smtp_sink_factory()
+    postfix = postfix_factory.relay(postfix_sink.port, {"service_throttle_time": "1s"})
+    postfix_duplicates = _source_under_kills(postfix.port, postfix_sink, lambda: _postfix_delivery(postfix.pid))
+    print(f"duplicates: filterd={filterd_duplicates} postfix={postfix_duplicates}")
+    assert filterd_duplicates <= postfix_duplicates
+
+
+def _source_under_kills(port: int, sink, delivery_pids) -> int:
+    """Run smtp-source, kill -9 the delivering processes five times meanwhile; all arrive, duplicates counted."""
+    source = subprocess.Popen(["smtp-source", "-s", str(SOURCE_SESSIONS), "-m", str(SOURCE_MESSAGES),
+                               "-f", "a@example.org", "-t", "b@example.net", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    rng, killed = random.Random(19), set()
+    for _ in range(KILLS):
+        wait_until(lambda: set(delivery_pids()) - killed, 10, "the delivering processes to run again")
+        time.sleep(rng.uniform(0.2, 0.6))
+        for pid in delivery_pids():
+            killed.add(pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert source.wait(60) == 0, source.stderr.read()
+    wait_until(lambda: len(_by_queue_id(sink)) >= SOURCE_MESSAGES, 60, f"{SOURCE_MESSAGES} messages at the sink")
+    counts = _by_queue_id(sink)
+    assert len(counts) == SOURCE_MESSAGES
+    return sum(n - 1 for n in counts.values())
+
+
+def _filterd_qmgr(pid_file) -> list[int]:
+    try:
+        pid = int(pid_file.read_text())
+        return [pid] if os.path.exists(f"/proc/{pid}") else []
+    except (OSError, ValueError):
+        return []
+
+
+def _postfix_delivery(master: int) -> list[int]:
+    """Postfix's qmgr and smtp processes (the queue manager and the delivery agents that cross recipients off)."""
+    pids = []
+    for pid in process_tree(master):
+        with contextlib.suppress(OSError):
+            if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0] in (b"qmgr", b"smtp"):
+                pids.append(pid)
+    return pids if any(open(f"/proc/{p}/cmdline", "rb").read().startswith(b"qmgr") for p in pids) else []
+
+
+def _by_queue_id(sink) -> dict[str, int]:
+    """How often the sink got each message, known by the id in the Received: header the relay added."""
+    counts: dict[str, int] = {}
+    for raw in sink.messages():
+        match = re.search(rb"\((?:filterd|Postfix)\) with \w+ id (\w+)", raw)
+        if match:
+            counts[match.group(1).decode()] = counts.get(match.group(1).decode(), 0) + 1
+    return counts
