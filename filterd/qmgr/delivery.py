@@ -46,7 +46,8 @@ class Deliverer:
     _waiting: dict[str, int] = field(default_factory=dict)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
-        """Try every pending recipient once; returns those whose status changed."""
+        """Try every pending recipient once; returns those whose status changed, each already recorded in the
+        queue file the moment its delivery agent returned (see `_cross_off`)."""
         pending = attempt.qf.envelope.pending()
         for rcpt in pending:
             rcpt.status = rcpt.dsn = rcpt.text = rcpt.relay = ""
@@ -91,7 +92,7 @@ class Deliverer:
             started = time.time()
             resolved = self.router.resolve(rcpt.address).recipient
             await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
-            self._soften([rcpt])
+            self._cross_off(attempt, [rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
@@ -112,8 +113,8 @@ class Deliverer:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
                     maillog.info("smtp", "%s", why.reason)
                     continue
+                self._cross_off(attempt, rcpts)
                 timing.connect += setup
-                self._soften(rcpts)
                 for rcpt in rcpts:
                     log_recipient("smtp", attempt, rcpt, timing)
                 return
@@ -138,9 +139,16 @@ class Deliverer:
         status = "deferred" if why.soft else "bounced"
         for rcpt in rcpts:
             rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, "none"
-        self._soften(rcpts)
+        self._cross_off(attempt, rcpts)
         for rcpt in rcpts:
             log_recipient("smtp", attempt, rcpt, timing)
+
+    def _cross_off(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
+        """Record what became of these recipients before anything else happens, as Postfix's delivery agents call
+        deliver_completed() right after the next hop's 250: a kill between the reply and the record is all that
+        can deliver a message twice, and this keeps that window to the code that runs on the reply."""
+        self._soften(rcpts)
+        attempt.qf.record_all(rcpts)
 
     def _soften(self, rcpts: list[Recipient]) -> None:
         """soft_bounce: what would bounce is deferred instead, as Postfix's delivery agents do."""

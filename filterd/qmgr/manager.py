@@ -145,7 +145,7 @@ class QueueManager:
                 return
             attempt = Attempt(qf, activated, first=not any(r.status for r in qf.envelope.recipients))
             if deliver:
-                qf.record_all(await self.deliverer.deliver(attempt))
+                await self.deliverer.deliver(attempt)
             await self._finish(attempt)
         except FileNotFoundError:
             maillog.info("qmgr", "%s: moved away during delivery (postsuper); left where it is", qid)

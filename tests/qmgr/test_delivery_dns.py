@@ -4,6 +4,7 @@ dsn and text, and the relayhost and fallback relay as configuration problems (Po
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
+from filterd.queue.spool import Spool
 
 NOT_FOUND = "Host or domain name not found. Name service error for name={} type={}: {}"
 
@@ -26,8 +28,10 @@ def deliver(server, recipient: str, relayhost: str = "", fallback_relay: tuple[s
     deliverer = Deliverer(Router(frozenset(), relayhost), SmtpDelivery(SmtpSettings("filterd.test")), "/nonexistent",
                           fallback_relay=fallback_relay, lookup=lookup, address_limit=address_limit)
     envelope = QueueEnvelope("4jg88b1rYwz1Tcp8sv", "alice@example.org", [Recipient(recipient)], time.time())
-    asyncio.run(deliverer.deliver(Attempt(QueueFile("/nonexistent", envelope, 0, 0), time.time())))
-    return envelope.recipients[0]
+    with tempfile.TemporaryDirectory() as spool:
+        qf = QueueFile.read(str(Spool(spool).create().store("active", envelope, iter([]))))
+        asyncio.run(deliverer.deliver(Attempt(qf, time.time())))
+    return qf.envelope.recipients[0]
 
 
 def outcome(rcpt: Recipient) -> tuple[str, str, str, str]:

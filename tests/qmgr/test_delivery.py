@@ -1,0 +1,73 @@
+"""When delivery records what became of a recipient: in the queue file, the moment the next hop has answered,
+before the delivery is logged or anything else runs (Postfix's deliver_completed() right after the 250)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiosmtpd.controller import Controller
+
+from filterd.qmgr import delivery
+from filterd.qmgr.delivery import Attempt, Deliverer
+from filterd.qmgr.mail_exchangers import HostLookup
+from filterd.qmgr.routing import AddressFamilies, Router
+from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
+from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
+from filterd.queue.spool import Spool
+from tests.harness import free_port
+
+CONTENT = b"Subject: hi\r\n\r\nbody\r\n"
+
+
+class NextHop:
+    """Accepts bob, refuses carol for good, asks dave to try later."""
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        replies = {"carol@example.net": "550 5.1.1 no such user", "dave@example.net": "450 4.2.0 try later"}
+        if address in replies:
+            return replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        return "250 2.0.0 queued"
+
+
+def test_each_outcome_is_in_the_queue_file_before_it_is_logged(tmp_path, monkeypatch):
+    port = free_port()
+    controller = Controller(NextHop(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        seen = _statuses_on_disk_when_logged(tmp_path, port, monkeypatch)
+    finally:
+        controller.stop()
+    assert seen == {"bob@example.net": "sent", "carol@example.net": "bounced", "dave@example.net": "deferred"}
+
+
+def test_a_next_hop_that_cannot_be_reached_is_recorded_too(tmp_path, monkeypatch):
+    seen = _statuses_on_disk_when_logged(tmp_path, free_port(), monkeypatch)
+    assert seen == dict.fromkeys(["bob@example.net", "carol@example.net", "dave@example.net"], "deferred")
+
+
+def _statuses_on_disk_when_logged(tmp_path, port: int, monkeypatch) -> dict[str, str]:
+    """Deliver bob, carol and dave through [127.0.0.1]:port; for each, what the queue file said as it was logged."""
+    recipients = [Recipient(f"{name}@example.net") for name in ("bob", "carol", "dave")]
+    envelope = QueueEnvelope("4jgBYL2V4gzHjcSx3", "alice@example.org", recipients, time.time(), size=len(CONTENT))
+    path = str(Spool(tmp_path).create().store("active", envelope, iter([CONTENT])))
+    seen: dict[str, str] = {}
+
+    def log_recipient(service, attempt, rcpt, timing, note=""):
+        on_disk = {r.address: r.status for r in QueueFile.read(path).envelope.recipients}
+        seen[rcpt.address] = on_disk[rcpt.address]
+
+    monkeypatch.setattr(delivery, "log_recipient", log_recipient)
+    deliverer = Deliverer(Router(frozenset(), f"[127.0.0.1]:{port}"), SmtpDelivery(SmtpSettings("filterd.test")),
+                          str(tmp_path), lookup=HostLookup(None, families=AddressFamilies.from_settings(["ipv4"])))
+
+    async def attempt() -> None:
+        await deliverer.deliver(Attempt(QueueFile.read(path), time.time()))
+        deliverer.smtp.close()
+
+    asyncio.run(attempt())
+    return seen
