@@ -246,6 +246,16 @@ class Dump:
         return [rcpt.split(None, 1)[0].strip("<>") for rcpt in self.rcpts]
 
 
+def without_own_received(content: bytes) -> bytes:
+    """The delivered message without the Received header its last MTA added (the first header)."""
+    lines = content.split(b"\n")
+    assert lines[0].startswith(b"Received: "), lines[0]
+    end = 1
+    while lines[end][:1] in (b" ", b"\t"):
+        end += 1
+    return b"\n".join(lines[end:])
+
+
 def parse_dump(raw: bytes) -> Dump:
     """Split an smtp-sink dump file into its envelope records and the message content."""
     fields: dict[str, list[str]] = {}

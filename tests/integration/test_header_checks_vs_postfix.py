@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_programs
-from tests.harness import CLIENT, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
+from tests.harness import (CLIENT, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until,
+                           without_own_received)
 from tests.plugins.header_checks.corpus import (CORPUS, RECIPIENTS, TABLES, message, multipart, pcre_settings, sender,
                                           text_part)
 
@@ -95,16 +96,6 @@ def log_by_message(log: str) -> list[list[str]]:
     for found in filter(None, map(ACTION_LINE.search, log.splitlines())):
         lines.setdefault(found["qid"], []).append(found["text"])
     return [lines[qid] for qid in qids]
-
-
-def without_own_received(content: bytes) -> bytes:
-    """The delivered message without the Received header its last MTA added (the first header)."""
-    lines = content.split(b"\n")
-    assert lines[0].startswith(b"Received: "), lines[0]
-    end = 1
-    while lines[end][:1] in (b" ", b"\t"):
-        end += 1
-    return b"\n".join(lines[end:])
 
 
 def delivered(*sinks: SmtpSink) -> dict[str, tuple[list[str], bytes]]:

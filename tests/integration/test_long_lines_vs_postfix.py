@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import require_programs
 from tests.fixtures.recording_server import RecordingServer
-from tests.harness import HOST, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
+from tests.harness import (HOST, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until,
+                           without_own_received)
 
 RCPT = "bob@example.net"
 LENGTHS = (997, 998, 999, 1995, 1996, 1997, 2046, 2047, 2048, 2049, 2050, 4096, 9 * 1024)
@@ -42,16 +43,6 @@ def send_all(port: int) -> None:
     with smtplib.SMTP(HOST, port, timeout=60) as client:
         for sender, content in MESSAGES.items():
             client.sendmail(sender, [RCPT], content)
-
-
-def without_own_received(content: bytes) -> bytes:
-    """The delivered message without the Received header its last MTA added (the first header)."""
-    lines = content.split(b"\n")
-    assert lines[0].startswith(b"Received: "), lines[0]
-    end = 1
-    while lines[end][:1] in (b" ", b"\t"):
-        end += 1
-    return b"\n".join(lines[end:])
 
 
 class WireSink:

@@ -9,7 +9,7 @@ import smtplib
 import pytest
 
 from tests.conftest import require_programs
-from tests.harness import HOST, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir
+from tests.harness import HOST, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, without_own_received
 
 pytestmark = pytest.mark.integration
 RCPT = "bob@example.net"
@@ -29,11 +29,7 @@ _DATE = re.compile(rb"^((?:Resent-)?Date: )[A-Z][a-z]{2}, [ \d]\d [A-Z][a-z]{2} 
 
 def normalised(content: bytes) -> bytes:
     """The message without the last MTA's Received header, the added Message-Id and Date values replaced."""
-    lines = content.split(b"\n")
-    end = 1
-    while lines[end][:1] in (b" ", b"\t"):
-        end += 1
-    rest = b"\n".join(lines[end:])
+    rest = without_own_received(content)
     return _DATE.sub(rb"\1DATE", _ADDED_ID.sub(b"<ADDED>", rest))
 
 
