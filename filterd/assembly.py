@@ -24,7 +24,7 @@ from filterd.missing_headers import MissingHeaders
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
-from filterd.parameters import parse_dns_server, parse_hostport, parse_listener
+from filterd.parameters import parse_hostport, parse_listener
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.mail_exchangers import HostLookup
@@ -175,12 +175,6 @@ def _transport_maps(config: Config) -> tuple:
     return tuple(open_tables(specs))
 
 
-def dns_resolver(config: Config) -> Resolver:
-    """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers."""
-    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
-    return Resolver(servers, config.time("filterd_dns_timeout"))
-
-
 def dns_support(config: Config) -> bool:
     """smtp_dns_support_level, or when it is empty the deprecated disable_dns_lookups, as Postfix reads them."""
     level = config.get("smtp_dns_support_level")
@@ -189,7 +183,7 @@ def dns_support(config: Config) -> bool:
 
 def host_lookup(config: Config) -> HostLookup:
     families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
-    return HostLookup(dns_resolver(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
+    return HostLookup(Resolver.from_config(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
                       families, config.bool("ignore_mx_lookup_error"),
                       config.bool("smtp_defer_if_no_mx_address_found"))
 
