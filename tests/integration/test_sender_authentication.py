@@ -85,3 +85,16 @@ def test_milter_writes_one_header_through_postfix_and_removes_the_forged_one(rec
     assert dump.count(b"Authentication-Results:") == 2 and OTHERS in dump and FORGED not in dump
     assert b"Authentication-Results: filterd.test;\n\tspf=none smtp.helo=client.example.org;\n" \
            b"\tspf=pass smtp.mailfrom=user@example.org;\n\tdmarc=pass" in dump
+
+
+def test_milter_with_spf_alone_still_gets_the_header_to_remove_the_forged_one(records, smtp_sink, filterd_factory,
+                                                                              postfix_factory):
+    port = free_port()
+    filterd_factory({**records, "filterd_plugins": "spf", "filterd_listeners": f"milter:inet:127.0.0.1:{port}"},
+                    port=port)
+    postfix = postfix_factory.relay(smtp_sink.port, {"smtpd_milters": f"inet:127.0.0.1:{port}"})
+    send(postfix.port, "user@example.org", message())
+    [dump] = smtp_sink.wait_for(1)
+    assert FORGED not in dump and OTHERS in dump
+    assert b"Authentication-Results: filterd.test;\n\tspf=none smtp.helo=client.example.org;\n" \
+           b"\tspf=pass smtp.mailfrom=user@example.org\n" in dump
