@@ -1,10 +1,12 @@
 """SPF (RFC 7208) at MAIL FROM, with pyspf: the sender's domain checked, and the HELO name, as policyd-spf does. Each
 result is reported for Authentication-Results (and for the dmarc plugin), scored as SPF_RESULT, and refuses MAIL FROM
-when filterd_spf_reject names it (550 5.7.23, or 451 4.4.3 for a temporary error).
+when filterd_spf_reject names it (550 5.7.23, or 451 4.4.3 for a temporary error). SASL-authenticated clients and
+clients without an IP address are not checked.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import replace
 
 from filterd import Verdict, hookimpl
@@ -34,7 +36,7 @@ def changes():
 @hookimpl
 async def mail_from(session, sender, settings):
     """The HELO name's result, then the sender's (postmaster@HELO for the null sender); the first refused refuses."""
-    if session.sasl_username:
+    if session.sasl_username or not _address(session.client_address):
         return None
     helo = session.helo if _checkable(session.helo) else ""
     verdict = Verdict()
@@ -49,6 +51,15 @@ async def mail_from(session, sender, settings):
         if result in settings.reject:
             return _refusal(result, explanation, verdict)
     return verdict
+
+
+def _address(text: str) -> bool:
+    """Whether the client has an IP address to check (not a local socket, nor "unknown")."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _checkable(helo: str) -> bool:

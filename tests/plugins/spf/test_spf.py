@@ -90,10 +90,18 @@ def test_a_temporary_error_named_in_filterd_spf_reject_defers(dns_server):
     assert outcome.action is Action.DEFER and outcome.verdict.reply()[:2] == (451, "4.4.3")
 
 
-def test_an_authenticated_client_is_not_checked():
+@pytest.mark.parametrize("session", [Session(client_address=CLIENT, helo=HELO, sasl_username="user"),
+                                     Session(client_address="unknown", helo=HELO)])
+def test_an_authenticated_client_and_one_without_an_address_are_not_checked(session):
     settings = Settings(resolver=None, reject=frozenset(RESULTS), weights={})
-    session = Session(client_address=CLIENT, helo=HELO, sasl_username="user")
     assert asyncio.run(spf_plugin.mail_from(session, "user@example.org", settings)) is None
+
+
+def test_an_ipv6_client_is_checked(dns_server):
+    dns_server.zone.add("example.org", 'TXT "v=spf1 ip6:2001:db8::/32 -all"')
+    outcome = run_plugin(spf_plugin, message=make_message(), settings={"filterd_dns_servers": dns_server.address},
+                         sender="user@example.org", client_address="2001:db8::1", helo="[IPv6:2001:db8::1]")
+    assert "spf=pass smtp.mailfrom=user@example.org" in results(outcome)
 
 
 @pytest.mark.parametrize("name, value", [("filterd_spf_reject", "fial"), ("filterd_spf_weights", "pass=x"),
