@@ -1,7 +1,7 @@
 """SPF (RFC 7208) at MAIL FROM, with pyspf: the sender's domain checked, and the HELO name, as policyd-spf does. Each
 result is reported for Authentication-Results (and for the dmarc plugin), scored as SPF_RESULT, and refuses MAIL FROM
 when filterd_spf_reject names it (550 5.7.23, or 451 4.4.3 for a temporary error). SASL-authenticated clients and
-clients without an IP address are not checked.
+clients without an IP address are not checked. Received-SPF too, as policyd-spf writes it, if asked for.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from filterd import Verdict, hookimpl
 
 from . import settings as _settings
 from .lookups import check
+from .received_spf import received_spf
 
 REJECTED = "550 5.7.23 Message rejected due to: {explanation}"
 DEFERRED = "451 4.4.3 SPF temporary error: {explanation}"
@@ -30,7 +31,7 @@ def configure(config) -> _settings.Settings:
 
 @hookimpl
 def changes():
-    return {"auth_result", "symbol"}
+    return {"auth_result", "symbol", "insert_header"}
 
 
 @hookimpl
@@ -48,6 +49,9 @@ async def mail_from(session, sender, settings):
         verdict = verdict.with_auth_result("spf", result, "", {prop: identity})
         if prop == "smtp.mailfrom" or not sender:
             verdict = verdict.with_symbol(f"SPF_{result.upper()}", settings.weights[result], f"{prop}={identity}")
+            if settings.received_header:
+                verdict = verdict.with_edits(received_spf(result, prop[5:], session.client_address, session.helo,
+                                                          sender, settings.receiver))
         if result in settings.reject:
             return _refusal(result, explanation, verdict)
     return verdict

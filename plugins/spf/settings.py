@@ -15,6 +15,9 @@ PARAMETERS = [
                   "refuses, the results are scored and DMARC decides."),
     Parameter("filterd_spf_weights", "pass=-0.2, fail=1, softfail=0.5, neutral=0, none=0, temperror=0, permerror=0",
               "list", doc="The weight each SPF result adds to the score, as the symbol SPF_RESULT (SPF_FAIL, ...)."),
+    Parameter("filterd_spf_received_header", "no", "bool",
+              doc="Also add Received-SPF, as policyd-spf does, for the sender's result (the HELO name's for the null "
+                  "sender)."),
 ]
 
 
@@ -23,6 +26,8 @@ class Settings:
     resolver: Resolver
     reject: frozenset[str]
     weights: dict[str, float]
+    received_header: bool = False
+    receiver: str = ""
 
 
 def _results(name: str, words: list[str]) -> frozenset[str]:
@@ -48,4 +53,5 @@ def weights(name: str, items: list[str], results: tuple[str, ...]) -> dict[str, 
 
 def read(config) -> Settings:
     return Settings(Resolver.from_config(config), _results("filterd_spf_reject", config.list("filterd_spf_reject")),
-                    weights("filterd_spf_weights", config.list("filterd_spf_weights"), RESULTS))
+                    weights("filterd_spf_weights", config.list("filterd_spf_weights"), RESULTS),
+                    config.bool("filterd_spf_received_header"), config.get("myhostname"))

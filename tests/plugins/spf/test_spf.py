@@ -104,6 +104,19 @@ def test_an_ipv6_client_is_checked(dns_server):
     assert "spf=pass smtp.mailfrom=user@example.org" in results(outcome)
 
 
+@pytest.mark.parametrize("sender, value", [
+    ("user@example.org", "Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.10; helo=mail.example.org; "
+                         "envelope-from=user@example.org; receiver=mx.example.net"),
+    ("", "None (helo) identity=helo; client-ip=192.0.2.10; helo=mail.example.org; envelope-from=<>; "
+         "receiver=mx.example.net"),
+])
+def test_received_spf_as_policyd_spf_writes_it_when_asked(dns_server, sender, value):
+    dns_server.zone.add("example.org", 'TXT "v=spf1 ip4:192.0.2.10 -all"')
+    outcome = check(dns_server, sender=sender, filterd_spf_received_header="yes")
+    assert outcome.message.get_all("Received-SPF") == [value]
+    assert "Received-SPF" not in check(dns_server, sender=sender).message
+
+
 @pytest.mark.parametrize("name, value", [("filterd_spf_reject", "fial"), ("filterd_spf_weights", "pass=x"),
                                          ("filterd_spf_weights", "nothing=1")])
 def test_a_bad_setting_is_refused(dns_server, name, value):
