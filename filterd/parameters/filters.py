@@ -26,6 +26,11 @@ FILTER_PARAMETERS: dict[str, Parameter] = dict([
     _p("hopcount_limit", "50", "int",
        "The maximal number of Received: message headers that is allowed in the primary message headers: a "
        "message with more is bounced (a filter loop ends there)."),
+    _p("sendmail_path", "/usr/sbin/sendmail", "str",
+       "A Sendmail-compatible mail posting interface: where `filterd pipe` reinjects a message it accepted."),
+    _p("filterd_pipe_reinjection", "sendmail", "str",
+       "Where `filterd pipe` sends what it accepted: sendmail (through sendmail_path, as FILTER_README's script) or "
+       "smtp:[HOST]:PORT (a reinjection smtpd without content_filter)."),
     _p("filterd_filters", "", "list",
        "The after-queue filter transports besides smtp: a FILTER or content_filter naming one of them is sent by "
        "SMTP with XFORWARD (as FILTER_README's scan transport with smtp_send_xforward_command=yes)."),

@@ -216,3 +216,62 @@ def test_a_filter_action_from_header_checks_routes_through_the_named_filter(filt
     sink.wait_for(1, timeout=60)
     assert b"scan me" in scanner.messages()[0] and b"leave me" in sink.messages()[0]
     assert "filter: header Subject: scan me" in relay.log()
+
+
+SIMPLE = REPO_ROOT / "examples" / "postfix" / "simple-filter"
+FILTER_USER = "nobody"
+
+
+def simple_filter_command(directory: Path) -> Path:
+    """`filterd` for pipe(8)'s unprivileged user: the system's Python 3.11 with this interpreter's packages (the
+    test's own interpreter may live where that user cannot go)."""
+    import sysconfig
+
+    wrapper = directory / "filterd"
+    wrapper.write_text(
+        "#!/bin/sh\nexec /usr/bin/python3 -c 'import site, sys; "
+        f"site.addsitedir(\"{sysconfig.get_paths()['purelib']}\"); sys.path.insert(0, \"{REPO_ROOT}\"); "
+        "from filterd.cli import main; sys.exit(main())' \"$@\"\n")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+@pytest.fixture
+def simple_filter(postfix_factory, smtp_sink, scratch):
+    config = scratch / "main.cf"
+    log = scratch / "filterd.log"
+    reinject = free_port()
+    settings = {**main_cf(SIMPLE / "filterd.cf", {"10026": reinject}),
+                "filterd_plugins": "tests.fixtures.plugins.after_queue",
+                "maillog_file": str(log), "queue_directory": str(scratch)}
+    del settings["header_checks"]
+    config.write_text("".join(f"{name} = {value}\n" for name, value in settings.items()))
+    log.touch()
+    log.chmod(0o666)
+    port = free_port()
+    master = _ports((SIMPLE / "master.cf").read_text(), {"10026": reinject}).replace("smtp      inet",
+                                                                                     f"{HOST}:{port} inet")
+    master = master.replace("user=filter", f"user={FILTER_USER}").replace(
+        "/usr/local/bin/filterd -c /etc/filterd/main.cf", f"{simple_filter_command(scratch)} -c {config}")
+    postfix = postfix_factory([master], {"relayhost": f"[{HOST}]:{smtp_sink.port}"})
+    return postfix, log
+
+
+def test_filterd_pipe_as_postfix_s_simple_filter(simple_filter, smtp_sink):
+    postfix, log = simple_filter
+    result = swaks("--server", f"{HOST}:{postfix.port}", "--from", "alice@example.org", "--to", "bob@example.net",
+                   "--header", "Subject: simple")
+    assert result.returncode == 0, result.stdout
+    [dump] = smtp_sink.wait_for(1, timeout=60)
+    assert b"X-After-Queue: checked " in dump and b"Subject: simple" in dump
+    postfix.wait_log(r"relay=filter, .*status=sent", timeout=30)
+    postfix.wait_log(r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent", timeout=30)
+    assert smtp_sink.received() == 1
+
+
+def test_filterd_pipe_refusing_exits_69_and_postfix_bounces_with_its_reason(simple_filter, smtp_sink):
+    postfix, log = simple_filter
+    swaks("--server", f"{HOST}:{postfix.port}", "--from", "alice@example.org", "--to", "bob@example.net",
+          "--header", "Subject: AQ-REJECT")
+    [line] = postfix.wait_log(r"relay=filter, .*status=bounced", timeout=60)
+    assert "dsn=5.7.1, status=bounced (Refused after queue" in line
