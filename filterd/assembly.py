@@ -10,7 +10,6 @@ import stat
 from dataclasses import dataclass
 from typing import Callable
 
-from filterd import pipe
 from filterd.addresses import AddressRules
 from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
@@ -221,11 +220,6 @@ def deliverer(config: Config) -> Deliverer:
                      config.bool("smtp_connection_cache_on_demand"),
                      frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
                      xforward=XForward(config.bool("smtp_send_xforward_command"), frozenset(config.list("filterd_filters"))))
-
-
-def simple_filter(loaded: Loaded, sender: str, recipients: list[str]) -> int:
-    """`filterd pipe`: the message on stdin through the chain and back through sendmail; pipe(8)'s exit status."""
-    return pipe.run(make_chain(loaded.config, loaded.plugins), loaded.config, sender, recipients)
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:

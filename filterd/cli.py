@@ -104,17 +104,22 @@ def cmd_queue_tool(args: argparse.Namespace) -> int:
 
 
 def cmd_pipe(args: argparse.Namespace) -> int:
-    """filterd as Postfix's pipe(8) simple filter: 0 reinjected or discarded, 75 try later, 69 bounce."""
-    from filterd import assembly, service
+    """filterd as Postfix's pipe(8) simple filter: 0 reinjected or discarded, 75 try later, 69 bounce. Started once a
+    message, so it imports the pipe front end and the chain alone, not the assembly and every other front end."""
+    from filterd import pipe
+    from filterd.chain import Chain
+    from filterd.maillog import setup
 
     try:
         loaded = _load(args)
-        service.setup_log(loaded.config, foreground=False)
-    except (ConfigError, FatalError) as exc:
+        config = loaded.config
+        setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
+              config.get("syslog_facility"), foreground=False)
+    except (ConfigError, FatalError, OSError) as exc:
         print(f"4.3.5 filterd configuration error: {exc}")
-        return 75
+        return pipe.EX_TEMPFAIL
     sender = "" if args.f in ("<>", "MAILER-DAEMON") else args.f
-    return assembly.simple_filter(loaded, sender, args.recipients)
+    return pipe.run(Chain.from_config(loaded.plugins, config), config, sender, args.recipients)
 
 
 def cmd_version(args: argparse.Namespace) -> int:
