@@ -39,6 +39,8 @@ async def queue(session, envelope, message, settings: _settings.Settings):
         if output is None or output.seek(0, 2) == 0:
             return _noted(args[0], done.stderr, None if output is None else Verdict.defer(
                 "451 4.3.0 Command produced no output"))
+        if replacement.unchanged(message, output, command.lf_lines(message.chunks())):
+            return _noted(args[0], done.stderr, None)
         return _noted(args[0], done.stderr, Verdict().with_edits(*replacement.edits(message, output)))
     finally:
         if output is not None:

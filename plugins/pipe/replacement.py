@@ -17,6 +17,16 @@ def _chunks(f: IO[bytes]):
         yield chunk
 
 
+def unchanged(message: Message, output: IO[bytes], lf_chunks) -> bool:
+    """Whether the command wrote the message back as it came (cat, a checker that passes it on): nothing to edit,
+    nothing to rewrite in the queue."""
+    output.seek(0)
+    for chunk in lf_chunks:
+        if output.read(len(chunk)) != chunk:
+            return False
+    return output.read(1) == b""
+
+
 def edits(message: Message, output: IO[bytes]) -> list:
     """Edits that turn `message` into the message the command wrote to `output`."""
     body = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)

@@ -78,3 +78,10 @@ def test_a_command_past_its_time_limit_is_killed_and_the_message_deferred():
 def test_the_time_limit_must_be_below_plugin_timeout():
     with pytest.raises(ConfigError, match="plugin_timeout"):
         run("cat", time_limit="1h")
+
+
+def test_a_message_the_command_wrote_back_unchanged_needs_no_edit():
+    outcome = run("cat")
+    assert outcome.accepted and outcome.message.as_bytes() == MESSAGE
+    [call] = outcome.trace
+    assert call.verdict.edits == ()
