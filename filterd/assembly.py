@@ -219,7 +219,8 @@ def deliverer(config: Config) -> Deliverer:
                      host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"),
                      config.bool("smtp_connection_cache_on_demand"),
                      frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
-                     xforward=XForward(config.bool("smtp_send_xforward_command"), frozenset(config.list("filterd_filters"))))
+                     xforward=XForward(config.bool("smtp_send_xforward_command"),
+                                       frozenset(config.list("filterd_filters"))))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:

@@ -93,7 +93,8 @@ class SmtpDelivery:
         said = f"host {name}[{address}] said:"
         stage, reply = "XFORWARD", await self._xforward(smtp, qf) if send_xforward else None
         if reply is None:
-            stage, reply = "MAIL FROM", await smtp.execute_command(_mail_command(smtp, qf).encode("utf-8", "surrogateescape"))
+            mail = _mail_command(smtp, qf).encode("utf-8", "surrogateescape")
+            stage, reply = "MAIL FROM", await smtp.execute_command(mail)
         if reply.code != 250:
             _set(recipients, _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} "
                  f"(in reply to {stage} command)", relay)
