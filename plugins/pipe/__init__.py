@@ -33,7 +33,8 @@ async def queue(session, envelope, message, settings: _settings.Settings):
     args = argv.expand(settings.words, _macros(session, envelope, message), envelope.recipients)
     output = tempfile.TemporaryFile() if settings.mode == "filter" else None
     try:
-        done = await command.run(args, message.chunks(), settings.time_limit, output)
+        async with settings.slots:
+            done = await command.run(args, message.chunks(), settings.time_limit, output)
         if done.returncode != 0 or done.timed_out:
             return _failed(args[0], done, settings.failure_action)
         if output is None or output.seek(0, 2) == 0:
