@@ -163,6 +163,8 @@ def apply(message: Message, edits: list[AnyEdit]) -> Message:
         return Message(headers, message._body, message._body_offset)
     if isinstance(body, Path):
         return Message(headers, open(body, "rb"), 0)
+    if not isinstance(body, bytes):
+        return Message(headers, body, 0)
     return Message(headers, io.BytesIO(_crlf(body)), 0)
 
 

@@ -199,13 +199,14 @@ def end_of_message(session: Session, envelope: Envelope, message: Message, setti
 
 
 @hookspec
-def queue(envelope: Envelope, message: Message, settings: Any,
+def queue(session: Session, envelope: Envelope, message: Message, settings: Any,
           auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
-    """The queue manager is about to deliver the message (relay mode).
+    """The queue manager is about to deliver the message (relay mode); `session` is the original client as the
+    queue file recorded it. It runs once per message, never on mail back from a filter (a reinject listener).
 
     REJECT bounces it to the sender, DEFER retries later, DISCARD drops it, HOLD moves it to
-    the hold queue, REDIRECT / BCC change its recipients, edits rewrite it before delivery.
-    None, DUNNO or OK deliver it as it is.
+    the hold queue, REDIRECT / BCC change its recipients, FILTER sends it to an after-queue filter
+    (transport:nexthop), edits rewrite it before delivery. None, DUNNO or OK deliver it as it is.
     """
 
 

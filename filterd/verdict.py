@@ -11,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
 
 
 class Action(enum.Enum):
@@ -80,9 +81,10 @@ class DeleteHeader:
 
 @dataclass(frozen=True)
 class ReplaceBody:
-    """Replace the message body with bytes or with the contents of a file."""
+    """Replace the message body with bytes, with the contents of a file, or with an open binary file from its start
+    (CRLF line ends; the core closes it): a body never held in memory."""
 
-    body: bytes | Path
+    body: bytes | Path | IO[bytes]
 
 
 @dataclass(frozen=True)

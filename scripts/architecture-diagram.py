@@ -65,6 +65,7 @@ LAYERS = (
         Part("milter/server/", "filterd as a milter", ("filterd.milter.server",)),
         Part("nexthop/", "proxy, sink, queue", ("filterd.nexthop",)),
         Part("qmgr/", "queue manager, delivery", ("filterd.qmgr",)),
+        Part("pipe/", "filterd pipe: a simple filter", ("filterd.pipe",)),
     )),
     Layer("the core: imports no front end, tool or wiring", "#e3f2fd", (
         Part("filterd", "the public API", (), alone=("filterd",)),
