@@ -10,6 +10,7 @@ from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
+from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -151,6 +152,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
+CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
