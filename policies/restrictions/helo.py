@@ -30,16 +30,17 @@ def _helo_name(name: str) -> str:
 
 @restriction("reject_invalid_helo_hostname")
 def reject_invalid_helo_hostname(check: Check) -> Verdict | None:
-    """Reject a HELO name that is not a valid host name or address literal: `501 5.5.2 <H>: Helo command
-    rejected: Invalid name`."""
+    """Reject a HELO name that is not a valid host name (`501 5.5.2 <H>: Helo command rejected: Invalid name`) or
+    address literal (`... invalid ip address`)."""
     name = check.session.helo
     if not name:
         return None
     literal = name.startswith("[") and name.endswith("]")
     if (literal and _literal_ok(name)) or (not literal and valid_hostname(_helo_name(name))):
         return None
+    why = "invalid ip address" if literal else "Invalid name"
     return refusal(check.settings.codes["invalid_hostname_reject_code"], "5.5.2",
-                   f"<{name}>: Helo command rejected: Invalid name")
+                   f"<{name}>: Helo command rejected: {why}")
 
 
 @restriction("reject_non_fqdn_helo_hostname")
