@@ -5,13 +5,10 @@ name filterd does not know is an error naming it and the closest known one."""
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from .names import RESTRICTIONS, Restriction
-
-_WORD = re.compile(r"(?:[^\s,{]|\{[^}]*\}?)+")
 
 
 @dataclass(frozen=True)
@@ -28,8 +25,17 @@ class Item:
 
 
 def words(text: str) -> list[str]:
-    """The words of a list, split on commas and whitespace; `{ ... }` (an inline table) stays one word."""
-    return _WORD.findall(text)
+    """The words of a list, split on commas and whitespace outside braces: `inline:{ {a=b c}, d=e }` is one word."""
+    found, word, depth = [], [], 0
+    for char in text:
+        depth += (char == "{") - (char == "}" and depth > 0)
+        if depth == 0 and (char == "," or char.isspace()):
+            found.append("".join(word))
+            word = []
+        else:
+            word.append(char)
+    found.append("".join(word))
+    return [item for item in found if item]
 
 
 def parse(text: str) -> tuple[Item, ...]:
