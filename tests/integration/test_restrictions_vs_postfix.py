@@ -81,23 +81,32 @@ def tables(directory: Path) -> dict[str, str]:
     return {key: value.format(**paths) for key, value in RESTRICTIONS.items()}
 
 
+def pair(launcher: Launcher, name: str, settings: dict[str, str]) -> tuple[Postfix, FilterdProcess]:
+    """A Postfix and a filterd relay (delivering to an smtp-sink) with the same settings."""
+    sink = launcher.launch(SmtpSink(launcher.directory(f"{name}-sink")))
+    postfix = launcher.launch(Postfix(launcher.directory(f"{name}-postfix"), [smtpd_listener(free_port())],
+                                      {**COMMON, **POSTFIX, **settings}))
+    port = free_port()
+    filterd = launcher.launch(FilterdProcess(launcher.directory(f"{name}-filterd"), {
+        **COMMON, **settings, "filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
+        "smtp_dns_support_level": "disabled"}, port=port))
+    return postfix, filterd
+
+
 @pytest.fixture(scope="module")
-def servers():
-    """(Postfix, filterd) with the same restrictions, for the whole module."""
+def launcher():
     require_programs()
     launcher = Launcher(make_workdir("filterd-restrictions-"))
     try:
-        lists = tables(launcher.directory("tables"))
-        sink = launcher.launch(SmtpSink(launcher.directory("sink")))
-        postfix = launcher.launch(Postfix(launcher.directory("postfix"), [smtpd_listener(free_port())],
-                                          {**COMMON, **POSTFIX, **lists}))
-        port = free_port()
-        filterd = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
-            **COMMON, **lists, "filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
-            "smtp_dns_support_level": "disabled"}, port=port))
-        yield postfix, filterd
+        yield launcher
     finally:
         launcher.stop_all()
+
+
+@pytest.fixture(scope="module")
+def servers(launcher):
+    """(Postfix, filterd) with the same HELO, sender and recipient restrictions, for the whole module."""
+    return pair(launcher, "lists", tables(launcher.directory("tables")))
 
 
 def session(port: int, helo: str, sender: str, recipient: str) -> list[str]:
@@ -146,3 +155,31 @@ def test_relaying_from_outside_mynetworks_is_refused_for_every_sender_routed_for
     ours = session(filterd.port, "client.example", "<a@ok.example>", f"<{recipient}>")
     assert ours == session(postfix.port, "client.example", "<a@ok.example>", f"<{recipient}>")
     assert re.match(r"454 4\.7\.1 <.*>: Relay access denied$", ours[2])
+
+
+def test_a_refused_client_is_refused_at_each_rcpt_as_postfix_refuses_it(launcher):
+    directory = launcher.directory("client-tables")
+    directory.mkdir(parents=True, exist_ok=True)
+    table = directory / "clients"
+    table.write_text("127.0.0.0/8 REJECT 5.7.9 Not from here\n")
+    postfix, filterd = pair(launcher, "client", {"smtpd_client_restrictions": f"check_client_access cidr:{table}"})
+    ours = session(filterd.port, "client.example", "<a@ok.example>", "<user@local.example>")
+    assert ours == session(postfix.port, "client.example", "<a@ok.example>", "<user@local.example>")
+    assert ours[2] == "554 5.7.9 <localhost[127.0.0.1]>: Client host rejected: Not from here"
+
+
+def data_reply(port: int) -> str:
+    client = Client(port)
+    try:
+        client.send("EHLO client.example")
+        client.send("MAIL FROM:<a@ok.example>")
+        client.send("RCPT TO:<user@local.example>")
+        return client.send("DATA")
+    finally:
+        client.close()
+
+
+def test_data_restrictions_refuse_data_as_postfix_does(launcher):
+    postfix, filterd = pair(launcher, "data", {"smtpd_data_restrictions": "reject"})
+    assert data_reply(filterd.port) == data_reply(postfix.port) == \
+        "554 5.7.1 <DATA>: Data command rejected: Access denied"
