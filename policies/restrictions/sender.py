@@ -60,9 +60,10 @@ async def reject_unknown_sender_domain(check: Check) -> Verdict | None:
 @restriction("reject_rhsbl_sender", argument=zone_and_filter)
 async def reject_rhsbl_sender(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
     """Reject a sender whose domain a domain blocklist lists: `554 5.7.1 Service unavailable; Sender address
-    [DOMAIN] blocked using ZONE; REASON`."""
-    domain = sender_address(check).rpartition("@")[2].lower().rstrip(".")
-    if "@" not in sender_address(check) or not domain or domain.startswith("["):
+    [SENDER] blocked using ZONE; REASON`."""
+    address = sender_address(check)
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    if "@" not in address or not domain or domain.startswith("["):
         return None
     reason = await listed(check, f"{domain}.{zone[0]}", zone[1])
-    return None if reason is None else blocked(check, "Sender address", domain, zone[0], reason)
+    return None if reason is None else blocked(check, "Sender address", address, zone[0], reason)

@@ -63,6 +63,6 @@ def test_reject_rhsbl_sender(dns_server):
     blocking = settings(smtpd_sender_restrictions="reject_rhsbl_sender rhsbl.test",
                         filterd_dns_servers=dns_server.address)
     assert verdict_at_rcpt(blocking, sender="a@spam.test").reply() == (
-        554, "5.7.1", "Service unavailable; Sender address [spam.test] blocked using rhsbl.test; bad domain")
+        554, "5.7.1", "Service unavailable; Sender address [a@spam.test] blocked using rhsbl.test; bad domain")
     assert verdict_at_rcpt(blocking, sender="a@clean.test") is None
     assert verdict_at_rcpt(blocking, sender="") is None
