@@ -59,3 +59,15 @@ def test_permit_auth_destination_permits_before_a_reject():
     assert verdict_at_rcpt(permitting, recipient="user@local.example") is None
     assert verdict_at_rcpt(permitting, recipient="user@example.net").reply() == (
         554, "5.7.1", "<user@example.net>: Recipient address rejected: Access denied")
+
+
+def test_reject_unknown_recipient_domain(dns_server):
+    dns_server.zone.add("exists.test", "MX 10 mx.exists.test.")
+    dns_server.zone.add("nullmx.test", "MX 0 .")
+    unknown = settings(smtpd_recipient_restrictions="reject_unknown_recipient_domain", relay_domains="test",
+                       filterd_dns_servers=dns_server.address)
+    assert verdict_at_rcpt(unknown, recipient="b@exists.test") is None
+    assert verdict_at_rcpt(unknown, recipient="b@nx.test").reply() == (
+        450, "4.1.2", "<b@nx.test>: Recipient address rejected: Domain not found")
+    assert verdict_at_rcpt(unknown, recipient="b@nullmx.test").reply()[:2] == (556, "5.1.10")
+    assert verdict_at_rcpt(unknown, recipient="b@local.example") is None
