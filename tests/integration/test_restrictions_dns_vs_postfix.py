@@ -1,6 +1,6 @@
 """The restrictions that ask the DNS (reject_unknown_sender_domain and _recipient_domain, reject_rhsbl_sender,
-reject_rbl_client) in
-filterd's relay and in a real Postfix, both asking the same zone of the loopback DNS server: the same replies.
+reject_rbl_client) in filterd's relay and in a real Postfix, both asking the same zone of the loopback DNS server:
+the same replies.
 
 Postfix's resolver asks port 53 only, so Postfix, its DNS server and the client that talks to it run in a network
 namespace of their own (tests/netns.py); filterd asks the same zone served on a loopback port."""
