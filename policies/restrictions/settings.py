@@ -16,7 +16,7 @@ CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code")
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
-                           "defer_if_permit", "check_relay_domains"})
+                           "defer_if_permit"})
 """smtpd's `working instances`: one of them in the relay or recipient restrictions, or filterd will not start."""
 
 
@@ -39,9 +39,7 @@ class Settings:
     @classmethod
     def from_config(cls, config) -> Settings:
         lists = {name: read_list(config, name) for name in LISTS}
-        if not (names(lists[RELAY]) | names(lists[RECIPIENT])) & RELAY_CONTROL:
-            raise ParameterError(RELAY, "in smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at "
-                                 f"least one working instance of: {', '.join(sorted(RELAY_CONTROL - {'check_relay_domains'}))}")
+        require_relay_control(lists)
         return cls(lists, config.bool("smtpd_delay_reject"), networks(config.list("mynetworks")),
                    AddressRules.from_config(config), tuple(d.lower() for d in config.list("relay_domains")),
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
@@ -59,6 +57,13 @@ class Settings:
     def parent_style(self, feature: str) -> bool:
         """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""
         return feature in self.parent_matches
+
+
+def require_relay_control(lists: dict[str, tuple[Item, ...]]) -> None:
+    """Relay and recipient restrictions without a restriction that refuses by default are an open relay: refused."""
+    if not (names(lists[RELAY]) | names(lists[RECIPIENT])) & RELAY_CONTROL:
+        raise ParameterError(RELAY, "in smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least "
+                             f"one working instance of: {', '.join(sorted(RELAY_CONTROL))}")
 
 
 def read_list(config, name: str) -> tuple[Item, ...]:

@@ -16,7 +16,8 @@ def test_the_default_relays_for_mynetworks_and_local_domains_only():
     assert verdict_at_rcpt(default, recipient="user@LOCAL.example") is None
     assert verdict_at_rcpt(default, recipient="user@local.example.") is None
     refused = verdict_at_rcpt(default, recipient="anyone@example.net")
-    assert (refused.action, refused.reply()) == (Action.DEFER, (454, "4.7.1", "<anyone@example.net>: Relay access denied"))
+    assert (refused.action, refused.reply()) == (
+        Action.DEFER, (454, "4.7.1", "<anyone@example.net>: Relay access denied"))
 
 
 def test_a_sasl_authenticated_client_may_relay():
