@@ -183,3 +183,25 @@ def test_data_restrictions_refuse_data_as_postfix_does(launcher):
     postfix, filterd = pair(launcher, "data", {"smtpd_data_restrictions": "reject"})
     assert data_reply(filterd.port) == data_reply(postfix.port) == \
         "554 5.7.1 <DATA>: Data command rejected: Access denied"
+
+
+def commands(port: int, lines: list[str]) -> list[str]:
+    """Each command's reply (its first line)."""
+    client = Client(port)
+    try:
+        return [client.send(line).splitlines()[0] for line in lines]
+    finally:
+        client.close()
+
+
+def test_without_smtpd_delay_reject_helo_and_sender_are_refused_at_their_commands(launcher):
+    postfix, filterd = pair(launcher, "nodelay", {"smtpd_delay_reject": "no",
+                                                  "smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
+                                                  "smtpd_sender_restrictions": "check_sender_access inline:{ "
+                                                                               "blocked.example=REJECT }"})
+    lines = ["EHLO client", "EHLO client.example", "MAIL FROM:<a@blocked.example>", "RCPT TO:<user@local.example>",
+             "MAIL FROM:<a@ok.example>", "RCPT TO:<user@local.example>"]
+    ours, theirs = commands(filterd.port, lines), commands(postfix.port, lines)
+    assert ours[1].startswith("250-") and theirs[1].startswith("250-")
+    assert ours[:1] + ours[2:] == theirs[:1] + theirs[2:]
+    assert ours[0] == "504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname"
