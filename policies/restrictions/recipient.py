@@ -6,7 +6,7 @@ from filterd import Verdict, unquote_local
 
 from .access import check_access, mail_keys, table
 from .dnsbl import unknown_domain
-from .domains import domain_listed, fully_qualified
+from .domains import fully_qualified
 from .evaluation import Check
 from .names import restriction
 from .replies import refusal
@@ -22,8 +22,8 @@ def authorized(check: Check) -> bool:
         return False
     if resolution.address_class == "local":
         return True
-    return not resolution.error and domain_listed(resolution.domain, settings.relay_domains,
-                                                  settings.parent_style("relay_domains"))
+    return not resolution.error and settings.relay_domains.matches(resolution.domain,
+                                                                   settings.parent_style("relay_domains"))
 
 
 def recipient_address(check: Check) -> str:

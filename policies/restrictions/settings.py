@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterd import AddressRules, ParameterError, Resolver, networks, open_tables
+from filterd import AddressRules, ParameterError, Resolver, TableError, networks, open_tables
 
-from .lists import Item, names, parse
+from .domains import DomainList
+from .lists import Item, names, parse, words
 
 CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
@@ -28,7 +29,7 @@ class Settings:
     delay_reject: bool = True
     mynetworks: tuple = ()
     rules: AddressRules = field(default_factory=AddressRules)
-    relay_domains: tuple[str, ...] = ()
+    relay_domains: DomainList = field(default_factory=DomainList)
     allow_untrusted_routing: bool = False
     parent_matches: frozenset[str] = frozenset()
     codes: dict[str, int] = field(default_factory=dict)
@@ -41,7 +42,7 @@ class Settings:
         lists = {name: read_list(config, name) for name in LISTS}
         require_relay_control(lists)
         return cls(lists, config.bool("smtpd_delay_reject"), networks(config.list("mynetworks")),
-                   AddressRules.from_config(config), tuple(d.lower() for d in config.list("relay_domains")),
+                   AddressRules.from_config(config), read_domains(config, "relay_domains"),
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
                    {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
                    tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config))
@@ -64,6 +65,13 @@ def require_relay_control(lists: dict[str, tuple[Item, ...]]) -> None:
     if not (names(lists[RELAY]) | names(lists[RECIPIENT])) & RELAY_CONTROL:
         raise ParameterError(RELAY, "in smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least "
                              f"one working instance of: {', '.join(sorted(RELAY_CONTROL))}")
+
+
+def read_domains(config, name: str) -> DomainList:
+    try:
+        return DomainList.read(words(config.get(name)))
+    except TableError as exc:
+        raise ParameterError(name, str(exc)) from None
 
 
 def read_list(config, name: str) -> tuple[Item, ...]:

@@ -47,6 +47,14 @@ def test_relay_domains_and_their_subdomains_are_relayed_to():
     assert verdict_at_rcpt(strict, recipient="user@sub.relay.example") is not None
 
 
+def test_relay_domains_may_be_tables():
+    tabled = settings(relay_domains="other.example, inline:{ relay.example=yes }")
+    assert verdict_at_rcpt(tabled, recipient="user@relay.example") is None
+    assert verdict_at_rcpt(tabled, recipient="user@sub.relay.example") is None
+    assert verdict_at_rcpt(tabled, recipient="user@other.example") is None
+    assert verdict_at_rcpt(tabled, recipient="user@elsewhere.example") is not None
+
+
 def test_reject_unauth_destination_rejects_with_relay_domains_reject_code():
     rejecting = settings(smtpd_relay_restrictions="permit_mynetworks reject_unauth_destination")
     refused = verdict_at_rcpt(rejecting, recipient='"user@example.net"@local.example')
