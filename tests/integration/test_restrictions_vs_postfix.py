@@ -68,7 +68,10 @@ MATRIX = ([(helo, "<a@ok.example>", "<user@local.example>") for helo in HELOS]
           + [("client.example", sender, rcpt) for sender in SENDERS
              for rcpt in ("<user@local.example>", "<user@foreign.example>")]
           + [("client.example", "<a@dunno.example>", rcpt) for rcpt in RECIPIENTS]
-          + [("client.example", "<a@defer_if_permit.example>", "<blocked@local.example>")])
+          + [("client.example", "<a@defer_if_permit.example>", "<blocked@local.example>")]
+          + [(helo, sender, "<postmaster>") for helo, sender in (("nodots", "<a@ok.example>"),
+                                                                  ("client.example", "<blocked@sender.example>"))]
+          + [("client.example", '<"a b"@custom.example>', '<"c d"@closed.local.example>')])
 
 
 def tables(directory: Path) -> dict[str, str]:
