@@ -44,3 +44,9 @@ def test_warn_if_reject_turns_the_next_reject_into_a_warning():
 
 def test_no_restriction_no_answer():
     assert verdict_at_rcpt(settings()) is None
+
+
+def test_the_generic_refusals_name_addresses_unquoted():
+    rejecting = settings(smtpd_sender_restrictions="reject")
+    assert verdict_at_rcpt(rejecting, sender='"a b"@sender.example').text == \
+        "<a b@sender.example>: Sender address rejected: Access denied"
