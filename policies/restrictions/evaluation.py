@@ -22,6 +22,9 @@ class Check:
     envelope: Envelope
     settings: Any
     recipient: str | None = None
+    protocol_state: str = "RCPT"
+    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA), as a policy
+    server is told it."""
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
