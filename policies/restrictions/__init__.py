@@ -22,6 +22,12 @@ from .settings import CLIENT, DATA, HELO, SENDER, Settings
 
 
 @hookimpl
+def parameters(config) -> dict[str, str]:
+    """Each restriction class named in smtpd_restriction_classes is a parameter: its restriction list."""
+    return {name: "" for name in config.list("smtpd_restriction_classes")} if config is not None else {}
+
+
+@hookimpl
 def configure(config) -> Settings:
     return Settings.from_config(config)
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from filterd import AddressRules, ParameterError, Resolver, TableError, networks, open_tables
 
+from .classes import restriction_class
 from .domains import DomainList
 from .lists import Item, names, parse, words
+from .names import Restriction
 
 CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
@@ -37,15 +39,23 @@ class Settings:
     login_maps: tuple = ()
     resolver: Any = None
 
+    classes: dict[str, Restriction] = field(default_factory=dict)
+    """The restriction classes by name (smtpd_restriction_classes)."""
+    results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
+    """Access table results that are restriction lists, as read (access.nested)."""
+
     @classmethod
     def from_config(cls, config) -> Settings:
-        lists = {name: read_list(config, name) for name in LISTS}
+        class_lists: dict[str, tuple[Item, ...]] = {}
+        classes = {name: restriction_class(name, class_lists) for name in config.list("smtpd_restriction_classes")}
+        class_lists.update({name: read_list(config, name, classes) for name in classes})
+        lists = {name: read_list(config, name, classes) for name in LISTS}
         require_relay_control(lists)
         return cls(lists, config.bool("smtpd_delay_reject"), networks(config.list("mynetworks")),
                    AddressRules.from_config(config), read_domains(config, "relay_domains"),
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
                    {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
-                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config))
+                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config), classes)
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""
@@ -74,8 +84,8 @@ def read_domains(config, name: str) -> DomainList:
         raise ParameterError(name, str(exc)) from None
 
 
-def read_list(config, name: str) -> tuple[Item, ...]:
+def read_list(config, name: str, classes: dict[str, Restriction]) -> tuple[Item, ...]:
     try:
-        return parse(config.get(name))
+        return parse(config.get(name), classes)
     except ValueError as exc:
         raise ParameterError(name, str(exc)) from None

@@ -208,3 +208,14 @@ def test_without_smtpd_delay_reject_helo_and_sender_are_refused_at_their_command
     assert ours[1].startswith("250-") and theirs[1].startswith("250-")
     assert ours[:1] + ours[2:] == theirs[:1] + theirs[2:]
     assert ours[0] == "504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname"
+
+
+def test_a_restriction_class_named_by_an_access_table_is_postfix_s(launcher):
+    postfix, filterd = pair(launcher, "classes", {
+        "smtpd_restriction_classes": "strict_class", "strict_class": "reject_non_fqdn_sender, reject",
+        "smtpd_recipient_restrictions": "check_recipient_access inline:{ closed@local.example=strict_class }"})
+    for sender, recipient in (("<a@nodot>", "<closed@local.example>"), ("<a@ok.example>", "<closed@local.example>"),
+                              ("<a@nodot>", "<user@local.example>")):
+        ours = session(filterd.port, "client.example", sender, recipient)
+        assert ours == session(postfix.port, "client.example", sender, recipient)
+    assert ours[2] == "250 2.1.5 Ok"
