@@ -22,7 +22,7 @@ from filterd.loading import Loaded
 from filterd.milter.server import MilterSettings, serve_milter
 from filterd.missing_headers import MissingHeaders
 from filterd.nexthop.proxy import ProxyNextHop
-from filterd.nexthop.queue import QueueNextHop, RelayPolicy
+from filterd.nexthop.queue import QueueNextHop
 from filterd.nexthop.sink import SinkNextHop
 from filterd.parameters import parse_hostport, parse_listener
 from filterd.qmgr.after_queue import AfterQueue
@@ -109,12 +109,11 @@ def make_chain(config: Config, plugins: Plugins) -> Chain:
 def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]:
     if listener.mode in ("relay", "reinject"):
         spool = Spool(config.get("queue_directory")).create()
-        policy = RelayPolicy.from_config(config)
         limit, delay = config.int("qmgr_message_active_limit"), config.time("in_flow_delay")
         missing = MissingHeaders.from_config(config)
         reinject = listener.mode == "reinject"
         content_filter = "" if reinject else config.get("content_filter")
-        return lambda: QueueNextHop(spool, policy, limit, delay, missing, content_filter, reinject)
+        return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)

@@ -67,9 +67,10 @@ def early_config(entries: list[tuple[str, str, int]], path: str, settings: dict[
     return Config(entries, lenient, path, settings)
 
 
-def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
+def plugin_parameters(plugins: Plugins, early: Config | None = None) -> dict[str, Parameter]:
+    """What the plugins' `parameters` hooks declare, given main.cf as read so far (`early`, any name allowed)."""
     declared: dict[str, Parameter] = {}
-    for name, result in plugins.call_all("parameters"):
+    for name, result in plugins.call_all("parameters", early):
         items = result.items() if isinstance(result, dict) else ((p.name, p) for p in result or ())
         for key, value in items:
             if key in CORE_PARAMETERS or key in declared:
@@ -78,9 +79,22 @@ def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
     return declared
 
 
+RELAY_PLUGINS = ("restrictions",)
+"""Built-in plugins that relay mode runs even when filterd_plugins does not name them, first, as Postfix's smtpd
+always applies its restrictions: a relay is never open (smtpd_relay_restrictions)."""
+
+
+def plugin_names(early: Config) -> list[str]:
+    """filterd_plugins, after the relay's own plugins when a relay listener is configured and they are not named."""
+    names = early.list("filterd_plugins")
+    if any(item.partition(":")[0] == "relay" for item in early.list("filterd_listeners")):
+        names = [name for name in RELAY_PLUGINS if name not in names] + names
+    return names
+
+
 def load_plugins(early: Config, extra: dict[str, object]) -> Plugins:
     """The plugins filterd_plugins names, read before plugin parameters are known (`early` allows any name)."""
-    names = early.list("filterd_plugins")
+    names = plugin_names(early)
     try:
         return Plugins.load(names + [n for n in extra if n not in names], extra,
                             early.get("filterd_plugin_directory"))
@@ -103,9 +117,10 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     path = config_path(path)
     entries = parse_main_cf(read_main_cf(path), path)
     settings = command_line(path, entries, overrides)
-    plugins = load_plugins(early_config(entries, path, settings), dict(extra_plugins or {}))
+    early = early_config(entries, path, settings)
+    plugins = load_plugins(early, dict(extra_plugins or {}))
     known = dict(CORE_PARAMETERS)
-    known.update(plugin_parameters(plugins))
+    known.update(plugin_parameters(plugins, early))
     config = Config(entries, known, path, settings)
     validate_values(config)
     plugins.configure(config)

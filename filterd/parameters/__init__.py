@@ -11,6 +11,7 @@ from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
+from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 
 LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -154,6 +155,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
 CORE_PARAMETERS.update(FILTER_PARAMETERS)
+CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
