@@ -30,6 +30,7 @@ from filterd.verdict import (
 )
 
 if TYPE_CHECKING:
+    from filterd.dns import dns_resolver
     from filterd.milter import client as milter_client
     from filterd.tables import Table, TableError, open_table, open_tables
 
@@ -38,19 +39,19 @@ __version__ = "0.1.0"
 __all__ = [
     "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
     "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
-    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "one_of",
-    "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
+    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "dns_resolver", "hookimpl", "milter_client",
+    "one_of", "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
 ]
 
 _ON_FIRST_USE = {
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
-    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
+    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client", "dns_resolver": "filterd.dns",
 }
 """Public names imported when first asked for: name -> the module that holds it (or is it)."""
 
 
 def __getattr__(name: str) -> Any:
-    """The table interface and the milter client, imported on first use (PEP 562)."""
+    """The table interface, the milter client and the DNS resolver, imported on first use (PEP 562)."""
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'filterd' has no attribute {name!r}")

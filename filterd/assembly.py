@@ -14,7 +14,7 @@ from filterd.addresses import AddressRules
 from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
 from filterd.config import Config
-from filterd.dns import Resolver
+from filterd.dns import dns_resolver
 from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.handoff import NextHop
@@ -24,7 +24,7 @@ from filterd.missing_headers import MissingHeaders
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
-from filterd.parameters import parse_dns_server, parse_hostport, parse_listener
+from filterd.parameters import parse_hostport, parse_listener
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.mail_exchangers import HostLookup
@@ -173,12 +173,6 @@ def _transport_maps(config: Config) -> tuple:
     if not specs:
         return ()
     return tuple(open_tables(specs))
-
-
-def dns_resolver(config: Config) -> Resolver:
-    """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers."""
-    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
-    return Resolver(servers, config.time("filterd_dns_timeout"))
 
 
 def dns_support(config: Config) -> bool:

@@ -23,6 +23,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
+from filterd.parameters.dns import parse_dns_server
+
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 PRIORITY = (NOTFOUND, NULLMX, FAIL, RETRY, OK)
 """Postfix's order of the statuses (dns.h), lowest first: of several lookups for one name, the highest stands."""
@@ -127,3 +129,12 @@ class Resolver:
         records = tuple(record for found in lookups for record in found.records)
         best = max(reversed(lookups), key=lambda found: PRIORITY.index(found.status))
         return Lookup(name, "/".join(rdtypes), best.status, records, "" if best.status == OK else best.reason)
+
+
+def dns_resolver(config) -> Resolver:
+    """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers.
+
+    Public (`filterd.dns_resolver`) for plugins that look names up, such as DKIM's key records: one per plugin's
+    settings, its cache shared by that plugin's lookups in a process."""
+    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
+    return Resolver(servers, config.time("filterd_dns_timeout"))
