@@ -21,6 +21,7 @@ from filterd.verdict import (
     CHANGES,
     Action,
     AddHeader,
+    AuthResult,
     ChangeHeader,
     DeleteHeader,
     InsertHeader,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
-    "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
+    "CHANGES", "Action", "AddHeader", "AuthResult", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
     "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
     "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "dns_resolver", "hookimpl", "milter_client",
     "one_of", "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",

@@ -90,8 +90,8 @@ class ContentVerdict(Verdict):
     def of(cls, verdict: Verdict, about: InBody | MimeError | None = None,
            earlier: tuple[Verdict, ...] = ()) -> ContentVerdict:
         """`verdict` with what it is about and the verdicts that came before it."""
-        return cls(verdict.action, verdict.text, verdict.code, verdict.dsn, verdict.edits, verdict.symbols, about,
-                   earlier)
+        return cls(verdict.action, verdict.text, verdict.code, verdict.dsn, verdict.edits, verdict.symbols,
+                   verdict.auth_results, about, earlier)
 
 
 AnyEdit = Edit | Before | Replace | Remove | LineEdit

@@ -73,6 +73,7 @@ LAYERS = (
         Part("lifecycle", "one session, every front end", ("filterd.lifecycle",)),
         Part("chain", "+ reroute", ("filterd.chain", "filterd.reroute")),
         Part("transaction", "what the chain decided", ("filterd.transaction",)),
+        Part("authentication_results", "the one Authentication-Results", ("filterd.authentication_results",)),
         Part("loading", "main.cf and its plugins", ("filterd.loading",)),
         Part("registry", "+ hookspecs, plugin_lookup, services", ("filterd.registry", "filterd.hookspecs",
                                                                    "filterd.plugin_lookup", "filterd.services")),

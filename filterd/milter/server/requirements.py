@@ -53,9 +53,9 @@ ACTIONS_OF = {"hold": Actions.QUARANTINE, "prepend": Actions.ADDHDRS | Actions.C
               "insert_header": Actions.ADDHDRS, "change_header": Actions.CHGHDRS, "delete_header": Actions.CHGHDRS,
               "replace_body": Actions.CHGBODY, "add_recipient": Actions.ADDRCPT | Actions.ADDRCPT_PAR,
               "delete_recipient": Actions.DELRCPT, "change_sender": Actions.CHGFROM,
-              "symbol": Actions.ADDHDRS | Actions.QUARANTINE}
+              "symbol": Actions.ADDHDRS | Actions.QUARANTINE, "auth_result": Actions.ADDHDRS | Actions.CHGHDRS}
 """The milter actions each change needs (header_checks' line actions also act on body lines; a symbol, the score's
-header and hold)."""
+header and hold; an authentication result, Authentication-Results written and forged ones removed)."""
 
 ACTIONS = reduce(or_, ACTIONS_OF.values())
 """Everything a verdict can ask for: header edits, body replacement, recipient and sender changes, HOLD."""
