@@ -49,7 +49,8 @@ def test_the_relay_signs_and_verifies(tmp_path, key, smtp_sink, filterd_factory,
     assert SUCCEEDED in opendkim_verifies(tmp_path, signed, key)
     port = free_port()
     verifying = filterd_factory({**RELAY, "filterd_plugins": "dkim", "filterd_dkim_sign_networks": "192.0.2.0/24",
-                                 "filterd_dns_servers": dns_server.address, "filterd_listeners": f"relay:127.0.0.1:{port}",
+                                 "filterd_dns_servers": dns_server.address,
+                                 "filterd_listeners": f"relay:127.0.0.1:{port}",
                                  "relayhost": f"[127.0.0.1]:{smtp_sink.port}"}, port=port)
     send(verifying.port, opendkim_signs(tmp_path, MESSAGE, key))
     [verified] = [dump for dump in smtp_sink.wait_for(2) if dump != signed]

@@ -13,7 +13,8 @@ from filterd.testing import make_message, run_plugin
 from tests.fixtures.dkim_keys import make_key, opendkim_signs, opendkim_verifies, tables
 
 OUTSIDE = "192.0.2.25"
-MESSAGE = make_message(subject="minutes", body="Hello,\n\nthe  minutes\tare attached.  \n\n\n", sender="Ann <ann@example.org>",
+MESSAGE = make_message(subject="minutes", body="Hello,\n\nthe  minutes\tare attached.  \n\n\n",
+                       sender="Ann <ann@example.org>",
                        headers={"Date": "Thu, 03 Dec 2026 12:00:00 +0000", "Message-ID": "<1@example.org>"})
 
 
