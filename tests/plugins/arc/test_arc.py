@@ -8,8 +8,9 @@ import pytest
 
 from filterd import ConfigError
 from filterd.plugins import arc
+from filterd.plugins import dkim as dkim_plugin
 from filterd.testing import make_message, run_plugin
-from tests.fixtures.dkim_keys import make_key, mail_dkim_arc_seal
+from tests.fixtures.dkim_keys import mail_dkim_arc_seal, make_key, tables
 
 LIST = "lists.example.net"
 MESSAGE = make_message(subject="agenda", body="Hello list,\n\nthe agenda.\n", sender="ann@example.org",
@@ -82,3 +83,13 @@ def test_a_seal_without_a_key_file_is_refused(tmp_path, keys):
     settings = {**sealing(tmp_path, keys), "filterd_arc_key_file": str(tmp_path / "missing.pem")}
     with pytest.raises(ConfigError, match="filterd_arc_key_file: .*missing.pem: No such file or directory"):
         run_plugin(arc, message=MESSAGE, settings=settings)
+
+
+def test_the_seal_carries_the_dkim_results_reported_before_it(tmp_path, keys, dns_server):
+    author = make_key(tmp_path)
+    dns_server.zone.add(author.name, author.txt())
+    signed = run_plugin(dkim_plugin, message=MESSAGE, settings=tables(tmp_path, author)).message.as_bytes()
+    outcome = run_plugin(dkim_plugin, arc, message=signed, client_address="192.0.2.25",
+                         settings={"filterd_dns_servers": dns_server.address, **sealing(tmp_path, keys)})
+    aar = outcome.header("ARC-Authentication-Results")
+    assert aar.startswith("i=1; mx.fwd.example.com; dkim=pass header.d=example.org header.s=sel") and "arc=none" in aar

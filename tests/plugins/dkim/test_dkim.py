@@ -7,9 +7,9 @@ from __future__ import annotations
 import dkim
 import pytest
 
-from filterd import ConfigError, Message
+from filterd import ConfigError, Message, Session
 from filterd.plugins import dkim as dkim_plugin
-from filterd.testing import make_message, run_plugin
+from filterd.testing import load_plugins, make_message, run_plugin
 from tests.fixtures.dkim_keys import make_key, opendkim_signs, opendkim_verifies, tables
 
 OUTSIDE = "192.0.2.25"
@@ -129,3 +129,14 @@ def test_a_bad_signing_table_line_is_named_with_its_line(tmp_path, keys):
     with pytest.raises(ConfigError) as error:
         run_plugin(dkim_plugin, message=MESSAGE, settings=settings)
     assert f"{tmp_path}/SigningTable:2: expected PATTERN KEYNAME" in str(error.value)
+
+
+def test_an_authenticated_client_is_signed_for_wherever_it_connects_from(tmp_path, keys):
+    def signs(session: Session, **more: str) -> bool:
+        settings = load_plugins(dkim_plugin, settings={**tables(tmp_path, keys["rsa"]), **more})
+        return settings.settings["filterd.plugins.dkim"].signs(session)
+
+    assert signs(Session(client_address=OUTSIDE, sasl_username="ann"))
+    assert not signs(Session(client_address=OUTSIDE))
+    assert not signs(Session(client_address=OUTSIDE, sasl_username="ann"), filterd_dkim_sign_authenticated="no")
+    assert signs(Session(client_address="192.0.2.9"), filterd_dkim_sign_networks="192.0.2.0/28")
