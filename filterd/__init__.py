@@ -2,8 +2,8 @@
 
 The public API for plugin authors is what this module exports (`__all__`), with `filterd.testing` for their
 tests; nothing else is promised, and plugins import nothing else from filterd. docs/plugins.md documents
-every name. The lookup tables and the milter client are imported on first use, so that `import filterd`
-stays cheap for the command-line tools.
+every name. The lookup tables, the milter client and the DNS resolver are imported on first use, so that
+`import filterd` stays cheap for the command-line tools.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from filterd.verdict import (
 )
 
 if TYPE_CHECKING:
-    from filterd.dns import dns_resolver
+    from filterd.dns import Resolver
     from filterd.milter import client as milter_client
     from filterd.tables import Table, TableError, open_table, open_tables
 
@@ -40,19 +40,19 @@ __version__ = "0.1.0"
 __all__ = [
     "CHANGES", "Action", "AddHeader", "AuthResult", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
     "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
-    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "dns_resolver", "hookimpl", "milter_client",
-    "one_of", "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
+    "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "one_of",
+    "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
 ]
 
 _ON_FIRST_USE = {
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
-    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client", "dns_resolver": "filterd.dns",
+    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client", "Resolver": "filterd.dns",
 }
 """Public names imported when first asked for: name -> the module that holds it (or is it)."""
 
 
 def __getattr__(name: str) -> Any:
-    """The table interface, the milter client and the DNS resolver, imported on first use (PEP 562)."""
+    """The table interface and the milter client, imported on first use (PEP 562)."""
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'filterd' has no attribute {name!r}")

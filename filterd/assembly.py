@@ -14,7 +14,7 @@ from filterd.addresses import AddressRules
 from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
 from filterd.config import Config
-from filterd.dns import dns_resolver
+from filterd.dns import Resolver
 from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.handoff import NextHop
@@ -183,7 +183,7 @@ def dns_support(config: Config) -> bool:
 
 def host_lookup(config: Config) -> HostLookup:
     families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
-    return HostLookup(dns_resolver(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
+    return HostLookup(Resolver.from_config(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
                       families, config.bool("ignore_mx_lookup_error"),
                       config.bool("smtp_defer_if_no_mx_address_found"))
 

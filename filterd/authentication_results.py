@@ -16,6 +16,8 @@ from filterd.verdict import AuthResult, InsertHeader
 NAME = "Authentication-Results"
 _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
 _AUTHSERV_ID = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))')
+_UNSAFE = re.compile(r'[\x00-\x20;()"\\\x7f]')
+_QUOTED_LOCAL_PART = re.compile(r'"(?:[^"\\\r\n]|\\.)*"@[^\x00-\x20;()"\\\x7f]+')
 
 
 def authserv_id(value: str) -> str:
@@ -48,10 +50,20 @@ def _formatted(result: AuthResult) -> str:
     properties = []
     for name, value in result.properties:
         ptype, _, prop = name.partition(".")
-        properties.append(authres.AuthenticationResultProperty(ptype, prop, value))
-    found = authres.AuthenticationResult(method=result.method, result=result.result, reason=result.reason or None,
+        properties.append(authres.AuthenticationResultProperty(ptype, prop, _pvalue(value)))
+    reason = " ".join(result.reason.split()) or None
+    found = authres.AuthenticationResult(method=result.method, result=result.result, reason=reason,
                                          properties=properties)
     return str(found)
+
+
+def _pvalue(value: str) -> str:
+    """The value, line breaks left out; an address that would end the result or the header as a quoted-string
+    (authres quotes other values, but writes anything with an @ as it is)."""
+    value = value.replace("\r", "").replace("\n", "")
+    if "@" not in value or not _UNSAFE.search(value) or _QUOTED_LOCAL_PART.fullmatch(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def header_edits(headers: list[Header], our_id: str, results: tuple[AuthResult, ...],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dns.asyncresolver
 import dns.exception
@@ -24,6 +25,9 @@ import dns.rdatatype
 import dns.resolver
 
 from filterd.parameters.dns import parse_dns_server
+
+if TYPE_CHECKING:
+    from filterd.config import Config
 
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 PRIORITY = (NOTFOUND, NULLMX, FAIL, RETRY, OK)
@@ -92,6 +96,12 @@ class Resolver:
         self._resolver.lifetime = timeout
         self._resolver.cache = dns.resolver.Cache()
 
+    @classmethod
+    def from_config(cls, config: Config) -> Resolver:
+        """The resolver main.cf sets: /etc/resolv.conf's nameservers, or filterd_dns_servers; filterd_dns_timeout."""
+        servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
+        return cls(servers, config.time("filterd_dns_timeout"))
+
     @property
     def nameservers(self) -> list[str]:
         """The servers asked, as HOST:PORT."""
@@ -129,12 +139,3 @@ class Resolver:
         records = tuple(record for found in lookups for record in found.records)
         best = max(reversed(lookups), key=lambda found: PRIORITY.index(found.status))
         return Lookup(name, "/".join(rdtypes), best.status, records, "" if best.status == OK else best.reason)
-
-
-def dns_resolver(config) -> Resolver:
-    """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers.
-
-    Public (`filterd.dns_resolver`) for plugins that look names up, such as DKIM's key records: one per plugin's
-    settings, its cache shared by that plugin's lookups in a process."""
-    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
-    return Resolver(servers, config.time("filterd_dns_timeout"))

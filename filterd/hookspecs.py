@@ -138,8 +138,7 @@ def data(session: Session, envelope: Envelope, settings: Any,
 
 
 @hookspec
-def header(session: Session, envelope: Envelope, message: Message, header: Header,
-           settings: Any,
+def header(session: Session, envelope: Envelope, message: Message, header: Header, settings: Any,
            auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """One logical header (`filterd.Header`: name, value, text, raw), in order, as it arrives.
 

@@ -114,5 +114,9 @@ def test_authserv_id_is_read_leniently():
 def test_values_are_quoted_as_rfc_8601_asks_and_no_result_is_none():
     result = AuthResult("SPF", "Pass", "", {"smtp.mailfrom": '"a b"@example.org'})
     assert (result.method, result.result, result.get("SMTP.MailFrom")) == ("spf", "pass", '"a b"@example.org')
-    assert header_value("h", (AuthResult("dkim", "fail", "bad signature"),)) == 'h;\r\n\tdkim=fail reason="bad signature"'
+    assert header_value("h", (AuthResult("dkim", "fail", "bad\r\nsignature"),)) == \
+        'h;\r\n\tdkim=fail reason="bad signature"'
+    odd = AuthResult("dkim", "pass", "", (("header.d", "a;b c"), ("header.b", "ab/c+d="), ("header.i", '@x";\r\ny')))
+    assert header_value("h", (odd, result)) == ('h;\r\n\tdkim=pass header.d="a;b c" header.b="ab/c+d=" '
+                                                'header.i="@x\\";y";\r\n\tspf=pass smtp.mailfrom="a b"@example.org')
     assert header_value("h", ()) == "h; none"

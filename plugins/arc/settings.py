@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from filterd import Parameter, ParameterError, dns_resolver
+from filterd import Parameter, ParameterError, Resolver
 
 PARAMETERS = [
     Parameter("filterd_arc_domain", "", doc="The d= of the ARC sets sealed here; empty: verify only, seal nothing."),
@@ -40,4 +40,4 @@ def read(config) -> Settings:
             raise ParameterError(name + "key_file", f"{key_file}: {exc.strerror or exc}") from None
         if b"PRIVATE KEY-----" not in key:
             raise ParameterError(name + "key_file", f"{key_file}: not a PEM private key")
-    return Settings(domain, selector, key, config.get(name + "authserv_id"), dns_resolver(config))
+    return Settings(domain, selector, key, config.get(name + "authserv_id"), Resolver.from_config(config))

@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from filterd import Parameter, ParameterError, dns_resolver
+from filterd import Parameter, ParameterError, Resolver
 
 from .keys import SigningKey, load_key
 from .tables import SigningTable, TableError, read_key_table, read_signing_table
@@ -60,7 +60,7 @@ def read(config) -> Settings:
     signing_table, keys = _tables(config)
     return Settings(signing_table, keys, _networks(config.list(name + "sign_networks")),
                     config.bool(name + "sign_authenticated"), config.bool(name + "verify"),
-                    config.int(name + "minimum_key_bits"), dns_resolver(config))
+                    config.int(name + "minimum_key_bits"), Resolver.from_config(config))
 
 
 def _tables(config) -> tuple[SigningTable, dict[str, SigningKey]]:
