@@ -201,7 +201,7 @@ def test_a_hook_argument_that_does_not_exist(tmp_path, capsys):
     err, path = plugin_error(tmp_path, capsys, "from filterd import hookimpl\n\n\n@hookimpl\ndef header(hdr):\n"
                                                "    pass\n")
     assert err == (f'filterd: fatal: plugin broken: {path}:4: hook header has no argument "hdr" '
-                   "(it takes session, envelope, message, header, settings)\n")
+                   "(it takes session, envelope, message, header, settings, auth_results)\n")
 
 
 CONFIGURE_RAISES = '''\
