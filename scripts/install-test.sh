@@ -8,7 +8,7 @@ source "$REPO/scripts/install-steps.sh"
 PACKAGES=(
     "${PYTHON_PACKAGES[@]}"
     postfix postfix-pcre postfix-doc swaks spamassassin spamd spamc dovecot-core dovecot-lmtpd
-    opendkim opendkim-tools libmilter-dev miltertest pflogsumm
+    opendkim opendkim-tools libmilter-dev miltertest pflogsumm libmail-dkim-perl
     clamav-daemon  # clamd: tests/plugins/clamav starts its own, on a database the test writes
     graphviz  # dot: tests/test_architecture_diagram.py redraws docs/architecture.svg
     procps  # ps: tests/integration/test_service.py looks at the workers' user as an administrator does
