@@ -65,6 +65,7 @@ LAYERS = (
         Part("milter/server/", "filterd as a milter", ("filterd.milter.server",)),
         Part("nexthop/", "proxy, sink, queue", ("filterd.nexthop",)),
         Part("qmgr/", "queue manager, delivery", ("filterd.qmgr",)),
+        Part("policy/server/", "filterd as a policy server", ("filterd.policy.server",)),
     )),
     Layer("the core: imports no front end, tool or wiring", "#e3f2fd", (
         Part("filterd", "the public API", (), alone=("filterd",)),
@@ -88,6 +89,8 @@ LAYERS = (
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),
         Part("anvil/", "connection counts across workers", ("filterd.anvil",)),
+        Part("policy/protocol", "the sans-IO policy codec", ("filterd.policy.protocol",)),
+        Part("policy/client", "asking policy servers", ("filterd.policy.client",), alone=("filterd.policy",)),
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),
@@ -99,7 +102,7 @@ HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queu
            "filterd.draining", "filterd.debug_peers")
 """Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:, missing headers,
 mail_owner, open connections, debug_peer_list), left out."""
-SAME_ROW = (("cli", "plugins/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/"))
+SAME_ROW = (("cli", "plugins/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/", "policy/server/"))
 """Boxes drawn side by side: the top row, and the front ends."""
 BELOW = (("smtp/", "testing"),)
 """Invisible arrows that keep the core under the front ends."""
