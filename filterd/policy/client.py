@@ -12,6 +12,7 @@ default_action, policy_context (sent with every request).
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import time
 from dataclasses import dataclass
@@ -119,8 +120,8 @@ class PolicyClient:
         self._idle: asyncio.TimerHandle | None = None
 
     async def ask(self, attributes: Record) -> str:
-        """The server's action on one request; after try_limit failed attempts, each logged as Postfix logs it,
-        the default action."""
+        """The server's action on one request; after try_limit failed attempts, the default action. Each failure
+        is logged as Postfix logs it, but for a first one that a stale connection explains (the server hung up)."""
         request = encode({**attributes, "policy_context": self.service.policy_context or
                           attributes.get("policy_context", "")})
         async with self.lock:
@@ -131,8 +132,9 @@ class PolicyClient:
                     return await asyncio.wait_for(self._exchange(request), self.service.timeout)
                 except (OSError, EOFError, ProtocolError, asyncio.TimeoutError) as exc:
                     self.close()
-                    maillog.warning(self.log_service, "problem talking to server %s: %s", self.service.address,
-                                    _reason(exc))
+                    if attempt or not _stale(exc):
+                        maillog.warning(self.log_service, "problem talking to server %s: %s",
+                                        self.service.address, _reason(exc))
         return self.service.default_action
 
     async def _exchange(self, request: bytes) -> str:
@@ -185,10 +187,21 @@ class PolicyClient:
         self.reader = self.writer = None
 
 
+def _stale(exc: BaseException) -> bool:
+    """Does the failure say the kept connection was gone (Postfix retries those without a warning)?"""
+    return isinstance(exc, EOFError) or (isinstance(exc, OSError) and exc.errno in STALE)
+
+
+STALE = (errno.EPIPE, errno.ECONNRESET, errno.ENOENT)
+
+
 def _reason(exc: BaseException) -> str:
-    """Why a request failed, in the words of Postfix's warnings (strerror)."""
+    """Why a request failed, in the words of Postfix's warnings (strerror; a reply broken or missing is its
+    "Application error")."""
     if isinstance(exc, asyncio.TimeoutError):
         return "Connection timed out"
+    if isinstance(exc, (EOFError, ProtocolError)):
+        return "Application error"
     if isinstance(exc, OSError) and exc.errno:
         return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__

@@ -108,11 +108,14 @@ def test_the_request_limit_and_max_ttl_open_new_connections():
     assert [len(requests) for requests in server.connections] == [1, 1]
 
 
-def test_a_failed_attempt_is_logged_and_tried_again_on_a_new_connection(caplog):
+def test_a_hang_up_is_tried_again_on_a_new_connection_without_a_warning_the_first_time(caplog):
     server = TinyServer(None, "HOLD")
     assert ask(server, 1, retry_delay=0) == ["HOLD"]
     assert len(server.connections) == 2
-    assert "problem talking to server 127.0.0.1:" in caplog.text and ": lost connection" in caplog.text
+    assert caplog.records == []
+    server = TinyServer(None, None)
+    assert ask(server, 1, retry_delay=0) == ["451 4.3.5 Server configuration problem"]
+    assert [record.getMessage().split(": ", 1)[1] for record in caplog.records] == ["Application error"]
 
 
 def test_after_try_limit_failures_the_default_action_is_the_answer(caplog):
