@@ -38,6 +38,13 @@ POLICY_PARAMETERS: dict[str, Parameter] = dict([
 
 
 def check_policy_values(config) -> None:
-    """Values the generic kinds let through that a policy client cannot work with."""
-    if config.int("smtpd_policy_service_try_limit") < 1:
-        raise config.error("smtpd_policy_service_try_limit", "bad value: expected at least 1")
+    """Values the generic kinds let through that Postfix refuses too: a try limit or a time below 1."""
+    for name in AT_LEAST_ONE:
+        value = config.int(name) if name.endswith("_limit") else config.time(name)
+        if value < 1:
+            raise config.error(name, f'bad value "{config.get(name)}": expected at least 1')
+
+
+AT_LEAST_ONE = ("smtpd_policy_service_try_limit", "smtpd_policy_service_timeout", "smtpd_policy_service_max_idle",
+                "smtpd_policy_service_max_ttl", "smtpd_policy_service_retry_delay")
+"""Postfix's minimum of 1 for these ("invalid smtpd_policy_service_retry_delay: 0 (min 1)")."""
