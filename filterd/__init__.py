@@ -30,27 +30,34 @@ from filterd.verdict import (
 )
 
 if TYPE_CHECKING:
+    from filterd.addresses import AddressRules, unquote_local, valid_hostname
+    from filterd.dns import Resolver
     from filterd.milter import client as milter_client
+    from filterd.network import in_networks, networks
     from filterd.tables import Table, TableError, open_table, open_tables
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
-    "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
-    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "one_of",
-    "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
+    "CHANGES", "Action", "AddHeader", "AddressRules", "ChangeHeader", "Config", "ConfigError", "ContentVerdict",
+    "DeleteHeader", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter",
+    "ParameterError", "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl",
+    "in_networks", "milter_client", "networks", "one_of", "open_table", "open_tables", "parse_endpoint",
+    "service_timeout", "unquote_local", "valid_hostname", "__version__",
 ]
 
 _ON_FIRST_USE = {
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
     "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
+    "AddressRules": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
+    "Resolver": "filterd.dns", "in_networks": "filterd.network", "networks": "filterd.network",
 }
 """Public names imported when first asked for: name -> the module that holds it (or is it)."""
 
 
 def __getattr__(name: str) -> Any:
-    """The table interface and the milter client, imported on first use (PEP 562)."""
+    """The table interface, the milter client, addresses, networks and the DNS resolver, imported on first use
+    (PEP 562)."""
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'filterd' has no attribute {name!r}")

@@ -22,9 +22,9 @@ from filterd.loading import Loaded
 from filterd.milter.server import MilterSettings, serve_milter
 from filterd.missing_headers import MissingHeaders
 from filterd.nexthop.proxy import ProxyNextHop
-from filterd.nexthop.queue import QueueNextHop, RelayPolicy
+from filterd.nexthop.queue import QueueNextHop
 from filterd.nexthop.sink import SinkNextHop
-from filterd.parameters import parse_dns_server, parse_hostport, parse_listener
+from filterd.parameters import parse_hostport, parse_listener
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
@@ -109,10 +109,9 @@ def make_chain(config: Config, plugins: Plugins) -> Chain:
 def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]:
     if listener.mode == "relay":
         spool = Spool(config.get("queue_directory")).create()
-        policy = RelayPolicy.from_config(config)
         limit, delay = config.int("qmgr_message_active_limit"), config.time("in_flow_delay")
         missing = MissingHeaders.from_config(config)
-        return lambda: QueueNextHop(spool, policy, limit, delay, missing)
+        return lambda: QueueNextHop(spool, limit, delay, missing)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)
@@ -181,8 +180,7 @@ def _transport_maps(config: Config) -> tuple:
 
 def dns_resolver(config: Config) -> Resolver:
     """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers."""
-    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
-    return Resolver(servers, config.time("filterd_dns_timeout"))
+    return Resolver.from_config(config)
 
 
 def dns_support(config: Config) -> bool:

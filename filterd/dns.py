@@ -23,6 +23,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
+from filterd.parameters.dns import parse_dns_server
+
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 PRIORITY = (NOTFOUND, NULLMX, FAIL, RETRY, OK)
 """Postfix's order of the statuses (dns.h), lowest first: of several lookups for one name, the highest stands."""
@@ -89,6 +91,12 @@ class Resolver:
             self._resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in servers]
         self._resolver.lifetime = timeout
         self._resolver.cache = dns.resolver.Cache()
+
+    @classmethod
+    def from_config(cls, config) -> Resolver:
+        """The resolver main.cf sets: /etc/resolv.conf's nameservers, or filterd_dns_servers; filterd_dns_timeout."""
+        servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
+        return cls(servers, config.time("filterd_dns_timeout"))
 
     @property
     def nameservers(self) -> list[str]:

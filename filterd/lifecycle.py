@@ -144,11 +144,12 @@ class Lifecycle:
             self.txn = None
         return refused
 
-    def _run(self, hook: str, txn: Transaction | None, step: Callable[[Verdict], Verdict], **kwargs: Any) -> Answer:
+    def _run(self, hook: str, txn: Transaction | None, step: Callable[[Verdict], Verdict], subject: object = None,
+             **kwargs: Any) -> Answer:
         """The chain's verdict on the event in progress, taken by `step`; no call when no plugin has the hook."""
         if hook not in self.chain.hooks:
             return step(DUNNO)
-        verdict = self.chain.run_now(hook, txn or self._session_call(), **kwargs)
+        verdict = self.chain.run_now(hook, txn or self._session_call(), subject, **kwargs)
         return _then(verdict, step) if type(verdict) is CoroutineType else step(verdict)
 
     def connect(self) -> Answer:
@@ -193,7 +194,7 @@ class Lifecycle:
         """RCPT TO: the chain's verdict on this recipient; `add_recipient` takes it once the next hop agreed."""
         self._next = TRANSITIONS[self.state, "rcpt"]
         self._kept = self.txn.final  # type: ignore[union-attr]
-        return self._run("rcpt", self.txn, self._rcpt_decided, recipient=recipient)
+        return self._run("rcpt", self.txn, self._rcpt_decided, recipient, recipient=recipient)
 
     def _rcpt_decided(self, verdict: Verdict) -> Verdict:
         if self._settle(refuses(verdict)):

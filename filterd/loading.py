@@ -78,9 +78,22 @@ def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
     return declared
 
 
+RELAY_PLUGINS = ("restrictions",)
+"""Built-in plugins that relay mode runs even when filterd_plugins does not name them, first, as Postfix's smtpd
+always applies its restrictions: a relay is never open (smtpd_relay_restrictions)."""
+
+
+def plugin_names(early: Config) -> list[str]:
+    """filterd_plugins, after the relay's own plugins when a relay listener is configured and they are not named."""
+    names = early.list("filterd_plugins")
+    if any(item.partition(":")[0] == "relay" for item in early.list("filterd_listeners")):
+        names = [name for name in RELAY_PLUGINS if name not in names] + names
+    return names
+
+
 def load_plugins(early: Config, extra: dict[str, object]) -> Plugins:
     """The plugins filterd_plugins names, read before plugin parameters are known (`early` allows any name)."""
-    names = early.list("filterd_plugins")
+    names = plugin_names(early)
     try:
         return Plugins.load(names + [n for n in extra if n not in names], extra,
                             early.get("filterd_plugin_directory"))

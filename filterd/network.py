@@ -24,6 +24,7 @@ def quick_ack(sock: socket.socket) -> None:
 
 
 def in_networks(address: str, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    """Whether an address (a string) is in one of the networks that `networks` made; False when not an address."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

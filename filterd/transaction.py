@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from filterd import maillog
 from filterd import edits as _edits
+from filterd.addresses import unquote_local
 from filterd.content import BodyLine, Header, encode
 from filterd.model import Envelope, Message, Session
 from filterd.score import Scored
@@ -103,7 +104,7 @@ class Transaction:
         else:
             reply = verdict.text or _GENERIC.get(verdict.action, "")
         maillog.info(self.service, "%s: %s: %s from %s: %s; %s", self.envelope.queue_id or "NOQUEUE", word, what,
-                     self.session.client, reply, self.envelope_text())
+                     self.session.client, reply, self.envelope_text(subject if isinstance(subject, str) else None))
 
     def _log_content(self, verdict: Verdict, subject: object, word: str | None = None) -> None:
         """cleanup(8)'s line for a header_checks / body_checks action, word for word."""
@@ -137,9 +138,13 @@ class Transaction:
             parts.append(f"helo=<{self.session.helo}>")
         return "".join(" " + part for part in parts)
 
-    def envelope_text(self) -> str:
-        """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail; like smtpd, without what is not known."""
-        to = f" to=<{self.envelope.recipients[0]}>" if self.envelope.recipients else ""
+    def envelope_text(self, recipient: str | None = None) -> str:
+        """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail; like smtpd, without what is not known. At RCPT,
+        R is the recipient at hand (as given: `recipient`), else the first accepted."""
+        if recipient is not None:
+            to = f" to=<{unquote_local(recipient)}>"
+        else:
+            to = f" to=<{self.envelope.recipients[0]}>" if self.envelope.recipients else ""
         sender = f"from=<{self.envelope.sender}>" if self.envelope.sender is not None else ""
         helo = f" helo=<{self.session.helo}>" if self.session.helo else ""
         return f"{sender}{to} proto={self.session.protocol}{helo}".strip()

@@ -25,9 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOT_FILE, SVG_FILE = ROOT / "docs" / "architecture.dot", ROOT / "docs" / "architecture.svg"
-PACKAGES = ("filterd", "plugins", "examples")
+PACKAGES = ("filterd", "plugins", "policies", "examples")
 """What the graph is built from, read from their folders as import-linter reads them (plugins/ is filterd.plugins
-once installed)."""
+once installed, policies/ filterd.policies)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ LAYERS = (
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),
+        Part("policies/", "access policies, as filterd.policies", ("policies",)),
         Part("examples/", "plugins to copy", ("examples",)),
     )),
 )
@@ -102,7 +103,8 @@ HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queu
            "filterd.draining", "filterd.debug_peers")
 """Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:, missing headers,
 mail_owner, open connections, debug_peer_list), left out."""
-SAME_ROW = (("cli", "plugins/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/", "policy/server/"))
+SAME_ROW = (("cli", "plugins/", "policies/", "examples/"),
+            ("smtp/", "milter/server/", "nexthop/", "qmgr/", "policy/server/"))
 """Boxes drawn side by side: the top row, and the front ends."""
 BELOW = (("smtp/", "testing"),)
 """Invisible arrows that keep the core under the front ends."""

@@ -8,8 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-SOURCE_FOLDERS = ("filterd", "plugins", "bench")
-"""Where code lives: filterd/ (the core, front ends, tools), plugins/ (installed as filterd.plugins), bench/."""
+SOURCE_FOLDERS = ("filterd", "plugins", "policies", "bench")
+"""Where code lives: filterd/ (the core, front ends, tools), plugins/ (installed as filterd.plugins), policies/
+(installed as filterd.policies), bench/."""
 OWN_FOLDERS = ("integration", "fixtures")
 
 

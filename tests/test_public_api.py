@@ -1,5 +1,6 @@
-"""Plugins use filterd's public API only: plugins/ and examples/ import from filterd nothing but the names `filterd`
-and `filterd.testing` export, besides their own submodules; plugins/ holds plugins only, each an entry point.
+"""Plugins use filterd's public API only: plugins/, policies/ and examples/ import from filterd nothing but the names
+`filterd` and `filterd.testing` export, besides their own submodules; plugins/ and policies/ hold plugins only, each
+an entry point.
 
 Until it becomes an import-linter contract, the wall is read here from the source (ast): a broken one fails
 naming the file, the line and the import.
@@ -21,23 +22,25 @@ from filterd.registry import make_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = {"filterd": set(filterd.__all__), "filterd.testing": set(filterd.testing.__all__)}
+PLUGIN_FOLDERS = ("plugins", "policies")
 
 
 def module_name(path: Path) -> str:
-    """The module a file is: plugins/ is installed as filterd.plugins; examples are top-level modules."""
+    """The module a file is: plugins/ and policies/ are installed as filterd.plugins and filterd.policies; examples
+    are top-level modules."""
     parts = path.relative_to(ROOT).with_suffix("").parts
     if parts[-1] == "__init__":
         parts = parts[:-1]
-    return ".".join(("filterd",) + parts) if parts[0] == "plugins" else parts[-1]
+    return ".".join(("filterd",) + parts) if parts[0] in PLUGIN_FOLDERS else parts[-1]
 
 
 def own_package(path: Path) -> str | None:
     """What a file may import of its own: its plugin (a module or a package under plugins/) and the plugin's
     submodules; None for an example, which is a top-level module."""
     parts = path.relative_to(ROOT).parts
-    if parts[0] != "plugins" or parts[1] == "__init__.py":
+    if parts[0] not in PLUGIN_FOLDERS or parts[1] == "__init__.py":
         return None
-    return f"filterd.plugins.{Path(parts[1]).stem}"
+    return f"filterd.{parts[0]}.{Path(parts[1]).stem}"
 
 
 def imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[tuple[str, str | None]]:
@@ -83,7 +86,7 @@ def violations(path: Path, source: str | None = None) -> list[str]:
 
 
 def sources() -> list[Path]:
-    return sorted(p for folder in ("plugins", "examples") for p in (ROOT / folder).rglob("*.py"))
+    return sorted(p for folder in (*PLUGIN_FOLDERS, "examples") for p in (ROOT / folder).rglob("*.py"))
 
 
 def test_plugins_and_examples_import_only_the_public_api():
@@ -131,9 +134,10 @@ def entry_points() -> dict[str, str]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["filterd"]
 
 
-def test_plugins_folder_holds_only_plugins_each_an_entry_point():
-    folder = {p.stem for p in (ROOT / "plugins").iterdir() if p.name not in ("__init__.py", "__pycache__")}
-    assert {value.removeprefix("filterd.plugins.") for value in entry_points().values()} == folder
+def test_plugins_and_policies_folders_hold_only_plugins_each_an_entry_point():
+    folders = {f"filterd.{folder}.{p.stem}" for folder in PLUGIN_FOLDERS for p in (ROOT / folder).iterdir()
+               if p.name not in ("__init__.py", "__pycache__")}
+    assert set(entry_points().values()) == folders
 
 
 @pytest.mark.parametrize("name, value", sorted(entry_points().items()))

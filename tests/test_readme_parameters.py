@@ -19,7 +19,8 @@ COMPUTED_DEFAULTS = {"myhostname": _default_hostname(), "milter_macro_v": f"$mai
 
 
 def builtin_plugins() -> list[str]:
-    return sorted(ep.name for ep in entry_points(group="filterd") if ep.value.startswith("filterd.plugins."))
+    return sorted(ep.name for ep in entry_points(group="filterd")
+                  if ep.value.startswith(("filterd.plugins.", "filterd.policies.")))
 
 
 def postconf_defaults(directory: Path) -> dict[str, str]:

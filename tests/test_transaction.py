@@ -80,3 +80,11 @@ def test_the_mime_error_line_and_its_silent_rejection(lines):
                                                         MimeError("")))
     assert lines == ["reject: mime-error MIME nesting exceeds safety limit: Content-Type: multipart/mixed; "
                      "boundary=x from mx.example[192.0.2.1]; from=<> to=<b@example.net>"]
+
+
+def test_a_refusal_at_rcpt_names_the_recipient_at_hand(lines):
+    txn = transaction()
+    txn.envelope.queue_id = ""
+    txn.log_verdict("rcpt", Verdict.reject("554 5.7.1 <c@example.net>: Relay access denied"), '"c"@example.net')
+    assert lines == ["reject: RCPT from mx.example[192.0.2.1]: 554 5.7.1 <c@example.net>: Relay access "
+                     "denied; from=<> to=<c@example.net> proto=ESMTP helo=<mx.example>"]

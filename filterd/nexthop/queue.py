@@ -1,61 +1,22 @@
 """Relay mode's next hop: the durable queue. 250 only once the queue file is fsynced and renamed.
 
-Never an open relay: until access policies land, recipients are accepted from clients in
-mynetworks, and otherwise only for $mydestination (Postfix's default smtpd_relay_restrictions:
-permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination), the address resolved as Postfix's
-trivial-rewrite does (filterd.addresses), and "postmaster" always (RFC 5321 section 4.5.1).
+Who may relay where is not decided here: the restrictions plugin (filterd.policies.restrictions, which relay mode
+always runs) applies smtpd_relay_restrictions before a recipient reaches the next hop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
 
 from filterd import maillog
-from filterd.addresses import LOCAL, AddressRules, unquote_local
 from filterd.handoff import Reply, Routing
 from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
-from filterd.network import in_networks, networks
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
-
-
-@dataclass(frozen=True)
-class RelayPolicy:
-    """Who may relay where: Postfix's permit_mynetworks, then defer_unauth_destination, which refuses a
-    recipient that does not resolve to a local domain, or does so only through sender-specified routing."""
-
-    mynetworks: tuple
-    rules: AddressRules
-    allow_untrusted_routing: bool = False
-
-    @classmethod
-    def from_config(cls, config) -> RelayPolicy:
-        return cls(networks(config.list("mynetworks")), AddressRules.from_config(config),
-                   config.bool("allow_untrusted_routing"))
-
-    def allows(self, client_address: str, recipient: str) -> bool:
-        """Whether the client may send to this recipient (external form, as the SMTP server passes it)."""
-        internal = unquote_local(recipient)
-        if internal.lower() == "postmaster" or in_networks(client_address, self.mynetworks):
-            return True
-        resolution = self.rules.resolve(self.rules.rewrite(internal))
-        if resolution.routed and not self.allow_untrusted_routing:
-            return False
-        return resolution.address_class == LOCAL
-
-
-def log_rcpt_reject(session: Session, envelope: Envelope | None, address: str, reply: Reply) -> None:
-    """smtpd's `NOQUEUE: reject: RCPT from C: REPLY; from=<S> to=<R> proto=P helo=<H>` for a refused recipient."""
-    queue_id = envelope.queue_id if envelope and envelope.queue_id else "NOQUEUE"
-    sender = f"from=<{envelope.sender}> " if envelope and envelope.sender is not None else ""
-    helo = f" helo=<{session.helo}>" if session.helo else ""
-    maillog.info("smtpd", "%s: reject: RCPT from %s: %s %s; %sto=<%s> proto=%s%s", queue_id, session.client,
-                 reply.code, reply.text, sender, address, session.protocol, helo)
 
 
 class QueueNextHop:
@@ -64,9 +25,9 @@ class QueueNextHop:
     relay = "queue"
     logs_delivery = False
 
-    def __init__(self, spool: Spool, policy: RelayPolicy, flow_limit: int = 0, flow_delay: float = 0.0,
+    def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
                  missing: MissingHeaders | None = None):
-        self.spool, self.policy, self.missing = spool, policy, missing
+        self.spool, self.missing = spool, missing
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
         self._envelope: Envelope | None = None
@@ -76,11 +37,6 @@ class QueueNextHop:
         return Reply(250, "2.1.0 Ok")
 
     async def recipient(self, address: str, options: list[str]) -> Reply:
-        assert self._session is not None
-        if not self.policy.allows(self._session.client_address, address):
-            reply = Reply(454, f"4.7.1 <{unquote_local(address)}>: Relay access denied")
-            log_rcpt_reject(self._session, self._envelope, unquote_local(address), reply)
-            return reply
         return Reply(250, "2.1.5 Ok")
 
     async def restart(self, sender: str, recipients: tuple[str, ...]) -> Reply:

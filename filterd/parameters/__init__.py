@@ -11,6 +11,7 @@ from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.policy import POLICY_PARAMETERS, check_policy_values
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
+from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter", "policy")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -153,6 +154,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
+CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
 CORE_PARAMETERS.update(POLICY_PARAMETERS)
 
 

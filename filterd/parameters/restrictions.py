@@ -1,0 +1,70 @@
+"""The SMTP server's access restrictions and their parameters (filterd.policies.restrictions reads them), with
+Postfix 3.7's defaults: relay only from mynetworks or for local destinations, never an open relay."""
+
+from __future__ import annotations
+
+from filterd.config import Parameter
+
+
+def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
+    return name, Parameter(name, default, kind, doc)
+
+
+RESTRICTION_LISTS = ("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
+                     "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions")
+"""The restriction lists, in the order smtpd applies them."""
+
+RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
+    _p("smtpd_client_restrictions", "", "list",
+       "Optional restrictions that the SMTP server applies in the context of a client connection request."),
+    _p("smtpd_helo_restrictions", "", "list",
+       "Optional restrictions that the SMTP server applies in the context of a client HELO command."),
+    _p("smtpd_sender_restrictions", "", "list",
+       "Optional restrictions that the SMTP server applies in the context of a client MAIL FROM command."),
+    _p("smtpd_relay_restrictions", "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination", "list",
+       "Access restrictions for mail relay control that the SMTP server applies in the context of the RCPT TO "
+       "command, before smtpd_recipient_restrictions."),
+    _p("smtpd_recipient_restrictions", "", "list",
+       "Optional restrictions that the SMTP server applies in the context of a client RCPT TO command, after "
+       "smtpd_relay_restrictions."),
+    _p("smtpd_data_restrictions", "", "list",
+       "Optional access restrictions that the SMTP server applies in the context of the SMTP DATA command."),
+    _p("smtpd_delay_reject", "yes", "bool",
+       "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
+       "$smtpd_sender_restrictions."),
+    _p("relay_domains", "", "list",
+       "What destination domains (and subdomains thereof) this system will relay mail to."),
+    _p("parent_domain_matches_subdomains", "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"
+       "qmqpd_authorized_clients,relay_domains,smtpd_access_maps", "list",
+       "A list of Postfix features where the pattern \"example.com\" also matches subdomains of example.com, "
+       "instead of requiring an explicit \".example.com\" pattern."),
+    _p("relay_domains_reject_code", "554", "int",
+       "The numerical SMTP server response code when a client request is rejected by the "
+       "reject_unauth_destination recipient restriction."),
+    _p("access_map_reject_code", "554", "int",
+       "The numerical SMTP server response code for an access(5) map \"reject\" action."),
+    _p("access_map_defer_code", "450", "int",
+       "The numerical SMTP server response code for an access(5) map \"defer\" action."),
+    _p("unknown_address_reject_code", "450", "int",
+       "The numerical response code when the SMTP server rejects a sender or recipient address whose domain "
+       "has no DNS record."),
+    _p("non_fqdn_reject_code", "504", "int",
+       "The numerical SMTP server reply code when a client request is rejected by the reject_non_fqdn_helo_hostname, "
+       "reject_non_fqdn_sender or reject_non_fqdn_recipient restriction."),
+    _p("invalid_hostname_reject_code", "501", "int",
+       "The numerical SMTP server response code when the client HELO or EHLO command parameter is rejected by "
+       "the reject_invalid_helo_hostname restriction."),
+    _p("maps_rbl_reject_code", "554", "int",
+       "The numerical SMTP server response code when a client request is blocked by the reject_rbl_client, "
+       "reject_rhsbl_client, reject_rhsbl_sender or reject_rhsbl_recipient restriction."),
+    _p("reject_code", "554", "int",
+       "The numerical SMTP server response code when a remote SMTP client request is rejected by the \"reject\" "
+       "restriction."),
+    _p("defer_code", "450", "int",
+       "The numerical SMTP server response code when a remote SMTP client request is rejected by the \"defer\" "
+       "restriction."),
+    _p("smtpd_null_access_lookup_key", "<>",
+       doc="The lookup key to be used in SMTP access(5) tables instead of the null sender address."),
+    _p("smtpd_sender_login_maps", "", "list",
+       "Optional lookup table with the SASL login names that own the envelope sender (MAIL FROM) addresses."),
+])

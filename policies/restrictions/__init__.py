@@ -1,0 +1,58 @@
+"""Postfix's SMTP access restrictions as a filterd plugin: smtpd_client_restrictions, smtpd_helo_restrictions,
+smtpd_sender_restrictions, smtpd_relay_restrictions, smtpd_recipient_restrictions and smtpd_data_restrictions,
+evaluated as Postfix's smtpd evaluates them (evaluation.py), in whichever front end runs the chain.
+
+With smtpd_delay_reject = yes (the default) the client, HELO and sender lists are evaluated at RCPT, before
+the relay and recipient lists, so that every refusal names the recipient; with no, each at its own command.
+A recipient that is "postmaster" alone is never refused (RFC 5321 section 4.5.1), as smtpd_check_rcpt has it.
+filterd loads this plugin by itself in relay mode, first in the chain: a relay is never open.
+
+A restriction is a function registered under its Postfix name with `@restriction(NAME)` (names.py); the modules
+imported below register filterd's. A new one is a module here, imported below; its name is then valid in every
+list. Hooks answer None at once when their lists are empty, and a coroutine otherwise.
+"""
+
+from __future__ import annotations
+
+from filterd import Envelope, hookimpl, unquote_local
+
+from . import client, generic, helo, login, recipient, sender  # noqa: F401  (each registers its restrictions)
+from .evaluation import Check, decide
+from .settings import CLIENT, DATA, HELO, SENDER, Settings
+
+
+@hookimpl
+def configure(config) -> Settings:
+    return Settings.from_config(config)
+
+
+@hookimpl
+def connect(session, settings: Settings):
+    lists = [] if settings.delay_reject else settings.named(CLIENT)
+    return decide(lists, Check(session, Envelope(sender=None), settings)) if lists else None
+
+
+@hookimpl
+def helo(session, settings: Settings):
+    lists = [] if settings.delay_reject else settings.named(HELO)
+    return decide(lists, Check(session, Envelope(sender=None), settings)) if lists else None
+
+
+@hookimpl
+def mail_from(session, envelope, settings: Settings):
+    lists = [] if settings.delay_reject else settings.named(SENDER)
+    return decide(lists, Check(session, envelope, settings)) if lists else None
+
+
+@hookimpl
+def rcpt(session, envelope, recipient: str, settings: Settings):
+    lists = settings.at_rcpt()
+    if not lists or unquote_local(recipient).lower() == "postmaster":
+        return None
+    return decide(lists, Check(session, envelope, settings, recipient))
+
+
+@hookimpl
+def data(session, envelope, settings: Settings):
+    lists = settings.named(DATA)
+    return decide(lists, Check(session, envelope, settings)) if lists else None

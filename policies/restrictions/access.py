@@ -1,0 +1,100 @@
+"""access(5) tables in restrictions: the keys Postfix tries, in its order, and what a table's answer means there
+(OK, REJECT, DEFER, 4NN/5NN text, HOLD, DISCARD, FILTER, PREPEND, REDIRECT, BCC, WARN, INFO, DUNNO, or a
+restriction list), as smtpd_check.c's check_table_result reads it."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from filterd import Verdict, open_table
+
+from .domains import address_keys, domain_keys
+from .evaluation import Check, evaluate
+from .lists import Item, parse
+from .replies import refusal
+
+_DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
+_NUMERIC = re.compile(r"([45]\d\d)(?:\s+|$)")
+_ACTIONS = {"HOLD": Verdict.hold, "DISCARD": Verdict.discard, "WARN": Verdict.warn, "INFO": Verdict.info}
+_ARGUMENTS = {"FILTER": Verdict.filter, "PREPEND": Verdict.prepend, "REDIRECT": Verdict.redirect,
+              "BCC": Verdict.bcc}
+CONFIGURATION_ERROR = refusal(451, "4.3.5", "Server configuration error")
+
+
+def table(spec: str):
+    """A restriction's table argument, opened at start-up (a TableError names what is wrong)."""
+    return open_table(spec, service="smtpd")
+
+
+def client_keys(check: Check) -> list[str]:
+    """The client's name and its parent domains (when it has a name), then its address and address prefixes."""
+    name = check.session.client_name
+    names = domain_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
+    return names + address_keys(check.session.client_address)
+
+
+def mail_keys(check: Check, address: str) -> list[str]:
+    """An address's keys: user@domain, the domain and its parents, user@; the null sender's is <> (its own
+    parameter); an address without a domain is looked up as it is."""
+    if not address:
+        return [check.settings.null_key]
+    local, at, domain = address.lower().rpartition("@")
+    if not at:
+        return [domain]
+    return [f"{local}@{domain}", *domain_keys(domain, check.settings.parent_style("smtpd_access_maps")), f"{local}@"]
+
+
+async def check_access(check: Check, access_table, keys: list[str], name: str, kind: str) -> Verdict | None:
+    """The first key the table answers, its answer read as a restriction's verdict."""
+    for key in keys:
+        result = access_table.lookup(key)
+        if result is not None:
+            return await table_verdict(check, result, name, kind)
+    return None
+
+
+async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verdict | None:
+    """What one access table result means, about `<name>` of `kind` ("Sender address", ...)."""
+    word, _, text = result.strip().partition(" ")
+    text, upper = text.strip(), word.upper()
+    if upper == "OK" or word.isdigit() and not _NUMERIC.match(result.strip()):
+        return Verdict.ok()
+    if upper == "DUNNO":
+        return None
+    if upper in ("REJECT", "DEFER", "DEFER_IF_PERMIT", "DEFER_IF_REJECT") or _NUMERIC.match(result.strip()):
+        return refused(check, result.strip(), name, kind)
+    if upper in _ACTIONS:
+        return _ACTIONS[upper](f"<{name}>: {kind} {text or f'triggers {upper} action'}")
+    if upper in _ARGUMENTS and text:
+        return _ARGUMENTS[upper](text)
+    try:
+        items = nested(result)
+    except ValueError:
+        return CONFIGURATION_ERROR
+    return await evaluate(items, check)
+
+
+def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
+    """REJECT, DEFER, DEFER_IF_PERMIT and `4NN text` / `5NN text`: the code, the status (given or 4.7.1/5.7.1)
+    and `<NAME>: KIND rejected: TEXT`; defer_if_permit is kept for the end of the evaluation. DEFER_IF_REJECT is
+    not implemented: read as DUNNO."""
+    codes = check.settings.codes
+    word, _, text = result.partition(" ")
+    numeric = _NUMERIC.match(result)
+    code = int(numeric[1]) if numeric else codes["access_map_reject_code"] if word.upper() == "REJECT" \
+        else codes["access_map_defer_code"]
+    text = text.strip()
+    given = _DSN.match(text)
+    dsn, text = (given[1], text[given.end():]) if given else (f"{str(code)[0]}.7.1", text)
+    verdict = refusal(code, dsn, f"<{name}>: {kind} rejected: {text or 'Access denied'}")
+    if word.upper() == "DEFER_IF_PERMIT":
+        check.defer_if_permit = verdict
+        return None
+    return None if word.upper() == "DEFER_IF_REJECT" else verdict
+
+
+@lru_cache(maxsize=256)
+def nested(result: str) -> tuple[Item, ...]:
+    """A table result that is a restriction list (or a restriction class), read once."""
+    return parse(result)

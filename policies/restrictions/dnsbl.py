@@ -1,0 +1,57 @@
+"""DNS lookups for restrictions: DNS blocklists (reject_rbl_client, reject_rhsbl_sender) and whether a mail
+domain exists (reject_unknown_sender_domain), through filterd's one resolver."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from filterd import Verdict
+
+from .evaluation import Check
+from .replies import refusal
+
+OK, NOTFOUND, NULLMX, RETRY = "ok", "notfound", "nullmx", "retry"
+
+
+def reversed_address(address: str) -> str | None:
+    """The client address as a DNSBL name's prefix: 4.3.2.1 for 1.2.3.4, nibbles for IPv6; None when not one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return ip.reverse_pointer.rsplit(".", 2)[0]
+
+
+def zone_and_filter(argument: str) -> tuple[str, str | None]:
+    """`zone` or `zone=127.0.0.2` (the answer that counts)."""
+    zone, _, wanted = argument.partition("=")
+    return zone.rstrip(".").lower(), wanted or None
+
+
+async def listed(check: Check, query: str, wanted: str | None) -> str | None:
+    """The reason a DNSBL lists a name (its TXT record, "" without one), or None when it does not list it; a
+    lookup that fails is no listing, as in Postfix."""
+    found = await check.settings.resolver.lookup(query, "A")
+    addresses = [record.address for record in found.records]
+    if found.status != OK or (wanted is not None and wanted not in addresses):
+        return None
+    reason = await check.settings.resolver.lookup(query, "TXT")
+    return "".join(b"".join(record.strings).decode("utf-8", "replace") for record in reason.records[:1])
+
+
+def blocked(check: Check, kind: str, what: str, zone: str, reason: str) -> Verdict:
+    """default_rbl_reply: `554 5.7.1 Service unavailable; KIND [WHAT] blocked using ZONE; REASON`."""
+    text = f"Service unavailable; {kind} [{what}] blocked using {zone}" + (f"; {reason}" if reason else "")
+    return refusal(check.settings.codes["maps_rbl_reject_code"], "5.7.1", text)
+
+
+async def mail_domain_status(check: Check, domain: str) -> str:
+    """Whether a mail domain exists as reject_unknown_*_domain asks: an MX record (a null MX says no mail), else an
+    A or AAAA record; RETRY when no lookup could tell."""
+    resolver = check.settings.resolver
+    mx = await resolver.lookup(domain, "MX")
+    if mx.status in (OK, NULLMX):
+        return mx.status
+    addresses = await resolver.lookup_types(domain, ("A", "AAAA"))
+    statuses = {mx.status, addresses.status}
+    return OK if OK in statuses else RETRY if RETRY in statuses else NOTFOUND

@@ -1,0 +1,50 @@
+"""Domains as Postfix matches them in lists and tables: parent domains, subdomain patterns."""
+
+from __future__ import annotations
+
+from filterd import valid_hostname
+
+
+def domain_listed(domain: str, patterns: tuple[str, ...], parent_style: bool) -> bool:
+    """A domain in a list of domains: itself, or a subdomain of `.example.com` (of `example.com` too when
+    parent_domain_matches_subdomains names the feature), as Postfix's match_hostname."""
+    domain = domain.lower().rstrip(".")
+    for pattern in patterns:
+        if domain == pattern or (pattern.startswith(".") and domain.endswith(pattern)):
+            return True
+        if parent_style and domain.endswith("." + pattern):
+            return True
+    return False
+
+
+def domain_keys(domain: str, parent_style: bool) -> list[str]:
+    """An access table's keys for a domain, as check_domain_access tries them: the domain, then each parent
+    domain (`example.com`, or `.example.com` without parent_domain_matches_subdomains' smtpd_access_maps)."""
+    labels = domain.lower().rstrip(".").split(".")
+    parents = [".".join(labels[i:]) for i in range(1, len(labels))]
+    return [".".join(labels), *(parent if parent_style else "." + parent for parent in parents)]
+
+
+def address_keys(address: str) -> list[str]:
+    """An access table's keys for a client address, as check_addr_access tries them: the address, then its
+    shorter prefixes (`192.0.2`, `192.0`, `192`; an IPv6 address by its `:` groups)."""
+    separator = ":" if ":" in address else "."
+    keys = [address.lower()]
+    rest = address.lower()
+    while separator in rest:
+        rest = rest.rsplit(separator, 1)[0].rstrip(separator)
+        if rest:
+            keys.append(rest)
+    return keys
+
+
+def fully_qualified(address: str) -> bool:
+    """Whether an address is fully qualified as reject_non_fqdn_sender and _recipient see it: the null address, a
+    source route, an address literal, or a valid host name with a dot (one trailing dot ignored)."""
+    if not address or address.startswith("@"):
+        return True
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    if domain.startswith("[") and domain.endswith("]"):
+        return True
+    domain = domain[:-1] if domain.endswith(".") and not domain.endswith("..") else domain
+    return valid_hostname(domain) and "." in domain

@@ -1,0 +1,96 @@
+"""Evaluating restriction lists with Postfix's semantics: each list in order, its restrictions in order; a permit
+(OK) ends that list only, a reject or defer (and DISCARD) ends the evaluation, DUNNO goes on; the other actions
+(HOLD, PREPEND, FILTER, REDIRECT, BCC, WARN, INFO) are kept and the list goes on, as smtpd_check.c does."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from filterd import Action, ContentVerdict, Envelope, Session, Verdict
+
+from .lists import Item
+
+
+@dataclass
+class Check:
+    """What the restrictions are asked about at one SMTP event: the client, the envelope, the recipient at
+    hand (None before RCPT), the settings in force, and what the evaluation gathered so far."""
+
+    session: Session
+    envelope: Envelope
+    settings: Any
+    recipient: str | None = None
+    kept: list[Verdict] = field(default_factory=list)
+    defer_if_permit: Verdict | None = None
+    """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
+    warn_only: bool = False
+    """warn_if_reject was the restriction before: the next reject is logged as a warning, not enforced."""
+    about: tuple[str, str] = ("", "")
+    """The list being evaluated, as its replies name it: `<NAME>: CLASS rejected` (the recipient, "Recipient
+    address"), for the restrictions (reject, defer, ...) that have no subject of their own."""
+
+    @property
+    def sender(self) -> str | None:
+        return self.envelope.sender
+
+
+async def run(item: Item, check: Check) -> Verdict | None:
+    """One restriction's answer, awaited when it is a coroutine."""
+    args = () if item.restriction.argument is None else (item.argument,)
+    answer = item.restriction.function(check, *args)
+    return await answer if inspect.isawaitable(answer) else answer
+
+
+async def evaluate(items: tuple[Item, ...], check: Check) -> Verdict | None:
+    """One list: OK when a restriction permits, a final verdict when one refuses, None when none decides."""
+    for item in items:
+        warn_only, check.warn_only = check.warn_only, False
+        verdict = await run(item, check)
+        if verdict is None or verdict.action is Action.DUNNO:
+            continue
+        if warn_only and verdict.action in (Action.REJECT, Action.DEFER):
+            check.kept.append(Verdict.warn(f"reject_warning: {' '.join(map(str, verdict.reply()))}"))
+            continue
+        if verdict.action is Action.OK or verdict.final:
+            return verdict
+        check.kept.append(verdict)
+    return None
+
+
+SUBJECTS = {
+    "smtpd_client_restrictions": "Client host", "smtpd_helo_restrictions": "Helo command",
+    "smtpd_sender_restrictions": "Sender address", "smtpd_relay_restrictions": "Recipient address",
+    "smtpd_recipient_restrictions": "Recipient address", "smtpd_data_restrictions": "Data command",
+}
+"""Each list's class of reply, as smtpd_check.c names it."""
+
+
+def subject(name: str, check: Check) -> tuple[str, str]:
+    """What a list's replies name: the client, the HELO name, the sender, the recipient or DATA, and its class."""
+    what = {"smtpd_client_restrictions": check.session.client, "smtpd_helo_restrictions": check.session.helo,
+            "smtpd_sender_restrictions": check.sender or "", "smtpd_data_restrictions": "DATA"}
+    return what.get(name, check.recipient or ""), SUBJECTS[name]
+
+
+async def decide(lists: list[tuple[str, tuple[Item, ...]]], check: Check) -> Verdict | None:
+    """Every list in turn, as smtpd checks client, helo, sender, relay and recipient restrictions at RCPT: the
+    first refusal, else defer_if_permit's reply, else the kept actions (None when there are none)."""
+    for name, items in lists:
+        check.about = subject(name, check)
+        verdict = await evaluate(items, check)
+        if verdict is not None and verdict.final:
+            return verdict
+    if check.defer_if_permit is not None:
+        return check.defer_if_permit
+    return kept(check.kept)
+
+
+def kept(verdicts: list[Verdict]) -> Verdict | None:
+    """The non-final actions as one answer: the last, carrying those before it for the core to fold in first."""
+    if not verdicts:
+        return None
+    if len(verdicts) == 1:
+        return verdicts[0]
+    return ContentVerdict.of(verdicts[-1], earlier=tuple(verdicts[:-1]))

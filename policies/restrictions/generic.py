@@ -1,0 +1,43 @@
+"""The restrictions that decide alone, about whatever the list is about: permit, reject, defer, defer_if_permit,
+warn_if_reject."""
+
+from __future__ import annotations
+
+from filterd import Verdict
+
+from .evaluation import Check
+from .names import restriction
+from .replies import refusal
+
+
+def _rejected(check: Check, text: str) -> str:
+    name, kind = check.about
+    return f"<{name}>: {kind} rejected: {text}"
+
+
+@restriction("permit")
+def permit(check: Check) -> Verdict:
+    return Verdict.ok()
+
+
+@restriction("reject")
+def reject(check: Check) -> Verdict:
+    return refusal(check.settings.codes["reject_code"], "5.7.1", _rejected(check, "Access denied"))
+
+
+@restriction("defer")
+def defer(check: Check) -> Verdict:
+    return refusal(check.settings.codes["defer_code"], "4.7.1", _rejected(check, "Access denied"))
+
+
+@restriction("defer_if_permit")
+def defer_if_permit(check: Check) -> None:
+    """Defer unless a later restriction rejects: the reply waits for the end of the evaluation."""
+    check.defer_if_permit = refusal(check.settings.codes["defer_code"], "4.7.1",
+                                    _rejected(check, "defer_if_permit requested"))
+
+
+@restriction("warn_if_reject")
+def warn_if_reject(check: Check) -> None:
+    """The next restriction's reject is logged as a warning, not given."""
+    check.warn_only = True

@@ -1,0 +1,67 @@
+"""Restrictions on the HELO or EHLO name: its syntax, and access(5) tables."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from filterd import Verdict, valid_hostname
+
+from .access import check_access, table
+from .domains import domain_keys
+from .evaluation import Check
+from .names import restriction
+from .replies import refusal
+
+
+def _literal_ok(name: str) -> bool:
+    """An address literal as reject_invalid_helo_hostname accepts it: [a.b.c.d] or [ipv6:...]."""
+    inner = name[1:-1]
+    try:
+        ipaddress.ip_address(inner[5:] if inner.lower().startswith("ipv6:") else inner)
+    except ValueError:
+        return False
+    return True
+
+
+def _helo_name(name: str) -> str:
+    """The name as checked: one trailing dot ignored."""
+    return name[:-1] if name.endswith(".") and not name.endswith("..") else name
+
+
+@restriction("reject_invalid_helo_hostname")
+def reject_invalid_helo_hostname(check: Check) -> Verdict | None:
+    """Reject a HELO name that is not a valid host name (`501 5.5.2 <H>: Helo command rejected: Invalid name`) or
+    address literal (`... invalid ip address`)."""
+    name = check.session.helo
+    if not name:
+        return None
+    literal = name.startswith("[") and name.endswith("]")
+    if (literal and _literal_ok(name)) or (not literal and valid_hostname(_helo_name(name))):
+        return None
+    why = "invalid ip address" if literal else "Invalid name"
+    return refusal(check.settings.codes["invalid_hostname_reject_code"], "5.5.2",
+                   f"<{name}>: Helo command rejected: {why}")
+
+
+@restriction("reject_non_fqdn_helo_hostname")
+def reject_non_fqdn_helo_hostname(check: Check) -> Verdict | None:
+    """Reject a HELO name that is not a fully-qualified host name: `504 5.5.2 <H>: Helo command rejected: need
+    fully-qualified hostname`."""
+    name = check.session.helo
+    if not name or name.startswith("["):
+        return None
+    short = _helo_name(name)
+    if valid_hostname(short) and "." in short:
+        return None
+    return refusal(check.settings.codes["non_fqdn_reject_code"], "5.5.2",
+                   f"<{name}>: Helo command rejected: need fully-qualified hostname")
+
+
+@restriction("check_helo_access", argument=table)
+async def check_helo_access(check: Check, access_table) -> Verdict | None:
+    """Look the HELO name and its parent domains up in an access(5) table."""
+    name = check.session.helo
+    if not name:
+        return None
+    keys = domain_keys(name, check.settings.parent_style("smtpd_access_maps"))
+    return await check_access(check, access_table, keys, name, "Helo command")

@@ -1,0 +1,66 @@
+"""Who may send as whom: the SASL login names that own a sender address (smtpd_sender_login_maps), and the
+restrictions that hold a client to them."""
+
+from __future__ import annotations
+
+import re
+
+from filterd import Verdict, unquote_local
+
+from .evaluation import Check
+from .names import restriction
+from .replies import refusal
+
+
+def owners(check: Check, sender: str) -> list[str] | None:
+    """The login names that own the sender, as Postfix's mail_addr_find looks it up: user@domain, then user alone
+    when the domain is local, then @domain; None when no table knows the address."""
+    rules = check.settings.rules
+    address = rules.rewrite(sender).lower()
+    local, _, domain = address.rpartition("@")
+    keys = [address, *([local] if rules.is_local_domain(domain) else []), f"@{domain}"]
+    for login_map in check.settings.login_maps:
+        for key in keys:
+            found = login_map.lookup(key)
+            if found is not None:
+                return [name for name in re.split(r"[,\s]+", found) if name]
+    return None
+
+
+def _mismatch(check: Check, authenticated: bool, unauthenticated: bool, known_only: bool = False) -> Verdict | None:
+    """553 5.7.1 when a logged-in client sends as an address it does not own (`not owned by user U`), or a
+    client that did not log in sends as an address that has an owner (`not logged in`)."""
+    sender = unquote_local(check.sender or "")
+    if not sender or not check.settings.login_maps:
+        return None
+    found, user = owners(check, sender), check.session.sasl_username
+    if user and authenticated and not (known_only and found is None):
+        if user.lower() not in (name.lower() for name in found or ()):
+            return refusal(553, "5.7.1", f"<{sender}>: Sender address rejected: not owned by user {user}")
+    if not user and unauthenticated and found is not None:
+        return refusal(553, "5.7.1", f"<{sender}>: Sender address rejected: not logged in")
+    return None
+
+
+@restriction("reject_sender_login_mismatch")
+def reject_sender_login_mismatch(check: Check) -> Verdict | None:
+    """Both of the two below."""
+    return _mismatch(check, authenticated=True, unauthenticated=True)
+
+
+@restriction("reject_authenticated_sender_login_mismatch")
+def reject_authenticated_sender_login_mismatch(check: Check) -> Verdict | None:
+    """A logged-in client may send only as an address its login name owns."""
+    return _mismatch(check, authenticated=True, unauthenticated=False)
+
+
+@restriction("reject_known_sender_login_mismatch")
+def reject_known_sender_login_mismatch(check: Check) -> Verdict | None:
+    """A logged-in client may send as an address with an owner only if it is that owner."""
+    return _mismatch(check, authenticated=True, unauthenticated=True, known_only=True)
+
+
+@restriction("reject_unauthenticated_sender_login_mismatch")
+def reject_unauthenticated_sender_login_mismatch(check: Check) -> Verdict | None:
+    """A client that did not log in may not send as an address that has an owner."""
+    return _mismatch(check, authenticated=False, unauthenticated=True)

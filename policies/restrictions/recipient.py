@@ -1,0 +1,75 @@
+"""Restrictions on the recipient: relay control (reject_unauth_destination and its kin) and its form."""
+
+from __future__ import annotations
+
+from filterd import Verdict, unquote_local
+
+from .access import check_access, mail_keys, table
+from .domains import domain_listed, fully_qualified
+from .evaluation import Check
+from .names import restriction
+from .replies import refusal
+
+
+def authorized(check: Check) -> bool:
+    """permit_auth_destination's test: the recipient resolves to a local domain or one of $relay_domains, and
+    not through sender-specified routing (unless allow_untrusted_routing)."""
+    settings = check.settings
+    rules = settings.rules
+    resolution = rules.resolve(rules.rewrite(unquote_local(check.recipient)))
+    if resolution.routed and not settings.allow_untrusted_routing:
+        return False
+    if resolution.address_class == "local":
+        return True
+    return not resolution.error and domain_listed(resolution.domain, settings.relay_domains,
+                                                  settings.parent_style("relay_domains"))
+
+
+def recipient_address(check: Check) -> str:
+    """The recipient at hand, unquoted, as the access tables look it up."""
+    return unquote_local(check.recipient or "")
+
+
+def _relay_denied(check: Check, code: int) -> Verdict:
+    return refusal(code, "5.7.1", f"<{unquote_local(check.recipient)}>: Relay access denied")
+
+
+@restriction("permit_auth_destination")
+def permit_auth_destination(check: Check) -> Verdict | None:
+    """Permit mail for a local domain or one of $relay_domains."""
+    return Verdict.ok() if check.recipient is not None and authorized(check) else None
+
+
+@restriction("reject_unauth_destination")
+def reject_unauth_destination(check: Check) -> Verdict | None:
+    """Reject mail for any other destination: `554 5.7.1 <R>: Relay access denied`."""
+    if check.recipient is None or authorized(check):
+        return None
+    return _relay_denied(check, check.settings.codes["relay_domains_reject_code"])
+
+
+@restriction("defer_unauth_destination")
+def defer_unauth_destination(check: Check) -> Verdict | None:
+    """As reject_unauth_destination, with a temporary `454 4.7.1`: Postfix's default relay restriction."""
+    if check.recipient is None or authorized(check):
+        return None
+    return _relay_denied(check, 454)
+
+
+@restriction("check_recipient_access", argument=table)
+async def check_recipient_access(check: Check, access_table) -> Verdict | None:
+    """Look the recipient (user@domain, domain, parent domains, user@) up in an access(5) table."""
+    if check.recipient is None:
+        return None
+    address = recipient_address(check)
+    return await check_access(check, access_table, mail_keys(check, address), address, "Recipient address")
+
+
+@restriction("reject_non_fqdn_recipient")
+def reject_non_fqdn_recipient(check: Check) -> Verdict | None:
+    """Reject a recipient whose domain is not a fully-qualified domain name: `504 5.5.2 <R>: Recipient address
+    rejected: need fully-qualified address`."""
+    if check.recipient is None or fully_qualified(check.recipient):
+        return None
+    return refusal(check.settings.codes["non_fqdn_reject_code"], "5.5.2",
+                   f"<{unquote_local(check.recipient)}>: Recipient address rejected: need fully-qualified address")

@@ -1,0 +1,69 @@
+"""Restrictions on the envelope sender: its form, its domain, its owner, access(5) tables and DNS blocklists."""
+
+from __future__ import annotations
+
+from filterd import Verdict, unquote_local
+
+from .access import check_access, mail_keys, table
+from .dnsbl import NOTFOUND, NULLMX, RETRY, blocked, listed, mail_domain_status, zone_and_filter
+from .domains import fully_qualified
+from .evaluation import Check
+from .names import restriction
+from .replies import refusal
+
+
+def sender_address(check: Check) -> str:
+    """The sender, unquoted; "" for the null sender (and where the MTA never said)."""
+    return unquote_local(check.sender or "")
+
+
+@restriction("check_sender_access", argument=table)
+async def check_sender_access(check: Check, access_table) -> Verdict | None:
+    """Look the sender (user@domain, domain, parent domains, user@; <> for the null sender) up in a table."""
+    if check.sender is None:
+        return None
+    address = sender_address(check)
+    return await check_access(check, access_table, mail_keys(check, address), address, "Sender address")
+
+
+@restriction("reject_non_fqdn_sender")
+def reject_non_fqdn_sender(check: Check) -> Verdict | None:
+    """Reject a sender whose domain is not fully qualified: `504 5.5.2 <S>: Sender address rejected: need
+    fully-qualified address`."""
+    address = sender_address(check)
+    if fully_qualified(address):
+        return None
+    return refusal(check.settings.codes["non_fqdn_reject_code"], "5.5.2",
+                   f"<{address}>: Sender address rejected: need fully-qualified address")
+
+
+@restriction("reject_unknown_sender_domain")
+async def reject_unknown_sender_domain(check: Check) -> Verdict | None:
+    """Reject a sender whose domain has no MX, A or AAAA record (`450 4.1.8 <S>: Sender address rejected: Domain
+    not found`) or a null MX (`550 5.7.27`); a temporary DNS failure defers only if nothing else rejects."""
+    address = sender_address(check)
+    rules = check.settings.rules
+    resolution = rules.resolve(rules.rewrite(address)) if address else None
+    if resolution is None or resolution.address_class == "local" or resolution.domain.startswith("["):
+        return None
+    status = await mail_domain_status(check, resolution.domain)
+    rejected = f"<{address}>: Sender address rejected"
+    if status == NULLMX:
+        return refusal(550, "5.7.27", f"{rejected}: Domain {resolution.domain} does not accept mail (nullMX)")
+    unknown = refusal(check.settings.codes["unknown_address_reject_code"], "4.1.8", f"{rejected}: Domain not found")
+    if status == RETRY:
+        check.defer_if_permit = refusal(450, "4.1.8", f"{rejected}: Domain not found")
+        return None
+    return unknown if status == NOTFOUND else None
+
+
+@restriction("reject_rhsbl_sender", argument=zone_and_filter)
+async def reject_rhsbl_sender(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a sender whose domain a domain blocklist lists: `554 5.7.1 Service unavailable; Sender address
+    [SENDER] blocked using ZONE; REASON`."""
+    address = sender_address(check)
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    if "@" not in address or not domain or domain.startswith("["):
+        return None
+    reason = await listed(check, f"{domain}.{zone[0]}", zone[1])
+    return None if reason is None else blocked(check, "Sender address", address, zone[0], reason)

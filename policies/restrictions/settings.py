@@ -1,0 +1,68 @@
+"""The restrictions' settings, read once per chain from main.cf: the lists, parsed, and what the restrictions
+consult (mynetworks, the address rules, relay_domains, the reply codes, the DNS resolver)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from filterd import AddressRules, ParameterError, Resolver, networks, open_tables
+
+from .lists import Item, names, parse
+
+CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
+    "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions", "smtpd_data_restrictions")
+CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
+         "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code")
+RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
+                           "defer_if_permit", "check_relay_domains"})
+"""smtpd's `working instances`: one of them in the relay or recipient restrictions, or filterd will not start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every restriction may consult, the same for every session of a chain."""
+
+    lists: dict[str, tuple[Item, ...]]
+    delay_reject: bool = True
+    mynetworks: tuple = ()
+    rules: AddressRules = field(default_factory=AddressRules)
+    relay_domains: tuple[str, ...] = ()
+    allow_untrusted_routing: bool = False
+    parent_matches: frozenset[str] = frozenset()
+    codes: dict[str, int] = field(default_factory=dict)
+    null_key: str = "<>"
+    login_maps: tuple = ()
+    resolver: Any = None
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        lists = {name: read_list(config, name) for name in LISTS}
+        if not (names(lists[RELAY]) | names(lists[RECIPIENT])) & RELAY_CONTROL:
+            raise ParameterError(RELAY, "in smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at "
+                                 f"least one working instance of: {', '.join(sorted(RELAY_CONTROL - {'check_relay_domains'}))}")
+        return cls(lists, config.bool("smtpd_delay_reject"), networks(config.list("mynetworks")),
+                   AddressRules.from_config(config), tuple(d.lower() for d in config.list("relay_domains")),
+                   config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
+                   {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
+                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config))
+
+    def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
+        """The lists of these names that are not empty, with their names."""
+        return [(name, self.lists[name]) for name in names if self.lists[name]]
+
+    def at_rcpt(self) -> list[tuple[str, tuple[Item, ...]]]:
+        """The lists RCPT evaluates: client, helo and sender first when smtpd_delay_reject, then relay and recipient."""
+        return self.named(*((CLIENT, HELO, SENDER) if self.delay_reject else ()), RELAY, RECIPIENT)
+
+    def parent_style(self, feature: str) -> bool:
+        """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""
+        return feature in self.parent_matches
+
+
+def read_list(config, name: str) -> tuple[Item, ...]:
+    try:
+        return parse(config.get(name))
+    except ValueError as exc:
+        raise ParameterError(name, str(exc)) from None

@@ -1,0 +1,185 @@
+"""smtpd restrictions in filterd's relay and in a real Postfix configured alike (mydestination = local.example,
+a mynetworks that leaves 127.0.0.1 out, the same restriction lists and access tables): for a matrix of HELO names,
+senders and recipients, the same replies, codes and texts, and the same NOQUEUE log line. The same restrictions in
+filterd's proxy and milter modes refuse relaying as the relay does."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Launcher, require_programs
+from tests.harness import FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, smtpd_listener, wait_until
+from tests.integration.test_addresses_vs_postfix import ROUTED, Client
+
+pytestmark = pytest.mark.integration
+
+SENDER_ACCESS = """\
+blocked@sender.example REJECT
+deferred.example DEFER
+temporary.example 450 4.7.9 Try again tomorrow
+custom.example REJECT 5.7.9 Go away
+permanent.example 551 No such luck
+parent.example REJECT
+spammer@ REJECT Spammers not welcome
+held.example HOLD
+ok.example OK
+dunno.example DUNNO
+listed.example reject_non_fqdn_recipient, reject
+defer_if_permit.example DEFER_IF_PERMIT Wait a bit
+<> DUNNO
+"""
+RECIPIENT_ACCESS = """\
+blocked@local.example REJECT
+closed.local.example 550 5.1.1 Mailbox closed
+deferred@local.example DEFER
+abuse@ OK
+"""
+HELO_ACCESS = """\
+refused.helo.example REJECT
+helo.example REJECT 5.7.2 Not from there
+"""
+RESTRICTIONS = {
+    "smtpd_helo_restrictions": "check_helo_access texthash:{helo}, reject_invalid_helo_hostname, "
+                               "reject_non_fqdn_helo_hostname",
+    "smtpd_sender_restrictions": "reject_non_fqdn_sender, check_sender_access texthash:{sender}",
+    "smtpd_recipient_restrictions": "reject_non_fqdn_recipient, check_recipient_access texthash:{recipient}",
+}
+COMMON = {"mydestination": "local.example", "mynetworks": "192.0.2.0/24", "myorigin": "origin.example",
+          "relay_domains": "relay.example", "smtpd_error_sleep_time": "0", "smtpd_soft_error_limit": "1000",
+          "smtpd_hard_error_limit": "1000"}
+POSTFIX = {"myhostname": "postfix.local.example", "local_transport": "discard:local",
+           "default_transport": "discard:remote", "relay_transport": "discard:remote"}
+
+HELOS = ["client.example", "refused.helo.example", "sub.helo.example", "bad_helo!", "nodots", "[127.0.0.1]",
+         "[300.1.1.1]", "trailing.dot.example.", "-bad.example"]
+SENDERS = ["<>", "<blocked@sender.example>", "<someone@deferred.example>", "<a@temporary.example>",
+           "<a@custom.example>", "<a@permanent.example>", "<a@deep.sub.parent.example>", "<spammer@anywhere.example>",
+           "<a@held.example>", "<a@ok.example>", "<spammer@ok.example>", "<a@dunno.example>", "<a@listed.example>",
+           "<a@defer_if_permit.example>", "<unqualified>", "<a@nodot>", "<Blocked@Sender.Example>",
+           '<"spammer"@x.example>']
+RECIPIENTS = ["<user@local.example>", "<blocked@local.example>", "<user@closed.local.example>",
+              "<deferred@local.example>", "<abuse@foreign.example>", "<user@foreign.example>", "<user@relay.example>",
+              "<user@sub.relay.example>", "<user>", "<postmaster>", "<user@nodot>", "<abuse@local.example>"]
+MATRIX = ([(helo, "<a@ok.example>", "<user@local.example>") for helo in HELOS]
+          + [("client.example", sender, rcpt) for sender in SENDERS
+             for rcpt in ("<user@local.example>", "<user@foreign.example>")]
+          + [("client.example", "<a@dunno.example>", rcpt) for rcpt in RECIPIENTS]
+          + [("client.example", "<a@defer_if_permit.example>", "<blocked@local.example>")])
+
+
+def tables(directory: Path) -> dict[str, str]:
+    """The access tables written into `directory`, and the restriction lists naming them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, text in (("helo", HELO_ACCESS), ("sender", SENDER_ACCESS), ("recipient", RECIPIENT_ACCESS)):
+        paths[name] = directory / f"{name}_access"
+        paths[name].write_text(text)
+    return {key: value.format(**paths) for key, value in RESTRICTIONS.items()}
+
+
+def pair(launcher: Launcher, name: str, settings: dict[str, str]) -> tuple[Postfix, FilterdProcess]:
+    """A Postfix and a filterd relay (delivering to an smtp-sink) with the same settings."""
+    sink = launcher.launch(SmtpSink(launcher.directory(f"{name}-sink")))
+    postfix = launcher.launch(Postfix(launcher.directory(f"{name}-postfix"), [smtpd_listener(free_port())],
+                                      {**COMMON, **POSTFIX, **settings}))
+    port = free_port()
+    filterd = launcher.launch(FilterdProcess(launcher.directory(f"{name}-filterd"), {
+        **COMMON, **settings, "filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
+        "smtp_dns_support_level": "disabled"}, port=port))
+    return postfix, filterd
+
+
+@pytest.fixture(scope="module")
+def launcher():
+    require_programs()
+    launcher = Launcher(make_workdir("filterd-restrictions-"))
+    try:
+        yield launcher
+    finally:
+        launcher.stop_all()
+
+
+@pytest.fixture(scope="module")
+def servers(launcher):
+    """(Postfix, filterd) with the same HELO, sender and recipient restrictions, for the whole module."""
+    return pair(launcher, "lists", tables(launcher.directory("tables")))
+
+
+def session(port: int, helo: str, sender: str, recipient: str) -> list[str]:
+    """The replies to EHLO, MAIL and RCPT (the status line of EHLO only)."""
+    client = Client(port)
+    try:
+        replies = [client.send(f"EHLO {helo}").splitlines()[0][:3]]
+        replies.append(client.send(f"MAIL FROM:{sender}"))
+        replies.append(client.send(f"RCPT TO:{recipient}") if replies[-1].startswith("250") else "")
+        client.send("QUIT")
+        return replies
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(("helo", "sender", "recipient"), MATRIX)
+def test_replies_are_postfix_s(servers, helo, sender, recipient):
+    postfix, filterd = servers
+    assert session(filterd.port, helo, sender, recipient) == session(postfix.port, helo, sender, recipient)
+
+
+def reject_line(log: str, recipient: str) -> str:
+    """The NOQUEUE reject line for a recipient, from the reply on (the part both logs share)."""
+    lines = [line for line in log.splitlines() if "NOQUEUE: reject: RCPT from" in line and f"to=<{recipient}>" in line]
+    assert lines, f"no reject line for {recipient}"
+    return lines[-1].split("[127.0.0.1]: ", 1)[1]
+
+
+def test_the_reject_log_line_is_postfix_s(servers):
+    postfix, filterd = servers
+    for port in (postfix.port, filterd.port):
+        session(port, "client.example", "<blocked@sender.example>", "<logged@local.example>")
+    expected = wait_until(lambda: "logged@local" in postfix.maillog() and reject_line(postfix.maillog(),
+                                                                                     "logged@local.example"), 30,
+                          "Postfix's reject line")
+    ours = wait_until(lambda: "logged@local" in filterd.log() and reject_line(filterd.log(), "logged@local.example"),
+                      30, "filterd's reject line")
+    assert ours == expected
+    assert expected == ("554 5.7.1 <blocked@sender.example>: Sender address rejected: Access denied; "
+                        "from=<blocked@sender.example> to=<logged@local.example> proto=ESMTP helo=<client.example>")
+
+
+@pytest.mark.parametrize("recipient", [*(r.strip("<>") for r in ROUTED), "user@foreign.example"])
+def test_relaying_from_outside_mynetworks_is_refused_for_every_sender_routed_form(servers, recipient):
+    postfix, filterd = servers
+    ours = session(filterd.port, "client.example", "<a@ok.example>", f"<{recipient}>")
+    assert ours == session(postfix.port, "client.example", "<a@ok.example>", f"<{recipient}>")
+    assert re.match(r"454 4\.7\.1 <.*>: Relay access denied$", ours[2])
+
+
+def test_a_refused_client_is_refused_at_each_rcpt_as_postfix_refuses_it(launcher):
+    directory = launcher.directory("client-tables")
+    directory.mkdir(parents=True, exist_ok=True)
+    table = directory / "clients"
+    table.write_text("127.0.0.0/8 REJECT 5.7.9 Not from here\n")
+    postfix, filterd = pair(launcher, "client", {"smtpd_client_restrictions": f"check_client_access cidr:{table}"})
+    ours = session(filterd.port, "client.example", "<a@ok.example>", "<user@local.example>")
+    assert ours == session(postfix.port, "client.example", "<a@ok.example>", "<user@local.example>")
+    assert ours[2] == "554 5.7.9 <localhost[127.0.0.1]>: Client host rejected: Not from here"
+
+
+def data_reply(port: int) -> str:
+    client = Client(port)
+    try:
+        client.send("EHLO client.example")
+        client.send("MAIL FROM:<a@ok.example>")
+        client.send("RCPT TO:<user@local.example>")
+        return client.send("DATA")
+    finally:
+        client.close()
+
+
+def test_data_restrictions_refuse_data_as_postfix_does(launcher):
+    postfix, filterd = pair(launcher, "data", {"smtpd_data_restrictions": "reject"})
+    assert data_reply(filterd.port) == data_reply(postfix.port) == \
+        "554 5.7.1 <DATA>: Data command rejected: Access denied"

@@ -1,0 +1,1 @@
+"""Tests of the restrictions plugin (policies/restrictions/): each restriction alone, the lists, the evaluation."""

@@ -1,0 +1,46 @@
+"""Evaluating restriction lists as smtpd_check.c does: a permit ends its list only, a refusal ends everything,
+other actions are kept, defer_if_permit waits for the end, warn_if_reject turns the next reject into a warning."""
+
+from __future__ import annotations
+
+from filterd.verdict import Action
+
+from .checks import settings, verdict_at_rcpt
+
+
+def test_a_permit_ends_its_own_list_only():
+    permit_then_reject = settings(smtpd_client_restrictions="permit, reject",
+                                  smtpd_recipient_restrictions="reject")
+    refused = verdict_at_rcpt(permit_then_reject, client="192.0.2.1")
+    assert refused.reply() == (554, "5.7.1", "<b@local.example>: Recipient address rejected: Access denied")
+
+
+def test_the_first_refusal_ends_the_evaluation_and_names_its_list():
+    rejecting = settings(smtpd_helo_restrictions="defer, reject", smtpd_recipient_restrictions="reject")
+    refused = verdict_at_rcpt(rejecting, helo="mx.client.example")
+    assert (refused.action, refused.reply()) == (
+        Action.DEFER, (450, "4.7.1", "<mx.client.example>: Helo command rejected: Access denied"))
+
+
+def test_each_list_names_what_it_is_about():
+    for name, expected in [("smtpd_client_restrictions", "<unknown[198.51.100.1]>: Client host"),
+                           ("smtpd_sender_restrictions", "<a@sender.example>: Sender address"),
+                           ("smtpd_recipient_restrictions", "<b@local.example>: Recipient address")]:
+        assert verdict_at_rcpt(settings(**{name: "reject"})).text == f"{expected} rejected: Access denied"
+
+
+def test_defer_if_permit_defers_unless_a_later_restriction_rejects():
+    deferring = settings(smtpd_sender_restrictions="defer_if_permit")
+    assert verdict_at_rcpt(deferring, recipient="b@local.example").reply() == (
+        450, "4.7.1", "<a@sender.example>: Sender address rejected: defer_if_permit requested")
+    assert verdict_at_rcpt(deferring, recipient="b@example.net").code == 454
+
+
+def test_warn_if_reject_turns_the_next_reject_into_a_warning():
+    warned = verdict_at_rcpt(settings(smtpd_recipient_restrictions="warn_if_reject reject, permit"))
+    assert warned.action is Action.WARN
+    assert warned.text == "reject_warning: 554 5.7.1 <b@local.example>: Recipient address rejected: Access denied"
+
+
+def test_no_restriction_no_answer():
+    assert verdict_at_rcpt(settings()) is None

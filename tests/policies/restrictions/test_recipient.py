@@ -1,0 +1,61 @@
+"""Relay control: permit_auth_destination, reject_unauth_destination and defer_unauth_destination, and Postfix's
+default smtpd_relay_restrictions (permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination)."""
+
+from __future__ import annotations
+
+import pytest
+
+from filterd.verdict import Action
+
+from .checks import settings, verdict_at_rcpt
+
+
+def test_the_default_relays_for_mynetworks_and_local_domains_only():
+    default = settings()
+    assert verdict_at_rcpt(default, client="192.0.2.7", recipient="anyone@example.net") is None
+    assert verdict_at_rcpt(default, recipient="user@LOCAL.example") is None
+    assert verdict_at_rcpt(default, recipient="user@local.example.") is None
+    refused = verdict_at_rcpt(default, recipient="anyone@example.net")
+    assert (refused.action, refused.reply()) == (Action.DEFER, (454, "4.7.1", "<anyone@example.net>: Relay access denied"))
+
+
+def test_a_sasl_authenticated_client_may_relay():
+    assert verdict_at_rcpt(settings(), recipient="anyone@example.net", sasl_username="alice") is None
+
+
+@pytest.mark.parametrize("recipient", ["user%example.net@local.example", "example.net!user@local.example",
+                                       '"user@example.net"@local.example', '"user%example.net"@local.example',
+                                       "user@example.net@local.example", "a!b!c@local.example"])
+def test_sender_routed_recipients_are_refused_to_strangers(recipient):
+    assert verdict_at_rcpt(settings(), client="192.0.2.1", recipient=recipient) is None
+    assert verdict_at_rcpt(settings(), recipient=recipient).action is Action.DEFER
+
+
+def test_allow_untrusted_routing_lets_a_routed_local_address_through():
+    routed = "user%example.net@local.example"
+    assert verdict_at_rcpt(settings(allow_percent_hack="no"), recipient=routed) is not None
+    assert verdict_at_rcpt(settings(allow_percent_hack="no", allow_untrusted_routing="yes"), recipient=routed) is None
+
+
+def test_relay_domains_and_their_subdomains_are_relayed_to():
+    relaying = settings(relay_domains="relay.example")
+    assert verdict_at_rcpt(relaying, recipient="user@relay.example") is None
+    assert verdict_at_rcpt(relaying, recipient="user@sub.relay.example") is None
+    assert verdict_at_rcpt(relaying, recipient="user@notrelay.example") is not None
+    strict = settings(relay_domains="relay.example", parent_domain_matches_subdomains="")
+    assert verdict_at_rcpt(strict, recipient="user@sub.relay.example") is not None
+
+
+def test_reject_unauth_destination_rejects_with_relay_domains_reject_code():
+    rejecting = settings(smtpd_relay_restrictions="permit_mynetworks reject_unauth_destination")
+    refused = verdict_at_rcpt(rejecting, recipient='"user@example.net"@local.example')
+    assert refused.reply() == (554, "5.7.1", "<user@example.net@local.example>: Relay access denied")
+    assert verdict_at_rcpt(settings(smtpd_relay_restrictions="reject_unauth_destination",
+                                    relay_domains_reject_code="450"), recipient="a@example.net").action is Action.DEFER
+
+
+def test_permit_auth_destination_permits_before_a_reject():
+    permitting = settings(smtpd_relay_restrictions="", smtpd_recipient_restrictions="permit_auth_destination, reject")
+    assert verdict_at_rcpt(permitting, recipient="user@local.example") is None
+    assert verdict_at_rcpt(permitting, recipient="user@example.net").reply() == (
+        554, "5.7.1", "<user@example.net>: Recipient address rejected: Access denied")

@@ -1,0 +1,46 @@
+"""The restrictions plugin in the chain (filterd.testing): which event refuses what, postmaster, kept actions."""
+
+from __future__ import annotations
+
+import filterd.policies.restrictions as restrictions
+from filterd.testing import make_message, run_plugin
+from filterd.verdict import Action
+
+LOCAL = {"mydestination": "local.example", "mynetworks": "192.0.2.0/24"}
+
+
+def run(recipients=("user@local.example",), sender="a@sender.example", **settings):
+    return run_plugin(restrictions, message=make_message(), settings={**LOCAL, **settings}, sender=sender,
+                      recipients=list(recipients), client_address="198.51.100.1")
+
+
+def test_each_recipient_is_judged_and_postmaster_always_passes():
+    outcome = run(["user@local.example", "user@example.net", "Postmaster"])
+    assert outcome.accepted and outcome.envelope.recipients == ["user@local.example", "Postmaster"]
+    assert outcome.rejected_recipients["user@example.net"].reply() == (
+        454, "4.7.1", "<user@example.net>: Relay access denied")
+
+
+def test_sender_restrictions_refuse_at_rcpt_with_smtpd_delay_reject_and_at_mail_without():
+    sender_list = {"smtpd_sender_restrictions": "check_sender_access inline:{ sender.example=REJECT }"}
+    delayed = run(**sender_list)
+    assert delayed.rejected_recipients["user@local.example"].code == 554
+    at_mail = run(**sender_list, smtpd_delay_reject="no")
+    assert at_mail.rejected_recipients == {} and at_mail.verdict.code == 554
+
+
+def test_data_restrictions_refuse_data():
+    refused = run(smtpd_data_restrictions="reject")
+    assert refused.verdict.reply() == (554, "5.7.1", "<DATA>: Data command rejected: Access denied")
+
+
+def test_kept_actions_apply_to_the_message():
+    outcome = run(smtpd_recipient_restrictions="check_recipient_access inline:{ {user@local.example=PREPEND "
+                                               "X-Seen: yes}, local.example=HOLD }, "
+                                               "check_sender_access inline:{ sender.example=HOLD }")
+    assert outcome.action is Action.HOLD and outcome.message["X-Seen"] == "yes"
+
+
+def test_discard_accepts_and_drops():
+    outcome = run(smtpd_recipient_restrictions="check_recipient_access inline:{ local.example=DISCARD }")
+    assert outcome.action is Action.DISCARD
