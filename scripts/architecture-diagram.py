@@ -90,7 +90,8 @@ LAYERS = (
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),
         Part("anvil/", "connection counts across workers", ("filterd.anvil",)),
         Part("policy/protocol", "the sans-IO policy codec", ("filterd.policy.protocol",)),
-        Part("policy/client", "asking policy servers", ("filterd.policy.client",), alone=("filterd.policy",)),
+        Part("policy/client", "+ requests, services: asking policy servers",
+             ("filterd.policy.client", "filterd.policy.requests", "filterd.policy.services"), alone=("filterd.policy",)),
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),

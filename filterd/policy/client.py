@@ -1,12 +1,11 @@
-"""filterd as a policy client, as Postfix's check_policy_service: a request of the attributes Postfix's smtpd
-sends, over a connection kept for the next request, and the server's action; when the server cannot be asked,
-smtpd_policy_service_default_action.
+"""filterd as a policy client, as Postfix's check_policy_service: a request over a connection kept for the next
+one, and the server's action; when the server cannot be asked, the service's default action.
 
-Postfix's smtpd_policy_service_* parameters rule it, each overridable per service without the prefix (as in
-`check_policy_service { inet:host:port, timeout=10s, default_action=DUNNO }`): timeout (to connect, send, receive),
-max_idle (an unused connection is closed), max_ttl (a connection is not used past this age), request_limit
-(requests per connection, 0: no limit), try_limit (attempts per request), retry_delay (between attempts),
-default_action, policy_context (sent with every request).
+A service's settings (filterd.policy.services) rule it: timeout (to connect, send, receive), max_idle (an unused
+connection is closed), max_ttl (a connection is not used past this age), request_limit (requests per connection,
+0: no limit), try_limit (attempts per request), retry_delay (between attempts), default_action, policy_context.
+Postfix's smtpd has one session at a time, so one connection; filterd serves many sessions at once, so a client
+keeps as many connections as it has requests in flight, each reused as Postfix reuses its one.
 """
 
 from __future__ import annotations
@@ -15,156 +14,32 @@ import asyncio
 import errno
 import os
 import time
-from dataclasses import dataclass
-from typing import Mapping
 
-from filterd import __version__, maillog
+from filterd import maillog
 from filterd.config import Config
-from filterd.model import Envelope, Session
 from filterd.parameters.policy import POLICY_PARAMETERS
-from filterd.policy.protocol import REQUEST, ProtocolError, Record, RecordReader, action_of, encode
+from filterd.policy.protocol import ProtocolError, Record, RecordReader, action_of, encode
+from filterd.policy.requests import request_attributes
+from filterd.policy.services import PREFIX, PolicyService, parse_endpoint, read_service
 
-PREFIX = "smtpd_policy_service_"
+__all__ = ["PolicyClient", "PolicyClients", "PolicyService", "read_service", "request_attributes"]
+"""What plugins use (as `filterd.policy_client`): read_service at start-up, PolicyClients' clients, the request."""
+
 READ_SIZE = 4096
 
 
-@dataclass(frozen=True)
-class PolicyService:
-    """One policy server and the settings filterd asks it with."""
+class Connection:
+    """One connection to a policy server: its streams, its age and how many requests it carried."""
 
-    endpoint: str
-    timeout: float = 100.0
-    max_idle: float = 300.0
-    max_ttl: float = 1000.0
-    request_limit: int = 0
-    try_limit: int = 2
-    retry_delay: float = 1.0
-    default_action: str = "451 4.3.5 Server configuration problem"
-    policy_context: str = ""
-
-    @classmethod
-    def from_config(cls, config: Config, endpoint: str, overrides: Mapping[str, str] | None = None) -> PolicyService:
-        """main.cf's smtpd_policy_service_* with this service's own settings (names without the prefix) over them;
-        a bad endpoint or setting is a ConfigError."""
-        values = {name: config.get(name) for name in POLICY_PARAMETERS if name.startswith(PREFIX)}
-        values.update({PREFIX + name: value for name, value in (overrides or {}).items()})
-        own = Config([], POLICY_PARAMETERS, f"check_policy_service {endpoint}", values)
-        try:
-            parse_endpoint(endpoint, config.get("queue_directory"))
-        except ValueError as exc:
-            raise own.error(PREFIX + "timeout", str(exc)) from None
-        return cls(endpoint, own.time(PREFIX + "timeout"), own.time(PREFIX + "max_idle"),
-                   own.time(PREFIX + "max_ttl"), own.int(PREFIX + "request_limit"),
-                   max(1, own.int(PREFIX + "try_limit")), own.time(PREFIX + "retry_delay"),
-                   own.get(PREFIX + "default_action"), own.get(PREFIX + "policy_context"))
-
-    @property
-    def address(self) -> str:
-        """The server as Postfix's warnings name it: HOST:PORT, or the socket's path."""
-        return self.endpoint.partition(":")[2]
-
-
-def parse_endpoint(endpoint: str, queue_directory: str = "") -> tuple[str, int]:
-    """inet:HOST:PORT as (host, port), unix:PATH (local:PATH) as (path, 0), a relative path under the queue
-    directory, as Postfix's `unix:private/policy`; ValueError when malformed."""
-    kind, sep, rest = endpoint.partition(":")
-    if kind in ("unix", "local") and rest:
-        return os.path.join(queue_directory, rest), 0
-    host, sep2, port = rest.rpartition(":")
-    if kind == "inet" and sep and sep2 and host and port.isdigit() and 0 < int(port) < 65536:
-        return host.strip("[]"), int(port)
-    raise ValueError(f'bad policy service "{endpoint}": expected inet:HOST:PORT or unix:PATH')
-
-
-def request_attributes(session: Session, envelope: Envelope | None, state: str, recipient: str = "",
-                       context: str = "") -> Record:
-    """The request Postfix's smtpd sends at `state`, its attributes in Postfix's order; those filterd does not
-    know are sent empty, as Postfix sends what it does not have."""
-    envelope = envelope or Envelope()
-    sender = envelope.sender or ""
-    count = len(envelope.recipients) if state in ("DATA", "END-OF-MESSAGE") else 0
-    if not recipient and state in ("DATA", "END-OF-MESSAGE") and len(envelope.recipients) == 1:
-        recipient = envelope.recipients[0]
-    size = next((option[5:] for option in envelope.mail_options if option.upper().startswith("SIZE=")), "0")
-    return {
-        "request": REQUEST, "protocol_state": state, "protocol_name": session.protocol, "helo_name": session.helo,
-        "queue_id": envelope.queue_id, "sender": sender, "recipient": recipient, "recipient_count": str(count),
-        "client_address": session.client_address, "client_name": session.client_name,
-        "reverse_client_name": session.client_name, "instance": _instance(session, envelope),
-        "sasl_method": "", "sasl_username": session.sasl_username, "sasl_sender": "", "size": size,
-        "ccert_subject": "", "ccert_issuer": "", "ccert_fingerprint": "", "encryption_protocol": "",
-        "encryption_cipher": "", "encryption_keysize": "0", "etrn_domain": "", "stress": "",
-        "ccert_pubkey_fingerprint": "", "client_port": str(session.client_port), "policy_context": context,
-        "server_address": "", "server_port": "0", "compatibility_level": "", "mail_version": __version__,
-    }
-
-
-def _instance(session: Session, envelope: Envelope) -> str:
-    """What ties the requests about one message together, as Postfix's pid.seconds.microseconds.count."""
-    return f"{os.getpid():x}.{id(session):x}.{int(envelope.arrival * 1e6):x}"
-
-
-class PolicyClient:
-    """One policy service's connection, reused from request to request as Postfix's smtpd reuses it; requests
-    wait for each other (the protocol has one request in flight)."""
-
-    def __init__(self, service: PolicyService, queue_directory: str = "", log_service: str = "smtpd"):
-        self.service = service
-        self.where = parse_endpoint(service.endpoint, queue_directory)
-        self.log_service = log_service
-        self.lock = asyncio.Lock()
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.opened = 0.0
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+        self.opened = time.monotonic()
         self.used = 0
-        self._idle: asyncio.TimerHandle | None = None
+        self.idle: asyncio.TimerHandle | None = None
 
-    async def ask(self, attributes: Record) -> str:
-        """The server's action on one request; after try_limit failed attempts, the default action. Each failure
-        is logged as Postfix logs it, but for a first one that a stale connection explains (the server hung up)."""
-        request = encode({**attributes, "policy_context": self.service.policy_context or
-                          attributes.get("policy_context", "")})
-        async with self.lock:
-            for attempt in range(self.service.try_limit):
-                if attempt:
-                    await asyncio.sleep(self.service.retry_delay)
-                try:
-                    return await asyncio.wait_for(self._exchange(request), self.service.timeout)
-                except (OSError, EOFError, ProtocolError, asyncio.TimeoutError) as exc:
-                    self.close()
-                    if attempt or not _stale(exc):
-                        maillog.warning(self.log_service, "problem talking to server %s: %s",
-                                        self.service.address, _reason(exc))
-        return self.service.default_action
-
-    async def _exchange(self, request: bytes) -> str:
-        """One request and its reply, on the connection kept or a new one."""
-        self._stop_idle()
-        if self.writer is None or time.monotonic() - self.opened >= self.service.max_ttl:
-            self.close()
-            await self._connect()
+    async def exchange(self, request: bytes) -> Record:
+        """Send one request, read its reply."""
         self.writer.write(request)
-        record = await self._reply()
-        self.used += 1
-        if self.service.request_limit and self.used >= self.service.request_limit:
-            self.close()
-        else:
-            self._idle = asyncio.get_running_loop().call_later(self.service.max_idle, self.close)
-        return action_of(record)
-
-    async def _connect(self) -> None:
-        host, port = self.where
-        try:
-            if port:
-                self.reader, self.writer = await asyncio.open_connection(host, port)
-            else:
-                self.reader, self.writer = await asyncio.open_unix_connection(host)
-        except OSError as exc:
-            maillog.warning(self.log_service, "connect to %s: %s", self.service.address, _reason(exc))
-            raise
-        self.opened, self.used = time.monotonic(), 0
-
-    async def _reply(self) -> Record:
         framing = RecordReader()
         while True:
             data = await self.reader.read(READ_SIZE)
@@ -172,19 +47,113 @@ class PolicyClient:
                 raise EOFError("lost connection")
             records = framing.feed(data)
             if records:
+                self.used += 1
                 return records[0]
 
-    def _stop_idle(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
+    def close(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
+        self.writer.close()
+
+
+class PolicyClient:
+    """One policy service, asked over connections kept from request to request."""
+
+    def __init__(self, service: PolicyService, queue_directory: str = "", log_service: str = "smtpd"):
+        self.service = service
+        self.where = parse_endpoint(service.endpoint, queue_directory)
+        self.log_service = log_service
+        self.idle: list[Connection] = []
+
+    async def ask(self, attributes: Record) -> str:
+        """The server's action on one request; after try_limit failed attempts, the default action. Each failure
+        is logged as Postfix logs it, but for a first one that a stale connection explains (the server hung up)."""
+        request = encode({**attributes, "policy_context": self.service.policy_context or
+                          attributes.get("policy_context", "")})
+        for attempt in range(self.service.try_limit):
+            if attempt:
+                await asyncio.sleep(self.service.retry_delay)
+            try:
+                return await asyncio.wait_for(self._exchange(request), self.service.timeout)
+            except (OSError, EOFError, ProtocolError, asyncio.TimeoutError) as exc:
+                if attempt or not _stale(exc):
+                    maillog.warning(self.log_service, "problem talking to server %s: %s", self.service.address,
+                                    _reason(exc))
+        return self.service.default_action
+
+    async def _exchange(self, request: bytes) -> str:
+        """One request and its reply, on a kept connection or a new one; one that fails is closed."""
+        connection = self._kept() or await self._connect()
+        try:
+            record = await connection.exchange(request)
+            action = action_of(record)
+        except BaseException:
+            connection.close()
+            raise
+        self._keep(connection)
+        return action
+
+    def _kept(self) -> Connection | None:
+        """An idle connection younger than max_ttl; older ones are closed on the way."""
+        while self.idle:
+            connection = self.idle.pop()
+            if connection.idle is not None:
+                connection.idle.cancel()
+            if time.monotonic() - connection.opened < self.service.max_ttl:
+                return connection
+            connection.close()
+        return None
+
+    def _keep(self, connection: Connection) -> None:
+        """Back to the idle ones, closed after max_idle unused; closed at once past request_limit."""
+        if self.service.request_limit and connection.used >= self.service.request_limit:
+            connection.close()
+            return
+        self.idle.append(connection)
+        connection.idle = asyncio.get_running_loop().call_later(self.service.max_idle, self._expire, connection)
+
+    def _expire(self, connection: Connection) -> None:
+        if connection in self.idle:
+            self.idle.remove(connection)
+        connection.idle = None
+        connection.close()
+
+    async def _connect(self) -> Connection:
+        host, port = self.where
+        try:
+            if port:
+                return Connection(*await asyncio.open_connection(host, port))
+            return Connection(*await asyncio.open_unix_connection(host))
+        except OSError as exc:
+            maillog.warning(self.log_service, "connect to %s: %s", self.service.address, _reason(exc))
+            raise
 
     def close(self) -> None:
-        """Close the connection, if there is one: the next request opens another."""
-        self._stop_idle()
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
+        """Close every kept connection: the next request opens another."""
+        while self.idle:
+            self.idle.pop().close()
+
+
+class PolicyClients:
+    """The clients of every policy service a configuration names, one each, made on first use."""
+
+    def __init__(self, values: dict[str, str], queue_directory: str = "", log_service: str = "smtpd"):
+        self.values = values
+        self.queue_directory = queue_directory
+        self.log_service = log_service
+        self.clients: dict[tuple[str, tuple[tuple[str, str], ...]], PolicyClient] = {}
+
+    @classmethod
+    def from_config(cls, config: Config, log_service: str = "smtpd") -> PolicyClients:
+        values = {name: config.get(name) for name in POLICY_PARAMETERS if name.startswith(PREFIX)}
+        return cls(values, config.get("queue_directory"), log_service)
+
+    def client(self, endpoint: str, overrides: dict[str, str]) -> PolicyClient:
+        key = (endpoint, tuple(sorted(overrides.items())))
+        if key not in self.clients:
+            service = PolicyService.from_values(self.values, endpoint, overrides)
+            self.clients[key] = PolicyClient(service, self.queue_directory, self.log_service)
+        return self.clients[key]
 
 
 def _stale(exc: BaseException) -> bool:

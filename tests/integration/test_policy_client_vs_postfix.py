@@ -15,7 +15,9 @@ import pytest
 from filterd.config import Config
 from filterd.model import Envelope, Session
 from filterd.parameters import CORE_PARAMETERS
-from filterd.policy.client import PolicyClient, PolicyService, request_attributes
+from filterd.policy.client import PolicyClient
+from filterd.policy.requests import request_attributes
+from filterd.policy.services import PolicyService
 from tests.harness import free_port
 
 

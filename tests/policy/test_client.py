@@ -13,8 +13,10 @@ from filterd.chain import Chain
 from filterd.config import Config, ConfigError
 from filterd.model import Envelope, Session
 from filterd.parameters import CORE_PARAMETERS
-from filterd.policy.client import PolicyClient, PolicyService, parse_endpoint, request_attributes
+from filterd.policy.client import PolicyClient, PolicyClients
 from filterd.policy.protocol import REQUEST_ATTRIBUTES, RecordReader
+from filterd.policy.requests import request_attributes
+from filterd.policy.services import PolicyService, parse_endpoint, read_service
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.testing import load_plugins
 
@@ -166,5 +168,46 @@ def test_settings_come_from_main_cf_with_the_service_s_own_over_them():
     assert parse_endpoint("inet:[::1]:9998") == ("::1", 9998)
     with pytest.raises(ConfigError, match="bad time value"):
         PolicyService.from_config(config, "inet:127.0.0.1:9998", {"timeout": "soon"})
-    with pytest.raises(ConfigError, match='bad policy service "tcp:x"'):
+    with pytest.raises(ValueError, match='bad policy service "tcp:x"'):
         PolicyService.from_config(config, "tcp:x")
+    clients = PolicyClients.from_config(config)
+    client = clients.client("inet:127.0.0.1:9998", {"timeout": "5s"})
+    assert clients.client("inet:127.0.0.1:9998", {"timeout": "5s"}) is client
+    assert (client.service.timeout, client.service.max_idle) == (5.0, 300.0)
+
+
+def test_check_policy_service_s_syntax_with_settings_in_braces():
+    assert read_service("inet:127.0.0.1:9998") == ("inet:127.0.0.1:9998", {})
+    assert read_service("{ inet:host:9998, timeout=10s, default_action=DUNNO policy_context=submission }") == (
+        "inet:host:9998", {"timeout": "10s", "default_action": "DUNNO", "policy_context": "submission"})
+    assert read_service("{ unix:private/policy, { default_action = 451 4.3.5 See http://x.example/, ok } }") == (
+        "unix:private/policy", {"default_action": "451 4.3.5 See http://x.example/, ok"})
+
+
+@pytest.mark.parametrize("word, message", [
+    ("inet:host", 'bad policy service "inet:host"'),
+    ("{ inet:host:1, timeout }", 'missing "=" in policy service setting "timeout"'),
+    ("{ inet:host:1, tiemout=1s }", 'unknown policy service setting "tiemout"'),
+    ("{ inet:host:1, timeout=soon }", 'smtpd_policy_service_timeout \\(override\\): bad time value "soon"'),
+    ("{ }", "empty policy service definition"),
+    ("{ inet:host:1", 'missing "}"'),
+])
+def test_a_bad_service_says_what_is_wrong(word, message):
+    with pytest.raises(ValueError, match=message):
+        read_service(word)
+
+
+def test_requests_in_flight_at_once_each_have_a_connection_kept_for_the_next():
+    server = TinyServer()
+
+    async def run() -> list[str]:
+        listening = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+        client = PolicyClient(PolicyService(f"inet:127.0.0.1:{listening.sockets[0].getsockname()[1]}"))
+        request = request_attributes(SESSION, ENVELOPE, "RCPT", "b@example.net")
+        actions = list(await asyncio.gather(client.ask(request), client.ask(request)))
+        actions.append(await client.ask(request))
+        client.close()
+        listening.close()
+        return actions
+    assert asyncio.run(run()) == ["DUNNO"] * 3
+    assert sorted(len(requests) for requests in server.connections) == [1, 2]
