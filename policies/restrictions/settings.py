@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterd import AddressRules, ParameterError, Resolver, networks, open_tables
+from filterd import AddressRules, ParameterError, Resolver, networks, open_tables, policy_client
 
 from .lists import Item, names, parse
 
@@ -35,6 +35,8 @@ class Settings:
     null_key: str = "<>"
     login_maps: tuple = ()
     resolver: Any = None
+    policy: Any = None
+    """The clients of the policy services check_policy_service names (filterd.policy_client.PolicyClients)."""
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -46,7 +48,8 @@ class Settings:
                    AddressRules.from_config(config), tuple(d.lower() for d in config.list("relay_domains")),
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
                    {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
-                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config))
+                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config),
+                   policy_client.PolicyClients.from_config(config))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""
