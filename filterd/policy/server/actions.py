@@ -13,8 +13,6 @@ from filterd.edits import Before
 from filterd.transaction import Transaction
 from filterd.verdict import Action, AddHeader, InsertHeader, Verdict
 
-DUNNO = "DUNNO"
-
 
 @dataclass(frozen=True)
 class Asked:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from filterd import Verdict, hookimpl
+from filterd import AddHeader, Verdict, hookimpl
 from filterd.chain import Chain
 from filterd.policy.protocol import ProtocolError
 from filterd.policy.server.handler import PolicyHandler
@@ -158,3 +158,14 @@ def test_sasl_and_tls_attributes_reach_the_session():
 def test_a_request_postfix_would_not_send_is_a_protocol_error():
     with pytest.raises(ProtocolError, match="unrecognized request type"):
         converse([{**request("RCPT"), "request": "junk"}])
+
+
+def test_one_reply_carries_one_action_and_a_warning_names_the_others(caplog):
+    class HoldAndTag:
+        @hookimpl
+        def rcpt(self):
+            return Verdict.hold("review").with_edits(AddHeader("X-Tag", "yes"))
+
+    action = asyncio.run(PolicyHandler(Chain(load_plugins(HoldAndTag()))).answer(request("RCPT", recipient="a@b")))
+    assert action == "HOLD review"
+    assert "one policy reply carries one action: HOLD review; not sent: PREPEND X-Tag: yes" in caplog.text
