@@ -37,11 +37,13 @@ hookspec = pluggy.HookspecMarker("filterd")
 
 
 @hookspec
-def parameters() -> dict[str, str] | Iterable[Parameter] | None:
+def parameters(config: Config) -> dict[str, str] | Iterable[Parameter] | None:
     """Declare this plugin's main.cf parameters at start-up.
 
     Return a dict of name -> default value (strings, main.cf syntax, `$name` allowed) or a list of
     `filterd.Parameter`; None declares none. A parameter nobody declares is a start-up error naming file:line.
+    `config` is main.cf as read so far, unchecked (any name allowed): for a plugin whose parameter names main.cf
+    itself gives, as Postfix's smtpd_restriction_classes names its restriction classes.
     """
 
 

@@ -67,9 +67,10 @@ def early_config(entries: list[tuple[str, str, int]], path: str, settings: dict[
     return Config(entries, lenient, path, settings)
 
 
-def plugin_parameters(plugins: Plugins) -> dict[str, Parameter]:
+def plugin_parameters(plugins: Plugins, early: Config | None = None) -> dict[str, Parameter]:
+    """What the plugins' `parameters` hooks declare, given main.cf as read so far (`early`, any name allowed)."""
     declared: dict[str, Parameter] = {}
-    for name, result in plugins.call_all("parameters"):
+    for name, result in plugins.call_all("parameters", early):
         items = result.items() if isinstance(result, dict) else ((p.name, p) for p in result or ())
         for key, value in items:
             if key in CORE_PARAMETERS or key in declared:
@@ -116,9 +117,10 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     path = config_path(path)
     entries = parse_main_cf(read_main_cf(path), path)
     settings = command_line(path, entries, overrides)
-    plugins = load_plugins(early_config(entries, path, settings), dict(extra_plugins or {}))
+    early = early_config(entries, path, settings)
+    plugins = load_plugins(early, dict(extra_plugins or {}))
     known = dict(CORE_PARAMETERS)
-    known.update(plugin_parameters(plugins))
+    known.update(plugin_parameters(plugins, early))
     config = Config(entries, known, path, settings)
     validate_values(config)
     plugins.configure(config)

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from filterd.chain import Chain
-from filterd.config import Config
+from filterd.config import Config, Parameter
 from filterd.loading import plugin_parameters
 from filterd.model import Envelope, Message, Session
 from filterd.parameters import CORE_PARAMETERS
@@ -81,9 +81,10 @@ def _configured(plugins: tuple[Any, ...], settings: dict[str, str] | None) -> tu
     """The plugins registered in the order given and configured with `settings`, and the configuration."""
     named = {getattr(p, "__name__", type(p).__name__): p for p in plugins}
     loaded = Plugins.load(list(named), named)
-    known = dict(CORE_PARAMETERS)
-    known.update(plugin_parameters(loaded))
     entries = [(name, value, i + 1) for i, (name, value) in enumerate((settings or {}).items())]
+    early = Config(entries, {**{name: Parameter(name, "") for name in settings or {}}, **CORE_PARAMETERS})
+    known = dict(CORE_PARAMETERS)
+    known.update(plugin_parameters(loaded, early))
     config = _ReadConfig(entries, known, "<test>")
     config.read = set()
     loaded.configure(config)

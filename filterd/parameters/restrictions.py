@@ -32,6 +32,7 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_delay_reject", "yes", "bool",
        "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
        "$smtpd_sender_restrictions."),
+    _p("smtpd_restriction_classes", "", "list", "User-defined aliases for groups of access restrictions."),
     _p("relay_domains", "", "list",
        "What destination domains (and subdomains thereof) this system will relay mail to."),
     _p("parent_domain_matches_subdomains", "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"

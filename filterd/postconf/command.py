@@ -83,7 +83,8 @@ def known_parameters(entries: list[tuple[str, str, int]], path: str,
     for name in [entry[0] for entry in entries] + list(settings):
         lenient.setdefault(name, Parameter(name, ""))
     known = dict(CORE_PARAMETERS)
-    known.update(plugin_parameters(load_plugins(Config(entries, lenient, path, settings), {})))
+    early = Config(entries, lenient, path, settings)
+    known.update(plugin_parameters(load_plugins(early, {}), early))
     return known
 
 

@@ -22,6 +22,12 @@ from .settings import CLIENT, DATA, HELO, SENDER, Settings
 
 
 @hookimpl
+def parameters(config) -> dict[str, str]:
+    """Each restriction class named in smtpd_restriction_classes is a parameter: its restriction list."""
+    return {name: "" for name in config.list("smtpd_restriction_classes")} if config is not None else {}
+
+
+@hookimpl
 def configure(config) -> Settings:
     return Settings.from_config(config)
 
@@ -29,19 +35,20 @@ def configure(config) -> Settings:
 @hookimpl
 def connect(session, settings: Settings):
     lists = [] if settings.delay_reject else settings.named(CLIENT)
-    return decide(lists, Check(session, Envelope(sender=None), settings)) if lists else None
+    return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state="CONNECT")) if lists else None
 
 
 @hookimpl
 def helo(session, settings: Settings):
     lists = [] if settings.delay_reject else settings.named(HELO)
-    return decide(lists, Check(session, Envelope(sender=None), settings)) if lists else None
+    state = "EHLO" if session.protocol == "ESMTP" else "HELO"
+    return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state=state)) if lists else None
 
 
 @hookimpl
 def mail_from(session, envelope, settings: Settings):
     lists = [] if settings.delay_reject else settings.named(SENDER)
-    return decide(lists, Check(session, envelope, settings)) if lists else None
+    return decide(lists, Check(session, envelope, settings, protocol_state="MAIL")) if lists else None
 
 
 @hookimpl
@@ -55,4 +62,4 @@ def rcpt(session, envelope, recipient: str, settings: Settings):
 @hookimpl
 def data(session, envelope, settings: Settings):
     lists = settings.named(DATA)
-    return decide(lists, Check(session, envelope, settings)) if lists else None
+    return decide(lists, Check(session, envelope, settings, protocol_state="DATA")) if lists else None

@@ -5,7 +5,6 @@ restriction list), as smtpd_check.c's check_table_result reads it."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from filterd import Verdict, open_table
 
@@ -69,7 +68,7 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
     if upper in _ARGUMENTS and text:
         return _ARGUMENTS[upper](text)
     try:
-        items = nested(result)
+        items = nested(result, check.settings)
     except ValueError:
         return CONFIGURATION_ERROR
     return await evaluate(items, check)
@@ -94,7 +93,11 @@ def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
     return None if word.upper() == "DEFER_IF_REJECT" else verdict
 
 
-@lru_cache(maxsize=256)
-def nested(result: str) -> tuple[Item, ...]:
-    """A table result that is a restriction list (or a restriction class), read once."""
-    return parse(result)
+def nested(result: str, settings) -> tuple[Item, ...]:
+    """A table result that is a restriction list (or a restriction class), read once per chain."""
+    cache = settings.results_read
+    if result not in cache:
+        if len(cache) > 1024:
+            cache.clear()
+        cache[result] = parse(result, settings.classes)
+    return cache[result]

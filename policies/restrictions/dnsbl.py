@@ -1,5 +1,5 @@
 """DNS lookups for restrictions: DNS blocklists (reject_rbl_client, reject_rhsbl_sender) and whether a mail
-domain exists (reject_unknown_sender_domain), through filterd's one resolver."""
+domain exists (reject_unknown_sender_domain, reject_unknown_recipient_domain), through filterd's one resolver."""
 
 from __future__ import annotations
 
@@ -55,3 +55,23 @@ async def mail_domain_status(check: Check, domain: str) -> str:
     addresses = await resolver.lookup_types(domain, ("A", "AAAA"))
     statuses = {mx.status, addresses.status}
     return OK if OK in statuses else RETRY if RETRY in statuses else NOTFOUND
+
+
+async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_mx: tuple[str, str]) -> Verdict | None:
+    """reject_unknown_address: a remote address's domain that does not exist is refused with
+    unknown_address_reject_code, one with a null MX with `null_mx` (code, status); local and literal domains and
+    the null address are not looked up; a temporary failure is kept as defer_if_permit."""
+    rules = check.settings.rules
+    resolution = rules.resolve(rules.rewrite(address)) if address else None
+    if resolution is None or resolution.address_class == "local" or resolution.domain.startswith("["):
+        return None
+    status = await mail_domain_status(check, resolution.domain)
+    rejected = f"<{address}>: {kind} rejected"
+    if status == NULLMX:
+        return refusal(int(null_mx[0]), null_mx[1], f"{rejected}: Domain {resolution.domain} does not accept mail "
+                                                    "(nullMX)")
+    if status == RETRY:
+        check.defer_if_permit = refusal(450, dsn, f"{rejected}: Domain not found")
+    if status == NOTFOUND:
+        return refusal(check.settings.codes["unknown_address_reject_code"], dsn, f"{rejected}: Domain not found")
+    return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from filterd import valid_hostname
+from dataclasses import dataclass
+
+from filterd import open_table, valid_hostname
 
 
 def domain_listed(domain: str, patterns: tuple[str, ...], parent_style: bool) -> bool:
@@ -15,6 +17,27 @@ def domain_listed(domain: str, patterns: tuple[str, ...], parent_style: bool) ->
         if parent_style and domain.endswith("." + pattern):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class DomainList:
+    """A Postfix domain list such as relay_domains: domains, and `type:name` tables whose keys are domains."""
+
+    patterns: tuple[str, ...] = ()
+    tables: tuple = ()
+
+    @classmethod
+    def read(cls, items: list[str]) -> DomainList:
+        """The list's words; a table that cannot be opened is a TableError."""
+        tables = tuple(open_table(item) for item in items if ":" in item and not item.startswith("["))
+        return cls(tuple(item.lower() for item in items if ":" not in item or item.startswith("[")), tables)
+
+    def matches(self, domain: str, parent_style: bool) -> bool:
+        """The domain is listed, or a table has it or (as domain_keys tries them) one of its parents."""
+        if domain_listed(domain, self.patterns, parent_style):
+            return True
+        keys = domain_keys(domain, parent_style)
+        return any(table.lookup(key) is not None for table in self.tables for key in keys)
 
 
 def domain_keys(domain: str, parent_style: bool) -> list[str]:

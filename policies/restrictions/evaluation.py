@@ -8,7 +8,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterd import Action, ContentVerdict, Envelope, Session, Verdict
+from filterd import Action, ContentVerdict, Envelope, Session, Verdict, unquote_local
 
 from .lists import Item
 
@@ -22,6 +22,9 @@ class Check:
     envelope: Envelope
     settings: Any
     recipient: str | None = None
+    protocol_state: str = "RCPT"
+    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA), as a policy
+    server is told it."""
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
@@ -70,8 +73,8 @@ SUBJECTS = {
 def subject(name: str, check: Check) -> tuple[str, str]:
     """What a list's replies name: the client, the HELO name, the sender, the recipient or DATA, and its class."""
     what = {"smtpd_client_restrictions": check.session.client, "smtpd_helo_restrictions": check.session.helo,
-            "smtpd_sender_restrictions": check.sender or "", "smtpd_data_restrictions": "DATA"}
-    return what.get(name, check.recipient or ""), SUBJECTS[name]
+            "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA"}
+    return what.get(name, unquote_local(check.recipient or "")), SUBJECTS[name]
 
 
 async def decide(lists: list[tuple[str, tuple[Item, ...]]], check: Check) -> Verdict | None:

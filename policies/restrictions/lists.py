@@ -38,12 +38,13 @@ def words(text: str) -> list[str]:
     return [item for item in found if item]
 
 
-def parse(text: str) -> tuple[Item, ...]:
-    """The items of a restriction list; ValueError says what is wrong (unknown name, missing argument)."""
+def parse(text: str, classes: dict[str, Restriction] | None = None) -> tuple[Item, ...]:
+    """The items of a restriction list, where `classes` are the restriction classes' names too; ValueError says
+    what is wrong (unknown name, missing argument)."""
     found, pending = [], words(text)
     while pending:
         name = pending.pop(0)
-        known = RESTRICTIONS.get(name.lower())
+        known = RESTRICTIONS.get(name.lower()) or (classes or {}).get(name)
         if known is None:
             raise ValueError(unknown(name))
         if known.argument is None:

@@ -10,23 +10,10 @@ from .evaluation import Check
 from .names import restriction
 
 
-def protocol_state(check: Check) -> str:
-    """The SMTP state the restrictions are evaluated at, as Postfix names it in the request."""
-    if check.recipient is not None:
-        return "RCPT"
-    if check.about[1] == "Data command":
-        return "DATA"
-    if check.sender is not None:
-        return "MAIL"
-    if check.session.helo:
-        return "EHLO" if check.session.protocol == "ESMTP" else "HELO"
-    return "CONNECT"
-
-
 @restriction("check_policy_service", argument=policy_client.read_service)
 async def check_policy_service(check: Check, service: tuple[str, dict[str, str]]):
     """Ask the policy server; its action (or the service's default action when it cannot be asked) decides."""
     client = check.settings.policy.client(*service)
-    request = policy_client.request_attributes(check.session, check.envelope, protocol_state(check),
+    request = policy_client.request_attributes(check.session, check.envelope, check.protocol_state,
                                                check.recipient or "")
     return await table_verdict(check, await client.ask(request), *check.about)

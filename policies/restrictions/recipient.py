@@ -5,7 +5,8 @@ from __future__ import annotations
 from filterd import Verdict, unquote_local
 
 from .access import check_access, mail_keys, table
-from .domains import domain_listed, fully_qualified
+from .dnsbl import unknown_domain
+from .domains import fully_qualified
 from .evaluation import Check
 from .names import restriction
 from .replies import refusal
@@ -21,8 +22,8 @@ def authorized(check: Check) -> bool:
         return False
     if resolution.address_class == "local":
         return True
-    return not resolution.error and domain_listed(resolution.domain, settings.relay_domains,
-                                                  settings.parent_style("relay_domains"))
+    return not resolution.error and settings.relay_domains.matches(resolution.domain,
+                                                                   settings.parent_style("relay_domains"))
 
 
 def recipient_address(check: Check) -> str:
@@ -73,3 +74,12 @@ def reject_non_fqdn_recipient(check: Check) -> Verdict | None:
         return None
     return refusal(check.settings.codes["non_fqdn_reject_code"], "5.5.2",
                    f"<{unquote_local(check.recipient)}>: Recipient address rejected: need fully-qualified address")
+
+
+@restriction("reject_unknown_recipient_domain")
+async def reject_unknown_recipient_domain(check: Check) -> Verdict | None:
+    """Reject a recipient whose domain has no MX, A or AAAA record (`450 4.1.2 <R>: Recipient address rejected:
+    Domain not found`) or a null MX (`556 5.1.10`); a temporary DNS failure defers only if nothing rejects."""
+    if check.recipient is None:
+        return None
+    return await unknown_domain(check, recipient_address(check), "Recipient address", "4.1.2", ("556", "5.1.10"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from filterd import Verdict, unquote_local
 
 from .access import check_access, mail_keys, table
-from .dnsbl import NOTFOUND, NULLMX, RETRY, blocked, listed, mail_domain_status, zone_and_filter
+from .dnsbl import blocked, listed, unknown_domain, zone_and_filter
 from .domains import fully_qualified
 from .evaluation import Check
 from .names import restriction
@@ -41,20 +41,7 @@ def reject_non_fqdn_sender(check: Check) -> Verdict | None:
 async def reject_unknown_sender_domain(check: Check) -> Verdict | None:
     """Reject a sender whose domain has no MX, A or AAAA record (`450 4.1.8 <S>: Sender address rejected: Domain
     not found`) or a null MX (`550 5.7.27`); a temporary DNS failure defers only if nothing else rejects."""
-    address = sender_address(check)
-    rules = check.settings.rules
-    resolution = rules.resolve(rules.rewrite(address)) if address else None
-    if resolution is None or resolution.address_class == "local" or resolution.domain.startswith("["):
-        return None
-    status = await mail_domain_status(check, resolution.domain)
-    rejected = f"<{address}>: Sender address rejected"
-    if status == NULLMX:
-        return refusal(550, "5.7.27", f"{rejected}: Domain {resolution.domain} does not accept mail (nullMX)")
-    unknown = refusal(check.settings.codes["unknown_address_reject_code"], "4.1.8", f"{rejected}: Domain not found")
-    if status == RETRY:
-        check.defer_if_permit = refusal(450, "4.1.8", f"{rejected}: Domain not found")
-        return None
-    return unknown if status == NOTFOUND else None
+    return await unknown_domain(check, sender_address(check), "Sender address", "4.1.8", ("550", "5.7.27"))
 
 
 @restriction("reject_rhsbl_sender", argument=zone_and_filter)

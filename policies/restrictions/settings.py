@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterd import AddressRules, ParameterError, Resolver, networks, open_tables, policy_client
+from filterd import AddressRules, ParameterError, Resolver, TableError, networks, open_tables, policy_client
 
-from .lists import Item, names, parse
+from .classes import restriction_class
+from .domains import DomainList
+from .lists import Item, names, parse, words
+from .names import Restriction
 
 CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
@@ -16,7 +19,7 @@ CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code")
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
-                           "defer_if_permit", "check_relay_domains"})
+                           "defer_if_permit"})
 """smtpd's `working instances`: one of them in the relay or recipient restrictions, or filterd will not start."""
 
 
@@ -28,7 +31,7 @@ class Settings:
     delay_reject: bool = True
     mynetworks: tuple = ()
     rules: AddressRules = field(default_factory=AddressRules)
-    relay_domains: tuple[str, ...] = ()
+    relay_domains: DomainList = field(default_factory=DomainList)
     allow_untrusted_routing: bool = False
     parent_matches: frozenset[str] = frozenset()
     codes: dict[str, int] = field(default_factory=dict)
@@ -38,18 +41,24 @@ class Settings:
     policy: Any = None
     """The clients of the policy services check_policy_service names (filterd.policy_client.PolicyClients)."""
 
+    classes: dict[str, Restriction] = field(default_factory=dict)
+    """The restriction classes by name (smtpd_restriction_classes)."""
+    results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
+    """Access table results that are restriction lists, as read (access.nested)."""
+
     @classmethod
     def from_config(cls, config) -> Settings:
-        lists = {name: read_list(config, name) for name in LISTS}
-        if not (names(lists[RELAY]) | names(lists[RECIPIENT])) & RELAY_CONTROL:
-            raise ParameterError(RELAY, "in smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at "
-                                 f"least one working instance of: {', '.join(sorted(RELAY_CONTROL - {'check_relay_domains'}))}")
+        class_lists: dict[str, tuple[Item, ...]] = {}
+        classes = {name: restriction_class(name, class_lists) for name in config.list("smtpd_restriction_classes")}
+        class_lists.update({name: read_list(config, name, classes) for name in classes})
+        lists = {name: read_list(config, name, classes) for name in LISTS}
+        require_relay_control(lists)
         return cls(lists, config.bool("smtpd_delay_reject"), networks(config.list("mynetworks")),
-                   AddressRules.from_config(config), tuple(d.lower() for d in config.list("relay_domains")),
+                   AddressRules.from_config(config), read_domains(config, "relay_domains"),
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
                    {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
                    tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config),
-                   policy_client.PolicyClients.from_config(config))
+                   classes=classes, policy=policy_client.PolicyClients.from_config(config))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""
@@ -64,8 +73,22 @@ class Settings:
         return feature in self.parent_matches
 
 
-def read_list(config, name: str) -> tuple[Item, ...]:
+def require_relay_control(lists: dict[str, tuple[Item, ...]]) -> None:
+    """Relay and recipient restrictions without a restriction that refuses by default are an open relay: refused."""
+    if not (names(lists[RELAY]) | names(lists[RECIPIENT])) & RELAY_CONTROL:
+        raise ParameterError(RELAY, "in smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least "
+                             f"one working instance of: {', '.join(sorted(RELAY_CONTROL))}")
+
+
+def read_domains(config, name: str) -> DomainList:
     try:
-        return parse(config.get(name))
+        return DomainList.read(words(config.get(name)))
+    except TableError as exc:
+        raise ParameterError(name, str(exc)) from None
+
+
+def read_list(config, name: str, classes: dict[str, Restriction]) -> tuple[Item, ...]:
+    try:
+        return parse(config.get(name), classes)
     except ValueError as exc:
         raise ParameterError(name, str(exc)) from None

@@ -1,5 +1,6 @@
-"""The restrictions that ask the DNS (reject_unknown_sender_domain, reject_rhsbl_sender, reject_rbl_client) in
-filterd's relay and in a real Postfix, both asking the same zone of the loopback DNS server: the same replies.
+"""The restrictions that ask the DNS (reject_unknown_sender_domain and _recipient_domain, reject_rhsbl_sender,
+reject_rbl_client) in filterd's relay and in a real Postfix, both asking the same zone of the loopback DNS server:
+the same replies.
 
 Postfix's resolver asks port 53 only, so Postfix, its DNS server and the client that talks to it run in a network
 namespace of their own (tests/netns.py); filterd asks the same zone served on a loopback port."""
@@ -36,13 +37,16 @@ FAILURES = {"broken.test MX": "servfail", "broken.test A": "servfail", "broken.t
 RESTRICTIONS = {
     "smtpd_sender_restrictions": "reject_unknown_sender_domain, reject_rhsbl_sender rhsbl.test",
     "smtpd_recipient_restrictions": "check_recipient_access inline:{ {rbl@local.example=reject_rbl_client bl.test}, "
-                                    "{other@local.example=reject_rbl_client bl.test=127.0.0.9} }",
+                                    "{other@local.example=reject_rbl_client bl.test=127.0.0.9} }, "
+                                    "reject_unknown_recipient_domain",
+    "relay_domains": "exists.test nullmx.test nx.test broken.test",
 }
 SENDERS = ["<a@exists.test>", "<a@aonly.test>", "<a@nullmx.test>", "<a@nx.test>", "<a@broken.test>",
            "<a@spam.test>", "<a@quiet.test>", "<>", "<a@local.example>"]
 MATRIX = ([(sender, "<user@local.example>") for sender in SENDERS]
           + [("<a@broken.test>", "<user@foreign.example>")]
-          + [("<a@exists.test>", rcpt) for rcpt in ("<rbl@local.example>", "<other@local.example>")])
+          + [("<a@exists.test>", rcpt) for rcpt in ("<rbl@local.example>", "<other@local.example>", "<b@exists.test>",
+                                                    "<b@nullmx.test>", "<b@nx.test>", "<b@broken.test>")])
 CLIENT = ("import json, sys; from tests.integration.test_restrictions_vs_postfix import session; "
           "print(json.dumps(session(int(sys.argv[1]), *sys.argv[2:])))")
 """The same session as filterd gets, from inside the namespace."""

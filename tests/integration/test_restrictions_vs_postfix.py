@@ -68,7 +68,10 @@ MATRIX = ([(helo, "<a@ok.example>", "<user@local.example>") for helo in HELOS]
           + [("client.example", sender, rcpt) for sender in SENDERS
              for rcpt in ("<user@local.example>", "<user@foreign.example>")]
           + [("client.example", "<a@dunno.example>", rcpt) for rcpt in RECIPIENTS]
-          + [("client.example", "<a@defer_if_permit.example>", "<blocked@local.example>")])
+          + [("client.example", "<a@defer_if_permit.example>", "<blocked@local.example>")]
+          + [(helo, sender, "<postmaster>") for helo, sender in (("nodots", "<a@ok.example>"),
+                                                                  ("client.example", "<blocked@sender.example>"))]
+          + [("client.example", '<"a b"@custom.example>', '<"c d"@closed.local.example>')])
 
 
 def tables(directory: Path) -> dict[str, str]:
@@ -183,3 +186,36 @@ def test_data_restrictions_refuse_data_as_postfix_does(launcher):
     postfix, filterd = pair(launcher, "data", {"smtpd_data_restrictions": "reject"})
     assert data_reply(filterd.port) == data_reply(postfix.port) == \
         "554 5.7.1 <DATA>: Data command rejected: Access denied"
+
+
+def commands(port: int, lines: list[str]) -> list[str]:
+    """Each command's reply (its first line)."""
+    client = Client(port)
+    try:
+        return [client.send(line).splitlines()[0] for line in lines]
+    finally:
+        client.close()
+
+
+def test_without_smtpd_delay_reject_helo_and_sender_are_refused_at_their_commands(launcher):
+    postfix, filterd = pair(launcher, "nodelay", {"smtpd_delay_reject": "no",
+                                                  "smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
+                                                  "smtpd_sender_restrictions": "check_sender_access inline:{ "
+                                                                               "blocked.example=REJECT }"})
+    lines = ["EHLO client", "EHLO client.example", "MAIL FROM:<a@blocked.example>", "RCPT TO:<user@local.example>",
+             "MAIL FROM:<a@ok.example>", "RCPT TO:<user@local.example>"]
+    ours, theirs = commands(filterd.port, lines), commands(postfix.port, lines)
+    assert ours[1].startswith("250-") and theirs[1].startswith("250-")
+    assert ours[:1] + ours[2:] == theirs[:1] + theirs[2:]
+    assert ours[0] == "504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname"
+
+
+def test_a_restriction_class_named_by_an_access_table_is_postfix_s(launcher):
+    postfix, filterd = pair(launcher, "classes", {
+        "smtpd_restriction_classes": "strict_class", "strict_class": "reject_non_fqdn_sender, reject",
+        "smtpd_recipient_restrictions": "check_recipient_access inline:{ closed@local.example=strict_class }"})
+    for sender, recipient in (("<a@nodot>", "<closed@local.example>"), ("<a@ok.example>", "<closed@local.example>"),
+                              ("<a@nodot>", "<user@local.example>")):
+        ours = session(filterd.port, "client.example", sender, recipient)
+        assert ours == session(postfix.port, "client.example", sender, recipient)
+    assert ours[2] == "250 2.1.5 Ok"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from filterd.config import Config
+from filterd.config import Config, Parameter
 from filterd.model import Envelope, Session
 from filterd.parameters import CORE_PARAMETERS
+from filterd.policies.restrictions import parameters
 from filterd.policies.restrictions.evaluation import Check, decide
 from filterd.policies.restrictions.settings import Settings
 
@@ -15,9 +16,11 @@ LOCAL = {"mydestination": "local.example", "mynetworks": "192.0.2.0/24", "myorig
 
 
 def settings(**values: str) -> Settings:
-    """The settings of a main.cf with these lines (after LOCAL's)."""
+    """The settings of a main.cf with these lines (after LOCAL's), restriction classes declared as at start-up."""
     entries = [(name, value, n) for n, (name, value) in enumerate({**LOCAL, **values}.items(), 1)]
-    return Settings.from_config(Config(entries, CORE_PARAMETERS))
+    early = Config(entries, {**{name: Parameter(name, "") for name, _, _ in entries}, **CORE_PARAMETERS})
+    classes = {name: Parameter(name, default) for name, default in parameters(early).items()}
+    return Settings.from_config(Config(entries, {**CORE_PARAMETERS, **classes}))
 
 
 def check(settings_: Settings, client: str = "198.51.100.1", sender: str = "a@sender.example",

@@ -44,3 +44,19 @@ def test_warn_if_reject_turns_the_next_reject_into_a_warning():
 
 def test_no_restriction_no_answer():
     assert verdict_at_rcpt(settings()) is None
+
+
+def test_the_generic_refusals_name_addresses_unquoted():
+    rejecting = settings(smtpd_sender_restrictions="reject")
+    assert verdict_at_rcpt(rejecting, sender='"a b"@sender.example').text == \
+        "<a b@sender.example>: Sender address rejected: Access denied"
+
+
+def test_a_restriction_class_is_a_list_of_its_own_usable_in_lists_and_table_results():
+    classed = settings(smtpd_restriction_classes="strict, lenient", strict="reject_non_fqdn_sender, lenient",
+                       lenient="permit_mynetworks, reject", smtpd_recipient_restrictions="strict",
+                       smtpd_sender_restrictions="check_sender_access inline:{ ok.example=lenient }")
+    assert verdict_at_rcpt(classed, sender="a@nodot").code == 504
+    assert verdict_at_rcpt(classed, sender="a@ok.example").text == \
+        "<a@ok.example>: Sender address rejected: Access denied"
+    assert verdict_at_rcpt(classed, sender="a@ok.example", client="192.0.2.1") is None

@@ -16,7 +16,8 @@ def test_the_default_relays_for_mynetworks_and_local_domains_only():
     assert verdict_at_rcpt(default, recipient="user@LOCAL.example") is None
     assert verdict_at_rcpt(default, recipient="user@local.example.") is None
     refused = verdict_at_rcpt(default, recipient="anyone@example.net")
-    assert (refused.action, refused.reply()) == (Action.DEFER, (454, "4.7.1", "<anyone@example.net>: Relay access denied"))
+    assert (refused.action, refused.reply()) == (
+        Action.DEFER, (454, "4.7.1", "<anyone@example.net>: Relay access denied"))
 
 
 def test_a_sasl_authenticated_client_may_relay():
@@ -46,6 +47,14 @@ def test_relay_domains_and_their_subdomains_are_relayed_to():
     assert verdict_at_rcpt(strict, recipient="user@sub.relay.example") is not None
 
 
+def test_relay_domains_may_be_tables():
+    tabled = settings(relay_domains="other.example, inline:{ relay.example=yes }")
+    assert verdict_at_rcpt(tabled, recipient="user@relay.example") is None
+    assert verdict_at_rcpt(tabled, recipient="user@sub.relay.example") is None
+    assert verdict_at_rcpt(tabled, recipient="user@other.example") is None
+    assert verdict_at_rcpt(tabled, recipient="user@elsewhere.example") is not None
+
+
 def test_reject_unauth_destination_rejects_with_relay_domains_reject_code():
     rejecting = settings(smtpd_relay_restrictions="permit_mynetworks reject_unauth_destination")
     refused = verdict_at_rcpt(rejecting, recipient='"user@example.net"@local.example')
@@ -59,3 +68,15 @@ def test_permit_auth_destination_permits_before_a_reject():
     assert verdict_at_rcpt(permitting, recipient="user@local.example") is None
     assert verdict_at_rcpt(permitting, recipient="user@example.net").reply() == (
         554, "5.7.1", "<user@example.net>: Recipient address rejected: Access denied")
+
+
+def test_reject_unknown_recipient_domain(dns_server):
+    dns_server.zone.add("exists.test", "MX 10 mx.exists.test.")
+    dns_server.zone.add("nullmx.test", "MX 0 .")
+    unknown = settings(smtpd_recipient_restrictions="reject_unknown_recipient_domain", relay_domains="test",
+                       filterd_dns_servers=dns_server.address)
+    assert verdict_at_rcpt(unknown, recipient="b@exists.test") is None
+    assert verdict_at_rcpt(unknown, recipient="b@nx.test").reply() == (
+        450, "4.1.2", "<b@nx.test>: Recipient address rejected: Domain not found")
+    assert verdict_at_rcpt(unknown, recipient="b@nullmx.test").reply()[:2] == (556, "5.1.10")
+    assert verdict_at_rcpt(unknown, recipient="b@local.example") is None

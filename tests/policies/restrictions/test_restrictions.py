@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filterd.policies.restrictions as restrictions
+from filterd.policies.restrictions.names import restriction
 from filterd.testing import make_message, run_plugin
 from filterd.verdict import Action
 
@@ -44,3 +45,21 @@ def test_kept_actions_apply_to_the_message():
 def test_discard_accepts_and_drops():
     outcome = run(smtpd_recipient_restrictions="check_recipient_access inline:{ local.example=DISCARD }")
     assert outcome.action is Action.DISCARD
+
+
+SEEN: list[tuple[str, str | None]] = []
+
+
+@restriction("test_record_protocol_state")
+def record(check):
+    """A restriction of the tests' own, registered as any other: it notes where it was asked."""
+    SEEN.append((check.protocol_state, check.recipient))
+
+
+def test_a_new_restriction_is_one_registered_function_told_the_command_at_hand():
+    SEEN.clear()
+    each = "test_record_protocol_state"
+    run(smtpd_delay_reject="no", smtpd_client_restrictions=each, smtpd_helo_restrictions=each,
+        smtpd_sender_restrictions=each, smtpd_recipient_restrictions=f"{each}, reject_unauth_destination",
+        smtpd_data_restrictions=each)
+    assert SEEN == [("CONNECT", None), ("EHLO", None), ("MAIL", None), ("RCPT", "user@local.example"), ("DATA", None)]

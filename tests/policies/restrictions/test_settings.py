@@ -12,7 +12,8 @@ from .checks import settings
 
 
 def test_an_unknown_restriction_is_named_with_the_closest_known():
-    with pytest.raises(ParameterError, match='unknown restriction "permit_mynetwork" .did you mean "permit_mynetworks"'):
+    with pytest.raises(ParameterError,
+                       match='unknown restriction "permit_mynetwork" .did you mean "permit_mynetworks"'):
         settings(smtpd_client_restrictions="permit_mynetwork")
 
 
