@@ -162,12 +162,18 @@ def _smtp_session(data: bytes) -> None:
         assert "internal error" not in reply[-1]
 
 
+def _policy_stream(data: bytes) -> None:
+    """The input as what a policy client sends, cut where its first byte says: the same records or the same error."""
+    from tests.policy.test_fuzz_protocol import check_stream
+    check_stream(data[1:], sorted({byte % (len(data) + 1) for byte in data[:1]}))
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "milter-stream": _milter_stream, "milter-commands": _milter_commands, "milter-responses": _milter_responses,
     "milter-macros": _milter_macros, "milter-handler": _milter_handler, "regexp": _table("regexp"),
     "pcre": _table("pcre"), "cidr": _table("cidr"), "texthash": _table("texthash"), "inline": _inline,
     "main-cf": _main_cf, "content": _content, "mime": _mime, "queue-file": _queue_file,
-    "smtp-arguments": _smtp_arguments, "smtp-session": _smtp_session,
+    "smtp-arguments": _smtp_arguments, "smtp-session": _smtp_session, "policy-stream": _policy_stream,
 }
 """What atheris can fuzz: each takes the fuzzer's bytes and checks the suite's property on them."""
 
@@ -189,6 +195,7 @@ def run_atheris(name: str, libfuzzer_args: list[str]) -> None:
         import filterd.milter.protocol.responses, filterd.milter.server.handler, filterd.tables  # noqa: E401,F401
         import filterd.plugins.header_checks.mime_state, filterd.queue.queuefile  # noqa: E401,F401
         import filterd.smtp.dsn, filterd.smtp.server, filterd.tables.postmap  # noqa: E401,F401
+        import filterd.policy.protocol  # noqa: F401
     logging.disable(logging.WARNING)
     given = {arg.split("=")[0] for arg in libfuzzer_args}
     defaults = [arg for arg in ATHERIS_DEFAULTS if arg.split("=")[0] not in given]

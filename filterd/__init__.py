@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from filterd.dns import Resolver
     from filterd.milter import client as milter_client
     from filterd.network import in_networks, networks
+    from filterd.policy import client as policy_client
     from filterd.tables import Table, TableError, open_table, open_tables
 
 __version__ = "0.1.0"
@@ -44,7 +45,7 @@ __all__ = [
     "ContentVerdict", "DeleteHeader", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message",
     "MimeError", "Parameter", "ParameterError", "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError",
     "Verdict", "hookimpl", "in_networks", "milter_client", "networks", "one_of", "open_table", "open_tables",
-    "parse_endpoint", "service_timeout", "unquote_local", "valid_hostname", "__version__",
+    "parse_endpoint", "policy_client", "service_timeout", "unquote_local", "valid_hostname", "__version__",
 ]
 
 _ON_FIRST_USE = {
@@ -52,18 +53,19 @@ _ON_FIRST_USE = {
     "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
     "AddressRules": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
     "Resolver": "filterd.dns", "in_networks": "filterd.network", "networks": "filterd.network",
+    "policy_client": "filterd.policy.client",
 }
 """Public names imported when first asked for: name -> the module that holds it (or is it)."""
 
 
 def __getattr__(name: str) -> Any:
-    """The table interface, the milter client, addresses, networks and the DNS resolver, imported on first use
+    """The table interface, the milter and policy clients, addresses, networks and the DNS resolver, imported on first use
     (PEP 562)."""
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'filterd' has no attribute {name!r}")
     found = importlib.import_module(module)
-    value = found if name == "milter_client" else getattr(found, name)
+    value = found if name in ("milter_client", "policy_client") else getattr(found, name)
     globals()[name] = value
     return value
 

@@ -66,6 +66,7 @@ LAYERS = (
         Part("nexthop/", "proxy, sink, queue", ("filterd.nexthop",)),
         Part("qmgr/", "queue manager, delivery", ("filterd.qmgr",)),
         Part("pipe/", "filterd pipe: a simple filter", ("filterd.pipe",)),
+        Part("policy/server/", "filterd as a policy server", ("filterd.policy.server",)),
     )),
     Layer("the core: imports no front end, tool or wiring", "#e3f2fd", (
         Part("filterd", "the public API", (), alone=("filterd",)),
@@ -90,6 +91,9 @@ LAYERS = (
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),
         Part("anvil/", "connection counts across workers", ("filterd.anvil",)),
+        Part("policy/protocol", "the sans-IO policy codec", ("filterd.policy.protocol",)),
+        Part("policy/client", "+ requests, services: asking policy servers",
+             ("filterd.policy.client", "filterd.policy.requests", "filterd.policy.services"), alone=("filterd.policy",)),
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),
@@ -102,7 +106,8 @@ HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queu
            "filterd.draining", "filterd.debug_peers")
 """Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, Received:, missing headers,
 mail_owner, open connections, debug_peer_list), left out."""
-SAME_ROW = (("cli", "plugins/", "policies/", "examples/"), ("smtp/", "milter/server/", "nexthop/", "qmgr/"))
+SAME_ROW = (("cli", "plugins/", "policies/", "examples/"),
+            ("smtp/", "milter/server/", "nexthop/", "qmgr/", "policy/server/"))
 """Boxes drawn side by side: the top row, and the front ends."""
 BELOW = (("smtp/", "testing"),)
 """Invisible arrows that keep the core under the front ends."""

@@ -9,11 +9,12 @@ import socket
 from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
+from filterd.parameters.policy import POLICY_PARAMETERS, check_policy_values
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
 from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 
-LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter")
+LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter", "policy")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
 
@@ -115,7 +116,8 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="The listeners, each MODE:HOST:PORT with MODE relay (filter, queue and deliver), proxy (filter and "
            "relay in-session, before-queue), sink (filter and store), reinject (a relay for mail back from an "
            "after-queue filter: no plugin runs, no content_filter), or milter:inet:HOST:PORT / "
-           "milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
+           "milter:unix:/PATH (filter for an MTA's smtpd_milters), or policy:HOST:PORT / policy:unix:/PATH (a policy "
+           "server for Postfix's check_policy_service)."),
     _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
     _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
@@ -156,6 +158,7 @@ CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
 CORE_PARAMETERS.update(FILTER_PARAMETERS)
 CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
+CORE_PARAMETERS.update(POLICY_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -195,7 +198,12 @@ def parse_listener(item: str) -> tuple[str, str, int]:
     try:
         if not sep or mode not in LISTENER_MODES:
             raise ValueError(f"expected MODE:HOST:PORT with MODE one of {', '.join(LISTENER_MODES)}")
-        host, port = parse_milter_socket(rest) if mode == "milter" else _split_hostport(rest)
+        if mode == "milter":
+            host, port = parse_milter_socket(rest)
+        elif mode == "policy" and rest.startswith(("unix:", "local:")):
+            host, port = parse_milter_socket(rest)
+        else:
+            host, port = _split_hostport(rest)
     except ValueError as exc:
         raise ValueError(f'"{item}": {exc}') from None
     return mode, host, port
@@ -237,6 +245,7 @@ def validate_values(config: Config) -> None:
     for name in SCORE_THRESHOLDS:
         _check_threshold(config, name)
     _check_observed(config)
+    check_policy_values(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from filterd import Envelope, hookimpl, unquote_local
 
-from . import client, generic, helo, login, recipient, sender  # noqa: F401  (each registers its restrictions)
+from . import client, generic, helo, login, policy, recipient, sender  # noqa: F401  (each registers its restrictions)
 from .evaluation import Check, decide
 from .settings import CLIENT, DATA, HELO, SENDER, Settings
 

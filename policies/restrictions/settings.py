@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterd import AddressRules, ParameterError, Resolver, TableError, networks, open_tables
+from filterd import AddressRules, ParameterError, Resolver, TableError, networks, open_tables, policy_client
 
 from .classes import restriction_class
 from .domains import DomainList
@@ -38,6 +38,8 @@ class Settings:
     null_key: str = "<>"
     login_maps: tuple = ()
     resolver: Any = None
+    policy: Any = None
+    """The clients of the policy services check_policy_service names (filterd.policy_client.PolicyClients)."""
 
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
@@ -55,7 +57,8 @@ class Settings:
                    AddressRules.from_config(config), read_domains(config, "relay_domains"),
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
                    {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
-                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config), classes)
+                   tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config),
+                   classes=classes, policy=policy_client.PolicyClients.from_config(config))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""

@@ -16,6 +16,7 @@ SAMPLES = {
     "content": b"Subject: x\r\n folded\r\n\r\nbody\r\n", "mime": b"Content-Type: multipart/mixed; boundary=b\n\n--b\n",
     "queue-file": b"2\n{}\n", "smtp-arguments": b"NOTIFY=NEVER ORCPT=rfc822;a+40b PORT=25",
     "smtp-session": b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n",
+    "policy-stream": b"\x07request=smtpd_access_policy\nprotocol_state=RCPT\nsize=1\n\nbad\n\n",
 }
 
 
