@@ -2,8 +2,8 @@
 
 The public API for plugin authors is what this module exports (`__all__`), with `filterd.testing` for their
 tests; nothing else is promised, and plugins import nothing else from filterd. docs/plugins.md documents
-every name. The lookup tables and the milter client are imported on first use, so that `import filterd`
-stays cheap for the command-line tools.
+every name. The lookup tables, the milter client and the DNS resolver are imported on first use, so that
+`import filterd` stays cheap for the command-line tools.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from filterd.verdict import (
     CHANGES,
     Action,
     AddHeader,
+    AuthResult,
     ChangeHeader,
     DeleteHeader,
     InsertHeader,
@@ -30,21 +31,22 @@ from filterd.verdict import (
 )
 
 if TYPE_CHECKING:
+    from filterd.dns import Resolver
     from filterd.milter import client as milter_client
     from filterd.tables import Table, TableError, open_table, open_tables
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CHANGES", "Action", "AddHeader", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
+    "CHANGES", "Action", "AddHeader", "AuthResult", "ChangeHeader", "Config", "ConfigError", "ContentVerdict", "DeleteHeader",
     "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message", "MimeError", "Parameter", "ParameterError",
-    "ReplaceBody", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "one_of",
+    "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError", "Verdict", "hookimpl", "milter_client", "one_of",
     "open_table", "open_tables", "parse_endpoint", "service_timeout", "__version__",
 ]
 
 _ON_FIRST_USE = {
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
-    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
+    "open_tables": "filterd.tables", "milter_client": "filterd.milter.client", "Resolver": "filterd.dns",
 }
 """Public names imported when first asked for: name -> the module that holds it (or is it)."""
 

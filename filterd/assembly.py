@@ -24,9 +24,10 @@ from filterd.missing_headers import MissingHeaders
 from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop, RelayPolicy
 from filterd.nexthop.sink import SinkNextHop
-from filterd.parameters import parse_dns_server, parse_hostport, parse_listener
+from filterd.parameters import parse_hostport, parse_listener
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
+from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
@@ -106,12 +107,14 @@ def make_chain(config: Config, plugins: Plugins) -> Chain:
 
 
 def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]:
-    if listener.mode == "relay":
+    if listener.mode in ("relay", "reinject"):
         spool = Spool(config.get("queue_directory")).create()
         policy = RelayPolicy.from_config(config)
         limit, delay = config.int("qmgr_message_active_limit"), config.time("in_flow_delay")
         missing = MissingHeaders.from_config(config)
-        return lambda: QueueNextHop(spool, policy, limit, delay, missing)
+        reinject = listener.mode == "reinject"
+        content_filter = "" if reinject else config.get("content_filter")
+        return lambda: QueueNextHop(spool, policy, limit, delay, missing, content_filter, reinject)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)
@@ -119,6 +122,13 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
     line_length_limit = config.int("smtp_line_length_limit")
     return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit)
+
+
+def not_filtered(listener: Listener, config: Config) -> bool:
+    """A listener where no plugin runs at receipt: reinject, or receive_override_options turning off Postfix's
+    header/body checks and milters (filterd's plugins are both)."""
+    overrides = set(config.list("receive_override_options"))
+    return listener.mode == "reinject" or {"no_header_body_checks", "no_milters"} <= overrides
 
 
 def smtp_listening(config: Config) -> bool:
@@ -152,7 +162,7 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
                                               connections.track))
             continue
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
-        chain = empty_chain if listener.mode == "sink" else full_chain
+        chain = empty_chain if listener.mode == "sink" or not_filtered(listener, config) else full_chain
         make_nexthop = nexthop_factory(listener, config)
 
         def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
@@ -175,12 +185,6 @@ def _transport_maps(config: Config) -> tuple:
     return tuple(open_tables(specs))
 
 
-def dns_resolver(config: Config) -> Resolver:
-    """The resolver every DNS lookup goes through: /etc/resolv.conf's nameservers, or filterd_dns_servers."""
-    servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
-    return Resolver(servers, config.time("filterd_dns_timeout"))
-
-
 def dns_support(config: Config) -> bool:
     """smtp_dns_support_level, or when it is empty the deprecated disable_dns_lookups, as Postfix reads them."""
     level = config.get("smtp_dns_support_level")
@@ -189,7 +193,7 @@ def dns_support(config: Config) -> bool:
 
 def host_lookup(config: Config) -> HostLookup:
     families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
-    return HostLookup(dns_resolver(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
+    return HostLookup(Resolver.from_config(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
                       families, config.bool("ignore_mx_lookup_error"),
                       config.bool("smtp_defer_if_no_mx_address_found"))
 
@@ -208,12 +212,15 @@ def deliverer(config: Config) -> Deliverer:
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
                      host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"),
                      config.bool("smtp_connection_cache_on_demand"),
-                     frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")))
+                     frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
+                     xforward=XForward(config.bool("smtp_send_xforward_command"),
+                                       frozenset(config.list("filterd_filters"))))
 
 
 def queue_manager(loaded: Loaded) -> QueueManager:
     """The queue manager that the qmgr process runs."""
     config = loaded.config
     spool = Spool(config.get("queue_directory")).create()
-    after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"))
+    after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"),
+                             config.int("hopcount_limit"))
     return QueueManager(spool, schedule(config), deliverer(config), after_queue, config.get("myhostname"))

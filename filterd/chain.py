@@ -4,7 +4,8 @@ It walks a hook's implementations in filterd_plugins order, gives each the argum
 `settings` among them), awaits what is awaitable, bounds each call by plugin_timeout, turns a crash or timeout
 into plugin_error_action, folds non-final verdicts into the transaction and stops at the first final one. It
 records the symbols each plugin adds, keeps an observed plugin's final verdicts from deciding (filterd_observe_plugins:
-logged as reject_warning and counted), and at the end of a stage lets the score decide (filterd.score).
+logged as reject_warning and counted), and at the end of a stage lets the score decide (filterd.score) and writes
+the authentication results plugins reported (filterd.authentication_results).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import cached_property
 from typing import Any, Awaitable, Coroutine
 
 from filterd import maillog
+from filterd.authentication_results import header_edits
 from filterd.hookspecs import CHAIN_HOOKS, CONTENT_HOOKS
 from filterd.config import Config
 from filterd.registry import Impl, Plugins
@@ -39,8 +41,10 @@ class Chain:
     """Calls plugins for one hook at a time and folds what they answer into a Transaction."""
 
     def __init__(self, plugins: Plugins, timeout: float = 30.0, error_action: str = "tempfail",
-                 scoring: Scoring = Scoring()):
+                 scoring: Scoring = Scoring(), authserv_id: str = "localhost"):
         self.plugins = plugins
+        self.authserv_id = authserv_id
+        """The authserv-id of the Authentication-Results header: myhostname."""
         self.timeout = timeout
         self.error_verdict = ERROR_ACTIONS[error_action]
         self.scoring = scoring
@@ -51,7 +55,7 @@ class Chain:
     def from_config(cls, plugins: Plugins, config: Config) -> Chain:
         """The chain as main.cf sets it: plugin_timeout, plugin_error_action, the score and observe mode."""
         return cls(plugins, config.time("plugin_timeout"), config.get("plugin_error_action"),
-                   Scoring.from_config(config))
+                   Scoring.from_config(config), config.get("myhostname"))
 
     def wants(self, hook: str) -> bool:
         return self.plugins.has(hook)
@@ -73,7 +77,8 @@ class Chain:
         impls = self.plugins.impls(hook)
         if not impls or (txn.passed and hook in CONTENT_HOOKS):
             return self._scored(hook, txn, DUNNO) if hook in STAGE_ENDS else DUNNO
-        args = {"session": txn.session, "envelope": txn.envelope, "message": txn.message, **kwargs}
+        args = {"session": txn.session, "envelope": txn.envelope, "message": txn.message, **kwargs,
+                "auth_results": txn.auth_results}
         verdict = self._walk(impls, 0, hook, txn, subject, args)
         if hook not in STAGE_ENDS:
             return verdict
@@ -85,6 +90,13 @@ class Chain:
         return self._scored(hook, txn, await pending)
 
     def _scored(self, hook: str, txn: Transaction, verdict: Verdict) -> Verdict:
+        """The stage's verdict, the authentication results written and the score weighed."""
+        if txn.auth_results and not verdict.final and txn.message is not None:
+            txn.edits.extend(header_edits(txn.message.headers, self.authserv_id, txn.auth_results,
+                                          remove_forged=hook != "queue"))
+        return self._weighed(hook, txn, verdict)
+
+    def _weighed(self, hook: str, txn: Transaction, verdict: Verdict) -> Verdict:
         """The stage's verdict with the score's action applied: the score header, logged with every symbol, X-Spam
         from the add_header threshold on, and HOLD or REJECT as the thresholds say. A final verdict or PASS leaves
         the score unweighed."""
@@ -108,7 +120,7 @@ class Chain:
               args: dict[str, Any]) -> Verdict | Coroutine[Any, Any, Verdict]:
         for index in range(start, len(impls)):
             impl, started = impls[index], time.monotonic()
-            args["settings"] = impl.settings
+            args["settings"], args["auth_results"] = impl.settings, txn.auth_results
             try:
                 result = impl.function(*[args[name] for name in impl.argnames])
             except Exception as exc:
@@ -170,6 +182,8 @@ class Chain:
         observed = impl.plugin in self.scoring.observed
         if verdict.symbols:
             txn.symbols.extend(Scored(impl.plugin, hook, symbol, observed) for symbol in verdict.symbols)
+        if verdict.auth_results:
+            txn.auth_results += verdict.auth_results
         if txn.trace is not None:
             txn.trace.append(Call(hook, impl.plugin, verdict, error, observed and verdict.final))
         return verdict

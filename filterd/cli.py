@@ -1,5 +1,5 @@
-"""The `filterd` command: start, stop, reload, status, check-config, start-fg, check, postconf, postmap, the queue
-tools, version."""
+"""The `filterd` command: start, stop, reload, status, check-config, start-fg, check, pipe, postconf, postmap, the
+queue tools, version."""
 
 from __future__ import annotations
 
@@ -103,6 +103,25 @@ def cmd_queue_tool(args: argparse.Namespace) -> int:
     return run(args, lambda: _load(args))
 
 
+def cmd_pipe(args: argparse.Namespace) -> int:
+    """filterd as Postfix's pipe(8) simple filter: 0 reinjected or discarded, 75 try later, 69 bounce. Started once a
+    message, so it imports the pipe front end and the chain alone, not the assembly and every other front end."""
+    from filterd import pipe
+    from filterd.chain import Chain
+    from filterd.maillog import setup
+
+    try:
+        loaded = _load(args)
+        config = loaded.config
+        setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
+              config.get("syslog_facility"), foreground=False)
+    except (ConfigError, FatalError, OSError) as exc:
+        print(f"4.3.5 filterd configuration error: {exc}")
+        return pipe.EX_TEMPFAIL
+    sender = "" if args.f in ("<>", "MAILER-DAEMON") else args.f
+    return pipe.run(Chain.from_config(loaded.plugins, config), config, sender, args.recipients)
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print(f"filterd {__version__}")
     return 0
@@ -183,6 +202,12 @@ def parser() -> argparse.ArgumentParser:
     postmap.add_argument("-q", required=True, metavar="KEY", help="the key, or - to read keys from stdin")
     postmap.add_argument("tables", nargs="+", metavar="TYPE:NAME", help="the tables, queried in order")
     postmap.set_defaults(func=cmd_postmap)
+    simple = command("pipe", "filter the message on stdin and reinject it with sendmail, as a pipe(8) simple filter",
+                     parents=[common], epilog="Exit status: 0 reinjected (or discarded), 75 try again later, 69 "
+                                              "bounce; the reason on stdout, for pipe(8) to report.")
+    simple.add_argument("-f", required=True, metavar="SENDER", help="the envelope sender (<> or empty: null sender)")
+    simple.add_argument("recipients", nargs="+", metavar="RECIPIENT", help="the envelope recipients, after --")
+    simple.set_defaults(func=cmd_pipe)
     add_queue_tools(sub, common, cmd_queue_tool)
     command("version", "print the version").set_defaults(func=cmd_version)
     return top

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dns.asyncresolver
 import dns.exception
@@ -22,6 +23,11 @@ import dns.nameserver
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
+
+from filterd.parameters.dns import parse_dns_server
+
+if TYPE_CHECKING:
+    from filterd.config import Config
 
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 PRIORITY = (NOTFOUND, NULLMX, FAIL, RETRY, OK)
@@ -89,6 +95,12 @@ class Resolver:
             self._resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in servers]
         self._resolver.lifetime = timeout
         self._resolver.cache = dns.resolver.Cache()
+
+    @classmethod
+    def from_config(cls, config: Config) -> Resolver:
+        """The resolver main.cf sets: /etc/resolv.conf's nameservers, or filterd_dns_servers; filterd_dns_timeout."""
+        servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
+        return cls(servers, config.time("filterd_dns_timeout"))
 
     @property
     def nameservers(self) -> list[str]:

@@ -90,8 +90,8 @@ class ContentVerdict(Verdict):
     def of(cls, verdict: Verdict, about: InBody | MimeError | None = None,
            earlier: tuple[Verdict, ...] = ()) -> ContentVerdict:
         """`verdict` with what it is about and the verdicts that came before it."""
-        return cls(verdict.action, verdict.text, verdict.code, verdict.dsn, verdict.edits, verdict.symbols, about,
-                   earlier)
+        return cls(verdict.action, verdict.text, verdict.code, verdict.dsn, verdict.edits, verdict.symbols,
+                   verdict.auth_results, about, earlier)
 
 
 AnyEdit = Edit | Before | Replace | Remove | LineEdit
@@ -163,6 +163,8 @@ def apply(message: Message, edits: list[AnyEdit]) -> Message:
         return Message(headers, message._body, message._body_offset)
     if isinstance(body, Path):
         return Message(headers, open(body, "rb"), 0)
+    if not isinstance(body, bytes):
+        return Message(headers, body, 0)
     return Message(headers, io.BytesIO(_crlf(body)), 0)
 
 

@@ -17,6 +17,12 @@ weights that the core sums into the message's score and weighs against the filte
 of end_of_message and of queue. A plugin in filterd_observe_plugins has its final verdicts logged as
 reject_warning, not enforced. `settings` is what the plugin's own `configure` hook returned (None without
 one): a plugin keeps its configuration there, or on its instance, not in module globals.
+
+From mail_from on, a verdict may also report authentication results (`Verdict.auth_result`, `with_auth_result`:
+a `filterd.AuthResult` such as spf=pass smtp.mailfrom=example.org). Later plugins read those reported so far in
+the transaction as the `auth_results` argument (a tuple, in the order reported), and at the end of end_of_message
+(and of queue) the core writes them in one Authentication-Results header, authserv-id = myhostname, having removed
+the incoming ones that claim that authserv-id.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import pluggy
 
 from filterd.config import Config, Parameter
 from filterd.model import Envelope, Header, Message, Session
-from filterd.verdict import Verdict
+from filterd.verdict import AuthResult, Verdict
 
 hookspec = pluggy.HookspecMarker("filterd")
 
@@ -99,7 +105,8 @@ def helo(session: Session, hostname: str, settings: Any) -> Verdict | str | None
 
 
 @hookspec
-def mail_from(session: Session, envelope: Envelope, sender: str, settings: Any) -> Verdict | str | None:
+def mail_from(session: Session, envelope: Envelope, sender: str, settings: Any,
+              auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """MAIL FROM:<sender> with `envelope.mail_options` (SIZE, BODY, SMTPUTF8, ...).
 
     `sender` is "" for the null sender. REJECT or DEFER refuses the command; the transaction
@@ -109,7 +116,8 @@ def mail_from(session: Session, envelope: Envelope, sender: str, settings: Any) 
 
 
 @hookspec
-def rcpt(session: Session, envelope: Envelope, recipient: str, settings: Any) -> Verdict | str | None:
+def rcpt(session: Session, envelope: Envelope, recipient: str, settings: Any,
+         auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """RCPT TO:<recipient>. `envelope.recipients` holds those accepted so far.
 
     REJECT or DEFER refuses this recipient only. DISCARD accepts it and drops the whole message;
@@ -119,7 +127,8 @@ def rcpt(session: Session, envelope: Envelope, recipient: str, settings: Any) ->
 
 
 @hookspec
-def data(session: Session, envelope: Envelope, settings: Any) -> Verdict | str | None:
+def data(session: Session, envelope: Envelope, settings: Any,
+         auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """The client sent DATA, all recipients known (`envelope.recipients`).
 
     REJECT or DEFER refuses DATA (Postfix's smtpd_data_restrictions); the transaction ends. DISCARD
@@ -129,8 +138,8 @@ def data(session: Session, envelope: Envelope, settings: Any) -> Verdict | str |
 
 
 @hookspec
-def header(session: Session, envelope: Envelope, message: Message, header: Header,
-           settings: Any) -> Verdict | str | None:
+def header(session: Session, envelope: Envelope, message: Message, header: Header, settings: Any,
+           auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """One logical header (`filterd.Header`: name, value, text, raw), in order, as it arrives.
 
     `message.headers` holds the headers seen so far, smtpd's Received: header first.
@@ -142,7 +151,8 @@ def header(session: Session, envelope: Envelope, message: Message, header: Heade
 
 
 @hookspec
-def end_of_headers(session: Session, envelope: Envelope, message: Message, settings: Any) -> Verdict | str | None:
+def end_of_headers(session: Session, envelope: Envelope, message: Message, settings: Any,
+                   auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """The header section is complete (`message.headers`); the body follows.
 
     REJECT, DEFER, DISCARD are reported after the data is in; PASS turns off content inspection; PREPEND
@@ -152,7 +162,8 @@ def end_of_headers(session: Session, envelope: Envelope, message: Message, setti
 
 
 @hookspec
-def body(session: Session, envelope: Envelope, message: Message, line: bytes, settings: Any) -> Verdict | str | None:
+def body(session: Session, envelope: Envelope, message: Message, line: bytes, settings: Any,
+         auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """One body line (bytes, no line ending), as body_checks(5) sees it; overlong lines come in pieces.
 
     Only called when some plugin implements it. PREPEND inserts a line before this one, REPLACE
@@ -170,7 +181,8 @@ def body(session: Session, envelope: Envelope, message: Message, line: bytes, se
 
 
 @hookspec
-def end_of_message(session: Session, envelope: Envelope, message: Message, settings: Any) -> Verdict | str | None:
+def end_of_message(session: Session, envelope: Envelope, message: Message, settings: Any,
+                   auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """The whole message is in (`message.headers`, `message.body_lines()`, `message.as_email()`).
 
     The client gets the reply of the first final verdict, or the next hop's reply: REJECT or DEFER
@@ -187,12 +199,14 @@ def end_of_message(session: Session, envelope: Envelope, message: Message, setti
 
 
 @hookspec
-def queue(envelope: Envelope, message: Message, settings: Any) -> Verdict | str | None:
-    """The queue manager is about to deliver the message (relay mode).
+def queue(session: Session, envelope: Envelope, message: Message, settings: Any,
+          auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
+    """The queue manager is about to deliver the message (relay mode); `session` is the original client as the
+    queue file recorded it. It runs once per message, never on mail back from a filter (a reinject listener).
 
     REJECT bounces it to the sender, DEFER retries later, DISCARD drops it, HOLD moves it to
-    the hold queue, REDIRECT / BCC change its recipients, edits rewrite it before delivery.
-    None, DUNNO or OK deliver it as it is.
+    the hold queue, REDIRECT / BCC change its recipients, FILTER sends it to an after-queue filter
+    (transport:nexthop), edits rewrite it before delivery. None, DUNNO or OK deliver it as it is.
     """
 
 

@@ -13,7 +13,7 @@ from filterd import edits as _edits
 from filterd.content import BodyLine, Header, encode
 from filterd.model import Envelope, Message, Session
 from filterd.score import Scored
-from filterd.verdict import Action, Verdict
+from filterd.verdict import Action, AuthResult, Verdict
 
 
 @dataclass
@@ -46,6 +46,8 @@ class Transaction:
     service: str = "smtpd"
     symbols: list[Scored] = field(default_factory=list)
     """The symbols plugins added to the message's score, in the order they came."""
+    auth_results: tuple[AuthResult, ...] = ()
+    """The authentication results plugins reported, in the order they came (the hooks' `auth_results`)."""
 
     def absorb(self, hook: str, verdict: Verdict, subject: object = None) -> None:
         """Fold one non-final verdict into the transaction: routing, hold, edits, log lines."""

@@ -11,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
 
 
 class Action(enum.Enum):
@@ -80,9 +81,10 @@ class DeleteHeader:
 
 @dataclass(frozen=True)
 class ReplaceBody:
-    """Replace the message body with bytes or with the contents of a file."""
+    """Replace the message body with bytes, with the contents of a file, or with an open binary file from its start
+    (CRLF line ends; the core closes it): a body never held in memory."""
 
-    body: bytes | Path
+    body: bytes | Path | IO[bytes]
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,33 @@ class Symbol:
         return f"{self.name}({self.weight:g})"
 
 
+@dataclass(frozen=True)
+class AuthResult:
+    """One authentication method's result (RFC 8601), as a plugin reports it for the Authentication-Results header
+    the core writes: `method` (spf, dkim, arc, dmarc), `result` (pass, fail, softfail, neutral, none, temperror,
+    permerror, policy), `reason`, and `properties`, ("ptype.property", value) pairs such as ("smtp.mailfrom",
+    "example.org"), ("header.d", "example.org"), ("header.from", "example.org"); a dict is taken too."""
+
+    method: str
+    result: str
+    reason: str = ""
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        pairs = self.properties.items() if isinstance(self.properties, dict) else self.properties
+        object.__setattr__(self, "properties", tuple((str(name), str(value)) for name, value in pairs))
+        object.__setattr__(self, "method", self.method.lower())
+        object.__setattr__(self, "result", self.result.lower())
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The value of the first property called `name` ("header.d"), case-insensitively."""
+        return next((value for key, value in self.properties if key.lower() == name.lower()), default)
+
+    def __str__(self) -> str:
+        reason = f' reason="{self.reason}"' if self.reason else ""
+        return f"{self.method}={self.result}{reason}" + "".join(f" {key}={value}" for key, value in self.properties)
+
+
 Edit = (AddHeader | InsertHeader | ChangeHeader | DeleteHeader | ReplaceBody | AddRecipient | DeleteRecipient
         | ChangeSender)
 ENVELOPE_EDITS = (AddRecipient, DeleteRecipient, ChangeSender)
@@ -131,9 +160,10 @@ CHANGE_WORDS = {action: action.value.lower() for action in (Action.HOLD, Action.
 EDIT_NAMES = {AddHeader: "add_header", InsertHeader: "insert_header", ChangeHeader: "change_header",
               DeleteHeader: "delete_header", ReplaceBody: "replace_body", AddRecipient: "add_recipient",
               DeleteRecipient: "delete_recipient", ChangeSender: "change_sender"}
-CHANGES = frozenset(CHANGE_WORDS.values()) | frozenset(EDIT_NAMES.values()) | {"symbol"}
+CHANGES = frozenset(CHANGE_WORDS.values()) | frozenset(EDIT_NAMES.values()) | {"symbol", "auth_result"}
 """What the `changes` hook declares: the action words and edits (by Verdict constructor name) that change
-the message or where it goes, and "symbol" (adding to the score, which may add headers or hold the message).
+the message or where it goes, "symbol" (adding to the score, which may add headers or hold the message) and
+"auth_result" (reporting an authentication result: the core writes Authentication-Results, removing forged ones).
 Replies change nothing and need no declaration."""
 REPLIES = frozenset({"ok", "dunno", "reject", "defer", "discard", "warn", "info", "pass"})
 
@@ -149,6 +179,8 @@ class Verdict:
     edits: tuple[Edit, ...] = field(default=())
     symbols: tuple[Symbol, ...] = field(default=())
     """Findings added to the message's score; the core weighs them once the chain is done (filterd.score)."""
+    auth_results: tuple[AuthResult, ...] = field(default=())
+    """Authentication results for later plugins (the `auth_results` argument) and the Authentication-Results header."""
 
     @property
     def final(self) -> bool:
@@ -170,6 +202,11 @@ class Verdict:
     def with_symbol(self, name: str, weight: float, text: str = "") -> Verdict:
         """This verdict, adding a symbol to the message's score."""
         return replace(self, symbols=self.symbols + (Symbol(name, weight, text),))
+
+    def with_auth_result(self, method: str, result: str, reason: str = "",
+                         properties: dict[str, str] | tuple[tuple[str, str], ...] = ()) -> Verdict:
+        """This verdict, reporting an authentication result (`AuthResult`)."""
+        return replace(self, auth_results=self.auth_results + (AuthResult(method, result, reason, properties),))
 
     def __str__(self) -> str:
         if self.action in FINAL and (self.code or self.dsn):
@@ -255,6 +292,13 @@ class Verdict:
     def symbol(cls, name: str, weight: float, text: str = "") -> Verdict:
         """No decision, a symbol added to the message's score: `Verdict.symbol("SPF_FAIL", 2.5, "ip 192.0.2.1")`."""
         return cls(symbols=(Symbol(name, weight, text),))
+
+    @classmethod
+    def auth_result(cls, method: str, result: str, reason: str = "",
+                    properties: dict[str, str] | tuple[tuple[str, str], ...] = ()) -> Verdict:
+        """No decision, an authentication result reported: `Verdict.auth_result("spf", "pass", properties={
+        "smtp.mailfrom": "example.org"})`."""
+        return cls(auth_results=(AuthResult(method, result, reason, properties),))
 
     # Edits without a routing decision.
     @classmethod
@@ -343,6 +387,8 @@ def changes_of(verdict: Verdict) -> frozenset[str]:
         made.add(word)
     if verdict.symbols:
         made.add("symbol")
+    if verdict.auth_results:
+        made.add("auth_result")
     for earlier in getattr(verdict, "earlier", ()):
         made |= changes_of(earlier)
     return frozenset(made)

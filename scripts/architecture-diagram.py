@@ -65,6 +65,7 @@ LAYERS = (
         Part("milter/server/", "filterd as a milter", ("filterd.milter.server",)),
         Part("nexthop/", "proxy, sink, queue", ("filterd.nexthop",)),
         Part("qmgr/", "queue manager, delivery", ("filterd.qmgr",)),
+        Part("pipe/", "filterd pipe: a simple filter", ("filterd.pipe",)),
     )),
     Layer("the core: imports no front end, tool or wiring", "#e3f2fd", (
         Part("filterd", "the public API", (), alone=("filterd",)),
@@ -73,6 +74,7 @@ LAYERS = (
         Part("lifecycle", "one session, every front end", ("filterd.lifecycle",)),
         Part("chain", "+ reroute", ("filterd.chain", "filterd.reroute")),
         Part("transaction", "what the chain decided", ("filterd.transaction",)),
+        Part("authentication_results", "the one Authentication-Results", ("filterd.authentication_results",)),
         Part("loading", "main.cf and its plugins", ("filterd.loading",)),
         Part("registry", "+ hookspecs, plugin_lookup, services", ("filterd.registry", "filterd.hookspecs",
                                                                    "filterd.plugin_lookup", "filterd.services")),

@@ -8,8 +8,9 @@ APT_LOG=${FILTERD_APT_LOG:-/var/log/filterd-apt.log}
 # python3-venv: Debian's python3 has no ensurepip without it. gcc, libc6-dev, python3-dev: pypcre (pcre: tables)
 # builds from source, with its own pcre2.h, against the system's libpcre2-8. ca-certificates: Debian's pip
 # trusts only /etc/ssl/certs.
-# adduser: the mail_owner account (create_mail_owner).
-PYTHON_PACKAGES=(python3 python3-venv python3-dev gcc libc6-dev libpcre2-8-0 ca-certificates adduser)
+# adduser: the mail_owner account (create_mail_owner). publicsuffix: the list the dmarc plugin reads
+# organizational domains from at run time.
+PYTHON_PACKAGES=(python3 python3-venv python3-dev gcc libc6-dev libpcre2-8-0 ca-certificates adduser publicsuffix)
 MAIL_OWNER=${FILTERD_MAIL_OWNER:-filterd}
 
 say() {

@@ -56,7 +56,7 @@ def test_a_broken_wall_is_reported_by_its_name(tmp_path):
 
 
 CORE = "The core imports no front end, nor the tools, assembly, master or cli above them"
-APART = "Front ends import the core and never each other: SMTP server, milter server, next hops, queue manager"
+APART = "Front ends import the core and never each other: SMTP server, milter server, next hops, queue manager, pipe"
 ASSEMBLY = "Only the assembly imports front ends: it wires them together, and master and cli drive it"
 LAYERS = ("The core's transaction path is layered, each layer importing only those below: testing, simulate, "
           "lifecycle, chain, transaction, edits, model, content")

@@ -179,9 +179,11 @@ def _edit_text(edit: Edit) -> str:
 
 
 def shown(verdict: Verdict) -> str:
-    """The verdict as a table result, followed by the edits and symbols it carries (which str() leaves out)."""
+    """The verdict as a table result, followed by the edits, symbols and authentication results it carries (which
+    str() leaves out)."""
     return "; ".join([str(verdict)] + [_edit_text(edit) for edit in verdict.edits]
-                     + [f"symbol {symbol}" for symbol in verdict.symbols])
+                     + [f"symbol {symbol}" for symbol in verdict.symbols]
+                     + [f"auth_result {result}" for result in verdict.auth_results])
 
 
 def _trace(calls: list[Call], out: TextIO) -> None:

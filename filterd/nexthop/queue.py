@@ -59,14 +59,17 @@ def log_rcpt_reject(session: Session, envelope: Envelope | None, address: str, r
 
 
 class QueueNextHop:
-    """Stores each accepted message in the incoming (or hold) queue."""
+    """Stores each accepted message in the incoming (or hold) queue, stamped with content_filter unless a FILTER
+    action chose another filter (as Postfix's cleanup does); a reinject listener's messages are marked `filtered`,
+    back from a filter, so that the after-queue stage never runs on them."""
 
     relay = "queue"
     logs_delivery = False
 
     def __init__(self, spool: Spool, policy: RelayPolicy, flow_limit: int = 0, flow_delay: float = 0.0,
-                 missing: MissingHeaders | None = None):
+                 missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False):
         self.spool, self.policy, self.missing = spool, policy, missing
+        self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
         self._envelope: Envelope | None = None
@@ -122,7 +125,8 @@ class QueueNextHop:
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=session.client, helo=session.helo, protocol=session.protocol,
-            redirect=routing.redirect or "", bcc=list(routing.bcc), filter=routing.filter or "",
+            redirect=routing.redirect or "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
+            filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
 
     async def _in_flow_delay(self) -> None:

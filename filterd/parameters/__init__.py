@@ -8,10 +8,11 @@ import socket
 
 from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
+from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
 
-LISTENER_MODES = ("proxy", "sink", "relay", "milter")
+LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
 
@@ -111,7 +112,8 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="What to do with a message when a plugin fails or times out: accept, reject, tempfail or quarantine."),
     _p("filterd_listeners", "proxy:127.0.0.1:10025 sink:127.0.0.1:10026", "list",
        doc="The listeners, each MODE:HOST:PORT with MODE relay (filter, queue and deliver), proxy (filter and "
-           "relay in-session, before-queue) or sink (filter and store), or milter:inet:HOST:PORT / "
+           "relay in-session, before-queue), sink (filter and store), reinject (a relay for mail back from an "
+           "after-queue filter: no plugin runs, no content_filter), or milter:inet:HOST:PORT / "
            "milter:unix:/PATH (filter for an MTA's smtpd_milters)."),
     _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
@@ -151,6 +153,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
+CORE_PARAMETERS.update(FILTER_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -237,6 +240,7 @@ def validate_values(config: Config) -> None:
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
     _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
     _check_choices(config, "smtp_host_lookup", HOST_LOOKUPS)
+    _check_choices(config, "receive_override_options", RECEIVE_OVERRIDES)
     _check_choice(config, "smtp_dns_support_level", DNS_SUPPORT_LEVELS)
     for item in config.list("filterd_dns_servers"):
         try:

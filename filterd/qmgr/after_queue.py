@@ -1,11 +1,14 @@
 """The after-queue stage: the `queue` hook on a message safely on disk, before delivery.
 
 REJECT bounces the pending recipients, DEFER retries later, DISCARD drops the message, HOLD moves it
-to the hold queue; REDIRECT, BCC, FILTER and edits rewrite the queue file (atomically) first.
+to the hold queue; REDIRECT, BCC, FILTER and edits rewrite the queue file (atomically) first. The stage runs once
+per message (the queue file says when it is done), never on mail back from a filter, and a message with more
+Received: headers than hopcount_limit is bounced before it reaches a filter again (a filter loop).
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 
 from filterd import maillog
@@ -30,17 +33,46 @@ def _session(qf: QueueFile) -> Session:
                    helo=env.helo, protocol=env.protocol or "ESMTP", daemon_name="qmgr")
 
 
+_RECEIVED = re.compile(rb"received[ \t]*:", re.I)
+TOO_MANY_HOPS = Verdict.reject("554 5.4.0 too many hops")
+
+
+def hop_count(qf: QueueFile) -> int:
+    """The Received: headers of the queued message, as Postfix's cleanup counts hops."""
+    count, pending = 0, b""
+    for chunk in qf.content():
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            if line in (b"", b"\r"):
+                return count
+            count += bool(_RECEIVED.match(line))
+    return count
+
+
 class AfterQueue:
     """Runs the chain's `queue` hook for the queue manager."""
 
-    def __init__(self, chain: Chain | None, soft_bounce: bool = False):
+    def __init__(self, chain: Chain | None, soft_bounce: bool = False, hopcount_limit: int = 50):
         self.chain = chain
         self.soft_bounce = soft_bounce
+        self.hopcount_limit = hopcount_limit
 
     async def run(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
         """(the queue file to go on with or None when it left the active queue, whether to deliver)."""
-        if self.chain is None or not self.chain.wants("queue"):
+        env = qf.envelope
+        wanted = self.chain is not None and self.chain.wants("queue")
+        if env.filtered or not (wanted or env.filter):
             return qf, True
+        if (hops := hop_count(qf)) >= self.hopcount_limit:
+            maillog.warning("qmgr", "%s: filter loop: %d Received: headers, hopcount_limit is %d", env.queue_id,
+                            hops, self.hopcount_limit)
+            return self._final(spool, qf, TOO_MANY_HOPS, self.soft_bounce), False
+        if not wanted:
+            return qf, True
+        return await self._filter(spool, qf)
+
+    async def _filter(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
         env = qf.envelope
         message = load_message(qf)
         envelope = Envelope(env.queue_id, env.sender, [r.address for r in env.pending()], arrival=env.arrival)
@@ -54,6 +86,7 @@ class AfterQueue:
                 return None, False
             if txn.redirect or txn.bcc or txn.edits or txn.filter:
                 return self._rewrite(spool, qf, txn), True
+            qf.mark_filtered()
             return qf, True
         finally:
             message.close()
@@ -83,7 +116,11 @@ class AfterQueue:
         env.recipients = [Recipient(a) for a in addresses]
         env.filter = txn.filter or env.filter
         env.redirect = txn.redirect or env.redirect
+        env.filtered = True
         edited = txn.apply_edits()
         env.size = edited.size
-        spool.store("active", env, edited.chunks())
+        try:
+            spool.store("active", env, edited.chunks())
+        finally:
+            edited.close()
         return QueueFile.read(str(spool.path("active", env.queue_id)))

@@ -13,6 +13,7 @@ from filterd.qmgr import maildir
 from filterd.qmgr.mail_exchangers import HostLookup, Why
 from filterd.qmgr.routing import Destination, Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
+from filterd.qmgr.xforward import XForward
 from filterd.queue.queuefile import QueueFile, Recipient
 
 
@@ -42,6 +43,7 @@ class Deliverer:
     soft_bounce: bool = False
     cache_on_demand: bool = True
     cache_destinations: frozenset[str] = frozenset()
+    xforward: XForward = XForward()
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _waiting: dict[str, int] = field(default_factory=dict)
 
@@ -108,6 +110,7 @@ class Deliverer:
                 setup = time.monotonic() - started
                 try:
                     timing = await self.smtp.deliver(attempt.qf, rcpts, host, site, self._keep_connection(destination),
+                                                     self.xforward.wanted(destination.transport),
                                                      lambda: self._cross_off(attempt, rcpts))
                 except ConnectionError as exc:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")

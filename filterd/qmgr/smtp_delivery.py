@@ -15,6 +15,7 @@ from typing import Callable
 import aiosmtplib
 
 from filterd import maillog
+from filterd.qmgr import xforward
 from filterd.qmgr.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.smtp_data import DataEncoder, send_content
@@ -48,17 +49,19 @@ class SmtpDelivery:
         self.cache = ConnectionCache(limits)
 
     async def deliver(self, qf: QueueFile, recipients: list[Recipient], host: tuple[str, str, int],
-                      nexthop: str = "", keep: bool = False, completed: Callable[[], None] = lambda: None) -> Timing:
+                      nexthop: str = "", keep: bool = False, send_xforward: bool = False,
+                      completed: Callable[[], None] = lambda: None) -> Timing:
         """Try one host; sets each recipient's status and calls `completed` at once, before QUIT or anything else
         awaits, as Postfix's smtp(8) calls deliver_completed() on the end of DATA's reply. Raises ConnectionError
-        when the host cannot be reached."""
+        when the host cannot be reached. With send_xforward, the message's original client goes first as XFORWARD,
+        when the server offers it."""
         name, address, port = host
         relay, key = f"{name}[{address}]:{port}", (nexthop, address, port)
         timing, started = Timing(), time.monotonic()
         connection = await self._connection(key)
         timing.connect = time.monotonic() - started
         try:
-            await self._transaction(connection.smtp, qf, recipients, relay, name, address)
+            await self._transaction(connection.smtp, qf, recipients, relay, name, address, send_xforward)
         except _ERRORS as exc:
             connection.smtp.close()
             _set(recipients, "deferred", "4.4.2", f"lost connection with {name}[{address}] while sending message: "
@@ -98,12 +101,15 @@ class SmtpDelivery:
         return Connection(smtp)
 
     async def _transaction(self, smtp, qf: QueueFile, recipients: list[Recipient], relay: str, name: str,
-                           address: str) -> None:
+                           address: str, send_xforward: bool = False) -> None:
         said = f"host {name}[{address}] said:"
-        reply = await smtp.execute_command(_mail_command(smtp, qf).encode("utf-8", "surrogateescape"))
+        stage, reply = "XFORWARD", await self._xforward(smtp, qf) if send_xforward else None
+        if reply is None:
+            mail = _mail_command(smtp, qf).encode("utf-8", "surrogateescape")
+            stage, reply = "MAIL FROM", await smtp.execute_command(mail)
         if reply.code != 250:
             _set(recipients, _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} "
-                 "(in reply to MAIL FROM command)", relay)
+                 f"(in reply to {stage} command)", relay)
             await smtp.rset()
             return
         accepted = await self._recipients(smtp, recipients, relay, said)
@@ -116,6 +122,16 @@ class SmtpDelivery:
             _set(accepted, "sent", _dsn(reply), text, relay)
         else:
             _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)", relay)
+
+    @staticmethod
+    async def _xforward(smtp, qf: QueueFile):
+        """Send XFORWARD for the attributes the server offers; its refusal, or None when all went well."""
+        offered = set(smtp.esmtp_extensions.get("xforward", "").upper().split())
+        for command in xforward.commands(qf.envelope, offered):
+            reply = await smtp.execute_command(command.encode("utf-8", "surrogateescape"))
+            if reply.code != 250:
+                return reply
+        return None
 
     async def _send_content(self, smtp, qf: QueueFile):
         """DATA, with long lines broken as Postfix's smtp(8) breaks them, and logged as it logs that."""

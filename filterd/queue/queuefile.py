@@ -71,6 +71,8 @@ class QueueEnvelope:
     message_id: str = ""
     record: bool = False
     """sendmail -v: the sender gets a report of every recipient's delivery (Postfix's "record delivery")."""
+    filtered: bool = False
+    """The after-queue stage is done (or the message came back from a filter): it never runs on it again."""
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape")
@@ -152,6 +154,15 @@ class QueueFile:
         """Append one recipient's new status."""
         self.record_all([recipient])
 
+    def mark_filtered(self) -> None:
+        """Append that the after-queue stage is done, so that a later attempt does not filter the message again."""
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, b'{"f":"yes"}\n')
+        finally:
+            os.close(fd)
+        self.envelope.filtered = True
+
     def record_all(self, recipients: list[Recipient]) -> None:
         """Append several recipients' new statuses in one write (not fsynced: see the module's docstring);
         FileNotFoundError if the file was moved away."""
@@ -192,6 +203,8 @@ def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
             break
         if type(record) is not dict or not all(type(value) is str for value in record.values()):
             raise ValueError(f"status record is not one of strings: {line[:80]!r}")
+        if record.get("f") == "yes":
+            envelope.filtered = True
         recipient = by_address.get(record.get("r"))
         if recipient is not None:
             recipient.status, recipient.dsn = record.get("s", ""), record.get("d", "")

@@ -4,7 +4,8 @@ and the changes they declare.
 The MTA is asked to skip the steps no plugin reads, to expect no reply where no plugin decides, and
 to send the macros filterd uses; filterd asks only for the actions its plugins' verdicts can take. Header
 and body are asked for only when some plugin can see them: a header or body hook, or any hook that takes
-the `message` argument (the pseudo-hook "message" below). Client and envelope (CONNECT, HELO, MAIL, RCPT)
+the `message` argument (the pseudo-hook "message" below); the header, too, when a plugin may report an
+authentication result, so that the Authentication-Results headers that claim filterd's authserv-id are removed. Client and envelope (CONNECT, HELO, MAIL, RCPT)
 are asked for when a plugin decides on them, reads `session` or `envelope`, or may REDIRECT (which deletes
 each recipient by name) or delete a recipient, as a plugin without a `changes` declaration may: the
 pseudo-hook "envelope". Without them, CONNECT alone is asked for by a disconnect hook and by header and
@@ -53,9 +54,9 @@ ACTIONS_OF = {"hold": Actions.QUARANTINE, "prepend": Actions.ADDHDRS | Actions.C
               "insert_header": Actions.ADDHDRS, "change_header": Actions.CHGHDRS, "delete_header": Actions.CHGHDRS,
               "replace_body": Actions.CHGBODY, "add_recipient": Actions.ADDRCPT | Actions.ADDRCPT_PAR,
               "delete_recipient": Actions.DELRCPT, "change_sender": Actions.CHGFROM,
-              "symbol": Actions.ADDHDRS | Actions.QUARANTINE}
+              "symbol": Actions.ADDHDRS | Actions.QUARANTINE, "auth_result": Actions.ADDHDRS | Actions.CHGHDRS}
 """The milter actions each change needs (header_checks' line actions also act on body lines; a symbol, the score's
-header and hold)."""
+header and hold; an authentication result, Authentication-Results written and forged ones removed)."""
 
 ACTIONS = reduce(or_, ACTIONS_OF.values())
 """Everything a verdict can ask for: header edits, body replacement, recipient and sender changes, HOLD."""
@@ -96,7 +97,7 @@ def steps(hooks: frozenset[str]) -> Steps:
         wanted |= Steps.NODATA
     if "end_of_headers" not in hooks:
         wanted |= Steps.NOEOH
-    if not hooks & {"header", "end_of_headers", "body", READS_MESSAGE}:
+    if not hooks & {"header", "end_of_headers", "body", READS_MESSAGE, "auth_result"}:
         wanted |= Steps.NOHDRS
     if not hooks & {"body", READS_MESSAGE}:
         wanted |= Steps.NOBODY

@@ -32,6 +32,12 @@ def test_a_plugin_that_does_not_read_the_message_does_not_get_it():
     assert wanted & Steps.NOHDRS and wanted & Steps.NOBODY
 
 
+def test_a_plugin_that_reports_authentication_results_gets_the_header_to_remove_forged_ones():
+    wanted = steps(frozenset({"mail_from", "auth_result"}))
+    assert not wanted & Steps.NOHDRS and wanted & Steps.NOBODY
+    assert actions(frozenset({"auth_result"})) == Actions.ADDHDRS | Actions.CHGHDRS
+
+
 def test_what_the_plugins_implement_and_read():
     class Reads:
         @hookimpl

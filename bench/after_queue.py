@@ -1,0 +1,166 @@
+"""After-queue filter benchmark, all paths in one run, each into smtp-sink:
+
+    python -m bench.after_queue [--messages N] [--simple-messages N] [--rounds R]
+
+postfix: Postfix alone. advanced: Postfix with filterd as its content_filter (examples/postfix/after-queue).
+simple: Postfix with `filterd pipe` as a pipe(8) simple filter (examples/postfix/simple-filter). script: the same
+with FILTER_README's shell script in its place (a file, `cat`, then reinjection) as the simple filter's anchor.
+relay-pipe: filterd's relay with its pipe plugin running `cat`. Prints delivered msg/s (medians over the rounds),
+`advanced ratio: X` and `simple ratio: X` (to Postfix alone) and `simple/script: X`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import sysconfig
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench.proxy import WARM_UP_MESSAGES, Run, bench_postfix, deliver, in_workdir
+from tests.harness import HOST, REPO_ROOT, FilterdProcess, Postfix, SmtpSink, free_port, smtpd_listener
+
+EXAMPLES = REPO_ROOT / "examples" / "postfix"
+FILTER_USER = "nobody"
+SIMPLE_WARM_UP = 10
+SLOW_HOST = {"plugin_timeout": "300s", "filterd_pipe_time_limit": "120s"}
+"""A burst of 500 active messages waits for the 20 pipe slots longer than plugin_timeout's 30s on a loaded host:
+those would be deferred for minimal_backoff_time and the run would measure the backoff, not the filter."""
+SCRIPT = """#!/bin/sh
+# FILTER_README's simple filter script: the message into a file, inspected (here: cat), reinjected; smtp-source
+# reinjects by SMTP where the README's sendmail would need /etc/postfix to trust this Postfix's configuration.
+INSPECT_DIR={directory}
+EX_TEMPFAIL=75
+cd $INSPECT_DIR || {{ echo $INSPECT_DIR does not exist; exit $EX_TEMPFAIL; }}
+trap "rm -f in.$$ out.$$" 0 1 2 3 15
+cat >in.$$ || {{ echo Cannot save mail to file; exit $EX_TEMPFAIL; }}
+cat in.$$ >out.$$ || {{ echo Message content rejected; exit 69; }}
+shift; sender=$1; shift; shift
+exec /usr/sbin/smtp-source -F out.$$ -f "$sender" -t "$1" {reinject} >/dev/null || exit $EX_TEMPFAIL
+"""
+
+
+def example(name: str, ports: dict[str, int]) -> str:
+    """An example file with its ports 10025 and 10026 replaced."""
+    return re.sub(r"\b(10025|10026)\b", lambda m: str(ports[m.group(1)]), (EXAMPLES / name).read_text())
+
+
+def settings_of(text: str) -> dict[str, str]:
+    pairs = (line.partition("=")[::2] for line in text.splitlines() if line and not line.startswith("#"))
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def bench_advanced(workdir: Path, messages: int) -> Run:
+    """Postfix -> scan transport -> filterd relay (10025) -> Postfix's 10026 smtpd -> smtp-sink."""
+    ports = {"10025": free_port(), "10026": free_port()}
+    with ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink(workdir / "sink-advanced", dump=False))
+        filterd = stack.enter_context(FilterdProcess(
+            workdir / "filterd-advanced", {**settings_of(example("after-queue/filterd.cf", ports)),
+                                           "filterd_worker_processes": "2"}, port=ports["10025"]))
+        postfix = stack.enter_context(Postfix(
+            workdir / "postfix-advanced", [smtpd_listener(free_port()), example("after-queue/master.cf", ports)],
+            {**settings_of(example("after-queue/main.cf", ports)), "relayhost": f"[{HOST}]:{sink.port}"}))
+        deliver(workdir, sink, postfix.port, WARM_UP_MESSAGES)
+        return Run(messages / deliver(workdir, sink, postfix.port, messages))
+
+
+def _simple_postfix(workdir: Path, name: str, sink: SmtpSink, command: str, reinject: int) -> Postfix:
+    master = example("simple-filter/master.cf", {"10026": reinject})
+    port = free_port()
+    master = master.replace("smtp      inet", f"{HOST}:{port} inet").replace("user=filter", f"user={FILTER_USER}")
+    master = master.replace("/usr/local/bin/filterd -c /etc/filterd/main.cf pipe", command)
+    return Postfix(workdir / f"postfix-{name}", [master], {"relayhost": f"[{HOST}]:{sink.port}"})
+
+
+def _scratch(workdir: Path, name: str) -> Path:
+    directory = workdir / name
+    directory.mkdir()
+    directory.chmod(0o777)
+    return directory
+
+
+def filterd_command(directory: Path, reinject: int) -> str:
+    """`filterd -c main.cf pipe` for pipe(8)'s unprivileged user: the system's Python with this one's packages."""
+    config, log = directory / "main.cf", directory / "filterd.log"
+    config.write_text(example("simple-filter/filterd.cf", {"10026": reinject}).replace(
+        "header_checks = regexp:/etc/filterd/header_checks\n", "").replace(
+        "filterd_plugins = header_checks", "filterd_plugins =").replace(
+        "/var/log/filterd/filterd.log", str(log)) + f"queue_directory = {directory}\n")
+    log.touch()
+    log.chmod(0o666)
+    wrapper = directory / "filterd"
+    wrapper.write_text(
+        "#!/bin/sh\nexec /usr/bin/python3 -c 'import site, sys; "
+        f"site.addsitedir(\"{sysconfig.get_paths()['purelib']}\"); "
+        "from filterd.cli import main; sys.exit(main())' \"$@\"\n")
+    wrapper.chmod(0o755)
+    return f"{wrapper} -c {config} pipe"
+
+
+def script_command(directory: Path, reinject: int) -> str:
+    script = directory / "filter.sh"
+    script.write_text(SCRIPT.format(directory=directory, reinject=f"{HOST}:{reinject}"))
+    script.chmod(0o755)
+    return str(script)
+
+
+def bench_simple(workdir: Path, messages: int, name: str) -> Run:
+    """Postfix -> pipe(8) -> `filterd pipe` (or the shell script) -> Postfix's 10026 smtpd -> smtp-sink."""
+    reinject = free_port()
+    directory = _scratch(workdir, f"filter-{name}")
+    command = (filterd_command if name == "simple" else script_command)(directory, reinject)
+    with ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink(workdir / f"sink-{name}", dump=False))
+        postfix = stack.enter_context(_simple_postfix(workdir, name, sink, command, reinject))
+        deliver(workdir, sink, postfix.port, SIMPLE_WARM_UP)
+        return Run(messages / deliver(workdir, sink, postfix.port, messages, timeout=max(120.0, messages)))
+
+
+def bench_relay_pipe(workdir: Path, messages: int) -> Run:
+    """filterd's relay, its pipe plugin running cat on every message, into smtp-sink."""
+    port = free_port()
+    with ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink(workdir / "sink-relay-pipe", dump=False))
+        stack.enter_context(FilterdProcess(workdir / "filterd-relay-pipe", {
+            "filterd_listeners": f"relay:{HOST}:{port}", "relayhost": f"[{HOST}]:{sink.port}",
+            "smtp_dns_support_level": "disabled", "filterd_worker_processes": "2", "filterd_plugins": "pipe",
+            "filterd_pipe_command": "/bin/cat", **SLOW_HOST}, port=port))
+        deliver(workdir, sink, port, WARM_UP_MESSAGES)
+        return Run(messages / deliver(workdir, sink, port, messages))
+
+
+def run(workdir: Path, args: argparse.Namespace) -> None:
+    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "advanced", "simple", "script", "relay-pipe")}
+    for number in range(args.rounds):
+        round_dir = workdir / f"round-{number}"
+        round_dir.mkdir()
+        round_dir.chmod(0o755)
+        runs["postfix"].append(bench_postfix(round_dir, args.messages).rate)
+        runs["advanced"].append(bench_advanced(round_dir, args.messages).rate)
+        runs["simple"].append(bench_simple(round_dir, args.simple_messages, "simple").rate)
+        runs["script"].append(bench_simple(round_dir, args.simple_messages, "script").rate)
+        runs["relay-pipe"].append(bench_relay_pipe(round_dir, args.messages).rate)
+    medians = {name: statistics.median(rates) for name, rates in runs.items()}
+    for name, rate in medians.items():
+        print(f"{name}: {rate:.1f} msg/s", flush=True)
+    print(f"advanced ratio: {medians['advanced'] / medians['postfix']:.2f}")
+    print(f"simple ratio: {medians['simple'] / medians['postfix']:.3f}")
+    print(f"script ratio: {medians['script'] / medians['postfix']:.3f}")
+    print(f"simple/script: {medians['simple'] / medians['script']:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.after_queue")
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--simple-messages", type=int, default=200, help="for the paths that start a process a "
+                                                                          "message")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    return in_workdir("filterd-bench-after-queue-", lambda workdir: run(workdir, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
