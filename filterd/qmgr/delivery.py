@@ -109,14 +109,13 @@ class Deliverer:
             for host in found.hosts[:self.address_limit or None]:
                 setup = time.monotonic() - started
                 try:
-                    timing = await self.smtp.deliver(attempt.qf, rcpts, host, site,
-                                                     self._keep_connection(destination),
-                                                     self.xforward.wanted(destination.transport))
+                    timing = await self.smtp.deliver(attempt.qf, rcpts, host, site, self._keep_connection(destination),
+                                                     self.xforward.wanted(destination.transport),
+                                                     lambda: self._cross_off(attempt, rcpts))
                 except ConnectionError as exc:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
                     maillog.info("smtp", "%s", why.reason)
                     continue
-                self._cross_off(attempt, rcpts)
                 timing.connect += setup
                 for rcpt in rcpts:
                     log_recipient("smtp", attempt, rcpt, timing)

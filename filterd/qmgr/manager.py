@@ -22,6 +22,9 @@ from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
 from filterd.queue.spool import Spool
 
 POLL = 0.05
+ACTIVATIONS_PER_SCAN = 100
+"""At most this many messages go from incoming into active at one scan (2,000 a second): the scan runs in the loop
+that reads the next hops' replies, and a reply waiting to be read is a message that a crash delivers twice."""
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,7 @@ class QueueManager:
         if now >= self.next_deferred_scan:
             self.next_deferred_scan = now + self.schedule.run_delay
             self._due_deferred(now)
-        for qid in self.spool.ids("incoming"):
-            if len(self.tasks) >= self.schedule.active_limit:
-                break
-            if qid not in self.tasks:
-                self._activate(qid)
+        self._activate_incoming()
 
     def flush(self) -> None:
         """Try every deferred message now (postqueue -f sends SIGUSR1 to the pid in pid/qmgr.pid)."""
@@ -122,6 +121,16 @@ class QueueManager:
                     self.spool.move(qid, "deferred", "incoming")
             except FileNotFoundError:
                 continue
+
+    def _activate_incoming(self) -> None:
+        """incoming into active, oldest first, within qmgr_message_active_limit and ACTIVATIONS_PER_SCAN."""
+        room = min(self.schedule.active_limit - len(self.tasks), ACTIVATIONS_PER_SCAN)
+        for qid in self.spool.ids("incoming"):
+            if room <= 0:
+                break
+            if qid not in self.tasks:
+                self._activate(qid)
+                room -= 1
 
     def _activate(self, qid: str) -> None:
         try:

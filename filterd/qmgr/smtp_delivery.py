@@ -10,6 +10,7 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import aiosmtplib
 
@@ -48,9 +49,12 @@ class SmtpDelivery:
         self.cache = ConnectionCache(limits)
 
     async def deliver(self, qf: QueueFile, recipients: list[Recipient], host: tuple[str, str, int],
-                      nexthop: str = "", keep: bool = False, send_xforward: bool = False) -> Timing:
-        """Try one host; sets each recipient's status. Raises ConnectionError when the host cannot be reached.
-        With send_xforward, the message's original client goes first as XFORWARD, when the server offers it."""
+                      nexthop: str = "", keep: bool = False, send_xforward: bool = False,
+                      completed: Callable[[], None] = lambda: None) -> Timing:
+        """Try one host; sets each recipient's status and calls `completed` at once, before QUIT or anything else
+        awaits, as Postfix's smtp(8) calls deliver_completed() on the end of DATA's reply. Raises ConnectionError
+        when the host cannot be reached. With send_xforward, the message's original client goes first as XFORWARD,
+        when the server offers it."""
         name, address, port = host
         relay, key = f"{name}[{address}]:{port}", (nexthop, address, port)
         timing, started = Timing(), time.monotonic()
@@ -62,12 +66,20 @@ class SmtpDelivery:
             connection.smtp.close()
             _set(recipients, "deferred", "4.4.2", f"lost connection with {name}[{address}] while sending message: "
                  f"{exc or type(exc).__name__}", relay, only_pending=True)
+            completed()
         else:
-            connection.uses += 1
-            if not (keep and self.cache.store(key, connection)):
-                await quit_politely(connection.smtp, self.settings.command_timeout)
+            try:
+                completed()
+            finally:
+                await self._release(connection, key, keep)
         timing.transmit = time.monotonic() - started - timing.connect
         return timing
+
+    async def _release(self, connection: Connection, key: tuple[str, str, int], keep: bool) -> None:
+        """A connection after a transaction: kept in the cache when asked and allowed, else QUIT."""
+        connection.uses += 1
+        if not (keep and self.cache.store(key, connection)):
+            await quit_politely(connection.smtp, self.settings.command_timeout)
 
     async def _connection(self, key: tuple[str, str, int]) -> Connection:
         """A cached connection that answers RSET, as Postfix checks one before reuse, else a new one."""

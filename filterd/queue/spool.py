@@ -65,12 +65,16 @@ class Spool:
         return final
 
     def move(self, queue_id: str, source: str, target: str, when: float | None = None) -> Path:
-        """Atomic rename between queues; `when` sets the mtime (the deferred queue's next-attempt time)."""
+        """Atomic rename between queues; `when` sets the mtime (the deferred queue's next-attempt time).
+
+        The directories are not fsynced, as Postfix's qmgr renames: a rename that a system crash undoes leaves
+        the file in the queue it came from, to be moved again, never lost; and the queue manager's loop, which
+        reads the next hops' replies, is not held up for a disk flush.
+        """
         old, new = self.path(source, queue_id), self.path(target, queue_id)
         os.rename(old, new)
         if when is not None:
             os.utime(new, (time.time(), when))
-        _fsync_dir(new.parent)
         return new
 
     def copy_in(self, queue_id: str, source: str, target: str) -> Path:
@@ -108,8 +112,9 @@ class Spool:
         return None
 
     def remove(self, queue: str, queue_id: str) -> None:
+        """Unlink a queue file, without fsyncing its directory (as Postfix): one that a system crash brings back
+        is delivered again, a duplicate and never a loss."""
         self.path(queue, queue_id).unlink(missing_ok=True)
-        _fsync_dir(self.root / queue)
 
     def write_pid(self, process: str) -> None:
         """$queue_directory/pid/NAME.pid, as Postfix's master.pid: how tools find a process to signal."""

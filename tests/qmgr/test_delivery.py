@@ -18,6 +18,7 @@ from filterd.queue.spool import Spool
 from tests.harness import free_port
 
 CONTENT = b"Subject: hi\r\n\r\nbody\r\n"
+QUEUE_ID = "4jgBYL2V4gzHjcSx3"
 
 
 class NextHop:
@@ -45,6 +46,31 @@ def test_each_outcome_is_in_the_queue_file_before_it_is_logged(tmp_path, monkeyp
     assert seen == {"bob@example.net": "sent", "carol@example.net": "bounced", "dave@example.net": "deferred"}
 
 
+class QuitWatcher(NextHop):
+    """Notes what the queue file says when the client says QUIT."""
+
+    def __init__(self, path):
+        self.path, self.on_disk_at_quit = path, {}
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.on_disk_at_quit = {r.address: r.status for r in QueueFile.read(self.path).envelope.recipients}
+        return "221 Bye"
+
+
+def test_each_outcome_is_in_the_queue_file_before_the_connection_is_closed(tmp_path, monkeypatch):
+    """A kill while QUIT waits for its reply must not deliver the message again (Postfix's smtp(8) records the
+    recipients before it says QUIT or caches the connection)."""
+    port, watcher = free_port(), QuitWatcher(Spool(tmp_path).path("active", QUEUE_ID))
+    controller = Controller(watcher, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        _statuses_on_disk_when_logged(tmp_path, port, monkeypatch)
+    finally:
+        controller.stop()
+    assert watcher.on_disk_at_quit == {"bob@example.net": "sent", "carol@example.net": "bounced",
+                                       "dave@example.net": "deferred"}
+
+
 def test_a_next_hop_that_cannot_be_reached_is_recorded_too(tmp_path, monkeypatch):
     seen = _statuses_on_disk_when_logged(tmp_path, free_port(), monkeypatch)
     assert seen == dict.fromkeys(["bob@example.net", "carol@example.net", "dave@example.net"], "deferred")
@@ -53,7 +79,7 @@ def test_a_next_hop_that_cannot_be_reached_is_recorded_too(tmp_path, monkeypatch
 def _statuses_on_disk_when_logged(tmp_path, port: int, monkeypatch) -> dict[str, str]:
     """Deliver bob, carol and dave through [127.0.0.1]:port; for each, what the queue file said as it was logged."""
     recipients = [Recipient(f"{name}@example.net") for name in ("bob", "carol", "dave")]
-    envelope = QueueEnvelope("4jgBYL2V4gzHjcSx3", "alice@example.org", recipients, time.time(), size=len(CONTENT))
+    envelope = QueueEnvelope(QUEUE_ID, "alice@example.org", recipients, time.time(), size=len(CONTENT))
     path = str(Spool(tmp_path).create().store("active", envelope, iter([CONTENT])))
     seen: dict[str, str] = {}
 

@@ -1,4 +1,5 @@
-"""The queue manager's handling of queue files it cannot trust: they go to the corrupt queue, and it goes on."""
+"""The queue manager: queue files it cannot trust go to the corrupt queue, and incoming goes into active a bounded
+number at a time."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import json
 
 from filterd.qmgr.after_queue import AfterQueue
-from filterd.qmgr.manager import QueueManager, Schedule
+from filterd.qmgr.manager import ACTIVATIONS_PER_SCAN, QueueManager, Schedule
 from filterd.queue.queuefile import MAGIC, QueueEnvelope, Recipient
 from filterd.queue.spool import Spool
 
@@ -43,3 +44,26 @@ def test_a_file_holding_another_queue_id_goes_to_the_corrupt_queue(tmp_path):
     qmgr._pickup("4BBBBBBBBBzB")
     asyncio.run(qmgr._process("4DDDDDDDDDzD", 0.0))
     assert qmgr.spool.ids("corrupt") == ["4BBBBBBBBBzB", "4DDDDDDDDDzD"]
+
+
+def test_a_scan_moves_a_bounded_number_of_messages_into_active(tmp_path):
+    """The scan runs in the loop that reads the next hops' replies: however full incoming is, it takes at most
+    ACTIVATIONS_PER_SCAN messages, oldest first, and the next scan takes the next ones."""
+    qmgr, started = manager(tmp_path), []
+    ids = [f"4jg{n:04d}AAAAzA" for n in range(ACTIVATIONS_PER_SCAN + 5)]
+    for qid in ids:
+        place(qmgr, "incoming", qid)
+
+    async def process(qid: str, activated: float) -> None:
+        started.append(qid)
+
+    async def two_scans() -> None:
+        qmgr._process = process
+        qmgr.scan()
+        await asyncio.sleep(0)
+        assert started == ids[:ACTIVATIONS_PER_SCAN] and qmgr.spool.ids("incoming") == ids[ACTIVATIONS_PER_SCAN:]
+        qmgr.scan()
+        await asyncio.sleep(0)
+
+    asyncio.run(two_scans())
+    assert started == ids and qmgr.spool.ids("active") == ids

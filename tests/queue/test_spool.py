@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import Spool
 
 
@@ -16,3 +17,18 @@ def test_copy_in_makes_the_file_this_processs_own_and_removes_the_original(tmp_p
     assert (copied, copied.read_bytes()) == (spool.path("incoming", "4jg8Rz5qh5z1Mp8DZk"), b"a queue file\n" * 10000)
     assert copied.stat().st_uid == os.geteuid() and copied.stat().st_mode & 0o200
     assert spool.ids("maildrop") == [] and os.listdir(tmp_path / "incoming") == ["4jg8Rz5qh5z1Mp8DZk"]
+
+
+def test_only_a_new_file_waits_for_the_disk(tmp_path, monkeypatch):
+    """store fsyncs the file and its directory before the client hears 250; moves and removal rename and unlink
+    without fsync, as Postfix's queue manager: a system crash undoing one leaves the file where it was."""
+    spool, synced = Spool(tmp_path).create(), []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd))
+    spool.store("incoming", QueueEnvelope("4jgCaa1Bc2zD3", "a@example.org", [Recipient("b@example.net")], 1.0, 4),
+                iter([b"hi\r\n"]))
+    assert synced == [str(tmp_path / "incoming" / ".tmp.4jgCaa1Bc2zD3"), str(tmp_path / "incoming")]
+    spool.move("4jgCaa1Bc2zD3", "incoming", "active")
+    spool.move("4jgCaa1Bc2zD3", "active", "deferred", when=2.0)
+    spool.remove("deferred", "4jgCaa1Bc2zD3")
+    assert len(synced) == 2 and spool.find("4jgCaa1Bc2zD3") is None
