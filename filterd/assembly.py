@@ -158,8 +158,18 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
         def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
             return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop, gate=gate, service_name=name)
 
-        servers.append(await loop.create_server(connections.track(factory), sock=sock))
+        servers.append(await loop.create_server(connections.track(factory), sock=sock, **implicit_tls(settings)))
     return servers
+
+
+def implicit_tls(settings: SmtpSettings) -> dict:
+    """smtpd_tls_wrappermode: the listener's TLS from the first byte, handshake before the greeting."""
+    tls = settings.tls
+    if not tls.wrapper:
+        return {}
+    if tls.context is None:
+        raise FatalError("smtpd_tls_wrappermode = yes needs a usable smtpd_tls_cert_file and smtpd_tls_key_file")
+    return {"ssl": tls.context, "ssl_handshake_timeout": tls.handshake_timeout}
 
 
 def schedule(config: Config) -> Schedule:
