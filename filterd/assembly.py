@@ -39,6 +39,7 @@ from filterd.smtp.limits import ConnectionGate, ConnectionLimits
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
 from filterd.tables import open_tables
+from filterd.tls import ClientTls
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     host, port = parse_hostport(config.get("filterd_proxy_nexthop"))
     timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
     line_length_limit = config.int("smtp_line_length_limit")
-    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit)
+    tls = ClientTls.from_config(config)
+    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit, tls=tls)
 
 
 def smtp_listening(config: Config) -> bool:
@@ -209,7 +211,7 @@ def deliverer(config: Config) -> Deliverer:
                     _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
-                                           config.int("smtp_line_length_limit")),
+                                           config.int("smtp_line_length_limit"), ClientTls.from_config(config)),
                         CacheLimits(config.time("smtp_connection_cache_time_limit"),
                                     config.time("smtp_connection_reuse_time_limit"),
                                     config.int("smtp_connection_reuse_count_limit")))

@@ -3,9 +3,13 @@ negotiated session described in Postfix's words for the log line and the Receive
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass
 
+import aiosmtplib
+
+from filterd import maillog
 from filterd.config import Config
 from filterd.parameters.tls import parse_protocols
 
@@ -65,3 +69,54 @@ def client_context(verify: bool, protocols: str, ciphers: str, cafile: str = "",
     else:
         context.load_default_certs()
     return context
+
+
+class TlsRequired(ConnectionError):
+    """The next hop cannot give the TLS that smtp_tls_security_level asks for: the reason in Postfix's words."""
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """smtp_tls_*: the level and its context, for queue delivery and the proxy's next hop."""
+
+    level: str = "none"
+    context: ssl.SSLContext | None = None
+    loglevel: int = 0
+    timeout: float = 300.0
+
+    @classmethod
+    def from_config(cls, config: Config) -> ClientTls:
+        level = config.get("smtp_tls_security_level") or "none"
+        if level == "none":
+            return cls()
+        mandatory = "" if level == "may" else "mandatory_"
+        context = client_context(level in ("verify", "secure"), config.get(f"smtp_tls_{mandatory}protocols"),
+                                 cipher_list(config, config.get(f"smtp_tls_{mandatory}ciphers")),
+                                 config.get("smtp_tls_CAfile"), config.get("smtp_tls_CApath"))
+        return cls(level, context, config.int("smtp_tls_loglevel"), config.time("smtp_starttls_timeout"))
+
+    async def start(self, smtp, name: str, address: str, port: int, service: str = "smtp") -> None:
+        """STARTTLS on an aiosmtplib session after EHLO, as the level says; raises TlsRequired when the level
+        cannot be met, and leaves a session of level may in plaintext when the server does not offer it."""
+        if self.context is None:
+            return
+        host = f"{name}[{address}]"
+        if not smtp.supports_extension("starttls"):
+            if self.level == "may":
+                return
+            raise TlsRequired(f"TLS is required, but was not offered by host {host}")
+        try:
+            await smtp.starttls(tls_context=self.context, server_hostname=name, timeout=self.timeout)
+        except aiosmtplib.SMTPResponseException as exc:
+            if self.level == "may":
+                return
+            raise TlsRequired(f"TLS is required, but host {host} refused to start TLS: {exc.code} {exc.message}") \
+                from exc
+        except (OSError, ssl.SSLError, asyncio.TimeoutError, aiosmtplib.SMTPException) as exc:
+            raise TlsRequired(f"Cannot start TLS: handshake failure with {host}: {exc}") from exc
+        await smtp.ehlo()
+        negotiated = TlsSession.of(smtp.transport.get_extra_info("ssl_object") if smtp.transport else None)
+        if negotiated is not None and self.loglevel >= 1:
+            trust = "Verified" if self.level in ("verify", "secure") else "Untrusted"
+            maillog.info(service, "%s TLS connection established to %s:%d: %s", trust, host, port,
+                         negotiated.summary())
