@@ -4,8 +4,10 @@ hop; the qmgr process gets its queue manager. The one module that imports every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
+import ssl
 import stat
 from dataclasses import dataclass
 from typing import Callable
@@ -38,8 +40,9 @@ from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import ConnectionGate, ConnectionLimits
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
+from filterd.smtp.starttls import context_arguments
 from filterd.tables import open_tables
-from filterd.tls import ClientTls
+from filterd.tls import ClientTls, client_arguments, client_context, server_context
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,17 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
 
         servers.append(await loop.create_server(connections.track(factory), sock=sock, **implicit_tls(settings)))
     return servers
+
+
+def load_tls(config: Config) -> None:
+    """Make the worker's TLS contexts while it can read root-only key files: serve() finds them made, or the
+    same error, which it logs."""
+    server = context_arguments(config)
+    with contextlib.suppress(OSError, ssl.SSLError):
+        if server is not None:
+            server_context(*server)
+        if (config.get("smtp_tls_security_level") or "none") != "none":
+            client_context(*client_arguments(config))
 
 
 def implicit_tls(settings: SmtpSettings) -> dict:

@@ -51,6 +51,27 @@ def _restrict(context: ssl.SSLContext, protocols: str, ciphers: str) -> ssl.SSLC
     return context
 
 
+_LOADED: dict[tuple, ssl.SSLContext | OSError | ssl.SSLError] = {}
+
+
+def _once(build):
+    """A context is made once per process with the same arguments, and so is its failure: a worker makes its
+    contexts while it can still read root-only key files (as Postfix's smtpd does before it drops privileges), and
+    finds them again, or the same error, once it runs as mail_owner."""
+    def made(*args):
+        if args not in _LOADED:
+            try:
+                _LOADED[args] = build(*args)
+            except (OSError, ssl.SSLError) as exc:
+                _LOADED[args] = exc
+        if isinstance(_LOADED[args], Exception):
+            raise _LOADED[args]
+        return _LOADED[args]
+    made.__doc__ = build.__doc__
+    return made
+
+
+@_once
 def server_context(cert_file: str, key_file: str, protocols: str, ciphers: str) -> ssl.SSLContext:
     """The SMTP server's context; OSError or ssl.SSLError when the certificate or key cannot be loaded."""
     context = _restrict(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), protocols, ciphers)
@@ -58,6 +79,7 @@ def server_context(cert_file: str, key_file: str, protocols: str, ciphers: str) 
     return context
 
 
+@_once
 def client_context(verify: bool, protocols: str, ciphers: str, cafile: str = "", capath: str = "") -> ssl.SSLContext:
     """The SMTP client's context: unauthenticated encryption, or the server's certificate and name checked
     against smtp_tls_CAfile / smtp_tls_CApath (the system's authorities when both are empty)."""
@@ -69,6 +91,16 @@ def client_context(verify: bool, protocols: str, ciphers: str, cafile: str = "",
     else:
         context.load_default_certs()
     return context
+
+
+def client_arguments(config: Config) -> tuple[bool, str, str, str, str]:
+    """client_context's arguments for smtp_tls_*: the protocols and ciphers of the level (the mandatory ones from
+    encrypt up), and whether and against what the certificate is verified."""
+    level = config.get("smtp_tls_security_level") or "none"
+    mandatory = "" if level == "may" else "mandatory_"
+    return (level in ("verify", "secure"), config.get(f"smtp_tls_{mandatory}protocols"),
+            cipher_list(config, config.get(f"smtp_tls_{mandatory}ciphers")), config.get("smtp_tls_CAfile"),
+            config.get("smtp_tls_CApath"))
 
 
 class TlsRequired(ConnectionError):
@@ -89,18 +121,23 @@ class ClientTls:
         level = config.get("smtp_tls_security_level") or "none"
         if level == "none":
             return cls()
-        mandatory = "" if level == "may" else "mandatory_"
-        context = client_context(level in ("verify", "secure"), config.get(f"smtp_tls_{mandatory}protocols"),
-                                 cipher_list(config, config.get(f"smtp_tls_{mandatory}ciphers")),
-                                 config.get("smtp_tls_CAfile"), config.get("smtp_tls_CApath"))
+        arguments = client_arguments(config)
+        try:
+            context = client_context(*arguments)
+        except (OSError, ssl.SSLError) as exc:
+            maillog.warning("smtp", 'cannot load Certification Authority data, CAfile="%s", CApath="%s": %s: '
+                            "disabling TLS support", arguments[3], arguments[4], exc.strerror or exc)
+            context = None
         return cls(level, context, config.int("smtp_tls_loglevel"), config.time("smtp_starttls_timeout"))
 
     async def start(self, smtp, name: str, address: str, port: int, service: str = "smtp") -> None:
         """STARTTLS on an aiosmtplib session after EHLO, as the level says; raises TlsRequired when the level
         cannot be met, and leaves a session of level may in plaintext when the server does not offer it."""
+        host = f"{name}[{address}]"
+        if self.context is None and self.level not in ("none", "may"):
+            raise TlsRequired("TLS is required, but our TLS engine is unavailable")
         if self.context is None:
             return
-        host = f"{name}[{address}]"
         if not smtp.supports_extension("starttls"):
             if self.level == "may":
                 return

@@ -33,8 +33,7 @@ class ServerTls:
     @classmethod
     def from_config(cls, config: Config, service: str = "smtpd") -> ServerTls:
         level, wrapper = config.get("smtpd_tls_security_level") or "none", config.bool("smtpd_tls_wrappermode")
-        wanted = wrapper or level != "none"
-        return cls(level, _context(config, level, service) if wanted else None, wrapper,
+        return cls(level, _context(config, service), wrapper,
                    config.int("smtpd_tls_loglevel"), config.bool("smtpd_tls_received_header"),
                    config.time("smtpd_starttls_timeout"), config.bool("smtpd_tls_auth_only"))
 
@@ -60,15 +59,27 @@ class ServerTls:
         return self.level == "encrypt" and not self.wrapper and not session.tls and command not in PRE_TLS
 
 
-def _context(config: Config, level: str, service: str) -> ssl.SSLContext | None:
-    """The server context; a certificate that cannot be loaded disables TLS with Postfix's warnings."""
+def context_arguments(config: Config) -> tuple[str, str, str, str] | None:
+    """server_context's arguments for smtpd_tls_*: certificate, key, and the protocols and ciphers of the level
+    (the mandatory ones for encrypt); None when TLS is off."""
+    level = config.get("smtpd_tls_security_level") or "none"
+    if level == "none" and not config.bool("smtpd_tls_wrappermode"):
+        return None
     mandatory = "mandatory_" if level == "encrypt" else ""
-    cert, key = config.get("smtpd_tls_cert_file"), config.get("smtpd_tls_key_file")
+    return (config.get("smtpd_tls_cert_file"), config.get("smtpd_tls_key_file"),
+            config.get(f"smtpd_tls_{mandatory}protocols"),
+            cipher_list(config, config.get(f"smtpd_tls_{mandatory}ciphers")))
+
+
+def _context(config: Config, service: str) -> ssl.SSLContext | None:
+    """The server context; a certificate that cannot be loaded disables TLS with Postfix's warnings."""
+    arguments = context_arguments(config)
+    if arguments is None:
+        return None
     try:
-        return server_context(cert, key, config.get(f"smtpd_tls_{mandatory}protocols"),
-                              cipher_list(config, config.get(f"smtpd_tls_{mandatory}ciphers")))
+        return server_context(*arguments)
     except (OSError, ssl.SSLError) as exc:
-        maillog.warning(service, 'cannot get RSA certificate from file "%s": disabling TLS support', cert)
+        maillog.warning(service, 'cannot get RSA certificate from file "%s": disabling TLS support', arguments[0])
         maillog.warning(service, "TLS library problem: %s", exc.strerror or exc)
         return None
 
