@@ -54,7 +54,7 @@ def test_encrypt_uses_the_mandatory_protocols(tmp_path):
     text = (f"smtpd_tls_security_level = encrypt\nsmtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n"
             "smtpd_tls_mandatory_protocols = TLSv1.3\nsmtpd_tls_protocols = >=TLSv1.2\n")
     tls = ServerTls.from_config(config(text))
-    assert tls.offered and tls.context.minimum_version == ssl.TLSVersion.TLSv1_3
+    assert tls.offered and tls.context.minimum_version == ssl.TLSVersion.TLSv1_3 and tls.context.num_tickets == 1
 
 
 def test_implicit_tls_is_not_offered_as_starttls(tmp_path):
