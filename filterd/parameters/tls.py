@@ -24,7 +24,6 @@ TLS_PARAMETERS: dict[str, Parameter] = dict([
        "The SMTP server's TLS level: none, may (offer STARTTLS) or encrypt (require it); empty is none."),
     _p("smtpd_tls_cert_file", "", "str", "The SMTP server's certificate in PEM format (with its chain)."),
     _p("smtpd_tls_key_file", "$smtpd_tls_cert_file", "str", "The SMTP server's private key in PEM format."),
-    _p("smtpd_tls_auth_only", "no", "bool", "Offer and accept AUTH only once TLS is active."),
     _p("smtpd_tls_protocols", ">=TLSv1.2", "str", "The TLS protocols the SMTP server accepts with level may."),
     _p("smtpd_tls_mandatory_protocols", ">=TLSv1.2", "str",
        "The TLS protocols the SMTP server accepts with level encrypt."),

@@ -28,14 +28,13 @@ class ServerTls:
     loglevel: int = 0
     received_header: bool = False
     handshake_timeout: float = 300.0
-    auth_only: bool = False
 
     @classmethod
     def from_config(cls, config: Config, service: str = "smtpd") -> ServerTls:
         level, wrapper = config.get("smtpd_tls_security_level") or "none", config.bool("smtpd_tls_wrappermode")
         return cls(level, _context(config, service), wrapper,
                    config.int("smtpd_tls_loglevel"), config.bool("smtpd_tls_received_header"),
-                   config.time("smtpd_starttls_timeout"), config.bool("smtpd_tls_auth_only"))
+                   config.time("smtpd_starttls_timeout"))
 
     @property
     def offered(self) -> bool:
