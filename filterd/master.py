@@ -403,7 +403,7 @@ class Master:
             return
         if kind == "anvil":
             _name_process("filterd-anvil")
-        if kind != "anvil":
+        else:
             load_tls(self.loaded.config)
         if self.owner is not None:
             self.owner.become()
