@@ -295,7 +295,7 @@ class SmtpServer(SMTP):
         except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as exc:
             self.current_ok = False
             maillog.info(self.settings.service, "SSL_accept error from %s: %s", self.handler.session.client,
-                         exc or type(exc).__name__)
+                         str(exc) or "lost connection")
             if self.transport:
                 self.transport.close()
             return
