@@ -308,8 +308,11 @@ class SmtpServer(SMTP):
 
     async def _start_tls(self) -> None:
         """Switch the connection to TLS. Plaintext that the client pipelined after STARTTLS is thrown away, never
-        read as commands of the TLS session (RFC 3207, CVE-2011-0411); start_tls stops reading before it awaits."""
+        read as commands of the TLS session (RFC 3207, CVE-2011-0411); start_tls stops reading before it awaits.
+        A client that already hung up would leave the handshake waiting for smtpd_starttls_timeout."""
         self._reader._buffer.clear()  # type: ignore[attr-defined]
+        if self._reader.at_eof():
+            raise ConnectionResetError()
         transport = await self.loop.start_tls(self.transport, self, self.settings.tls.context, server_side=True,
                                               ssl_handshake_timeout=self.settings.tls.handshake_timeout)
         if transport is None:

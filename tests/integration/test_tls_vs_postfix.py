@@ -297,3 +297,4 @@ def test_relay_delivery_over_tls(servers):
     assert send(port).returncode == 0
     wait_until(lambda: "status=sent" in read_text(filterd.log_path), 30, "the delivery", filterd.check_alive)
     assert re.search(r"filterd/smtp\[\d+\]: Untrusted TLS connection established to 127.0.0.1\[127.0.0.1\]", filterd.log())
+
