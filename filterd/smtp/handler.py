@@ -75,6 +75,7 @@ class SmtpHandler:
         if not extended:
             return f"250 {self.settings.myhostname}"
         lines = [self.settings.myhostname, "PIPELINING", f"SIZE {self.settings.message_size_limit}",
+                 *(["STARTTLS"] if self.settings.tls.offered and not self.session.tls else []),
                  "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
         if self.settings.xforward_allowed(self.session.client_address):
             lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
@@ -136,7 +137,8 @@ class SmtpHandler:
         spool = tempfile.SpooledTemporaryFile(max_size=self.settings.spool_memory_limit,
                                               dir=self.settings.spool_directory)
         self.parser = ContentParser(spool, self.settings.header_size_limit, self.chain.wants("body"))
-        self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname))
+        self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname,
+                                                  tls_details=self.settings.tls.received_header))
         self.decoder = DataDecoder(self.settings.message_size_limit,
                                    self.settings.bare_newline_mode(self.session.client_address))
         txn.message = Message(self.parser.headers, spool)

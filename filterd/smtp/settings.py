@@ -9,6 +9,7 @@ from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
+from filterd.smtp.starttls import ServerTls
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class SmtpSettings:
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
     soft_bounce: bool = False
     debug_peers: DebugPeers = DebugPeers()
+    tls: ServerTls = ServerTls()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +63,7 @@ class SmtpSettings:
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
             soft_bounce=config.bool("soft_bounce"),
             debug_peers=DebugPeers.from_config(config),
+            tls=ServerTls.from_config(config, service),
         )
 
     def xforward_allowed(self, address: str) -> bool:
