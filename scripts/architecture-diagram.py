@@ -88,6 +88,7 @@ LAYERS = (
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),
         Part("anvil/", "connection counts across workers", ("filterd.anvil",)),
+        Part("sasl/", "Dovecot's auth protocol, its client", ("filterd.sasl",)),
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),

@@ -10,6 +10,7 @@ from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
+from filterd.parameters.sasl import SASL_PARAMETERS, validate_sasl
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -151,6 +152,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 ])
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
+CORE_PARAMETERS.update(SASL_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -232,6 +234,7 @@ def validate_values(config: Config) -> None:
     for name in SCORE_THRESHOLDS:
         _check_threshold(config, name)
     _check_observed(config)
+    validate_sasl(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
