@@ -7,10 +7,12 @@ from filterd.maildate import mail_date
 from filterd.model import Envelope, Session
 
 
-def received_header(session: Session, envelope: Envelope, myhostname: str, mail_name: str = "filterd") -> Header:
+def received_header(session: Session, envelope: Envelope, myhostname: str, mail_name: str = "filterd",
+                    authenticated_header: bool = False) -> Header:
     """`Received: from HELO (NAME [ADDR])\\n\\tby HOST (filterd) with PROTO id QID\\n\\tfor <RCPT>; DATE`.
 
-    DATE is the time of MAIL FROM, as Postfix's smtpd dates it.
+    DATE is the time of MAIL FROM, as Postfix's smtpd dates it. With smtpd_sasl_authenticated_header, an
+    authenticated client's name follows the from line, as `(Authenticated sender: USER)`.
     """
     helo = session.helo or session.client_name
     protocol = "UTF8SMTP" if envelope.smtputf8 else session.protocol
@@ -20,6 +22,8 @@ def received_header(session: Session, envelope: Envelope, myhostname: str, mail_
         protocol += "A"
     lines = [f"Received: from {helo} ({session.client_name} [{session.client_address}])",
              f"\tby {myhostname} ({mail_name}) with {protocol} id {envelope.queue_id}"]
+    if authenticated_header and session.sasl_username:
+        lines.insert(1, f"\t(Authenticated sender: {session.sasl_username})")
     date = mail_date(envelope.arrival or None)
     if len(envelope.recipients) == 1:
         lines.append(f"\tfor <{envelope.recipients[0]}>; {date}")

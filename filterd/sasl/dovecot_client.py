@@ -140,7 +140,7 @@ class DovecotAuth:
                 await stream.handshaken
         except (OSError, TimeoutError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "timed out"
-            raise AuthUnavailable(f"Connect to {self.path} failed: {reason}") from None
+            raise AuthUnavailable(f"Connect to Dovecot auth socket '{self.path}' failed: {reason}") from None
         return stream
 
     def close(self) -> None:

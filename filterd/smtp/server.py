@@ -16,14 +16,14 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import maillog
-from filterd.smtp import mail_parameters, replies
+from filterd.smtp import auth, mail_parameters, replies
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "auth", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
 
 
 class SmtpServer(SMTP):
@@ -182,7 +182,21 @@ class SmtpServer(SMTP):
             await super().push(refusal)
             self.transport.close()
             return
+        if self.handler.sasl is not None and not await self._activate_sasl():
+            return
         await super()._handle_client()
+
+    async def _activate_sasl(self) -> bool:
+        """Dovecot's mechanisms, asked before the greeting as Postfix's smtpd asks; without them the session ends
+        before it starts, as Postfix's smtpd exits."""
+        local = self.transport.get_extra_info("sockname") if self.transport else None
+        self.handler.sasl.server_address = local[0] if isinstance(local, tuple) else ""
+        if await self.handler.sasl.activate():
+            return True
+        self.greeted = True
+        if self.transport:
+            self.transport.close()
+        return False
 
     async def _client_limits(self, asking: asyncio.Future | None, address: str) -> str | None:
         """anvil's count and rate for this client, as smtpd takes them before its greeting: the 421 when over a
@@ -278,6 +292,27 @@ class SmtpServer(SMTP):
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
 
+    async def smtp_AUTH(self, arg: str | None) -> None:
+        sasl = self.handler.sasl
+        refusal = auth.NOT_ENABLED if sasl is None else sasl.refusal(arg, self.handler.txn is not None)
+        if refusal:
+            await self.push(refusal)
+            return
+        await self.push(await sasl.authenticate(arg, self._auth_response))
+
+    async def _auth_response(self, challenge: str) -> str | None:
+        """Send a 334 challenge and read the client's answer, up to smtpd_sasl_response_limit (None when longer,
+        logged as Postfix logs it)."""
+        await self.push(f"334 {challenge}")
+        limit = self.handler.settings.sasl.response_limit
+        line, length = await read_limited_line(self._reader, limit)
+        self._reset_timeout()
+        if length > limit:
+            maillog.warning(self.settings.service, "%s: request longer than %d: %.30s...",
+                            self.handler.session.client, limit, line)
+            return None
+        return line
+
     async def smtp_DATA(self, arg: str | None) -> None:
         if arg:
             await self.push("501 5.5.4 Syntax: DATA")
@@ -323,6 +358,22 @@ async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
         if not exc.partial:
             raise ConnectionResetError("lost connection after DATA") from exc
         return exc.partial
+
+
+async def read_limited_line(reader: asyncio.StreamReader, limit: int) -> tuple[str, int]:
+    """A line without its CRLF, kept up to `limit` characters, and its whole length: the rest of a longer line is
+    read and dropped, however long."""
+    kept, length = b"", 0
+    while True:
+        try:
+            piece, ended = await reader.readuntil(b"\n"), True
+        except asyncio.LimitOverrunError as exc:
+            piece, ended = await reader.read(exc.consumed), False
+        if ended:
+            piece = piece.rstrip(b"\r\n")
+        kept, length = (kept + piece)[:limit + 1], length + len(piece)
+        if ended:
+            return kept.decode("utf-8", "surrogateescape"), length
 
 
 class _CommandReader(asyncio.StreamReader):

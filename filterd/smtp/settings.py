@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
+from filterd.smtp.auth import SaslSettings
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 
 
@@ -36,6 +37,7 @@ class SmtpSettings:
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
     soft_bounce: bool = False
     debug_peers: DebugPeers = DebugPeers()
+    sasl: SaslSettings | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +63,7 @@ class SmtpSettings:
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
             soft_bounce=config.bool("soft_bounce"),
             debug_peers=DebugPeers.from_config(config),
+            sasl=SaslSettings.from_config(config) if service != "sink" else None,
         )
 
     def xforward_allowed(self, address: str) -> bool:
