@@ -20,6 +20,7 @@ IN_TRANSACTION = "503 5.5.1 Error: MAIL transaction in progress"
 SYNTAX = "501 5.5.4 Syntax: AUTH mechanism"
 ABORTED = "501 5.7.0 Authentication aborted"
 TOO_LONG = "500 5.5.6 SASL response limit exceeded"
+MULTIPLE_AUTH_SENDERS = "503 5.5.4 Error: multiple AUTH= options"
 SUCCESS = "235 2.7.0 Authentication successful"
 FAILED = "535 5.7.8 Error: authentication failed: {reason}"
 TEMPORARY = "454 4.7.0 Temporary authentication failure: {reason}"
@@ -155,3 +156,17 @@ class SaslSession:
     def _warn_failed(self, mechanism: str, reason: str) -> None:
         maillog.warning(self.log_service, "%s: SASL %s authentication failed: %s, sasl_username=%s",
                         self.session.client, mechanism, reason, self.last_user or "(unavailable)")
+
+
+def take_auth_sender(words: list[str], session: Session) -> tuple[list[str], str | None]:
+    """MAIL FROM's AUTH=ADDRESS (RFC 4954 section 5) kept as session.sasl_sender, as the client wrote it (empty for
+    <>), as Postfix keeps it; the other parameters, and Postfix's refusal of a second AUTH=."""
+    session.sasl_sender, seen, others = "", False, []
+    for word in words:
+        if word[:5].upper() != "AUTH=":
+            others.append(word)
+        elif seen:
+            return others, MULTIPLE_AUTH_SENDERS
+        else:
+            seen, session.sasl_sender = True, "" if word[5:] == "<>" else printable(word[5:])
+    return others, None

@@ -255,7 +255,9 @@ class SmtpServer(SMTP):
         """MAIL and RCPT parameters as Postfix's smtpd takes them, from the words as the client wrote them; a refusal
         is kept for push() to send in place of aiosmtpd's syntax error."""
         words = self.parameters.split()
-        self.parameter_refusal = mail_parameters.refusal(self.current, words)
+        if self.current == "MAIL" and self.handler.sasl is not None:
+            words, self.parameter_refusal = auth.take_auth_sender(words, self.handler.session)
+        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words)
         if self.parameter_refusal:
             return None
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True

@@ -112,6 +112,8 @@ DIALOGUES = {
     "a response over smtpd_sasl_response_limit": (["AUTH PLAIN", "A" * 13000, "NOOP"],
                                                   ["334 ", "500 5.5.6 SASL response limit exceeded",
                                                    "250 2.0.0 Ok", BYE]),
+    "two AUTH= in MAIL": ([f"AUTH PLAIN {PLAIN_OK}", "MAIL FROM:<a@example.org> AUTH=<a@example.org> AUTH=<>"],
+                          ["235 2.7.0 Authentication successful", "503 5.5.4 Error: multiple AUTH= options", BYE]),
     "lower case, LOGIN": (["AUTH login", b64("bob@example.org"), b64("hunter2")],
                           ["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 Authentication successful", BYE]),
 }
@@ -261,3 +263,17 @@ def test_an_unknown_sasl_type_stops_start_up_naming_it(tmp_path):
                      r'"cyrus": expected dovecot', str(failed.value))
     assert "Traceback" not in str(failed.value)
     assert read_text(filterd.stderr_path).count("\n") == 1
+
+
+def test_mail_from_s_auth_sender_is_on_the_client_line_as_written(servers):
+    lines = [f"AUTH PLAIN {PLAIN_OK}", "MAIL FROM:<a@example.org> AUTH=a+2Bb@example.org", "RCPT TO:<b@example.net>",
+             "RSET", "MAIL FROM:<a@example.org> AUTH=<>", "RCPT TO:<b@example.net>", "RSET"]
+    for server in (servers.postfix, servers.filterd):
+        assert dialogue(server.port, *lines)[2] == "250 2.1.5 Ok"
+    pattern = r": client=.*, sasl_username=alice"
+    expected = [f"client={CLIENT}, sasl_method=PLAIN, sasl_username=alice, sasl_sender=a+2Bb@example.org",
+                f"client={CLIENT}, sasl_method=PLAIN, sasl_username=alice"]
+    for log in (servers.postfix.maillog, servers.filterd.log):
+        wait_until(lambda: "sasl_sender=a+2B" in log(), 10, "the client= line")
+        wait_until(lambda: smtpd_lines(log(), pattern)[-1].split(": ", 1)[1] == expected[1], 10, "the next one")
+        assert [line.split(": ", 1)[1] for line in smtpd_lines(log(), pattern)][-2:] == expected
