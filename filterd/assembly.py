@@ -4,8 +4,10 @@ hop; the qmgr process gets its queue manager. The one module that imports every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
+import ssl
 import stat
 from dataclasses import dataclass
 from typing import Callable
@@ -38,7 +40,9 @@ from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import ConnectionGate, ConnectionLimits
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
+from filterd.smtp.starttls import context_arguments
 from filterd.tables import open_tables
+from filterd.tls import ClientTls, client_arguments, client_context, server_context
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     host, port = parse_hostport(config.get("filterd_proxy_nexthop"))
     timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
     line_length_limit = config.int("smtp_line_length_limit")
-    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit)
+    tls = ClientTls.from_config(config)
+    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit, tls=tls)
 
 
 def smtp_listening(config: Config) -> bool:
@@ -158,8 +163,29 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
         def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
             return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop, gate=gate, service_name=name)
 
-        servers.append(await loop.create_server(connections.track(factory), sock=sock))
+        servers.append(await loop.create_server(connections.track(factory), sock=sock, **implicit_tls(settings)))
     return servers
+
+
+def load_tls(config: Config) -> None:
+    """Make the worker's TLS contexts while it can read root-only key files: serve() finds them made, or the
+    same error, which it logs."""
+    server = context_arguments(config)
+    with contextlib.suppress(OSError, ssl.SSLError):
+        if server is not None:
+            server_context(*server)
+        if (config.get("smtp_tls_security_level") or "none") != "none":
+            client_context(*client_arguments(config))
+
+
+def implicit_tls(settings: SmtpSettings) -> dict:
+    """smtpd_tls_wrappermode: the listener's TLS from the first byte, handshake before the greeting."""
+    tls = settings.tls
+    if not tls.wrapper:
+        return {}
+    if tls.context is None:
+        raise FatalError("smtpd_tls_wrappermode = yes needs a usable smtpd_tls_cert_file and smtpd_tls_key_file")
+    return {"ssl": tls.context, "ssl_handshake_timeout": tls.handshake_timeout}
 
 
 def schedule(config: Config) -> Schedule:
@@ -199,7 +225,7 @@ def deliverer(config: Config) -> Deliverer:
                     _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
-                                           config.int("smtp_line_length_limit")),
+                                           config.int("smtp_line_length_limit"), ClientTls.from_config(config)),
                         CacheLimits(config.time("smtp_connection_cache_time_limit"),
                                     config.time("smtp_connection_reuse_time_limit"),
                                     config.int("smtp_connection_reuse_count_limit")))

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.anvil.server import bind_anvil, run_anvil
-from filterd.assembly import Listener, connection_gate, listeners, queue_manager, serve, smtp_listening
+from filterd.assembly import (Listener, connection_gate, listeners, load_tls, queue_manager, serve,
+                              smtp_listening)
 from filterd.config import Config, ConfigError
 from filterd.daemon import PidFile, Readiness, pid_path
 from filterd.draining import OpenConnections
@@ -402,6 +403,8 @@ class Master:
             return
         if kind == "anvil":
             _name_process("filterd-anvil")
+        if kind != "anvil":
+            load_tls(self.loaded.config)
         if self.owner is not None:
             self.owner.become()
         if kind == "anvil" and anvil_sock is not None:

@@ -24,6 +24,10 @@ class Session:
     helo: str = ""
     protocol: str = "SMTP"
     tls: bool = False
+    tls_protocol: str = ""
+    """The TLS version once the handshake is done (`TLSv1.3`), for the Received: header and the log."""
+    tls_cipher: str = ""
+    tls_cipher_bits: int = 0
     sasl_username: str = ""
     """The name the client authenticated as with SMTP AUTH (or the MTA's {auth_authen}); "" when it did not."""
     sasl_method: str = ""

@@ -12,7 +12,7 @@ from filterd.parameters import _default_hostname
 from filterd.postconf.command import run
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-ROW = re.compile(r"^\| `([a-z0-9_]+)` \| ([^|]*?) \| [^|]+ \|$")
+ROW = re.compile(r"^\| `([A-Za-z0-9_]+)` \| ([^|]*?) \| [^|]+ \|$")
 # Defaults that depend on the machine or the release: the README says so, in Postfix's words, instead.
 COMPUTED = "(see `postconf -d` output)"
 COMPUTED_DEFAULTS = {"myhostname": _default_hostname(), "milter_macro_v": f"$mail_name {__version__}"}

@@ -16,6 +16,7 @@ from filterd.content import encode
 from filterd.handoff import Reply, Routing
 from filterd.model import Envelope, Message, Session
 from filterd.smtp_data import DataEncoder, send_content
+from filterd.tls import ClientTls
 
 UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")
 _XTEXT_UNSAFE = re.compile(r"[^!-*,-<>-~]")
@@ -32,8 +33,9 @@ class ProxyNextHop:
     logs_delivery = True
 
     def __init__(self, host: str, port: int, timeout: float, ehlo: str, service: str = "smtpd",
-                 line_length_limit: int = 998):
+                 line_length_limit: int = 998, tls: ClientTls = ClientTls()):
         self.host, self.port, self.timeout, self.ehlo_name = host, port, timeout, ehlo
+        self.tls = tls
         self.line_length_limit = line_length_limit
         self.relay = f"{host}[{host}]:{port}"
         self.service = service
@@ -91,6 +93,7 @@ class ProxyNextHop:
                                     local_hostname=self.ehlo_name, start_tls=False)
         await self.smtp.connect()
         await self.smtp.ehlo()
+        await self.tls.start(self.smtp, self.host, self.host, self.port, self.service)
         if self.smtp.supports_extension("xforward"):
             reply = await self._command(self._xforward(session))
             if not reply.ok:

@@ -11,6 +11,7 @@ from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
 from filterd.parameters.sasl import SASL_PARAMETERS, validate_sasl
+from filterd.parameters.tls import TLS_PARAMETERS, validate_tls
 
 LISTENER_MODES = ("proxy", "sink", "relay", "milter")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -153,6 +154,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
 CORE_PARAMETERS.update(SASL_PARAMETERS)
+CORE_PARAMETERS.update(TLS_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -235,6 +237,7 @@ def validate_values(config: Config) -> None:
         _check_threshold(config, name)
     _check_observed(config)
     validate_sasl(config)
+    validate_tls(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)

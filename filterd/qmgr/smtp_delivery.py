@@ -17,6 +17,7 @@ from filterd import maillog
 from filterd.qmgr.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.smtp_data import DataEncoder, send_content
+from filterd.tls import ClientTls
 
 _ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
 
@@ -36,6 +37,7 @@ class SmtpSettings:
     command_timeout: float = 300.0
     data_timeout: float = 600.0
     line_length_limit: int = 998
+    tls: ClientTls = ClientTls()
 
 
 class SmtpDelivery:
@@ -52,7 +54,7 @@ class SmtpDelivery:
         name, address, port = host
         relay, key = f"{name}[{address}]:{port}", (nexthop, address, port)
         timing, started = Timing(), time.monotonic()
-        connection = await self._connection(key)
+        connection = await self._connection(key, name)
         timing.connect = time.monotonic() - started
         try:
             await self._transaction(connection.smtp, qf, recipients, relay, name, address)
@@ -67,7 +69,7 @@ class SmtpDelivery:
         timing.transmit = time.monotonic() - started - timing.connect
         return timing
 
-    async def _connection(self, key: tuple[str, str, int]) -> Connection:
+    async def _connection(self, key: tuple[str, str, int], name: str = "") -> Connection:
         """A cached connection that answers RSET, as Postfix checks one before reuse, else a new one."""
         while (cached := self.cache.take(key)) is not None:
             try:
@@ -81,6 +83,7 @@ class SmtpDelivery:
         try:
             await asyncio.wait_for(smtp.connect(timeout=self.settings.connect_timeout), self.settings.connect_timeout)
             await smtp.ehlo()
+            await self.settings.tls.start(smtp, name or address, address, port)
         except _ERRORS as exc:
             smtp.close()
             raise ConnectionError(_reason(exc)) from exc

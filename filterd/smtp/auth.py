@@ -77,6 +77,11 @@ class SaslSession:
             return False
         return True
 
+    def reset(self) -> None:
+        """Forget the login once TLS starts, as Postfix's smtpd deactivates and reactivates SASL after STARTTLS."""
+        self.session.sasl_username = self.session.sasl_method = self.session.sasl_sender = ""
+        self.last_user = ""
+
     def offered(self) -> list[str]:
         """The mechanisms for this session: none before TLS with smtpd_tls_auth_only."""
         if self.settings.tls_auth_only and not self.session.tls:

@@ -84,6 +84,7 @@ class SmtpHandler:
         if not extended:
             return f"250 {self.settings.myhostname}"
         lines = [self.settings.myhostname, "PIPELINING", f"SIZE {self.settings.message_size_limit}",
+                 *(["STARTTLS"] if self.settings.tls.offered and not self.session.tls else []),
                  *(self.sasl.ehlo_lines() if self.sasl else ()), "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
         if self.settings.xforward_allowed(self.session.client_address):
             lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
@@ -148,6 +149,7 @@ class SmtpHandler:
         self.parser = ContentParser(spool, self.settings.header_size_limit, self.chain.wants("body"))
         authenticated_header = bool(self.settings.sasl and self.settings.sasl.authenticated_header)
         self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname,
+                                                   tls_details=self.settings.tls.received_header,
                                                    authenticated_header=authenticated_header))
         self.decoder = DataDecoder(self.settings.message_size_limit,
                                    self.settings.bare_newline_mode(self.session.client_address))

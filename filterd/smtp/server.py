@@ -11,19 +11,21 @@ import asyncio
 import collections
 import functools
 import socket
+import ssl
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import maillog
-from filterd.smtp import auth, mail_parameters, replies
+from filterd.smtp import auth, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "auth", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "quit",
+                  "unknown")
 
 
 class SmtpServer(SMTP):
@@ -121,7 +123,9 @@ class SmtpServer(SMTP):
             if self.verbose:
                 self._log_verbose("<", f"{name} {arg}" if arg else name)
             try:
-                if arg and "\x00" in arg:
+                if self.settings.tls.needs_starttls(self.handler.session, name):
+                    await self.push(starttls.MUST_STARTTLS)
+                elif arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)
                 elif arg and not arg.isascii() and not _valid_utf8(arg):
                     await self.push(replies.BAD_UTF8)
@@ -172,6 +176,9 @@ class SmtpServer(SMTP):
                 session.client_name = await self._peer_name(peer[0])
                 self.verbose = self.settings.debug_peers.matches(session.client_name, session.client_address)
             await self.handler.on_connect()
+            if self.transport and self.transport.get_extra_info("ssl_object") is not None:
+                starttls.record(session, self.transport.get_extra_info("ssl_object"), self.settings.tls,
+                                self.settings.service)
             refusal = await self._client_limits(asking, session.client_address)
         except asyncio.CancelledError:
             if asking is not None:
@@ -220,7 +227,7 @@ class SmtpServer(SMTP):
         """The client half-closed: the commands it sent before are still answered, as Postfix's smtpd answers what
         it has read; aiosmtpd cancels the session at once, a message perhaps delivered and its 250 never sent."""
         self._reader.feed_eof()
-        return True
+        return not self.handler.session.tls
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.admission == "refused":
@@ -293,6 +300,42 @@ class SmtpServer(SMTP):
         else:
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
+
+    async def smtp_STARTTLS(self, arg: str | None) -> None:
+        refusal = self.settings.tls.refusal(self.handler.session, arg)
+        if refusal:
+            await self.push(refusal)
+            return
+        await self.push(starttls.READY)
+        try:
+            await self._start_tls()
+        except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as exc:
+            self.current_ok = False
+            maillog.info(self.settings.service, "SSL_accept error from %s: %s", self.handler.session.client,
+                         exc or type(exc).__name__)
+            if self.transport:
+                self.transport.close()
+            return
+        await self.handler.abort()
+        self.handler.session.helo = ""
+        self._set_rset_state()
+        self.session.host_name, self.session.extended_smtp = None, False
+        starttls.record(self.handler.session, self.transport.get_extra_info("ssl_object"), self.settings.tls,
+                        self.settings.service)
+        if self.handler.sasl is not None:
+            self.handler.sasl.reset()
+
+    async def _start_tls(self) -> None:
+        """Switch the connection to TLS. Plaintext that the client pipelined after STARTTLS is thrown away, never
+        read as commands of the TLS session (RFC 3207, CVE-2011-0411); start_tls stops reading before it awaits."""
+        self._reader._buffer.clear()  # type: ignore[attr-defined]
+        transport = await self.loop.start_tls(self.transport, self, self.settings.tls.context, server_side=True,
+                                              ssl_handshake_timeout=self.settings.tls.handshake_timeout)
+        if transport is None:
+            raise ConnectionError("lost connection")
+        self._reader._transport = self._writer._transport = transport  # type: ignore[attr-defined]
+        self.transport = self._transport = transport
+        self._over_ssl = True
 
     async def smtp_AUTH(self, arg: str | None) -> None:
         sasl = self.handler.sasl

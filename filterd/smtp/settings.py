@@ -10,6 +10,7 @@ from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
 from filterd.smtp.auth import SaslSettings
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
+from filterd.smtp.starttls import ServerTls
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class SmtpSettings:
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
     soft_bounce: bool = False
     debug_peers: DebugPeers = DebugPeers()
+    tls: ServerTls = ServerTls()
     sasl: SaslSettings | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -63,6 +65,7 @@ class SmtpSettings:
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
             soft_bounce=config.bool("soft_bounce"),
             debug_peers=DebugPeers.from_config(config),
+            tls=ServerTls.from_config(config, service),
             sasl=SaslSettings.from_config(config) if service != "sink" else None,
         )
 

@@ -49,3 +49,11 @@ def test_defaults_fill_in_macros_without_a_value():
     settings = MacroSettings({codes.HELO: "{tls_version} {if_addr} {cipher}"},
                              defaults=parse_defaults("{tls_version}=none, if_addr=10.0.0.1"))
     assert macros(codes.HELO, Context(SESSION), settings, {}) == (("{tls_version}", "none"), ("{if_addr}", "10.0.0.1"))
+
+
+def test_helo_macros_tell_the_tls_session_once_there_is_one():
+    encrypted = Session(client_address="192.0.2.1", tls=True, tls_protocol="TLSv1.3",
+                        tls_cipher="TLS_AES_256_GCM_SHA384", tls_cipher_bits=256)
+    assert macros(codes.HELO, Context(encrypted), SETTINGS, {}) == (
+        ("{tls_version}", "TLSv1.3"), ("{cipher}", "TLS_AES_256_GCM_SHA384"), ("{cipher_bits}", "256"))
+    assert macros(codes.HELO, Context(SESSION), SETTINGS, {}) == ()

@@ -1,0 +1,64 @@
+"""STARTTLS's refusals and the commands that wait for it, without sockets (the dialogue with real clients and a
+real Postfix is in tests/integration/test_tls_vs_postfix.py)."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from filterd.config import Config, parse_main_cf
+from filterd.model import Session
+from filterd.parameters import CORE_PARAMETERS
+from filterd.smtp.starttls import MUST_STARTTLS, ServerTls, context_arguments
+from tests.certificates import make_certificate
+
+CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+
+
+def config(text: str) -> Config:
+    return Config(parse_main_cf(text, "main.cf"), CORE_PARAMETERS, "main.cf")
+
+
+@pytest.mark.parametrize("tls, active, arg, reply", [
+    (ServerTls("may", CONTEXT), False, "x", "501 5.5.4 Syntax: STARTTLS"),
+    (ServerTls("may", CONTEXT), True, None, "554 5.5.1 Error: TLS already active"),
+    (ServerTls("none", CONTEXT), False, None, "502 5.5.1 Error: command not implemented"),
+    (ServerTls("may", None), False, None, "454 4.7.0 TLS not available due to local problem"),
+    (ServerTls("encrypt", None, wrapper=True), True, None, "554 5.5.1 Error: TLS already active"),
+    (ServerTls("may", CONTEXT), False, None, None),
+])
+def test_starttls_is_refused_in_postfix_s_order(tls, active, arg, reply):
+    assert tls.refusal(Session(tls=active), arg) == reply
+
+
+@pytest.mark.parametrize("command, waits", [("MAIL", True), ("RSET", True), ("VRFY", True), ("AUTH", True),
+                                            ("XFORWARD", True), ("EHLO", False), ("HELO", False),
+                                            ("NOOP", False), ("QUIT", False), ("STARTTLS", False)])
+def test_encrypt_keeps_every_command_but_postfix_s_pre_tls_ones_waiting(command, waits):
+    tls = ServerTls("encrypt", CONTEXT)
+    assert tls.needs_starttls(Session(), command) is waits
+    assert not tls.needs_starttls(Session(tls=True), command)
+    assert not ServerTls("may", CONTEXT).needs_starttls(Session(), command)
+    assert MUST_STARTTLS == "530 5.7.0 Must issue a STARTTLS command first"
+
+
+def test_tls_is_off_by_default_and_needs_no_certificate():
+    tls = ServerTls.from_config(config(""))
+    assert (tls.level, tls.context, tls.offered) == ("none", None, False)
+    assert context_arguments(config("")) is None
+
+
+def test_encrypt_uses_the_mandatory_protocols(tmp_path):
+    cert, key = make_certificate(tmp_path)
+    text = (f"smtpd_tls_security_level = encrypt\nsmtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n"
+            "smtpd_tls_mandatory_protocols = TLSv1.3\nsmtpd_tls_protocols = >=TLSv1.2\n")
+    tls = ServerTls.from_config(config(text))
+    assert tls.offered and tls.context.minimum_version == ssl.TLSVersion.TLSv1_3 and tls.context.num_tickets == 1
+
+
+def test_implicit_tls_is_not_offered_as_starttls(tmp_path):
+    cert, key = make_certificate(tmp_path)
+    tls = ServerTls.from_config(config(f"smtpd_tls_wrappermode = yes\nsmtpd_tls_cert_file = {cert}\n"
+                                       f"smtpd_tls_key_file = {key}\n"))
+    assert tls.wrapper and tls.context is not None and not tls.offered
