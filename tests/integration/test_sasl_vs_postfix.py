@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import re
 import socket
+import ssl
 
 import pytest
 
+from tests.certificates import make_certificate
 from tests.conftest import Launcher, require_programs
 from tests.fixtures.dovecot import Dovecot
 from tests.harness import CLIENT, FilterdProcess, MtaError, Postfix, SmtpSink, free_port, make_workdir, read_text, \
@@ -226,12 +228,6 @@ def filterd_with(servers, tmp_path):
         process.stop()
 
 
-def test_tls_auth_only_offers_no_auth_before_tls_as_postfix(filterd_with):
-    filterd = filterd_with(smtpd_tls_auth_only="yes")
-    assert not [k for k in ehlo_keywords(filterd.port) if k.startswith("AUTH")]
-    assert dialogue(filterd.port, f"AUTH PLAIN {PLAIN_OK}") == ["503 5.5.1 Error: authentication not enabled", BYE]
-
-
 def test_noplaintext_leaves_no_mechanism_and_the_session_ends_before_its_greeting(filterd_with):
     filterd = filterd_with(smtpd_sasl_security_options="noanonymous, noplaintext")
     with socket.create_connection(("127.0.0.1", filterd.port), timeout=30) as sock:
@@ -277,3 +273,75 @@ def test_mail_from_s_auth_sender_is_on_the_client_line_as_written(servers):
         wait_until(lambda: "sasl_sender=a+2B" in log(), 10, "the client= line")
         wait_until(lambda: smtpd_lines(log(), pattern)[-1].split(": ", 1)[1] == expected[1], 10, "the next one")
         assert [line.split(": ", 1)[1] for line in smtpd_lines(log(), pattern)][-2:] == expected
+
+
+@pytest.fixture(scope="module")
+def tls_servers(servers):
+    """Postfix and filterd with STARTTLS and smtpd_tls_auth_only, asking the same Dovecot."""
+    launcher = Launcher(make_workdir("filterd-sasl-tls-"))
+    try:
+        cert, key = make_certificate(launcher.root / "certs", "localhost")
+        tls = {**SASL, "smtpd_tls_security_level": "may", "smtpd_tls_cert_file": str(cert),
+               "smtpd_tls_key_file": str(key), "smtpd_tls_auth_only": "yes"}
+        postfix = launcher.launch(Postfix.relay(launcher.directory("postfix"), servers.sink.port, {
+            **tls, "smtpd_sasl_path": servers.dovecot.inet_path}))
+        filterd = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
+            **tls, "smtpd_sasl_path": servers.dovecot.socket_path}, nexthop_port=servers.sink.port))
+        yield postfix, filterd
+    finally:
+        launcher.stop_all()
+
+
+def tls_dialogue(port: int, *lines: str) -> list[str]:
+    """EHLO, STARTTLS, the handshake, then each of `lines`: the last line of every reply, the EHLO keywords whole."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as plain:
+        replies = plain.makefile("rb")
+        read_reply(replies)
+        plain.sendall(b"EHLO client.example\r\nSTARTTLS\r\n")
+        read_reply(replies), read_reply(replies)
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with context.wrap_socket(plain) as sock:
+            replies = sock.makefile("rb")
+            answers = []
+            for line in lines:
+                sock.sendall(line.encode() + b"\r\n")
+                answers.append(read_reply(replies) if not line.startswith("EHLO") else read_ehlo(replies))
+            return answers
+
+
+def read_ehlo(replies) -> str:
+    keywords = []
+    while (line := replies.readline().decode().rstrip("\r\n"))[3:4] == "-":
+        keywords.append(line[4:])
+    return " / ".join(keywords[1:] + [line[4:]])
+
+
+def test_tls_auth_only_refuses_auth_before_tls_as_postfix(tls_servers):
+    for server in tls_servers:
+        assert not [k for k in ehlo_keywords(server.port) if k.startswith("AUTH")]
+        assert dialogue(server.port, f"AUTH PLAIN {PLAIN_OK}") == ["503 5.5.1 Error: authentication not enabled",
+                                                                   BYE]
+
+
+def test_after_starttls_auth_is_offered_and_taken_as_by_postfix(tls_servers):
+    lines = ["EHLO client.example", f"AUTH PLAIN {PLAIN_WRONG}", f"AUTH PLAIN {PLAIN_OK}", "QUIT"]
+    expected = ["PIPELINING / SIZE 10240000 / AUTH PLAIN LOGIN / ENHANCEDSTATUSCODES / 8BITMIME / DSN / SMTPUTF8",
+                "535 5.7.8 Error: authentication failed: (reason unavailable)",
+                "235 2.7.0 Authentication successful", BYE]
+    postfix, filterd = tls_servers
+    theirs = tls_dialogue(postfix.port, *lines)
+    assert theirs[0].replace(" / VRFY / ETRN", "").replace(" / CHUNKING", "") == expected[0]
+    assert theirs[1:] == expected[1:]
+    assert tls_dialogue(filterd.port, *lines) == expected
+
+
+def test_swaks_tls_auth_delivers_as_esmtpsa_with_the_authenticated_sender(servers, tls_servers):
+    for server in tls_servers:
+        result = swaks("-s", f"127.0.0.1:{server.port}", "--from", "alice@example.org", "--to", "bob@example.net",
+                       "--tls", "--auth", "LOGIN", "--auth-user", "alice", "--auth-password", "secret",
+                       "--header", f"Subject: tls sasl {server.port}")
+        assert result.returncode == 0, result.stdout + result.stderr
+    wait_until(lambda: len([m for m in servers.sink.messages() if b"Subject: tls sasl" in m]) == 2, 30, "both")
+    received = [authenticated_received(m) for m in servers.sink.messages() if b"Subject: tls sasl" in m]
+    assert received[0] == received[1] == ["\t(Authenticated sender: alice)", "ESMTPSA"]
