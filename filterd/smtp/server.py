@@ -406,19 +406,18 @@ async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
 
 
 async def read_limited_line(reader: asyncio.StreamReader, limit: int) -> tuple[str, int]:
-    """A line without its CRLF, kept up to `limit` characters, and its whole length: the rest of a longer line is
-    read and dropped, however long."""
-    kept, length = b"", 0
+    """A line without its CRLF, kept up to `limit` characters (and one more), and its whole length: the rest of a
+    longer line is read and dropped, however long."""
+    kept, length, last_two = b"", 0, b""
     while True:
         try:
             piece, ended = await reader.readuntil(b"\n"), True
         except asyncio.LimitOverrunError as exc:
             piece, ended = await reader.read(exc.consumed), False
+        kept, length, last_two = (kept + piece)[:limit + 2], length + len(piece), (last_two + piece)[-2:]
         if ended:
-            piece = piece.rstrip(b"\r\n")
-        kept, length = (kept + piece)[:limit + 1], length + len(piece)
-        if ended:
-            return kept.decode("utf-8", "surrogateescape"), length
+            length -= 2 if last_two == b"\r\n" else 1
+            return kept[:min(length, limit + 1)].decode("utf-8", "surrogateescape"), length
 
 
 class _CommandReader(asyncio.StreamReader):
