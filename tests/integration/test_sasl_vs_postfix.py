@@ -245,6 +245,20 @@ def test_dovecot_down_ends_the_session_before_its_greeting_with_postfix_s_warnin
         in filterd.log()
 
 
+def test_failed_auth_counts_toward_smtpd_hard_error_limit_and_ends_the_session(filterd_with):
+    filterd = filterd_with(smtpd_hard_error_limit="2")
+    with socket.create_connection(("127.0.0.1", filterd.port), timeout=30) as sock:
+        replies = sock.makefile("rb")
+        read_reply(replies)
+        sock.sendall(f"EHLO client.example\r\nAUTH PLAIN {PLAIN_WRONG}\r\n".encode())
+        read_reply(replies), read_reply(replies)
+        sock.sendall(f"AUTH PLAIN {PLAIN_WRONG}\r\n".encode())
+        assert [read_reply(replies), read_reply(replies), replies.read()] == [
+            "535 5.7.8 Error: authentication failed: (reason unavailable)",
+            "421 4.7.0 filterd.test Error: too many errors", b""]
+    wait_until(lambda: f"too many errors after AUTH from {CLIENT}" in filterd.log(), 10, "the warning")
+
+
 def test_broken_sasl_auth_clients_also_announces_auth_equals(filterd_with):
     filterd = filterd_with(broken_sasl_auth_clients="yes")
     keywords = ehlo_keywords(filterd.port)
