@@ -259,6 +259,28 @@ def test_failed_auth_counts_toward_smtpd_hard_error_limit_and_ends_the_session(f
     wait_until(lambda: f"too many errors after AUTH from {CLIENT}" in filterd.log(), 10, "the warning")
 
 
+def test_an_over_long_auth_line_is_refused_as_every_over_long_command_and_the_session_goes_on(servers):
+    assert dialogue(servers.filterd.port, "AUTH PLAIN " + "A" * 3000, f"AUTH PLAIN {PLAIN_OK}") == [
+        "500 5.5.2 Error: command line too long", "235 2.7.0 Authentication successful", BYE]
+
+
+def test_dovecot_lost_during_a_session_is_a_temporary_failure(filterd_with):
+    dovecot = Dovecot(make_workdir("filterd-sasl-dovecot-")).start()
+    try:
+        filterd = filterd_with(smtpd_sasl_path=dovecot.inet_path)
+        with socket.create_connection(("127.0.0.1", filterd.port), timeout=30) as sock:
+            replies = sock.makefile("rb")
+            read_reply(replies)
+            dovecot.kill()
+            sock.sendall(f"EHLO client.example\r\nAUTH PLAIN {PLAIN_OK}\r\nNOOP\r\n".encode())
+            answers = [read_reply(replies) for _ in range(3)]
+    finally:
+        dovecot.stop()
+    assert answers[1].startswith("454 4.7.0 Temporary authentication failure: ")
+    assert answers[2] == "250 2.0.0 Ok"
+    wait_until(lambda: "SASL PLAIN authentication failed: " in filterd.log(), 10, "the warning")
+
+
 def test_broken_sasl_auth_clients_also_announces_auth_equals(filterd_with):
     filterd = filterd_with(broken_sasl_auth_clients="yes")
     keywords = ehlo_keywords(filterd.port)
