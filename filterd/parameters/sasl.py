@@ -30,6 +30,9 @@ SASL_PARAMETERS: dict[str, Parameter] = dict([
        "Offer and accept AUTH only once the session is encrypted with TLS."),
     _p("smtpd_sasl_response_limit", "12288", "int",
        "The maximum length of a SASL client's response to a server challenge."),
+    _p("smtpd_client_auth_rate_limit", "0", "int",
+       "The maximal number of AUTH commands any client is allowed to send to this service per time unit "
+       "(anvil_rate_time_unit; 0: no limit)."),
     _p("broken_sasl_auth_clients", "no", "bool",
        'Also announce AUTH as "AUTH=MECHANISMS", for clients that follow an obsolete draft (Outlook Express 4, '
        "Microsoft Exchange 5.0)."),

@@ -340,6 +340,10 @@ class SmtpServer(SMTP):
     async def smtp_AUTH(self, arg: str | None) -> None:
         sasl = self.handler.sasl
         refusal = auth.NOT_ENABLED if sasl is None else sasl.refusal(arg, self.handler.txn is not None)
+        if not refusal and self.gate is not None:
+            session = self.handler.session
+            refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,
+                                                   self.settings.service)
         if refusal:
             await self.push(refusal)
             return

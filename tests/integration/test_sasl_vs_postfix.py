@@ -281,6 +281,17 @@ def test_dovecot_lost_during_a_session_is_a_temporary_failure(filterd_with):
     wait_until(lambda: "SASL PLAIN authentication failed: " in filterd.log(), 10, "the warning")
 
 
+def test_smtpd_client_auth_rate_limit_refuses_auth_across_sessions_as_postfix(filterd_with):
+    filterd = filterd_with(smtpd_client_auth_rate_limit="2", smtpd_client_event_limit_exceptions="")
+    wrong = f"AUTH PLAIN {PLAIN_WRONG}"
+    failed = "535 5.7.8 Error: authentication failed: (reason unavailable)"
+    too_many = "450 4.7.1 Error: too many AUTH commands from 127.0.0.1"
+    assert dialogue(filterd.port, wrong, wrong) == [failed, failed, BYE]
+    assert dialogue(filterd.port, wrong, f"AUTH PLAIN {PLAIN_OK}") == [too_many, too_many, BYE]
+    warning = f"warning: AUTH command rate limit exceeded: 4 from {CLIENT} for service 127.0.0.1:{filterd.port}"
+    wait_until(lambda: warning in filterd.log(), 10, "the warning")
+
+
 def test_broken_sasl_auth_clients_also_announces_auth_equals(filterd_with):
     filterd = filterd_with(broken_sasl_auth_clients="yes")
     keywords = ehlo_keywords(filterd.port)
