@@ -139,7 +139,7 @@ class DovecotAuth:
                     _, stream = await loop.create_unix_connection(_AuthStream, self.address)
                 await stream.handshaken
         except (OSError, TimeoutError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "timed out"
+            reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc) or "timed out"
             raise AuthUnavailable(f"Connect to Dovecot auth socket '{self.path}' failed: {reason}") from None
         return stream
 
