@@ -116,7 +116,7 @@ class SaslSession:
         mechanism, _, initial = arg.partition(" ")
         mechanism, initial = printable(mechanism), initial.strip() or None
         try:
-            ok, text = await self._converse(mechanism.upper(), initial, ask)
+            ok, text = await self._converse(mechanism, initial, ask)
         except AuthUnavailable as exc:
             ok, text = False, TEMPORARY.format(reason=exc)
             self._warn_failed(mechanism, str(exc))
@@ -126,8 +126,9 @@ class SaslSession:
         return text
 
     async def _converse(self, mechanism: str, initial: str | None, ask: Ask) -> tuple[bool, str]:
-        """(True, user) once Dovecot says OK; (False, the reply) when it fails or the client gives up."""
-        if mechanism not in self.offered():
+        """(True, user) once Dovecot says OK; (False, the reply) when it fails or the client gives up. The mechanism
+        is logged as the client wrote it, as Postfix logs it."""
+        if mechanism.upper() not in self.offered():
             return False, self._failed(mechanism, "Invalid authentication mechanism")
         if initial is not None and not is_valid_base64(initial):
             return False, self._failed(mechanism, "Invalid base64 data in initial response")
@@ -151,7 +152,7 @@ class SaslSession:
 
     def _request(self, request_id: int, mechanism: str, initial: str | None) -> AuthRequest:
         session = self.session
-        return AuthRequest(request_id, mechanism, self.settings.service, self.server_address,
+        return AuthRequest(request_id, mechanism.upper(), self.settings.service, self.server_address,
                            session.client_address, session.tls, initial)
 
     def _failed(self, mechanism: str, reason: str) -> str:

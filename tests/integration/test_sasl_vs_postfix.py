@@ -147,15 +147,15 @@ def smtpd_lines(log: str, pattern: str) -> list[str]:
 
 
 def test_failures_are_logged_as_postfix_logs_them_naming_the_last_user_dovecot_named(servers):
-    lines = ["AUTH PLAIN @@@", f"AUTH PLAIN {PLAIN_WRONG}", "AUTH LOGIN", "*", "AUTH FOO"]
+    lines = ["AUTH PLAIN @@@", f"AUTH plain {PLAIN_WRONG}", "AUTH LOGIN", "*", "AUTH FOO"]
     dialogue(servers.postfix.port, *lines)
     dialogue(servers.filterd.port, *lines)
-    pattern = r"warning: .*: SASL (FOO|LOGIN|PLAIN) authentication"
+    pattern = r"warning: .*: SASL (FOO|LOGIN|PLAIN|plain) authentication"
     wait_until(lambda: len(smtpd_lines(servers.postfix.maillog(), pattern)) >= 4, 10, "Postfix's warnings")
     wait_until(lambda: len(smtpd_lines(servers.filterd.log(), pattern)) >= 4, 10, "filterd's warnings")
     expected = [f"warning: {CLIENT}: SASL PLAIN authentication failed: Invalid base64 data in initial response, "
                 "sasl_username=(unavailable)",
-                f"warning: {CLIENT}: SASL PLAIN authentication failed: (reason unavailable), sasl_username=alice",
+                f"warning: {CLIENT}: SASL plain authentication failed: (reason unavailable), sasl_username=alice",
                 f"warning: {CLIENT}: SASL LOGIN authentication aborted",
                 f"warning: {CLIENT}: SASL FOO authentication failed: Invalid authentication mechanism, "
                 "sasl_username=alice"]
