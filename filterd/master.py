@@ -195,9 +195,9 @@ def _anvil(loaded: Loaded, sock: socket.socket) -> None:
 
 
 def anvil_wanted(config: Config) -> bool:
-    """anvil runs when an SMTP listener has a client connection limit in force."""
+    """anvil runs when an SMTP listener has a client connection or AUTH limit in force."""
     limited = config.int("smtpd_client_connection_count_limit") > 0 or \
-        config.int("smtpd_client_connection_rate_limit") > 0
+        config.int("smtpd_client_connection_rate_limit") > 0 or config.int("smtpd_client_auth_rate_limit") > 0
     return limited and smtp_listening(config)
 
 

@@ -29,6 +29,11 @@ class Session:
     tls_cipher: str = ""
     tls_cipher_bits: int = 0
     sasl_username: str = ""
+    """The name the client authenticated as with SMTP AUTH (or the MTA's {auth_authen}); "" when it did not."""
+    sasl_method: str = ""
+    """The SASL mechanism it authenticated with (PLAIN, LOGIN, ...; the MTA's {auth_type})."""
+    sasl_sender: str = ""
+    """The MAIL FROM AUTH= address of the current transaction (the MTA's {auth_author}); "" when none."""
     daemon_name: str = "smtpd"
     notes: dict[str, Any] = field(default_factory=dict)
 

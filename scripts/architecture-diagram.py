@@ -95,6 +95,7 @@ LAYERS = (
         Part("policy/protocol", "the sans-IO policy codec", ("filterd.policy.protocol",)),
         Part("policy/client", "+ requests, services: asking policy servers",
              ("filterd.policy.client", "filterd.policy.requests", "filterd.policy.services"), alone=("filterd.policy",)),
+        Part("sasl/", "Dovecot's auth protocol, its client", ("filterd.sasl",)),
     )),
     Layer("plugins: filterd's public API only", "#fce4ec", (
         Part("plugins/", "built-in, as filterd.plugins", ("plugins",)),

@@ -12,8 +12,8 @@ import time
 from collections import deque
 
 from filterd import maillog
-from filterd.anvil.protocol import PROTOCOL, Counts, ProtocolError, RecordReader, connect_request, \
-    disconnect_request
+from filterd.anvil.protocol import PROTOCOL, Counts, ProtocolError, RecordReader, auth_rate, auth_request, \
+    connect_request, disconnect_request
 
 REPLY_TIMEOUT = 10.0
 """How long a session waits for anvil's answer before it goes on without one."""
@@ -100,6 +100,22 @@ class AnvilClient:
         except asyncio.CancelledError:
             self.disconnect(key)
             raise
+        except (ConnectionError, ProtocolError) as exc:
+            maillog.warning(self.service, "%s", exc)
+        return None
+
+    async def auth(self, key: str) -> int | None:
+        """Count an AUTH command of the (service, client) pair `key`: its AUTH rate; None when anvil gave no answer
+        (the command goes ahead, as in Postfix)."""
+        stream = await self._stream()
+        if stream is None or not stream.open:
+            return None
+        answer = asyncio.get_running_loop().create_future()
+        stream.send(auth_request(key), answer)
+        try:
+            return auth_rate(await asyncio.wait_for(answer, REPLY_TIMEOUT))
+        except asyncio.TimeoutError:
+            maillog.warning(self.service, "problem talking to server %s: timeout", self.path)
         except (ConnectionError, ProtocolError) as exc:
             maillog.warning(self.service, "%s", exc)
         return None

@@ -39,6 +39,17 @@ def connect_request(key: str) -> bytes:
     return encode({"request": "connect", "ident": key})
 
 
+def auth_request(key: str) -> bytes:
+    return encode({"request": "auth", "ident": key})
+
+
+def auth_rate(record: Record) -> int:
+    """anvil's answer to an auth request: the client's AUTH commands this time unit."""
+    if record.get("status") != STATUS_OK or not record.get("rate", "").isdigit():
+        raise ProtocolError(f"bad auth reply {record!r}")
+    return int(record["rate"])
+
+
 def disconnect_request(key: str) -> bytes:
     return encode({"request": "disconnect", "ident": key})
 

@@ -24,6 +24,7 @@ class Remote:
     rate: int
     start: float
     idle_since: float | None = None
+    auth: int = 0
 
 
 @dataclass
@@ -61,7 +62,7 @@ class AnvilTable:
             self.max_cache.update(len(self.remotes), "", now)
         else:
             if remote.start + self.time_unit < now:
-                remote.rate, remote.start = 0, now
+                remote.rate, remote.auth, remote.start = 0, 0, now
             remote.rate += 1
             remote.count += 1
             remote.idle_since = None
@@ -102,13 +103,25 @@ class AnvilTable:
     def request(self, local: int, record: Record, now: float) -> tuple[Record, str | None]:
         """One request from a worker: the reply, and a warning to log when the request is not understood."""
         name, key = record.get("request"), record.get("ident")
-        if key is None or name not in ("connect", "disconnect", "lookup"):
+        if key is None or name not in ("connect", "disconnect", "lookup", "auth"):
             return {"status": STATUS_FAIL}, f'unrecognized request: "{name}", ignored'
         if name == "disconnect":
             self.disconnect(local, key, now)
             return {"status": STATUS_OK}, None
+        if name == "auth":
+            return {"status": STATUS_OK, "rate": str(self.auth(key, now))}, None
         remote = self.connect(local, key, now) if name == "connect" else self._looked_up(key, now)
         return {"status": STATUS_OK, "count": str(remote.count), "rate": str(remote.rate)}, None
+
+    def auth(self, ident: str, now: float) -> int:
+        """A client sent AUTH (smtpd_client_auth_rate_limit): its AUTH commands this time unit, this one included."""
+        remote = self.remotes.get(ident)
+        if remote is None:
+            remote = self.remotes[ident] = Remote(0, 0, now, idle_since=now)
+        elif remote.start + self.time_unit < now:
+            remote.rate, remote.auth, remote.start = 0, 0, now
+        remote.auth += 1
+        return remote.auth
 
     def _looked_up(self, key: str, now: float) -> Remote:
         remote = self.remotes.get(key)

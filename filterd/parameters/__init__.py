@@ -13,6 +13,7 @@ from filterd.parameters.policy import POLICY_PARAMETERS, check_policy_values
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
 from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
+from filterd.parameters.sasl import SASL_PARAMETERS, validate_sasl
 from filterd.parameters.tls import TLS_PARAMETERS, validate_tls
 
 LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter", "policy")
@@ -160,6 +161,7 @@ CORE_PARAMETERS.update(DNS_PARAMETERS)
 CORE_PARAMETERS.update(FILTER_PARAMETERS)
 CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
 CORE_PARAMETERS.update(POLICY_PARAMETERS)
+CORE_PARAMETERS.update(SASL_PARAMETERS)
 CORE_PARAMETERS.update(TLS_PARAMETERS)
 
 
@@ -248,6 +250,7 @@ def validate_values(config: Config) -> None:
         _check_threshold(config, name)
     _check_observed(config)
     check_policy_values(config)
+    validate_sasl(config)
     validate_tls(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)

@@ -20,6 +20,7 @@ from filterd.model import Message, Session
 from filterd.queueid import new_queue_id
 from filterd.received import received_header
 from filterd.smtp import dsn, replies
+from filterd.smtp.auth import SaslSession
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
@@ -34,6 +35,13 @@ def verdict_reply(verdict: Verdict) -> str:
     return replies.format_reply(code, dsn, text)
 
 
+def sasl_fields(session: Session) -> str:
+    """What Postfix's smtpd adds to the client= line for an authenticated client."""
+    fields = [("sasl_method", session.sasl_method), ("sasl_username", session.sasl_username),
+              ("sasl_sender", session.sasl_sender)]
+    return "".join(f", {name}={value}" for name, value in fields if value)
+
+
 class SmtpHandler:
     """One per connection: SMTP commands as lifecycle events, its verdicts and the next hop's replies as SMTP replies."""
 
@@ -43,6 +51,7 @@ class SmtpHandler:
         self.make_nexthop = make_nexthop
         self.session = Session(daemon_name=settings.service)
         self.life = Lifecycle(chain, self.session, settings.service)
+        self.sasl = SaslSession(settings.sasl, self.session, settings.service) if settings.sasl else None
         self.nexthop: NextHop | None = None
         self.rcpt_attempts = 0
         self.parser: ContentParser | None = None
@@ -76,7 +85,7 @@ class SmtpHandler:
             return f"250 {self.settings.myhostname}"
         lines = [self.settings.myhostname, "PIPELINING", f"SIZE {self.settings.message_size_limit}",
                  *(["STARTTLS"] if self.settings.tls.offered and not self.session.tls else []),
-                 "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
+                 *(self.sasl.ehlo_lines() if self.sasl else ()), "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
         if self.settings.xforward_allowed(self.session.client_address):
             lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
         return Reply(250, "\n".join(lines)).wire()
@@ -113,7 +122,8 @@ class SmtpHandler:
         envelope = txn.envelope
         if not envelope.queue_id:
             envelope.queue_id = new_queue_id()
-            maillog.info(self.settings.service, "%s: client=%s", envelope.queue_id, self.session.client)
+            maillog.info(self.settings.service, "%s: client=%s%s", envelope.queue_id, self.session.client,
+                         sasl_fields(self.session))
         self.life.add_recipient(recipient, options)
 
     # --- DATA ------------------------------------------------------------------
@@ -137,8 +147,10 @@ class SmtpHandler:
         spool = tempfile.SpooledTemporaryFile(max_size=self.settings.spool_memory_limit,
                                               dir=self.settings.spool_directory)
         self.parser = ContentParser(spool, self.settings.header_size_limit, self.chain.wants("body"))
+        authenticated_header = bool(self.settings.sasl and self.settings.sasl.authenticated_header)
         self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname,
-                                                  tls_details=self.settings.tls.received_header))
+                                                   tls_details=self.settings.tls.received_header,
+                                                   authenticated_header=authenticated_header))
         self.decoder = DataDecoder(self.settings.message_size_limit,
                                    self.settings.bare_newline_mode(self.session.client_address))
         txn.message = Message(self.parser.headers, spool)

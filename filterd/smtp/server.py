@@ -17,14 +17,15 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import maillog
-from filterd.smtp import mail_parameters, replies, starttls
+from filterd.smtp import auth, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "mail", "rcpt", "data", "rset", "noop", "quit", "unknown")
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "quit",
+                  "unknown")
 
 
 class SmtpServer(SMTP):
@@ -188,7 +189,21 @@ class SmtpServer(SMTP):
             await super().push(refusal)
             self.transport.close()
             return
+        if self.handler.sasl is not None and not await self._activate_sasl():
+            return
         await super()._handle_client()
+
+    async def _activate_sasl(self) -> bool:
+        """Dovecot's mechanisms, asked before the greeting as Postfix's smtpd asks; without them the session ends
+        before it starts, as Postfix's smtpd exits."""
+        local = self.transport.get_extra_info("sockname") if self.transport else None
+        self.handler.sasl.server_address = local[0] if isinstance(local, tuple) else ""
+        if await self.handler.sasl.activate():
+            return True
+        self.greeted = True
+        if self.transport:
+            self.transport.close()
+        return False
 
     async def _client_limits(self, asking: asyncio.Future | None, address: str) -> str | None:
         """anvil's count and rate for this client, as smtpd takes them before its greeting: the 421 when over a
@@ -247,7 +262,9 @@ class SmtpServer(SMTP):
         """MAIL and RCPT parameters as Postfix's smtpd takes them, from the words as the client wrote them; a refusal
         is kept for push() to send in place of aiosmtpd's syntax error."""
         words = self.parameters.split()
-        self.parameter_refusal = mail_parameters.refusal(self.current, words)
+        if self.current == "MAIL" and self.handler.sasl is not None:
+            words, self.parameter_refusal = auth.take_auth_sender(words, self.handler.session)
+        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words)
         if self.parameter_refusal:
             return None
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
@@ -305,6 +322,8 @@ class SmtpServer(SMTP):
         self.session.host_name, self.session.extended_smtp = None, False
         starttls.record(self.handler.session, self.transport.get_extra_info("ssl_object"), self.settings.tls,
                         self.settings.service)
+        if self.handler.sasl is not None:
+            self.handler.sasl.reset()
 
     async def _start_tls(self) -> None:
         """Switch the connection to TLS. Plaintext that the client pipelined after STARTTLS is thrown away, never
@@ -320,6 +339,31 @@ class SmtpServer(SMTP):
         self._reader._transport = self._writer._transport = transport  # type: ignore[attr-defined]
         self.transport = self._transport = transport
         self._over_ssl = True
+
+    async def smtp_AUTH(self, arg: str | None) -> None:
+        sasl = self.handler.sasl
+        refusal = auth.NOT_ENABLED if sasl is None else sasl.refusal(arg, self.handler.txn is not None)
+        if not refusal and self.gate is not None:
+            session = self.handler.session
+            refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,
+                                                   self.settings.service)
+        if refusal:
+            await self.push(refusal)
+            return
+        await self.push(await sasl.authenticate(arg, self._auth_response))
+
+    async def _auth_response(self, challenge: str) -> str | None:
+        """Send a 334 challenge and read the client's answer, up to smtpd_sasl_response_limit (None when longer,
+        logged as Postfix logs it)."""
+        await self.push(f"334 {challenge}")
+        limit = self.handler.settings.sasl.response_limit
+        line, length = await read_limited_line(self._reader, limit)
+        self._reset_timeout()
+        if length > limit:
+            maillog.warning(self.settings.service, "%s: request longer than %d: %.30s...",
+                            self.handler.session.client, limit, line)
+            return None
+        return line
 
     async def smtp_DATA(self, arg: str | None) -> None:
         if arg:
@@ -366,6 +410,21 @@ async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
         if not exc.partial:
             raise ConnectionResetError("lost connection after DATA") from exc
         return exc.partial
+
+
+async def read_limited_line(reader: asyncio.StreamReader, limit: int) -> tuple[str, int]:
+    """A line without its CRLF, kept up to `limit` characters (and one more), and its whole length: the rest of a
+    longer line is read and dropped, however long."""
+    kept, length, last_two = b"", 0, b""
+    while True:
+        try:
+            piece, ended = await reader.readuntil(b"\n"), True
+        except asyncio.LimitOverrunError as exc:
+            piece, ended = await reader.read(exc.consumed), False
+        kept, length, last_two = (kept + piece)[:limit + 2], length + len(piece), (last_two + piece)[-2:]
+        if ended:
+            length -= 2 if last_two == b"\r\n" else 1
+            return kept[:min(length, limit + 1)].decode("utf-8", "surrogateescape"), length
 
 
 class _CommandReader(asyncio.StreamReader):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
+from filterd.smtp.auth import SaslSettings
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 from filterd.smtp.starttls import ServerTls
 
@@ -38,6 +39,7 @@ class SmtpSettings:
     soft_bounce: bool = False
     debug_peers: DebugPeers = DebugPeers()
     tls: ServerTls = ServerTls()
+    sasl: SaslSettings | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +66,7 @@ class SmtpSettings:
             soft_bounce=config.bool("soft_bounce"),
             debug_peers=DebugPeers.from_config(config),
             tls=ServerTls.from_config(config, service),
+            sasl=SaslSettings.from_config(config) if service != "sink" else None,
         )
 
     def xforward_allowed(self, address: str) -> bool:

@@ -94,3 +94,14 @@ def test_statistics_are_anvil_s_lines_for_the_peaks_then_start_afresh():
         "statistics: max cache size 1 at Dec  3 09:07:44",
     ]
     assert table.statistics() == []
+
+
+def test_auth_commands_are_counted_per_client_and_start_afresh_with_the_time_unit():
+    table = AnvilTable(60)
+    table.connect(1, "smtp:192.0.2.1", 0)
+    assert [table.request(1, {"request": "auth", "ident": "smtp:192.0.2.1"}, t)[0] for t in (1, 2)] == [
+        {"status": "0", "rate": "1"}, {"status": "0", "rate": "2"}]
+    assert table.auth("smtp:192.0.2.1", 61) == 1
+    assert table.auth("smtp:192.0.2.2", 0) == 1
+    table.expire(60)
+    assert "smtp:192.0.2.2" not in table.remotes

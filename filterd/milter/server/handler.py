@@ -334,6 +334,7 @@ class MilterHandler:
         self._macros_read = macros.version
         if self._takes_session:
             session.sasl_username = macros.get("auth_authen") or session.sasl_username
+            session.sasl_method = macros.get("auth_type") or session.sasl_method
             session.daemon_name = macros.get("daemon_name") or session.daemon_name
             session.tls = session.tls or bool(macros.get("tls_version"))
         queue_id = macros.get("i")

@@ -61,7 +61,7 @@ header and hold; an authentication result, Authentication-Results written and fo
 ACTIONS = reduce(or_, ACTIONS_OF.values())
 """Everything a verdict can ask for: header edits, body replacement, recipient and sender changes, HOLD."""
 
-MACROS = {codes.CONNECT: "j {daemon_name}", codes.HELO: "{tls_version}", codes.MAIL: "i {auth_authen}",
+MACROS = {codes.CONNECT: "j {daemon_name}", codes.HELO: "{tls_version}", codes.MAIL: "i {auth_type} {auth_authen}",
           codes.RCPT: "i", codes.DATA: "i", codes.EOH: "i", codes.BODYEOB: "i"}
 """The macros filterd reads (queue id, SASL login, TLS, daemon name), asked for with SETSYMLIST."""
 

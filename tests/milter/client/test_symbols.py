@@ -30,6 +30,12 @@ def test_mail_and_rcpt_macros_follow_the_transaction():
     assert macros(codes.MAIL, Context(SESSION, Envelope(sender="")), SETTINGS, {})[0] == ("{mail_addr}", "")
 
 
+def test_mail_macros_tell_the_smtp_auth_login_as_postfix_s_defaults_list_them():
+    session = Session(sasl_username="alice", sasl_method="PLAIN", sasl_sender="<a@example.org>")
+    assert macros(codes.MAIL, Context(session, Envelope(sender="a@example.org")), SETTINGS, {})[:3] == (
+        ("{auth_type}", "PLAIN"), ("{auth_authen}", "alice"), ("{auth_author}", "<a@example.org>"))
+
+
 def test_headers_and_body_chunks_carry_the_end_of_header_and_end_of_data_lists():
     context = Context(SESSION, Envelope(queue_id="Q1"))
     assert macros(codes.HEADER, context, SETTINGS, {}) == (("i", "Q1"),)

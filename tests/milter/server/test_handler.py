@@ -308,3 +308,21 @@ def test_the_answers_to_offers_kept_are_few_whatever_the_mta_offers():
             await handler.handle(c.OptNeg(version, 0x1FF, version))
     asyncio.run(offers())
     assert negotiate.cache_info().currsize <= 64
+
+
+class SaslSeen:
+    """Records the SASL login and method the session holds at RCPT."""
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def rcpt(self, session):
+        self.seen.append((session.sasl_username, session.sasl_method))
+
+
+def test_the_mta_s_sasl_login_and_method_are_on_the_session():
+    plugin = SaslSeen()
+    macro = c.Macro("M", (("i", "QID1"), ("{auth_type}", "LOGIN"), ("{auth_authen}", "alice")))
+    run([plugin], [*OPENING[:4], macro, *OPENING[5:]])
+    assert plugin.seen == [("alice", "LOGIN")]
