@@ -232,7 +232,8 @@ def deliverer(config: Config) -> Deliverer:
                     _transport_maps(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
-                                           config.int("smtp_line_length_limit"), ClientTls.from_config(config)),
+                                           config.int("smtp_line_length_limit"), ClientTls.from_config(config),
+                                           config.time("smtp_helo_timeout")),
                         CacheLimits(config.time("smtp_connection_cache_time_limit"),
                                     config.time("smtp_connection_reuse_time_limit"),
                                     config.int("smtp_connection_reuse_count_limit")))

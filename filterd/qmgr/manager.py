@@ -69,7 +69,7 @@ class QueueManager:
         the receiving processes may be writing theirs right now.
         """
         for qid in self.spool.ids("active"):
-            self.spool.move(qid, "active", "incoming")
+            self.spool.move(qid, "active", "incoming", sync=False)
 
     async def run(self, stop: asyncio.Event) -> None:
         self.recover()
@@ -118,7 +118,7 @@ class QueueManager:
             try:
                 due = everything or self.spool.path("deferred", qid).stat().st_mtime <= now
                 if due:
-                    self.spool.move(qid, "deferred", "incoming")
+                    self.spool.move(qid, "deferred", "incoming", sync=False)
             except FileNotFoundError:
                 continue
 
@@ -134,7 +134,7 @@ class QueueManager:
 
     def _activate(self, qid: str) -> None:
         try:
-            self.spool.move(qid, "incoming", "active")
+            self.spool.move(qid, "incoming", "active", sync=False)
         except FileNotFoundError:
             return
         task = asyncio.get_running_loop().create_task(self._process(qid, time.time()))
@@ -177,7 +177,7 @@ class QueueManager:
         failed = [r for r in env.recipients if r.status in ("bounced", "expired") and wants_failure_notice(r)]
         if failed and env.sender and not env.is_bounce:
             self._bounce(qf, failed)
-        self.spool.remove("active", env.queue_id)
+        self.spool.remove("active", env.queue_id, sync=False)
         maillog.info("qmgr", "%s: removed", env.queue_id)
 
     def _expire(self, attempt: Attempt) -> None:
@@ -189,7 +189,7 @@ class QueueManager:
 
     def _defer(self, qid: str, age: float) -> None:
         now = time.time()
-        self.spool.move(qid, "active", "deferred", when=self.schedule.next_attempt(age, now))
+        self.spool.move(qid, "active", "deferred", when=self.schedule.next_attempt(age, now), sync=False)
 
     def _bounce(self, qf: QueueFile, failed: list[Recipient]) -> None:
         envelope, content = bounce.compose(qf, failed, self.myhostname)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -40,6 +41,7 @@ class SmtpSettings:
     data_timeout: float = 600.0
     line_length_limit: int = 998
     tls: ClientTls = ClientTls()
+    helo_timeout: float = 300.0
 
 
 class SmtpDelivery:
@@ -92,11 +94,12 @@ class SmtpDelivery:
             except _ERRORS:
                 cached.smtp.close()
         _nexthop, address, port = key
-        smtp = aiosmtplib.SMTP(hostname=address, port=port, timeout=self.settings.command_timeout,
-                               local_hostname=self.settings.helo, start_tls=False)
+        smtp = aiosmtplib.SMTP(timeout=self.settings.command_timeout, local_hostname=self.settings.helo,
+                               start_tls=False)
         try:
-            await asyncio.wait_for(smtp.connect(timeout=self.settings.connect_timeout), self.settings.connect_timeout)
-            await smtp.ehlo()
+            sock = await asyncio.wait_for(_tcp_connect(address, port), self.settings.connect_timeout)
+            await smtp.connect(sock=sock, timeout=self.settings.helo_timeout)
+            await smtp.ehlo(timeout=self.settings.helo_timeout)
             await self.settings.tls.start(smtp, name or address, address, port)
         except _ERRORS as exc:
             smtp.close()
@@ -162,6 +165,19 @@ class SmtpDelivery:
 
     def close(self) -> None:
         self.cache.close()
+
+
+async def _tcp_connect(address: str, port: int) -> socket.socket:
+    """The TCP connection alone, which smtp_connect_timeout limits; the greeting and EHLO reply get
+    smtp_helo_timeout, as in Postfix: a server whose processes are all busy leaves a client in its listen queue."""
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _reason(exc: BaseException) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
+from .spawn import Child, spawn
+
 STDERR_LIMIT = 2048
 
 
@@ -34,38 +36,36 @@ def lf_lines(chunks: Iterable[bytes]) -> Iterable[bytes]:
 
 async def run(argv: list[str], chunks: Iterable[bytes], time_limit: float, stdout: IO[bytes] | None) -> Finished:
     """Run argv (no shell) on the message; `stdout` None discards what it writes (a checker)."""
-    process = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=stdout if stdout is not None else asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, start_new_session=True)
+    child = await spawn(argv, stdout)
+    returncode = None
     try:
-        _, stderr, _ = await asyncio.wait_for(
-            asyncio.gather(_feed(process.stdin, chunks), _read_limited(process.stderr), process.wait()), time_limit)
+        _, stderr, returncode = await asyncio.wait_for(
+            asyncio.gather(_feed(child, chunks), _read_limited(child), child.wait()), time_limit)
     except asyncio.TimeoutError:
         return Finished(None, "", timed_out=True)
     finally:
-        if process.returncode is None:
+        if returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
-    return Finished(process.returncode, stderr)
+                os.killpg(child.popen.pid, signal.SIGKILL)
+            await child.wait()
+        child.close()
+    return Finished(returncode, stderr)
 
 
-async def _feed(stdin: asyncio.StreamWriter, chunks: Iterable[bytes]) -> None:
+async def _feed(child: Child, chunks: Iterable[bytes]) -> None:
     """The message into the command; a command that stops reading early is its own business, as in pipe(8)."""
     try:
         for chunk in lf_lines(chunks):
-            stdin.write(chunk)
-            await stdin.drain()
-        stdin.close()
-        await stdin.wait_closed()
+            await child.write(chunk)
+        child.close_stdin()
     except (BrokenPipeError, ConnectionResetError):
         pass
 
 
-async def _read_limited(stream: asyncio.StreamReader) -> str:
-    """The first STDERR_LIMIT bytes of a stream on one line, the rest read and dropped so that the command never
+async def _read_limited(child: Child) -> str:
+    """The first STDERR_LIMIT bytes of stderr on one line, the rest read and dropped so that the command never
     blocks on a full pipe."""
     kept = b""
-    while chunk := await stream.read(65536):
+    while chunk := await child.read_stderr():
         kept += chunk[:max(0, STDERR_LIMIT - len(kept))]
     return " ".join(kept.decode("utf-8", "replace").split())
