@@ -20,15 +20,16 @@ def test_copy_in_makes_the_file_this_processs_own_and_removes_the_original(tmp_p
 
 
 def test_only_a_new_file_waits_for_the_disk(tmp_path, monkeypatch):
-    """store fsyncs the file and its directory before the client hears 250; moves and removal rename and unlink
-    without fsync, as Postfix's queue manager: a system crash undoing one leaves the file where it was."""
+    """store fsyncs the file and its directory before the client hears 250; the queue manager's moves and removal
+    (sync=False) rename and unlink without fsync, as Postfix's: a system crash undoing one leaves the file where it
+    was. The administrator's tools (postsuper) still sync by default."""
     spool, synced = Spool(tmp_path).create(), []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd))
     spool.store("incoming", QueueEnvelope("4jgCaa1Bc2zD3", "a@example.org", [Recipient("b@example.net")], 1.0, 4),
                 iter([b"hi\r\n"]))
     assert synced == [str(tmp_path / "incoming" / ".tmp.4jgCaa1Bc2zD3"), str(tmp_path / "incoming")]
-    spool.move("4jgCaa1Bc2zD3", "incoming", "active")
-    spool.move("4jgCaa1Bc2zD3", "active", "deferred", when=2.0)
-    spool.remove("deferred", "4jgCaa1Bc2zD3")
+    spool.move("4jgCaa1Bc2zD3", "incoming", "active", sync=False)
+    spool.move("4jgCaa1Bc2zD3", "active", "deferred", when=2.0, sync=False)
+    spool.remove("deferred", "4jgCaa1Bc2zD3", sync=False)
     assert len(synced) == 2 and spool.find("4jgCaa1Bc2zD3") is None
