@@ -80,6 +80,25 @@ def parse_main_cf(text: str, filename: str) -> list[tuple[str, str, int]]:
     return entries
 
 
+def split_braced(text: str) -> list[str]:
+    """Items separated by commas or white space, a `{ ... }` group being one item (Postfix's mystrtokq), as
+    smtpd_milters and check_policy_service write them; a ValueError names an unbalanced brace."""
+    items, current, depth = [], [], 0
+    for char in text:
+        if depth == 0 and char in ", \t\r\n":
+            items.append("".join(current))
+            current = []
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            raise ValueError(f'unbalanced "}}" in "{text}"')
+        current.append(char)
+    if depth:
+        raise ValueError(f'missing "}}" in "{text}"')
+    items.append("".join(current))
+    return [item for item in items if item]
+
+
 def unknown_message(name: str, known) -> str:
     """The 'unknown parameter' text, with a difflib did-you-mean hint when one is close."""
     close = difflib.get_close_matches(name, list(known), n=1)

@@ -10,7 +10,7 @@ import pickle
 
 import pytest
 
-from filterd.config import Config, ConfigError, Parameter, load, parse_main_cf
+from filterd.config import Config, ConfigError, Parameter, load, parse_main_cf, split_braced
 from filterd.parameters import CORE_PARAMETERS
 from filterd.postconf.command import postconf_main
 
@@ -516,3 +516,12 @@ def test_numbers_past_postfix_s_c_types_are_refused(line, message):
     in an int or a long, and refuses what does not fit."""
     assert cfg("count = 3000000000\n").int("count") == 3_000_000_000
     assert message in str(error_of(line + "\n"))
+
+
+def test_split_braced_keeps_a_brace_group_whole_and_names_an_unbalanced_brace():
+    assert split_braced("a, {b c, {d = e f}} ,g") == ["a", "{b c, {d = e f}}", "g"]
+    assert split_braced(" \t") == []
+    with pytest.raises(ValueError, match='missing "}"'):
+        split_braced("{a, b")
+    with pytest.raises(ValueError, match='unbalanced "}"'):
+        split_braced("a}")

@@ -9,12 +9,11 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from filterd.config import Config, ConfigError
+from filterd.config import Config, ConfigError, split_braced
 from filterd.parameters.policy import POLICY_PARAMETERS
 
 PREFIX = "smtpd_policy_service_"
 SETTINGS = tuple(name[len(PREFIX):] for name in POLICY_PARAMETERS if name.startswith(PREFIX))
-_SEPARATORS = ", \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def read_service(word: str) -> tuple[str, dict[str, str]]:
         return word, {}
     if not word.endswith("}"):
         raise ValueError(f'missing "}}" in "{word}"')
-    inner = split_list(word[1:-1])
+    inner = split_braced(word[1:-1])
     if not inner:
         raise ValueError(f'empty policy service definition "{word}"')
     overrides = dict(_name_value(item) for item in inner[1:])
@@ -85,20 +84,6 @@ def read_service(word: str) -> tuple[str, dict[str, str]]:
     except ConfigError as exc:
         raise ValueError(exc.message) from None
     return inner[0], overrides
-
-
-def split_list(text: str) -> list[str]:
-    """Items separated by commas or white space, a `{ ... }` group being one item (Postfix's mystrtokq)."""
-    items, current, depth = [], [], 0
-    for char in text:
-        if depth == 0 and char in _SEPARATORS:
-            items.append("".join(current))
-            current = []
-            continue
-        depth = max(0, depth + {"{": 1, "}": -1}.get(char, 0))
-        current.append(char)
-    items.append("".join(current))
-    return [item for item in items if item]
 
 
 def _name_value(item: str) -> tuple[str, str]:

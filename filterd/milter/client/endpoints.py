@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from filterd.config import TIME_UNITS
+from filterd.config import TIME_UNITS, split_braced
 
 DEFAULT_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 SETTINGS = ("connect_timeout", "command_timeout", "content_timeout", "default_action", "protocol")
 """The per-milter settings Postfix 3.0 and later accept inside braces."""
 
-_SEPARATORS = ", \t\r\n"
 _TIME = re.compile(r"\s*([0-9]+)([smhdw]?)\s*")
 
 
@@ -49,21 +48,11 @@ class MilterSpec:
 
 
 def split_list(text: str) -> list[str]:
-    """Items separated by commas or white space, a `{ ... }` group being one item (Postfix's mystrtokq)."""
-    items, current, depth = [], [], 0
-    for char in text:
-        if depth == 0 and char in _SEPARATORS:
-            items.append("".join(current))
-            current = []
-            continue
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            raise EndpointError(f'unbalanced "}}" in "{text}"')
-        current.append(char)
-    if depth:
-        raise EndpointError(f'missing "}}" in "{text}"')
-    items.append("".join(current))
-    return [item for item in items if item]
+    """The items of a list with `{ ... }` groups (filterd.config.split_braced), an EndpointError when unbalanced."""
+    try:
+        return split_braced(text)
+    except ValueError as error:
+        raise EndpointError(str(error)) from None
 
 
 def parse_milters(text: str, defaults: MilterSpec) -> list[MilterSpec]:
