@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import smtplib
 from pathlib import Path
@@ -225,14 +226,25 @@ FILTER_USER = "nobody"
 
 
 def simple_filter_command(directory: Path) -> Path:
-    """`filterd` for pipe(8)'s unprivileged user: the system's Python 3.11 with this interpreter's packages (the
-    test's own interpreter may live where that user cannot go)."""
+    """`filterd` for pipe(8)'s unprivileged user: the system's Python 3.11 with this interpreter's packages and a
+    copy of filterd's code (the test's own interpreter and the clone may live where that user cannot go, /root)."""
     import sysconfig
 
+    code = directory / "code"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO_ROOT / "filterd", code / "filterd", ignore=ignore)
+    shutil.copytree(REPO_ROOT / "plugins", code / "filterd" / "plugins", ignore=ignore)
+    shutil.copytree(REPO_ROOT / "policies", code / "filterd" / "policies", ignore=ignore)
+    shutil.copytree(REPO_ROOT / "tests" / "fixtures" / "plugins", code / "tests" / "fixtures" / "plugins",
+                    ignore=ignore)
+    for package in (code / "tests", code / "tests" / "fixtures"):
+        (package / "__init__.py").touch()
+    for path in [directory, *code.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     wrapper = directory / "filterd"
     wrapper.write_text(
         "#!/bin/sh\nexec /usr/bin/python3 -c 'import site, sys; "
-        f"site.addsitedir(\"{sysconfig.get_paths()['purelib']}\"); sys.path.insert(0, \"{REPO_ROOT}\"); "
+        f"site.addsitedir(\"{sysconfig.get_paths()['purelib']}\"); sys.path.insert(0, \"{code}\"); "
         "from filterd.cli import main; sys.exit(main())' \"$@\"\n")
     wrapper.chmod(0o755)
     return wrapper
