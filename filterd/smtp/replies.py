@@ -22,6 +22,7 @@ NON_SMTP = "221 2.7.0 Error: I can break rules, too. Goodbye."
 NEXTHOP_DOWN = "451 4.3.0 Error: queue file write error"
 NEXTHOP_TIMEOUT = "451 4.4.2 Error: timeout exceeded"
 TOO_MANY_ERRORS = "421 4.7.0 {host} Error: too many errors"
+ACCESS_DENIED = "503 5.7.0 Error: access denied for {client}"
 TIMEOUT = "421 4.4.2 {host} Error: timeout exceeded"
 
 # aiosmtpd's own replies, translated to Postfix's text and codes.

@@ -20,7 +20,7 @@ from filterd import maillog
 from filterd.smtp import auth, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.forbidden import ForbiddenCommands
-from filterd.smtp.handler import SmtpHandler
+from filterd.smtp.handler import SmtpHandler, verdict_reply
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
@@ -42,6 +42,7 @@ class SmtpServer(SMTP):
         self.settings = handler.settings
         self.errors = 0
         self.greeted = False
+        self.access_denied = False
         self.verbose = False
         self.counts: dict[str, list[int]] = {}
         self.current: str = "CONNECT"
@@ -92,7 +93,7 @@ class SmtpServer(SMTP):
         if isinstance(status, bytes):
             status = status.decode("utf-8", "surrogateescape")
         if not self.greeted:
-            self.greeted, status = True, f"220 {self.settings.banner}"
+            self.greeted, status = True, self._greeting()
         if self.parameter_refusal:
             status, self.parameter_refusal = self.parameter_refusal, None
         status = replies.translate(status, self.current)
@@ -117,13 +118,24 @@ class SmtpServer(SMTP):
             await super().push(replies.TOO_MANY_ERRORS.format(host=self.settings.myhostname))
             self.transport.close()
 
+    def _greeting(self) -> str:
+        """The 220 banner; with smtpd_delay_reject = no, a refusal at connect in its place, and from then on
+        Postfix's 503 to every command but QUIT."""
+        refusal = self.handler.life.refusal
+        if self.settings.delay_reject or refusal is None:
+            return f"220 {self.settings.banner}"
+        self.access_denied = True
+        return verdict_reply(refusal)
+
     def _counted(self, name: str, method: Any) -> Any:
         async def counted(arg: str | None) -> None:
             self.current, self.current_ok = name, False
             if self.verbose:
                 self._log_verbose("<", f"{name} {arg}" if arg else name)
             try:
-                if self.settings.tls.needs_starttls(self.handler.session, name):
+                if self.access_denied and name != "QUIT":
+                    await self.push(replies.ACCESS_DENIED.format(client=self.handler.session.client))
+                elif self.settings.tls.needs_starttls(self.handler.session, name):
                     await self.push(starttls.MUST_STARTTLS)
                 elif arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)

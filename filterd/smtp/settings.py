@@ -37,6 +37,7 @@ class SmtpSettings:
     addresses: AddressRules = AddressRules()
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
     soft_bounce: bool = False
+    delay_reject: bool = True
     debug_peers: DebugPeers = DebugPeers()
     tls: ServerTls = ServerTls()
     sasl: SaslSettings | None = None
@@ -64,6 +65,7 @@ class SmtpSettings:
             addresses=AddressRules.from_config(config),
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
             soft_bounce=config.bool("soft_bounce"),
+            delay_reject=config.bool("smtpd_delay_reject"),
             debug_peers=DebugPeers.from_config(config),
             tls=ServerTls.from_config(config, service),
             sasl=SaslSettings.from_config(config) if service != "sink" else None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,27 @@ def test_without_smtpd_delay_reject_helo_and_sender_are_refused_at_their_command
     assert ours[1].startswith("250-") and theirs[1].startswith("250-")
     assert ours[:1] + ours[2:] == theirs[:1] + theirs[2:]
     assert ours[0] == "504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname"
+
+
+def greeting_and_commands(port: int, lines: list[str]) -> list[str]:
+    """The greeting, then each command's reply (its first line)."""
+    client = Client.__new__(Client)
+    client.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    client.lines = client.sock.makefile("rb")
+    try:
+        return [client.reply().splitlines()[0]] + [client.send(line).splitlines()[0] for line in lines]
+    finally:
+        client.close()
+
+
+def test_without_smtpd_delay_reject_a_refused_client_hears_it_in_place_of_the_greeting(launcher):
+    postfix, filterd = pair(launcher, "nodelay-client", {"smtpd_delay_reject": "no",
+                                                         "smtpd_client_restrictions": "reject"})
+    lines = ["EHLO client.example", "MAIL FROM:<a@ok.example>", "NOOP", "QUIT"]
+    ours = greeting_and_commands(filterd.port, lines)
+    assert ours == greeting_and_commands(postfix.port, lines)
+    assert ours[0] == "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied"
+    assert ours[1:] == ["503 5.7.0 Error: access denied for localhost[127.0.0.1]"] * 3 + ["221 2.0.0 Bye"]
 
 
 def test_a_restriction_class_named_by_an_access_table_is_postfix_s(launcher):
