@@ -76,8 +76,8 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
 
 def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
     """REJECT, DEFER, DEFER_IF_PERMIT and `4NN text` / `5NN text`: the code, the status (given or 4.7.1/5.7.1)
-    and `<NAME>: KIND rejected: TEXT`; defer_if_permit is kept for the end of the evaluation. DEFER_IF_REJECT is
-    not implemented: read as DUNNO."""
+    and `<NAME>: KIND rejected: TEXT`; DEFER_IF_PERMIT is kept for the end of the evaluation, DEFER_IF_REJECT for a
+    later reject."""
     codes = check.settings.codes
     word, _, text = result.partition(" ")
     numeric = _NUMERIC.match(result)
@@ -86,11 +86,15 @@ def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
     text = text.strip()
     given = _DSN.match(text)
     dsn, text = (given[1], text[given.end():]) if given else (f"{str(code)[0]}.7.1", text)
-    verdict = refusal(code, dsn, f"<{name}>: {kind} rejected: {text or 'Access denied'}")
+    default = "Service unavailable" if word.upper().startswith("DEFER_IF_") else "Access denied"
+    verdict = refusal(code, dsn, f"<{name}>: {kind} rejected: {text or default}")
     if word.upper() == "DEFER_IF_PERMIT":
         check.defer_if_permit = verdict
         return None
-    return None if word.upper() == "DEFER_IF_REJECT" else verdict
+    if word.upper() == "DEFER_IF_REJECT":
+        check.defer_if_reject = verdict
+        return None
+    return verdict
 
 
 def nested(result: str, settings) -> tuple[Item, ...]:

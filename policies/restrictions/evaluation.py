@@ -28,6 +28,8 @@ class Check:
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
+    defer_if_reject: Verdict | None = None
+    """defer_if_reject's reply: given in place of a later reject."""
     warn_only: bool = False
     """warn_if_reject was the restriction before: the next reject is logged as a warning, not enforced."""
     about: tuple[str, str] = ("", "")
@@ -57,9 +59,16 @@ async def evaluate(items: tuple[Item, ...], check: Check) -> Verdict | None:
             check.kept.append(Verdict.warn(f"reject_warning: {' '.join(map(str, verdict.reply()))}"))
             continue
         if verdict.action is Action.OK or verdict.final:
-            return verdict
+            return deferred(verdict, check)
         check.kept.append(verdict)
     return None
+
+
+def deferred(verdict: Verdict, check: Check) -> Verdict:
+    """A reject after defer_if_reject is that restriction's deferral; anything else stands."""
+    if check.defer_if_reject is not None and verdict.action is Action.REJECT:
+        return check.defer_if_reject
+    return verdict
 
 
 SUBJECTS = {

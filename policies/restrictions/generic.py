@@ -37,6 +37,13 @@ def defer_if_permit(check: Check) -> None:
                                     _rejected(check, "defer_if_permit requested"))
 
 
+@restriction("defer_if_reject")
+def defer_if_reject(check: Check) -> None:
+    """A later restriction's reject is deferred instead."""
+    check.defer_if_reject = refusal(check.settings.codes["defer_code"], "4.7.0",
+                                    _rejected(check, "defer_if_reject requested"))
+
+
 @restriction("warn_if_reject")
 def warn_if_reject(check: Check) -> None:
     """The next restriction's reject is logged as a warning, not given."""

@@ -232,6 +232,21 @@ def test_without_smtpd_delay_reject_a_refused_client_hears_it_in_place_of_the_gr
     assert ours[1:] == ["503 5.7.0 Error: access denied for localhost[127.0.0.1]"] * 3 + ["221 2.0.0 Bye"]
 
 
+def test_defer_if_reject_and_defer_if_permit_from_tables_and_lists_are_postfix_s(launcher):
+    postfix, filterd = pair(launcher, "defer-if", {"smtpd_recipient_restrictions": (
+        "check_sender_access inline:{ deferred.example=DEFER_IF_REJECT, permitted.example=DEFER_IF_PERMIT }, "
+        "check_recipient_access inline:{ bad@local.example=REJECT }, defer_if_reject, "
+        "check_recipient_access inline:{ worse@local.example=REJECT, held@local.example=defer_if_permit }, "
+        "reject_unauth_destination")})
+    cases = [("<a@deferred.example>", "<bad@local.example>"), ("<a@permitted.example>", "<user@local.example>"),
+             ("<a@ok.example>", "<bad@local.example>"), ("<a@ok.example>", "<worse@local.example>"),
+             ("<a@ok.example>", "<held@local.example>"), ("<a@ok.example>", "<user@local.example>")]
+    ours = [session(filterd.port, "client.example", sender, recipient) for sender, recipient in cases]
+    assert ours == [session(postfix.port, "client.example", sender, recipient) for sender, recipient in cases]
+    assert ours[0][2] == "450 4.7.1 <a@deferred.example>: Sender address rejected: Service unavailable"
+    assert ours[3][2] == "450 4.7.0 <worse@local.example>: Recipient address rejected: defer_if_reject requested"
+
+
 def test_a_restriction_class_named_by_an_access_table_is_postfix_s(launcher):
     postfix, filterd = pair(launcher, "classes", {
         "smtpd_restriction_classes": "strict_class", "strict_class": "reject_non_fqdn_sender, reject",
