@@ -28,6 +28,8 @@ class Session:
     """The TLS version once the handshake is done (`TLSv1.3`), for the Received: header and the log."""
     tls_cipher: str = ""
     tls_cipher_bits: int = 0
+    tls_details: str = ""
+    """Postfix's `key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256`, when known."""
     sasl_username: str = ""
     """The name the client authenticated as with SMTP AUTH (or the MTA's {auth_authen}); "" when it did not."""
     sasl_method: str = ""

@@ -24,8 +24,10 @@ def received_header(session: Session, envelope: Envelope, myhostname: str, mail_
         protocol += "A"
     lines = [f"Received: from {helo} ({session.client_name} [{session.client_address}])"]
     if tls_details and session.tls_protocol:
-        lines += [f"\t(using {session.tls_protocol} with cipher {session.tls_cipher} ({session.tls_cipher_bits}/"
-                  f"{session.tls_cipher_bits} bits))", "\t(No client certificate requested)"]
+        using = f"\t(using {session.tls_protocol} with cipher {session.tls_cipher} ({session.tls_cipher_bits}/" \
+                f"{session.tls_cipher_bits} bits)"
+        lines += [using, f"\t {session.tls_details})"] if session.tls_details else [f"{using})"]
+        lines.append("\t(No client certificate requested)")
     if authenticated_header and session.sasl_username:
         lines.append(f"\t(Authenticated sender: {session.sasl_username})")
     lines += [f"\tby {myhostname} ({mail_name}) with {protocol} id {envelope.queue_id}"]

@@ -12,6 +12,7 @@ import aiosmtplib
 from filterd import maillog
 from filterd.config import Config
 from filterd.parameters.tls import parse_protocols
+from filterd.tls_details import describe
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class TlsSession:
     protocol: str
     cipher: str
     bits: int
+    details: str = ""
+    """Postfix's `key-exchange ... server-signature ... server-digest ...` words (filterd.tls_details)."""
 
     @classmethod
     def of(cls, ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> TlsSession | None:
@@ -29,14 +32,12 @@ class TlsSession:
         if not cipher:
             return None
         name, protocol, bits = cipher
-        return cls(ssl_object.version() or protocol, name, bits or 0)
+        return cls(ssl_object.version() or protocol, name, bits or 0, describe(ssl_object))
 
     def summary(self) -> str:
-        """Postfix's `TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`.
-
-        Python's ssl module does not tell the key-exchange group or the signature algorithm, so the
-        `key-exchange X25519 server-signature ...` words that Postfix 3.7 appends are left out."""
-        return f"{self.protocol} with cipher {self.cipher} ({self.bits}/{self.bits} bits)"
+        """Postfix's `TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 ...`."""
+        words = f"{self.protocol} with cipher {self.cipher} ({self.bits}/{self.bits} bits)"
+        return f"{words} {self.details}" if self.details else words
 
 
 def cipher_list(config: Config, grade: str) -> str:

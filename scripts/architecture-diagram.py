@@ -87,7 +87,7 @@ LAYERS = (
         Part("addresses", "rewriting and resolving as Postfix", ("filterd.addresses",)),
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
         Part("dns", "every DNS lookup", ("filterd.dns",)),
-        Part("tls", "SSL contexts, STARTTLS as a client", ("filterd.tls",)),
+        Part("tls", "SSL contexts, STARTTLS as a client", ("filterd.tls", "filterd.tls_details")),
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),

@@ -88,8 +88,8 @@ def record(session: Session, ssl_object: ssl.SSLObject | None, tls: ServerTls, s
     negotiated = TlsSession.of(ssl_object)
     session.tls = True
     if negotiated is not None:
-        session.tls_protocol, session.tls_cipher, session.tls_cipher_bits = \
-            negotiated.protocol, negotiated.cipher, negotiated.bits
+        session.tls_protocol, session.tls_cipher, session.tls_cipher_bits, session.tls_details = \
+            negotiated.protocol, negotiated.cipher, negotiated.bits, negotiated.details
         if tls.loglevel >= 1:
             maillog.info(service, "Anonymous TLS connection established from %s: %s", session.client,
                          negotiated.summary())
