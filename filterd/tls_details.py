@@ -31,7 +31,9 @@ def _libraries() -> tuple[ctypes.CDLL, ctypes.CDLL] | None:
     return libssl, libcrypto
 
 
-_LIBRARIES = _libraries() if sys.implementation.name == "cpython" and ssl.OPENSSL_VERSION_INFO[0] == 3 else None
+_KNOWN_LAYOUT = sys.implementation.name == "cpython" and (3, 11) <= sys.version_info[:2] <= (3, 13)
+_LIBRARIES = _libraries() if _KNOWN_LAYOUT and ssl.OPENSSL_VERSION_INFO[0] == 3 else None
+"""OpenSSL 3's libraries, on the CPython versions whose _ssl layout is known; None elsewhere (no words)."""
 
 
 def describe(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> str:
