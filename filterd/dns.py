@@ -81,6 +81,10 @@ def _no_nameservers(name: str, rdtype: str, exc: dns.resolver.NoNameservers) -> 
     return Lookup.error(name, rdtype, RETRY, "again")
 
 
+_SHARED: dict[tuple[tuple[tuple[str, int], ...], float], Resolver] = {}
+"""The resolvers from_config made in this process, by their settings: a cache, not state the workers share."""
+
+
 class Resolver:
     """An asynchronous stub resolver with a cache that honours TTLs: the one filterd's lookups go through."""
 
@@ -98,9 +102,13 @@ class Resolver:
 
     @classmethod
     def from_config(cls, config: Config) -> Resolver:
-        """The resolver main.cf sets: /etc/resolv.conf's nameservers, or filterd_dns_servers; filterd_dns_timeout."""
-        servers = [parse_dns_server(item) for item in config.list("filterd_dns_servers")]
-        return cls(servers, config.time("filterd_dns_timeout"))
+        """The resolver main.cf sets: /etc/resolv.conf's nameservers, or filterd_dns_servers; filterd_dns_timeout.
+        One per process for the same settings, so that delivery and every plugin share one cache."""
+        servers = tuple(parse_dns_server(item) for item in config.list("filterd_dns_servers"))
+        key = (servers, config.time("filterd_dns_timeout"))
+        if key not in _SHARED:
+            _SHARED[key] = cls(*key)
+        return _SHARED[key]
 
     @property
     def nameservers(self) -> list[str]:
