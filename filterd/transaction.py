@@ -94,13 +94,15 @@ class Transaction:
         if isinstance(subject, _edits.MimeError):
             self._log_mime_error(verdict, subject)
             return
+        if verdict.action is Action.WARN and verdict.code is not None:
+            word = "reject_warning"
         word = word or _LOG_WORDS.get(verdict.action)
         if word is None:
             return
         what = _EVENT_NAMES.get(hook, hook.upper())
         if word == "warning":
             word = "warn"
-        if verdict.final:
+        if verdict.final or word == "reject_warning":
             code, dsn, text = verdict.reply()
             reply = f"{code} {dsn} {text}" if verdict.action is not Action.DISCARD else (verdict.text or "discarded")
         else:

@@ -253,6 +253,13 @@ class Verdict:
         return cls(Action.WARN, text)
 
     @classmethod
+    def reject_warning(cls, refusal: Verdict) -> Verdict:
+        """A REJECT or DEFER logged and not enforced, as Postfix's warn_if_reject logs it (`reject_warning: 554
+        5.7.1 ...`): a WARN that carries the refusal's reply."""
+        code, dsn, text = refusal.reply()
+        return cls(Action.WARN, text, code, dsn)
+
+    @classmethod
     def info(cls, text: str = "") -> Verdict:
         return cls(Action.INFO, text)
 

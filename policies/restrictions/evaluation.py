@@ -56,7 +56,7 @@ async def evaluate(items: tuple[Item, ...], check: Check) -> Verdict | None:
         if verdict is None or verdict.action is Action.DUNNO:
             continue
         if warn_only and verdict.action in (Action.REJECT, Action.DEFER):
-            check.kept.append(Verdict.warn(f"reject_warning: {' '.join(map(str, verdict.reply()))}"))
+            check.kept.append(Verdict.reject_warning(verdict))
             continue
         if verdict.action is Action.OK or verdict.final:
             return deferred(verdict, check)

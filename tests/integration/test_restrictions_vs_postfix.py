@@ -256,3 +256,26 @@ def test_a_restriction_class_named_by_an_access_table_is_postfix_s(launcher):
         ours = session(filterd.port, "client.example", sender, recipient)
         assert ours == session(postfix.port, "client.example", sender, recipient)
     assert ours[2] == "250 2.1.5 Ok"
+
+
+def warning_line(log: str, recipient: str) -> str:
+    """The reject_warning line for a recipient, from the reply on."""
+    lines = [line for line in log.splitlines() if ": reject_warning: RCPT from" in line and f"to=<{recipient}>" in line]
+    assert lines, f"no reject_warning line for {recipient}"
+    return lines[-1].split("[127.0.0.1]: ", 1)[1]
+
+
+def test_warn_if_reject_logs_postfix_s_reject_warning_line_and_accepts(launcher):
+    postfix, filterd = pair(launcher, "warn-if-reject", {"smtpd_recipient_restrictions": (
+        "warn_if_reject check_recipient_access inline:{ {watched@local.example=REJECT Not wanted} }, "
+        "permit_mynetworks, reject_unauth_destination")})
+    ours = session(filterd.port, "client.example", "<a@ok.example>", "<watched@local.example>")
+    assert ours == session(postfix.port, "client.example", "<a@ok.example>", "<watched@local.example>")
+    assert ours[2] == "250 2.1.5 Ok"
+    expected = wait_until(lambda: warning_line(postfix.maillog(), "watched@local.example")
+                          if "reject_warning" in postfix.maillog() else None, 30, "Postfix's reject_warning line")
+    ours = wait_until(lambda: warning_line(filterd.log(), "watched@local.example")
+                      if "reject_warning" in filterd.log() else None, 30, "filterd's reject_warning line")
+    assert ours == expected == ("554 5.7.1 <watched@local.example>: Recipient address rejected: Not wanted; "
+                                "from=<a@ok.example> to=<watched@local.example> proto=ESMTP helo=<client.example>")
+    assert ": reject_warning: RCPT from " in filterd.log()

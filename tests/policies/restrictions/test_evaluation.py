@@ -39,7 +39,7 @@ def test_defer_if_permit_defers_unless_a_later_restriction_rejects():
 def test_warn_if_reject_turns_the_next_reject_into_a_warning():
     warned = verdict_at_rcpt(settings(smtpd_recipient_restrictions="warn_if_reject reject, permit"))
     assert warned.action is Action.WARN
-    assert warned.text == "reject_warning: 554 5.7.1 <b@local.example>: Recipient address rejected: Access denied"
+    assert warned.reply() == (554, "5.7.1", "<b@local.example>: Recipient address rejected: Access denied")
 
 
 def test_no_restriction_no_answer():
