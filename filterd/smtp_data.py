@@ -120,16 +120,20 @@ def stuffed(chunks: Iterable[bytes], encoder: DataEncoder | None = None) -> Iter
 
 async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterable[bytes], timeout: float,
                        encoder: DataEncoder | None = None):
-    """DATA, the content encoded and streamed with flow control, the final reply (or the refusal of DATA)."""
+    """DATA, the content encoded and streamed with flow control, the final reply (or the refusal of DATA); the last
+    chunk goes in one write with the final ".", one send for a small message."""
     reply = await smtp.execute_command(b"DATA")
     if reply.code != 354:
         return reply
     protocol = smtp.protocol
     assert protocol is not None
+    last = b""
     for chunk in stuffed(chunks, encoder):
-        protocol.write(chunk)
+        if last:
+            protocol.write(last)
+        last = chunk
         if protocol._paused:
             async with asyncio.timeout(timeout):
                 await protocol._drain_helper()
-    protocol.write(b".\r\n")
+    protocol.write(last + b".\r\n")
     return await protocol.read_response(timeout=timeout)

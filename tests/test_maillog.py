@@ -34,6 +34,20 @@ def test_file_lines_look_like_postfix(tmp_path):
     assert lines[1].endswith(f"filterd/smtpd[{os.getpid()}]: warning: something odd")
 
 
+def test_a_file_moved_away_by_logrotate_is_reopened_within_a_second(tmp_path, monkeypatch):
+    path = tmp_path / "maillog"
+    maillog.setup(str(path), "filterd", "mx.example.org")
+    clock = [1000.0]
+    monkeypatch.setattr(maillog.time, "monotonic", lambda: clock[0])
+    maillog.info("smtpd", "first")
+    path.rename(tmp_path / "maillog.1")
+    maillog.info("smtpd", "same second")
+    clock[0] += 1.0
+    maillog.info("smtpd", "a second later")
+    assert "same second" in (tmp_path / "maillog.1").read_text()
+    assert path.read_text().endswith("a second later\n")
+
+
 def test_stderr_in_the_foreground(capsys):
     maillog.setup("", "filterd", "mx.example.org", foreground=True)
     maillog.error("master", "cannot bind")

@@ -11,7 +11,7 @@ from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer, apply_xforward
 from filterd.smtp.settings import SmtpSettings
-from tests.fixtures.smtp_session import run_session
+from tests.fixtures.smtp_session import run_session, session_writes
 
 
 def make_server(loop):
@@ -81,3 +81,18 @@ def test_an_address_the_email_parser_cannot_take_is_malformed():
     out, _, ended = run_session(b"MAIL FROM:<\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<\r\nQUIT\r\n")
     assert ended and out.split(b"\r\n")[1:5] == [b"501 5.1.7 Bad sender address syntax", b"250 2.1.0 Ok",
                                                 b"501 5.1.3 Bad recipient address syntax", b"221 2.0.0 Bye"]
+
+
+def test_a_pipelined_group_gets_its_replies_in_one_write():
+    """As Postfix's smtpd, which flushes its output only before it waits for input: the replies to MAIL and RCPT
+    are held while the next pipelined command is already read, and go with DATA's 354 (one send, not three)."""
+    writes = session_writes(b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+                            b"RCPT TO:<c@example.net>\r\nDATA\r\n", cuts=[21])
+    assert writes[2] == (b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+                         b"354 End data with <CR><LF>.<CR><LF>\r\n")
+
+
+def test_a_reply_is_not_held_when_the_client_waits_for_it():
+    writes = session_writes(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n",
+                            cuts=[len(b"MAIL FROM:<a@example.org>\r\n")])
+    assert writes[1:3] == [b"250 2.1.0 Ok\r\n", b"250 2.1.5 Ok\r\n"]
