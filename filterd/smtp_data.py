@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import aiosmtplib
 
@@ -119,9 +119,10 @@ def stuffed(chunks: Iterable[bytes], encoder: DataEncoder | None = None) -> Iter
 
 
 async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterable[bytes], timeout: float,
-                       encoder: DataEncoder | None = None):
+                       encoder: DataEncoder | None = None, on_reply: Callable[[Any], None] | None = None):
     """DATA, the content encoded and streamed with flow control, the final reply (or the refusal of DATA); the last
-    chunk goes in one write with the final ".", one send for a small message."""
+    chunk goes in one write with the final ".", one send for a small message. `on_reply` gets the final reply as
+    soon as it is read, before this returns it."""
     reply = await smtp.execute_command(b"DATA")
     if reply.code != 354:
         return reply
@@ -136,4 +137,17 @@ async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterable[bytes], timeout: 
             async with asyncio.timeout(timeout):
                 await protocol._drain_helper()
     protocol.write(last + b".\r\n")
+    if on_reply is not None:
+        _when_read(protocol._response_waiter, on_reply)
     return await protocol.read_response(timeout=timeout)
+
+
+def _when_read(waiter: asyncio.Future | None, on_reply: Callable[[Any], None]) -> None:
+    """on_reply(the final reply) from the loop turn that follows its reading: a turn or two before the awaiting
+    task resumes (asyncio.wait_for adds one), so that a delivery agent records a 250 as soon as it can."""
+    def done(future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            on_reply(future.result())
+
+    if waiter is not None:
+        waiter.add_done_callback(done)

@@ -1,14 +1,17 @@
 """DATA as an SMTP client sends it: dot-stuffing across chunk boundaries, content that ends with CRLF, no stray CR
 or LF, and lines broken at smtp_line_length_limit as Postfix breaks them."""
 
+import asyncio
 import re
 import tracemalloc
 
+import aiosmtplib
 import pytest
+from aiosmtplib.protocol import SMTPProtocol
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filterd.smtp_data import DataEncoder, stuffed
+from filterd.smtp_data import DataEncoder, send_content, stuffed
 
 MESSAGE = b"Subject: x\r\n\r\n.first\r\nmiddle .\r\n..two\r\n.\r\n"
 WIRE = b"Subject: x\r\n\r\n..first\r\nmiddle .\r\n...two\r\n..\r\n"
@@ -138,3 +141,38 @@ def test_memory_does_not_grow_with_the_line():
 def test_a_stray_cr_before_a_dot_leaves_as_crlf_and_the_dot_is_stuffed(chunks):
     """Content stored before the decoder held CRs back (a queue file of an older filterd) is sent safely too."""
     assert encoded(chunks, 998) == b"AAAA\r\n..\r\n"
+
+
+class _Wire(asyncio.Transport):
+    """The client's side of a connection: what it writes."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = bytearray()
+
+    def write(self, data) -> None:
+        self.out += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def test_the_final_reply_is_handed_on_as_soon_as_it_is_read_and_the_last_chunk_goes_with_the_dot():
+    """A delivery agent records a 250 from the reply's own loop turn, not after the task resumes (issue 19)."""
+    async def session() -> tuple[list, bytes]:
+        smtp = aiosmtplib.SMTP()
+        smtp.protocol = protocol = SMTPProtocol(loop=asyncio.get_running_loop())
+        wire, order = _Wire(), []
+        protocol.connection_made(wire)
+        sending = asyncio.ensure_future(send_content(smtp, [b"Subject: x\r\n", b"\r\nbody\r\n"], 5,
+                                                     on_reply=lambda reply: order.append(("read", reply.code))))
+        for reply in (b"354 go ahead\r\n", b"250 2.0.0 queued\r\n"):
+            while not wire.out.endswith(b"\r\n" if reply.startswith(b"354") else b".\r\n"):
+                await asyncio.sleep(0)
+            protocol.data_received(reply)
+        order.append(("returned", (await sending).code))
+        return order, bytes(wire.out)
+
+    order, sent = asyncio.run(session())
+    assert order == [("read", 250), ("returned", 250)]
+    assert sent == b"DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n"

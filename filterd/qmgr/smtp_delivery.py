@@ -64,16 +64,17 @@ class SmtpDelivery:
         timing, started = Timing(), time.monotonic()
         connection = await self._connection(key, name)
         timing.connect = time.monotonic() - started
+        record = _once(completed)
         try:
-            await self._transaction(connection.smtp, qf, recipients, relay, name, address, send_xforward)
+            await self._transaction(connection.smtp, qf, recipients, relay, name, address, send_xforward, record)
         except _ERRORS as exc:
             connection.smtp.close()
             _set(recipients, "deferred", "4.4.2", f"lost connection with {name}[{address}] while sending message: "
                  f"{exc or type(exc).__name__}", relay, only_pending=True)
-            completed()
+            record()
         else:
             try:
-                completed()
+                record()
             finally:
                 await self._release(connection, key, keep)
         timing.transmit = time.monotonic() - started - timing.connect
@@ -107,7 +108,8 @@ class SmtpDelivery:
         return Connection(smtp)
 
     async def _transaction(self, smtp, qf: QueueFile, recipients: list[Recipient], relay: str, name: str,
-                           address: str, send_xforward: bool = False) -> None:
+                           address: str, send_xforward: bool = False, record: Callable[[], None] = lambda: None
+                           ) -> None:
         said = f"host {name}[{address}] said:"
         stage, reply = "XFORWARD", await self._xforward(smtp, qf) if send_xforward else None
         if reply is None:
@@ -122,12 +124,18 @@ class SmtpDelivery:
         if not accepted:
             await smtp.rset()
             return
-        reply = await self._send_content(smtp, qf)
-        text = f"{reply.code} {_one_line(reply)}"
-        if reply.code == 250:
-            _set(accepted, "sent", _dsn(reply), text, relay)
-        else:
-            _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)", relay)
+        def outcome(reply) -> None:
+            text = f"{reply.code} {_one_line(reply)}"
+            if reply.code == 250:
+                _set(accepted, "sent", _dsn(reply), text, relay)
+            else:
+                _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)",
+                     relay)
+            record()
+
+        outcome = _once(outcome)
+        reply = await self._send_content(smtp, qf, outcome)
+        outcome(reply)
 
     @staticmethod
     async def _xforward(smtp, qf: QueueFile):
@@ -139,10 +147,11 @@ class SmtpDelivery:
                 return reply
         return None
 
-    async def _send_content(self, smtp, qf: QueueFile):
-        """DATA, with long lines broken as Postfix's smtp(8) breaks them, and logged as it logs that."""
+    async def _send_content(self, smtp, qf: QueueFile, on_reply: Callable[[object], None]):
+        """DATA, with long lines broken as Postfix's smtp(8) breaks them, and logged as it logs that; on_reply gets
+        the final reply as soon as it is read."""
         encoder = DataEncoder(self.settings.line_length_limit)
-        reply = await send_content(smtp, qf.content(), self.settings.data_timeout, encoder)
+        reply = await send_content(smtp, qf.content(), self.settings.data_timeout, encoder, on_reply)
         if encoder.broke_lines:
             maillog.info("smtp", "%s: breaking line > %d bytes with <CR><LF>SPACE", qf.envelope.queue_id,
                          self.settings.line_length_limit)
@@ -227,6 +236,18 @@ def _dsn(reply) -> str:
 
 def _one_line(reply) -> str:
     return reply.message.replace("\n", " ")
+
+
+def _once(function: Callable[..., None]) -> Callable[..., None]:
+    """`function`, run by the first call that gets through it (a later call, after it raised, tries again)."""
+    done = False
+
+    def once(*args) -> None:
+        nonlocal done
+        if not done:
+            function(*args)
+            done = True
+    return once
 
 
 def _set(recipients: list[Recipient], status: str, dsn: str, text: str, relay: str, only_pending: bool = False) -> None:

@@ -46,6 +46,20 @@ def test_soft_bounce_defers_what_the_next_hop_refuses_for_good(smtp_sink_factory
     assert len(os.listdir(deferred)) == 1
 
 
+def test_soft_bounce_defers_what_the_next_hop_refuses_at_the_end_of_data(smtp_sink_factory, filterd_factory):
+    sink = smtp_sink_factory(hard_reject=["."])
+    port = free_port()
+    relay = filterd_factory({"filterd_listeners": f"relay:{HOST}:{port}", "mydestination": "",
+                             "relayhost": f"[{HOST}]:{sink.port}", "soft_bounce": "yes"}, port=port)
+    assert data_reply(port, "hello")[0] == 250
+    deferred = relay.directory / "queue" / "deferred"
+    wait_until(lambda: os.listdir(deferred), 20, "the message to be deferred")
+    line = wait_until(lambda: next((line for line in relay.log().splitlines() if "status=" in line), None), 20,
+                      "the delivery's log line")
+    assert "dsn=4.3.0, status=deferred (host" in line and "(in reply to end of DATA command)" in line, line
+    assert "filterd/bounce" not in relay.log()
+
+
 def test_debug_peer_list_logs_the_session_of_a_listed_client_only(smtp_sink, filterd_factory):
     listed = filterd_factory({"debug_peer_list": "127.0.0.0/8"}, nexthop_port=smtp_sink.port)
     other = filterd_factory({"debug_peer_list": "10.0.0.0/8, example.org"}, nexthop_port=smtp_sink.port)
