@@ -51,6 +51,7 @@ class SmtpServer(SMTP):
         self.current: str = "CONNECT"
         self.current_ok = False
         self._held: list[bytes] = []
+        self.hung_up_here = False
 
     def _fast_init(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop) -> None:
         """aiosmtpd's SMTP.__init__ without its per-connection introspection (measured: 15% of a proxy worker).
@@ -120,7 +121,7 @@ class SmtpServer(SMTP):
             maillog.warning(self.settings.service, "too many errors after %s from %s", self.current,
                             self.handler.session.client)
             await self._reply(replies.TOO_MANY_ERRORS.format(host=self.settings.myhostname))
-            self.transport.close()
+            self._hang_up()
 
     async def _reply(self, status: str, held: bool = False) -> None:
         """Send a reply with those held before it; `held` keeps it back while the client's next pipelined command
@@ -216,7 +217,7 @@ class SmtpServer(SMTP):
         if refusal is not None:
             self.greeted = True
             await self._reply(refusal)
-            self.transport.close()
+            self._hang_up()
             return
         if self.handler.sasl is not None and not await self._activate_sasl():
             return
@@ -230,8 +231,7 @@ class SmtpServer(SMTP):
         if await self.handler.sasl.activate():
             return True
         self.greeted = True
-        if self.transport:
-            self.transport.close()
+        self._hang_up()
         return False
 
     async def _client_limits(self, asking: asyncio.Future | None, address: str) -> str | None:
@@ -258,9 +258,25 @@ class SmtpServer(SMTP):
         self._reader.feed_eof()
         return not self.handler.session.tls
 
+    def _hang_up(self) -> None:
+        """Close the connection from this side: no "lost connection" line for it."""
+        self.hung_up_here = True
+        if self.transport:
+            self.transport.close()
+
+    def _where(self) -> str:
+        """Where the session was, as Postfix's smtpd names it in its timeout and lost-connection lines."""
+        if self.handler.decoder is not None:
+            return f"DATA ({self.handler.data_state().size} bytes)"
+        return self.current
+
     def connection_lost(self, error: Exception | None) -> None:
         if self.admission == "refused":
             return
+        if not self.hung_up_here and self.current not in ("QUIT", "END-OF-MESSAGE"):
+            maillog.info(self.settings.service, "lost connection after %s from %s", self._where(),
+                         self.handler.session.client)
+            self.hung_up_here = True
         if self.gate is not None:
             self.gate.leave()
             if self.admission == "counted":
@@ -270,10 +286,8 @@ class SmtpServer(SMTP):
 
     def _timeout_cb(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            what = self.current
-            if self.handler.decoder is not None:
-                what = f"DATA ({self.handler.data_state().size} bytes)"
-            maillog.info(self.settings.service, "timeout after %s from %s", what, self.handler.session.client)
+            self.hung_up_here = True
+            maillog.info(self.settings.service, "timeout after %s from %s", self._where(), self.handler.session.client)
             self._writer.write(b"".join(self._held) + replies.TIMEOUT.format(host=self.settings.myhostname).encode()
                                + b"\r\n")
             self._held.clear()
@@ -309,8 +323,7 @@ class SmtpServer(SMTP):
         line = self._reader.last_line.rstrip(b"\r\n").decode("utf-8", "replace") if self._reader else ""
         maillog.warning(self.settings.service, "non-SMTP command from %s: %.100s", self.handler.session.client, line)
         await self._reply(replies.NON_SMTP)
-        if self.transport:
-            self.transport.close()
+        self._hang_up()
 
     async def check_helo_needed(self, helo: str = "HELO") -> bool:
         """Postfix does not require HELO (smtpd_helo_required = no)."""
@@ -406,6 +419,7 @@ class SmtpServer(SMTP):
             return
         await self.push(replies.DATA_GO)
         await self._receive_data()
+        self.current = "END-OF-MESSAGE"
         reply = await self.handler.end_of_data()
         self._set_post_data_state()
         if reply.startswith("2"):

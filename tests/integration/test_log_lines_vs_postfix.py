@@ -40,7 +40,17 @@ SESSIONS = {
                   ("MAIL FROM:<a@example.org>\nRCPT TO:<bob@example.com>\nDATA\n", 3),
                   (message("reject-me") + "MAIL FROM:<b@example.org>\nRCPT TO:<carol@example.com>\nDATA\n", 4),
                   (message("pipelined") + "QUIT\n", 2)],
+    "lost-after-connect": [],
+    "lost-after-rcpt": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\nRCPT TO:<bob@example.com>\n", 2)],
+    "lost-in-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
+                     ("DATA\n", 1), ("Subject: cut\nFrom: a@exa", 0)],
+    "lost-after-rset-and-noop": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RSET\nNOOP\n", 2)],
+    "lost-after-refused-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("DATA\n", 1)],
+    "lost-after-message": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                           ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1), (message("lost"), 1)],
 }
+"""Sessions without QUIT end with the client hanging up: Postfix's `lost connection after CMD from CLIENT`, none
+after END-OF-MESSAGE."""
 
 
 def talk(port: int, chunks: list[tuple[str, int]]) -> None:

@@ -65,6 +65,7 @@ class Client:
         return self.reply()
 
     def close(self) -> None:
+        self.file.close()
         self.sock.close()
 
 
@@ -298,3 +299,23 @@ def test_relay_delivery_over_tls(servers):
     wait_until(lambda: "status=sent" in read_text(filterd.log_path), 30, "the delivery", filterd.check_alive)
     assert re.search(r"filterd/smtp\[\d+\]: Untrusted TLS connection established to 127.0.0.1\[127.0.0.1\]", filterd.log())
 
+
+
+HALF_HELLO = bytes.fromhex("160301")
+"""The first bytes of a TLS record, the rest never sent."""
+
+
+@pytest.mark.parametrize("sent", [b"", HALF_HELLO], ids=["nothing", "half-a-hello"])
+def test_a_client_that_hangs_up_in_the_handshake_is_logged_at_once_as_postfix(servers, sent):
+    for port in (servers["ports"]["may"], servers["filterd"]["may"].port):
+        client = Client(port)
+        client.command("EHLO hangup.example")
+        assert client.command("STARTTLS").startswith("220 ")
+        client.send(sent)
+        client.close()
+    pattern = r"disconnect from localhost\[127.0.0.1\] ehlo=1 starttls=0/1 commands=1/2"
+    theirs = servers["postfix"].wait_log(pattern)[-1]
+    wait_until(lambda: re.search(pattern, servers["filterd"]["may"].log()), 10, "filterd's disconnect line")
+    lost = r"SSL_accept error from localhost\[127.0.0.1\]: lost connection\n.*lost connection after STARTTLS from "
+    assert re.search(lost, servers["postfix"].maillog()) and re.search(lost, servers["filterd"]["may"].log())
+    assert theirs.endswith(re.findall(pattern, servers["filterd"]["may"].log())[-1])
