@@ -23,12 +23,22 @@ from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler, verdict_reply
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 
+LAST_IN_GROUP = frozenset({"HELO", "EHLO", "DATA", "NOOP", "VRFY", "STARTTLS", "XCLIENT"})
+"""The commands after which a client must wait for the reply (Postfix's SMTPD_CMD_FLAG_LAST)."""
+_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 92: "\\\\"}
+
+
+def _escaped(data: bytes) -> str:
+    """Bytes as Postfix's escape() shows them in a log line: C escapes, octal for the rest of the unprintable."""
+    return "".join(_ESCAPES.get(b) or (chr(b) if 32 <= b < 127 else f"\\{b:03o}") for b in data)
+
+
 PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD"})
 """The commands RFC 2920 lets a client follow with more before it reads the reply (XFORWARD: Postfix's smtp(8)
 pipelines it too); the reply to any other command is sent at once."""
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "quit",
-                  "unknown")
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "vrfy",
+                  "etrn", "quit", "unknown")
 
 
 class SmtpServer(SMTP):
@@ -52,6 +62,7 @@ class SmtpServer(SMTP):
         self.current_ok = False
         self._held: list[bytes] = []
         self.hung_up_here = False
+        self.pipelining_noted = False
 
     def _fast_init(self, handler: SmtpHandler, loop: asyncio.AbstractEventLoop) -> None:
         """aiosmtpd's SMTP.__init__ without its per-connection introspection (measured: 15% of a proxy worker).
@@ -89,7 +100,8 @@ class SmtpServer(SMTP):
         self._ehlo_hook_ver = "new"
         self._enforce_call_limit = False
         self._smtp_methods = _Commands({name[5:]: self._counted(name[5:], getattr(self, name))
-                                        for name in _smtp_method_names()}, settings.forbidden, self._non_smtp)
+                                        for name in _smtp_method_names()}, settings.forbidden, self._non_smtp,
+                                       self._unknown)
         self.parameters, self.parameter_refusal = "", None
 
     # --- replies ---------------------------------------------------------------
@@ -99,6 +111,7 @@ class SmtpServer(SMTP):
             status = status.decode("utf-8", "surrogateescape")
         if not self.greeted:
             self.greeted, status = True, self._greeting()
+            self._note_pipelining("CONNECT")
         if self.parameter_refusal:
             status, self.parameter_refusal = self.parameter_refusal, None
         status = replies.translate(status, self.current)
@@ -145,11 +158,22 @@ class SmtpServer(SMTP):
         self.access_denied = True
         return verdict_reply(refusal)
 
+    def _note_pipelining(self, after: str) -> None:
+        """Postfix's `improper command pipelining after CMD from CLIENT: NEXT`, once a session: input sent before
+        the greeting, or after a command that must end a pipelined group (RFC 2920)."""
+        pending = bytes(self._reader._buffer) if self._reader is not None else b""  # type: ignore[attr-defined]
+        if pending and not self.pipelining_noted:
+            self.pipelining_noted = True
+            maillog.info(self.settings.service, "improper command pipelining after %s from %s: %s", after,
+                         self.handler.session.client, _escaped(pending[:100]))
+
     def _counted(self, name: str, method: Any) -> Any:
         async def counted(arg: str | None) -> None:
             self.current, self.current_ok = name, False
             if self.verbose:
                 self._log_verbose("<", f"{name} {arg}" if arg else name)
+            if name in LAST_IN_GROUP:
+                self._note_pipelining(name)
             try:
                 if self.access_denied and name != "QUIT":
                     await self.push(replies.ACCESS_DENIED.format(client=self.handler.session.client))
@@ -314,6 +338,11 @@ class SmtpServer(SMTP):
             return None
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
                 for word in words}
+
+    async def _unknown(self, arg: str | None) -> None:
+        """A command Postfix's smtpd does not know: 500, an error toward smtpd_hard_error_limit (aiosmtpd's own
+        limit of five unknown commands, then 502 and a hang-up, is never reached)."""
+        await self.push(replies.UNKNOWN_COMMAND)
 
     async def _non_smtp(self, arg: str | None) -> None:
         """A header line or a forbidden command: Postfix's smtpd logs it, says 221 and hangs up."""
@@ -490,14 +519,14 @@ class _Commands(dict):
     """aiosmtpd's command table: a command it lacks that Postfix's smtpd_forbidden_commands or is_header() names
     gets the non-SMTP handler instead of "command not recognized"."""
 
-    def __init__(self, methods: dict[str, Any], forbidden: ForbiddenCommands, non_smtp: Any) -> None:
+    def __init__(self, methods: dict[str, Any], forbidden: ForbiddenCommands, non_smtp: Any, unknown: Any) -> None:
         super().__init__(methods)
-        self.forbidden, self.non_smtp = forbidden, non_smtp
+        self.forbidden, self.non_smtp, self.unknown = forbidden, non_smtp, unknown
 
     def get(self, command: str, default: Any = None) -> Any:
         method = super().get(command, default)
-        if method is None and self.forbidden.forbids(command):
-            return self.non_smtp
+        if method is None:
+            return self.non_smtp if self.forbidden.forbids(command) else self.unknown
         return method
 
 
@@ -559,8 +588,8 @@ def _valid_utf8(text: str) -> bool:
     return True
 
 
-_NOT_POSTFIX = frozenset({"smtp_HELP"})
-"""aiosmtpd's commands that Postfix's smtpd does not have: left out, they get Postfix's 502 for an unknown one."""
+_NOT_POSTFIX = frozenset({"smtp_HELP", "smtp_EXPN"})
+"""aiosmtpd's commands that Postfix's smtpd does not have: left out, they get Postfix's 500 for an unknown one."""
 
 
 @functools.cache

@@ -1,5 +1,6 @@
-"""Commands Postfix's smtpd does not know, sent to a real Postfix and to filterd: "command not recognized", and the
-non-SMTP commands (a header line, an HTTP request, smtpd_forbidden_commands) that end the session with a 221."""
+"""Commands Postfix's smtpd does not know, sent to a real Postfix and to filterd: "command not recognized" (up to
+smtpd_hard_error_limit), the non-SMTP commands (a header line, an HTTP request, smtpd_forbidden_commands) that end
+the session with a 221, and the log line for commands pipelined where a client must wait."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def servers():
         launcher.stop_all()
 
 
-@pytest.mark.parametrize("line", ["FOOBAR", "foobar x", "HELP", "EXPNX", "TURN"])
+@pytest.mark.parametrize("line", ["FOOBAR", "foobar x", "HELP", "EXPNX", "TURN", "EXPN postmaster"])
 def test_an_unknown_command_gets_postfix_s_reply(servers, line):
     postfix, filterd = servers
     assert session(filterd.port, line) == session(postfix.port, line)
@@ -68,3 +69,47 @@ def test_a_non_smtp_command_is_logged_as_postfix_logs_it(servers):
     wait_until(lambda: "non-SMTP command" in read_text(filterd.log_path), 10, "the warning")
     assert "warning: non-SMTP command from localhost[127.0.0.1]: From: spammer@example.org" in \
         read_text(filterd.log_path)
+
+
+def test_unknown_commands_count_toward_the_hard_error_limit_as_in_postfix(servers):
+    """aiosmtpd hung up after five unknown commands (502 and a 421 without the host name); Postfix answers 500 until
+    smtpd_hard_error_limit (20) errors, then 421 with its name."""
+    postfix, filterd = servers
+    expected = [line.replace(postfix.settings.get("myhostname", "postfix.test"), "HOST")
+                for line in session(postfix.port, *["FOO"] * 21)]
+    assert expected == ["500 5.5.2 Error: command not recognized"] * 20 + ["421 4.7.0 HOST Error: too many errors"]
+    assert [line.replace("filterd.test", "HOST") for line in session(filterd.port, *["FOO"] * 21)] == expected
+
+
+def improper(log: str, marker: str) -> list[str]:
+    return [line.split(": ", 1)[1] for line in log.splitlines()
+            if "improper command pipelining" in line and marker in line]
+
+
+def greeted_then(port: int, data: bytes) -> None:
+    """Read the greeting, send `data` at once, read until the server hangs up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.recv(4096)
+        sock.sendall(data)
+        while sock.recv(4096):
+            pass
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"EHLO late.example\r\nNOOP\r\nQUIT\r\n", "after EHLO from localhost[127.0.0.1]: NOOP\\r\\nQUIT\\r\\n"),
+    (b"HELO late.example\r\nVRFY x\r\nQUIT\r\n", "after HELO from localhost[127.0.0.1]: VRFY x\\r\\nQUIT\\r\\n"),
+    (b"EHLO late.example\r\nMAIL FROM:<a@late.example>\r\nRSET\r\nNOOP\r\n\x01\xc3\xa9\\\r\nQUIT\r\n",
+     "after EHLO from localhost[127.0.0.1]: MAIL FROM:<a@late.example>\\r\\nRSET\\r\\nNOOP\\r\\n\\001\\303\\251"
+     "\\\\\\r\\nQUIT\\r\\n"),
+    (b"EHLO late.example\r\n" + b"FOO late.example\r\n" * 10 + b"QUIT\r\n",
+     "after EHLO from localhost[127.0.0.1]: " + "FOO late.example\\r\\n" * 5 + "FOO late.e"),
+], ids=["ehlo", "helo", "noop-escaped", "cut-at-100-bytes"])
+def test_commands_pipelined_where_the_client_must_wait_are_logged_as_postfix_logs_them(servers, data, expected):
+    postfix, filterd = servers
+    for port in (postfix.port, filterd.port):
+        greeted_then(port, data)
+    marker = expected.split(": ", 1)[1][:20]
+    wait_until(lambda: improper(postfix.maillog(), marker), 10, "Postfix's line")
+    wait_until(lambda: improper(read_text(filterd.log_path), marker), 10, "filterd's line")
+    assert improper(postfix.maillog(), marker) == improper(read_text(filterd.log_path), marker) == [
+        f"improper command pipelining {expected}"]

@@ -9,6 +9,7 @@ from filterd.model import Session
 from filterd.nexthop.sink import SinkNextHop
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
+from filterd.smtp import server as server_module
 from filterd.smtp.server import SmtpServer, apply_xforward
 from filterd.smtp.settings import SmtpSettings
 from tests.fixtures.smtp_session import run_session, session_writes
@@ -96,3 +97,12 @@ def test_a_reply_is_not_held_when_the_client_waits_for_it():
     writes = session_writes(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n",
                             cuts=[len(b"MAIL FROM:<a@example.org>\r\n")])
     assert writes[1:3] == [b"250 2.1.0 Ok\r\n", b"250 2.1.5 Ok\r\n"]
+
+
+def test_commands_sent_before_the_greeting_are_logged_once_as_postfix_logs_them(monkeypatch):
+    logged = []
+    monkeypatch.setattr(server_module.maillog, "info", lambda service, text, *args: logged.append(text % args))
+    run_session(b"EHLO early.example\r\nNOOP\r\nQUIT\r\n")
+    assert [line for line in logged if "pipelining" in line] == [
+        "improper command pipelining after CONNECT from unknown[127.0.0.1]: EHLO early.example\\r\\nNOOP\\r\\n"
+        "QUIT\\r\\n"]
