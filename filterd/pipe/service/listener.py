@@ -42,6 +42,8 @@ class PipeSession:
                  writer: asyncio.StreamWriter):
         self.chain, self.settings, self.reader, self.writer = chain, settings, reader, writer
         self.peer = _peer(writer)
+        self.request: Request | None = None
+        self.received = self.content = 0
 
     async def serve(self) -> None:
         with tempfile.SpooledTemporaryFile(max_size=self.settings.memory) as spool:
@@ -51,7 +53,7 @@ class PipeSession:
                 maillog.warning(SERVICE, "malformed request from %s: %s; closing the connection", self.peer, exc)
                 return
             except (asyncio.TimeoutError, ConnectionError) as exc:
-                maillog.warning(SERVICE, "%s after %s from %s", _lost(exc), "request", self.peer)
+                maillog.warning(SERVICE, "%s after %s from %s", _lost(exc), self._stage(), self.peer)
                 return
             spool.seek(0)
             status, text = await filter_message(self.chain, self.settings.reinjection, request.sender,
@@ -63,17 +65,25 @@ class PipeSession:
 
     async def _receive(self, spool) -> Request:
         """The envelope, with the message written to spool; ProtocolError for bytes out of protocol."""
-        decoder, request = RequestReader(), None
+        decoder = RequestReader()
         while not decoder.done:
             data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.settings.timeout)
             if not data:
                 raise ConnectionResetError("lost connection")
+            self.received += len(data)
             for event in decoder.feed(data):
                 if isinstance(event, Request):
-                    request = event
+                    self.request = event
                 elif isinstance(event, Content):
+                    self.content += len(event.data)
                     spool.write(event.data)
-        return request
+        return self.request
+
+    def _stage(self) -> str:
+        """Where the request stopped, in the words of Postfix's smtpd: CONNECT, RCPT, DATA (N bytes)."""
+        if self.request is not None:
+            return f"DATA ({self.content} bytes)"
+        return "RCPT" if self.received else "CONNECT"
 
 
 def _lost(exc: Exception) -> str:

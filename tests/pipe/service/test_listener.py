@@ -82,7 +82,7 @@ def test_a_malformed_request_is_logged_and_the_connection_closed_unanswered(tmp_
 def test_a_message_cut_short_is_not_filtered(tmp_path, caplog):
     request = encode_request("alice@example.org", ["bob@example.net"])
     assert served(tmp_path, lambda service: raw(service, request + b"100\nonly part")) == b""
-    assert "lost connection after request from local" in caplog.text
+    assert "lost connection after DATA (9 bytes) from local" in caplog.text
     assert not (tmp_path / "argv").exists()
 
 
@@ -91,3 +91,8 @@ def test_nobody_listening_is_exit_75_with_a_4_3_0_reason(tmp_path):
     status = hand_over(f"unix:{tmp_path}/none.sock", "a@example.org", ["b@example.net"], io.BytesIO(b"x"), out)
     assert status == 75
     assert out.getvalue().startswith(f"4.3.0 cannot connect to the filterd pipe service unix:{tmp_path}/none.sock: ")
+
+
+def test_a_connection_closed_at_once_is_lost_after_connect(tmp_path, caplog):
+    assert served(tmp_path, lambda service: raw(service, b"")) == b""
+    assert "lost connection after CONNECT from local" in caplog.text
