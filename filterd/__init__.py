@@ -8,8 +8,6 @@ as the pipe service's client runs on the standard library alone.
 
 from __future__ import annotations
 
-import importlib
-
 TYPE_CHECKING = False
 """typing.TYPE_CHECKING without importing typing, which costs the pipe service's client more than its work."""
 
@@ -71,6 +69,8 @@ def __getattr__(name: str) -> object:
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'filterd' has no attribute {name!r}")
+    import importlib
+
     found = importlib.import_module(module)
     value = found if name in ("milter_client", "policy_client") else getattr(found, name)
     globals()[name] = value

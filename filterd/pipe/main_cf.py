@@ -3,15 +3,22 @@ more than the message does; None when only the loader can tell (a $name in the v
 
 from __future__ import annotations
 
-import os
+import posix
 
 NAME = "filterd_pipe_service"
 DEFAULT_CONFIG = "/etc/filterd/main.cf"
 
 
-def _path(config: str | None) -> str:
-    path = config or os.environ.get("FILTERD_CONFIG") or DEFAULT_CONFIG
-    return os.path.join(path, "main.cf") if os.path.isdir(path) else path
+def _read(config: str | None) -> str:
+    """main.cf's text: -c's file or directory, else FILTERD_CONFIG's, else the default (posix, not os: os costs
+    the client a tenth of its time)."""
+    path = config or posix.environ.get(b"FILTERD_CONFIG", b"").decode("utf-8", "surrogateescape") or DEFAULT_CONFIG
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as file:
+            return file.read()
+    except IsADirectoryError:
+        with open(f"{path}/main.cf", encoding="utf-8", errors="surrogateescape") as file:
+            return file.read()
 
 
 def _last_value(text: str) -> str:
@@ -37,8 +44,7 @@ def pipe_service(config: str | None, overrides: list[str]) -> str | None:
         if equals and name.strip() == NAME:
             return None if "$" in value else value.strip()
     try:
-        with open(_path(config), encoding="utf-8", errors="surrogateescape") as file:
-            value = _last_value(file.read())
+        value = _last_value(_read(config))
     except OSError:
         return None
     return None if "$" in value else value

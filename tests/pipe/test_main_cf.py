@@ -32,3 +32,9 @@ def test_an_override_comes_first(tmp_path):
 def test_a_dollar_or_a_missing_file_leaves_it_to_the_loader(tmp_path):
     assert setting(tmp_path, "filterd_pipe_service = unix:$queue_directory/pipe\n") is None
     assert pipe_service(str(tmp_path / "none.cf"), []) is None
+
+
+def test_filterd_config_names_main_cf_when_c_does_not(tmp_path, monkeypatch):
+    (tmp_path / "other.cf").write_text("filterd_pipe_service = unix:/e\n")
+    monkeypatch.setenv("FILTERD_CONFIG", str(tmp_path / "other.cf"))
+    assert pipe_service(None, []) == "unix:/e"
