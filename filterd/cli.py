@@ -58,14 +58,13 @@ def cmd_control(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the configured chain on messages and print every verdict, the outcome and each message as it would
     leave; with --against, what another configuration would do differently."""
+    import asyncio
+
+    from filterd import maillog
     from filterd.assembly import make_chain
     from filterd.check import replay
     from filterd.check.message_files import read_items, several
     from filterd.tables.problems import report_table_problems
-
-    import asyncio
-
-    from filterd import maillog
 
     client = replay.client(args.a, args.n, args.H, args.p)
     sender = "" if args.f == "<>" else args.f
