@@ -16,6 +16,8 @@ from filterd.pipe.reinjection import SmtpReinjection, parse_reinjection, reinjec
 from filterd.verdict import Action
 
 EX_OK, EX_UNAVAILABLE, EX_TEMPFAIL = 0, 69, 75
+STATUS_WORDS = {EX_OK: "sent", EX_TEMPFAIL: "deferred", EX_UNAVAILABLE: "bounced"}
+"""The exit status in the words of Postfix's delivery log lines."""
 
 
 @dataclass
@@ -42,9 +44,12 @@ async def filter_message(chain: Chain, reinjection: Reinjection, sender: str, re
         maillog.error("pipe", "filter failed: %s", exc, exc_info=True)
         return EX_TEMPFAIL, f"4.3.0 filter failed: {exc}"
     try:
-        return await _answer(judged, reinjection)
+        status, text = await _answer(judged, reinjection)
     finally:
         judged.message.close()
+    maillog.info("pipe", "%s: from=<%s>, nrcpt=%d, status=%s%s", judged.queue_id, sender, len(recipients),
+                 STATUS_WORDS[status], f" ({text})" if text else "")
+    return status, text
 
 
 async def _answer(judged: Judged, reinjection: Reinjection) -> tuple[int, str]:

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from filterd import maillog
 from filterd.chain import Chain
 from filterd.config import Config
-from filterd.pipe.filtering import EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE, Reinjection, filter_message
+from filterd.pipe.filtering import Reinjection, filter_message
 from filterd.pipe.protocol import Content, ProtocolError, Request, RequestReader, encode_reply
 
 SERVICE = "pipe"
 READ_SIZE = 65536
-STATUS_WORDS = {EX_OK: "sent", EX_TEMPFAIL: "deferred", EX_UNAVAILABLE: "bounced"}
 
 
 @dataclass
@@ -58,8 +57,6 @@ class PipeSession:
             spool.seek(0)
             status, text = await filter_message(self.chain, self.settings.reinjection, request.sender,
                                                 list(request.recipients), spool, self.settings.memory)
-        maillog.info(SERVICE, "from=<%s>, nrcpt=%d, status=%s%s", request.sender, len(request.recipients),
-                     STATUS_WORDS[status], f" ({text})" if text else "")
         self.writer.write(encode_reply(status, text))
         await self.writer.drain()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import socket
 from pathlib import Path
 
@@ -61,9 +62,11 @@ def test_a_message_larger_than_the_spool_s_memory_arrives_whole(tmp_path):
     assert (tmp_path / "stdin").read_bytes().endswith(body.replace(b"\r\n", b"\n"))
 
 
-def test_a_refusal_is_the_exit_status_and_its_reason(tmp_path):
+def test_a_refusal_is_the_exit_status_and_its_reason(tmp_path, filterd_log):
     assert pipe(tmp_path, "AQ-REJECT") == (69, "5.7.1 Refused after queue\n")
     assert not (tmp_path / "argv").exists()
+    assert re.search(r"\w+: from=<alice@example.org>, nrcpt=1, status=bounced \(5.7.1 Refused after queue\)$",
+                     filterd_log.text, re.M)
 
 
 def raw(service: str, data: bytes) -> bytes:
