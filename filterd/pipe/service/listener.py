@@ -45,6 +45,8 @@ class PipeSession:
         self.received = self.content = 0
 
     async def serve(self) -> None:
+        """Receive the request, filter it, answer; a request that breaks off or breaks the protocol is logged and
+        left unanswered, so that the client defers."""
         with tempfile.SpooledTemporaryFile(max_size=self.settings.memory) as spool:
             try:
                 request = await self._receive(spool)
