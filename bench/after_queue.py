@@ -131,8 +131,7 @@ def bench_simple(workdir: Path, messages: int, name: str) -> Run:
     with ExitStack() as stack:
         if name == "simple":
             settings = simple_settings(directory, reinject)
-            stack.enter_context(PipeService(workdir / "filterd-simple", {**settings, "plugin_timeout": "300s",
-                                                                         "filterd_worker_processes": "2"}))
+            stack.enter_context(PipeService(workdir / "filterd-simple", {**settings, "plugin_timeout": "300s"}))
             command = filterd_command(directory, settings)
         else:
             command = script_command(directory, reinject)
