@@ -10,12 +10,12 @@ import _socket
 import sys
 
 from filterd import TYPE_CHECKING
+from filterd.pipe import EX_TEMPFAIL, EX_UNAVAILABLE
 from filterd.pipe.protocol import END, ProtocolError, encode_chunk, encode_request, parse_reply
 
 if TYPE_CHECKING:
     from typing import IO
 
-EX_UNAVAILABLE, EX_TEMPFAIL = 69, 75
 READ_SIZE = 65536
 REPLY_LIMIT = 8192
 

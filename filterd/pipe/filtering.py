@@ -11,11 +11,11 @@ from typing import IO
 from filterd import maillog
 from filterd.chain import Chain
 from filterd.config import Config
+from filterd.pipe import EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE
 from filterd.pipe.judging import Judged, judge
 from filterd.pipe.reinjection import SmtpReinjection, parse_reinjection, reinject
 from filterd.verdict import Action
 
-EX_OK, EX_UNAVAILABLE, EX_TEMPFAIL = 0, 69, 75
 STATUS_WORDS = {EX_OK: "sent", EX_TEMPFAIL: "deferred", EX_UNAVAILABLE: "bounced"}
 """The exit status in the words of Postfix's delivery log lines."""
 
