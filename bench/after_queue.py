@@ -3,7 +3,8 @@
     python -m bench.after_queue [--messages N] [--simple-messages N] [--rounds R]
 
 postfix: Postfix alone. advanced: Postfix with filterd as its content_filter (examples/postfix/after-queue).
-simple: Postfix with `filterd pipe` as a pipe(8) simple filter (examples/postfix/simple-filter). script: the same
+simple: Postfix with `filterd pipe` as a pipe(8) simple filter, handing each message to filterd's resident pipe
+service (examples/postfix/simple-filter, the plugins as empty as the script's `cat`). script: the same
 with FILTER_README's shell script in its place (a file, `cat`, then reinjection) as the simple filter's anchor.
 relay-pipe: filterd's relay with its pipe plugin running `cat`. Prints delivered msg/s (medians over the rounds),
 `advanced ratio: X` and `simple ratio: X` (to Postfix alone) and `simple/script: X`.
@@ -13,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import socket
 import statistics
 import sys
-import sysconfig
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -82,20 +83,27 @@ def _scratch(workdir: Path, name: str) -> Path:
     return directory
 
 
-def filterd_command(directory: Path, reinject: int) -> str:
-    """`filterd -c main.cf pipe` for pipe(8)'s unprivileged user: the system's Python with this one's packages."""
+def simple_settings(directory: Path, reinject: int) -> dict[str, str]:
+    """examples/postfix/simple-filter/filterd.cf without header_checks, its socket, log and queue in directory."""
+    text = example("simple-filter/filterd.cf", {"10026": reinject}).replace(
+        "/run/filterd/pipe", str(directory / "pipe.sock")).replace(
+        "/var/log/filterd/filterd.log", str(directory / "filterd.log"))
+    settings = settings_of(text)
+    del settings["header_checks"]
+    return {**settings, "filterd_plugins": "", "queue_directory": str(directory)}
+
+
+def filterd_command(directory: Path, settings: dict[str, str]) -> str:
+    """`filterd -c main.cf pipe` for pipe(8)'s unprivileged user: a console script of the system's Python on this
+    checkout, with -IS (no site-packages to scan: with filterd_pipe_service the client needs only the standard
+    library) and no shell between pipe(8) and Python."""
     config, log = directory / "main.cf", directory / "filterd.log"
-    config.write_text(example("simple-filter/filterd.cf", {"10026": reinject}).replace(
-        "header_checks = regexp:/etc/filterd/header_checks\n", "").replace(
-        "filterd_plugins = header_checks", "filterd_plugins =").replace(
-        "/var/log/filterd/filterd.log", str(log)) + f"queue_directory = {directory}\n")
+    config.write_text("".join(f"{name} = {value}\n" for name, value in settings.items()))
     log.touch()
     log.chmod(0o666)
     wrapper = directory / "filterd"
-    wrapper.write_text(
-        "#!/bin/sh\nexec /usr/bin/python3 -c 'import site, sys; "
-        f"site.addsitedir(\"{sysconfig.get_paths()['purelib']}\"); "
-        "from filterd.cli import main; sys.exit(main())' \"$@\"\n")
+    wrapper.write_text(f"#!/usr/bin/python3 -IS\nimport sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
+                       "from filterd.cli import main\nsys.exit(main())\n")
     wrapper.chmod(0o755)
     return f"{wrapper} -c {config} pipe"
 
@@ -107,12 +115,26 @@ def script_command(directory: Path, reinject: int) -> str:
     return str(script)
 
 
+class PipeService(FilterdProcess):
+    """The resident filterd that `filterd pipe` hands its messages to, ready once its socket answers."""
+
+    def ready(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as sock:
+            return sock.connect_ex(self.settings["filterd_pipe_service"].removeprefix("unix:")) == 0
+
+
 def bench_simple(workdir: Path, messages: int, name: str) -> Run:
-    """Postfix -> pipe(8) -> `filterd pipe` (or the shell script) -> Postfix's 10026 smtpd -> smtp-sink."""
+    """Postfix -> pipe(8) -> `filterd pipe` -> filterd's pipe service (or the shell script) -> Postfix's 10026
+    smtpd -> smtp-sink."""
     reinject = free_port()
     directory = _scratch(workdir, f"filter-{name}")
-    command = (filterd_command if name == "simple" else script_command)(directory, reinject)
     with ExitStack() as stack:
+        if name == "simple":
+            settings = simple_settings(directory, reinject)
+            stack.enter_context(PipeService(workdir / "filterd-simple", {**settings, "plugin_timeout": "300s"}))
+            command = filterd_command(directory, settings)
+        else:
+            command = script_command(directory, reinject)
         sink = stack.enter_context(SmtpSink(workdir / f"sink-{name}", dump=False))
         postfix = stack.enter_context(_simple_postfix(workdir, name, sink, command, reinject))
         deliver(workdir, sink, postfix.port, SIMPLE_WARM_UP)

@@ -27,6 +27,7 @@ from filterd.nexthop.proxy import ProxyNextHop
 from filterd.nexthop.queue import QueueNextHop
 from filterd.nexthop.sink import SinkNextHop
 from filterd.parameters import parse_hostport, parse_listener
+from filterd.pipe.service import PipeSettings, serve_pipe
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.delivery import Deliverer
@@ -138,7 +139,7 @@ def not_filtered(listener: Listener, config: Config) -> bool:
 
 def smtp_listening(config: Config) -> bool:
     """Whether any listener speaks SMTP (and so needs anvil for the client limits)."""
-    return any(listener.mode not in ("milter", "policy") for listener in listeners(config))
+    return any(listener.mode not in ("milter", "policy", "pipe") for listener in listeners(config))
 
 
 def connection_gate(config: Config, anvil_path: str | None = None,
@@ -168,6 +169,9 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
             continue
         if listener.mode == "policy":
             servers.append(await serve_policy(sock, full_chain, PolicySettings.from_config(config)))
+            continue
+        if listener.mode == "pipe":
+            servers.append(await serve_pipe(sock, full_chain, PipeSettings.from_config(config)))
             continue
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
         chain = empty_chain if listener.mode == "sink" or not_filtered(listener, config) else full_chain

@@ -3,15 +3,12 @@ queue tools, version."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
-import traceback
 
-from filterd import __version__, maillog
-from filterd.config import ConfigError
-from filterd.fatal import FatalError
-from filterd.queue.tools import add_parsers as add_queue_tools
+from filterd import TYPE_CHECKING, __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _overrides(items: list[str]) -> dict[str, str]:
@@ -61,6 +58,9 @@ def cmd_control(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the configured chain on messages and print every verdict, the outcome and each message as it would
     leave; with --against, what another configuration would do differently."""
+    import asyncio
+
+    from filterd import maillog
     from filterd.assembly import make_chain
     from filterd.check import replay
     from filterd.check.message_files import read_items, several
@@ -105,21 +105,68 @@ def cmd_queue_tool(args: argparse.Namespace) -> int:
 
 def cmd_pipe(args: argparse.Namespace) -> int:
     """filterd as Postfix's pipe(8) simple filter: 0 reinjected or discarded, 75 try later, 69 bounce. Started once a
-    message, so it imports the pipe front end and the chain alone, not the assembly and every other front end."""
+    message, so it imports the pipe front end and the chain alone, not the assembly and every other front end; with
+    filterd_pipe_service, only the client that hands the message to the resident filterd."""
     from filterd import pipe
-    from filterd.chain import Chain
+    from filterd.config import ConfigError
+    from filterd.fatal import FatalError
     from filterd.maillog import setup
 
+    sender = "" if args.f in ("<>", "MAILER-DAEMON") else args.f
     try:
         loaded = _load(args)
         config = loaded.config
+        if service := config.get("filterd_pipe_service"):
+            from filterd.pipe.client import hand_over
+
+            return hand_over(service, sender, args.recipients)
         setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
               config.get("syslog_facility"), foreground=False)
     except (ConfigError, FatalError, OSError) as exc:
         print(f"4.3.5 filterd configuration error: {exc}")
         return pipe.EX_TEMPFAIL
-    sender = "" if args.f in ("<>", "MAILER-DAEMON") else args.f
-    return pipe.run(Chain.from_config(loaded.plugins, config), config, sender, args.recipients)
+    from filterd.chain import Chain
+    from filterd.pipe.in_process import run
+
+    return run(Chain.from_config(loaded.plugins, config), config, sender, args.recipients)
+
+
+def _pipe_words(argv: list[str]) -> tuple[dict[str, list[str]], str, list[str]] | None:
+    """({-c: [...], -o: [...]}, sender, recipients) of `filterd [-c CONFIG] [-o NAME=VALUE]... pipe [-c ...] -f
+    SENDER [--] RECIPIENT...`, the way pipe(8) runs it; None for any other command line."""
+    options: dict[str, list[str]] = {"-c": [], "-o": []}
+    words = list(argv)
+    for command in ("pipe", "-f"):
+        while len(words) > 1 and words[0] in options:
+            options[words.pop(0)].append(words.pop(0))
+        if words[:1] != [command]:
+            return None
+        words.pop(0)
+    if len(words) < 2:
+        return None
+    sender, recipients = words[0], words[1:]
+    if recipients[0] == "--":
+        recipients = recipients[1:]
+    elif any(recipient.startswith("-") for recipient in recipients):
+        return None
+    return (options, sender, recipients) if recipients else None
+
+
+def _served_pipe(argv: list[str]) -> int | None:
+    """`filterd pipe` with filterd_pipe_service set, handed over before argparse and the configuration loader are
+    imported; None when the command line or main.cf needs the whole of them."""
+    words = _pipe_words(argv)
+    if words is None:
+        return None
+    from filterd.pipe.main_cf import pipe_service
+
+    options, sender, recipients = words
+    service = pipe_service(options["-c"][-1] if options["-c"] else None, options["-o"])
+    if not service:
+        return None
+    from filterd.pipe.client import hand_over
+
+    return hand_over(service, "" if sender in ("<>", "MAILER-DAEMON") else sender, recipients)
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -143,6 +190,10 @@ def _sentence(text: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per tool, each answering --help with its usage and options."""
+    import argparse
+
+    from filterd.queue.tools import add_parsers as add_queue_tools
+
     top = argparse.ArgumentParser(prog="filterd", description="Postfix-style mail content filter")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-c", dest="config", metavar="CONFIG", default=argparse.SUPPRESS,
@@ -214,6 +265,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "pipe" in argv and (status := _served_pipe(argv)) is not None:
+        return status
+    from filterd.config import ConfigError
+    from filterd.fatal import FatalError
+
     top = parser()
     args, unknown = top.parse_known_args(argv)
     if unknown and args.command != "postconf":
@@ -224,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ConfigError, FatalError) as exc:
         if getattr(args, "verbose", False):
+            import traceback
+
             traceback.print_exception(exc)
         print(f"filterd: fatal: {exc}", file=sys.stderr)
         return 1

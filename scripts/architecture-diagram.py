@@ -65,7 +65,7 @@ LAYERS = (
         Part("milter/server/", "filterd as a milter", ("filterd.milter.server",)),
         Part("nexthop/", "proxy, sink, queue", ("filterd.nexthop",)),
         Part("qmgr/", "queue manager, delivery", ("filterd.qmgr",)),
-        Part("pipe/", "filterd pipe: a simple filter", ("filterd.pipe",)),
+        Part("pipe/", "filterd pipe: a simple filter, its service", ("filterd.pipe",)),
         Part("policy/server/", "filterd as a policy server", ("filterd.policy.server",)),
     )),
     Layer("the core: imports no front end, tool or wiring", "#e3f2fd", (

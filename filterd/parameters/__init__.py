@@ -9,6 +9,7 @@ import socket
 from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
+from filterd.parameters.pipe_service import PIPE_SERVICE_PARAMETERS
 from filterd.parameters.policy import POLICY_PARAMETERS, check_policy_values
 from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, HOST_LOOKUPS, INET_PROTOCOL_NAMES,
                                       QUEUE_PARAMETERS)
@@ -16,7 +17,7 @@ from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 from filterd.parameters.sasl import SASL_PARAMETERS, validate_sasl
 from filterd.parameters.tls import TLS_PARAMETERS, validate_tls
 
-LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter", "policy")
+LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter", "policy", "pipe")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
 
@@ -119,7 +120,8 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "relay in-session, before-queue), sink (filter and store), reinject (a relay for mail back from an "
            "after-queue filter: no plugin runs, no content_filter), or milter:inet:HOST:PORT / "
            "milter:unix:/PATH (filter for an MTA's smtpd_milters), or policy:HOST:PORT / policy:unix:/PATH (a policy "
-           "server for Postfix's check_policy_service)."),
+           "server for Postfix's check_policy_service), or pipe:HOST:PORT / pipe:unix:/PATH (the service that `filterd "
+           "pipe` hands messages to, filterd_pipe_service)."),
     _p("filterd_proxy_nexthop", "127.0.0.1:10026", doc="HOST:PORT of the SMTP server that proxy listeners relay to."),
     _p("filterd_proxy_timeout", "100s", "time", doc="How long a proxy listener waits for the next-hop SMTP server."),
     _p("filterd_sink_directory", "$queue_directory/sink", doc="Where sink listeners store accepted messages."),
@@ -159,6 +161,7 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
 CORE_PARAMETERS.update(QUEUE_PARAMETERS)
 CORE_PARAMETERS.update(DNS_PARAMETERS)
 CORE_PARAMETERS.update(FILTER_PARAMETERS)
+CORE_PARAMETERS.update(PIPE_SERVICE_PARAMETERS)
 CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
 CORE_PARAMETERS.update(POLICY_PARAMETERS)
 CORE_PARAMETERS.update(SASL_PARAMETERS)
@@ -204,7 +207,7 @@ def parse_listener(item: str) -> tuple[str, str, int]:
             raise ValueError(f"expected MODE:HOST:PORT with MODE one of {', '.join(LISTENER_MODES)}")
         if mode == "milter":
             host, port = parse_milter_socket(rest)
-        elif mode == "policy" and rest.startswith(("unix:", "local:")):
+        elif mode in ("policy", "pipe") and rest.startswith(("unix:", "local:")):
             host, port = parse_milter_socket(rest)
         else:
             host, port = _split_hostport(rest)

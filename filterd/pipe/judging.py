@@ -18,12 +18,14 @@ from filterd.verdict import Verdict
 
 @dataclass
 class Judged:
-    """The chain's refusal (None: accepted), the message as it leaves, and its envelope as it leaves."""
+    """The chain's refusal (None: accepted), the message as it leaves, its envelope as it leaves, and the queue id
+    its log lines carry."""
 
     verdict: Verdict | None
     message: Message
     sender: str
     recipients: list[str]
+    queue_id: str
 
 
 def _chunks(stdin: IO[bytes]):
@@ -41,13 +43,13 @@ async def judge(chain: Chain, sender: str, recipients: list[str], stdin: IO[byte
     envelope = Envelope(queue_id=new_queue_id(), sender=sender)
     verdict = await _envelope(life, envelope, recipients)
     if verdict is not None:
-        return Judged(verdict, message, sender, recipients)
+        return Judged(verdict, message, sender, recipients, envelope.queue_id)
     life.txn.message = message
     for line in crlf_lines(_chunks(stdin)):
         await resolved(life.content(parser.feed_line(line)))
     txn = await resolved(life.end_of_message(parser.finish_events()))
     if txn.final is not None:
-        return Judged(txn.final, message, sender, recipients)
+        return Judged(txn.final, message, sender, recipients, envelope.queue_id)
     return await _after_queue(chain, session, envelope, txn)
 
 
@@ -72,7 +74,7 @@ async def _after_queue(chain: Chain, session: Session, envelope: Envelope, txn: 
     after = Transaction(session, Envelope(envelope.queue_id, envelope.sender, recipients), edited, service="pipe")
     verdict = await chain.run("queue", after)
     if verdict.final:
-        return Judged(verdict, edited, envelope.sender or "", recipients)
+        return Judged(verdict, edited, envelope.sender or "", recipients, envelope.queue_id)
     final = [after.redirect] if after.redirect else recipients
     final += [a for a in after.bcc if a not in final]
-    return Judged(None, after.apply_edits(), envelope.sender or "", final)
+    return Judged(None, after.apply_edits(), envelope.sender or "", final, envelope.queue_id)

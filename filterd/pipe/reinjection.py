@@ -1,5 +1,6 @@
 """Reinjection through Postfix's sendmail (`sendmail -G -i -f SENDER -- RECIPIENT...`, as FILTER_README's
-script does: the message streamed to its stdin with LF line ends, no shell), or by SMTP to a reinjection smtpd."""
+script does: the message streamed to its stdin with LF line ends, no shell), or by SMTP to a reinjection smtpd,
+over a connection kept open between messages when the caller is a resident service."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from filterd.model import Message
 from filterd.smtp_data import send_content
 
 OUTPUT_LIMIT = 2048
+IDLE_LIMIT = 2.0
+"""How long an idle connection to the reinjection smtpd is kept, as Postfix's smtp_connection_cache_time_limit."""
 
 
 def reinject(sendmail: str, sender: str, recipients: list[str], message: Message) -> tuple[int, str]:
@@ -44,23 +47,73 @@ def parse_reinjection(value: str) -> tuple[str, int] | None:
     return host, int(port)
 
 
-async def smtp_reinject(host: str, port: int, helo: str, sender: str, recipients: list[str], message: Message,
-                        timeout: float = 300.0) -> tuple[int, str]:
-    """(the reply code that decides, its text): 250 when the server took the message for every recipient."""
-    smtp = aiosmtplib.SMTP(hostname=host, port=port, local_hostname=helo, timeout=timeout, start_tls=False)
-    try:
-        await smtp.connect()
-        await smtp.ehlo()
-        reply = await smtp.execute_command(f"MAIL FROM:<{sender}>".encode("utf-8", "surrogateescape"))
-        for rcpt in recipients if reply.code == 250 else ():
-            reply = await smtp.execute_command(f"RCPT TO:<{rcpt}>".encode("utf-8", "surrogateescape"))
-            if reply.code not in (250, 251):
-                break
+async def _transaction(smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], message: Message,
+                       timeout: float) -> aiosmtplib.SMTPResponse:
+    """MAIL, each RCPT and DATA on an open connection; the reply that decides."""
+    reply = await smtp.execute_command(f"MAIL FROM:<{sender}>".encode("utf-8", "surrogateescape"))
+    for rcpt in recipients if reply.code == 250 else ():
+        reply = await smtp.execute_command(f"RCPT TO:<{rcpt}>".encode("utf-8", "surrogateescape"))
+        if reply.code not in (250, 251):
+            return reply
+    return await send_content(smtp, message.chunks(), timeout) if reply.code == 250 else reply
+
+
+class SmtpReinjection:
+    """The reinjection smtpd at host:port. With keep=True, a connection that ended a transaction well waits
+    IDLE_LIMIT seconds for the next message (Postfix's connection cache); one that the server closed meanwhile
+    is replaced by a new one."""
+
+    def __init__(self, host: str, port: int, helo: str, timeout: float = 300.0, keep: bool = False):
+        self.host, self.port, self.helo, self.timeout, self.keep = host, port, helo, timeout, keep
+        self._idle: list[tuple[aiosmtplib.SMTP, asyncio.TimerHandle]] = []
+
+    async def send(self, sender: str, recipients: list[str], message: Message) -> tuple[int, str]:
+        """(the reply code that decides, its text): 250 when the server took the message for every recipient."""
+        while self._idle:
+            smtp, expiry = self._idle.pop()
+            expiry.cancel()
+            try:
+                code, text = await self._deliver(smtp, sender, recipients, message)
+            except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError):
+                smtp.close()
+                continue
+            if code != 421:
+                return code, text
+        smtp = aiosmtplib.SMTP(hostname=self.host, port=self.port, local_hostname=self.helo, timeout=self.timeout,
+                               start_tls=False)
+        try:
+            await smtp.connect()
+            await smtp.ehlo()
+            return await self._deliver(smtp, sender, recipients, message)
+        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
+            smtp.close()
+            return 451, f"4.4.1 reinjection to {self.host}[{self.port}] failed: {exc}"
+
+    async def _deliver(self, smtp: aiosmtplib.SMTP, sender: str, recipients: list[str],
+                       message: Message) -> tuple[int, str]:
+        reply = await _transaction(smtp, sender, recipients, message, self.timeout)
+        if reply.code == 250 and self.keep:
+            expiry = asyncio.get_running_loop().call_later(IDLE_LIMIT, self._expire, smtp)
+            self._idle.append((smtp, expiry))
         else:
-            reply = await send_content(smtp, message.chunks(), timeout) if reply.code == 250 else reply
-        await smtp.quit()
+            await self._quit(smtp)
         return reply.code, reply.message.replace("\n", " ")
-    except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
-        return 451, f"4.4.1 reinjection to {host}[{port}] failed: {exc}"
-    finally:
+
+    def _expire(self, smtp: aiosmtplib.SMTP) -> None:
+        self._idle = [(held, expiry) for held, expiry in self._idle if held is not smtp]
+        asyncio.get_running_loop().create_task(self._quit(smtp))
+
+    @staticmethod
+    async def _quit(smtp: aiosmtplib.SMTP) -> None:
+        try:
+            await smtp.quit()
+        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError):
+            pass
         smtp.close()
+
+    async def close(self) -> None:
+        """QUIT every idle connection."""
+        while self._idle:
+            smtp, expiry = self._idle.pop()
+            expiry.cancel()
+            await self._quit(smtp)

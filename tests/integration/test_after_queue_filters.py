@@ -10,12 +10,14 @@ import re
 import shutil
 import signal
 import smtplib
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.scanners import GTUBE, Spamd
-from tests.harness import HOST, REPO_ROOT, free_port, smtpd_listener, swaks, wait_until
+from tests.harness import HOST, REPO_ROOT, FilterdProcess, free_port, smtpd_listener, swaks, wait_until
 
 EXAMPLE = REPO_ROOT / "examples" / "postfix" / "after-queue"
 FAST_QUEUE = {"queue_run_delay": "1s", "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
@@ -250,25 +252,54 @@ def simple_filter_command(directory: Path) -> Path:
     return wrapper
 
 
-@pytest.fixture
-def simple_filter(postfix_factory, smtp_sink, scratch):
-    config = scratch / "main.cf"
-    log = scratch / "filterd.log"
-    reinject = free_port()
-    settings = {**main_cf(SIMPLE / "filterd.cf", {"10026": reinject}),
-                "filterd_plugins": "tests.fixtures.plugins.after_queue",
-                "maillog_file": str(log), "queue_directory": str(scratch)}
+class PipeService(FilterdProcess):
+    """The resident filterd of examples/postfix/simple-filter, ready once its pipe socket answers."""
+
+    def __init__(self, directory: Path, settings: dict[str, str], socket_path: Path):
+        super().__init__(directory, settings)
+        self.socket_path = socket_path
+
+    def ready(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as sock:
+            return sock.connect_ex(str(self.socket_path)) == 0
+
+
+def simple_filter_settings(scratch: Path, reinject: int) -> dict[str, str]:
+    """filterd.cf of the example, its port, socket, plugin and log the test's."""
+    text = (SIMPLE / "filterd.cf").read_text().replace("/run/filterd/pipe", str(scratch / "pipe.sock"))
+    pairs = (line.partition("=")[::2] for line in _ports(text, {"10026": reinject}).splitlines()
+             if line and not line.startswith("#"))
+    settings = {name.strip(): value.strip() for name, value in pairs}
     del settings["header_checks"]
+    return {**settings, "filterd_plugins": "tests.fixtures.plugins.after_queue",
+            "maillog_file": str(scratch / "filterd.log"), "queue_directory": str(scratch)}
+
+
+def simple_filter_postfix(postfix_factory, smtp_sink, scratch: Path, settings: dict[str, str], reinject: int):
+    """Postfix with the example's master.cf, running `filterd -c scratch/main.cf pipe` as nobody."""
+    config = scratch / "main.cf"
     config.write_text("".join(f"{name} = {value}\n" for name, value in settings.items()))
-    log.touch()
-    log.chmod(0o666)
+    (scratch / "filterd.log").touch()
+    (scratch / "filterd.log").chmod(0o666)
     port = free_port()
     master = _ports((SIMPLE / "master.cf").read_text(), {"10026": reinject}).replace("smtp      inet",
                                                                                      f"{HOST}:{port} inet")
     master = master.replace("user=filter", f"user={FILTER_USER}").replace(
         "/usr/local/bin/filterd -c /etc/filterd/main.cf", f"{simple_filter_command(scratch)} -c {config}")
-    postfix = postfix_factory([master], {"relayhost": f"[{HOST}]:{smtp_sink.port}"})
-    return postfix, log
+    return postfix_factory([master], {"relayhost": f"[{HOST}]:{smtp_sink.port}"})
+
+
+@pytest.fixture(params=["service", "in-process"])
+def simple_filter(request, postfix_factory, mta_launcher, smtp_sink, scratch):
+    """Postfix with filterd as its simple filter: through the resident pipe service (the example as it is), or
+    with `filterd pipe` filtering in its own process (the example without its two pipe lines)."""
+    reinject = free_port()
+    settings = simple_filter_settings(scratch, reinject)
+    if request.param == "service":
+        mta_launcher.launch(PipeService(mta_launcher.directory("filterd"), settings, scratch / "pipe.sock"))
+    else:
+        del settings["filterd_listeners"], settings["filterd_pipe_service"]
+    return simple_filter_postfix(postfix_factory, smtp_sink, scratch, settings, reinject), scratch / "filterd.log"
 
 
 def test_filterd_pipe_as_postfix_s_simple_filter(simple_filter, smtp_sink):
@@ -289,3 +320,20 @@ def test_filterd_pipe_refusing_exits_69_and_postfix_bounces_with_its_reason(simp
           "--header", "Subject: AQ-REJECT")
     [line] = postfix.wait_log(r"relay=filter, .*status=bounced", timeout=60)
     assert "dsn=5.7.1, status=bounced (Refused after queue" in line
+
+
+def test_the_pipe_service_down_defers_and_the_message_is_delivered_once_it_runs(postfix_factory, mta_launcher,
+                                                                                smtp_sink, scratch):
+    reinject = free_port()
+    settings = simple_filter_settings(scratch, reinject)
+    postfix = simple_filter_postfix(postfix_factory, smtp_sink, scratch, settings, reinject)
+    swaks("--server", f"{HOST}:{postfix.port}", "--from", "alice@example.org", "--to", "bob@example.net",
+          "--header", "Subject: while filterd is down")
+    [line] = postfix.wait_log(r"relay=filter, .*status=deferred", timeout=60)
+    assert "dsn=4.3.0, status=deferred (cannot connect to the filterd pipe service unix:" in line, line
+    mta_launcher.launch(PipeService(mta_launcher.directory("filterd"), settings, scratch / "pipe.sock"))
+    subprocess.run(["postqueue", "-c", str(postfix.config_dir), "-f"], check=True, capture_output=True)
+    [dump] = smtp_sink.wait_for(1, timeout=60)
+    assert b"X-After-Queue: checked " in dump and b"Subject: while filterd is down" in dump
+    log = (scratch / "filterd.log").read_text()
+    assert re.search(r"filterd/pipe\[\d+\]: \w+: from=<alice@example.org>, nrcpt=1, status=sent\n", log), log

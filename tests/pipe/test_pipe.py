@@ -7,7 +7,7 @@ import io
 import sys
 from pathlib import Path
 
-from filterd import pipe
+from filterd.pipe.in_process import run as run_pipe
 from filterd.loading import load
 
 MESSAGE = b"From: alice@example.org\r\nSubject: %s\r\n\r\nhello\r\n"
@@ -30,7 +30,7 @@ def run(tmp_path: Path, subject: str, reinjection: str = "sendmail", status: int
     from filterd.assembly import make_chain
 
     out = io.StringIO()
-    code = pipe.run(make_chain(loaded.config, loaded.plugins), loaded.config, "alice@example.org",
+    code = run_pipe(make_chain(loaded.config, loaded.plugins), loaded.config, "alice@example.org",
                     ["bob@example.net", "x;rm -rf /@example.net"], io.BytesIO(MESSAGE % subject.encode()), out)
     return code, out.getvalue()
 
