@@ -99,13 +99,14 @@ def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_about_a
         filterd_factory, postfix_factory, smtp_sink_factory):
     """smtp-source sends 2,000 messages to filterd and 2,000 to Postfix at the same time, and the processes that
     deliver them are killed five times in each (filterd's queue manager; Postfix's qmgr and smtp): none is lost,
-    and filterd delivers about as many messages twice as Postfix (issue 19). Side by side, both meet the same load.
+    and filterd delivers no more messages twice than Postfix (issue 19). Side by side, both meet the same load.
 
     A kill finds a message delivered twice when it lands between the next hop's 250 and the record of it, so the
-    counts vary from run to run with where each kill lands and with the machine's load (measured in 20 runs on two
-    loaded cores: Postfix 11-32, filterd 3-32, more than Postfix's once, 23 to 19; once since, beside another
-    test suite, 8 to 0): four duplicates a kill are allowed for that, so that the suite does not fail on where a
-    kill lands. filterd before issue 19 delivered 16-21 twice where Postfix did 0-20."""
+    counts vary from run to run with where each kill lands: measured on two loaded cores since the end-of-DATA reply
+    is recorded from the turn that reads it and a scan activates at most 20 messages, filterd 0-7 and Postfix 2-23
+    (filterd at or below Postfix in 9 runs of 9; before, filterd 0-32 against 0-32, above it in 2 runs of 18). One
+    duplicate a kill is allowed over Postfix's count of the same run, so that the suite does not fail on where a
+    kill lands."""
     filterd_sink, postfix_sink = smtp_sink_factory(), smtp_sink_factory()
     port = free_port()
     relay = filterd_factory({**FAST_QUEUE, "filterd_listeners": f"relay:127.0.0.1:{port}",
@@ -119,7 +120,7 @@ def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_about_a
                                   lambda: _postfix_delivery(postfix.pid), Waker(postfix))
         filterd_duplicates, postfix_duplicates = filterd_run.result(), postfix_run.result()
     print(f"duplicates: filterd={filterd_duplicates} postfix={postfix_duplicates}")
-    assert filterd_duplicates <= postfix_duplicates + 4 * KILLS
+    assert filterd_duplicates <= postfix_duplicates + KILLS
 
 
 POSTFIX_UNDER_KILLS = {"service_throttle_time": "1s", "postlogd_watchdog_timeout": "300s"}

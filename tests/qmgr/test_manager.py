@@ -59,10 +59,10 @@ def test_a_scan_moves_a_bounded_number_of_messages_into_active(tmp_path):
 
     async def two_scans() -> None:
         qmgr._process = process
-        qmgr.scan()
+        assert qmgr.scan() == ACTIVATIONS_PER_SCAN
         await asyncio.sleep(0)
         assert started == ids[:ACTIVATIONS_PER_SCAN] and qmgr.spool.ids("incoming") == ids[ACTIVATIONS_PER_SCAN:]
-        qmgr.scan()
+        assert qmgr.scan() == 5
         await asyncio.sleep(0)
 
     asyncio.run(two_scans())
