@@ -3,38 +3,14 @@ one fails; what filterd seals, first in a chain or after Mail::DKIM's set, valid
 
 from __future__ import annotations
 
-import dkim
 import pytest
 
 from filterd import ConfigError
 from filterd.plugins import arc
 from filterd.plugins import dkim as dkim_plugin
-from filterd.testing import make_message, run_plugin
-from tests.fixtures.dkim_keys import mail_dkim_arc_seal, make_key, tables
-
-LIST = "lists.example.net"
-MESSAGE = make_message(subject="agenda", body="Hello list,\n\nthe agenda.\n", sender="ann@example.org",
-                       to=f"team@{LIST}", headers={"Date": "Thu, 03 Dec 2026 12:00:00 +0000",
-                                                    "Message-ID": "<2@example.org>"})
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    return {"list": make_key(folder, domain=LIST, selector="arc"),
-            "forwarder": make_key(folder, domain="fwd.example.com", selector="seal")}
-
-
-def forwarded_by_the_list(tmp_path, keys) -> bytes:
-    """MESSAGE as the list's Mail::DKIM sealed it, having found no chain on it."""
-    stamped = f"Authentication-Results: {LIST}; arc=none; dkim=pass header.d=example.org\r\n".encode() + MESSAGE
-    return mail_dkim_arc_seal(tmp_path, stamped, keys["list"], LIST)
-
-
-def results(message: bytes, dns_server, **settings) -> tuple[str, object]:
-    outcome = run_plugin(arc, message=message, settings={"filterd_dns_servers": dns_server.address, **settings})
-    assert outcome.accepted
-    return outcome.header("Authentication-Results").split(";", 1)[1].strip(), outcome
+from filterd.testing import run_plugin
+from tests.fixtures.dkim_keys import make_key, tables
+from tests.plugins.arc.chains import MESSAGE, dkimpy_validates, forwarded_by_the_list, results, sealing
 
 
 def test_a_chain_sealed_by_mail_dkim_validates_in_filterd(tmp_path, keys, dns_server):
@@ -50,17 +26,6 @@ def test_a_changed_message_breaks_the_chain(tmp_path, keys, dns_server):
 
 def test_a_message_without_a_chain_is_arc_none(dns_server):
     assert results(MESSAGE, dns_server)[0] == "arc=none"
-
-
-def sealing(tmp_path, keys) -> dict[str, str]:
-    key = keys["forwarder"]
-    return {"filterd_arc_domain": key.domain, "filterd_arc_selector": key.selector,
-            "filterd_arc_key_file": str(key.path), "filterd_arc_authserv_id": "mx.fwd.example.com"}
-
-
-def dkimpy_validates(message: bytes, *keys) -> tuple:
-    records = {f"{key.name}.".encode(): key.record.encode() for key in keys}
-    return dkim.arc_verify(message, dnsfunc=lambda name, timeout=0: records.get(name))
 
 
 def test_what_filterd_seals_first_validates_in_dkimpy(tmp_path, keys, dns_server):
