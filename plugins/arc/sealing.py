@@ -23,7 +23,8 @@ INSTANCE_LIMIT = 50
 CRLF = b"\r\n"
 
 
-def arc_set(header_bytes: bytes, body_hash: bytes, results, settings, now: float | None = None) -> list[tuple[str, str]]:
+def arc_set(header_bytes: bytes, body_hash: bytes, results, settings,
+            now: float | None = None) -> list[tuple[str, str]]:
     """(name, value) of each header of the new set, in the order they go at the top; none when dkimpy would not seal
     (no From to sign, more than 50 sets, a chain whose validation contradicts the sets found)."""
     signer = dkim.ARC(header_bytes, logger=DKIMPY_LOG)
@@ -34,19 +35,30 @@ def arc_set(header_bytes: bytes, body_hash: bytes, results, settings, now: float
     if not copied or b"from" not in include or instance > INSTANCE_LIMIT or (instance == 1) != (cv == b"none"):
         return []
     aar = b"i=%d; " % instance + _copied_value(settings.authserv_id, copied) + CRLF
-    arc_headers = [(b"ARC-Authentication-Results", aar)] + ([header for _, header in found] if cv != b"fail" else [])
+    arc_headers = [(b"ARC-Authentication-Results", aar), *([header for _, header in found] if cv != b"fail" else [])]
     headers = RELAXED.canonicalize_headers(arc_headers[:1]) + signer.headers
     tags = _tags(instance, settings.key, now)
-    ams = _signed(b"ARC-Message-Signature", [*tags[:2], (b"c", b"relaxed/relaxed"), *tags[2:],
-                                             (b"h", b" : ".join(include)), (b"bh", base64.b64encode(body_hash))],
-                  include, headers, settings.key)
+    ams = _message_signature(headers, include, body_hash, tags, settings.key)
     arc_headers.insert(0, (b"ARC-Message-Signature", ams))
-    headers = RELAXED.canonicalize_headers(arc_headers[:1]) + headers
+    seal = _seal(RELAXED.canonicalize_headers(arc_headers[:1]) + headers, arc_headers, cv, tags, settings.key)
+    return [("ARC-Seal", _text(seal)), ("ARC-Message-Signature", _text(ams)),
+            ("ARC-Authentication-Results", _text(aar))]
+
+
+def _message_signature(headers, include, body_hash: bytes, tags, key: SigningKey) -> bytes:
+    """The ARC-Message-Signature over the `include` headers (the new ARC-Authentication-Results on top of them)."""
+    fields = [*tags[:2], (b"c", b"relaxed/relaxed"), *tags[2:], (b"h", b" : ".join(include)),
+              (b"bh", base64.b64encode(body_hash))]
+    return _signed(b"ARC-Message-Signature", fields, include, headers, key)
+
+
+def _seal(headers, arc_headers, cv: bytes, tags, key: SigningKey) -> bytes:
+    """The ARC-Seal over `arc_headers` (newest first: the new set's, then those of the earlier sets it covers), found
+    in `headers` oldest first, as dkimpy finds them; for a failed chain the new set's only, found top down."""
     if cv == b"fail":
-        headers.reverse()
-    seal = _signed(b"ARC-Seal", [tags[0], (b"cv", cv), *tags[1:]], [name.lower() for name, _ in reversed(arc_headers)],
-                   headers, settings.key)
-    return [("ARC-Seal", _text(seal)), ("ARC-Message-Signature", _text(ams)), ("ARC-Authentication-Results", _text(aar))]
+        headers = headers[::-1]
+    return _signed(b"ARC-Seal", [tags[0], (b"cv", cv), *tags[1:]], [name.lower() for name, _ in reversed(arc_headers)],
+                   headers, key)
 
 
 def _tags(instance: int, key: SigningKey, now: float | None) -> list[tuple[bytes, bytes]]:
