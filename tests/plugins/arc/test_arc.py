@@ -3,14 +3,23 @@ one fails; what filterd seals, first in a chain or after Mail::DKIM's set, valid
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import tracemalloc
+
 import pytest
 
-from filterd import ConfigError
+from filterd import ConfigError, Message
 from filterd.plugins import arc
 from filterd.plugins import dkim as dkim_plugin
-from filterd.testing import run_plugin
+from filterd.edits import apply
+from filterd.testing import load_plugins, run_plugin
 from tests.fixtures.dkim_keys import make_key, tables
 from tests.plugins.arc.chains import MESSAGE, dkimpy_validates, forwarded_by_the_list, results, sealing
+
+LARGE = 30 * 2**20
+LINE = base64.b64encode(bytes(range(57))) + b"\r\n"
+"""A line of a base64 attachment, the bulk of a large message."""
 
 
 def test_a_chain_sealed_by_mail_dkim_validates_in_filterd(tmp_path, keys, dns_server):
@@ -58,3 +67,42 @@ def test_the_seal_carries_the_dkim_results_reported_before_it(tmp_path, keys, dn
                          settings={"filterd_dns_servers": dns_server.address, **sealing(tmp_path, keys)})
     aar = outcome.header("ARC-Authentication-Results")
     assert aar.startswith("i=1; mx.fwd.example.com; dkim=pass header.d=example.org header.s=sel") and "arc=none" in aar
+
+
+def large_message(spool) -> Message:
+    """MESSAGE with LARGE bytes more of body, spooled to the file `spool` as the front ends spool a message."""
+    block = LINE * 1024
+
+    def chunks():
+        yield MESSAGE
+        for _ in range(LARGE // len(block)):
+            yield block
+
+    return Message.from_chunks(chunks(), spool)
+
+
+def traced(hook) -> tuple[object, int]:
+    """What the coroutine `hook` returns, and the most memory Python held while it ran."""
+    tracemalloc.start()
+    try:
+        verdict = asyncio.run(hook)
+        return verdict, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_30_mb_message_is_sealed_and_validated_in_little_memory(tmp_path, keys, dns_server):
+    """Sealed first, then validated and sealed again, the body read from the spool in chunks and never joined."""
+    dns_server.zone.add(keys["forwarder"].name, keys["forwarder"].txt())
+    settings = load_plugins(arc, settings={"filterd_dns_servers": dns_server.address, **sealing(tmp_path, keys)}
+                            ).settings["filterd.plugins.arc"]
+    with open(tmp_path / "spool", "w+b") as spool:
+        message = large_message(spool)
+        first, first_peak = traced(arc.end_of_message(message, (), settings))
+        sealed = apply(message, list(first.edits))
+        second, second_peak = traced(arc.end_of_message(sealed, (), settings))
+        resealed = apply(sealed, list(second.edits)).as_bytes()
+    assert [(r.method, r.result) for r in (*first.auth_results, *second.auth_results)] == [("arc", "none"),
+                                                                                           ("arc", "pass")]
+    assert max(first_peak, second_peak) < LARGE // 30
+    assert dkimpy_validates(resealed, keys["forwarder"])[::2] == (b"pass", "success")
