@@ -74,7 +74,7 @@ class ArcChain(dkim.ARC):
                 try:
                     tags = parse_tag_value(value)
                     names.add(f"{tags[b's'].decode()}._domainkey.{tags[b'd'].decode()}")
-                except (dkim.DKIMException, KeyError, UnicodeDecodeError):
+                except (InvalidTagValueList, KeyError, UnicodeDecodeError):
                     continue
         return names
 

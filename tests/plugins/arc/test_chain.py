@@ -25,6 +25,7 @@ CHANGES = {
     "a signed header": lambda data: data.replace(b"Subject: agenda", b"Subject: agenda!"),
     "the sealed results": lambda data: data.replace(b"dkim=pass", b"dkim=fail"),
     "the seal": lambda data: data.replace(b"cv=none", b"cv=pass"),
+    "a malformed seal on top": lambda data: b"ARC-Seal: i=2; garbage\r\n" + data,
 }
 
 
