@@ -100,7 +100,7 @@ def _copied_results(headers, ours: str, authserv_id: str) -> list:
     for value in values:
         try:
             parsed = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + value)
-        except authres.core.SyntaxError:
+        except authres.core.AuthResError:
             continue
         copied.extend(parsed.results if parsed.authserv_id == authserv_id else ())
     return copied

@@ -99,6 +99,16 @@ def test_a_first_set_validates_in_mail_dkim(tmp_path, keys, dns_server):
     assert mail_dkim_validates(changed, dns_server).startswith("fail")
 
 
+def test_an_authentication_results_header_authres_cannot_read_is_left_out(tmp_path, keys, dns_server):
+    """dkimpy skips one with a syntax error, and fails on one of an unknown version; both are left out here."""
+    dns_server.zone.add(keys["forwarder"].name, keys["forwarder"].txt())
+    unreadable = (f"Authentication-Results: {AUTHSERV_ID} 2; spf=pass\r\n"
+                  f"Authentication-Results: {AUTHSERV_ID}; spf=pass (\r\n").encode() + MESSAGE
+    sealed = results(unreadable, dns_server, **sealing(tmp_path, keys))[1]
+    assert sealed.header("ARC-Authentication-Results") == f"i=1; {AUTHSERV_ID}; arc=none"
+    assert mail_dkim_validates(sealed.message.as_bytes(), dns_server).startswith("pass")
+
+
 def test_a_message_without_from_is_not_sealed(tmp_path, keys, dns_server):
     """dkimpy refuses to sign it (From MUST be signed); the chain's result is still reported."""
     anonymous = make_message(subject="no author").replace(b"From: sender@example.org\r\n", b"")
