@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from filterd import InsertHeader, Verdict, hookimpl
 
-from ..dkim.bodyhash import BodyHash
 from . import settings as _settings
+from .bodyhash import BodyHash
 from .chain import ArcChain
 from .sealing import arc_set
 

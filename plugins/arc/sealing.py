@@ -1,6 +1,6 @@
 """A new ARC set (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results) made as dkimpy's ARC.sign makes it,
 from the header section and the relaxed body hash computed as the body streamed; the key signs each header hash
-with OpenSSL (the dkim plugin's SigningKey). The results reported so far are this host's Authentication-Results."""
+with OpenSSL (SealingKey). The results reported so far are this host's Authentication-Results."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import authres
 import dkim
 from dkim.canonicalization import CanonicalizationPolicy
 
-from ..dkim.keys import SigningKey
 from .chain import DKIMPY_LOG
+from .settings import SealingKey
 
 RELAXED = CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
 PLACEHOLDER = b"0" * 60
@@ -45,14 +45,14 @@ def arc_set(header_bytes: bytes, body_hash: bytes, results, settings,
             ("ARC-Authentication-Results", _text(aar))]
 
 
-def _message_signature(headers, include, body_hash: bytes, tags, key: SigningKey) -> bytes:
+def _message_signature(headers, include, body_hash: bytes, tags, key: SealingKey) -> bytes:
     """The ARC-Message-Signature over the `include` headers (the new ARC-Authentication-Results on top of them)."""
     fields = [*tags[:2], (b"c", b"relaxed/relaxed"), *tags[2:], (b"h", b" : ".join(include)),
               (b"bh", base64.b64encode(body_hash))]
     return _signed(b"ARC-Message-Signature", fields, include, headers, key)
 
 
-def _seal(headers, arc_headers, cv: bytes, tags, key: SigningKey) -> bytes:
+def _seal(headers, arc_headers, cv: bytes, tags, key: SealingKey) -> bytes:
     """The ARC-Seal over `arc_headers` (newest first: the new set's, then those of the earlier sets it covers), found
     in `headers` oldest first, as dkimpy finds them; for a failed chain the new set's only, found top down."""
     if cv == b"fail":
@@ -61,13 +61,13 @@ def _seal(headers, arc_headers, cv: bytes, tags, key: SigningKey) -> bytes:
                    headers, key)
 
 
-def _tags(instance: int, key: SigningKey, now: float | None) -> list[tuple[bytes, bytes]]:
+def _tags(instance: int, key: SealingKey, now: float | None) -> list[tuple[bytes, bytes]]:
     """i=, a=, d=, s=, t=: the tags both signatures of the set share, in dkimpy's order."""
     return [(b"i", str(instance).encode()), (b"a", key.algorithm), (b"d", key.domain.encode()),
             (b"s", key.selector.encode()), (b"t", str(int(now or time.time())).encode())]
 
 
-def _signed(name: bytes, fields: list[tuple[bytes, bytes]], include, headers, key: SigningKey) -> bytes:
+def _signed(name: bytes, fields: list[tuple[bytes, bytes]], include, headers, key: SealingKey) -> bytes:
     """The header's folded value (ending in CRLF) with b= last: the `include` headers of `headers` and the header
     itself, b= empty, hashed relaxed as dkimpy's gen_header hashes them, and the digest signed by `key`."""
     fields = [*fields, (b"b", PLACEHOLDER)]

@@ -1,17 +1,16 @@
 """The arc plugin's parameters (OpenARC's Domain, Selector, KeyFile, AuthservID), read once per chain: the sealing key
-loaded here with the `cryptography` package, so that each seal is one OpenSSL signature."""
+loaded here with the `cryptography` package, so that each of a set's signatures is OpenSSL's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from filterd import Parameter, ParameterError, Resolver
-
-from ..dkim.keys import SigningKey
 
 PARAMETERS = [
     Parameter("filterd_arc_domain", "", doc="The d= of the ARC sets sealed here; empty: verify only, seal nothing."),
@@ -24,10 +23,24 @@ PARAMETERS = [
 
 
 @dataclass(frozen=True)
+class SealingKey:
+    """The RSA key that seals, with the d= and s= it seals for."""
+
+    domain: str
+    selector: str
+    private_key: rsa.RSAPrivateKey
+    algorithm = b"rsa-sha256"
+
+    def sign(self, digest: bytes) -> bytes:
+        """RSASSA-PKCS1-v1_5 over a SHA-256 digest (RFC 8617 after RFC 6376), by OpenSSL."""
+        return self.private_key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+
+
+@dataclass(frozen=True)
 class Settings:
     domain: str
     selector: str
-    key: SigningKey | None
+    key: SealingKey | None
     """The sealing key, with the domain and selector it seals for; None: verify only."""
     authserv_id: str
     resolver: Any
@@ -38,7 +51,7 @@ def read(config) -> Settings:
     domain, selector, key_file = (config.get(name + what).strip() for what in ("domain", "selector", "key_file"))
     if domain and not (selector and key_file):
         raise ParameterError(name + "domain", "sealing needs filterd_arc_selector and filterd_arc_key_file too")
-    key = SigningKey(domain, selector, _rsa_key(key_file)) if domain else None
+    key = SealingKey(domain, selector, _rsa_key(key_file)) if domain else None
     return Settings(domain, selector, key, config.get(name + "authserv_id"), Resolver.from_config(config))
 
 

@@ -11,9 +11,9 @@ from dkim.canonicalization import CanonicalizationPolicy
 
 from filterd import AuthResult, Message
 from filterd.plugins import arc
+from filterd.plugins.arc.bodyhash import BodyHash
 from filterd.plugins.arc.chain import ArcChain
 from filterd.plugins.arc.sealing import arc_set
-from filterd.plugins.dkim.bodyhash import BodyHash
 from filterd.testing import load_plugins
 from tests.plugins.arc.chains import MESSAGE, dkimpy_validates, forwarded_by_the_list, results, sealing
 

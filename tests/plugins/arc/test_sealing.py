@@ -10,8 +10,8 @@ import pytest
 
 from filterd import AuthResult, ConfigError, Message
 from filterd.plugins import arc
+from filterd.plugins.arc.bodyhash import BodyHash
 from filterd.plugins.arc.sealing import arc_set
-from filterd.plugins.dkim.bodyhash import BodyHash
 from filterd.testing import load_plugins, make_message
 from tests.fixtures.dkim_keys import make_key
 from tests.plugins.arc.chains import (MESSAGE, dkimpy_validates, forwarded_by_the_list, mail_dkim_validates, results,
