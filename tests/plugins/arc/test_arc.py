@@ -3,38 +3,23 @@ one fails; what filterd seals, first in a chain or after Mail::DKIM's set, valid
 
 from __future__ import annotations
 
-import dkim
+import asyncio
+import base64
+import tracemalloc
+
 import pytest
 
-from filterd import ConfigError
+from filterd import ConfigError, Message
 from filterd.plugins import arc
 from filterd.plugins import dkim as dkim_plugin
-from filterd.testing import make_message, run_plugin
-from tests.fixtures.dkim_keys import mail_dkim_arc_seal, make_key, tables
+from filterd.edits import apply
+from filterd.testing import load_plugins, run_plugin
+from tests.fixtures.dkim_keys import make_key, tables
+from tests.plugins.arc.chains import MESSAGE, dkimpy_validates, forwarded_by_the_list, results, sealing
 
-LIST = "lists.example.net"
-MESSAGE = make_message(subject="agenda", body="Hello list,\n\nthe agenda.\n", sender="ann@example.org",
-                       to=f"team@{LIST}", headers={"Date": "Thu, 03 Dec 2026 12:00:00 +0000",
-                                                    "Message-ID": "<2@example.org>"})
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    return {"list": make_key(folder, domain=LIST, selector="arc"),
-            "forwarder": make_key(folder, domain="fwd.example.com", selector="seal")}
-
-
-def forwarded_by_the_list(tmp_path, keys) -> bytes:
-    """MESSAGE as the list's Mail::DKIM sealed it, having found no chain on it."""
-    stamped = f"Authentication-Results: {LIST}; arc=none; dkim=pass header.d=example.org\r\n".encode() + MESSAGE
-    return mail_dkim_arc_seal(tmp_path, stamped, keys["list"], LIST)
-
-
-def results(message: bytes, dns_server, **settings) -> tuple[str, object]:
-    outcome = run_plugin(arc, message=message, settings={"filterd_dns_servers": dns_server.address, **settings})
-    assert outcome.accepted
-    return outcome.header("Authentication-Results").split(";", 1)[1].strip(), outcome
+LARGE = 30 * 2**20
+LINE = base64.b64encode(bytes(range(57))) + b"\r\n"
+"""A line of a base64 attachment, the bulk of a large message."""
 
 
 def test_a_chain_sealed_by_mail_dkim_validates_in_filterd(tmp_path, keys, dns_server):
@@ -50,17 +35,6 @@ def test_a_changed_message_breaks_the_chain(tmp_path, keys, dns_server):
 
 def test_a_message_without_a_chain_is_arc_none(dns_server):
     assert results(MESSAGE, dns_server)[0] == "arc=none"
-
-
-def sealing(tmp_path, keys) -> dict[str, str]:
-    key = keys["forwarder"]
-    return {"filterd_arc_domain": key.domain, "filterd_arc_selector": key.selector,
-            "filterd_arc_key_file": str(key.path), "filterd_arc_authserv_id": "mx.fwd.example.com"}
-
-
-def dkimpy_validates(message: bytes, *keys) -> tuple:
-    records = {f"{key.name}.".encode(): key.record.encode() for key in keys}
-    return dkim.arc_verify(message, dnsfunc=lambda name, timeout=0: records.get(name))
 
 
 def test_what_filterd_seals_first_validates_in_dkimpy(tmp_path, keys, dns_server):
@@ -93,3 +67,42 @@ def test_the_seal_carries_the_dkim_results_reported_before_it(tmp_path, keys, dn
                          settings={"filterd_dns_servers": dns_server.address, **sealing(tmp_path, keys)})
     aar = outcome.header("ARC-Authentication-Results")
     assert aar.startswith("i=1; mx.fwd.example.com; dkim=pass header.d=example.org header.s=sel") and "arc=none" in aar
+
+
+def large_message(spool) -> Message:
+    """MESSAGE with LARGE bytes more of body, spooled to the file `spool` as the front ends spool a message."""
+    block = LINE * 1024
+
+    def chunks():
+        yield MESSAGE
+        for _ in range(LARGE // len(block)):
+            yield block
+
+    return Message.from_chunks(chunks(), spool)
+
+
+def traced(hook) -> tuple[object, int]:
+    """What the coroutine `hook` returns, and the most memory Python held while it ran."""
+    tracemalloc.start()
+    try:
+        verdict = asyncio.run(hook)
+        return verdict, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_30_mb_message_is_sealed_and_validated_in_little_memory(tmp_path, keys, dns_server):
+    """Sealed first, then validated and sealed again, the body read from the spool in chunks and never joined."""
+    dns_server.zone.add(keys["forwarder"].name, keys["forwarder"].txt())
+    settings = load_plugins(arc, settings={"filterd_dns_servers": dns_server.address, **sealing(tmp_path, keys)}
+                            ).settings["filterd.plugins.arc"]
+    with open(tmp_path / "spool", "w+b") as spool:
+        message = large_message(spool)
+        first, first_peak = traced(arc.end_of_message(message, (), settings))
+        sealed = apply(message, list(first.edits))
+        second, second_peak = traced(arc.end_of_message(sealed, (), settings))
+        resealed = apply(sealed, list(second.edits)).as_bytes()
+    assert [(r.method, r.result) for r in (*first.auth_results, *second.auth_results)] == [("arc", "none"),
+                                                                                           ("arc", "pass")]
+    assert max(first_peak, second_peak) < LARGE // 30
+    assert dkimpy_validates(resealed, keys["forwarder"])[::2] == (b"pass", "success")
