@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from filterd.addresses import AddressRules, unquote_local, valid_hostname
+    from filterd.body_hash import BodyHash
     from filterd.dns import Resolver
     from filterd.milter import client as milter_client
     from filterd.network import in_networks, networks
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
-    "CHANGES", "Action", "AddHeader", "AddressRules", "AuthResult", "ChangeHeader", "Config", "ConfigError",
+    "CHANGES", "Action", "AddHeader", "AddressRules", "AuthResult", "BodyHash", "ChangeHeader", "Config",
+    "ConfigError",
     "ContentVerdict", "DeleteHeader", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message",
     "MimeError", "Parameter", "ParameterError", "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError",
     "Verdict", "hookimpl", "in_networks", "milter_client", "networks", "one_of", "open_table", "open_tables",
@@ -58,7 +60,8 @@ _ON_FIRST_USE = {
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
     "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
     "AddressRules": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
-    "Resolver": "filterd.dns", "in_networks": "filterd.network", "networks": "filterd.network",
+    "Resolver": "filterd.dns", "BodyHash": "filterd.body_hash", "in_networks": "filterd.network",
+    "networks": "filterd.network",
     "policy_client": "filterd.policy.client",
 }
 """The public names: name -> the module that holds it (or is it), imported when first asked for."""

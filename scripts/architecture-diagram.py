@@ -87,6 +87,7 @@ LAYERS = (
         Part("addresses", "rewriting and resolving as Postfix", ("filterd.addresses",)),
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
         Part("dns", "every DNS lookup", ("filterd.dns",)),
+        Part("body_hash", "DKIM/ARC body hash, streamed", ("filterd.body_hash",)),
         Part("tls", "SSL contexts, STARTTLS as a client", ("filterd.tls", "filterd.tls_details")),
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from filterd import InsertHeader, Verdict, hookimpl
 
 from . import settings as _settings
-from .bodyhash import BodyHash
+from filterd import BodyHash
 from .chain import ArcChain
 from .sealing import arc_set
 

@@ -14,7 +14,7 @@ import dkim
 from dkim.canonicalization import CanonicalizationPolicy, InvalidCanonicalizationPolicyError
 from dkim.util import InvalidTagValueList, parse_tag_value
 
-from .bodyhash import BodyHash
+from filterd import BodyHash
 
 ARC_HEADERS = (b"arc-seal", b"arc-message-signature")
 DKIMPY_LOG = logging.getLogger("filterd.plugins.arc.dkimpy")

@@ -10,7 +10,7 @@ import email.utils
 from filterd import InsertHeader, Verdict, hookimpl
 
 from . import settings as _settings
-from .bodyhash import BodyHash
+from filterd import BodyHash
 from .signing import dkim_signature
 from .verifying import verify
 

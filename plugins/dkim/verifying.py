@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import dkim
 from dkim.util import parse_tag_value
 
-from .bodyhash import BodyHash
+from filterd import BodyHash
 
 OK, NOTFOUND = "ok", "notfound"
 _QUIET = logging.getLogger("filterd.plugins.dkim.dkimpy")

@@ -11,7 +11,7 @@ from dkim.canonicalization import CanonicalizationPolicy
 
 from filterd import AuthResult, Message
 from filterd.plugins import arc
-from filterd.plugins.arc.bodyhash import BodyHash
+from filterd import BodyHash
 from filterd.plugins.arc.chain import ArcChain
 from filterd.plugins.arc.sealing import arc_set
 from filterd.testing import load_plugins

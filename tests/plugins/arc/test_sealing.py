@@ -10,7 +10,7 @@ import pytest
 
 from filterd import AuthResult, ConfigError, Message
 from filterd.plugins import arc
-from filterd.plugins.arc.bodyhash import BodyHash
+from filterd import BodyHash
 from filterd.plugins.arc.sealing import arc_set
 from filterd.testing import load_plugins, make_message
 from tests.fixtures.dkim_keys import make_key

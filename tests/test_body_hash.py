@@ -11,7 +11,7 @@ from dkim.canonicalization import Relaxed, Simple
 from hypothesis import given
 from hypothesis import strategies as st
 
-from filterd.plugins.dkim.bodyhash import BodyHash
+from filterd.body_hash import BodyHash
 
 PIECES = st.sampled_from([b"a", b"b c", b" ", b"\t", b"\r\n", b"\r\n\r\n", b"  \r\n", b"x \t y"])
 

@@ -1,5 +1,5 @@
-"""A body's hash (bh=) under simple or relaxed canonicalization, fed chunk by chunk as the body streams from the
-spool: dkimpy's line rules applied to each run of whole lines, trailing empty lines held back until text follows,
+"""A DKIM or ARC body hash (bh=, RFC 6376 section 3.4) under simple or relaxed canonicalization, fed chunk by
+chunk as the body streams from the spool (public: the dkim and arc plugins share it): dkimpy's line rules applied to each run of whole lines, trailing empty lines held back until text follows,
 and of a line longer than `hold` the part no later byte can change hashed at once, so that memory does not grow
 with the message, nor with its longest line.
 """
