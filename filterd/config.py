@@ -53,6 +53,11 @@ class Parameter:
             raise ValueError(f"{self.name}: unknown time unit {self.unit!r}")
 
 
+def entry(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
+    """(name, Parameter): one line of a module's table of parameters, `dict([entry(...), ...])`."""
+    return name, Parameter(name, default, kind, doc)
+
+
 def parse_main_cf(text: str, filename: str) -> list[tuple[str, str, int]]:
     """Split main.cf text into (name, raw value, line number) entries, in file order."""
     logical: list[tuple[int, list[str]]] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 
+from filterd.config import entry as _p
 from filterd.config import Config, Parameter
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
@@ -29,10 +30,6 @@ def _default_hostname() -> str:
     except OSError:
         name = ""
     return name if "." in name else "localhost.localdomain"
-
-
-def _p(name: str, default: str, kind: str = "str", *, doc: str) -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 CORE_PARAMETERS: dict[str, Parameter] = dict([

@@ -3,15 +3,12 @@ filterd_filters, the filter transports that a FILTER action or content_filter ma
 
 from __future__ import annotations
 
+from filterd.config import entry as _p
 from filterd.config import Parameter
 
 RECEIVE_OVERRIDES = ("no_unknown_recipient_checks", "no_address_mappings", "no_header_body_checks", "no_milters")
 """Postfix's receive_override_options values; filterd honours no_header_body_checks and no_milters (no plugin
 runs at receipt) and accepts the other two, which name what filterd's relay does not do."""
-
-
-def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 FILTER_PARAMETERS: dict[str, Parameter] = dict([

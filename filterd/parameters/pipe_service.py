@@ -3,11 +3,8 @@ waits for a silent client."""
 
 from __future__ import annotations
 
+from filterd.config import entry as _p
 from filterd.config import Parameter
-
-
-def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 PIPE_SERVICE_PARAMETERS: dict[str, Parameter] = dict([

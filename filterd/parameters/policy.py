@@ -4,11 +4,8 @@ those of Postfix's daemons (max_idle) and of its policy client (max_ttl, request
 
 from __future__ import annotations
 
+from filterd.config import entry as _p
 from filterd.config import Parameter
-
-
-def _p(name: str, default: str, kind: str, doc: str) -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 POLICY_PARAMETERS: dict[str, Parameter] = dict([

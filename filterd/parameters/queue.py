@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from filterd.config import entry as _p
 from filterd.config import Parameter
 
 INET_PROTOCOL_NAMES = ("all", "ipv4", "ipv6")
 ADDRESS_PREFERENCES = ("any", "ipv4", "ipv6")
 HOST_LOOKUPS = ("dns", "native")
 DNS_SUPPORT_LEVELS = ("", "disabled", "enabled", "dnssec")
-
-
-def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 QUEUE_PARAMETERS: dict[str, Parameter] = dict([

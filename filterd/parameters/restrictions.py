@@ -3,11 +3,8 @@ Postfix 3.7's defaults: relay only from mynetworks or for local destinations, ne
 
 from __future__ import annotations
 
+from filterd.config import entry as _p
 from filterd.config import Parameter
-
-
-def _p(name: str, default: str, kind: str = "str", doc: str = "") -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 RESTRICTION_LISTS = ("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from filterd.config import entry as _p
 from filterd.config import Config, Parameter
 from filterd.sasl.dovecot_protocol import SECURITY_FLAGS
 
 SASL_TYPES = ("dovecot",)
-
-
-def _p(name: str, default: str, kind: str, doc: str) -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 SASL_PARAMETERS: dict[str, Parameter] = dict([

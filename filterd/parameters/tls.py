@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import ssl
 
+from filterd.config import entry as _p
 from filterd.config import Config, Parameter
 
 SERVER_LEVELS = ("", "none", "may", "encrypt")
@@ -13,10 +14,6 @@ CLIENT_LEVELS = ("", "none", "may", "encrypt", "verify", "secure")
 CIPHER_GRADES = ("high", "medium")
 PROTOCOL_PARAMETERS = ("smtpd_tls_protocols", "smtpd_tls_mandatory_protocols", "smtp_tls_protocols",
                        "smtp_tls_mandatory_protocols")
-
-
-def _p(name: str, default: str, kind: str, doc: str) -> tuple[str, Parameter]:
-    return name, Parameter(name, default, kind, doc)
 
 
 TLS_PARAMETERS: dict[str, Parameter] = dict([
