@@ -95,12 +95,14 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str,
 def process_tree(pid: int) -> list[int]:
     """Return pid and all its living descendants."""
     children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        try:
+            fields = Path("/proc", name, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile (a glob over /proc raised ProcessLookupError then)
+        children.setdefault(int(fields[1]), []).append(int(name))
     tree, todo = [], [pid]
     while todo:
         current = todo.pop()
