@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from filterd import __version__
-from tests.harness import HOST, REPO_ROOT, free_port, read_text, wait_until
+from tests.harness import HOST, REPO_ROOT, MtaError, free_port, read_text, wait_until
 
 UNIT = REPO_ROOT / "examples" / "systemd" / "filterd.service"
 SCRIPT = "filterd/filterd-script: "
@@ -230,7 +230,10 @@ def test_a_reload_under_load_loses_and_duplicates_nothing(smtp_sink_factory, dae
                                "-t", "bob@example.net", f"{HOST}:{relay}"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     for count in range(1, RELOADS + 1):
-        wait_until(lambda: sink.received() >= count * MESSAGES // (RELOADS + 2), 30, "the load to go on")
+        try:
+            wait_until(lambda: sink.received() >= count * MESSAGES // (RELOADS + 2), 30, "the load to go on")
+        except MtaError as exc:
+            raise MtaError(f"{exc}; {sink.received()} at the sink; the log's end:\n{daemon.log()[-4000:]}") from exc
         assert daemon.run("reload").returncode == 0
     assert source.wait(60) == 0, source.stderr.read()
     assert source.stderr.read() == ""
