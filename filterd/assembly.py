@@ -35,7 +35,7 @@ from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
-from filterd.qmgr.connection_cache import CacheLimits
+from filterd.connection_cache import CacheLimits
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
 from filterd.registry import Plugins

@@ -4,11 +4,11 @@ over a connection kept open between messages when the caller is a resident servi
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 
 import aiosmtplib
 
+from filterd.connection_cache import QUIT_ERRORS, CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.model import Message
 from filterd.smtp_data import send_content
 
@@ -59,23 +59,21 @@ async def _transaction(smtp: aiosmtplib.SMTP, sender: str, recipients: list[str]
 
 
 class SmtpReinjection:
-    """The reinjection smtpd at host:port. With keep=True, a connection that ended a transaction well waits
-    IDLE_LIMIT seconds for the next message (Postfix's connection cache); one that the server closed meanwhile
-    is replaced by a new one."""
+    """The reinjection smtpd at host:port. With keep=True, a connection that ended a transaction well waits in
+    Postfix's connection cache (filterd.connection_cache) for the next message; one that the server closed
+    meanwhile is replaced by a new one."""
 
     def __init__(self, host: str, port: int, helo: str, timeout: float = 300.0, keep: bool = False):
         self.host, self.port, self.helo, self.timeout, self.keep = host, port, helo, timeout, keep
-        self._idle: list[tuple[aiosmtplib.SMTP, asyncio.TimerHandle]] = []
+        self._cache = ConnectionCache(CacheLimits(time_limit=IDLE_LIMIT, quit_timeout=timeout))
 
     async def send(self, sender: str, recipients: list[str], message: Message) -> tuple[int, str]:
         """(the reply code that decides, its text): 250 when the server took the message for every recipient."""
-        while self._idle:
-            smtp, expiry = self._idle.pop()
-            expiry.cancel()
+        while (kept := self._cache.take((self.host, self.port))) is not None:
             try:
-                code, text = await self._deliver(smtp, sender, recipients, message)
-            except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError):
-                smtp.close()
+                code, text = await self._deliver(kept, sender, recipients, message)
+            except QUIT_ERRORS:
+                kept.smtp.close()
                 continue
             if code != 421:
                 return code, text
@@ -84,36 +82,18 @@ class SmtpReinjection:
         try:
             await smtp.connect()
             await smtp.ehlo()
-            return await self._deliver(smtp, sender, recipients, message)
-        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
+            return await self._deliver(Connection(smtp), sender, recipients, message)
+        except QUIT_ERRORS as exc:
             smtp.close()
             return 451, f"4.4.1 reinjection to {self.host}[{self.port}] failed: {exc}"
 
-    async def _deliver(self, smtp: aiosmtplib.SMTP, sender: str, recipients: list[str],
+    async def _deliver(self, connection: Connection, sender: str, recipients: list[str],
                        message: Message) -> tuple[int, str]:
-        reply = await _transaction(smtp, sender, recipients, message, self.timeout)
-        if reply.code == 250 and self.keep:
-            expiry = asyncio.get_running_loop().call_later(IDLE_LIMIT, self._expire, smtp)
-            self._idle.append((smtp, expiry))
-        else:
-            await self._quit(smtp)
+        reply = await _transaction(connection.smtp, sender, recipients, message, self.timeout)
+        if not (reply.code == 250 and self.keep and self._cache.store((self.host, self.port), connection)):
+            await quit_politely(connection.smtp, self.timeout)
         return reply.code, reply.message.replace("\n", " ")
-
-    def _expire(self, smtp: aiosmtplib.SMTP) -> None:
-        self._idle = [(held, expiry) for held, expiry in self._idle if held is not smtp]
-        asyncio.get_running_loop().create_task(self._quit(smtp))
-
-    @staticmethod
-    async def _quit(smtp: aiosmtplib.SMTP) -> None:
-        try:
-            await smtp.quit()
-        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError):
-            pass
-        smtp.close()
 
     async def close(self) -> None:
         """QUIT every idle connection."""
-        while self._idle:
-            smtp, expiry = self._idle.pop()
-            expiry.cancel()
-            await self._quit(smtp)
+        await self._cache.quit_all()

@@ -17,7 +17,7 @@ import aiosmtplib
 
 from filterd import maillog
 from filterd.qmgr import xforward
-from filterd.qmgr.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
+from filterd.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.smtp_data import DataEncoder, send_content
 from filterd.tls import ClientTls

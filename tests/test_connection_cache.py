@@ -8,7 +8,7 @@ import time
 
 import aiosmtplib
 
-from filterd.qmgr.connection_cache import CacheLimits, Connection, ConnectionCache
+from filterd.connection_cache import CacheLimits, Connection, ConnectionCache
 
 
 def connection(age: float = 0.0, uses: int = 0) -> Connection:
