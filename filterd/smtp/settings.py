@@ -9,6 +9,7 @@ from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
 from filterd.smtp.auth import SaslSettings
+from filterd.smtp.ehlo_keywords import DiscardedKeywords
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 from filterd.smtp.starttls import ServerTls
 
@@ -36,6 +37,7 @@ class SmtpSettings:
     service: str = "smtpd"
     addresses: AddressRules = AddressRules()
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
+    discard_ehlo_keywords: DiscardedKeywords = DiscardedKeywords()
     soft_bounce: bool = False
     delay_reject: bool = True
     debug_peers: DebugPeers = DebugPeers()
@@ -64,6 +66,7 @@ class SmtpSettings:
             service=service,
             addresses=AddressRules.from_config(config),
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
+            discard_ehlo_keywords=DiscardedKeywords.parse(config.get("smtpd_discard_ehlo_keywords")),
             soft_bounce=config.bool("soft_bounce"),
             delay_reject=config.bool("smtpd_delay_reject"),
             debug_peers=DebugPeers.from_config(config),
