@@ -23,6 +23,8 @@ RCPT_AFTER_BDAT = "503 5.5.1 Error: RCPT after BDAT"
 DATA_AFTER_BDAT = "503 5.5.1 Error: DATA after BDAT"
 NESTED_MAIL = "503 5.5.1 Error: nested MAIL command"
 NEED_MAIL = "503 5.5.1 Error: need MAIL command"
+FRAGMENT = 4096
+"""Postfix's VSTREAM_BUFSIZE: it reads a chunk in fragments of this size."""
 LINE_LIMIT = 2048
 """Postfix's line_length_limit: the size of the records a line is cut into, each counted with two bytes more."""
 _MAX_SIZE = 2 ** 63 - 1
@@ -65,7 +67,8 @@ class State(enum.Enum):
 class RecordCounter:
     """The message size as Postfix's smtpd counts it (act_size) from the bytes of the chunks: each line without its
     CRLF (or bare LF), cut into records of LINE_LIMIT bytes, each record two bytes more; the count stops where a
-    record would pass the size limit (then `too_big`)."""
+    record would pass the size limit (then `too_big`). Postfix reads a chunk in fragments of FRAGMENT bytes and
+    counts each once it is read: what its log lines report is the count at the last fragment read."""
 
     def __init__(self, size_limit: int = 0, line_limit: int = LINE_LIMIT):
         self.size_limit, self.line_limit = size_limit, line_limit
@@ -73,9 +76,23 @@ class RecordCounter:
         self.pending = 0
         self.too_big = False
         self._last_cr = False
+        self._fragment = 0
+        self._counted = (0, 0)
 
     def feed(self, data: bytes) -> None:
         """Count the bytes of a chunk, cut anywhere."""
+        while data:
+            part, data = data[:FRAGMENT - self._fragment], data[FRAGMENT - self._fragment:]
+            self._lines(part)
+            self._fragment += len(part)
+            if self._fragment == FRAGMENT:
+                self.end_of_chunk()
+
+    def end_of_chunk(self) -> None:
+        """A chunk (or a fragment of one) was read whole."""
+        self._fragment, self._counted = 0, (self.size, self.pending)
+
+    def _lines(self, data: bytes) -> None:
         start = 0
         while (end := data.find(b"\n", start)) >= 0:
             self._add(end - start, data[end - 1] == 13 if end > start else self._last_cr)
@@ -104,9 +121,12 @@ class RecordCounter:
             return
         self.size += counted
 
-    def received(self) -> int:
-        """The bytes Postfix's `lost connection after BDAT (N bytes)` reports."""
-        return self.size + self.pending
+    def received(self, replaced_by: str | None = None) -> int:
+        """The bytes of Postfix's `lost connection after BDAT (N bytes)`: those counted, the line they left open,
+        and those of the fragment being read; for its timeout line, the length of the reply that took the
+        fragment's place in its buffer (smtpd.c counts its own 421)."""
+        size, pending = self._counted
+        return size + pending + (self._fragment if replaced_by is None else len(replaced_by))
 
     def fits(self, chunk: int) -> bool:
         """Whether a chunk of this size can still be taken (Postfix checks before it reads the chunk)."""

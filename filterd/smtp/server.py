@@ -177,6 +177,8 @@ class SmtpServer(SMTP):
                 self._log_verbose("<", f"{name} {arg}" if arg else name)
             if name in LAST_IN_GROUP:
                 self._note_pipelining(name)
+            counts = self.counts.setdefault(name.lower(), [0, 0])
+            counts[1] += 1
             try:
                 if self.access_denied and name != "QUIT":
                     await self.push(replies.ACCESS_DENIED.format(client=self.handler.session.client))
@@ -191,8 +193,7 @@ class SmtpServer(SMTP):
                         arg, self.handler.dsn_options = take_dsn(arg, name)
                     await method(arg)
             finally:
-                ok, total = self.counts.setdefault(name.lower(), [0, 0])
-                self.counts[name.lower()] = [ok + self.current_ok, total + 1]
+                counts[0] += self.current_ok
         counted.__smtp_syntax__ = getattr(method, "__smtp_syntax__", None)  # type: ignore[attr-defined]
         counted.__smtp_syntax_when__ = getattr(method, "__smtp_syntax_when__", None)  # type: ignore[attr-defined]
         return counted
@@ -295,10 +296,11 @@ class SmtpServer(SMTP):
         if self.transport:
             self.transport.close()
 
-    def _where(self) -> str:
-        """Where the session was, as Postfix's smtpd names it in its timeout and lost-connection lines."""
+    def _where(self, timeout: str | None = None) -> str:
+        """Where the session was, as Postfix's smtpd names it in its lost-connection lines (and, with its reply, in
+        its timeout lines)."""
         if self.current == "BDAT" and self.handler.chunking.receiving:
-            return f"BDAT ({self.handler.chunking.counter.received()} bytes)"
+            return f"BDAT ({self.handler.chunking.counter.received(timeout)} bytes)"
         if self.handler.decoder is not None and self.current == "DATA":
             return f"DATA ({self.handler.data_state().size} bytes)"
         return self.current
@@ -320,9 +322,10 @@ class SmtpServer(SMTP):
     def _timeout_cb(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.hung_up_here = True
-            maillog.info(self.settings.service, "timeout after %s from %s", self._where(), self.handler.session.client)
-            self._writer.write(b"".join(self._held) + replies.TIMEOUT.format(host=self.settings.myhostname).encode()
-                               + b"\r\n")
+            reply = replies.TIMEOUT.format(host=self.settings.myhostname)
+            maillog.info(self.settings.service, "timeout after %s from %s", self._where(reply),
+                         self.handler.session.client)
+            self._writer.write(b"".join(self._held) + reply.encode() + b"\r\n")
             self._held.clear()
         super()._timeout_cb()
 
@@ -525,6 +528,7 @@ class SmtpServer(SMTP):
             await handler.open_content(chunked=True)
         chunks.accepted()
         await read_chunk(self._reader, command.size, self._reset_timeout, self._chunk_content)
+        chunks.counter.end_of_chunk()
         if not command.last and not handler.content_refused(chunks.counter):
             await self.push(chunking.CHUNK_OK.format(size=command.size))
             return
