@@ -162,3 +162,26 @@ def test_the_queued_reply_names_the_size_unless_a_next_hop_gave_it():
 ])
 def test_a_chunk_is_cut_after_each_lf_for_the_decoder(data, expected):
     assert pieces(data) == expected
+
+
+def test_the_bytes_of_a_lost_chunk_are_counted_as_postfix_reads_them_in_fragments():
+    """Lines counted up to the last 4096-byte fragment read (a bare LF counted as CRLF), the line they left open,
+    then the bytes of the fragment being read as they came."""
+    counter = RecordCounter()
+    counter.feed(b"ab\n" * 1365 + b"a")
+    assert counter.received() == 1365 * 4 + 1
+    counter.feed(b"b\nc\n")
+    assert counter.received() == 1365 * 4 + 1 + 4
+    counter.end_of_chunk()
+    assert counter.received() == 1365 * 4 + 4 + 3
+    counter.feed(b"xyz")
+    assert counter.received() == 1365 * 4 + 4 + 3 + 3
+
+
+def test_after_a_timeout_postfix_counts_its_own_reply_in_place_of_the_fragment():
+    counter = RecordCounter()
+    counter.feed(b"abc\r\n" * 10)
+    reply = "421 4.4.2 mx.example Error: timeout exceeded"
+    assert counter.received(reply) == len(reply)
+    counter.end_of_chunk()
+    assert counter.received(reply) == 50 + len(reply)
