@@ -1,7 +1,7 @@
 """BDAT (RFC 3030 CHUNKING) sent to a real Postfix 3.7 and to filterd's relay: the same sessions, pipelined whole
 after the greeting (good, refused, malformed, oversized, after an error, mixed with DATA), get the same replies line
-by line; the messages delivered are the same bytes (but for each MTA's own Received header), and the same as DATA
-delivers for the same text; the log lines for a lost connection, a timeout and the session summary are Postfix's;
+by line, a header_checks REJECT, DEFER or DISCARD included; the messages delivered are the same bytes (but for each
+MTA's own Received header), and the same as DATA delivers for the same text, and as the proxy hands on with DATA; the log lines for a lost connection, a timeout and the session summary are Postfix's;
 with smtpd_discard_ehlo_keywords = chunking, BDAT ends the session as in Postfix."""
 
 from __future__ import annotations
@@ -56,22 +56,35 @@ def converse(port: int, data: bytes) -> list[str]:
 def servers():
     """Postfix and filterd relaying to their own smtp-sink; a second listener of each with CHUNKING discarded."""
     require_programs()
-    launcher = Launcher(make_workdir("filterd-chunking-"))
+    workdir = make_workdir("filterd-chunking-")
+    launcher = Launcher(workdir)
+    (workdir / "header_checks").write_text(HEADER_CHECKS)
+    checks = {"header_checks": f"regexp:{workdir / 'header_checks'}"}
     try:
-        sinks = [launcher.launch(SmtpSink(launcher.directory(f"sink-{name}"))) for name in ("postfix", "filterd")]
+        sinks = [launcher.launch(SmtpSink(launcher.directory(f"sink-{name}"))) for name in ("postfix", "filterd",
+                                                                                            "proxy")]
         ports = free_port(), free_port()
         postfix = launcher.launch(Postfix(launcher.directory("postfix"), [
             smtpd_listener(ports[0]), smtpd_listener(ports[1], "smtpd_discard_ehlo_keywords=chunking")],
-            {**COMMON, "relayhost": f"[{HOST}]:{sinks[0].port}"}))
-        relay = {**COMMON, "relayhost": f"[{HOST}]:{sinks[1].port}", "smtp_dns_support_level": "disabled",
-                 "queue_run_delay": "1s"}
+            {**COMMON, **checks, "relayhost": f"[{HOST}]:{sinks[0].port}"}))
+        relay = {**COMMON, **checks, "filterd_plugins": "header_checks", "relayhost": f"[{HOST}]:{sinks[1].port}",
+                 "smtp_dns_support_level": "disabled", "queue_run_delay": "1s"}
         filterd = [launcher.launch(FilterdProcess(launcher.directory("filterd"), {
             **relay, "filterd_listeners": f"relay:{HOST}:{port}", **extra}, port=port))
             for port, extra in ((free_port(), {}), (free_port(), {"smtpd_discard_ehlo_keywords": "chunking"}))]
+        proxy = launcher.launch(FilterdProcess(launcher.directory("proxy"), COMMON, nexthop_port=sinks[2].port))
         yield {"postfix": postfix, "filterd": filterd[0], "postfix-off": postfix, "filterd-off": filterd[1],
-               "sinks": dict(zip(("postfix", "filterd"), sinks)), "ports": {"postfix-off": ports[1]}}
+               "proxy": proxy, "sinks": dict(zip(("postfix", "filterd", "proxy"), sinks)),
+               "ports": {"postfix-off": ports[1]}}
     finally:
         launcher.stop_all()
+
+
+HEADER_CHECKS = """\
+/^Subject: refuse-me/ REJECT no thanks
+/^Subject: later-please/ DEFER try later
+/^Subject: drop-me/ DISCARD
+"""
 
 
 def both(servers, data: bytes) -> tuple[list[str], list[str]]:
@@ -107,6 +120,10 @@ SESSIONS = {
     "malformed-empty": b"EHLO client.example\r\nBDAT\r\nNOOP\r\n",
     "malformed-negative": b"EHLO client.example\r\nBDAT -1\r\nNOOP\r\n",
     "malformed-huge": b"EHLO client.example\r\nBDAT 99999999999999999999999\r\nNOOP\r\n",
+    "header-checks-reject": ENVELOPE + bdat(message("refuse-me")[:30], message("refuse-me")[30:]) + b"QUIT\r\n",
+    "header-checks-defer": ENVELOPE + bdat(message("later-please")) + b"NOOP\r\n" + ENVELOPE[21:]
+    + bdat(message("next")) + b"QUIT\r\n",
+    "header-checks-discard": ENVELOPE + bdat(message("drop-me"), b"more\r\n") + b"QUIT\r\n",
     "helo-then-bdat": b"HELO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
     + bdat(message("helo")) + b"QUIT\r\n",
 }
@@ -146,7 +163,8 @@ def test_pipelined_chunks_and_transactions_get_their_replies_in_order(servers):
 def delivered(servers, subjects: list[str]) -> dict[str, dict[str, bytes]]:
     """Each MTA's messages with these subjects as its sink got them, without the MTA's own Received header."""
     out = {}
-    for name, sink in servers["sinks"].items():
+    for name in ("postfix", "filterd"):
+        sink = servers["sinks"][name]
         wait_until(lambda: len(by_subject(sink, subjects)) == len(subjects), 60, f"{name}'s messages at the sink")
         out[name] = by_subject(sink, subjects)
     return out
@@ -263,3 +281,18 @@ def test_with_chunking_discarded_bdat_ends_the_session_as_in_postfix(servers):
     wait_until(lambda: "discarding EHLO keywords: CHUNKING" in read_text(servers["filterd-off"].log_path), 10,
                "filterd's discarding line")
     assert "discarding EHLO keywords: CHUNKING" in servers["postfix"].maillog()
+
+
+def test_the_proxy_hands_a_chunked_message_on_with_data_and_relays_the_next_hop_s_reply(servers):
+    """As Postfix's smtpd_proxy_filter: the last chunk gets the next hop's own reply (smtp-sink's, no byte count);
+    the next hop gets DATA, and the message the relay would queue."""
+    text = message("via-proxy", b".dot\r\nbare\nlf\r\nend")
+    replies = converse(servers["proxy"].port, ENVELOPE + bdat(text[:33], text[33:]) + b"QUIT\r\n")
+    assert replies[-3:] == ["250 2.0.0 Ok: 33 bytes", "250 2.0.0 Ok", "221 2.0.0 Bye"]
+    relayed = text.replace(b"via-proxy", b"via-relay")
+    assert converse(servers["filterd"].port, ENVELOPE + bdat(relayed) + b"QUIT\r\n")[-2].startswith("250 2.0.0 Ok: ")
+    sinks = servers["sinks"]
+    wait_until(lambda: by_subject(sinks["proxy"], ["via-proxy"]) and by_subject(sinks["filterd"], ["via-relay"]), 60,
+               "both messages")
+    assert by_subject(sinks["proxy"], ["via-proxy"])["via-proxy"] == \
+        by_subject(sinks["filterd"], ["via-relay"])["via-relay"].replace(b"via-relay", b"via-proxy")
