@@ -1,8 +1,9 @@
 """BDAT (RFC 3030 CHUNKING) sent to a real Postfix 3.7 and to filterd's relay: the same sessions, pipelined whole
-after the greeting (good, refused, malformed, oversized, after an error, mixed with DATA), get the same replies line
-by line, a header_checks REJECT, DEFER or DISCARD included; the messages delivered are the same bytes (but for each
-MTA's own Received header), and the same as DATA delivers for the same text, and as the proxy hands on with DATA; the log lines for a lost connection, a timeout and the session summary are Postfix's;
-with smtpd_discard_ehlo_keywords = chunking, BDAT ends the session as in Postfix."""
+after the greeting (good, refused, malformed, oversized, after an error, mixed with DATA, refused by header_checks),
+get the same replies line by line; the messages delivered are the same bytes (but for each MTA's own Received
+header), the same as DATA delivers for the same text and as the proxy hands on with DATA; the log lines for a lost
+connection, a timeout and the session summary are Postfix's; with smtpd_discard_ehlo_keywords = chunking, BDAT
+ends the session as in Postfix."""
 
 from __future__ import annotations
 
