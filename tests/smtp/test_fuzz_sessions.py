@@ -49,7 +49,8 @@ COMMANDS = st.one_of(
     st.tuples(st.sampled_from(["RCPT TO:", "rcpt to: ", "RCPT TO "]), st.sampled_from(ADDRESSES),
               st.sampled_from(PARAMS)).map("".join),
     st.sampled_from(["DATA", "DATA", "DATA x", "RSET", "NOOP", "NOOP x", "QUIT", "VRFY a", "EXPN a", "HELP",
-                     "STARTTLS", "AUTH PLAIN AGFAYg==", "BDAT", "BDAT", "BDAT x", "XFORWARD NAME=x.example ADDR=192.0.2.1",
+                     "STARTTLS", "AUTH PLAIN AGFAYg==", "BDAT", "BDAT", "BDAT x",
+                     "XFORWARD NAME=x.example ADDR=192.0.2.1",
                      "XFORWARD PROTO=ESMTP HELO=h+2Bx PORT=x", "XFORWARD", "XFORWARD junk=", "", "   ", "X" * 3000,
                      "MAIL", "RCPT", "FOO bar", "\x00", "MAIL FROM:<a@b>\x00", "ÉHLO x", "EHLO \udcff"]))
 DATA_LINES = st.lists(st.sampled_from(
