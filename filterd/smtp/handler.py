@@ -228,7 +228,8 @@ class SmtpHandler:
         if state.too_big or (chunks is not None and chunks.too_big):
             return TOO_BIG
         if state.bare_newline and self.decoder and self.decoder.bare_newline_mode == REJECT:
-            return Verdict.reject(replies.BARE_LF.format(code=self.settings.bare_newline_reject_code))
+            return Verdict.reject(replies.BARE_LF.format(code=self.settings.bare_newline_reject_code,
+                                                         host=self.settings.myhostname))
         return None
 
     async def _final(self, txn: Transaction, verdict: Verdict) -> str:

@@ -98,7 +98,7 @@ def test_bare_newline_reject_mode(smtp_sink, filterd_factory):
     client = RawClient(proxy.port)
     client.start()
     client.send(b"Subject: lf\n\nbody\r\n.\r\n")
-    assert client.reply() == "550 5.5.2 Error: bare <LF> received"
+    assert client.reply() == "550 5.5.2 filterd.test Error: bare <LF> received"
     assert smtp_sink.received() == 0
 
 
