@@ -64,23 +64,27 @@ def servers():
     try:
         sinks = [launcher.launch(SmtpSink(launcher.directory(f"sink-{name}"))) for name in ("postfix", "filterd",
                                                                                             "proxy")]
-        ports = free_port(), free_port()
+        ports = free_port(), free_port(), free_port()
         postfix = launcher.launch(Postfix(launcher.directory("postfix"), [
-            smtpd_listener(ports[0]), smtpd_listener(ports[1], "smtpd_discard_ehlo_keywords=chunking")],
+            smtpd_listener(ports[0]), smtpd_listener(ports[1], "smtpd_discard_ehlo_keywords=chunking"),
+            smtpd_listener(ports[2], *(f"{name}={value}" for name, value in STRICT.items()))],
             {**COMMON, **checks, "relayhost": f"[{HOST}]:{sinks[0].port}"}))
         relay = {**COMMON, **checks, "filterd_plugins": "header_checks", "relayhost": f"[{HOST}]:{sinks[1].port}",
                  "smtp_dns_support_level": "disabled", "queue_run_delay": "1s"}
         filterd = [launcher.launch(FilterdProcess(launcher.directory("filterd"), {
             **relay, "filterd_listeners": f"relay:{HOST}:{port}", **extra}, port=port))
-            for port, extra in ((free_port(), {}), (free_port(), {"smtpd_discard_ehlo_keywords": "chunking"}))]
+            for port, extra in ((free_port(), {}), (free_port(), {"smtpd_discard_ehlo_keywords": "chunking"}),
+                                (free_port(), STRICT))]
         proxy = launcher.launch(FilterdProcess(launcher.directory("proxy"), COMMON, nexthop_port=sinks[2].port))
-        yield {"postfix": postfix, "filterd": filterd[0], "postfix-off": postfix, "filterd-off": filterd[1],
+        yield {"postfix": postfix, "filterd": filterd[0], "filterd-off": filterd[1], "filterd-strict": filterd[2],
                "proxy": proxy, "sinks": dict(zip(("postfix", "filterd", "proxy"), sinks)),
-               "ports": {"postfix-off": ports[1]}}
+               "ports": {"postfix-off": ports[1], "postfix-strict": ports[2]}}
     finally:
         launcher.stop_all()
 
 
+STRICT = {"smtpd_forbid_bare_newline": "reject", "smtpd_forbid_bare_newline_exclusions": ""}
+"""A listener of each that refuses bare newlines, for this client too."""
 HEADER_CHECKS = """\
 /^Subject: refuse-me/ REJECT no thanks
 /^Subject: later-please/ DEFER try later
@@ -297,3 +301,14 @@ def test_the_proxy_hands_a_chunked_message_on_with_data_and_relays_the_next_hop_
                "both messages")
     assert by_subject(sinks["proxy"], ["via-proxy"])["via-proxy"] == \
         by_subject(sinks["filterd"], ["via-relay"])["via-relay"].replace(b"via-relay", b"via-proxy")
+
+
+@pytest.mark.parametrize("data", [
+    ENVELOPE + bdat(message("lf", b"bare\nlf\r\n")) + b"QUIT\r\n",
+    ENVELOPE + bdat(b"Subject: x\r\n\r\nabc\ndef", b"ghi\r\n") + b"MAIL FROM:<a@example.org>\r\nRSET\r\nQUIT\r\n",
+    ENVELOPE + b"DATA\r\nSubject: x\r\n\r\nbare\nlf\r\n.\r\nQUIT\r\n",
+], ids=["last-chunk", "first-of-two", "data"])
+def test_a_refused_bare_newline_gets_postfix_s_reply(servers, data):
+    expected = converse(servers["ports"]["postfix-strict"], data)
+    assert "550 5.5.2 HOST Error: bare <LF> received" in expected
+    assert converse(servers["filterd-strict"].port, data) == expected
