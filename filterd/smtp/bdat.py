@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from filterd import maillog
-from filterd.smtp import chunking, replies
+from filterd.smtp import chunking
 
 CHUNK_READ = 65536
 """The most bytes of a BDAT chunk read at once: a chunk of any size goes through in pieces."""
@@ -49,9 +49,8 @@ class BdatCommand:
             self._chunk_warning("null BDAT request from %s")
         refusal = chunks.refusal(command)
         if refusal is None and not chunks.processing:
-            txn = handler.txn
-            if txn is None or not txn.envelope.recipients:
-                return replies.NEED_RCPT if txn is None else replies.NO_RCPTS
+            if refusal := handler.recipients_refusal():
+                return refusal
             refusal = await handler.data_refusal()
         if refusal is None and not chunks.counter.fits(command.size):
             self._chunk_warning("BDAT request from %s exceeds message size limit")

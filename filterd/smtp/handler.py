@@ -54,7 +54,6 @@ class SmtpHandler:
         self.life = Lifecycle(chain, self.session, settings.service)
         self.sasl = SaslSession(settings.sasl, self.session, settings.service) if settings.sasl else None
         self.nexthop: NextHop | None = None
-        self.rcpt_attempts = 0
         self.parser: ContentParser | None = None
         self.decoder: DataDecoder | None = None
         self.dsn_options: list[str] = []
@@ -107,7 +106,7 @@ class SmtpHandler:
         verdict = await resolved(self.life.mail(sender, options))
         if refuses(verdict):
             return verdict_reply(verdict)
-        self.nexthop, self.rcpt_attempts = self.make_nexthop(), 0
+        self.nexthop = self.make_nexthop()
         reply = await self.nexthop.begin(self.session, self.life.txn.envelope)
         if not reply.ok:
             await self.abort()
@@ -117,7 +116,6 @@ class SmtpHandler:
         txn, nexthop = self.txn, self.nexthop
         if txn is None or nexthop is None:
             return "503 5.5.1 Error: need MAIL command"
-        self.rcpt_attempts += 1
         if len(txn.envelope.recipients) >= self.settings.recipient_limit:
             return replies.TOO_MANY_RCPTS
         verdict = await resolved(self.life.rcpt(recipient))
@@ -140,12 +138,14 @@ class SmtpHandler:
 
     async def start_data(self) -> str | None:
         """Checks before 354; None means go ahead."""
-        txn = self.txn
-        if txn is None:
-            return "503 5.5.1 Error: need MAIL command"
-        if not txn.envelope.recipients:
-            return replies.NO_RCPTS if self.rcpt_attempts else replies.NEED_RCPT
-        return await self.data_refusal() or await self.open_content()
+        return self.recipients_refusal() or await self.data_refusal() or await self.open_content()
+
+    def recipients_refusal(self) -> str | None:
+        """DATA or a first BDAT chunk without recipients, in Postfix's words: without a transaction it needs RCPT,
+        within one (recipients refused, or none sent) none is valid."""
+        if self.txn is None:
+            return replies.NEED_RCPT
+        return None if self.txn.envelope.recipients else replies.NO_RCPTS
 
     async def data_refusal(self) -> str | None:
         """The chain's verdict on DATA (or on a transaction's first BDAT chunk): the refusal, the transaction ended."""

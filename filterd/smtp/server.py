@@ -458,11 +458,10 @@ class SmtpServer(BdatCommand, SMTP):
         await (self.push(refusal) if refusal else super().smtp_RCPT(arg))
 
     async def smtp_DATA(self, arg: str | None) -> None:
-        if refusal := self.handler.chunking.data_refusal():
-            await self.push(refusal)
-            return
-        if arg:
-            await self.push("501 5.5.4 Syntax: DATA")
+        """DATA: refused after BDAT, without recipients, then with an argument (Postfix's order), else 354."""
+        refusal = self.handler.chunking.data_refusal() or self.handler.recipients_refusal()
+        if refusal or arg:
+            await self.push(refusal or "501 5.5.4 Syntax: DATA")
             return
         refusal = await self.handler.start_data()
         if refusal:

@@ -169,11 +169,11 @@ def test_unknown_and_out_of_order_commands(proxy):
     client = RawClient(proxy.port)
     assert client.command("FOOBAR") == "500 5.5.2 Error: command not recognized"
     assert client.command(f"RCPT TO:<{RCPT}>") == "503 5.5.1 Error: need MAIL command"
-    assert client.command("DATA") == "503 5.5.1 Error: need MAIL command"
+    assert client.command("DATA") == "503 5.5.1 Error: need RCPT command"
     client.command("EHLO x")
     client.command(f"MAIL FROM:<{SENDER}>")
     assert client.command(f"MAIL FROM:<{SENDER}>") == "503 5.5.1 Error: nested MAIL command"
-    assert client.command("DATA") == "503 5.5.1 Error: need RCPT command"
+    assert client.command("DATA") == "554 5.5.1 Error: no valid recipients"
 
 
 def test_too_many_recipients(proxy):

@@ -125,6 +125,10 @@ SESSIONS = {
     "malformed-empty": b"EHLO client.example\r\nBDAT\r\nNOOP\r\n",
     "malformed-negative": b"EHLO client.example\r\nBDAT -1\r\nNOOP\r\n",
     "malformed-huge": b"EHLO client.example\r\nBDAT 99999999999999999999999\r\nNOOP\r\n",
+    "data-without-mail": b"EHLO client.example\r\nDATA\r\nDATA x\r\nQUIT\r\n",
+    "data-without-rcpt": b"EHLO client.example\r\nMAIL FROM:<a@example.org>\r\nDATA x\r\nDATA\r\n"
+    b"RCPT TO:<b@example.net>\r\nDATA x\r\nRSET\r\nQUIT\r\n",
+    "data-after-bdat-last": ENVELOPE + bdat(b"abc\r\n") + b"DATA\r\nQUIT\r\n",
     "header-checks-reject": ENVELOPE + bdat(message("refuse-me")[:30], message("refuse-me")[30:]) + b"QUIT\r\n",
     "header-checks-defer": ENVELOPE + bdat(message("later-please")) + b"NOOP\r\n" + ENVELOPE[21:]
     + bdat(message("next")) + b"QUIT\r\n",
