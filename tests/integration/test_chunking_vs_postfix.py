@@ -230,9 +230,10 @@ def log_lines(text: str, marker: str) -> list[str]:
     return [line.split(": ", 1)[1] for line in text.splitlines() if marker in line and "/smtpd[" in line]
 
 
-def logged(servers, data: bytes, *, close: bool = True, wait: float = 0.0) -> dict[str, list[str]]:
-    """Send `data` after the greeting and hang up (or wait to be timed out): the lost-connection or timeout line
-    and the summary each MTA logged for that session."""
+def logged(servers, data: bytes, *, close: bool = True, wait: float = 0.0,
+           pick: str = r"(lost connection|timeout|disconnect) ") -> dict[str, list[str]]:
+    """Send `data` after the greeting and hang up (or wait to be timed out): the lines matching `pick` (the
+    lost-connection or timeout line and the summary) each MTA logged for that session, queue ids as QID."""
     out = {}
     for name in ("postfix", "filterd"):
         service = servers[name]
@@ -245,8 +246,8 @@ def logged(servers, data: bytes, *, close: bool = True, wait: float = 0.0) -> di
         wait_until(lambda: len(log_lines(read(), "disconnect from")) > before, 30, f"{name}'s disconnect line")
         lines = [line for line in read().splitlines() if "/smtpd[" in line]
         session = lines[[i for i, line in enumerate(lines) if "connect from" in line and "dis" not in line][-1]:]
-        out[name] = [line.split(": ", 1)[1] for line in session
-                     if re.search(r"(lost connection|timeout|disconnect) ", line)]
+        out[name] = [re.sub(r"^(warning: )?[0-9A-Za-z]{10,}: ", r"\1QID: ", line.split(": ", 1)[1])
+                     for line in session if re.search(pick, line)]
     return out
 
 
@@ -316,3 +317,16 @@ def test_a_refused_bare_newline_gets_postfix_s_reply(servers, data):
     expected = converse(servers["ports"]["postfix-strict"], data)
     assert "550 5.5.2 HOST Error: bare <LF> received" in expected
     assert converse(servers["filterd-strict"].port, data) == expected
+
+
+@pytest.mark.parametrize(("data", "warning"), [
+    (ENVELOPE + b"BDAT 0\r\nBDAT 2 LAST\r\nabQUIT\r\n", "warning: QID: null BDAT request from"),
+    (b"EHLO client.example\r\nBDAT 0\r\nQUIT\r\n", "warning: NOQUEUE: null BDAT request from"),
+    (ENVELOPE + bdat(b"x" * 30000) + b"QUIT\r\n", "warning: QID: BDAT request from localhost[127.0.0.1] exceeds"),
+    (ENVELOPE + bdat(b"x" * 15000, b"y" * 5600) + b"QUIT\r\n", "warning: QID: queue file size limit exceeded"),
+    (b"EHLO client.example\r\nBDAT 12 LAST junk\x01\r\n", "warning: NOQUEUE: malformed BDAT command syntax"),
+], ids=["null", "null-noqueue", "chunk-too-big", "too-big-in-a-chunk", "malformed"])
+def test_bdat_warnings_are_postfix_s(servers, data, warning):
+    lines = logged(servers, data, pick=r"warning: ")
+    assert any(line.startswith(warning) for line in lines["postfix"]), lines["postfix"]
+    assert lines["filterd"] == lines["postfix"]
