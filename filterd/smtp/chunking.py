@@ -175,10 +175,10 @@ class Chunking:
         self.state, self.receiving = State.OK, True
 
     def failed(self) -> None:
-        """A chunk before LAST made the message fail (too big, a refused bare LF): the transaction is over, the
-        chunks still to come are skipped."""
+        """A chunk before LAST made the message fail (too big, a refused bare LF): the transaction is over (its count
+        starts again, as Postfix's act_size), the chunks still to come are skipped."""
         self.reset()
-        self.state = State.ERROR
+        self.state, self.receiving = State.ERROR, True
 
     def mail_refusal(self, in_transaction: bool) -> str | None:
         """MAIL while chunks are taken or skipped."""

@@ -258,7 +258,8 @@ def logged(servers, data: bytes, *, close: bool = True, wait: float = 0.0,
     (ENVELOPE + b"BDAT 3\r\nabc", "BDAT (3 bytes)"),
     (ENVELOPE + b"BDAT 0\r\nBDAT 20\r\nabc", "BDAT"),
     (ENVELOPE + b"BDAT 3\r\nabcNOOP\r\n", "NOOP"),
-], ids=["mid-chunk", "before-chunk", "second-chunk", "after-chunk", "skipping", "after-noop"])
+    (ENVELOPE + bdat(b"x" * 15000, b"y" * 5600, last=False), "BDAT (0 bytes)"),
+], ids=["mid-chunk", "before-chunk", "second-chunk", "after-chunk", "skipping", "after-noop", "after-refusal"])
 def test_a_client_that_hangs_up_is_logged_as_postfix_logs_it(servers, data, where):
     lines = logged(servers, data)
     assert lines["postfix"][0] == f"lost connection after {where} from localhost[127.0.0.1]"

@@ -137,6 +137,7 @@ def test_a_failed_message_ends_the_transaction_and_skips_the_rest():
     chunks.failed()
     assert chunks.state is State.ERROR and chunks.mail_refusal(False) == MAIL_AFTER_BDAT
     assert chunks.counter.size == 0 and chunks.counter.size_limit == 1000
+    assert chunks.receiving and chunks.counter.received() == 0
 
 
 def test_reset_forgets_everything():
