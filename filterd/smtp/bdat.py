@@ -32,7 +32,7 @@ class BdatCommand:
         in_transaction = self.handler.txn is not None
         refusal = await self._chunk_refusal(command)
         if refusal:
-            await read_chunk(self._reader, command.size, self._reset_timeout)
+            await read_chunk(self._reader, command.size, self._reset_timeout, idle=self._flush_held)
             await self.push(refusal)
             if command.last:
                 await self.handler.abort()
@@ -64,7 +64,7 @@ class BdatCommand:
         if not chunks.processing:
             await handler.open_content(chunked=True)
         chunks.accepted()
-        await read_chunk(self._reader, command.size, self._reset_timeout, self._chunk_content)
+        await read_chunk(self._reader, command.size, self._reset_timeout, self._chunk_content, self._flush_held)
         chunks.counter.end_of_chunk()
         if not command.last and not handler.content_refused(chunks.counter):
             await self.push(chunking.CHUNK_OK.format(size=command.size))
@@ -102,11 +102,15 @@ class BdatCommand:
                         *args)
 
 
-async def read_chunk(reader: asyncio.StreamReader, size: int, progress: Any, sink: Any = None) -> None:
+async def read_chunk(reader: asyncio.StreamReader, size: int, progress: Any, sink: Any = None,
+                     idle: Any = None) -> None:
     """Read `size` bytes of a BDAT chunk in pieces, each given to `sink` (or dropped), `progress` called after each
-    (the session's timeout starts again)."""
+    (the session's timeout starts again); `idle` is awaited before waiting for bytes not yet received (Postfix's
+    smtpd sends the replies it holds before it waits for input)."""
     remaining = size
     while remaining:
+        if idle is not None and not reader._buffer:  # type: ignore[attr-defined]
+            await idle()
         data = await reader.read(min(remaining, CHUNK_READ))
         if not data:
             raise ConnectionResetError("lost connection after BDAT")

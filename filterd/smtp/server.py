@@ -148,6 +148,13 @@ class SmtpServer(BdatCommand, SMTP):
         self._held.clear()
         await self._writer.drain()
 
+    async def _flush_held(self) -> None:
+        """Send the replies held back, before waiting for input that is not there yet (a chunk's rest)."""
+        if self._held and self._writer is not None:
+            self._writer.write(b"".join(self._held))
+            self._held.clear()
+            await self._writer.drain()
+
     def _next_command_read(self) -> bool:
         return self._reader is not None and b"\n" in self._reader._buffer  # type: ignore[attr-defined]
 

@@ -64,3 +64,29 @@ def test_a_big_chunk_never_sits_in_memory():
     peak, delivered = asyncio.run(session())
     assert delivered and delivered[0] > size
     assert peak < 1024 * 1024
+
+
+def test_replies_held_for_a_pipelined_group_go_out_before_the_server_waits_for_the_rest_of_a_chunk():
+    """A client that pipelined MAIL, RCPT and the start of a chunk gets MAIL's and RCPT's replies while the server
+    waits for the chunk's rest, as Postfix's smtpd flushes before it reads."""
+    async def session() -> tuple[bytes, bytes]:
+        loop = asyncio.get_running_loop()
+        handler = SmtpHandler(SETTINGS, Chain(load_plugins()), lambda: RecordingNextHop([]))
+        server, wire = SmtpServer(handler, loop), Wire(loop)
+        wire.protocol = server
+        server.connection_made(wire)
+        server.data_received(b"EHLO c\r\n")
+        for _ in range(50):
+            await asyncio.sleep(0)
+        server.data_received(b"MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 10 LAST\r\nabc")
+        for _ in range(200):
+            await asyncio.sleep(0)
+        waiting = bytes(wire.out)
+        server.data_received(b"defghij")
+        for _ in range(200):
+            await asyncio.sleep(0)
+        return waiting, bytes(wire.out)
+
+    waiting, done = asyncio.run(session())
+    assert waiting.endswith(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n")
+    assert done.endswith(b"250 2.1.5 Ok\r\n250 2.0.0 Ok: queued\r\n")
