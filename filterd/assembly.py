@@ -10,7 +10,7 @@ import socket
 import ssl
 import stat
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Coroutine
 
 from filterd.addresses import AddressRules
 from filterd.anvil.client import AnvilClient
@@ -30,6 +30,7 @@ from filterd.parameters import parse_hostport, parse_listener
 from filterd.pipe.service import PipeSettings, serve_pipe
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.qmgr.after_queue import AfterQueue
+from filterd.qmgr.agent import RemoteDeliverer, serve as serve_agent
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
@@ -251,10 +252,19 @@ def deliverer(config: Config) -> Deliverer:
                                        frozenset(config.list("filterd_filters"))))
 
 
-def queue_manager(loaded: Loaded) -> QueueManager:
-    """The queue manager that the qmgr process runs."""
+def delivery_agent(config: Config, sock: socket.socket) -> Callable[[], Coroutine[None, None, None]]:
+    """The delivery agent process's work (qmgr/agent.py), built before privileges are dropped (TLS client keys)."""
+    agent, spool = deliverer(config), Spool(config.get("queue_directory"))
+    return lambda: serve_agent(sock, agent, spool)
+
+
+def queue_manager(loaded: Loaded, agent: socket.socket | None = None, lost: Callable[[], None] = lambda: None
+                  ) -> QueueManager:
+    """The queue manager that the qmgr process runs: its deliveries made by the agent process at the other end of
+    `agent` (lost: what to do when that process is gone), or in its own process without one."""
     config = loaded.config
     spool = Spool(config.get("queue_directory")).create()
     after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"),
                              config.int("hopcount_limit"))
-    return QueueManager(spool, schedule(config), deliverer(config), after_queue, config.get("myhostname"))
+    delivery = deliverer(config) if agent is None else RemoteDeliverer(agent, spool, lost)
+    return QueueManager(spool, schedule(config), delivery, after_queue, config.get("myhostname"))
