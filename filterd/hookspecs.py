@@ -129,6 +129,17 @@ def rcpt(session: Session, envelope: Envelope, recipient: str, settings: Any,
 
 
 @hookspec
+def vrfy(session: Session, envelope: Envelope, recipient: str, settings: Any,
+         auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
+    """VRFY <recipient>: would the recipient be accepted? Postfix answers with its recipient restrictions.
+
+    `envelope` is a copy of the transaction's (its sender, recipients, queue id) during one, else empty with
+    sender None. REJECT or DEFER answers VRFY with that reply; None, DUNNO, OK or anything else: Postfix's
+    `252 2.0.0`, and nothing is kept (no HOLD, edit or DISCARD reaches a message).
+    """
+
+
+@hookspec
 def data(session: Session, envelope: Envelope, settings: Any,
          auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """The client sent DATA, all recipients known (`envelope.recipients`).
@@ -223,7 +234,7 @@ def disconnect(session: Session, settings: Any) -> None:
 
 
 CHAIN_HOOKS = (
-    "connect", "helo", "mail_from", "rcpt", "data", "header", "end_of_headers", "body",
+    "connect", "helo", "mail_from", "rcpt", "vrfy", "data", "header", "end_of_headers", "body",
     "end_of_message", "queue", "disconnect",
 )
 """The hooks the chain runner calls, in the order of a transaction."""

@@ -64,6 +64,7 @@ TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = _Table({
     **{(state, "helo"): (SESSION, SESSION) for state in (SESSION, ENVELOPE)},
     (SESSION, "mail"): (ENVELOPE, SESSION),
     (ENVELOPE, "rcpt"): (ENVELOPE, ENVELOPE),
+    **{(state, "vrfy"): (state, state) for state in (SESSION, ENVELOPE)},
     (ENVELOPE, "data"): (CONTENT, SESSION),
     (CONTENT, "content"): (CONTENT, CONTENT),
     (CONTENT, "end_of_message"): (SESSION, SESSION),
@@ -81,6 +82,7 @@ REFUSES = {
     "helo": "the command",
     "mail": "the transaction, which does not begin",
     "rcpt": "this recipient only",
+    "vrfy": "the VRFY command only",
     "data": "the transaction",
     "content": "the message, reported at its end (a milter reports at once)",
     "end_of_message": "the message",
@@ -200,6 +202,18 @@ class Lifecycle:
         if self._settle(refuses(verdict)):
             self.txn.final = self._kept  # type: ignore[union-attr]
         return verdict
+
+    def vrfy(self, recipient: str) -> Answer:
+        """VRFY: the chain's verdict on a recipient that is only asked about. The session stays where it is; the
+        hook sees the transaction's sender and queue id when there is one, and what it decides is not kept."""
+        self._next = TRANSITIONS[self.state, "vrfy"]
+        envelope = self.txn.envelope if self.txn is not None else Envelope(sender=None)
+        asked = Envelope(envelope.queue_id, envelope.sender, list(envelope.recipients), list(envelope.mail_options))
+        call = Transaction(self.session, asked, service=self.service, trace=self.trace)
+        if self.refusal is not None:
+            call.log_verdict("vrfy", self.refusal, recipient)
+            return self._settled(self.refusal)
+        return self._run("vrfy", call, self._settled, recipient, recipient=recipient)
 
     def add_recipient(self, recipient: str, options: list[str] | tuple[str, ...] = ()) -> None:
         """A recipient the chain (and the next hop, where there is one) accepted."""

@@ -76,7 +76,8 @@ def to_content(life: Lifecycle, *recipients: str) -> None:
 
 def test_the_table_knows_every_state_and_event():
     events = {event for _, event in TRANSITIONS}
-    assert events == {"connect", "helo", "mail", "rcpt", "data", "content", "end_of_message", "abort", "disconnect"}
+    assert events == {"connect", "helo", "mail", "rcpt", "vrfy", "data", "content", "end_of_message", "abort",
+                      "disconnect"}
     assert {state for state, _ in TRANSITIONS} == {NEW, SESSION, ENVELOPE, CONTENT}
     assert set(REFUSES) == events - {"abort", "disconnect"}
 
@@ -181,6 +182,44 @@ def test_the_front_end_can_refuse_the_message_itself_with_the_chains_log_line(fi
     assert txn.final.action is Action.REJECT and life.state is SESSION
     assert "4ABC: reject: END-OF-MESSAGE from unknown[127.0.0.1]: 552 5.3.4 Error: message file too big; " \
            "from=<a@example.org> to=<b@example.net> proto=ESMTP helo=<client.example>" in filterd_log.text
+
+
+class Verifier:
+    """Refuses VRFY of <bad@...> and asks for a HOLD of the rest, which VRFY must not keep."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str | None, str, str]] = []
+
+    @hookimpl
+    def vrfy(self, envelope, recipient):
+        self.asked.append((envelope.sender, envelope.queue_id, recipient))
+        return Verdict.reject("5.1.1 No such user", 550) if recipient.startswith("bad@") else Verdict.hold("vrfy")
+
+
+def test_vrfy_asks_the_chain_and_leaves_the_session_where_it_was(filterd_log):
+    verifier = Verifier()
+    life = lifecycle(verifier)
+    life.connect()
+    life.helo("client.example")
+    assert life.vrfy("bad@example.net").reply() == (550, "5.1.1", "No such user") and life.state is SESSION
+    assert "NOQUEUE: reject: VRFY from unknown[127.0.0.1]: 550 5.1.1 No such user; to=<bad@example.net> proto=ESMTP " \
+           "helo=<client.example>" in filterd_log.text
+    life.mail("a@example.org")
+    life.txn.envelope.queue_id = "4ABC"
+    assert not refuses(life.vrfy("b@example.net")) and life.state is ENVELOPE
+    assert life.txn.hold is None and life.txn.envelope.recipients == []
+    assert verifier.asked == [(None, "", "bad@example.net"), ("a@example.org", "4ABC", "b@example.net")]
+
+
+def test_a_refused_connection_refuses_vrfy_too():
+    class RefuseClient:
+        @hookimpl
+        def connect(self):
+            return Verdict.reject("5.7.1 go away", 554)
+
+    life = lifecycle(RefuseClient())
+    life.connect()
+    assert life.vrfy("b@example.net").reply() == (554, "5.7.1", "go away") and life.state is SESSION
 
 
 def test_then_steps_at_once_or_after_the_coroutine():

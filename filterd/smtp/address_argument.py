@@ -68,6 +68,15 @@ def envelope_address(argument: str, rules: AddressRules, sender: bool, smtputf8:
     return quote_local(internal) if internal else "<>", " ".join(words[1:])
 
 
+def recipient_address(text: str, rules: AddressRules, smtputf8: bool) -> str | None:
+    """The internal form of a whole argument taken as one recipient address, as VRFY's extract_addr() takes it
+    (`Name <user@example.com>` too); None when it holds no address or several, or one that does not resolve."""
+    internal = extract(text)
+    if not internal or not _resolves(internal, rules, smtputf8):
+        return MALFORMED
+    return internal
+
+
 def _resolves(internal: str, rules: AddressRules, smtputf8: bool) -> bool:
     """smtpd_check_addr: the address resolves without error, to an ASCII domain unless the client said SMTPUTF8."""
     resolution = rules.resolve(rules.rewrite(internal))

@@ -374,6 +374,12 @@ class SmtpServer(SMTP):
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
 
+    async def smtp_VRFY(self, arg: str | None) -> None:
+        await self.push(await self.handler.vrfy(arg))
+
+    async def smtp_ETRN(self, arg: str | None) -> None:
+        await self.push(await self.handler.etrn(arg))
+
     async def smtp_STARTTLS(self, arg: str | None) -> None:
         refusal = self.settings.tls.refusal(self.handler.session, arg)
         if refusal:

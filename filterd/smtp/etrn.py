@@ -1,0 +1,81 @@
+"""ETRN (RFC 1985) as Postfix 3.7's smtpd answers it (etrn_cmd, flush_send_site): the checks and their replies, and
+fast_flush_domains, the destinations whose deferred mail a client may ask for. Sans-IO.
+
+Postfix's flush service answers `250 Queuing started` for an eligible destination whether or not mail is queued
+for it (no per-destination log, nothing to do); 459 for one that is not eligible. filterd gives the same replies;
+in relay mode the front end also makes the deferred mail for that destination due now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from filterd.addresses import literal_address, valid_hostname
+from filterd.smtp.vrfy import smtpd_tokens
+
+IN_TRANSACTION = "503 Error: MAIL transaction in progress"
+SYNTAX = "500 Syntax: ETRN domain"
+BAD_SYNTAX = "501 Error: invalid parameter syntax"
+STARTED = "250 Queuing started"
+UNAVAILABLE = "459 <{site}>: service unavailable"
+"""RFC 1985's 459: the destination is not one whose mail this server holds for a client to ask for."""
+
+
+def site_or_refusal(argument: str | None, in_transaction: bool) -> tuple[str | None, str | None]:
+    """(the destination asked for, None) or (None, Postfix's refusal), checked in etrn_cmd()'s order: a mail
+    transaction, one word, `@` or `#` in front taken off, a host name or an address literal."""
+    if in_transaction:
+        return None, IN_TRANSACTION
+    words = smtpd_tokens(argument or "")
+    if len(words) != 1:
+        return None, SYNTAX
+    site = words[0][1:] if words[0][:1] in ("@", "#") else words[0]
+    if not valid_hostname(site) and literal_address(site) is None:
+        return None, BAD_SYNTAX
+    return site, None
+
+
+def refusal_notice(site: str) -> str:
+    """Postfix's warning for a destination that is not eligible (the reply is UNAVAILABLE)."""
+    return f"reject: ETRN {site[:100]}..."
+
+
+@dataclass(frozen=True)
+class FlushDomains:
+    """fast_flush_domains: domain names (`.example.com` for subdomains, `example.com` too with
+    parent_domain_matches_subdomains naming fast_flush_domains), `!` to exclude, and type:table lookups."""
+
+    patterns: tuple[str, ...] = ()
+    tables: tuple[Any, ...] = ()
+    """Opened tables by pattern (`filterd.tables`), in the order of `patterns`."""
+    parent_style: bool = True
+
+    def matches(self, site: str) -> bool:
+        """Whether ETRN may ask for this destination: the first pattern that matches decides (a `!` one says no)."""
+        site = site.lower()
+        tables = iter(self.tables)
+        for pattern in self.patterns:
+            negated = pattern.startswith("!")
+            pattern = pattern.lstrip("!")
+            if ":" in pattern and not pattern.startswith("["):
+                found = self._in_table(next(tables), site)
+            else:
+                found = self._matches_name(pattern.lower(), site)
+            if found:
+                return not negated
+        return False
+
+    def _matches_name(self, pattern: str, site: str) -> bool:
+        if site == pattern:
+            return True
+        if pattern.startswith("."):
+            return site.endswith(pattern)
+        return self.parent_style and site.endswith("." + pattern)
+
+    def _in_table(self, table: Any, site: str) -> bool:
+        """match_hostname's table lookups: the name, then each parent (`.parent` without parent style)."""
+        labels = site.split(".")
+        keys = [site, *((".".join(labels[i:]) if self.parent_style else "." + ".".join(labels[i:]))
+                        for i in range(1, len(labels)))]
+        return any(table.lookup(key) is not None for key in keys)

@@ -1,0 +1,55 @@
+"""ETRN's checks in etrn_cmd()'s order and fast_flush_domains as Postfix matches it (replies checked against a real
+Postfix in tests/integration/test_vrfy_etrn_vs_postfix.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from filterd.smtp.etrn import BAD_SYNTAX, IN_TRANSACTION, SYNTAX, FlushDomains, refusal_notice, site_or_refusal
+from filterd.tables import open_table
+
+
+@pytest.mark.parametrize("argument, site", [
+    ("example.com", "example.com"), ("@example.com", "example.com"), ("#example.com", "example.com"),
+    ("[192.0.2.1]", "[192.0.2.1]"), ("[IPv6:::1]", "[IPv6:::1]"), ("Sub.Example.COM", "Sub.Example.COM"),
+])
+def test_a_host_name_or_address_literal_is_asked_for(argument, site):
+    assert site_or_refusal(argument, False) == (site, None)
+
+
+@pytest.mark.parametrize("argument, refusal", [
+    (None, SYNTAX), ("", SYNTAX), ("a b", SYNTAX), ("bad_domain!", BAD_SYNTAX), ("-bad.com", BAD_SYNTAX),
+    ("1.2.3.4", BAD_SYNTAX), (".example.com", BAD_SYNTAX), ("[1.2.3]", BAD_SYNTAX), ("@", BAD_SYNTAX),
+])
+def test_postfix_s_refusals(argument, refusal):
+    assert site_or_refusal(argument, False) == (None, refusal)
+
+
+def test_a_mail_transaction_comes_first():
+    assert site_or_refusal(None, True) == (None, IN_TRANSACTION)
+
+
+def test_the_warning_cuts_the_site_at_100_characters():
+    assert refusal_notice("a" * 120) == f"reject: ETRN {'a' * 100}..."
+
+
+@pytest.mark.parametrize("patterns, parent_style, site, eligible", [
+    ((), True, "example.com", False),
+    (("example.com",), True, "EXAMPLE.com", True),
+    (("example.com",), True, "sub.example.com", True),
+    (("example.com",), False, "sub.example.com", False),
+    ((".example.com",), False, "sub.example.com", True),
+    ((".example.com",), False, "example.com", False),
+    (("!sub.example.com", "example.com"), True, "sub.example.com", False),
+    (("!sub.example.com", "example.com"), True, "other.example.com", True),
+    (("[192.0.2.1]",), True, "[192.0.2.1]", True),
+])
+def test_fast_flush_domains_match_as_domain_lists_do(patterns, parent_style, site, eligible):
+    assert FlushDomains(patterns, (), parent_style).matches(site) is eligible
+
+
+def test_a_table_is_asked_for_the_site_and_its_parents(tmp_path):
+    table = "inline:{ example.com=OK }"
+    domains = FlushDomains((table,), (open_table(table),), True)
+    assert domains.matches("example.com") and domains.matches("a.b.example.com")
+    assert not domains.matches("example.org")

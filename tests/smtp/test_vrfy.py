@@ -1,0 +1,65 @@
+"""VRFY's argument read as Postfix 3.7's vrfy_cmd() reads it: the words, a trailing SMTPUTF8, the address taken
+from the whole argument, and the 252 that echoes it (replies checked against a real Postfix in
+tests/integration/test_vrfy_etrn_vs_postfix.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from filterd.addresses import AddressRules
+from filterd.smtp.vrfy import Request, read_request, smtpd_tokens
+
+RULES = AddressRules(("mx.example",), "mx.example", "example")
+
+
+@pytest.mark.parametrize("argument", [None, "", "   ", "SMTPUTF8", "smtputf8"])
+def test_no_address_is_a_syntax_error(argument):
+    assert read_request(argument, RULES) is None
+
+
+@pytest.mark.parametrize("argument, shown, address", [
+    ("<user@remote.example>", "<user@remote.example>", "user@remote.example"),
+    ("user@remote.example", "user@remote.example", "user@remote.example"),
+    ("postmaster", "postmaster", "postmaster"),
+    ("John Doe <jd@example.com>", "John Doe <jd@example.com>", "jd@example.com"),
+    ('"quoted local"@example.com', '"quoted local"@example.com', "quoted local@example.com"),
+    ("<a@[192.0.2.1]>", "<a@[192.0.2.1]>", "a@[192.0.2.1]"),
+    ("@route:a@b", "@route:a@b", "a@b"),
+    ("  a@b   SMTPUTF8  ", "a@b", "a@b"),
+])
+def test_the_address_is_taken_from_the_whole_argument_and_the_argument_echoed(argument, shown, address):
+    request = read_request(argument, RULES)
+    assert (request.shown, request.address) == (shown, address)
+    assert request.verified() == f"252 2.0.0 {shown}"
+
+
+@pytest.mark.parametrize("argument, shown", [
+    ("a b", "a b"), (" a   b@x ", "a b@x"), ("<>", "<>"), ("<a@b> <c@d>", "<a@b> <c@d>"),
+    ("<user@127.0.0.1>", "<user@127.0.0.1>"),
+])
+def test_no_single_address_is_malformed(argument, shown):
+    assert read_request(argument, RULES) == Request(shown, None)
+
+
+def test_smtputf8_is_a_word_of_the_address_when_it_is_not_offered():
+    assert read_request("a@b SMTPUTF8", RULES, smtputf8_offered=False) == Request("a@b SMTPUTF8", None)
+    assert read_request("a@b smtputf8", RULES) == Request("a@b", "a@b", smtputf8=True)
+
+
+def test_a_non_ascii_domain_resolves_only_with_smtputf8():
+    assert read_request("u@bücher.example", RULES).address is None
+    assert read_request("u@bücher.example SMTPUTF8", RULES).address == "u@bücher.example"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a <b c> d", ["a", "<b c>", "d"]),
+    ('"x y"@z w', ['"x y"@z', "w"]),
+    ("a <b c", ["a", "<b c"]),
+    ("a<b c", ["a<b c"]),
+])
+def test_words_are_split_as_smtpd_token_splits_them_an_open_quote_running_to_the_end(text, words):
+    assert smtpd_tokens(text) == words
+
+
+def test_the_log_shows_control_characters_and_broken_utf8_as_question_marks():
+    assert Request("a\tb\udcffc@d", None).printable() == "a?b?c@d"
