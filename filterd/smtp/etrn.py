@@ -36,6 +36,12 @@ def site_or_refusal(argument: str | None, in_transaction: bool) -> tuple[str | N
     return site, None
 
 
+def eligible(site: str, domains: FlushDomains) -> bool:
+    """Whether mail for `site` may be asked for: listed in fast_flush_domains, and a host name (Postfix's flush
+    server turns the name into a file name through IDNA, which no address literal survives: 459 for those)."""
+    return literal_address(site) is None and domains.matches(site)
+
+
 def refusal_notice(site: str) -> str:
     """Postfix's warning for a destination that is not eligible (the reply is UNAVAILABLE)."""
     return f"reject: ETRN {site[:100]}..."
@@ -67,11 +73,13 @@ class FlushDomains:
         return False
 
     def _matches_name(self, pattern: str, site: str) -> bool:
+        """match_hostname(): the name itself, a parent domain in parent style, else a `.domain` pattern (which parent
+        style never reads as one)."""
         if site == pattern:
             return True
-        if pattern.startswith("."):
-            return site.endswith(pattern)
-        return self.parent_style and site.endswith("." + pattern)
+        if self.parent_style:
+            return site.endswith("." + pattern)
+        return pattern.startswith(".") and site.endswith(pattern) and len(site) > len(pattern)
 
     def _in_table(self, table: Any, site: str) -> bool:
         """match_hostname's table lookups: the name, then each parent (`.parent` without parent style)."""

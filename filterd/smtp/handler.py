@@ -122,7 +122,7 @@ class SmtpHandler:
         site, refusal = etrn.site_or_refusal(argument, self.txn is not None)
         if refusal:
             return refusal
-        if not self.settings.flush_domains.matches(site):
+        if not etrn.eligible(site, self.settings.flush_domains):
             maillog.warning(self.settings.service, "%s from %s", etrn.refusal_notice(site), self.session.client)
             return etrn.UNAVAILABLE.format(site=site)
         if self.flush_site is not None:
@@ -306,8 +306,14 @@ class SmtpHandler:
             session.host_name = hostname
         return result  # type: ignore[return-value]
 
+    def _dsn_refusal(self) -> str | None:
+        """Postfix's 501 for a DSN parameter: discarded with its EHLO keyword, or malformed."""
+        if self.dsn_options and "DSN" in self.discarded:
+            return dsn.DISABLED
+        return dsn.refusal(self.dsn_options)
+
     async def handle_MAIL(self, server, session, envelope, address: str, options: list[str]) -> str:
-        refused = dsn.refusal(self.dsn_options)
+        refused = self._dsn_refusal()
         if refused:
             return refused
         sender = "" if address == "<>" else address
@@ -318,7 +324,7 @@ class SmtpHandler:
         return reply
 
     async def handle_RCPT(self, server, session, envelope, address: str, options: list[str]) -> str:
-        refused = dsn.refusal(self.dsn_options)
+        refused = self._dsn_refusal()
         if refused:
             return refused
         reply = await self.rcpt(address, options + self.dsn_options)

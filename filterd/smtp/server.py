@@ -320,7 +320,10 @@ class SmtpServer(SMTP):
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """The address and parameters of MAIL or RCPT as Postfix's smtpd reads them; (None, None) when malformed."""
         sender = self.current == "MAIL"
-        smtputf8 = "SMTPUTF8" in arg.upper().split() if sender else bool(self.envelope and self.envelope.smtp_utf8)
+        if sender:
+            smtputf8 = "SMTPUTF8" not in self.handler.discarded and "SMTPUTF8" in arg.upper().split()
+        else:
+            smtputf8 = bool(self.envelope and self.envelope.smtp_utf8)
         found = envelope_address(arg, self.settings.addresses, sender, smtputf8)
         if found is None:
             return None, None
@@ -333,7 +336,8 @@ class SmtpServer(SMTP):
         words = self.parameters.split()
         if self.current == "MAIL" and self.handler.sasl is not None:
             words, self.parameter_refusal = auth.take_auth_sender(words, self.handler.session)
-        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words)
+        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words,
+                                                                                     self.handler.discarded)
         if self.parameter_refusal:
             return None
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
@@ -381,7 +385,7 @@ class SmtpServer(SMTP):
         await self.push(await self.handler.etrn(arg))
 
     async def smtp_STARTTLS(self, arg: str | None) -> None:
-        refusal = self.settings.tls.refusal(self.handler.session, arg)
+        refusal = self.settings.tls.refusal(self.handler.session, arg, "STARTTLS" in self.handler.discarded)
         if refusal:
             await self.push(refusal)
             return
@@ -421,7 +425,8 @@ class SmtpServer(SMTP):
 
     async def smtp_AUTH(self, arg: str | None) -> None:
         sasl = self.handler.sasl
-        refusal = auth.NOT_ENABLED if sasl is None else sasl.refusal(arg, self.handler.txn is not None)
+        offered = sasl is not None and "AUTH" not in self.handler.discarded
+        refusal = sasl.refusal(arg, self.handler.txn is not None) if offered else auth.NOT_ENABLED
         if not refusal and self.gate is not None:
             session = self.handler.session
             refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,

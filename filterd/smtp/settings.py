@@ -105,4 +105,5 @@ def flush_domains(config) -> FlushDomains:
     """fast_flush_domains, its tables opened."""
     patterns = tuple(config.list("fast_flush_domains"))
     tables = open_tables([p.lstrip("!") for p in patterns if ":" in p and not p.lstrip("!").startswith("[")])
-    return FlushDomains(patterns, tuple(tables), "fast_flush_domains" in config.list("parent_domain_matches_subdomains"))
+    parent_style = "fast_flush_domains" in config.list("parent_domain_matches_subdomains")
+    return FlushDomains(patterns, tuple(tables), parent_style)

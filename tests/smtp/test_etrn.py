@@ -3,10 +3,14 @@ Postfix in tests/integration/test_vrfy_etrn_vs_postfix.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from filterd.smtp.etrn import BAD_SYNTAX, IN_TRANSACTION, SYNTAX, FlushDomains, refusal_notice, site_or_refusal
+from filterd.smtp.etrn import (BAD_SYNTAX, IN_TRANSACTION, SYNTAX, FlushDomains, eligible, refusal_notice,
+                               site_or_refusal)
 from filterd.tables import open_table
+from tests.fixtures.smtp_session import SETTINGS, run_session
 
 
 @pytest.mark.parametrize("argument, site", [
@@ -40,6 +44,7 @@ def test_the_warning_cuts_the_site_at_100_characters():
     (("example.com",), False, "sub.example.com", False),
     ((".example.com",), False, "sub.example.com", True),
     ((".example.com",), False, "example.com", False),
+    ((".example.com",), True, "sub.example.com", False),
     (("!sub.example.com", "example.com"), True, "sub.example.com", False),
     (("!sub.example.com", "example.com"), True, "other.example.com", True),
     (("[192.0.2.1]",), True, "[192.0.2.1]", True),
@@ -48,8 +53,25 @@ def test_fast_flush_domains_match_as_domain_lists_do(patterns, parent_style, sit
     assert FlushDomains(patterns, (), parent_style).matches(site) is eligible
 
 
+def test_an_address_literal_is_never_eligible_even_when_listed():
+    domains = FlushDomains(("[192.0.2.1]", "example.com"), (), True)
+    assert domains.matches("[192.0.2.1]") and not eligible("[192.0.2.1]", domains)
+    assert eligible("example.com", domains)
+
+
 def test_a_table_is_asked_for_the_site_and_its_parents(tmp_path):
     table = "inline:{ example.com=OK }"
     domains = FlushDomains((table,), (open_table(table),), True)
     assert domains.matches("example.com") and domains.matches("a.b.example.com")
     assert not domains.matches("example.org")
+
+
+def test_a_session_gets_postfix_s_replies_and_its_warning(filterd_log):
+    settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
+    out, _, _ = run_session(b"ETRN relay.example\r\nETRN other.example\r\nMAIL FROM:<a@example.org>\r\n"
+                            b"ETRN relay.example\r\nQUIT\r\n", settings=settings)
+    assert [line for line in out.split(b"\r\n") if line][1:] == [
+        b"250 Queuing started", b"459 <other.example>: service unavailable", b"250 2.1.0 Ok",
+        b"503 Error: MAIL transaction in progress", b"221 2.0.0 Bye"]
+    assert [(r.levelname, r.getMessage()) for r in filterd_log.records if r.getMessage().startswith("reject: ETRN")] == [
+        ("WARNING", "reject: ETRN other.example... from unknown[127.0.0.1]")]

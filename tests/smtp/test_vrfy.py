@@ -4,10 +4,15 @@ tests/integration/test_vrfy_etrn_vs_postfix.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from filterd.addresses import AddressRules
-from filterd.smtp.vrfy import Request, read_request, smtpd_tokens
+from filterd.registry import hookimpl
+from filterd.smtp.vrfy import DISABLED, Request, read_request, smtpd_tokens
+from filterd.verdict import Verdict
+from tests.fixtures.smtp_session import SETTINGS, run_session
 
 RULES = AddressRules(("mx.example",), "mx.example", "example")
 
@@ -63,3 +68,33 @@ def test_words_are_split_as_smtpd_token_splits_them_an_open_quote_running_to_the
 
 def test_the_log_shows_control_characters_and_broken_utf8_as_question_marks():
     assert Request("a\tb\udcffc@d", None).printable() == "a?b?c@d"
+
+
+class Verifier:
+    """Refuses <unknown@...> as a recipient table would; says nothing of the rest."""
+
+    @hookimpl
+    def vrfy(self, recipient):
+        return Verdict.reject("5.1.1 <unknown@example.net>: Recipient address rejected: User unknown", 550) \
+            if recipient.startswith("unknown@") else None
+
+
+def last_lines(out: bytes) -> list[bytes]:
+    return [line for line in out.split(b"\r\n") if line[3:4] == b" "][1:]
+
+
+def test_a_session_asks_the_chain_and_counts_vrfy_as_postfix_does(filterd_log):
+    out, _, ended = run_session(b"VRFY unknown@example.net\r\nVRFY <known@example.net>\r\nVRFY\r\nQUIT\r\n",
+                                plugins=[Verifier()])
+    assert last_lines(out) == [b"550 5.1.1 <unknown@example.net>: Recipient address rejected: User unknown",
+                               b"252 2.0.0 <known@example.net>", b"501 5.5.4 Syntax: VRFY address [SMTPUTF8]",
+                               b"221 2.0.0 Bye"] and ended
+    assert "NOQUEUE: reject: VRFY from unknown[127.0.0.1]: 550 5.1.1" in filterd_log.text
+    assert "vrfy=1/3 quit=1 commands=2/4" in filterd_log.text
+
+
+def test_disable_vrfy_command_refuses_it_before_anything_else():
+    settings = replace(SETTINGS, disable_vrfy_command=True)
+    out, _, _ = run_session(b"EHLO c\r\nVRFY\r\nVRFY a@b\r\nQUIT\r\n", plugins=[Verifier()], settings=settings)
+    assert b"VRFY\r\n" not in out
+    assert last_lines(out)[1:3] == [DISABLED.encode()] * 2
