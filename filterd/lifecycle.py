@@ -165,10 +165,12 @@ class Lifecycle:
         return verdict
 
     def helo(self, hostname: str, extended: bool = True) -> Answer:
-        """HELO or EHLO: it ends any mail transaction."""
+        """HELO or EHLO: it ends any mail transaction. HELO after EHLO leaves the protocol ESMTP, as Postfix's smtpd
+        never downgrades it."""
         self._next = TRANSITIONS[self.state, "helo"]
         self.session.helo = hostname
-        self.session.protocol = "ESMTP" if extended else "SMTP"
+        if extended or self.session.protocol != "ESMTP":
+            self.session.protocol = "ESMTP" if extended else "SMTP"
         return self._run("helo", None, self._settled, hostname=hostname)
 
     def _settled(self, verdict: Verdict) -> Verdict:

@@ -174,6 +174,16 @@ def test_helo_and_abort_end_the_transaction():
     assert life.state is SESSION and life.txn is None and life.session.helo == "again.example"
 
 
+def test_helo_after_ehlo_leaves_the_protocol_esmtp_as_postfix_does():
+    life = lifecycle()
+    life.connect()
+    life.helo("client.example", extended=False)
+    assert life.session.protocol == "SMTP"
+    life.helo("client.example")
+    life.helo("client.example", extended=False)
+    assert life.session.protocol == "ESMTP"
+
+
 def test_the_front_end_can_refuse_the_message_itself_with_the_chains_log_line(filterd_log):
     life = lifecycle()
     to_content(life, "b@example.net")

@@ -131,7 +131,7 @@ class SmtpServer(SMTP):
             self._log_verbose(">", status)
         await self._reply(status, held=self.current in PIPELINED and self._next_command_read())
         if self.errors >= self.settings.hard_error_limit and not status.startswith("421") and self.transport:
-            maillog.warning(self.settings.service, "too many errors after %s from %s", self.current,
+            maillog.info(self.settings.service, "too many errors after %s from %s", self.current,
                             self.handler.session.client)
             await self._reply(replies.TOO_MANY_ERRORS.format(host=self.settings.myhostname))
             self._hang_up()

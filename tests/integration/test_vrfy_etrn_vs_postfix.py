@@ -31,7 +31,7 @@ SYNTAX = ["VRFY", "VRFY <postmaster>", "ETRN example.com", "EHLO client.example"
           "MAIL FROM:<s@example.org>", "VRFY x@y", "ETRN", "ETRN example.com", "RSET", "ETRN", "ETRN a b",
           "ETRN example.com", "ETRN @example.com", "ETRN #example.com", "ETRN [1.2.3.4]", "ETRN [IPv6:::1]",
           "ETRN [1.2.3]", "ETRN bad_domain!", "ETRN -bad.com", "ETRN 1.2.3.4", "ETRN .example.com", "ETRN ex_ample.com",
-          "ETRN example.com.", f"ETRN {'a' * 63}.{'b' * 63}.{'c' * 63}.example", "QUIT"]
+          "ETRN example.com.", *["FOO"] * 60, f"ETRN {'a' * 63}.{'b' * 63}.{'c' * 63}.example", "QUIT"]
 """Syntax: VRFY's and ETRN's refusals, before EHLO, inside a transaction; from mynetworks (nothing is refused)."""
 
 STRANGER = ["EHLO client.example", "VRFY <user@remote.example>", "VRFY postmaster", "VRFY postmaster@remote.example",
@@ -46,6 +46,14 @@ keywords (DSN, SMTPUTF8) turn off."""
 STRANGER_CF = {"mynetworks": "10.0.0.0/8", "relay_domains": "relay.example",
                "fast_flush_domains": "$relay_domains, flush.example, !not.flush.example, [192.0.2.1], .dot.example",
                "smtpd_discard_ehlo_keywords": "dsn, smtputf8 Starttls"}
+
+DELAYED = ["EHLO client", "VRFY <a@relay.example>", "VRFY postmaster", "HELO client.example", "VRFY <a@relay.example>",
+           "MAIL FROM:<s>", "VRFY <a@relay.example>", "RSET", "MAIL FROM:<s@example.org>", "VRFY <a@relay.example>",
+           "VRFY <a@other.example>", "QUIT"]
+"""smtpd_delay_reject: the HELO restrictions at VRFY, the sender's only inside a transaction."""
+DELAYED_CF = {"smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
+              "smtpd_sender_restrictions": "reject_non_fqdn_sender", "relay_domains": "relay.example",
+              "mynetworks": "10.0.0.0/8"}
 
 DISABLED = ["EHLO client.example", "VRFY postmaster", "VRFY", "ETRN example.com", "HELO client.example",
             "VRFY x@y", "QUIT"]
@@ -103,8 +111,9 @@ def smtpd_lines(path: Path) -> list[str]:
     return [QUEUE_ID.sub("QID: ", line) for line in lines]
 
 
-@pytest.mark.parametrize("commands, settings", [(SYNTAX, {}), (STRANGER, STRANGER_CF), (DISABLED, DISABLED_CF)],
-                         ids=["syntax", "stranger", "disabled"])
+@pytest.mark.parametrize("commands, settings", [(SYNTAX, {}), (STRANGER, STRANGER_CF), (DELAYED, DELAYED_CF),
+                                                (DISABLED, DISABLED_CF)],
+                         ids=["syntax", "stranger", "delayed", "disabled"])
 def test_replies_and_log_lines_are_postfix_s(launcher, commands, settings):
     postfix, filterd = servers(launcher, settings)
     expected = replies(postfix.port, commands)
