@@ -46,7 +46,7 @@ class SmtpHandler:
     """One per connection: SMTP commands as lifecycle events, its verdicts and the next hop's replies as SMTP replies."""
 
     def __init__(self, settings: SmtpSettings, chain: Chain, make_nexthop: Callable[[], NextHop],
-                 flush_site: Callable[[str], Awaitable[None]] | None = None):
+                 flush_site: Callable[[str], Awaitable[object]] | None = None):
         self.settings = settings
         self.flush_site = flush_site
         """What ETRN does for an eligible destination besides its 250 (relay mode: its deferred mail is due now)."""

@@ -3,13 +3,17 @@ Postfix in tests/integration/test_vrfy_etrn_vs_postfix.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 
+from filterd.chain import Chain
 from filterd.smtp.etrn import (BAD_SYNTAX, IN_TRANSACTION, SYNTAX, FlushDomains, eligible, refusal_notice,
                                site_or_refusal)
+from filterd.smtp.handler import SmtpHandler
 from filterd.tables import open_table
+from filterd.testing import load_plugins
 from tests.fixtures.smtp_session import SETTINGS, run_session
 
 
@@ -75,3 +79,19 @@ def test_a_session_gets_postfix_s_replies_and_its_warning(filterd_log):
         b"503 Error: MAIL transaction in progress", b"221 2.0.0 Bye"]
     assert [(r.levelname, r.getMessage()) for r in filterd_log.records if r.getMessage().startswith("reject: ETRN")] == [
         ("WARNING", "reject: ETRN other.example... from unknown[127.0.0.1]")]
+
+
+def test_an_eligible_site_is_flushed_where_the_front_end_can_and_no_other():
+    flushed: list[str] = []
+
+    async def flush(site: str) -> None:
+        flushed.append(site)
+
+    async def ask(*arguments: str) -> list[str]:
+        settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
+        handler = SmtpHandler(settings, Chain(load_plugins()), lambda: None, flush)
+        return [await handler.etrn(argument) for argument in arguments]
+
+    assert asyncio.run(ask("#relay.example", "other.example", "[192.0.2.1]")) == [
+        "250 Queuing started", "459 <other.example>: service unavailable", "459 <[192.0.2.1]>: service unavailable"]
+    assert flushed == ["relay.example"]
