@@ -75,6 +75,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="The number of errors a client may make without delivering mail before responses slow down."),
     _p("smtpd_hard_error_limit", "20", "int",
        doc="The maximal number of errors a client may make without delivering mail before it is disconnected."),
+    _p("smtpd_junk_command_limit", "100", "int",
+       doc="The number of junk commands (NOOP, VRFY, ETRN or RSET) that a remote SMTP client can send before the "
+           "Postfix SMTP server starts to increment the error counter with each junk command."),
     _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
     _p("smtpd_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}",
        doc="List of commands that cause the Postfix SMTP server to immediately terminate the session with a 221 "

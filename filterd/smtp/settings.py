@@ -29,6 +29,7 @@ class SmtpSettings:
     error_sleep_time: float = 1.0
     soft_error_limit: int = 10
     hard_error_limit: int = 20
+    junk_command_limit: int = 100
     forbid_bare_newline: str = "normalize"
     bare_newline_reject_code: int = 550
     xforward_hosts: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -62,6 +63,7 @@ class SmtpSettings:
             error_sleep_time=config.time("smtpd_error_sleep_time"),
             soft_error_limit=config.int("smtpd_soft_error_limit"),
             hard_error_limit=config.int("smtpd_hard_error_limit"),
+            junk_command_limit=config.int("smtpd_junk_command_limit"),
             forbid_bare_newline=config.get("smtpd_forbid_bare_newline").lower(),
             bare_newline_reject_code=config.int("smtpd_forbid_bare_newline_reject_code"),
             xforward_hosts=networks(config.list("smtpd_authorized_xforward_hosts")),

@@ -55,6 +55,11 @@ DELAYED_CF = {"smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
               "smtpd_sender_restrictions": "reject_non_fqdn_sender", "relay_domains": "relay.example",
               "mynetworks": "10.0.0.0/8"}
 
+FLOOD = ["EHLO client.example", *["VRFY postmaster", "NOOP", "RSET", "ETRN example.com", "HELO client.example",
+                                   "MAIL FROM:<s@example.org>", "VRFY a b"] * 4]
+"""smtpd_junk_command_limit: past it each HELO, EHLO, NOOP, RSET, VRFY and ETRN is an error too, up to the 421."""
+FLOOD_CF = {"smtpd_junk_command_limit": "3", "smtpd_hard_error_limit": "12"}
+
 DISABLED = ["EHLO client.example", "VRFY postmaster", "VRFY", "ETRN example.com", "HELO client.example",
             "VRFY x@y", "QUIT"]
 DISABLED_CF = {"disable_vrfy_command": "yes", "smtpd_discard_ehlo_keywords": "silent-discard pipelining etrn",
@@ -90,6 +95,8 @@ def replies(port: int, commands: list[str]) -> list[list[str]]:
         for command in commands:
             sock.sendall(command.encode() + b"\r\n")
             answers.append([f">>> {command}", *read_reply(incoming)])
+            if answers[-1][-1].startswith(("221 ", "421 ")):
+                break
     return answers
 
 
@@ -112,8 +119,8 @@ def smtpd_lines(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("commands, settings", [(SYNTAX, {}), (STRANGER, STRANGER_CF), (DELAYED, DELAYED_CF),
-                                                (DISABLED, DISABLED_CF)],
-                         ids=["syntax", "stranger", "delayed", "disabled"])
+                                                (FLOOD, FLOOD_CF), (DISABLED, DISABLED_CF)],
+                         ids=["syntax", "stranger", "delayed", "flood", "disabled"])
 def test_replies_and_log_lines_are_postfix_s(launcher, commands, settings):
     postfix, filterd = servers(launcher, settings)
     expected = replies(postfix.port, commands)
