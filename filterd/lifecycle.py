@@ -65,6 +65,7 @@ TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = _Table({
     (SESSION, "mail"): (ENVELOPE, SESSION),
     (ENVELOPE, "rcpt"): (ENVELOPE, ENVELOPE),
     **{(state, "vrfy"): (state, state) for state in (SESSION, ENVELOPE)},
+    (SESSION, "etrn"): (SESSION, SESSION),
     (ENVELOPE, "data"): (CONTENT, SESSION),
     (CONTENT, "content"): (CONTENT, CONTENT),
     (CONTENT, "end_of_message"): (SESSION, SESSION),
@@ -83,6 +84,7 @@ REFUSES = {
     "mail": "the transaction, which does not begin",
     "rcpt": "this recipient only",
     "vrfy": "the VRFY command only",
+    "etrn": "the ETRN command only",
     "data": "the transaction",
     "content": "the message, reported at its end (a milter reports at once)",
     "end_of_message": "the message",
@@ -216,6 +218,15 @@ class Lifecycle:
             call.log_verdict("vrfy", self.refusal, recipient)
             return self._settled(self.refusal)
         return self._run("vrfy", call, self._settled, recipient, recipient=recipient)
+
+    def etrn(self, site: str) -> Answer:
+        """ETRN, outside a mail transaction: the chain's verdict on a client asking for the mail queued for `site`."""
+        self._next = TRANSITIONS[self.state, "etrn"]
+        call = Transaction(self.session, Envelope(sender=None), service=self.service, trace=self.trace)
+        if self.refusal is not None:
+            call.log_verdict("etrn", self.refusal)
+            return self._settled(self.refusal)
+        return self._run("etrn", call, self._settled, site=site)
 
     def add_recipient(self, recipient: str, options: list[str] | tuple[str, ...] = ()) -> None:
         """A recipient the chain (and the next hop, where there is one) accepted."""

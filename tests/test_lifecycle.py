@@ -76,8 +76,8 @@ def to_content(life: Lifecycle, *recipients: str) -> None:
 
 def test_the_table_knows_every_state_and_event():
     events = {event for _, event in TRANSITIONS}
-    assert events == {"connect", "helo", "mail", "rcpt", "vrfy", "data", "content", "end_of_message", "abort",
-                      "disconnect"}
+    assert events == {"connect", "helo", "mail", "rcpt", "vrfy", "etrn", "data", "content", "end_of_message",
+                      "abort", "disconnect"}
     assert {state for state, _ in TRANSITIONS} == {NEW, SESSION, ENVELOPE, CONTENT}
     assert set(REFUSES) == events - {"abort", "disconnect"}
 
@@ -221,7 +221,23 @@ def test_vrfy_asks_the_chain_and_leaves_the_session_where_it_was(filterd_log):
     assert verifier.asked == [(None, "", "bad@example.net"), ("a@example.org", "4ABC", "b@example.net")]
 
 
-def test_a_refused_connection_refuses_vrfy_too():
+def test_etrn_asks_the_chain_outside_a_transaction_only(filterd_log):
+    class Sites:
+        @hookimpl
+        def etrn(self, site):
+            return Verdict.reject("5.7.1 not for you", 554) if site == "private.example" else None
+
+    life = lifecycle(Sites())
+    life.connect()
+    assert life.etrn("private.example").reply() == (554, "5.7.1", "not for you") and life.state is SESSION
+    assert "NOQUEUE: reject: ETRN from unknown[127.0.0.1]: 554 5.7.1 not for you; proto=SMTP" in filterd_log.text
+    assert not refuses(life.etrn("example.com"))
+    life.mail("a@example.org")
+    with pytest.raises(OutOfOrder):
+        life.etrn("example.com")
+
+
+def test_a_refused_connection_refuses_vrfy_and_etrn_too():
     class RefuseClient:
         @hookimpl
         def connect(self):
@@ -230,6 +246,7 @@ def test_a_refused_connection_refuses_vrfy_too():
     life = lifecycle(RefuseClient())
     life.connect()
     assert life.vrfy("b@example.net").reply() == (554, "5.7.1", "go away") and life.state is SESSION
+    assert life.etrn("example.com").reply() == (554, "5.7.1", "go away") and life.state is SESSION
 
 
 def test_then_steps_at_once_or_after_the_coroutine():

@@ -118,10 +118,14 @@ class SmtpHandler:
         return verdict_reply(verdict) if refuses(verdict) else request.verified()
 
     async def etrn(self, argument: str | None) -> str:
-        """ETRN: Postfix's checks, then fast_flush_domains; in relay mode the destination's deferred mail is due now."""
+        """ETRN: Postfix's checks, the chain's etrn hook, then fast_flush_domains; in relay mode the destination's
+        deferred mail is due now."""
         site, refusal = etrn.site_or_refusal(argument, self.txn is not None)
         if refusal:
             return refusal
+        verdict = await resolved(self.life.etrn(site))
+        if refuses(verdict):
+            return verdict_reply(verdict)
         if not etrn.eligible(site, self.settings.flush_domains):
             maillog.warning(self.settings.service, "%s from %s", etrn.refusal_notice(site), self.session.client)
             return etrn.UNAVAILABLE.format(site=site)

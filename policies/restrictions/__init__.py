@@ -69,6 +69,13 @@ def vrfy(session, envelope, recipient: str, settings: Settings):
 
 
 @hookimpl
+def etrn(session, settings: Settings):
+    """ETRN: with smtpd_delay_reject, the client and HELO lists, as smtpd_check_etrn() applies them first."""
+    lists = settings.named(CLIENT, HELO) if settings.delay_reject else []
+    return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state="ETRN")) if lists else None
+
+
+@hookimpl
 def data(session, envelope, settings: Settings):
     lists = settings.named(DATA)
     return decide(lists, Check(session, envelope, settings, protocol_state="DATA")) if lists else None

@@ -47,13 +47,19 @@ STRANGER_CF = {"mynetworks": "10.0.0.0/8", "relay_domains": "relay.example",
                "fast_flush_domains": "$relay_domains, flush.example, !not.flush.example, [192.0.2.1], .dot.example",
                "smtpd_discard_ehlo_keywords": "dsn, smtputf8 Starttls"}
 
-DELAYED = ["EHLO client", "VRFY <a@relay.example>", "VRFY postmaster", "HELO client.example", "VRFY <a@relay.example>",
+DELAYED = ["EHLO client", "VRFY <a@relay.example>", "VRFY postmaster", "ETRN relay.example", "ETRN other.example",
+           "HELO client.example", "ETRN relay.example", "VRFY <a@relay.example>",
            "MAIL FROM:<s>", "VRFY <a@relay.example>", "RSET", "MAIL FROM:<s@example.org>", "VRFY <a@relay.example>",
            "VRFY <a@other.example>", "QUIT"]
-"""smtpd_delay_reject: the HELO restrictions at VRFY, the sender's only inside a transaction."""
+"""smtpd_delay_reject: the HELO restrictions at VRFY and ETRN, the sender's only inside a transaction."""
 DELAYED_CF = {"smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
               "smtpd_sender_restrictions": "reject_non_fqdn_sender", "relay_domains": "relay.example",
               "mynetworks": "10.0.0.0/8"}
+
+CLIENT = ["ETRN example.com", "EHLO client.example", "VRFY a@b", "ETRN example.com", "ETRN other.example", "QUIT"]
+"""smtpd_delay_reject: the client restrictions at ETRN (before fast_flush_domains) and at VRFY."""
+CLIENT_CF = {"smtpd_client_restrictions": "check_client_access inline:{127.0.0.1=REJECT}",
+             "fast_flush_domains": "example.com"}
 
 FLOOD = ["EHLO client.example", *["VRFY postmaster", "NOOP", "RSET", "ETRN example.com", "HELO client.example",
                                    "MAIL FROM:<s@example.org>", "VRFY a b"] * 4]
@@ -119,8 +125,9 @@ def smtpd_lines(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("commands, settings", [(SYNTAX, {}), (STRANGER, STRANGER_CF), (DELAYED, DELAYED_CF),
-                                                (FLOOD, FLOOD_CF), (DISABLED, DISABLED_CF)],
-                         ids=["syntax", "stranger", "delayed", "flood", "disabled"])
+                                                (CLIENT, CLIENT_CF), (FLOOD, FLOOD_CF),
+                                                (DISABLED, DISABLED_CF)],
+                         ids=["syntax", "stranger", "delayed", "client", "flood", "disabled"])
 def test_replies_and_log_lines_are_postfix_s(launcher, commands, settings):
     postfix, filterd = servers(launcher, settings)
     expected = replies(postfix.port, commands)

@@ -90,6 +90,7 @@ def test_an_eligible_site_is_flushed_where_the_front_end_can_and_no_other():
     async def ask(*arguments: str) -> list[str]:
         settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
         handler = SmtpHandler(settings, Chain(load_plugins()), lambda: None, flush)
+        await handler.on_connect()
         return [await handler.etrn(argument) for argument in arguments]
 
     assert asyncio.run(ask("#relay.example", "other.example", "[192.0.2.1]")) == [
