@@ -20,6 +20,10 @@ BAD_SYNTAX = "501 Error: invalid parameter syntax"
 STARTED = "250 Queuing started"
 UNAVAILABLE = "459 <{site}>: service unavailable"
 """RFC 1985's 459: the destination is not one whose mail this server holds for a client to ask for."""
+CANNOT_QUEUE = "458 Unable to queue messages"
+"""RFC 1985's 458: the flush was asked for and failed (Postfix: the flush service could not be reached)."""
+FLUSH_FAILED = "unable to talk to fast flush service"
+"""Postfix's warning with that reply."""
 
 
 def site_or_refusal(argument: str | None, in_transaction: bool) -> tuple[str | None, str | None]:

@@ -129,8 +129,12 @@ class SmtpHandler:
         if not etrn.eligible(site, self.settings.flush_domains):
             maillog.warning(self.settings.service, "%s from %s", etrn.refusal_notice(site), self.session.client)
             return etrn.UNAVAILABLE.format(site=site)
-        if self.flush_site is not None:
-            await self.flush_site(site)
+        try:
+            if self.flush_site is not None:
+                await self.flush_site(site)
+        except OSError:
+            maillog.warning(self.settings.service, "%s", etrn.FLUSH_FAILED)
+            return etrn.CANNOT_QUEUE
         return etrn.STARTED
 
     # --- MAIL / RCPT -----------------------------------------------------------

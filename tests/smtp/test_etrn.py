@@ -96,3 +96,17 @@ def test_an_eligible_site_is_flushed_where_the_front_end_can_and_no_other():
     assert asyncio.run(ask("#relay.example", "other.example", "[192.0.2.1]")) == [
         "250 Queuing started", "459 <other.example>: service unavailable", "459 <[192.0.2.1]>: service unavailable"]
     assert flushed == ["relay.example"]
+
+
+def test_a_flush_that_fails_is_postfix_s_458_and_warning(filterd_log):
+    async def flush(site: str) -> None:
+        raise PermissionError(13, "Permission denied", "deferred")
+
+    async def ask() -> str:
+        settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
+        handler = SmtpHandler(settings, Chain(load_plugins()), lambda: None, flush)
+        await handler.on_connect()
+        return await handler.etrn("relay.example")
+
+    assert asyncio.run(ask()) == "458 Unable to queue messages"
+    assert "unable to talk to fast flush service" in filterd_log.text
