@@ -2,8 +2,9 @@
 fast_flush_domains, the destinations whose deferred mail a client may ask for. Sans-IO.
 
 Postfix's flush service answers `250 Queuing started` for an eligible destination whether or not mail is queued
-for it (no per-destination log, nothing to do); 459 for one that is not eligible. filterd gives the same replies;
-in relay mode the front end also makes the deferred mail for that destination due now.
+for it (no per-destination log, nothing to do), 459 for one that is not eligible, 458 when the flush fails.
+filterd gives the same replies; in relay mode the front end also makes the deferred mail for that destination
+due now.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from filterd.addresses import literal_address, valid_hostname
-from filterd.smtp.vrfy import smtpd_tokens
+from filterd.smtp.address_argument import smtpd_tokens
 
 IN_TRANSACTION = "503 Error: MAIL transaction in progress"
 SYNTAX = "500 Syntax: ETRN domain"
@@ -53,8 +54,9 @@ def refusal_notice(site: str) -> str:
 
 @dataclass(frozen=True)
 class FlushDomains:
-    """fast_flush_domains: domain names (`.example.com` for subdomains, `example.com` too with
-    parent_domain_matches_subdomains naming fast_flush_domains), `!` to exclude, and type:table lookups."""
+    """fast_flush_domains: domain names (with parent_domain_matches_subdomains naming fast_flush_domains, the
+    default, `example.com` matches its subdomains too; without, `.example.com` does), `!` to exclude, and
+    type:table lookups."""
 
     patterns: tuple[str, ...] = ()
     tables: tuple[Any, ...] = ()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from filterd.addresses import AddressRules
-from filterd.smtp.address_argument import recipient_address, split_words
+from filterd.smtp.address_argument import recipient_address, smtpd_tokens
 
 DISABLED = "502 5.5.1 VRFY command is disabled"
 SYNTAX = "501 5.5.4 Syntax: VRFY address [SMTPUTF8]"
@@ -42,22 +42,3 @@ def read_request(argument: str | None, rules: AddressRules, smtputf8_offered: bo
         return None
     shown = " ".join(words)
     return Request(shown, recipient_address(shown, rules, smtputf8), smtputf8)
-
-
-def smtpd_tokens(text: str) -> list[str]:
-    """The words of a command's argument as smtpd_token() splits them (`<...>` and `"..."` keep their spaces; one
-    left open runs to the end of the line)."""
-    words = split_words(text)
-    if words is not None:
-        return words
-    return _open_quote_tokens(text)
-
-
-def _open_quote_tokens(text: str) -> list[str]:
-    """split_words for a line whose last quote or bracket is not closed: that word is the rest of the line."""
-    for cut in range(len(text), -1, -1):
-        words = split_words(text[:cut])
-        if words is not None and (cut == len(text) or text[cut - 1:cut].isspace() or cut == 0):
-            rest = text[cut:].strip()
-            return words + ([rest] if rest else [])
-    return [text.strip()]

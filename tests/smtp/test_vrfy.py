@@ -10,7 +10,7 @@ import pytest
 
 from filterd.addresses import AddressRules
 from filterd.registry import hookimpl
-from filterd.smtp.vrfy import DISABLED, Request, read_request, smtpd_tokens
+from filterd.smtp.vrfy import DISABLED, Request, read_request
 from filterd.verdict import Verdict
 from tests.fixtures.smtp_session import SETTINGS, run_session
 
@@ -54,16 +54,6 @@ def test_smtputf8_is_a_word_of_the_address_when_it_is_not_offered():
 def test_a_non_ascii_domain_resolves_only_with_smtputf8():
     assert read_request("u@bücher.example", RULES).address is None
     assert read_request("u@bücher.example SMTPUTF8", RULES).address == "u@bücher.example"
-
-
-@pytest.mark.parametrize("text, words", [
-    ("a <b c> d", ["a", "<b c>", "d"]),
-    ('"x y"@z w', ['"x y"@z', "w"]),
-    ("a <b c", ["a", "<b c"]),
-    ("a<b c", ["a<b c"]),
-])
-def test_words_are_split_as_smtpd_token_splits_them_an_open_quote_running_to_the_end(text, words):
-    assert smtpd_tokens(text) == words
 
 
 def test_the_log_shows_control_characters_and_broken_utf8_as_question_marks():
