@@ -10,7 +10,7 @@ import socket
 import ssl
 import stat
 from dataclasses import dataclass
-from typing import Callable, Coroutine
+from typing import Awaitable, Callable, Coroutine
 
 from filterd.addresses import AddressRules
 from filterd.anvil.client import AnvilClient
@@ -39,6 +39,7 @@ from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.connection_cache import CacheLimits
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
+from filterd.queue.tools.postqueue import flush_site
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import ConnectionGate, ConnectionLimits
@@ -131,6 +132,15 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit, tls=tls)
 
 
+def site_flusher(listener: Listener, config: Config) -> Callable[[str], Awaitable[int]] | None:
+    """What ETRN does for an eligible site besides its 250: in relay mode, the site's deferred mail is taken now
+    (postqueue's flush_site, in a thread: it reads the deferred queue); elsewhere nothing is queued here."""
+    if listener.mode != "relay":
+        return None
+    spool = Spool(config.get("queue_directory"))
+    return lambda site: asyncio.to_thread(flush_site, spool, site)
+
+
 def not_filtered(listener: Listener, config: Config) -> bool:
     """A listener where no plugin runs at receipt: reinject, or receive_override_options turning off Postfix's
     header/body checks and milters (filterd's plugins are both)."""
@@ -177,9 +187,12 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
         chain = empty_chain if listener.mode == "sink" or not_filtered(listener, config) else full_chain
         make_nexthop = nexthop_factory(listener, config)
+        flush = site_flusher(listener, config)
 
-        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
-            return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop, gate=gate, service_name=name)
+        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address,
+                    flush=flush) -> SmtpServer:
+            return SmtpServer(SmtpHandler(settings, chain, make_nexthop, flush), loop=loop, gate=gate,
+                              service_name=name)
 
         servers.append(await loop.create_server(connections.track(factory), sock=sock, **implicit_tls(settings)))
     return servers

@@ -230,7 +230,7 @@ _GENERIC = {
     Action.HOLD: "held", Action.WARN: "warning", Action.INFO: "info", Action.PASS: "pass", Action.STRIP: "strip",
 }
 _EVENT_NAMES = {
-    "connect": "CONNECT", "helo": "EHLO", "mail_from": "MAIL", "rcpt": "RCPT", "data": "DATA",
+    "connect": "CONNECT", "helo": "EHLO", "mail_from": "MAIL", "rcpt": "RCPT", "vrfy": "VRFY", "etrn": "ETRN", "data": "DATA",
     "end_of_headers": "END-OF-HEADERS", "end_of_message": "END-OF-MESSAGE", "queue": "QUEUE",
     "disconnect": "DISCONNECT",
 }

@@ -33,6 +33,8 @@ def _escaped(data: bytes) -> str:
     return "".join(_ESCAPES.get(b) or (chr(b) if 32 <= b < 127 else f"\\{b:03o}") for b in data)
 
 
+JUNK = frozenset({"HELO", "EHLO", "RSET", "NOOP", "VRFY", "ETRN"})
+"""The commands that deliver nothing, counted toward smtpd_junk_command_limit (Postfix's SMTPD_CMD_FLAG_LIMIT)."""
 PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD"})
 """The commands RFC 2920 lets a client follow with more before it reads the reply (XFORWARD: Postfix's smtp(8)
 pipelines it too); the reply to any other command is sent at once."""
@@ -53,7 +55,7 @@ class SmtpServer(SMTP):
         self.admission, self.counted_address = "", ""
         self.handler = handler
         self.settings = handler.settings
-        self.errors = 0
+        self.errors = self.junk = 0
         self.greeted = False
         self.access_denied = False
         self.verbose = False
@@ -130,11 +132,23 @@ class SmtpServer(SMTP):
         if self.verbose:
             self._log_verbose(">", status)
         await self._reply(status, held=self.current in PIPELINED and self._next_command_read())
-        if self.errors >= self.settings.hard_error_limit and not status.startswith("421") and self.transport:
-            maillog.warning(self.settings.service, "too many errors after %s from %s", self.current,
-                            self.handler.session.client)
+        if not status.startswith("421"):
+            await self._enforce_error_limit()
+
+    async def _enforce_error_limit(self) -> None:
+        """smtpd_hard_error_limit reached: Postfix's 421 and the end of the session."""
+        if self.errors >= self.settings.hard_error_limit and self.transport and not self.hung_up_here:
+            maillog.info(self.settings.service, "too many errors after %s from %s", self.current,
+                         self.handler.session.client)
             await self._reply(replies.TOO_MANY_ERRORS.format(host=self.settings.myhostname))
             self._hang_up()
+
+    async def _count_junk(self) -> None:
+        """smtpd_junk_command_limit: past it, each command that delivers nothing is an error too, as in Postfix."""
+        self.junk += 1
+        if self.junk > self.settings.junk_command_limit + 1:
+            self.errors += 1
+            await self._enforce_error_limit()
 
     async def _reply(self, status: str, held: bool = False) -> None:
         """Send a reply with those held before it; `held` keeps it back while the client's next pipelined command
@@ -187,6 +201,8 @@ class SmtpServer(SMTP):
                     if name in ("MAIL", "RCPT") and arg:
                         arg, self.handler.dsn_options = take_dsn(arg, name)
                     await method(arg)
+                    if name in JUNK:
+                        await self._count_junk()
             finally:
                 ok, total = self.counts.setdefault(name.lower(), [0, 0])
                 self.counts[name.lower()] = [ok + self.current_ok, total + 1]
@@ -320,7 +336,10 @@ class SmtpServer(SMTP):
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """The address and parameters of MAIL or RCPT as Postfix's smtpd reads them; (None, None) when malformed."""
         sender = self.current == "MAIL"
-        smtputf8 = "SMTPUTF8" in arg.upper().split() if sender else bool(self.envelope and self.envelope.smtp_utf8)
+        if sender:
+            smtputf8 = "SMTPUTF8" not in self.handler.discarded and "SMTPUTF8" in arg.upper().split()
+        else:
+            smtputf8 = bool(self.envelope and self.envelope.smtp_utf8)
         found = envelope_address(arg, self.settings.addresses, sender, smtputf8)
         if found is None:
             return None, None
@@ -333,7 +352,8 @@ class SmtpServer(SMTP):
         words = self.parameters.split()
         if self.current == "MAIL" and self.handler.sasl is not None:
             words, self.parameter_refusal = auth.take_auth_sender(words, self.handler.session)
-        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words)
+        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words,
+                                                                                     self.handler.discarded)
         if self.parameter_refusal:
             return None
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
@@ -374,8 +394,14 @@ class SmtpServer(SMTP):
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
 
+    async def smtp_VRFY(self, arg: str | None) -> None:
+        await self.push(await self.handler.vrfy(arg))
+
+    async def smtp_ETRN(self, arg: str | None) -> None:
+        await self.push(await self.handler.etrn(arg))
+
     async def smtp_STARTTLS(self, arg: str | None) -> None:
-        refusal = self.settings.tls.refusal(self.handler.session, arg)
+        refusal = self.settings.tls.refusal(self.handler.session, arg, "STARTTLS" in self.handler.discarded)
         if refusal:
             await self.push(refusal)
             return
@@ -415,7 +441,8 @@ class SmtpServer(SMTP):
 
     async def smtp_AUTH(self, arg: str | None) -> None:
         sasl = self.handler.sasl
-        refusal = auth.NOT_ENABLED if sasl is None else sasl.refusal(arg, self.handler.txn is not None)
+        offered = sasl is not None and "AUTH" not in self.handler.discarded
+        refusal = sasl.refusal(arg, self.handler.txn is not None) if offered else auth.NOT_ENABLED
         if not refusal and self.gate is not None:
             session = self.handler.session
             refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,
@@ -452,7 +479,7 @@ class SmtpServer(SMTP):
         reply = await self.handler.end_of_data()
         self._set_post_data_state()
         if reply.startswith("2"):
-            self.errors = 0
+            self.errors = self.junk = 0
         await self.push(reply)
 
     async def _receive_data(self) -> None:

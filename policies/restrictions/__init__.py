@@ -60,6 +60,22 @@ def rcpt(session, envelope, recipient: str, settings: Settings):
 
 
 @hookimpl
+def vrfy(session, envelope, recipient: str, settings: Settings):
+    """VRFY: the lists RCPT evaluates, as smtpd_check_rcpt() runs for it; the sender's only in a transaction."""
+    lists = [(name, items) for name, items in settings.at_rcpt() if name != SENDER or envelope.sender is not None]
+    if not lists or unquote_local(recipient).lower() == "postmaster":
+        return None
+    return decide(lists, Check(session, envelope, settings, recipient, protocol_state="VRFY"))
+
+
+@hookimpl
+def etrn(session, settings: Settings):
+    """ETRN: with smtpd_delay_reject, the client and HELO lists, as smtpd_check_etrn() applies them first."""
+    lists = settings.named(CLIENT, HELO) if settings.delay_reject else []
+    return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state="ETRN")) if lists else None
+
+
+@hookimpl
 def data(session, envelope, settings: Settings):
     lists = settings.named(DATA)
     return decide(lists, Check(session, envelope, settings, protocol_state="DATA")) if lists else None
