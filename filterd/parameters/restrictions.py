@@ -52,6 +52,15 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("invalid_hostname_reject_code", "501", "int",
        "The numerical SMTP server response code when the client HELO or EHLO command parameter is rejected by "
        "the reject_invalid_helo_hostname restriction."),
+    _p("unknown_client_reject_code", "450", "int",
+       "The numerical SMTP server response code when a client without valid address <=> name mapping is rejected "
+       "by the reject_unknown_client_hostname restriction; always 450 when the mapping failed for now."),
+    _p("unknown_hostname_reject_code", "450", "int",
+       "The numerical SMTP server response code when the hostname specified with the HELO or EHLO command is "
+       "rejected by the reject_unknown_helo_hostname restriction."),
+    _p("multi_recipient_bounce_reject_code", "550", "int",
+       "The numerical SMTP server response code when a remote SMTP client request is blocked by the "
+       "reject_multi_recipient_bounce restriction."),
     _p("maps_rbl_reject_code", "554", "int",
        "The numerical SMTP server response code when a client request is blocked by the reject_rbl_client, "
        "reject_rhsbl_client, reject_rhsbl_sender or reject_rhsbl_recipient restriction."),

@@ -8,6 +8,7 @@ from .access import check_access, client_keys, table
 from .dnsbl import blocked, listed, reversed_address, zone_and_filter
 from .evaluation import Check
 from .names import restriction
+from .replies import refusal
 
 
 @restriction("permit_mynetworks")
@@ -38,3 +39,26 @@ async def reject_rbl_client(check: Check, zone: tuple[str, str | None]) -> Verdi
     reason = await listed(check, f"{prefix}.{zone[0]}", zone[1])
     address = check.session.client_address
     return None if reason is None else blocked(check, "Client host", address, zone[0], reason)
+
+
+def _unknown(check: Check, status: str, dsn: str, text: str) -> Verdict | None:
+    """smtpd's refusal of a client without a name: unknown_client_reject_code, or 450 when the DNS failed for now."""
+    if status == "OK":
+        return None
+    code = 450 if status == "TEMP" else check.settings.codes["unknown_client_reject_code"]
+    return refusal(code, dsn, f"Client host rejected: {text}, [{check.session.client_address}]")
+
+
+@restriction("reject_unknown_client_hostname")
+@restriction("reject_unknown_client")
+def reject_unknown_client_hostname(check: Check) -> Verdict | None:
+    """Reject a client whose address has no name, or a name that does not resolve back to it: `450 4.7.25 Client
+    host rejected: cannot find your hostname, [ADDR]`."""
+    return _unknown(check, check.session.name_status, "4.7.25", "cannot find your hostname")
+
+
+@restriction("reject_unknown_reverse_client_hostname")
+def reject_unknown_reverse_client_hostname(check: Check) -> Verdict | None:
+    """Reject a client whose address has no name: `450 4.7.1 Client host rejected: cannot find your reverse
+    hostname, [ADDR]`."""
+    return _unknown(check, check.session.reverse_name_status, "4.7.1", "cannot find your reverse hostname")

@@ -10,7 +10,7 @@ from filterd import Verdict
 from .evaluation import Check
 from .replies import refusal
 
-OK, NOTFOUND, NULLMX, RETRY = "ok", "notfound", "nullmx", "retry"
+OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 
 
 def reversed_address(address: str) -> str | None:

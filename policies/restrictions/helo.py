@@ -1,4 +1,4 @@
-"""Restrictions on the HELO or EHLO name: its syntax, and access(5) tables."""
+"""Restrictions on the HELO or EHLO name: its syntax, its existence in the DNS, and access(5) tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ipaddress
 from filterd import Verdict, valid_hostname
 
 from .access import check_access, table
+from .dnsbl import FAIL, NOTFOUND, RETRY
 from .domains import domain_keys
 from .evaluation import Check
 from .names import restriction
@@ -15,7 +16,7 @@ from .replies import refusal
 
 def _literal_ok(name: str) -> bool:
     """An address literal as reject_invalid_helo_hostname accepts it: [a.b.c.d] or [ipv6:...]."""
-    inner = name[1:-1]
+    inner = name[1:-1] if len(name) > 2 and name.endswith("]") else name
     try:
         ipaddress.ip_address(inner[5:] if inner.lower().startswith("ipv6:") else inner)
     except ValueError:
@@ -55,6 +56,32 @@ def reject_non_fqdn_helo_hostname(check: Check) -> Verdict | None:
         return None
     return refusal(check.settings.codes["non_fqdn_reject_code"], "5.5.2",
                    f"<{name}>: Helo command rejected: need fully-qualified hostname")
+
+
+def _invalid_address(check: Check, name: str) -> Verdict:
+    return refusal(check.settings.codes["invalid_hostname_reject_code"], "5.5.2",
+                   f"<{name}>: Helo command rejected: invalid ip address")
+
+
+@restriction("reject_unknown_helo_hostname")
+@restriction("reject_unknown_hostname")
+async def reject_unknown_helo_hostname(check: Check) -> Verdict | None:
+    """Reject a HELO name with no A, AAAA or MX record (a null MX will do): `450 4.7.1 <H>: Helo command rejected:
+    Host not found`; a temporary DNS failure defers only if nothing rejects; an address literal must be valid."""
+    name = check.session.helo
+    if not name:
+        return None
+    if name.startswith("["):
+        return None if _literal_ok(name) else _invalid_address(check, name)
+    found = await check.settings.resolver.lookup_types(name, ("A", "AAAA", "MX")) if valid_hostname(name) else None
+    status = NOTFOUND if found is None else found.status
+    rejected = f"<{name}>: Helo command rejected: Host not found"
+    if status == RETRY:
+        check.defer_if_permit = refusal(450, "4.7.1", rejected)
+        return None
+    if status in (NOTFOUND, FAIL):
+        return refusal(check.settings.codes["unknown_hostname_reject_code"], "4.7.1", rejected)
+    return None
 
 
 @restriction("check_helo_access", argument=table)

@@ -17,7 +17,8 @@ CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
     "smtpd_recipient_restrictions", "smtpd_data_restrictions")
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
-         "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code")
+         "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
+         "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code")
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
                            "defer_if_permit"})
 """smtpd's `working instances`: one of them in the relay or recipient restrictions, or filterd will not start."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from filterd.policies.restrictions.dnsbl import reversed_address
 from filterd.verdict import Action
 
@@ -46,3 +48,42 @@ def test_a_listing_without_txt_and_the_answer_filter(dns_server):
 def test_a_failing_blocklist_lists_nobody(dns_server):
     dns_server.zone.fail("1.100.51.198.bl.test", "servfail")
     assert verdict_at_rcpt(rbl(dns_server)) is None
+
+
+UNKNOWN = settings(smtpd_client_restrictions="reject_unknown_client_hostname")
+UNKNOWN_REVERSE = settings(smtpd_client_restrictions="reject_unknown_reverse_client_hostname")
+
+
+@pytest.mark.parametrize(("names", "hostname", "reverse"), [
+    ({"client_name": "mx.example", "client_name_status": "OK", "reverse_client_name": "mx.example",
+      "reverse_client_name_status": "OK"}, None, None),
+    ({"client_name": "unknown", "client_name_status": "FORGED", "reverse_client_name": "mx.example",
+      "reverse_client_name_status": "OK"}, 450, None),
+    ({"client_name": "unknown", "client_name_status": "TEMP", "reverse_client_name": "mx.example",
+      "reverse_client_name_status": "OK"}, 450, None),
+    ({"client_name_status": "FAIL", "reverse_client_name_status": "FAIL"}, 450, 450),
+    ({"client_name_status": "TEMP", "reverse_client_name_status": "TEMP"}, 450, 450),
+    ({"client_name": "mx.example"}, None, None),
+    ({}, 450, 450),
+])
+def test_unknown_client_hostnames_are_refused(names, hostname, reverse):
+    found = verdict_at_rcpt(UNKNOWN, **names)
+    assert (found and found.reply()) == (hostname and (hostname, "4.7.25", "Client host rejected: cannot find your "
+                                                                           "hostname, [198.51.100.1]"))
+    found = verdict_at_rcpt(UNKNOWN_REVERSE, **names)
+    assert (found and found.reply()) == (reverse and (reverse, "4.7.1", "Client host rejected: cannot find your "
+                                                                        "reverse hostname, [198.51.100.1]"))
+
+
+def test_unknown_client_reject_code_is_for_a_permanent_failure_only():
+    strict = settings(smtpd_client_restrictions="reject_unknown_client_hostname, "
+                                                "reject_unknown_reverse_client_hostname",
+                      unknown_client_reject_code="550")
+    assert verdict_at_rcpt(strict, client_name_status="FORGED", reverse_client_name="mx.example").reply()[:2] == \
+        (550, "5.7.25")
+    assert verdict_at_rcpt(strict, client_name_status="TEMP", reverse_client_name="mx.example").reply()[:2] == \
+        (450, "4.7.25")
+    assert verdict_at_rcpt(strict, client_name="mx.example", reverse_client_name_status="FAIL").reply()[:2] == \
+        (550, "5.7.1")
+    assert verdict_at_rcpt(settings(smtpd_client_restrictions="reject_unknown_client"), client_name="mx.example") \
+        is None
