@@ -45,6 +45,9 @@ class Session:
     """The SASL mechanism it authenticated with (PLAIN, LOGIN, ...; the MTA's {auth_type})."""
     sasl_sender: str = ""
     """The MAIL FROM AUTH= address of the current transaction (the MTA's {auth_author}); "" when none."""
+    improper_pipelining: bool = False
+    """The client sent a command before the reply it had to wait for (Postfix's `improper command pipelining`
+    line), as reject_unauth_pipelining asks."""
     daemon_name: str = "smtpd"
     notes: dict[str, Any] = field(default_factory=dict)
 

@@ -162,7 +162,7 @@ class SmtpServer(SMTP):
         the greeting, or after a command that must end a pipelined group (RFC 2920)."""
         pending = bytes(self._reader._buffer) if self._reader is not None else b""  # type: ignore[attr-defined]
         if pending and not self.pipelining_noted:
-            self.pipelining_noted = True
+            self.pipelining_noted = self.handler.session.improper_pipelining = True
             maillog.info(self.settings.service, "improper command pipelining after %s from %s: %s", after,
                          self.handler.session.client, _escaped(pending[:100]))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from filterd import Verdict, in_networks
 
 from .access import check_access, client_keys, table
@@ -15,6 +17,17 @@ from .replies import refusal
 def permit_mynetworks(check: Check) -> Verdict | None:
     """Permit a client whose address is in $mynetworks."""
     return Verdict.ok() if in_networks(check.session.client_address, check.settings.mynetworks) else None
+
+
+@restriction("permit_inet_interfaces")
+def permit_inet_interfaces(check: Check) -> Verdict | None:
+    """Permit a client whose address is one of filterd's own: those inet_interfaces names (with `all` or
+    `loopback-only`, the loopback addresses, as filterd reads its own addresses for address literals)."""
+    try:
+        address = ipaddress.ip_address(check.session.client_address)
+    except ValueError:
+        return None
+    return Verdict.ok() if address in check.settings.rules.local_addresses else None
 
 
 @restriction("permit_sasl_authenticated")

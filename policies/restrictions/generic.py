@@ -1,7 +1,9 @@
 """The restrictions that decide alone, about whatever the list is about: permit, reject, defer, defer_if_permit,
-warn_if_reject."""
+warn_if_reject, reject_unauth_pipelining, sleep."""
 
 from __future__ import annotations
+
+import asyncio
 
 from filterd import Verdict
 
@@ -48,3 +50,25 @@ def defer_if_reject(check: Check) -> None:
 def warn_if_reject(check: Check) -> None:
     """The next restriction's reject is logged as a warning, not given."""
     check.warn_only = True
+
+
+@restriction("reject_unauth_pipelining")
+def reject_unauth_pipelining(check: Check) -> Verdict | None:
+    """Reject a client that sent commands ahead of a reply it had to wait for: `503 5.5.0 <NAME>: CLASS rejected:
+    Improper use of SMTP command pipelining`."""
+    if not check.session.improper_pipelining:
+        return None
+    return refusal(503, "5.5.0", _rejected(check, "Improper use of SMTP command pipelining"))
+
+
+def seconds(word: str) -> int:
+    """sleep's argument: a number of seconds."""
+    if not word.isdigit():
+        raise ValueError("restriction sleep must be followed by number")
+    return int(word)
+
+
+@restriction("sleep", argument=seconds)
+async def sleep(check: Check, pause: int) -> None:
+    """Pause before the next restriction (the bots that talk before their turn give up)."""
+    await asyncio.sleep(pause)

@@ -83,3 +83,14 @@ async def reject_unknown_recipient_domain(check: Check) -> Verdict | None:
     if check.recipient is None:
         return None
     return await unknown_domain(check, recipient_address(check), "Recipient address", "4.1.2", ("556", "5.1.10"))
+
+
+@restriction("reject_multi_recipient_bounce")
+def reject_multi_recipient_bounce(check: Check) -> Verdict | None:
+    """Reject mail from the null sender to more than one recipient (at RCPT, a second one): `550 5.5.3 <NAME>:
+    CLASS rejected: Multi-recipient bounce`."""
+    if check.sender != "" or len(check.envelope.recipients) <= (check.protocol_state != "RCPT"):
+        return None
+    name, kind = check.about
+    return refusal(check.settings.codes["multi_recipient_bounce_reject_code"], "5.5.3",
+                   f"<{name}>: {kind} rejected: Multi-recipient bounce")

@@ -1,5 +1,6 @@
 """The restrictions that ask the DNS (reject_unknown_sender_domain and _recipient_domain, reject_rhsbl_sender,
-reject_rbl_client, reject_unknown_helo_hostname, reject_unknown_client_hostname and _reverse_client_hostname) in
+reject_rbl_client, reject_unknown_helo_hostname, reject_unknown_client_hostname and _reverse_client_hostname; and
+permit_inet_interfaces, which wants clients at several addresses) in
 filterd's relay and in a real Postfix, both asking the same zone of the same DNS server: the same replies, and the
 same NOQUEUE lines and name lookup warnings in their logs.
 
@@ -58,7 +59,8 @@ RESTRICTIONS = {
                                     "{other@local.example=reject_rbl_client bl.test=127.0.0.9}, "
                                     "{hostname@local.example=reject_unknown_client_hostname}, "
                                     "{reverse@local.example=reject_unknown_reverse_client_hostname}, "
-                                    "{helo@local.example=reject_unknown_helo_hostname} }, "
+                                    "{helo@local.example=reject_unknown_helo_hostname}, "
+                                    "{interfaces@local.example=permit_inet_interfaces reject} }, "
                                     "reject_unknown_recipient_domain",
     "relay_domains": "exists.test nullmx.test nx.test broken.test",
 }
@@ -74,6 +76,8 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
           + [(client, "client.example", "<a@exists.test>", rcpt) for client in CLIENTS
              for rcpt in ("<hostname@local.example>", "<reverse@local.example>")]
           + [("127.0.0.1", helo, "<a@exists.test>", "<helo@local.example>") for helo in HELOS]
+          + [(client, "client.example", "<a@exists.test>", "<interfaces@local.example>")
+             for client in ("127.0.0.1", "127.0.0.10")]
           + [("127.0.0.1", "nx.test", "<a@nx.test>", "<helo@local.example>"),
              ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")])
 CLIENT = ("import json, sys; from tests.integration.test_restrictions_dns_vs_postfix import conversation; "
@@ -142,7 +146,7 @@ def test_replies_are_postfix_s(replies, index):
     assert replies["filterd"][index] == replies["postfix"][index]
 
 
-def test_the_client_name_restrictions_reply_as_postfix_documents(replies):
+def test_the_new_restrictions_reply_as_postfix_documents(replies):
     by_session = dict(zip(MATRIX, replies["filterd"]))
     assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<hostname@local.example>"][2] == \
         "250 2.1.5 Ok"
@@ -154,6 +158,10 @@ def test_the_client_name_restrictions_reply_as_postfix_documents(replies):
         "450 4.7.1 Client host rejected: cannot find your reverse hostname, [127.0.0.16]"
     assert by_session["127.0.0.1", "nx.test", "<a@exists.test>", "<helo@local.example>"][2] == \
         "450 4.7.1 <nx.test>: Helo command rejected: Host not found"
+    assert by_session["127.0.0.1", "client.example", "<a@exists.test>", "<interfaces@local.example>"][2] == \
+        "250 2.1.5 Ok"
+    assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<interfaces@local.example>"][2] == \
+        "554 5.7.1 <interfaces@local.example>: Recipient address rejected: Access denied"
 
 
 def log_lines(log: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,63 @@ def test_warn_if_reject_logs_postfix_s_reject_warning_line_and_accepts(launcher)
     assert ours == expected == ("554 5.7.1 <watched@local.example>: Recipient address rejected: Not wanted; "
                                 "from=<a@ok.example> to=<watched@local.example> proto=ESMTP helo=<client.example>")
     assert ": reject_warning: RCPT from " in filterd.log()
+
+
+def pipelined(port: int, groups: list[list[str]]) -> list[str]:
+    """Each group of commands sent in one write, and every reply's first line (EHLO's code, a queue id left out)."""
+    client = Client(port)
+    try:
+        replies = []
+        for group in groups:
+            client.sock.sendall("".join(f"{line}\r\n" for line in group).encode())
+            for line in group:
+                reply = client.reply().splitlines()[0]
+                replies.append(reply[:3] if line.startswith("EHLO") else reply.split(": queued as")[0])
+        return replies
+    finally:
+        client.close()
+
+
+PIPELINING_AND_BOUNCES = [
+    [["EHLO client.example"], ["MAIL FROM:<>"], ["RCPT TO:<first@local.example>"], ["RCPT TO:<second@local.example>"],
+     ["QUIT"]],
+    [["EHLO client.example"], ["MAIL FROM:<>"], ["RCPT TO:<first@local.example>"], ["RCPT TO:<third@local.example>"],
+     ["DATA"], ["QUIT"]],
+    [["EHLO client.example"], ["MAIL FROM:<>"], ["RCPT TO:<first@local.example>"], ["DATA"], ["."], ["QUIT"]],
+    [["EHLO client.example"], ["MAIL FROM:<a@ok.example>"], ["RCPT TO:<first@local.example>"],
+     ["RCPT TO:<second@local.example>"], ["DATA"], ["."], ["QUIT"]],
+    [["EHLO client.example", "MAIL FROM:<a@ok.example>"], ["RCPT TO:<piped@local.example>"], ["DATA"], ["QUIT"]],
+]
+
+
+def test_unauth_pipelining_multi_recipient_bounces_and_sleep_are_postfix_s(launcher):
+    postfix, filterd = pair(launcher, "pipelining", {
+        "smtpd_recipient_restrictions": "check_recipient_access inline:{ "
+                                        "{second@local.example=reject_multi_recipient_bounce} }",
+        "smtpd_data_restrictions": "sleep 1, reject_unauth_pipelining, reject_multi_recipient_bounce"})
+    for number, groups in enumerate(PIPELINING_AND_BOUNCES):
+        started = time.monotonic()
+        ours = pipelined(filterd.port, groups)
+        assert number == 0 or time.monotonic() - started >= 1, "sleep 1 before DATA's reply"
+        assert ours == pipelined(postfix.port, groups)
+    assert pipelined(filterd.port, PIPELINING_AND_BOUNCES[0])[3] == \
+        "550 5.5.3 <second@local.example>: Recipient address rejected: Multi-recipient bounce"
+    assert pipelined(filterd.port, PIPELINING_AND_BOUNCES[1])[4] == \
+        "550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce"
+    assert pipelined(filterd.port, PIPELINING_AND_BOUNCES[4])[3] == \
+        "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining"
+
+    def lines(log: str) -> list[str]:
+        """The reject and pipelining lines, from the text after the program name on, the queue id as ID."""
+        wanted = re.compile(r"\]: (?:\w+(: reject: .*)|(improper command pipelining .*))$")
+        return sorted(f"ID{match[1]}" if match[1] else match[2] for match in map(wanted.search, log.splitlines())
+                      if match)
+
+    theirs = wait_until(lambda: len(lines(postfix.maillog())) >= 4 and lines(postfix.maillog()), 30,
+                        "Postfix's reject lines")
+    ours = wait_until(lambda: len(lines(filterd.log())) >= 2 * len(theirs) and lines(filterd.log()), 30,
+                      "filterd's reject lines")
+    assert sorted(set(ours)) == theirs
+    assert ("ID: reject: DATA from localhost[127.0.0.1]: 503 5.5.0 <DATA>: Data command rejected: Improper use "
+            "of SMTP command pipelining; from=<a@ok.example> to=<piped@local.example> proto=ESMTP "
+            "helo=<client.example>") in ours

@@ -87,3 +87,13 @@ def test_unknown_client_reject_code_is_for_a_permanent_failure_only():
         (550, "5.7.1")
     assert verdict_at_rcpt(settings(smtpd_client_restrictions="reject_unknown_client"), client_name="mx.example") \
         is None
+
+
+def test_permit_inet_interfaces_permits_filterd_s_own_addresses():
+    own = settings(smtpd_client_restrictions="permit_inet_interfaces, reject", inet_interfaces="192.0.2.25")
+    assert verdict_at_rcpt(own, client="192.0.2.25") is None
+    assert verdict_at_rcpt(own, client="192.0.2.26").action is Action.REJECT
+    loopback = settings(smtpd_client_restrictions="permit_inet_interfaces, reject", inet_interfaces="loopback-only")
+    assert verdict_at_rcpt(loopback, client="127.0.0.1") is None
+    assert verdict_at_rcpt(loopback, client="::1") is None
+    assert verdict_at_rcpt(loopback, client="127.0.0.2").action is Action.REJECT
