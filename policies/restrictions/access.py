@@ -26,9 +26,10 @@ def table(spec: str):
     return open_table(spec, service="smtpd")
 
 
-def client_keys(check: Check) -> list[str]:
-    """The client's name and its parent domains (when it has a name), then its address and address prefixes."""
-    name = check.session.client_name
+def client_keys(check: Check, name: str | None = None) -> list[str]:
+    """The client's name (or the name given) and its parent domains when it has one, then its address and address
+    prefixes."""
+    name = check.session.client_name if name is None else name
     names = domain_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
     return names + address_keys(check.session.client_address)
 

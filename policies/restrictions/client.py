@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from filterd import Verdict, in_networks
+from filterd import Action, Verdict, in_networks
 
-from .access import check_access, client_keys, table
-from .dnsbl import blocked, listed, reversed_address, zone_and_filter
+from .access import CONFIGURATION_ERROR, check_access, client_keys, table
+from .dnsbl import blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
 from .evaluation import Check
 from .names import restriction
 from .replies import refusal
@@ -40,6 +40,16 @@ def permit_sasl_authenticated(check: Check) -> Verdict | None:
 async def check_client_access(check: Check, access_table) -> Verdict | None:
     """Look the client's name, parent domains, address and address prefixes up in an access(5) table."""
     return await check_access(check, access_table, client_keys(check), check.session.client, "Client host")
+
+
+@restriction("check_reverse_client_hostname_access", argument=table)
+async def check_reverse_client_hostname_access(check: Check, access_table) -> Verdict | None:
+    """As check_client_access, with the name of the client's address whether or not it resolves back (`<NAME>:
+    Unverified Client host rejected: ...`); an OK, which would let a forged name in, is a configuration error."""
+    session = check.session
+    verdict = await check_access(check, access_table, client_keys(check, session.reverse_name), session.reverse_name,
+                                 "Unverified Client host")
+    return CONFIGURATION_ERROR if verdict is not None and verdict.action is Action.OK else verdict
 
 
 @restriction("reject_rbl_client", argument=zone_and_filter)
@@ -75,3 +85,19 @@ def reject_unknown_reverse_client_hostname(check: Check) -> Verdict | None:
     """Reject a client whose address has no name: `450 4.7.1 Client host rejected: cannot find your reverse
     hostname, [ADDR]`."""
     return _unknown(check, check.session.reverse_name_status, "4.7.1", "cannot find your reverse hostname")
+
+
+@restriction("reject_rhsbl_client", argument=zone_and_filter)
+async def reject_rhsbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a client whose (confirmed) name a domain blocklist lists: `554 5.7.1 Service unavailable; Client host
+    [NAME] blocked using ZONE; REASON`."""
+    name = check.session.client_name
+    return None if name.lower() == "unknown" else await reject_rhsbl(check, zone, name, "Client host")
+
+
+@restriction("reject_rhsbl_reverse_client", argument=zone_and_filter)
+async def reject_rhsbl_reverse_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a client whose name, confirmed or not, a domain blocklist lists: `554 5.7.1 Service unavailable;
+    Unverified Client host [NAME] blocked using ZONE; REASON`."""
+    name = check.session.reverse_name
+    return None if name.lower() == "unknown" else await reject_rhsbl(check, zone, name, "Unverified Client host")

@@ -1,11 +1,11 @@
-"""DNS lookups for restrictions: DNS blocklists (reject_rbl_client, reject_rhsbl_sender) and whether a mail
+"""DNS lookups for restrictions: DNS blocklists (reject_rbl_client, the reject_rhsbl_* family) and whether a mail
 domain exists (reject_unknown_sender_domain, reject_unknown_recipient_domain), through filterd's one resolver."""
 
 from __future__ import annotations
 
 import ipaddress
 
-from filterd import Verdict
+from filterd import Verdict, valid_hostname
 
 from .evaluation import Check
 from .replies import refusal
@@ -37,6 +37,30 @@ async def listed(check: Check, query: str, wanted: str | None) -> str | None:
         return None
     reason = await check.settings.resolver.lookup(query, "TXT")
     return "".join(b"".join(record.strings).decode("utf-8", "replace") for record in reason.records[:1])
+
+
+def listed_domain(what: str) -> str | None:
+    """The domain a domain blocklist is asked about, as find_dnsxl_domain takes it from a name or an address: what
+    follows the last @ (not an address literal), else the whole name; none when its last label is all digits or it
+    is not a valid host name."""
+    at, domain = "@" in what, what.rpartition("@")[2]
+    if (at and domain.startswith("[")) or not domain or domain.rpartition(".")[2].isdigit():
+        return None
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    return domain if valid_hostname(domain) else None
+
+
+async def reject_rhsbl(check: Check, zone: tuple[str, str | None], what: str, kind: str) -> Verdict | None:
+    """reject_rbl_domain: refuse `what` (a host name or an address) when the domain blocklist lists its domain."""
+    domain = listed_domain(what)
+    if domain is None:
+        return None
+    reason = await listed(check, f"{domain}.{zone[0]}", zone[1])
+    return None if reason is None else blocked(check, kind, what, zone[0], reason)
 
 
 def blocked(check: Check, kind: str, what: str, zone: str, reason: str) -> Verdict:

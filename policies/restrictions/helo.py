@@ -1,4 +1,5 @@
-"""Restrictions on the HELO or EHLO name: its syntax, its existence in the DNS, and access(5) tables."""
+"""Restrictions on the HELO or EHLO name: its syntax, its existence in the DNS, domain blocklists and access(5)
+tables."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import ipaddress
 from filterd import Verdict, valid_hostname
 
 from .access import check_access, table
-from .dnsbl import FAIL, NOTFOUND, RETRY
+from .dnsbl import FAIL, NOTFOUND, RETRY, reject_rhsbl, zone_and_filter
 from .domains import domain_keys
 from .evaluation import Check
 from .names import restriction
@@ -92,3 +93,11 @@ async def check_helo_access(check: Check, access_table) -> Verdict | None:
         return None
     keys = domain_keys(name, check.settings.parent_style("smtpd_access_maps"))
     return await check_access(check, access_table, keys, name, "Helo command")
+
+
+@restriction("reject_rhsbl_helo", argument=zone_and_filter)
+async def reject_rhsbl_helo(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a HELO name a domain blocklist lists: `554 5.7.1 Service unavailable; Helo command [NAME] blocked
+    using ZONE; REASON`."""
+    name = check.session.helo
+    return await reject_rhsbl(check, zone, name, "Helo command") if name else None

@@ -1,6 +1,7 @@
 """The restrictions that ask the DNS (reject_unknown_sender_domain and _recipient_domain, reject_rhsbl_sender,
-reject_rbl_client, reject_unknown_helo_hostname, reject_unknown_client_hostname and _reverse_client_hostname; and
-permit_inet_interfaces, which wants clients at several addresses) in
+reject_rbl_client, reject_rhsbl_client, _reverse_client, _helo and _recipient, reject_unknown_helo_hostname,
+reject_unknown_client_hostname and _reverse_client_hostname; and check_reverse_client_hostname_access and
+permit_inet_interfaces, which want clients at several addresses) in
 filterd's relay and in a real Postfix, both asking the same zone of the same DNS server: the same replies, and the
 same NOQUEUE lines and name lookup warnings in their logs.
 
@@ -38,6 +39,8 @@ ZONE = {
     "quiet.test": ["A 192.0.2.1"],
     "quiet.test.rhsbl.test": ["A 127.0.0.2"],
     "1.0.0.127.bl.test": ["A 127.0.0.2", 'TXT "client listed"'],
+    "good.test.rhsbl.test": ["A 127.0.0.2", 'TXT "name listed"'],
+    "forged.test.rhsbl.test": ["A 127.0.0.2"],
     "10.0.0.127.in-addr.arpa": ["PTR good.test."],
     "good.test": ["A 127.0.0.10"],
     "11.0.0.127.in-addr.arpa": ["PTR forged.test."],
@@ -60,9 +63,16 @@ RESTRICTIONS = {
                                     "{hostname@local.example=reject_unknown_client_hostname}, "
                                     "{reverse@local.example=reject_unknown_reverse_client_hostname}, "
                                     "{helo@local.example=reject_unknown_helo_hostname}, "
-                                    "{interfaces@local.example=permit_inet_interfaces reject} }, "
+                                    "{interfaces@local.example=permit_inet_interfaces reject}, "
+                                    "{rhsbl@local.example=reject_rhsbl_client rhsbl.test}, "
+                                    "{reversebl@local.example=reject_rhsbl_reverse_client rhsbl.test}, "
+                                    "{rhsblhelo@local.example=reject_rhsbl_helo rhsbl.test}, "
+                                    "{b@spam.test=reject_rhsbl_recipient rhsbl.test}, "
+                                    "{reverseaccess@local.example=reverse_access} }, "
                                     "reject_unknown_recipient_domain",
-    "relay_domains": "exists.test nullmx.test nx.test broken.test",
+    "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test",
+    "smtpd_restriction_classes": "reverse_access",
+    "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
 }
 SENDERS = ["<a@exists.test>", "<a@aonly.test>", "<a@nullmx.test>", "<a@nx.test>", "<a@broken.test>",
            "<a@spam.test>", "<a@quiet.test>", "<>", "<a@local.example>"]
@@ -78,6 +88,11 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
           + [("127.0.0.1", helo, "<a@exists.test>", "<helo@local.example>") for helo in HELOS]
           + [(client, "client.example", "<a@exists.test>", "<interfaces@local.example>")
              for client in ("127.0.0.1", "127.0.0.10")]
+          + [(client, "client.example", "<a@exists.test>", rcpt) for client in ("127.0.0.10", "127.0.0.11", "127.0.0.16")
+             for rcpt in ("<rhsbl@local.example>", "<reversebl@local.example>", "<reverseaccess@local.example>")]
+          + [("127.0.0.1", helo, "<a@exists.test>", "<rhsblhelo@local.example>")
+             for helo in ("spam.test", "quiet.test", "exists.test", "[127.0.0.1]")]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", "<b@spam.test>")]
           + [("127.0.0.1", "nx.test", "<a@nx.test>", "<helo@local.example>"),
              ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")])
 CLIENT = ("import json, sys; from tests.integration.test_restrictions_dns_vs_postfix import conversation; "
@@ -162,6 +177,16 @@ def test_the_new_restrictions_reply_as_postfix_documents(replies):
         "250 2.1.5 Ok"
     assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<interfaces@local.example>"][2] == \
         "554 5.7.1 <interfaces@local.example>: Recipient address rejected: Access denied"
+    assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<rhsbl@local.example>"][2] == \
+        "554 5.7.1 Service unavailable; Client host [good.test] blocked using rhsbl.test; name listed"
+    assert by_session["127.0.0.11", "client.example", "<a@exists.test>", "<rhsbl@local.example>"][2] == \
+        "250 2.1.5 Ok"
+    assert by_session["127.0.0.11", "client.example", "<a@exists.test>", "<reversebl@local.example>"][2] == \
+        "554 5.7.1 Service unavailable; Unverified Client host [forged.test] blocked using rhsbl.test"
+    assert by_session["127.0.0.11", "client.example", "<a@exists.test>", "<reverseaccess@local.example>"][2] == \
+        "554 5.7.1 <forged.test>: Unverified Client host rejected: Forged"
+    assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<reverseaccess@local.example>"][2] == \
+        "451 4.3.5 Server configuration error"
 
 
 def log_lines(log: str) -> list[str]:
@@ -172,10 +197,14 @@ def log_lines(log: str) -> list[str]:
 
 def test_the_log_lines_are_postfix_s(servers, replies):
     postfix, filterd, _ = servers
-    theirs = wait_until(lambda: log_lines(postfix.maillog()) if len(log_lines(postfix.maillog())) >= 20 else None,
-                        30, "Postfix's reject lines")
-    ours = wait_until(lambda: log_lines(filterd.log()) if len(log_lines(filterd.log())) >= len(theirs) else None,
-                      30, "filterd's reject lines")
+    refused = sum(reply[2][:1] in ("4", "5") for reply in replies["postfix"])
+
+    def complete(log: str) -> list[str] | None:
+        found = log_lines(log)
+        return found if sum(line.startswith("NOQUEUE") for line in found) >= refused else None
+
+    theirs = wait_until(lambda: complete(postfix.maillog()), 30, "Postfix's reject lines")
+    ours = wait_until(lambda: complete(filterd.log()), 30, "filterd's reject lines")
     assert ours == theirs
     assert ("NOQUEUE: reject: RCPT from unknown[127.0.0.11]: 450 4.7.25 Client host rejected: cannot find your "
             "hostname, [127.0.0.11]; from=<a@exists.test> to=<hostname@local.example> proto=ESMTP "

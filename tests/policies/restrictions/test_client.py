@@ -97,3 +97,35 @@ def test_permit_inet_interfaces_permits_filterd_s_own_addresses():
     assert verdict_at_rcpt(loopback, client="127.0.0.1") is None
     assert verdict_at_rcpt(loopback, client="::1") is None
     assert verdict_at_rcpt(loopback, client="127.0.0.2").action is Action.REJECT
+
+
+def rhsbl(dns_server, restriction: str):
+    dns_server.zone.add("forged.test.rhsbl.test", "A 127.0.0.2", 'TXT "name listed"')
+    return settings(smtpd_client_restrictions=f"{restriction} rhsbl.test", filterd_dns_servers=dns_server.address)
+
+
+def test_reject_rhsbl_client_asks_about_the_confirmed_name_only(dns_server):
+    blocking = rhsbl(dns_server, "reject_rhsbl_client")
+    assert verdict_at_rcpt(blocking, client_name="forged.test").reply() == (
+        554, "5.7.1", "Service unavailable; Client host [forged.test] blocked using rhsbl.test; name listed")
+    assert verdict_at_rcpt(blocking, client_name="unknown", reverse_client_name="forged.test") is None
+    assert verdict_at_rcpt(blocking, client_name="clean.test") is None
+
+
+def test_reject_rhsbl_reverse_client_asks_about_the_unverified_name(dns_server):
+    blocking = rhsbl(dns_server, "reject_rhsbl_reverse_client")
+    assert verdict_at_rcpt(blocking, client_name="unknown", reverse_client_name="forged.test").reply() == (
+        554, "5.7.1", "Service unavailable; Unverified Client host [forged.test] blocked using rhsbl.test; name listed")
+    assert verdict_at_rcpt(blocking, client_name="forged.test").action is Action.REJECT
+    assert verdict_at_rcpt(blocking) is None
+
+
+def test_check_reverse_client_hostname_access_looks_up_the_unverified_name_and_the_address():
+    access = settings(smtpd_client_restrictions="check_reverse_client_hostname_access inline:{ "
+                                                "forged.test=REJECT, {198.51.100=DEFER Try later}, good.test=OK }")
+    assert verdict_at_rcpt(access, client="192.0.2.99", reverse_client_name="mx.forged.test").reply() == (
+        554, "5.7.1", "<mx.forged.test>: Unverified Client host rejected: Access denied")
+    assert verdict_at_rcpt(access, client_name="unknown").reply() == (
+        450, "4.7.1", "<unknown>: Unverified Client host rejected: Try later")
+    assert verdict_at_rcpt(access, client="192.0.2.99", reverse_client_name="good.test").reply() == (
+        451, "4.3.5", "Server configuration error")

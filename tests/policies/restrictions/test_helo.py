@@ -68,3 +68,12 @@ def test_a_temporary_failure_defers_only_if_nothing_rejects(dns_server):
                       filterd_dns_servers=dns_server.address, filterd_dns_timeout="1s")
     assert verdict_at_rcpt(strict, helo="broken.example").text == \
         "<broken.example>: Helo command rejected: Access denied"
+
+
+def test_reject_rhsbl_helo(dns_server):
+    dns_server.zone.add("spam.test.rhsbl.test", "A 127.0.0.2")
+    blocking = settings(smtpd_helo_restrictions="reject_rhsbl_helo rhsbl.test", filterd_dns_servers=dns_server.address)
+    assert verdict_at_rcpt(blocking, helo="spam.test").reply() == (
+        554, "5.7.1", "Service unavailable; Helo command [spam.test] blocked using rhsbl.test")
+    for name in ("clean.test", "[192.0.2.1]", ""):
+        assert verdict_at_rcpt(blocking, helo=name) is None

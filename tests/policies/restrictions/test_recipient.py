@@ -106,3 +106,12 @@ def test_at_data_reject_multi_recipient_bounce_wants_two_recipients():
     at_data.envelope.recipients.append("second@local.example")
     assert asyncio.run(decide(bounce.named("smtpd_data_restrictions"), at_data)).reply() == (
         554, "5.5.3", "<DATA>: Data command rejected: Multi-recipient bounce")
+
+
+def test_reject_rhsbl_recipient(dns_server):
+    dns_server.zone.add("local.example.rhsbl.test", "A 127.0.0.2", 'TXT "listed"')
+    blocking = settings(smtpd_recipient_restrictions="reject_rhsbl_recipient rhsbl.test=127.0.0.2",
+                        filterd_dns_servers=dns_server.address, mydestination="local.example other.local.example")
+    assert verdict_at_rcpt(blocking).reply() == (
+        554, "5.7.1", "Service unavailable; Recipient address [b@local.example] blocked using rhsbl.test; listed")
+    assert verdict_at_rcpt(blocking, recipient="b@other.local.example") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from filterd.policies.restrictions.dnsbl import listed_domain
 from filterd.verdict import Action
 
 from .checks import settings, verdict_at_rcpt
@@ -66,3 +67,20 @@ def test_reject_rhsbl_sender(dns_server):
         554, "5.7.1", "Service unavailable; Sender address [a@spam.test] blocked using rhsbl.test; bad domain")
     assert verdict_at_rcpt(blocking, sender="a@clean.test") is None
     assert verdict_at_rcpt(blocking, sender="") is None
+
+
+@pytest.mark.parametrize(("what", "domain"), [
+    ("a@spam.test", "spam.test"), ("spam.test", "spam.test"), ("unqualified", "unqualified"),
+    ("a@[192.0.2.1]", None), ("a@host.123", None), ("192.0.2.1", None), ("a@spam.test.", None), ("a@bad_", "bad_"),
+    ("a@bad!name.test", None), ("a@", None), ("b@a@spam.test", "spam.test"),
+])
+def test_the_domain_a_domain_blocklist_is_asked_about_is_postfix_s(what, domain):
+    assert listed_domain(what) == domain
+
+
+def test_an_unqualified_sender_is_looked_up_whole_as_postfix_does(dns_server):
+    dns_server.zone.add("unqualified.rhsbl.test", "A 127.0.0.2")
+    blocking = settings(smtpd_sender_restrictions="reject_rhsbl_sender rhsbl.test",
+                        filterd_dns_servers=dns_server.address)
+    assert verdict_at_rcpt(blocking, sender="unqualified").text == \
+        "Service unavailable; Sender address [unqualified] blocked using rhsbl.test"
