@@ -16,15 +16,16 @@ from .lists import Item
 @dataclass
 class Check:
     """What the restrictions are asked about at one SMTP event: the client, the envelope, the recipient at
-    hand (None before RCPT), the settings in force, and what the evaluation gathered so far."""
+    hand (None before RCPT, and after it unless it is the only one), the settings in force, and what the evaluation
+    gathered so far."""
 
     session: Session
     envelope: Envelope
     settings: Any
     recipient: str | None = None
     protocol_state: str = "RCPT"
-    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA), as a policy
-    server is told it."""
+    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA, END-OF-MESSAGE),
+    as a policy server is told it."""
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
@@ -75,14 +76,17 @@ SUBJECTS = {
     "smtpd_client_restrictions": "Client host", "smtpd_helo_restrictions": "Helo command",
     "smtpd_sender_restrictions": "Sender address", "smtpd_relay_restrictions": "Recipient address",
     "smtpd_recipient_restrictions": "Recipient address", "smtpd_data_restrictions": "Data command",
+    "smtpd_end_of_data_restrictions": "End-of-data",
 }
 """Each list's class of reply, as smtpd_check.c names it."""
 
 
 def subject(name: str, check: Check) -> tuple[str, str]:
-    """What a list's replies name: the client, the HELO name, the sender, the recipient or DATA, and its class."""
+    """What a list's replies name: the client, the HELO name, the sender, the recipient, DATA or END-OF-MESSAGE, and
+    its class."""
     what = {"smtpd_client_restrictions": check.session.client, "smtpd_helo_restrictions": check.session.helo,
-            "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA"}
+            "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA",
+            "smtpd_end_of_data_restrictions": "END-OF-MESSAGE"}
     return what.get(name, unquote_local(check.recipient or "")), SUBJECTS[name]
 
 

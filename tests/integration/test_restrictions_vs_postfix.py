@@ -340,3 +340,44 @@ def test_unauth_pipelining_multi_recipient_bounces_and_sleep_are_postfix_s(launc
     assert ("ID: reject: DATA from localhost[127.0.0.1]: 503 5.5.0 <DATA>: Data command rejected: Improper use "
             "of SMTP command pipelining; from=<a@ok.example> to=<piped@local.example> proto=ESMTP "
             "helo=<client.example>") in ours
+
+
+def message_session(port: int, sender: str, recipients: list[str]) -> list[str]:
+    """EHLO, MAIL, each RCPT, DATA and a message: every reply's first line."""
+    groups = [["EHLO client.example"], [f"MAIL FROM:{sender}"], *([f"RCPT TO:{rcpt}"] for rcpt in recipients),
+              ["DATA"], ["Subject: test\r\n\r\nbody\r\n."], ["QUIT"]]
+    return pipelined(port, groups)
+
+
+END_OF_DATA_CASES = [("<a@ok.example>", ["<user@local.example>"]), ("<a@rejected.example>", ["<user@local.example>"]),
+                     ("<a@deferred.example>", ["<user@local.example>"]), ("<a@all.example>", ["<user@local.example>"]),
+                     ("<>", ["<user@local.example>"]), ("<>", ["<user@local.example>", "<other@local.example>"]),
+                     ("<a@ok.example>", ["<bye@local.example>"]),
+                     ("<a@ok.example>", ["<bye@local.example>", "<user@local.example>"])]
+
+
+def test_end_of_data_restrictions_refuse_the_message_as_postfix_does(launcher):
+    postfix, filterd = pair(launcher, "end-of-data", {"smtpd_end_of_data_restrictions": (
+        "check_recipient_access inline:{ {bye@local.example=REJECT Bye} }, "
+        "check_sender_access inline:{ {rejected.example=REJECT Not this one}, deferred.example=DEFER, "
+        "all.example=reject }, reject_multi_recipient_bounce")})
+    ours = [message_session(filterd.port, sender, recipients) for sender, recipients in END_OF_DATA_CASES]
+    assert ours == [message_session(postfix.port, sender, recipients) for sender, recipients in END_OF_DATA_CASES]
+    assert [replies[-2] for replies in ours] == [
+        "250 2.0.0 Ok", "554 5.7.1 <a@rejected.example>: Sender address rejected: Not this one",
+        "450 4.7.1 <a@deferred.example>: Sender address rejected: Access denied",
+        "554 5.7.1 <a@all.example>: Sender address rejected: Access denied", "250 2.0.0 Ok",
+        "550 5.5.3 <END-OF-MESSAGE>: End-of-data rejected: Multi-recipient bounce",
+        "554 5.7.1 <bye@local.example>: Recipient address rejected: Bye", "250 2.0.0 Ok"]
+
+    def lines(log: str) -> list[str]:
+        """The reject lines, from the text after the program name on, the queue id as ID."""
+        return sorted(f"ID{match[1]}" for match in map(re.compile(r"\]: \w+(: reject: .*)$").search,
+                                                       log.splitlines()) if match)
+
+    theirs = wait_until(lambda: len(lines(postfix.maillog())) >= 5 and lines(postfix.maillog()), 30,
+                        "Postfix's reject lines")
+    assert wait_until(lambda: len(lines(filterd.log())) >= 5 and lines(filterd.log()), 30,
+                      "filterd's reject lines") == theirs
+    assert ("ID: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.5.3 <END-OF-MESSAGE>: End-of-data rejected: "
+            "Multi-recipient bounce; from=<> proto=ESMTP helo=<client.example>") in theirs
