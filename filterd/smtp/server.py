@@ -548,7 +548,8 @@ def xforward_refusal(arg: str) -> str | None:
 
 
 def apply_xforward(session: Any, arg: str) -> None:
-    """Take the original client's attributes from XFORWARD (already authorised)."""
+    """Take the original client's attributes from XFORWARD (already authorised); a NAME stands for the names filterd
+    looked up, and their statuses are read from it."""
     for item in arg.split():
         key, _, value = item.partition("=")
         value = _unxtext(value)
@@ -558,6 +559,8 @@ def apply_xforward(session: Any, arg: str) -> None:
             session.client_port = int(value)
         elif key.upper() in _XFORWARD_FIELDS:
             setattr(session, _XFORWARD_FIELDS[key.upper()], value)
+        if key.upper() == "NAME":
+            session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
 
 
 def _unxtext(value: str) -> str:
