@@ -34,6 +34,7 @@ class ClientNames:
 
 
 def lookup_status(error: BaseException) -> str:
+    """TEMP for a lookup that failed for now (or took too long), FAIL for one that found nothing."""
     errno = getattr(error, "errno", None)
     return TEMP if isinstance(error, asyncio.TimeoutError) or errno in TEMPORARY else FAIL
 
