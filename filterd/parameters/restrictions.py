@@ -64,6 +64,15 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("multi_recipient_bounce_reject_code", "550", "int",
        "The numerical SMTP server response code when a remote SMTP client request is blocked by the "
        "reject_multi_recipient_bounce restriction."),
+    _p("reject_tempfail_action", "defer_if_permit",
+       doc="The Postfix SMTP server's action when a reject-type restriction fails due to a temporary error "
+           "condition: defer (at once) or defer_if_permit (unless a later restriction rejects)."),
+    _p("unknown_helo_hostname_tempfail_action", "$reject_tempfail_action",
+       doc="The Postfix SMTP server's action when reject_unknown_helo_hostname fails due to a temporary error "
+           "condition."),
+    _p("unknown_address_tempfail_action", "$reject_tempfail_action",
+       doc="The Postfix SMTP server's action when reject_unknown_sender_domain or reject_unknown_recipient_domain "
+           "fail due to a temporary error condition."),
     _p("maps_rbl_reject_code", "554", "int",
        "The numerical SMTP server response code when a client request is blocked by the reject_rbl_client, "
        "reject_rhsbl_client, reject_rhsbl_sender or reject_rhsbl_recipient restriction."),

@@ -7,7 +7,7 @@ import ipaddress
 
 from filterd import Verdict, valid_hostname
 
-from .evaluation import Check
+from .evaluation import Check, temporary_failure
 from .replies import refusal
 
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
@@ -84,7 +84,7 @@ async def mail_domain_status(check: Check, domain: str) -> str:
 async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_mx: tuple[str, str]) -> Verdict | None:
     """reject_unknown_address: a remote address's domain that does not exist is refused with
     unknown_address_reject_code, one with a null MX with `null_mx` (code, status); local and literal domains and
-    the null address are not looked up; a temporary failure is kept as defer_if_permit."""
+    the null address are not looked up; a temporary failure is unknown_address_tempfail_action's."""
     rules = check.settings.rules
     resolution = rules.resolve(rules.rewrite(address)) if address else None
     if resolution is None or resolution.address_class == "local" or resolution.domain.startswith("["):
@@ -95,7 +95,8 @@ async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_m
         return refusal(int(null_mx[0]), null_mx[1], f"{rejected}: Domain {resolution.domain} does not accept mail "
                                                     "(nullMX)")
     if status == RETRY:
-        check.defer_if_permit = refusal(450, dsn, f"{rejected}: Domain not found")
+        return temporary_failure(check, "unknown_address_tempfail_action", refusal(450, dsn, f"{rejected}: Domain "
+                                                                                           "not found"))
     if status == NOTFOUND:
         return refusal(check.settings.codes["unknown_address_reject_code"], dsn, f"{rejected}: Domain not found")
     return None

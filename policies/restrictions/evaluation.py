@@ -42,6 +42,15 @@ class Check:
         return self.envelope.sender
 
 
+def temporary_failure(check: Check, action: str, verdict: Verdict) -> Verdict | None:
+    """A restriction that could not tell for now, as a tempfail action says: `defer` gives its reply at once,
+    `defer_if_permit` keeps it for the end of the evaluation, given unless something rejects."""
+    if check.settings.tempfail_actions.get(action, "defer_if_permit") == "defer":
+        return verdict
+    check.defer_if_permit = verdict
+    return None
+
+
 async def run(item: Item, check: Check) -> Verdict | None:
     """One restriction's answer, awaited when it is a coroutine."""
     args = () if item.restriction.argument is None else (item.argument,)

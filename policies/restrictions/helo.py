@@ -10,7 +10,7 @@ from filterd import Verdict, valid_hostname
 from .access import check_access, table
 from .dnsbl import FAIL, NOTFOUND, RETRY, reject_rhsbl, zone_and_filter
 from .domains import domain_keys
-from .evaluation import Check
+from .evaluation import Check, temporary_failure
 from .names import restriction
 from .replies import refusal
 
@@ -68,7 +68,8 @@ def _invalid_address(check: Check, name: str) -> Verdict:
 @restriction("reject_unknown_hostname")
 async def reject_unknown_helo_hostname(check: Check) -> Verdict | None:
     """Reject a HELO name with no A, AAAA or MX record (a null MX will do): `450 4.7.1 <H>: Helo command rejected:
-    Host not found`; a temporary DNS failure defers only if nothing rejects; an address literal must be valid."""
+    Host not found`; a temporary DNS failure is unknown_helo_hostname_tempfail_action's; an address literal must be
+    valid."""
     name = check.session.helo
     if not name:
         return None
@@ -78,8 +79,7 @@ async def reject_unknown_helo_hostname(check: Check) -> Verdict | None:
     status = NOTFOUND if found is None else found.status
     rejected = f"<{name}>: Helo command rejected: Host not found"
     if status == RETRY:
-        check.defer_if_permit = refusal(450, "4.7.1", rejected)
-        return None
+        return temporary_failure(check, "unknown_helo_hostname_tempfail_action", refusal(450, "4.7.1", rejected))
     if status in (NOTFOUND, FAIL):
         return refusal(check.settings.codes["unknown_hostname_reject_code"], "4.7.1", rejected)
     return None

@@ -63,6 +63,7 @@ RESTRICTIONS = {
                                     "{hostname@local.example=reject_unknown_client_hostname}, "
                                     "{reverse@local.example=reject_unknown_reverse_client_hostname}, "
                                     "{helo@local.example=reject_unknown_helo_hostname}, "
+                                    "{helostrict@local.example=reject_unknown_helo_hostname reject}, "
                                     "{interfaces@local.example=permit_inet_interfaces reject}, "
                                     "{rhsbl@local.example=reject_rhsbl_client rhsbl.test}, "
                                     "{reversebl@local.example=reject_rhsbl_reverse_client rhsbl.test}, "
@@ -71,6 +72,7 @@ RESTRICTIONS = {
                                     "{reverseaccess@local.example=reverse_access} }, "
                                     "reject_unknown_recipient_domain",
     "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test",
+    "unknown_helo_hostname_tempfail_action": "defer",
     "smtpd_restriction_classes": "reverse_access",
     "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
 }
@@ -93,6 +95,7 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
           + [("127.0.0.1", helo, "<a@exists.test>", "<rhsblhelo@local.example>")
              for helo in ("spam.test", "quiet.test", "exists.test", "[127.0.0.1]")]
           + [("127.0.0.1", "client.example", "<a@exists.test>", "<b@spam.test>")]
+          + [("127.0.0.1", helo, "<a@exists.test>", "<helostrict@local.example>") for helo in ("broken.test", "nx.test")]
           + [("127.0.0.1", "nx.test", "<a@nx.test>", "<helo@local.example>"),
              ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")])
 CLIENT = ("import json, sys; from tests.integration.test_restrictions_dns_vs_postfix import conversation; "
@@ -173,6 +176,8 @@ def test_the_new_restrictions_reply_as_postfix_documents(replies):
         "450 4.7.1 Client host rejected: cannot find your reverse hostname, [127.0.0.16]"
     assert by_session["127.0.0.1", "nx.test", "<a@exists.test>", "<helo@local.example>"][2] == \
         "450 4.7.1 <nx.test>: Helo command rejected: Host not found"
+    assert by_session["127.0.0.1", "broken.test", "<a@exists.test>", "<helostrict@local.example>"][2] == \
+        "450 4.7.1 <broken.test>: Helo command rejected: Host not found"
     assert by_session["127.0.0.1", "client.example", "<a@exists.test>", "<interfaces@local.example>"][2] == \
         "250 2.1.5 Ok"
     assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<interfaces@local.example>"][2] == \

@@ -77,3 +77,17 @@ def test_reject_rhsbl_helo(dns_server):
         554, "5.7.1", "Service unavailable; Helo command [spam.test] blocked using rhsbl.test")
     for name in ("clean.test", "[192.0.2.1]", ""):
         assert verdict_at_rcpt(blocking, helo=name) is None
+
+
+def test_unknown_helo_hostname_tempfail_action_defer_defers_at_once(dns_server):
+    dns_server.zone.fail("broken.example", "servfail")
+    for setting in ({"unknown_helo_hostname_tempfail_action": "defer"}, {"reject_tempfail_action": "defer"}):
+        at_once = settings(smtpd_helo_restrictions="reject_unknown_helo_hostname, reject",
+                           filterd_dns_servers=dns_server.address, filterd_dns_timeout="1s", **setting)
+        assert verdict_at_rcpt(at_once, helo="broken.example").reply() == \
+            (450, "4.7.1", "<broken.example>: Helo command rejected: Host not found")
+
+
+def test_a_tempfail_action_is_defer_or_defer_if_permit():
+    with pytest.raises(Exception, match='unknown_helo_hostname_tempfail_action.*bad value "reject"'):
+        settings(unknown_helo_hostname_tempfail_action="reject")

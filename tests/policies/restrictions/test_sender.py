@@ -54,6 +54,14 @@ def test_a_temporary_failure_defers_unless_something_rejects(dns_server):
     assert verdict_at_rcpt(unknown(dns_server), sender="a@broken.test", recipient="b@example.net").code == 454
 
 
+def test_with_unknown_address_tempfail_action_defer_a_temporary_failure_defers_at_once(dns_server):
+    dns_server.zone.fail("broken.test", "servfail")
+    at_once = settings(smtpd_sender_restrictions="reject_unknown_sender_domain", filterd_dns_servers=dns_server.address,
+                       filterd_dns_timeout="2s", unknown_address_tempfail_action="defer")
+    assert verdict_at_rcpt(at_once, sender="a@broken.test", recipient="b@example.net").reply() == (
+        450, "4.1.8", "<a@broken.test>: Sender address rejected: Domain not found")
+
+
 def test_local_and_null_senders_are_not_looked_up(dns_server):
     assert verdict_at_rcpt(unknown(dns_server), sender="a@local.example") is None
     assert verdict_at_rcpt(unknown(dns_server), sender="") is None
