@@ -7,7 +7,7 @@ import ipaddress
 
 from filterd import Verdict, valid_hostname
 
-from .evaluation import Check, temporary_failure
+from .evaluation import Check, defer_unless_rejected
 from .replies import refusal
 
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
@@ -95,8 +95,8 @@ async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_m
         return refusal(int(null_mx[0]), null_mx[1], f"{rejected}: Domain {resolution.domain} does not accept mail "
                                                     "(nullMX)")
     if status == RETRY:
-        return temporary_failure(check, "unknown_address_tempfail_action", refusal(450, dsn, f"{rejected}: Domain "
-                                                                                           "not found"))
+        action = check.settings.tempfail_actions["unknown_address_tempfail_action"]
+        return defer_unless_rejected(check, refusal(450, dsn, f"{rejected}: Domain not found"), action)
     if status == NOTFOUND:
         return refusal(check.settings.codes["unknown_address_reject_code"], dsn, f"{rejected}: Domain not found")
     return None

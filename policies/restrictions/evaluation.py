@@ -33,6 +33,8 @@ class Check:
     """defer_if_reject's reply: given in place of a later reject."""
     warn_only: bool = False
     """warn_if_reject was the restriction before: the next reject is logged as a warning, not enforced."""
+    warning: bool = False
+    """The restriction at hand follows warn_if_reject: a reply it would keep for later is given now, as a warning."""
     about: tuple[str, str] = ("", "")
     """The list being evaluated, as its replies name it: `<NAME>: CLASS rejected` (the recipient, "Recipient
     address"), for the restrictions (reject, defer, ...) that have no subject of their own."""
@@ -42,10 +44,10 @@ class Check:
         return self.envelope.sender
 
 
-def temporary_failure(check: Check, action: str, verdict: Verdict) -> Verdict | None:
-    """A restriction that could not tell for now, as a tempfail action says: `defer` gives its reply at once,
-    `defer_if_permit` keeps it for the end of the evaluation, given unless something rejects."""
-    if check.settings.tempfail_actions.get(action, "defer_if_permit") == "defer":
+def defer_unless_rejected(check: Check, verdict: Verdict, action: str = "defer_if_permit") -> Verdict | None:
+    """A deferral as DEFER_IF_PERMIT gives it: kept for the end of the evaluation, given unless something rejects;
+    at once with the tempfail action `defer`, or after warn_if_reject (which makes it a warning)."""
+    if action == "defer" or check.warning:
         return verdict
     check.defer_if_permit = verdict
     return None
@@ -61,11 +63,11 @@ async def run(item: Item, check: Check) -> Verdict | None:
 async def evaluate(items: tuple[Item, ...], check: Check) -> Verdict | None:
     """One list: OK when a restriction permits, a final verdict when one refuses, None when none decides."""
     for item in items:
-        warn_only, check.warn_only = check.warn_only, False
+        check.warning, check.warn_only = check.warn_only, False
         verdict = await run(item, check)
         if verdict is None or verdict.action is Action.DUNNO:
             continue
-        if warn_only and verdict.action in (Action.REJECT, Action.DEFER):
+        if check.warning and verdict.action in (Action.REJECT, Action.DEFER):
             check.kept.append(Verdict.reject_warning(verdict))
             continue
         if verdict.action is Action.OK or verdict.final:

@@ -7,7 +7,7 @@ import asyncio
 
 from filterd import Verdict
 
-from .evaluation import Check
+from .evaluation import Check, defer_unless_rejected
 from .names import restriction
 from .replies import refusal
 
@@ -29,21 +29,19 @@ def reject(check: Check) -> Verdict:
 
 @restriction("defer")
 def defer(check: Check) -> Verdict:
-    return refusal(check.settings.codes["defer_code"], "4.7.1", _rejected(check, "Access denied"))
+    return refusal(check.settings.codes["defer_code"], "4.3.2", _rejected(check, "Try again later"))
 
 
 @restriction("defer_if_permit")
-def defer_if_permit(check: Check) -> None:
+def defer_if_permit(check: Check) -> Verdict | None:
     """Defer unless a later restriction rejects: the reply waits for the end of the evaluation."""
-    check.defer_if_permit = refusal(check.settings.codes["defer_code"], "4.7.1",
-                                    _rejected(check, "defer_if_permit requested"))
+    return defer_unless_rejected(check, refusal(450, "4.7.0", _rejected(check, "defer_if_permit requested")))
 
 
 @restriction("defer_if_reject")
 def defer_if_reject(check: Check) -> None:
     """A later restriction's reject is deferred instead."""
-    check.defer_if_reject = refusal(check.settings.codes["defer_code"], "4.7.0",
-                                    _rejected(check, "defer_if_reject requested"))
+    check.defer_if_reject = refusal(450, "4.7.0", _rejected(check, "defer_if_reject requested"))
 
 
 @restriction("warn_if_reject")

@@ -10,7 +10,7 @@ from filterd import Verdict, valid_hostname
 from .access import check_access, table
 from .dnsbl import FAIL, NOTFOUND, RETRY, reject_rhsbl, zone_and_filter
 from .domains import domain_keys
-from .evaluation import Check, temporary_failure
+from .evaluation import Check, defer_unless_rejected
 from .names import restriction
 from .replies import refusal
 
@@ -79,7 +79,8 @@ async def reject_unknown_helo_hostname(check: Check) -> Verdict | None:
     status = NOTFOUND if found is None else found.status
     rejected = f"<{name}>: Helo command rejected: Host not found"
     if status == RETRY:
-        return temporary_failure(check, "unknown_helo_hostname_tempfail_action", refusal(450, "4.7.1", rejected))
+        action = check.settings.tempfail_actions["unknown_helo_hostname_tempfail_action"]
+        return defer_unless_rejected(check, refusal(450, "4.7.1", rejected), action)
     if status in (NOTFOUND, FAIL):
         return refusal(check.settings.codes["unknown_hostname_reject_code"], "4.7.1", rejected)
     return None

@@ -381,3 +381,29 @@ def test_end_of_data_restrictions_refuse_the_message_as_postfix_does(launcher):
                       "filterd's reject lines") == theirs
     assert ("ID: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.5.3 <END-OF-MESSAGE>: End-of-data rejected: "
             "Multi-recipient bounce; from=<> proto=ESMTP helo=<client.example>") in theirs
+
+
+def test_warn_if_reject_before_a_deferral_kept_for_later_warns_as_postfix_does(launcher):
+    postfix, filterd = pair(launcher, "warn-deferral", {
+        "smtpd_restriction_classes": "warned_table",
+        "warned_table": "warn_if_reject check_sender_access inline:{ok.example=DEFER_IF_PERMIT}",
+        "smtpd_recipient_restrictions": (
+            "check_recipient_access inline:{ {warned@local.example=warn_if_reject defer_if_permit}, "
+            "{tabled@local.example=warned_table}, {deferred@local.example=defer_if_permit}, "
+            "{nested@local.example=check_sender_access inline:{ok.example=OK}}, {relay@local.example=RELAY}, "
+            "{deferall@local.example=reject_non_fqdn_sender defer} }, "
+            "permit_mynetworks, reject_unauth_destination")})
+    cases = ["<warned@local.example>", "<tabled@local.example>", "<deferred@local.example>", "<nested@local.example>",
+             "<relay@local.example>", "<deferall@local.example>"]
+    ours = [session(filterd.port, "client.example", "<a@ok.example>", rcpt) for rcpt in cases]
+    assert ours == [session(postfix.port, "client.example", "<a@ok.example>", rcpt) for rcpt in cases]
+    assert [replies[2] for replies in ours] == [
+        "250 2.1.5 Ok", "250 2.1.5 Ok",
+        "450 4.7.1 <deferred@local.example>: Recipient address rejected: Service unavailable",
+        "451 4.3.5 Server configuration error", "250 2.1.5 Ok",
+        "450 4.3.2 <deferall@local.example>: Recipient address rejected: Try again later"]
+    for recipient in ("warned@local.example", "tabled@local.example"):
+        expected = wait_until(lambda: recipient in postfix.maillog() and warning_line(postfix.maillog(), recipient),
+                              30, "Postfix's reject_warning line")
+        assert wait_until(lambda: recipient in filterd.log() and warning_line(filterd.log(), recipient), 30,
+                          "filterd's reject_warning line") == expected

@@ -19,7 +19,7 @@ def test_the_first_refusal_ends_the_evaluation_and_names_its_list():
     rejecting = settings(smtpd_helo_restrictions="defer, reject", smtpd_recipient_restrictions="reject")
     refused = verdict_at_rcpt(rejecting, helo="mx.client.example")
     assert (refused.action, refused.reply()) == (
-        Action.DEFER, (450, "4.7.1", "<mx.client.example>: Helo command rejected: Access denied"))
+        Action.DEFER, (450, "4.3.2", "<mx.client.example>: Helo command rejected: Try again later"))
 
 
 def test_each_list_names_what_it_is_about():
@@ -32,7 +32,7 @@ def test_each_list_names_what_it_is_about():
 def test_defer_if_permit_defers_unless_a_later_restriction_rejects():
     deferring = settings(smtpd_sender_restrictions="defer_if_permit")
     assert verdict_at_rcpt(deferring, recipient="b@local.example").reply() == (
-        450, "4.7.1", "<a@sender.example>: Sender address rejected: defer_if_permit requested")
+        450, "4.7.0", "<a@sender.example>: Sender address rejected: defer_if_permit requested")
     assert verdict_at_rcpt(deferring, recipient="b@example.net").code == 454
 
 
