@@ -61,19 +61,25 @@ async def run(item: Item, check: Check) -> Verdict | None:
 
 
 async def evaluate(items: tuple[Item, ...], check: Check) -> Verdict | None:
-    """One list: OK when a restriction permits, a final verdict when one refuses, None when none decides."""
-    for item in items:
-        check.warning, check.warn_only = check.warn_only, False
-        verdict = await run(item, check)
-        if verdict is None or verdict.action is Action.DUNNO:
-            continue
-        if check.warning and verdict.action in (Action.REJECT, Action.DEFER):
-            check.kept.append(Verdict.reject_warning(verdict))
-            continue
-        if verdict.action is Action.OK or verdict.final:
-            return deferred(verdict, check)
-        check.kept.append(verdict)
-    return None
+    """One list: OK when a restriction permits, a final verdict when one refuses, None when none decides. A list
+    that a restriction after warn_if_reject opens (a table's result, a class) warns throughout, as in smtpd."""
+    inherited = check.warning
+    try:
+        for item in items:
+            warning = check.warn_only or inherited
+            check.warning, check.warn_only = warning, False
+            verdict = await run(item, check)
+            if verdict is None or verdict.action is Action.DUNNO:
+                continue
+            if warning and verdict.action in (Action.REJECT, Action.DEFER):
+                check.kept.append(Verdict.reject_warning(verdict))
+                continue
+            if verdict.action is Action.OK or verdict.final:
+                return deferred(verdict, check)
+            check.kept.append(verdict)
+        return None
+    finally:
+        check.warning = inherited
 
 
 def deferred(verdict: Verdict, check: Check) -> Verdict:

@@ -385,25 +385,36 @@ def test_end_of_data_restrictions_refuse_the_message_as_postfix_does(launcher):
 
 def test_warn_if_reject_before_a_deferral_kept_for_later_warns_as_postfix_does(launcher):
     postfix, filterd = pair(launcher, "warn-deferral", {
-        "smtpd_restriction_classes": "warned_table",
+        "smtpd_restriction_classes": "warned_table, warned_list",
         "warned_table": "warn_if_reject check_sender_access inline:{ok.example=DEFER_IF_PERMIT}",
+        "warned_list": "warn_if_reject check_recipient_access inline:{ "
+                       "{nestedwarn@local.example=reject_non_fqdn_recipient defer_if_permit reject} }",
         "smtpd_recipient_restrictions": (
             "check_recipient_access inline:{ {warned@local.example=warn_if_reject defer_if_permit}, "
             "{tabled@local.example=warned_table}, {deferred@local.example=defer_if_permit}, "
             "{nested@local.example=check_sender_access inline:{ok.example=OK}}, {relay@local.example=RELAY}, "
-            "{deferall@local.example=reject_non_fqdn_sender defer} }, "
+            "{deferall@local.example=reject_non_fqdn_sender defer}, {nestedwarn@local.example=warned_list} }, "
             "permit_mynetworks, reject_unauth_destination")})
     cases = ["<warned@local.example>", "<tabled@local.example>", "<deferred@local.example>", "<nested@local.example>",
-             "<relay@local.example>", "<deferall@local.example>"]
+             "<relay@local.example>", "<deferall@local.example>", "<nestedwarn@local.example>"]
     ours = [session(filterd.port, "client.example", "<a@ok.example>", rcpt) for rcpt in cases]
     assert ours == [session(postfix.port, "client.example", "<a@ok.example>", rcpt) for rcpt in cases]
     assert [replies[2] for replies in ours] == [
         "250 2.1.5 Ok", "250 2.1.5 Ok",
         "450 4.7.1 <deferred@local.example>: Recipient address rejected: Service unavailable",
         "451 4.3.5 Server configuration error", "250 2.1.5 Ok",
-        "450 4.3.2 <deferall@local.example>: Recipient address rejected: Try again later"]
+        "450 4.3.2 <deferall@local.example>: Recipient address rejected: Try again later", "250 2.1.5 Ok"]
     for recipient in ("warned@local.example", "tabled@local.example"):
         expected = wait_until(lambda: recipient in postfix.maillog() and warning_line(postfix.maillog(), recipient),
                               30, "Postfix's reject_warning line")
         assert wait_until(lambda: recipient in filterd.log() and warning_line(filterd.log(), recipient), 30,
                           "filterd's reject_warning line") == expected
+
+    def nested_warnings(log: str) -> list[str]:
+        return [line.split("]: ", 2)[2] for line in log.splitlines()
+                if "reject_warning: RCPT" in line and "to=<nestedwarn@" in line]
+
+    expected = wait_until(lambda: len(nested_warnings(postfix.maillog())) == 2 and nested_warnings(postfix.maillog()),
+                          30, "Postfix's two reject_warning lines")
+    assert wait_until(lambda: len(nested_warnings(filterd.log())) == 2 and nested_warnings(filterd.log()), 30,
+                      "filterd's two reject_warning lines") == expected

@@ -42,6 +42,18 @@ def test_warn_if_reject_turns_the_next_reject_into_a_warning():
     assert warned.reply() == (554, "5.7.1", "<b@local.example>: Recipient address rejected: Access denied")
 
 
+def test_warn_if_reject_covers_the_list_a_table_result_opens_and_a_deferral_kept_for_later():
+    nested = settings(smtpd_recipient_restrictions="warn_if_reject check_recipient_access inline:{ "
+                                                   "{b@local.example=reject_non_fqdn_recipient defer_if_permit reject} }, "
+                                                   "permit")
+    warned = verdict_at_rcpt(nested)
+    assert warned.action is Action.WARN
+    assert [verdict.reply()[:2] for verdict in (*warned.earlier, warned)] == [(450, "4.7.0"), (554, "5.7.1")]
+    after = settings(smtpd_recipient_restrictions="warn_if_reject check_recipient_access inline:{ "
+                                                  "{b@local.example=permit_mynetworks} }, reject")
+    assert verdict_at_rcpt(after).action is Action.REJECT
+
+
 def test_no_restriction_no_answer():
     assert verdict_at_rcpt(settings()) is None
 
