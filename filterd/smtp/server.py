@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
-import socket
 import ssl
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
 
-from filterd import maillog
+from filterd import client_names, maillog
 from filterd.smtp import auth, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.forbidden import ForbiddenCommands
@@ -177,7 +176,7 @@ class SmtpServer(SMTP):
         the greeting, or after a command that must end a pipelined group (RFC 2920)."""
         pending = bytes(self._reader._buffer) if self._reader is not None else b""  # type: ignore[attr-defined]
         if pending and not self.pipelining_noted:
-            self.pipelining_noted = True
+            self.pipelining_noted = self.handler.session.improper_pipelining = True
             maillog.info(self.settings.service, "improper command pipelining after %s from %s: %s", after,
                          self.handler.session.client, _escaped(pending[:100]))
 
@@ -243,7 +242,7 @@ class SmtpServer(SMTP):
             asking = self.gate.ask(self.service_name, peer[0]) if self.gate is not None else None
         try:
             if isinstance(peer, tuple):
-                session.client_name = await self._peer_name(peer[0])
+                await self._look_up_names(session, peer[0])
                 self.verbose = self.settings.debug_peers.matches(session.client_name, session.client_address)
             await self.handler.on_connect()
             if self.transport and self.transport.get_extra_info("ssl_object") is not None:
@@ -283,14 +282,11 @@ class SmtpServer(SMTP):
         self.admission, self.counted_address = "counted", address
         return self.gate.refusal(counts, self.service_name, address, self.handler.session.client, self.settings.service)
 
-    async def _peer_name(self, address: str) -> str:
-        if not self.settings.peername_lookup:
-            return "unknown"
-        try:
-            name, _ = await asyncio.wait_for(self.loop.getnameinfo((address, 0), socket.NI_NAMEREQD), 5)
-            return name
-        except (OSError, asyncio.TimeoutError):
-            return "unknown"
+    async def _look_up_names(self, session: Any, address: str) -> None:
+        found = await client_names.look_up(address, self.settings.service) if self.settings.peername_lookup \
+            else client_names.ClientNames()
+        session.client_name, session.reverse_client_name = found.name, found.reverse_name
+        session.client_name_status, session.reverse_client_name_status = found.name_status, found.reverse_name_status
 
     def eof_received(self) -> bool:
         """The client half-closed: the commands it sent before are still answered, as Postfix's smtpd answers what
@@ -579,7 +575,8 @@ def xforward_refusal(arg: str) -> str | None:
 
 
 def apply_xforward(session: Any, arg: str) -> None:
-    """Take the original client's attributes from XFORWARD (already authorised)."""
+    """Take the original client's attributes from XFORWARD (already authorised); a NAME stands for the names filterd
+    looked up, and their statuses are read from it."""
     for item in arg.split():
         key, _, value = item.partition("=")
         value = _unxtext(value)
@@ -589,6 +586,8 @@ def apply_xforward(session: Any, arg: str) -> None:
             session.client_port = int(value)
         elif key.upper() in _XFORWARD_FIELDS:
             setattr(session, _XFORWARD_FIELDS[key.upper()], value)
+        if key.upper() == "NAME":
+            session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
 
 
 def _unxtext(value: str) -> str:

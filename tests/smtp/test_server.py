@@ -47,6 +47,13 @@ def test_xforward_attributes_are_decoded():
         ("mail.example", "192.0.2.1", 4321, "he+lo", "ESMTP")
 
 
+def test_an_xforward_name_stands_for_the_names_looked_up():
+    session = Session(client_name="unknown", reverse_client_name="forged.example", client_name_status="FORGED",
+                      reverse_client_name_status="OK")
+    apply_xforward(session, "NAME=mail.example")
+    assert (session.reverse_name, session.name_status, session.reverse_name_status) == ("mail.example", "OK", "OK")
+
+
 def test_help_is_an_unknown_command_as_in_postfix():
     """Found by fuzzing sessions: HELP got aiosmtpd's "250 Supported commands: AUTH ..." (no enhanced status, and
     commands filterd does not offer); Postfix's smtpd has no HELP and answers it as any unknown command."""
