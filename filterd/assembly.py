@@ -10,7 +10,7 @@ import socket
 import ssl
 import stat
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable, Coroutine
 
 from filterd.addresses import AddressRules
 from filterd.anvil.client import AnvilClient
@@ -30,6 +30,7 @@ from filterd.parameters import parse_hostport, parse_listener
 from filterd.pipe.service import PipeSettings, serve_pipe
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.qmgr.after_queue import AfterQueue
+from filterd.qmgr.agent import RemoteDeliverer, serve as serve_agent
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
@@ -38,6 +39,7 @@ from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.connection_cache import CacheLimits
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
+from filterd.queue.tools.postqueue import flush_site
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.limits import ConnectionGate, ConnectionLimits
@@ -130,6 +132,15 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit, tls=tls)
 
 
+def site_flusher(listener: Listener, config: Config) -> Callable[[str], Awaitable[int]] | None:
+    """What ETRN does for an eligible site besides its 250: in relay mode, the site's deferred mail is taken now
+    (postqueue's flush_site, in a thread: it reads the deferred queue); elsewhere nothing is queued here."""
+    if listener.mode != "relay":
+        return None
+    spool = Spool(config.get("queue_directory"))
+    return lambda site: asyncio.to_thread(flush_site, spool, site)
+
+
 def not_filtered(listener: Listener, config: Config) -> bool:
     """A listener where no plugin runs at receipt: reinject, or receive_override_options turning off Postfix's
     header/body checks and milters (filterd's plugins are both)."""
@@ -176,9 +187,12 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
         chain = empty_chain if listener.mode == "sink" or not_filtered(listener, config) else full_chain
         make_nexthop = nexthop_factory(listener, config)
+        flush = site_flusher(listener, config)
 
-        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address) -> SmtpServer:
-            return SmtpServer(SmtpHandler(settings, chain, make_nexthop), loop=loop, gate=gate, service_name=name)
+        def factory(settings=settings, chain=chain, make_nexthop=make_nexthop, name=listener.address,
+                    flush=flush) -> SmtpServer:
+            return SmtpServer(SmtpHandler(settings, chain, make_nexthop, flush), loop=loop, gate=gate,
+                              service_name=name)
 
         servers.append(await loop.create_server(connections.track(factory), sock=sock, **implicit_tls(settings)))
     return servers
@@ -251,10 +265,19 @@ def deliverer(config: Config) -> Deliverer:
                                        frozenset(config.list("filterd_filters"))))
 
 
-def queue_manager(loaded: Loaded) -> QueueManager:
-    """The queue manager that the qmgr process runs."""
+def delivery_agent(config: Config, sock: socket.socket) -> Callable[[], Coroutine[None, None, None]]:
+    """The delivery agent process's work (qmgr/agent.py), built before privileges are dropped (TLS client keys)."""
+    agent, spool = deliverer(config), Spool(config.get("queue_directory"))
+    return lambda: serve_agent(sock, agent, spool)
+
+
+def queue_manager(loaded: Loaded, agent: socket.socket | None = None, lost: Callable[[], None] = lambda: None
+                  ) -> QueueManager:
+    """The queue manager that the qmgr process runs: its deliveries made by the agent process at the other end of
+    `agent` (lost: what to do when that process is gone), or in its own process without one."""
     config = loaded.config
     spool = Spool(config.get("queue_directory")).create()
     after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"),
                              config.int("hopcount_limit"))
-    return QueueManager(spool, schedule(config), deliverer(config), after_queue, config.get("myhostname"))
+    delivery = deliverer(config) if agent is None else RemoteDeliverer(agent, spool, lost)
+    return QueueManager(spool, schedule(config), delivery, after_queue, config.get("myhostname"))

@@ -129,6 +129,27 @@ def rcpt(session: Session, envelope: Envelope, recipient: str, settings: Any,
 
 
 @hookspec
+def vrfy(session: Session, envelope: Envelope, recipient: str, settings: Any,
+         auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
+    """VRFY <recipient>: would the recipient be accepted? Postfix answers with its recipient restrictions.
+
+    `envelope` is a copy of the transaction's (its sender, recipients, queue id) during one, else empty with
+    sender None. REJECT or DEFER answers VRFY with that reply; None, DUNNO, OK or anything else: Postfix's
+    `252 2.0.0`, and nothing is kept (no HOLD, edit or DISCARD reaches a message).
+    """
+
+
+@hookspec
+def etrn(session: Session, site: str, settings: Any) -> Verdict | str | None:
+    """ETRN <site>: outside a mail transaction, the client asks for the mail queued for a destination (RFC 1985).
+
+    REJECT or DEFER answers ETRN with that reply; None, DUNNO, OK or anything else let it go on to
+    fast_flush_domains (Postfix's 250 or 459). Postfix analogue: smtpd_etrn_restrictions, after the client and HELO
+    restrictions with smtpd_delay_reject.
+    """
+
+
+@hookspec
 def data(session: Session, envelope: Envelope, settings: Any,
          auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """The client sent DATA, all recipients known (`envelope.recipients`).
@@ -223,7 +244,7 @@ def disconnect(session: Session, settings: Any) -> None:
 
 
 CHAIN_HOOKS = (
-    "connect", "helo", "mail_from", "rcpt", "data", "header", "end_of_headers", "body",
+    "connect", "helo", "mail_from", "rcpt", "vrfy", "etrn", "data", "header", "end_of_headers", "body",
     "end_of_message", "queue", "disconnect",
 )
 """The hooks the chain runner calls, in the order of a transaction."""

@@ -64,6 +64,8 @@ TRANSITIONS: dict[tuple[State, str], tuple[State, State]] = _Table({
     **{(state, "helo"): (SESSION, SESSION) for state in (SESSION, ENVELOPE)},
     (SESSION, "mail"): (ENVELOPE, SESSION),
     (ENVELOPE, "rcpt"): (ENVELOPE, ENVELOPE),
+    **{(state, "vrfy"): (state, state) for state in (SESSION, ENVELOPE)},
+    (SESSION, "etrn"): (SESSION, SESSION),
     (ENVELOPE, "data"): (CONTENT, SESSION),
     (CONTENT, "content"): (CONTENT, CONTENT),
     (CONTENT, "end_of_message"): (SESSION, SESSION),
@@ -81,6 +83,8 @@ REFUSES = {
     "helo": "the command",
     "mail": "the transaction, which does not begin",
     "rcpt": "this recipient only",
+    "vrfy": "the VRFY command only",
+    "etrn": "the ETRN command only",
     "data": "the transaction",
     "content": "the message, reported at its end (a milter reports at once)",
     "end_of_message": "the message",
@@ -163,10 +167,12 @@ class Lifecycle:
         return verdict
 
     def helo(self, hostname: str, extended: bool = True) -> Answer:
-        """HELO or EHLO: it ends any mail transaction."""
+        """HELO or EHLO: it ends any mail transaction. HELO after EHLO leaves the protocol ESMTP, as Postfix's smtpd
+        never downgrades it."""
         self._next = TRANSITIONS[self.state, "helo"]
         self.session.helo = hostname
-        self.session.protocol = "ESMTP" if extended else "SMTP"
+        if extended or self.session.protocol != "ESMTP":
+            self.session.protocol = "ESMTP" if extended else "SMTP"
         return self._run("helo", None, self._settled, hostname=hostname)
 
     def _settled(self, verdict: Verdict) -> Verdict:
@@ -200,6 +206,27 @@ class Lifecycle:
         if self._settle(refuses(verdict)):
             self.txn.final = self._kept  # type: ignore[union-attr]
         return verdict
+
+    def vrfy(self, recipient: str) -> Answer:
+        """VRFY: the chain's verdict on a recipient that is only asked about. The session stays where it is; the
+        hook sees the transaction's sender and queue id when there is one, and what it decides is not kept."""
+        self._next = TRANSITIONS[self.state, "vrfy"]
+        envelope = self.txn.envelope if self.txn is not None else Envelope(sender=None)
+        asked = Envelope(envelope.queue_id, envelope.sender, list(envelope.recipients), list(envelope.mail_options))
+        call = Transaction(self.session, asked, service=self.service, trace=self.trace)
+        if self.refusal is not None:
+            call.log_verdict("vrfy", self.refusal, recipient)
+            return self._settled(self.refusal)
+        return self._run("vrfy", call, self._settled, recipient, recipient=recipient)
+
+    def etrn(self, site: str) -> Answer:
+        """ETRN, outside a mail transaction: the chain's verdict on a client asking for the mail queued for `site`."""
+        self._next = TRANSITIONS[self.state, "etrn"]
+        call = Transaction(self.session, Envelope(sender=None), service=self.service, trace=self.trace)
+        if self.refusal is not None:
+            call.log_verdict("etrn", self.refusal)
+            return self._settled(self.refusal)
+        return self._run("etrn", call, self._settled, site=site)
 
     def add_recipient(self, recipient: str, options: list[str] | tuple[str, ...] = ()) -> None:
         """A recipient the chain (and the next hop, where there is one) accepted."""

@@ -10,6 +10,7 @@ tells the old one to finish its sessions and leave, so no connection is refused 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.anvil.server import bind_anvil, run_anvil
-from filterd.assembly import (Listener, connection_gate, listeners, load_tls, queue_manager, serve,
+from filterd.assembly import (Listener, connection_gate, delivery_agent, listeners, load_tls, queue_manager, serve,
                               smtp_listening)
 from filterd.config import Config, ConfigError
 from filterd.daemon import PidFile, Readiness, pid_path
@@ -105,11 +106,19 @@ async def _settle() -> None:
 
 
 def _queue_manager(loaded: Loaded, owner: MailOwner | None) -> None:
-    """The qmgr process: run until SIGTERM, finishing deliveries in progress; SIGUSR1 flushes the queue."""
+    """The qmgr process: run until SIGTERM, finishing deliveries in progress; SIGUSR1 flushes the queue. Its
+    deliveries are made by a delivery agent process it forks first (qmgr/agent.py); when that one dies, so does
+    the manager, and the master starts both again (what was active is taken back from the active queue)."""
+    ours, theirs = socket.socketpair()
+    agent = os.fork()
+    if agent == 0:
+        ours.close()
+        _delivery_agent(loaded, owner, theirs)
+    theirs.close()
     loop = _new_loop()
     asyncio.set_event_loop(loop)
     stop = _stop_event(loop)
-    manager = queue_manager(loaded)
+    manager = queue_manager(loaded, ours, functools.partial(os._exit, 1))
     loop.add_signal_handler(signal.SIGUSR1, manager.flush)
     manager.spool.write_pid("qmgr")
     if owner is not None:
@@ -118,6 +127,29 @@ def _queue_manager(loaded: Loaded, owner: MailOwner | None) -> None:
         loop.run_until_complete(manager.run(stop))
     finally:
         manager.close()
+        os.waitpid(agent, 0)
+
+
+def _delivery_agent(loaded: Loaded, owner: MailOwner | None, sock: socket.socket) -> None:
+    """The delivery agent process (never returns): Ctrl-C and SIGTERM are its manager's to act on."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _name_process("filterd-smtp")
+        work = delivery_agent(loaded.config, sock)
+        if owner is not None:
+            owner.become()
+        loop = _new_loop()
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(work())
+    except BaseException:
+        maillog.error("smtp", "delivery agent failed", exc_info=True)
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def create_spool(config: Config, owner: MailOwner | None = None) -> Spool:

@@ -21,6 +21,15 @@ class Session:
     client_address: str = "127.0.0.1"
     client_port: int = 0
     client_name: str = "unknown"
+    """The client's name when it resolves back to the client's address, else "unknown" (Postfix's client_name)."""
+    reverse_client_name: str = ""
+    """The name of the client's address whether or not it resolves back (Postfix's reverse_client_name); "" where only
+    client_name is known (an MTA's milter macros, a policy request), which then stands for it."""
+    client_name_status: str = ""
+    """How client_name's lookup ended, in Postfix's {client_resolve} words: OK, FAIL (no name), FORGED (the name does
+    not resolve back to the address), TEMP (the DNS failed for now); "" where filterd made no lookup."""
+    reverse_client_name_status: str = ""
+    """How reverse_client_name's lookup ended: OK, FAIL or TEMP; "" where filterd made no lookup."""
     helo: str = ""
     protocol: str = "SMTP"
     tls: bool = False
@@ -36,6 +45,9 @@ class Session:
     """The SASL mechanism it authenticated with (PLAIN, LOGIN, ...; the MTA's {auth_type})."""
     sasl_sender: str = ""
     """The MAIL FROM AUTH= address of the current transaction (the MTA's {auth_author}); "" when none."""
+    improper_pipelining: bool = False
+    """The client sent a command before the reply it had to wait for (Postfix's `improper command pipelining`
+    line), as reject_unauth_pipelining asks."""
     daemon_name: str = "smtpd"
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -43,6 +55,21 @@ class Session:
     def client(self) -> str:
         """Postfix's NAME[ADDR] form."""
         return f"{self.client_name}[{self.client_address}]"
+
+    @property
+    def reverse_name(self) -> str:
+        """reverse_client_name, or client_name where that is all there is."""
+        return self.reverse_client_name or self.client_name
+
+    @property
+    def name_status(self) -> str:
+        """client_name_status, or what the name says where no lookup was made (OK unless it is "unknown")."""
+        return self.client_name_status or ("FAIL" if self.client_name == "unknown" else "OK")
+
+    @property
+    def reverse_name_status(self) -> str:
+        """reverse_client_name_status, or what the reverse name says where no lookup was made."""
+        return self.reverse_client_name_status or ("FAIL" if self.reverse_name == "unknown" else "OK")
 
 
 @dataclass

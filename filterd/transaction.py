@@ -107,8 +107,9 @@ class Transaction:
             reply = f"{code} {dsn} {text}" if verdict.action is not Action.DISCARD else (verdict.text or "discarded")
         else:
             reply = verdict.text or _GENERIC.get(verdict.action, "")
+        tail = self.envelope_text(subject if isinstance(subject, str) else None, hook not in _EVERY_RECIPIENT)
         maillog.info(self.service, "%s: %s: %s from %s: %s; %s", self.envelope.queue_id or "NOQUEUE", word, what,
-                     self.session.client, reply, self.envelope_text(subject if isinstance(subject, str) else None))
+                     self.session.client, reply, tail)
 
     def _log_content(self, verdict: Verdict, subject: object, word: str | None = None) -> None:
         """cleanup(8)'s line for a header_checks / body_checks action, word for word."""
@@ -142,13 +143,15 @@ class Transaction:
             parts.append(f"helo=<{self.session.helo}>")
         return "".join(" " + part for part in parts)
 
-    def envelope_text(self, recipient: str | None = None) -> str:
+    def envelope_text(self, recipient: str | None = None, name_one: bool = True) -> str:
         """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail; like smtpd, without what is not known. At RCPT,
-        R is the recipient at hand (as given: `recipient`), else the first accepted."""
+        R is the recipient at hand (as given: `recipient`), else the first accepted; not `name_one` of several,
+        none."""
         if recipient is not None:
             to = f" to=<{unquote_local(recipient)}>"
         else:
-            to = f" to=<{self.envelope.recipients[0]}>" if self.envelope.recipients else ""
+            named = self.envelope.recipients and (name_one or len(self.envelope.recipients) == 1)
+            to = f" to=<{self.envelope.recipients[0]}>" if named else ""
         sender = f"from=<{self.envelope.sender}>" if self.envelope.sender is not None else ""
         helo = f" helo=<{self.session.helo}>" if self.session.helo else ""
         return f"{sender}{to} proto={self.session.protocol}{helo}".strip()
@@ -229,8 +232,11 @@ _LOG_WORDS = {
 _GENERIC = {
     Action.HOLD: "held", Action.WARN: "warning", Action.INFO: "info", Action.PASS: "pass", Action.STRIP: "strip",
 }
+_EVERY_RECIPIENT = frozenset({"data", "end_of_message"})
+"""The events whose refusal is every recipient's alike: with several, smtpd's line names none (smtpd_check_data and
+smtpd_check_eod: `logging only one of them would be misleading`)."""
 _EVENT_NAMES = {
-    "connect": "CONNECT", "helo": "EHLO", "mail_from": "MAIL", "rcpt": "RCPT", "data": "DATA",
+    "connect": "CONNECT", "helo": "EHLO", "mail_from": "MAIL", "rcpt": "RCPT", "vrfy": "VRFY", "etrn": "ETRN", "data": "DATA",
     "end_of_headers": "END-OF-HEADERS", "end_of_message": "END-OF-MESSAGE", "queue": "QUEUE",
     "disconnect": "DISCONNECT",
 }

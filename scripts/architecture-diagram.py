@@ -86,7 +86,7 @@ LAYERS = (
         Part("config", "+ parameters/", ("filterd.config", "filterd.parameters")),
         Part("addresses", "rewriting and resolving as Postfix", ("filterd.addresses",)),
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
-        Part("dns", "every DNS lookup", ("filterd.dns",)),
+        Part("dns", "+ client_names: every DNS lookup", ("filterd.dns", "filterd.client_names")),
         Part("body_hash", "DKIM/ARC body hash, streamed", ("filterd.body_hash",)),
         Part("tls", "SSL contexts, STARTTLS as a client", ("filterd.tls", "filterd.tls_details")),
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.harness import LISTEN_STATE, REPO_ROOT, Postfix, Service, SmtpSink, read_text
+from tests.harness import LISTEN_STATE, REPO_ROOT, FilterdProcess, Postfix, Service, SmtpSink, read_text
 
 RES_OPTIONS = "timeout:1 attempts:1"
 """One try of one second: a silent server answers TRY_AGAIN as soon as filterd_dns_timeout = 1s does."""
@@ -111,3 +111,21 @@ class PostfixInside(Postfix):
 
     def ready(self) -> bool:
         return "daemon started" in self.maillog()
+
+
+class FilterdInside(FilterdProcess):
+    """filterd with its processes in the namespace: its resolver and the C library's (the client's name) ask the
+    namespace's DNS server on port 53, as Postfix's do, with the same RES_OPTIONS."""
+
+    def __init__(self, directory: Path, netns: NetworkNamespace, settings: Mapping[str, str], port: int) -> None:
+        super().__init__(directory, settings, port=port)
+        self.netns = netns
+
+    def command(self) -> list[str]:
+        return self.netns.enter(super().command())
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), "RES_OPTIONS": RES_OPTIONS}
+
+    def ready(self) -> bool:
+        return self.netns.listening(self.port)

@@ -76,7 +76,8 @@ def to_content(life: Lifecycle, *recipients: str) -> None:
 
 def test_the_table_knows_every_state_and_event():
     events = {event for _, event in TRANSITIONS}
-    assert events == {"connect", "helo", "mail", "rcpt", "data", "content", "end_of_message", "abort", "disconnect"}
+    assert events == {"connect", "helo", "mail", "rcpt", "vrfy", "etrn", "data", "content", "end_of_message",
+                      "abort", "disconnect"}
     assert {state for state, _ in TRANSITIONS} == {NEW, SESSION, ENVELOPE, CONTENT}
     assert set(REFUSES) == events - {"abort", "disconnect"}
 
@@ -173,6 +174,16 @@ def test_helo_and_abort_end_the_transaction():
     assert life.state is SESSION and life.txn is None and life.session.helo == "again.example"
 
 
+def test_helo_after_ehlo_leaves_the_protocol_esmtp_as_postfix_does():
+    life = lifecycle()
+    life.connect()
+    life.helo("client.example", extended=False)
+    assert life.session.protocol == "SMTP"
+    life.helo("client.example")
+    life.helo("client.example", extended=False)
+    assert life.session.protocol == "ESMTP"
+
+
 def test_the_front_end_can_refuse_the_message_itself_with_the_chains_log_line(filterd_log):
     life = lifecycle()
     to_content(life, "b@example.net")
@@ -181,6 +192,61 @@ def test_the_front_end_can_refuse_the_message_itself_with_the_chains_log_line(fi
     assert txn.final.action is Action.REJECT and life.state is SESSION
     assert "4ABC: reject: END-OF-MESSAGE from unknown[127.0.0.1]: 552 5.3.4 Error: message file too big; " \
            "from=<a@example.org> to=<b@example.net> proto=ESMTP helo=<client.example>" in filterd_log.text
+
+
+class Verifier:
+    """Refuses VRFY of <bad@...> and asks for a HOLD of the rest, which VRFY must not keep."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str | None, str, str]] = []
+
+    @hookimpl
+    def vrfy(self, envelope, recipient):
+        self.asked.append((envelope.sender, envelope.queue_id, recipient))
+        return Verdict.reject("5.1.1 No such user", 550) if recipient.startswith("bad@") else Verdict.hold("vrfy")
+
+
+def test_vrfy_asks_the_chain_and_leaves_the_session_where_it_was(filterd_log):
+    verifier = Verifier()
+    life = lifecycle(verifier)
+    life.connect()
+    life.helo("client.example")
+    assert life.vrfy("bad@example.net").reply() == (550, "5.1.1", "No such user") and life.state is SESSION
+    assert "NOQUEUE: reject: VRFY from unknown[127.0.0.1]: 550 5.1.1 No such user; to=<bad@example.net> proto=ESMTP " \
+           "helo=<client.example>" in filterd_log.text
+    life.mail("a@example.org")
+    life.txn.envelope.queue_id = "4ABC"
+    assert not refuses(life.vrfy("b@example.net")) and life.state is ENVELOPE
+    assert life.txn.hold is None and life.txn.envelope.recipients == []
+    assert verifier.asked == [(None, "", "bad@example.net"), ("a@example.org", "4ABC", "b@example.net")]
+
+
+def test_etrn_asks_the_chain_outside_a_transaction_only(filterd_log):
+    class Sites:
+        @hookimpl
+        def etrn(self, site):
+            return Verdict.reject("5.7.1 not for you", 554) if site == "private.example" else None
+
+    life = lifecycle(Sites())
+    life.connect()
+    assert life.etrn("private.example").reply() == (554, "5.7.1", "not for you") and life.state is SESSION
+    assert "NOQUEUE: reject: ETRN from unknown[127.0.0.1]: 554 5.7.1 not for you; proto=SMTP" in filterd_log.text
+    assert not refuses(life.etrn("example.com"))
+    life.mail("a@example.org")
+    with pytest.raises(OutOfOrder):
+        life.etrn("example.com")
+
+
+def test_a_refused_connection_refuses_vrfy_and_etrn_too():
+    class RefuseClient:
+        @hookimpl
+        def connect(self):
+            return Verdict.reject("5.7.1 go away", 554)
+
+    life = lifecycle(RefuseClient())
+    life.connect()
+    assert life.vrfy("b@example.net").reply() == (554, "5.7.1", "go away") and life.state is SESSION
+    assert life.etrn("example.com").reply() == (554, "5.7.1", "go away") and life.state is SESSION
 
 
 def test_then_steps_at_once_or_after_the_coroutine():

@@ -88,3 +88,19 @@ def test_a_refusal_at_rcpt_names_the_recipient_at_hand(lines):
     txn.log_verdict("rcpt", Verdict.reject("554 5.7.1 <c@example.net>: Relay access denied"), '"c"@example.net')
     assert lines == ["reject: RCPT from mx.example[192.0.2.1]: 554 5.7.1 <c@example.net>: Relay access "
                      "denied; from=<> to=<c@example.net> proto=ESMTP helo=<mx.example>"]
+
+
+def test_a_refusal_at_data_or_end_of_data_names_no_recipient_of_several(lines):
+    txn = transaction()
+    txn.envelope.queue_id = ""
+    txn.envelope.recipients = ["b@example.net"]
+    refused = Verdict.reject("550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce")
+    txn.log_verdict("data", refused)
+    txn.envelope.recipients.append("c@example.net")
+    txn.log_verdict("data", refused)
+    txn.log_verdict("end_of_message", refused)
+    txn.log_verdict("rcpt", refused, "d@example.net")
+    tails = [line.split("; ", 1)[1] for line in lines]
+    assert tails == ["from=<> to=<b@example.net> proto=ESMTP helo=<mx.example>",
+                     "from=<> proto=ESMTP helo=<mx.example>", "from=<> proto=ESMTP helo=<mx.example>",
+                     "from=<> to=<d@example.net> proto=ESMTP helo=<mx.example>"]

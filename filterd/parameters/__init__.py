@@ -75,13 +75,25 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="The number of errors a client may make without delivering mail before responses slow down."),
     _p("smtpd_hard_error_limit", "20", "int",
        doc="The maximal number of errors a client may make without delivering mail before it is disconnected."),
+    _p("smtpd_junk_command_limit", "100", "int",
+       doc="The number of junk commands (NOOP, VRFY, ETRN or RSET) that a remote SMTP client can send before the "
+           "Postfix SMTP server starts to increment the error counter with each junk command."),
     _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
     _p("smtpd_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}",
        doc="List of commands that cause the Postfix SMTP server to immediately terminate the session with a 221 "
            "code."),
-    _p("smtpd_discard_ehlo_keywords", "",
+    _p("disable_vrfy_command", "no", "bool",
+       doc="Disable the SMTP VRFY command. This stops some techniques used to harvest email addresses."),
+    _p("smtpd_discard_ehlo_keywords", "", "list",
        doc="A case insensitive list of EHLO keywords (pipelining, starttls, auth, etc.) that the Postfix SMTP server "
            "will not send in the EHLO response to a remote SMTP client."),
+    _p("smtpd_discard_ehlo_keyword_address_maps", "", "list",
+       doc="Lookup tables, indexed by the remote SMTP client address, with case insensitive lists of EHLO keywords "
+           "(pipelining, starttls, auth, etc.) that the SMTP server will not send in the EHLO response to a remote "
+           "SMTP client."),
+    _p("fast_flush_domains", "$relay_domains", "list",
+       doc="Optional list of destinations that are eligible for per-destination logfiles with mail that is queued "
+           "to those destinations."),
     _p("smtpd_forbid_bare_newline", "normalize",
        doc="Reject or restrict input lines that end in <LF> instead of <CR><LF>: normalize, yes, reject or no."),
     _p("smtpd_forbid_bare_newline_exclusions", "$mynetworks", "list",

@@ -8,7 +8,8 @@ from filterd.config import Parameter
 
 
 RESTRICTION_LISTS = ("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
-                     "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions")
+                     "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions",
+                     "smtpd_end_of_data_restrictions")
 """The restriction lists, in the order smtpd applies them."""
 
 RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
@@ -26,6 +27,8 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "smtpd_relay_restrictions."),
     _p("smtpd_data_restrictions", "", "list",
        "Optional access restrictions that the SMTP server applies in the context of the SMTP DATA command."),
+    _p("smtpd_end_of_data_restrictions", "", "list",
+       "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA command."),
     _p("smtpd_delay_reject", "yes", "bool",
        "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
        "$smtpd_sender_restrictions."),
@@ -52,6 +55,24 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("invalid_hostname_reject_code", "501", "int",
        "The numerical SMTP server response code when the client HELO or EHLO command parameter is rejected by "
        "the reject_invalid_helo_hostname restriction."),
+    _p("unknown_client_reject_code", "450", "int",
+       "The numerical SMTP server response code when a client without valid address <=> name mapping is rejected "
+       "by the reject_unknown_client_hostname restriction; always 450 when the mapping failed for now."),
+    _p("unknown_hostname_reject_code", "450", "int",
+       "The numerical SMTP server response code when the hostname specified with the HELO or EHLO command is "
+       "rejected by the reject_unknown_helo_hostname restriction."),
+    _p("multi_recipient_bounce_reject_code", "550", "int",
+       "The numerical SMTP server response code when a remote SMTP client request is blocked by the "
+       "reject_multi_recipient_bounce restriction."),
+    _p("reject_tempfail_action", "defer_if_permit",
+       doc="The Postfix SMTP server's action when a reject-type restriction fails due to a temporary error "
+           "condition: defer (at once) or defer_if_permit (unless a later restriction rejects)."),
+    _p("unknown_helo_hostname_tempfail_action", "$reject_tempfail_action",
+       doc="The Postfix SMTP server's action when reject_unknown_helo_hostname fails due to a temporary error "
+           "condition."),
+    _p("unknown_address_tempfail_action", "$reject_tempfail_action",
+       doc="The Postfix SMTP server's action when reject_unknown_sender_domain or reject_unknown_recipient_domain "
+           "fail due to a temporary error condition."),
     _p("maps_rbl_reject_code", "554", "int",
        "The numerical SMTP server response code when a client request is blocked by the reject_rbl_client, "
        "reject_rhsbl_client, reject_rhsbl_sender or reject_rhsbl_recipient restriction."),

@@ -83,6 +83,13 @@ class Deliverer:
         finally:
             self._waiting[key] -= 1
 
+    async def stop(self) -> None:
+        """QUIT the connections kept for reuse (the queue manager is stopping)."""
+        await self.smtp.quit_all()
+
+    def close(self) -> None:
+        self.smtp.close()
+
     def _keep_connection(self, destination: Destination) -> bool:
         """Postfix's smtp_connection_cache_on_demand (more mail for the destination is waiting) and
         smtp_connection_cache_destinations (always)."""

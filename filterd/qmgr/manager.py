@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from filterd import maillog
 from filterd.qmgr import bounce
 from filterd.qmgr.after_queue import AfterQueue
+from filterd.qmgr.agent import RemoteDeliverer
 from filterd.qmgr.delivery import Attempt, Deliverer, log_recipient
 from filterd.qmgr.smtp_delivery import Timing
 from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
@@ -23,10 +24,10 @@ from filterd.queue.spool import Spool
 
 POLL = 0.05
 ACTIVATIONS_PER_SCAN = 20
-"""At most this many messages go from incoming into active at one scan: the scan and the first steps of the
-messages it activates run in the loop that reads the next hops' replies, and a reply waiting to be read is a message
-that a crash delivers twice (kill -9 under load: 0-4 duplicates in five kills with 20, 0-27 with 100). A scan that
-took a full batch is followed by the next one after BUSY_POLL, so that the rate is not capped at 400 a second."""
+"""At most this many messages go from incoming into active at one scan, so that a burst is taken in steps and the
+loop keeps turning: where the deliveries share it (no delivery agent), a reply waiting to be read is a message that a
+crash delivers twice (kill -9 under load: 0-4 duplicates in five kills with 20, 0-27 with 100). A scan that took a
+full batch is followed by the next one after BUSY_POLL, so that the rate is not capped at 400 a second."""
 BUSY_POLL = 0.005
 
 
@@ -57,8 +58,8 @@ def wants_failure_notice(rcpt: Recipient) -> bool:
 class QueueManager:
     """Moves messages through the queues and hands them to the delivery agents."""
 
-    def __init__(self, spool: Spool, schedule: Schedule, deliverer: Deliverer, after_queue: AfterQueue,
-                 myhostname: str):
+    def __init__(self, spool: Spool, schedule: Schedule, deliverer: Deliverer | RemoteDeliverer,
+                 after_queue: AfterQueue, myhostname: str):
         self.spool, self.schedule, self.deliverer = spool, schedule, deliverer
         self.after_queue, self.myhostname = after_queue, myhostname
         self.tasks: dict[str, asyncio.Task] = {}
@@ -84,19 +85,19 @@ class QueueManager:
                 pass
         if self.tasks:
             await asyncio.wait(list(self.tasks.values()), timeout=10)
-        await self.deliverer.smtp.quit_all()
+        await self.deliverer.stop()
 
     def close(self) -> None:
-        """Close the SMTP connections kept for reuse, once the manager has stopped."""
-        self.deliverer.smtp.close()
+        """Close the SMTP connections kept for reuse (or the agent's socket), once the manager has stopped."""
+        self.deliverer.close()
 
     def scan(self) -> int:
         """One pass: pickup, due deferred messages, then incoming into active; how many it activated."""
         return self._start(self._moves())
 
     def _moves(self) -> list[str]:
-        """The scan's renames (the queue manager runs them in a thread, off the loop that reads the next hops'
-        replies); the queue ids now in active."""
+        """The scan's renames (the queue manager runs them in a thread, off its loop); the queue ids now in
+        active."""
         for qid in self.spool.ids("maildrop"):
             self._pickup(qid)
         now = time.time()
@@ -177,8 +178,8 @@ class QueueManager:
 
     def _finish(self, attempt: Attempt) -> None:
         """After the delivery attempt: expire, report, defer, bounce or remove. Run in a thread, as the queue file's
-        first read is: a rename or unlink that waits for the file system's journal must not stall the loop that
-        reads the next hops' replies (kill -9 under disk load: 38 duplicates where Postfix's smtp had 4)."""
+        first read is: a rename or unlink that waits for the file system's journal must not stall the loop (with the
+        deliveries in it, kill -9 under disk load gave 38 duplicates where Postfix's smtp had 4)."""
         qf, now = attempt.qf, time.time()
         env = qf.envelope
         age = now - env.arrival

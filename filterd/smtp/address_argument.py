@@ -1,6 +1,6 @@
-"""The address of a MAIL FROM or RCPT TO argument, read and checked as Postfix's smtpd does: words split as
-smtpd_token splits them (<...> and "..." hold spaces), the address extracted from the first (extract_addr),
-and refused when it does not resolve (smtpd_check_addr). Sans-IO.
+"""The address of a MAIL FROM, RCPT TO or VRFY argument, read and checked as Postfix's smtpd does: words split as
+smtpd_token splits them (<...> and "..." hold spaces), the address extracted from the first (from the whole
+argument for VRFY: extract_addr), and refused when it does not resolve (smtpd_check_addr). Sans-IO.
 """
 
 from __future__ import annotations
@@ -35,6 +35,25 @@ def split_words(text: str) -> list[str] | None:
     return words + ["".join(word)] if word else words
 
 
+def smtpd_tokens(text: str) -> list[str]:
+    """The words of a command's argument as smtpd_token() splits them (`<...>` and `"..."` keep their spaces; one
+    left open runs to the end of the line)."""
+    words = split_words(text)
+    if words is not None:
+        return words
+    return _open_quote_tokens(text)
+
+
+def _open_quote_tokens(text: str) -> list[str]:
+    """split_words for a line whose last quote or bracket is not closed: that word is the rest of the line."""
+    for cut in range(len(text), -1, -1):
+        if cut == 0 or text[cut - 1].isspace():
+            words = split_words(text[:cut])
+            if words is not None:
+                return words + [text[cut:].strip()]
+    return [text.strip()]
+
+
 def _closing(text: str, i: int, wanted: str) -> int | None:
     """The index after the character that closes a quote or bracket opened before i (smtp_quoted)."""
     stack = [wanted]
@@ -66,6 +85,15 @@ def envelope_address(argument: str, rules: AddressRules, sender: bool, smtputf8:
     if internal and simple is None and not _resolves(internal, rules, smtputf8):
         return MALFORMED
     return quote_local(internal) if internal else "<>", " ".join(words[1:])
+
+
+def recipient_address(text: str, rules: AddressRules, smtputf8: bool) -> str | None:
+    """The internal form of a whole argument taken as one recipient address, as VRFY's extract_addr() takes it
+    (`Name <user@example.com>` too); None when it holds no address or several, or one that does not resolve."""
+    internal = extract(text)
+    if not internal or not _resolves(internal, rules, smtputf8):
+        return MALFORMED
+    return internal
 
 
 def _resolves(internal: str, rules: AddressRules, smtputf8: bool) -> bool:

@@ -20,7 +20,7 @@ class BdatCommand:
         """A chunk of the message (RFC 3030), as Postfix's bdat_cmd() takes it: a malformed command, or any with
         CHUNKING discarded, ends the session (what follows would be read as commands); a refused chunk is read and
         thrown away."""
-        if chunking.KEYWORD in self.settings.discard_ehlo_keywords:
+        if chunking.KEYWORD in self.handler.discarded:
             await self._hang_up_with(chunking.DISABLED)
             return
         command = chunking.parse_bdat(arg)
@@ -79,7 +79,7 @@ class BdatCommand:
         else:
             handler.chunking.failed()
         if reply.startswith("2"):
-            self.errors = 0
+            self.errors = self.junk = 0
         await self.push(reply)
 
     async def _chunk_content(self, data: bytes) -> None:

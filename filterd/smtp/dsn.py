@@ -13,6 +13,8 @@ REPLIES = {"RET": "501 5.5.4 Bad RET parameter syntax", "ENVID": "501 5.5.4 Bad 
            "NOTIFY": "501 5.5.4 Error: Bad NOTIFY parameter syntax",
            "ORCPT": "501 5.5.4 Error: Bad ORCPT parameter syntax"}
 """Postfix's reply to each parameter given twice or malformed."""
+DISABLED = "501 5.7.1 DSN support is disabled"
+"""Postfix's reply to any of them when smtpd_discard_ehlo_keywords takes DSN away."""
 
 
 def is_xtext(text: str) -> bool:

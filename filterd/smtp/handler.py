@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from typing import Callable
+from typing import Awaitable, Callable
 
 from filterd import maillog, reroute
 from filterd.chain import Chain
@@ -19,7 +19,7 @@ from filterd.maillog import seconds
 from filterd.model import Message, Session
 from filterd.queueid import new_queue_id
 from filterd.received import received_header
-from filterd.smtp import chunking, dsn, replies
+from filterd.smtp import dsn, ehlo, etrn, replies, vrfy
 from filterd.smtp.auth import SaslSession
 from filterd.smtp.chunking import Chunking, RecordCounter, queued_reply
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
@@ -46,8 +46,11 @@ def sasl_fields(session: Session) -> str:
 class SmtpHandler:
     """One per connection: SMTP commands as lifecycle events, its verdicts and the next hop's replies as SMTP replies."""
 
-    def __init__(self, settings: SmtpSettings, chain: Chain, make_nexthop: Callable[[], NextHop]):
+    def __init__(self, settings: SmtpSettings, chain: Chain, make_nexthop: Callable[[], NextHop],
+                 flush_site: Callable[[str], Awaitable[object]] | None = None):
         self.settings = settings
+        self.flush_site = flush_site
+        """What ETRN does for an eligible destination besides its 250 (relay mode: its deferred mail is due now)."""
         self.chain = chain
         self.make_nexthop = make_nexthop
         self.session = Session(daemon_name=settings.service)
@@ -58,6 +61,8 @@ class SmtpHandler:
         self.decoder: DataDecoder | None = None
         self.dsn_options: list[str] = []
         self.chunking = Chunking(settings.message_size_limit)
+        self.discarded: frozenset[str] = settings.ehlo_discards
+        """The EHLO keywords this client does not get (smtpd_discard_ehlo_keywords and its address maps)."""
 
     @property
     def txn(self) -> Transaction | None:
@@ -68,6 +73,7 @@ class SmtpHandler:
 
     async def on_connect(self) -> None:
         maillog.info(self.settings.service, "connect from %s", self.session.client)
+        self.discarded = self.settings.discarded(self.session.client_address)
         await resolved(self.life.connect())
 
     async def on_disconnect(self, summary: str) -> None:
@@ -84,20 +90,53 @@ class SmtpHandler:
             return verdict_reply(verdict)
         if not extended:
             return f"250 {self.settings.myhostname}"
-        lines = [self.settings.myhostname, "PIPELINING", f"SIZE {self.settings.message_size_limit}",
-                 *(["STARTTLS"] if self.settings.tls.offered and not self.session.tls else []),
-                 *(self.sasl.ehlo_lines() if self.sasl else ()), "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
-        if self.settings.xforward_allowed(self.session.client_address):
-            lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
-        lines.append(chunking.KEYWORD)
-        return Reply(250, "\n".join(self._offered(lines))).wire()
+        notice = ehlo.discard_notice(self.discarded)
+        if notice:
+            maillog.info(self.settings.service, "%s", notice)
+        return Reply(250, "\n".join(ehlo.ehlo_lines(self.settings.myhostname, self._offer(), self.discarded))).wire()
 
-    def _offered(self, lines: list[str]) -> list[str]:
-        """The EHLO keywords without those of smtpd_discard_ehlo_keywords, logged as Postfix logs them."""
-        discarded = self.settings.discard_ehlo_keywords
-        if discarded.log_text():
-            maillog.info(self.settings.service, "discarding EHLO keywords: %s", discarded.log_text())
-        return discarded.offered(lines)
+    def _offer(self) -> ehlo.Offer:
+        settings = self.settings
+        return ehlo.Offer(settings.message_size_limit, vrfy=not settings.disable_vrfy_command,
+                          starttls=settings.tls.offered and not self.session.tls,
+                          auth=tuple(self.sasl.ehlo_lines()) if self.sasl else (),
+                          xforward=settings.xforward_allowed(self.session.client_address))
+
+    # --- VRFY / ETRN ---------------------------------------------------------
+
+    async def vrfy(self, argument: str | None) -> str:
+        """VRFY: Postfix's syntax checks, then the chain's vrfy hook (the recipient restrictions) on the address."""
+        if self.settings.disable_vrfy_command:
+            return vrfy.DISABLED
+        request = vrfy.read_request(argument, self.settings.addresses, "SMTPUTF8" not in self.discarded)
+        if request is None:
+            return vrfy.SYNTAX
+        if request.address is None:
+            maillog.warning(self.settings.service, "Illegal address syntax from %s in VRFY command: %s",
+                            self.session.client, request.printable())
+            return vrfy.BAD_ADDRESS
+        verdict = await resolved(self.life.vrfy(request.address))
+        return verdict_reply(verdict) if refuses(verdict) else request.verified()
+
+    async def etrn(self, argument: str | None) -> str:
+        """ETRN: Postfix's checks, the chain's etrn hook, then fast_flush_domains; in relay mode the destination's
+        deferred mail is due now."""
+        site, refusal = etrn.site_or_refusal(argument, self.txn is not None)
+        if refusal:
+            return refusal
+        verdict = await resolved(self.life.etrn(site))
+        if refuses(verdict):
+            return verdict_reply(verdict)
+        if not etrn.eligible(site, self.settings.flush_domains):
+            maillog.warning(self.settings.service, "%s from %s", etrn.refusal_notice(site), self.session.client)
+            return etrn.UNAVAILABLE.format(site=site)
+        try:
+            if self.flush_site is not None:
+                await self.flush_site(site)
+        except OSError:
+            maillog.warning(self.settings.service, "%s", etrn.FLUSH_FAILED)
+            return etrn.CANNOT_QUEUE
+        return etrn.STARTED
 
     # --- MAIL / RCPT -----------------------------------------------------------
 
@@ -308,8 +347,14 @@ class SmtpHandler:
             session.host_name = hostname
         return result  # type: ignore[return-value]
 
+    def _dsn_refusal(self) -> str | None:
+        """Postfix's 501 for a DSN parameter: discarded with its EHLO keyword, or malformed."""
+        if self.dsn_options and "DSN" in self.discarded:
+            return dsn.DISABLED
+        return dsn.refusal(self.dsn_options)
+
     async def handle_MAIL(self, server, session, envelope, address: str, options: list[str]) -> str:
-        refused = dsn.refusal(self.dsn_options)
+        refused = self._dsn_refusal()
         if refused:
             return refused
         sender = "" if address == "<>" else address
@@ -320,7 +365,7 @@ class SmtpHandler:
         return reply
 
     async def handle_RCPT(self, server, session, envelope, address: str, options: list[str]) -> str:
-        refused = dsn.refusal(self.dsn_options)
+        refused = self._dsn_refusal()
         if refused:
             return refused
         reply = await self.rcpt(address, options + self.dsn_options)

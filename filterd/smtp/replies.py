@@ -50,8 +50,6 @@ _TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^501 Error: BODY can only be one of 7BIT, 8BITMIME$"), "501 5.5.4 Invalid BODY keyword"),
     (re.compile(r"^501 Error: SMTPUTF8 takes no arguments$"), "501 5.5.4 Bad SMTPUTF8 syntax"),
     (re.compile(r"^502 EXPN not implemented$"), "502 5.5.1 EXPN command is disabled"),
-    (re.compile(r"^252 Cannot VRFY user.*$"), "502 5.5.1 VRFY command is disabled"),
-    (re.compile(r"^502 VRFY.*$"), "502 5.5.1 VRFY command is disabled"),
 ]
 
 

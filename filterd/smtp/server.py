@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
-import socket
 import ssl
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
 
-from filterd import maillog
+from filterd import client_names, maillog
 from filterd.smtp import auth, chunking, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.bdat import BdatCommand
@@ -34,6 +33,8 @@ def _escaped(data: bytes) -> str:
     return "".join(_ESCAPES.get(b) or (chr(b) if 32 <= b < 127 else f"\\{b:03o}") for b in data)
 
 
+JUNK = frozenset({"HELO", "EHLO", "RSET", "NOOP", "VRFY", "ETRN"})
+"""The commands that deliver nothing, counted toward smtpd_junk_command_limit (Postfix's SMTPD_CMD_FLAG_LIMIT)."""
 PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD", "BDAT"})
 """The commands RFC 2920 lets a client follow with more before it reads the reply (XFORWARD: Postfix's smtp(8)
 pipelines it too; BDAT: RFC 3030); the reply to any other command is sent at once."""
@@ -54,7 +55,7 @@ class SmtpServer(BdatCommand, SMTP):
         self.admission, self.counted_address = "", ""
         self.handler = handler
         self.settings = handler.settings
-        self.errors = 0
+        self.errors = self.junk = 0
         self.greeted = False
         self.access_denied = False
         self.verbose = False
@@ -132,11 +133,23 @@ class SmtpServer(BdatCommand, SMTP):
             self._log_verbose(">", status)
         held = self.current in PIPELINED and status[:3] not in ("421", "521") and self._next_command_read()
         await self._reply(status, held=held)
-        if self.errors >= self.settings.hard_error_limit and not status.startswith("421") and self.transport:
-            maillog.warning(self.settings.service, "too many errors after %s from %s", self.current,
-                            self.handler.session.client)
+        if not status.startswith("421"):
+            await self._enforce_error_limit()
+
+    async def _enforce_error_limit(self) -> None:
+        """smtpd_hard_error_limit reached: Postfix's 421 and the end of the session."""
+        if self.errors >= self.settings.hard_error_limit and self.transport and not self.hung_up_here:
+            maillog.info(self.settings.service, "too many errors after %s from %s", self.current,
+                         self.handler.session.client)
             await self._reply(replies.TOO_MANY_ERRORS.format(host=self.settings.myhostname))
             self._hang_up()
+
+    async def _count_junk(self) -> None:
+        """smtpd_junk_command_limit: past it, each command that delivers nothing is an error too, as in Postfix."""
+        self.junk += 1
+        if self.junk > self.settings.junk_command_limit + 1:
+            self.errors += 1
+            await self._enforce_error_limit()
 
     async def _reply(self, status: str, held: bool = False) -> None:
         """Send a reply with those held before it; `held` keeps it back while the client's next pipelined command
@@ -172,7 +185,7 @@ class SmtpServer(BdatCommand, SMTP):
         the greeting, or after a command that must end a pipelined group (RFC 2920)."""
         pending = bytes(self._reader._buffer) if self._reader is not None else b""  # type: ignore[attr-defined]
         if pending and not self.pipelining_noted:
-            self.pipelining_noted = True
+            self.pipelining_noted = self.handler.session.improper_pipelining = True
             maillog.info(self.settings.service, "improper command pipelining after %s from %s: %s", after,
                          self.handler.session.client, _escaped(pending[:100]))
 
@@ -198,6 +211,8 @@ class SmtpServer(BdatCommand, SMTP):
                     if name in ("MAIL", "RCPT") and arg:
                         arg, self.handler.dsn_options = take_dsn(arg, name)
                     await method(arg)
+                    if name in JUNK:
+                        await self._count_junk()
             finally:
                 counts[0] += self.current_ok
         counted.__smtp_syntax__ = getattr(method, "__smtp_syntax__", None)  # type: ignore[attr-defined]
@@ -237,7 +252,7 @@ class SmtpServer(BdatCommand, SMTP):
             asking = self.gate.ask(self.service_name, peer[0]) if self.gate is not None else None
         try:
             if isinstance(peer, tuple):
-                session.client_name = await self._peer_name(peer[0])
+                await self._look_up_names(session, peer[0])
                 self.verbose = self.settings.debug_peers.matches(session.client_name, session.client_address)
             await self.handler.on_connect()
             if self.transport and self.transport.get_extra_info("ssl_object") is not None:
@@ -277,14 +292,11 @@ class SmtpServer(BdatCommand, SMTP):
         self.admission, self.counted_address = "counted", address
         return self.gate.refusal(counts, self.service_name, address, self.handler.session.client, self.settings.service)
 
-    async def _peer_name(self, address: str) -> str:
-        if not self.settings.peername_lookup:
-            return "unknown"
-        try:
-            name, _ = await asyncio.wait_for(self.loop.getnameinfo((address, 0), socket.NI_NAMEREQD), 5)
-            return name
-        except (OSError, asyncio.TimeoutError):
-            return "unknown"
+    async def _look_up_names(self, session: Any, address: str) -> None:
+        found = await client_names.look_up(address, self.settings.service) if self.settings.peername_lookup \
+            else client_names.ClientNames()
+        session.client_name, session.reverse_client_name = found.name, found.reverse_name
+        session.client_name_status, session.reverse_client_name_status = found.name_status, found.reverse_name_status
 
     def eof_received(self) -> bool:
         """The client half-closed: the commands it sent before are still answered, as Postfix's smtpd answers what
@@ -338,7 +350,10 @@ class SmtpServer(BdatCommand, SMTP):
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         """The address and parameters of MAIL or RCPT as Postfix's smtpd reads them; (None, None) when malformed."""
         sender = self.current == "MAIL"
-        smtputf8 = "SMTPUTF8" in arg.upper().split() if sender else bool(self.envelope and self.envelope.smtp_utf8)
+        if sender:
+            smtputf8 = "SMTPUTF8" not in self.handler.discarded and "SMTPUTF8" in arg.upper().split()
+        else:
+            smtputf8 = bool(self.envelope and self.envelope.smtp_utf8)
         found = envelope_address(arg, self.settings.addresses, sender, smtputf8)
         if found is None:
             return None, None
@@ -351,7 +366,8 @@ class SmtpServer(BdatCommand, SMTP):
         words = self.parameters.split()
         if self.current == "MAIL" and self.handler.sasl is not None:
             words, self.parameter_refusal = auth.take_auth_sender(words, self.handler.session)
-        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words)
+        self.parameter_refusal = self.parameter_refusal or mail_parameters.refusal(self.current, words,
+                                                                                     self.handler.discarded)
         if self.parameter_refusal:
             return None
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
@@ -392,8 +408,14 @@ class SmtpServer(BdatCommand, SMTP):
             apply_xforward(session, arg)
             await self.push("250 2.0.0 Ok")
 
+    async def smtp_VRFY(self, arg: str | None) -> None:
+        await self.push(await self.handler.vrfy(arg))
+
+    async def smtp_ETRN(self, arg: str | None) -> None:
+        await self.push(await self.handler.etrn(arg))
+
     async def smtp_STARTTLS(self, arg: str | None) -> None:
-        refusal = self.settings.tls.refusal(self.handler.session, arg)
+        refusal = self.settings.tls.refusal(self.handler.session, arg, "STARTTLS" in self.handler.discarded)
         if refusal:
             await self.push(refusal)
             return
@@ -433,7 +455,8 @@ class SmtpServer(BdatCommand, SMTP):
 
     async def smtp_AUTH(self, arg: str | None) -> None:
         sasl = self.handler.sasl
-        refusal = auth.NOT_ENABLED if sasl is None else sasl.refusal(arg, self.handler.txn is not None)
+        offered = sasl is not None and "AUTH" not in self.handler.discarded
+        refusal = sasl.refusal(arg, self.handler.txn is not None) if offered else auth.NOT_ENABLED
         if not refusal and self.gate is not None:
             session = self.handler.session
             refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,
@@ -480,7 +503,7 @@ class SmtpServer(BdatCommand, SMTP):
         reply = await self.handler.end_of_data()
         self._set_post_data_state()
         if reply.startswith("2"):
-            self.errors = 0
+            self.errors = self.junk = 0
         await self.push(reply)
 
     async def _hang_up_with(self, reply: str) -> None:
@@ -585,7 +608,8 @@ def xforward_refusal(arg: str) -> str | None:
 
 
 def apply_xforward(session: Any, arg: str) -> None:
-    """Take the original client's attributes from XFORWARD (already authorised)."""
+    """Take the original client's attributes from XFORWARD (already authorised); a NAME stands for the names filterd
+    looked up, and their statuses are read from it."""
     for item in arg.split():
         key, _, value = item.partition("=")
         value = _unxtext(value)
@@ -595,6 +619,8 @@ def apply_xforward(session: Any, arg: str) -> None:
             session.client_port = int(value)
         elif key.upper() in _XFORWARD_FIELDS:
             setattr(session, _XFORWARD_FIELDS[key.upper()], value)
+        if key.upper() == "NAME":
+            session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
 
 
 def _unxtext(value: str) -> str:

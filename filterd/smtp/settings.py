@@ -9,9 +9,11 @@ from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.network import in_networks, networks
 from filterd.smtp.auth import SaslSettings
-from filterd.smtp.ehlo_keywords import DiscardedKeywords
+from filterd.smtp.ehlo import discards
+from filterd.smtp.etrn import FlushDomains
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 from filterd.smtp.starttls import ServerTls
+from filterd.tables import open_tables
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class SmtpSettings:
     error_sleep_time: float = 1.0
     soft_error_limit: int = 10
     hard_error_limit: int = 20
+    junk_command_limit: int = 100
     forbid_bare_newline: str = "normalize"
     bare_newline_reject_code: int = 550
     xforward_hosts: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -37,12 +40,15 @@ class SmtpSettings:
     service: str = "smtpd"
     addresses: AddressRules = AddressRules()
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
-    discard_ehlo_keywords: DiscardedKeywords = DiscardedKeywords()
     soft_bounce: bool = False
     delay_reject: bool = True
     debug_peers: DebugPeers = DebugPeers()
     tls: ServerTls = ServerTls()
     sasl: SaslSettings | None = None
+    disable_vrfy_command: bool = False
+    ehlo_discards: frozenset[str] = frozenset()
+    ehlo_discard_maps: tuple = ()
+    flush_domains: FlushDomains = FlushDomains()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +63,7 @@ class SmtpSettings:
             error_sleep_time=config.time("smtpd_error_sleep_time"),
             soft_error_limit=config.int("smtpd_soft_error_limit"),
             hard_error_limit=config.int("smtpd_hard_error_limit"),
+            junk_command_limit=config.int("smtpd_junk_command_limit"),
             forbid_bare_newline=config.get("smtpd_forbid_bare_newline").lower(),
             bare_newline_reject_code=config.int("smtpd_forbid_bare_newline_reject_code"),
             xforward_hosts=networks(config.list("smtpd_authorized_xforward_hosts")),
@@ -66,13 +73,25 @@ class SmtpSettings:
             service=service,
             addresses=AddressRules.from_config(config),
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
-            discard_ehlo_keywords=DiscardedKeywords.parse(config.get("smtpd_discard_ehlo_keywords")),
             soft_bounce=config.bool("soft_bounce"),
             delay_reject=config.bool("smtpd_delay_reject"),
             debug_peers=DebugPeers.from_config(config),
             tls=ServerTls.from_config(config, service),
             sasl=SaslSettings.from_config(config) if service != "sink" else None,
+            disable_vrfy_command=config.bool("disable_vrfy_command"),
+            ehlo_discards=discards(config.get("smtpd_discard_ehlo_keywords")),
+            ehlo_discard_maps=tuple(open_tables(config.get("smtpd_discard_ehlo_keyword_address_maps"))),
+            flush_domains=flush_domains(config),
         )
+
+    def discarded(self, address: str) -> frozenset[str]:
+        """The EHLO keywords this client does not get: smtpd_discard_ehlo_keyword_address_maps' result for its
+        address, else smtpd_discard_ehlo_keywords, as Postfix's smtpd decides once a connection."""
+        for table in self.ehlo_discard_maps:
+            found = table.lookup(address)
+            if found is not None:
+                return discards(found)
+        return self.ehlo_discards
 
     def xforward_allowed(self, address: str) -> bool:
         return in_networks(address, self.xforward_hosts)
@@ -83,3 +102,10 @@ class SmtpSettings:
             return "reject"
         return "normalize"
 
+
+def flush_domains(config) -> FlushDomains:
+    """fast_flush_domains, its tables opened."""
+    patterns = tuple(config.list("fast_flush_domains"))
+    tables = open_tables([p.lstrip("!") for p in patterns if ":" in p and not p.lstrip("!").startswith("[")])
+    parent_style = "fast_flush_domains" in config.list("parent_domain_matches_subdomains")
+    return FlushDomains(patterns, tuple(tables), parent_style)

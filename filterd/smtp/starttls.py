@@ -41,13 +41,14 @@ class ServerTls:
         """Whether EHLO offers STARTTLS (not on an implicit-TLS listener)."""
         return self.level in ("may", "encrypt") and not self.wrapper
 
-    def refusal(self, session: Session, arg: str | None) -> str | None:
-        """Postfix's reply refusing STARTTLS, in the order its smtpd checks; None means go ahead."""
+    def refusal(self, session: Session, arg: str | None, discarded: bool = False) -> str | None:
+        """Postfix's reply refusing STARTTLS, in the order its smtpd checks (`discarded`: its EHLO keyword is, and
+        so is the command); None means go ahead."""
         if arg:
             return "501 5.5.4 Syntax: STARTTLS"
         if session.tls:
             return "554 5.5.1 Error: TLS already active"
-        if not self.offered:
+        if not self.offered or discarded:
             return "502 5.5.1 Error: command not implemented"
         if self.context is None:
             return "454 4.7.0 TLS not available due to local problem"

@@ -1,6 +1,7 @@
 """Postfix's SMTP access restrictions as a filterd plugin: smtpd_client_restrictions, smtpd_helo_restrictions,
-smtpd_sender_restrictions, smtpd_relay_restrictions, smtpd_recipient_restrictions and smtpd_data_restrictions,
-evaluated as Postfix's smtpd evaluates them (evaluation.py), in whichever front end runs the chain.
+smtpd_sender_restrictions, smtpd_relay_restrictions, smtpd_recipient_restrictions, smtpd_data_restrictions and
+smtpd_end_of_data_restrictions (once the message is in, before the client is answered), evaluated as Postfix's
+smtpd evaluates them (evaluation.py), in whichever front end runs the chain.
 
 With smtpd_delay_reject = yes (the default) the client, HELO and sender lists are evaluated at RCPT, before
 the relay and recipient lists, so that every refusal names the recipient; with no, each at its own command.
@@ -18,7 +19,7 @@ from filterd import Envelope, hookimpl, unquote_local
 
 from . import client, generic, helo, login, policy, recipient, sender  # noqa: F401  (each registers its restrictions)
 from .evaluation import Check, decide
-from .settings import CLIENT, DATA, HELO, SENDER, Settings
+from .settings import CLIENT, DATA, END_OF_DATA, HELO, SENDER, Settings
 
 
 @hookimpl
@@ -59,7 +60,36 @@ def rcpt(session, envelope, recipient: str, settings: Settings):
     return decide(lists, Check(session, envelope, settings, recipient))
 
 
+def only_recipient(envelope: Envelope) -> str | None:
+    """The recipient smtpd still asks about at DATA and end of data: the only one (with several, none)."""
+    return envelope.recipients[0] if len(envelope.recipients) == 1 else None
+
+
+@hookimpl
+def vrfy(session, envelope, recipient: str, settings: Settings):
+    """VRFY: the lists RCPT evaluates, as smtpd_check_rcpt() runs for it; the sender's only in a transaction."""
+    lists = [(name, items) for name, items in settings.at_rcpt() if name != SENDER or envelope.sender is not None]
+    if not lists or unquote_local(recipient).lower() == "postmaster":
+        return None
+    return decide(lists, Check(session, envelope, settings, recipient, protocol_state="VRFY"))
+
+
+@hookimpl
+def etrn(session, settings: Settings):
+    """ETRN: with smtpd_delay_reject, the client and HELO lists, as smtpd_check_etrn() applies them first."""
+    lists = settings.named(CLIENT, HELO) if settings.delay_reject else []
+    return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state="ETRN")) if lists else None
+
+
 @hookimpl
 def data(session, envelope, settings: Settings):
     lists = settings.named(DATA)
-    return decide(lists, Check(session, envelope, settings, protocol_state="DATA")) if lists else None
+    check = Check(session, envelope, settings, only_recipient(envelope), protocol_state="DATA")
+    return decide(lists, check) if lists else None
+
+
+@hookimpl
+def end_of_message(session, envelope, settings: Settings):
+    lists = settings.named(END_OF_DATA)
+    check = Check(session, envelope, settings, only_recipient(envelope), protocol_state="END-OF-MESSAGE")
+    return decide(lists, check) if lists else None

@@ -1,6 +1,7 @@
 """access(5) tables in restrictions: the keys Postfix tries, in its order, and what a table's answer means there
 (OK, REJECT, DEFER, 4NN/5NN text, HOLD, DISCARD, FILTER, PREPEND, REDIRECT, BCC, WARN, INFO, DUNNO, or a
-restriction list), as smtpd_check.c's check_table_result reads it."""
+restriction list naming no table: a table is opened at start-up, so a list that needs one is a restriction class),
+as smtpd_check.c's check_table_result reads it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from filterd import Verdict, open_table
 
 from .domains import address_keys, domain_keys
-from .evaluation import Check, evaluate
+from .evaluation import Check, defer_unless_rejected, evaluate
 from .lists import Item, parse
 from .replies import refusal
 
@@ -26,9 +27,10 @@ def table(spec: str):
     return open_table(spec, service="smtpd")
 
 
-def client_keys(check: Check) -> list[str]:
-    """The client's name and its parent domains (when it has a name), then its address and address prefixes."""
-    name = check.session.client_name
+def client_keys(check: Check, name: str | None = None) -> list[str]:
+    """The client's name (or the name given) and its parent domains when it has one, then its address and address
+    prefixes."""
+    name = check.session.client_name if name is None else name
     names = domain_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
     return names + address_keys(check.session.client_address)
 
@@ -57,7 +59,7 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
     """What one access table result means, about `<name>` of `kind` ("Sender address", ...)."""
     word, _, text = result.strip().partition(" ")
     text, upper = text.strip(), word.upper()
-    if upper == "OK" or word.isdigit() and not _NUMERIC.match(result.strip()):
+    if upper in ("OK", "RELAY") or word.isdigit() and not _NUMERIC.match(result.strip()):
         return Verdict.ok()
     if upper == "DUNNO":
         return None
@@ -67,6 +69,8 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
         return _ACTIONS[upper](f"<{name}>: {kind} {text or f'triggers {upper} action'}")
     if upper in _ARGUMENTS and text:
         return _ARGUMENTS[upper](text)
+    if ":" in result:
+        return CONFIGURATION_ERROR
     try:
         items = nested(result, check.settings)
     except ValueError:
@@ -89,8 +93,7 @@ def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
     default = "Service unavailable" if word.upper().startswith("DEFER_IF_") else "Access denied"
     verdict = refusal(code, dsn, f"<{name}>: {kind} rejected: {text or default}")
     if word.upper() == "DEFER_IF_PERMIT":
-        check.defer_if_permit = verdict
-        return None
+        return defer_unless_rejected(check, verdict)
     if word.upper() == "DEFER_IF_REJECT":
         check.defer_if_reject = verdict
         return None

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from filterd import Verdict, in_networks
+import ipaddress
 
-from .access import check_access, client_keys, table
-from .dnsbl import blocked, listed, reversed_address, zone_and_filter
+from filterd import Action, Verdict, in_networks
+
+from .access import CONFIGURATION_ERROR, check_access, client_keys, table
+from .dnsbl import blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
 from .evaluation import Check
 from .names import restriction
+from .replies import refusal
 
 
 @restriction("permit_mynetworks")
 def permit_mynetworks(check: Check) -> Verdict | None:
     """Permit a client whose address is in $mynetworks."""
     return Verdict.ok() if in_networks(check.session.client_address, check.settings.mynetworks) else None
+
+
+@restriction("permit_inet_interfaces")
+def permit_inet_interfaces(check: Check) -> Verdict | None:
+    """Permit a client whose address is one of filterd's own: those inet_interfaces names (with `all` or
+    `loopback-only`, the loopback addresses, as filterd reads its own addresses for address literals)."""
+    try:
+        address = ipaddress.ip_address(check.session.client_address)
+    except ValueError:
+        return None
+    return Verdict.ok() if address in check.settings.rules.local_addresses else None
 
 
 @restriction("permit_sasl_authenticated")
@@ -28,6 +42,16 @@ async def check_client_access(check: Check, access_table) -> Verdict | None:
     return await check_access(check, access_table, client_keys(check), check.session.client, "Client host")
 
 
+@restriction("check_reverse_client_hostname_access", argument=table)
+async def check_reverse_client_hostname_access(check: Check, access_table) -> Verdict | None:
+    """As check_client_access, with the name of the client's address whether or not it resolves back (`<NAME>:
+    Unverified Client host rejected: ...`); an OK, which would let a forged name in, is a configuration error."""
+    session = check.session
+    verdict = await check_access(check, access_table, client_keys(check, session.reverse_name), session.reverse_name,
+                                 "Unverified Client host")
+    return CONFIGURATION_ERROR if verdict is not None and verdict.action is Action.OK else verdict
+
+
 @restriction("reject_rbl_client", argument=zone_and_filter)
 async def reject_rbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
     """Reject a client whose address a DNS blocklist lists: `554 5.7.1 Service unavailable; Client host [ADDR]
@@ -38,3 +62,42 @@ async def reject_rbl_client(check: Check, zone: tuple[str, str | None]) -> Verdi
     reason = await listed(check, f"{prefix}.{zone[0]}", zone[1])
     address = check.session.client_address
     return None if reason is None else blocked(check, "Client host", address, zone[0], reason)
+
+
+def _unknown(check: Check, status: str, dsn: str, text: str) -> Verdict | None:
+    """smtpd's refusal of a client without a name: unknown_client_reject_code, or 450 when the DNS failed for now."""
+    if status == "OK":
+        return None
+    code = 450 if status == "TEMP" else check.settings.codes["unknown_client_reject_code"]
+    return refusal(code, dsn, f"Client host rejected: {text}, [{check.session.client_address}]")
+
+
+@restriction("reject_unknown_client_hostname")
+@restriction("reject_unknown_client")
+def reject_unknown_client_hostname(check: Check) -> Verdict | None:
+    """Reject a client whose address has no name, or a name that does not resolve back to it: `450 4.7.25 Client
+    host rejected: cannot find your hostname, [ADDR]`."""
+    return _unknown(check, check.session.name_status, "4.7.25", "cannot find your hostname")
+
+
+@restriction("reject_unknown_reverse_client_hostname")
+def reject_unknown_reverse_client_hostname(check: Check) -> Verdict | None:
+    """Reject a client whose address has no name: `450 4.7.1 Client host rejected: cannot find your reverse
+    hostname, [ADDR]`."""
+    return _unknown(check, check.session.reverse_name_status, "4.7.1", "cannot find your reverse hostname")
+
+
+@restriction("reject_rhsbl_client", argument=zone_and_filter)
+async def reject_rhsbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a client whose (confirmed) name a domain blocklist lists: `554 5.7.1 Service unavailable; Client host
+    [NAME] blocked using ZONE; REASON`."""
+    name = check.session.client_name
+    return None if name.lower() == "unknown" else await reject_rhsbl(check, zone, name, "Client host")
+
+
+@restriction("reject_rhsbl_reverse_client", argument=zone_and_filter)
+async def reject_rhsbl_reverse_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a client whose name, confirmed or not, a domain blocklist lists: `554 5.7.1 Service unavailable;
+    Unverified Client host [NAME] blocked using ZONE; REASON`."""
+    name = check.session.reverse_name
+    return None if name.lower() == "unknown" else await reject_rhsbl(check, zone, name, "Unverified Client host")

@@ -1,16 +1,16 @@
-"""DNS lookups for restrictions: DNS blocklists (reject_rbl_client, reject_rhsbl_sender) and whether a mail
+"""DNS lookups for restrictions: DNS blocklists (reject_rbl_client, the reject_rhsbl_* family) and whether a mail
 domain exists (reject_unknown_sender_domain, reject_unknown_recipient_domain), through filterd's one resolver."""
 
 from __future__ import annotations
 
 import ipaddress
 
-from filterd import Verdict
+from filterd import Verdict, valid_hostname
 
-from .evaluation import Check
+from .evaluation import Check, defer_unless_rejected
 from .replies import refusal
 
-OK, NOTFOUND, NULLMX, RETRY = "ok", "notfound", "nullmx", "retry"
+OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 
 
 def reversed_address(address: str) -> str | None:
@@ -39,6 +39,30 @@ async def listed(check: Check, query: str, wanted: str | None) -> str | None:
     return "".join(b"".join(record.strings).decode("utf-8", "replace") for record in reason.records[:1])
 
 
+def listed_domain(what: str) -> str | None:
+    """The domain a domain blocklist is asked about, as find_dnsxl_domain takes it from a name or an address: what
+    follows the last @ (not an address literal), else the whole name; none when its last label is all digits or it
+    is not a valid host name."""
+    at, domain = "@" in what, what.rpartition("@")[2]
+    if (at and domain.startswith("[")) or not domain or domain.rpartition(".")[2].isdigit():
+        return None
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    return domain if valid_hostname(domain) else None
+
+
+async def reject_rhsbl(check: Check, zone: tuple[str, str | None], what: str, kind: str) -> Verdict | None:
+    """reject_rbl_domain: refuse `what` (a host name or an address) when the domain blocklist lists its domain."""
+    domain = listed_domain(what)
+    if domain is None:
+        return None
+    reason = await listed(check, f"{domain}.{zone[0]}", zone[1])
+    return None if reason is None else blocked(check, kind, what, zone[0], reason)
+
+
 def blocked(check: Check, kind: str, what: str, zone: str, reason: str) -> Verdict:
     """default_rbl_reply: `554 5.7.1 Service unavailable; KIND [WHAT] blocked using ZONE; REASON`."""
     text = f"Service unavailable; {kind} [{what}] blocked using {zone}" + (f"; {reason}" if reason else "")
@@ -60,7 +84,7 @@ async def mail_domain_status(check: Check, domain: str) -> str:
 async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_mx: tuple[str, str]) -> Verdict | None:
     """reject_unknown_address: a remote address's domain that does not exist is refused with
     unknown_address_reject_code, one with a null MX with `null_mx` (code, status); local and literal domains and
-    the null address are not looked up; a temporary failure is kept as defer_if_permit."""
+    the null address are not looked up; a temporary failure is unknown_address_tempfail_action's."""
     rules = check.settings.rules
     resolution = rules.resolve(rules.rewrite(address)) if address else None
     if resolution is None or resolution.address_class == "local" or resolution.domain.startswith("["):
@@ -71,7 +95,8 @@ async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_m
         return refusal(int(null_mx[0]), null_mx[1], f"{rejected}: Domain {resolution.domain} does not accept mail "
                                                     "(nullMX)")
     if status == RETRY:
-        check.defer_if_permit = refusal(450, dsn, f"{rejected}: Domain not found")
+        action = check.settings.tempfail_actions["unknown_address_tempfail_action"]
+        return defer_unless_rejected(check, refusal(450, dsn, f"{rejected}: Domain not found"), action)
     if status == NOTFOUND:
         return refusal(check.settings.codes["unknown_address_reject_code"], dsn, f"{rejected}: Domain not found")
     return None

@@ -16,15 +16,16 @@ from .lists import Item
 @dataclass
 class Check:
     """What the restrictions are asked about at one SMTP event: the client, the envelope, the recipient at
-    hand (None before RCPT), the settings in force, and what the evaluation gathered so far."""
+    hand (None before RCPT, and after it unless it is the only one), the settings in force, and what the evaluation
+    gathered so far."""
 
     session: Session
     envelope: Envelope
     settings: Any
     recipient: str | None = None
     protocol_state: str = "RCPT"
-    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA), as a policy
-    server is told it."""
+    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA, END-OF-MESSAGE),
+    as a policy server is told it."""
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
@@ -32,6 +33,8 @@ class Check:
     """defer_if_reject's reply: given in place of a later reject."""
     warn_only: bool = False
     """warn_if_reject was the restriction before: the next reject is logged as a warning, not enforced."""
+    warning: bool = False
+    """The restriction at hand follows warn_if_reject: a reply it would keep for later is given now, as a warning."""
     about: tuple[str, str] = ("", "")
     """The list being evaluated, as its replies name it: `<NAME>: CLASS rejected` (the recipient, "Recipient
     address"), for the restrictions (reject, defer, ...) that have no subject of their own."""
@@ -39,6 +42,15 @@ class Check:
     @property
     def sender(self) -> str | None:
         return self.envelope.sender
+
+
+def defer_unless_rejected(check: Check, verdict: Verdict, action: str = "defer_if_permit") -> Verdict | None:
+    """A deferral as DEFER_IF_PERMIT gives it: kept for the end of the evaluation, given unless something rejects;
+    at once with the tempfail action `defer`, or after warn_if_reject (which makes it a warning)."""
+    if action == "defer" or check.warning:
+        return verdict
+    check.defer_if_permit = verdict
+    return None
 
 
 async def run(item: Item, check: Check) -> Verdict | None:
@@ -49,19 +61,25 @@ async def run(item: Item, check: Check) -> Verdict | None:
 
 
 async def evaluate(items: tuple[Item, ...], check: Check) -> Verdict | None:
-    """One list: OK when a restriction permits, a final verdict when one refuses, None when none decides."""
-    for item in items:
-        warn_only, check.warn_only = check.warn_only, False
-        verdict = await run(item, check)
-        if verdict is None or verdict.action is Action.DUNNO:
-            continue
-        if warn_only and verdict.action in (Action.REJECT, Action.DEFER):
-            check.kept.append(Verdict.reject_warning(verdict))
-            continue
-        if verdict.action is Action.OK or verdict.final:
-            return deferred(verdict, check)
-        check.kept.append(verdict)
-    return None
+    """One list: OK when a restriction permits, a final verdict when one refuses, None when none decides. A list
+    that a restriction after warn_if_reject opens (a table's result, a class) warns throughout, as in smtpd."""
+    inherited = check.warning
+    try:
+        for item in items:
+            warning = check.warn_only or inherited
+            check.warning, check.warn_only = warning, False
+            verdict = await run(item, check)
+            if verdict is None or verdict.action is Action.DUNNO:
+                continue
+            if warning and verdict.action in (Action.REJECT, Action.DEFER):
+                check.kept.append(Verdict.reject_warning(verdict))
+                continue
+            if verdict.action is Action.OK or verdict.final:
+                return deferred(verdict, check)
+            check.kept.append(verdict)
+        return None
+    finally:
+        check.warning = inherited
 
 
 def deferred(verdict: Verdict, check: Check) -> Verdict:
@@ -75,14 +93,17 @@ SUBJECTS = {
     "smtpd_client_restrictions": "Client host", "smtpd_helo_restrictions": "Helo command",
     "smtpd_sender_restrictions": "Sender address", "smtpd_relay_restrictions": "Recipient address",
     "smtpd_recipient_restrictions": "Recipient address", "smtpd_data_restrictions": "Data command",
+    "smtpd_end_of_data_restrictions": "End-of-data",
 }
 """Each list's class of reply, as smtpd_check.c names it."""
 
 
 def subject(name: str, check: Check) -> tuple[str, str]:
-    """What a list's replies name: the client, the HELO name, the sender, the recipient or DATA, and its class."""
+    """What a list's replies name: the client, the HELO name, the sender, the recipient, DATA or END-OF-MESSAGE, and
+    its class."""
     what = {"smtpd_client_restrictions": check.session.client, "smtpd_helo_restrictions": check.session.helo,
-            "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA"}
+            "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA",
+            "smtpd_end_of_data_restrictions": "END-OF-MESSAGE"}
     return what.get(name, unquote_local(check.recipient or "")), SUBJECTS[name]
 
 

@@ -8,10 +8,10 @@ mapped to small functions, so that a module adds a restriction by decorating one
     def check_client_access(check, table): ...
 
 A restriction is called with the `Check` at hand (evaluation.py: `check.session`, `check.envelope`,
-`check.recipient` (None before RCPT), `check.protocol_state` (CONNECT, EHLO, HELO, MAIL, RCPT, DATA),
-`check.settings`) and, when it takes an argument (the next word of the list, as Postfix reads
-`check_client_access cidr:/etc/filterd/clients`), what `argument` made of that word at start-up: an exception
-there stops filterd naming the parameter's main.cf line.
+`check.recipient` (None before RCPT; after it, the only one), `check.protocol_state` (CONNECT, EHLO, HELO, MAIL,
+RCPT, DATA, END-OF-MESSAGE), `check.settings`) and, when it takes an argument (the next word of the list, as
+Postfix reads `check_client_access cidr:/etc/filterd/clients`), what `argument` made of that word at start-up: an
+exception there stops filterd naming the parameter's main.cf line.
 It answers None (no opinion, Postfix's DUNNO) or a Verdict: OK (permit: this list ends), REJECT or DEFER (the
 evaluation ends), or a non-final action (HOLD, PREPEND, ...: kept, the list goes on). It may be a coroutine.
 Its module is imported by the package's __init__.py, and the name is valid in every list and access table.

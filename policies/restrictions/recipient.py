@@ -5,7 +5,7 @@ from __future__ import annotations
 from filterd import Verdict, unquote_local
 
 from .access import check_access, mail_keys, table
-from .dnsbl import unknown_domain
+from .dnsbl import reject_rhsbl, unknown_domain, zone_and_filter
 from .domains import fully_qualified
 from .evaluation import Check
 from .names import restriction
@@ -83,3 +83,23 @@ async def reject_unknown_recipient_domain(check: Check) -> Verdict | None:
     if check.recipient is None:
         return None
     return await unknown_domain(check, recipient_address(check), "Recipient address", "4.1.2", ("556", "5.1.10"))
+
+
+@restriction("reject_multi_recipient_bounce")
+def reject_multi_recipient_bounce(check: Check) -> Verdict | None:
+    """Reject mail from the null sender to more than one recipient (at RCPT, a second one): `550 5.5.3 <NAME>:
+    CLASS rejected: Multi-recipient bounce`."""
+    if check.sender != "" or len(check.envelope.recipients) <= (check.protocol_state != "RCPT"):
+        return None
+    name, kind = check.about
+    return refusal(check.settings.codes["multi_recipient_bounce_reject_code"], "5.5.3",
+                   f"<{name}>: {kind} rejected: Multi-recipient bounce")
+
+
+@restriction("reject_rhsbl_recipient", argument=zone_and_filter)
+async def reject_rhsbl_recipient(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+    """Reject a recipient whose domain a domain blocklist lists: `554 5.7.1 Service unavailable; Recipient address
+    [RECIPIENT] blocked using ZONE; REASON`."""
+    if check.recipient is None:
+        return None
+    return await reject_rhsbl(check, zone, recipient_address(check), "Recipient address")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from filterd import Verdict, unquote_local
 
 from .access import check_access, mail_keys, table
-from .dnsbl import blocked, listed, unknown_domain, zone_and_filter
+from .dnsbl import reject_rhsbl, unknown_domain, zone_and_filter
 from .domains import fully_qualified
 from .evaluation import Check
 from .names import restriction
@@ -49,8 +49,4 @@ async def reject_rhsbl_sender(check: Check, zone: tuple[str, str | None]) -> Ver
     """Reject a sender whose domain a domain blocklist lists: `554 5.7.1 Service unavailable; Sender address
     [SENDER] blocked using ZONE; REASON`."""
     address = sender_address(check)
-    domain = address.rpartition("@")[2].lower().rstrip(".")
-    if "@" not in address or not domain or domain.startswith("["):
-        return None
-    reason = await listed(check, f"{domain}.{zone[0]}", zone[1])
-    return None if reason is None else blocked(check, "Sender address", address, zone[0], reason)
+    return await reject_rhsbl(check, zone, address, "Sender address") if address else None

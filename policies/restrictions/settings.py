@@ -6,18 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from filterd import AddressRules, ParameterError, Resolver, TableError, networks, open_tables, policy_client
+from filterd import AddressRules, ParameterError, Resolver, TableError, networks, one_of, open_tables, policy_client
 
 from .classes import restriction_class
 from .domains import DomainList
 from .lists import Item, names, parse, words
 from .names import Restriction
 
-CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA = LISTS = (
+CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions", "smtpd_data_restrictions")
+    "smtpd_recipient_restrictions", "smtpd_data_restrictions", "smtpd_end_of_data_restrictions")
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
-         "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code")
+         "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
+         "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code")
+TEMPFAIL_ACTIONS = ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action")
+"""What a reject-type restriction does when the DNS fails for now: defer, or defer_if_permit."""
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
                            "defer_if_permit"})
 """smtpd's `working instances`: one of them in the relay or recipient restrictions, or filterd will not start."""
@@ -41,6 +44,8 @@ class Settings:
     policy: Any = None
     """The clients of the policy services check_policy_service names (filterd.policy_client.PolicyClients)."""
 
+    tempfail_actions: dict[str, str] = field(default_factory=dict)
+    """unknown_helo_hostname_tempfail_action and unknown_address_tempfail_action: defer or defer_if_permit."""
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
@@ -58,7 +63,9 @@ class Settings:
                    config.bool("allow_untrusted_routing"), frozenset(config.list("parent_domain_matches_subdomains")),
                    {name: config.int(name) for name in CODES}, config.get("smtpd_null_access_lookup_key"),
                    tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config),
-                   classes=classes, policy=policy_client.PolicyClients.from_config(config))
+                   classes=classes, policy=policy_client.PolicyClients.from_config(config),
+                   tempfail_actions={name: one_of(name, config.get(name), ("defer", "defer_if_permit"))
+                                     for name in TEMPFAIL_ACTIONS})
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""

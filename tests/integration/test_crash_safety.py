@@ -95,21 +95,17 @@ SOURCE_SESSIONS = 8
 SOURCE_SENDER = "kill-9@example.org"
 
 
-def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_about_as_postfix(
+def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_no_more_than_postfix(
         filterd_factory, postfix_factory, smtp_sink_factory):
     """smtp-source sends 2,000 messages to filterd and 2,000 to Postfix at the same time, and the processes that
-    deliver them are killed five times in each (filterd's queue manager; Postfix's qmgr and smtp): none is lost,
-    and filterd delivers fewer messages twice than Postfix on average (issue 19). Side by side, both meet the same
-    load.
+    deliver them are killed five times in each (filterd's queue manager and its delivery agent; Postfix's qmgr and
+    smtp): none is lost, and filterd delivers no more messages twice than Postfix (issue 19). Side by side, both
+    meet the same load.
 
-    A kill finds a message delivered twice when it lands between the next hop's 250 and the record of it, so the
-    counts vary from run to run with where each kill lands and with the machine's load. Measured since the end-of-DATA
-    reply is recorded from the turn that reads it, a scan activates at most 20 messages and the queue manager's
-    renames, unlinks and queue-file reads run in threads: 18 runs beside a fresh-chroot install and test suite
-    (load 6-10), filterd 0-14 (mean 4.1) against Postfix's 0-27 (mean 8.6), above it in 4 runs (14 to 1, 10 to 0,
-    6 to 4, 4 to 0: a kill that finds Postfix idle costs it nothing). Before: filterd 0-38 against 0-32. Four
-    duplicates a kill are allowed over Postfix's count of the same run, so that the suite does not fail on where a
-    kill lands."""
+    A kill finds a message delivered twice when it lands between the next hop's 250 and the record of it. With the
+    deliveries in a process of their own (qmgr/agent.py), whose loop does nothing else, the record follows the
+    reply at once: 4 runs beside four other test runs (load 4-11), filterd 0 each time against Postfix's 8-16.
+    Before, with the deliveries in the queue manager's loop: filterd 0-14 (mean 4.1) against 0-27 (mean 8.6)."""
     filterd_sink, postfix_sink = smtp_sink_factory(), smtp_sink_factory()
     port = free_port()
     relay = filterd_factory({**FAST_QUEUE, "filterd_listeners": f"relay:127.0.0.1:{port}",
@@ -123,7 +119,7 @@ def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_about_a
                                   lambda: _postfix_delivery(postfix.pid), Waker(postfix))
         filterd_duplicates, postfix_duplicates = filterd_run.result(), postfix_run.result()
     print(f"duplicates: filterd={filterd_duplicates} postfix={postfix_duplicates}")
-    assert filterd_duplicates <= postfix_duplicates + 4 * KILLS
+    assert filterd_duplicates <= postfix_duplicates
 
 
 POSTFIX_UNDER_KILLS = {"service_throttle_time": "1s", "postlogd_watchdog_timeout": "300s"}
@@ -170,9 +166,10 @@ class Waker:
 
 
 def _filterd_qmgr(pid_file) -> list[int]:
+    """filterd's queue manager and its delivery agent, once a queue manager runs."""
     try:
         pid = int(pid_file.read_text())
-        return [pid] if os.path.exists(f"/proc/{pid}") else []
+        return process_tree(pid) if os.path.exists(f"/proc/{pid}") else []
     except (OSError, ValueError):
         return []
 

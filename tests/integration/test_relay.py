@@ -194,6 +194,23 @@ def test_sigusr1_to_the_qmgr_flushes_the_deferred_queue(relay_factory, smtp_sink
     sink.wait_for(1, timeout=30)
 
 
+def test_etrn_takes_the_deferred_mail_of_an_eligible_site_now_and_of_no_other(relay_factory, smtp_sink_factory):
+    port = free_port()
+    relay = relay_factory(port, minimal_backoff_time="1h", maximal_backoff_time="2h", queue_run_delay="1h",
+                          fast_flush_domains="example.net, example.com")
+    send(relay.port, "alice@example.org", ["bob@example.net"], "for example.net")
+    send(relay.port, "alice@example.org", ["carol@example.com"], "for example.com")
+    wait_until(lambda: len(list((spool(relay) / "deferred").iterdir())) == 2, 30, "two deferred messages")
+    sink = smtp_sink_factory(port)
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
+        assert client.docmd("ETRN", "example.net") == (250, b"Queuing started")
+        assert client.docmd("ETRN", "example.org") == (459, b"<example.org>: service unavailable")
+    sink.wait_for(1, timeout=30)
+    assert sink.dumps()[0].recipients == ["bob@example.net"]
+    time.sleep(1)
+    assert len(sink.dumps()) == 1 and len(list((spool(relay) / "deferred").iterdir())) == 1
+
+
 def test_transport_maps_route_a_domain_past_the_relayhost(relay_factory, smtp_sink, tmp_path):
     relay = relay_factory(free_port(), transport_maps=f"inline:{{ example.net=smtp:[127.0.0.1]:{smtp_sink.port} }}")
     send(relay.port, "alice@example.org", ["bob@example.net"])

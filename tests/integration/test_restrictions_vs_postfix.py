@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,141 @@ def test_warn_if_reject_logs_postfix_s_reject_warning_line_and_accepts(launcher)
     assert ours == expected == ("554 5.7.1 <watched@local.example>: Recipient address rejected: Not wanted; "
                                 "from=<a@ok.example> to=<watched@local.example> proto=ESMTP helo=<client.example>")
     assert ": reject_warning: RCPT from " in filterd.log()
+
+
+def pipelined(port: int, groups: list[list[str]]) -> list[str]:
+    """Each group of commands sent in one write, and every reply's first line (EHLO's code, a queue id left out)."""
+    client = Client(port)
+    try:
+        replies = []
+        for group in groups:
+            client.sock.sendall("".join(f"{line}\r\n" for line in group).encode())
+            for line in group:
+                reply = client.reply().splitlines()[0]
+                replies.append(reply[:3] if line.startswith("EHLO") else reply.split(": queued as")[0])
+        return replies
+    finally:
+        client.close()
+
+
+PIPELINING_AND_BOUNCES = [
+    [["EHLO client.example"], ["MAIL FROM:<>"], ["RCPT TO:<first@local.example>"], ["RCPT TO:<second@local.example>"],
+     ["QUIT"]],
+    [["EHLO client.example"], ["MAIL FROM:<>"], ["RCPT TO:<first@local.example>"], ["RCPT TO:<third@local.example>"],
+     ["DATA"], ["QUIT"]],
+    [["EHLO client.example"], ["MAIL FROM:<>"], ["RCPT TO:<first@local.example>"], ["DATA"], ["."], ["QUIT"]],
+    [["EHLO client.example"], ["MAIL FROM:<a@ok.example>"], ["RCPT TO:<first@local.example>"],
+     ["RCPT TO:<second@local.example>"], ["DATA"], ["."], ["QUIT"]],
+    [["EHLO client.example", "MAIL FROM:<a@ok.example>"], ["RCPT TO:<piped@local.example>"], ["DATA"], ["QUIT"]],
+]
+
+
+def test_unauth_pipelining_multi_recipient_bounces_and_sleep_are_postfix_s(launcher):
+    postfix, filterd = pair(launcher, "pipelining", {
+        "smtpd_recipient_restrictions": "check_recipient_access inline:{ "
+                                        "{second@local.example=reject_multi_recipient_bounce} }",
+        "smtpd_data_restrictions": "sleep 1, reject_unauth_pipelining, reject_multi_recipient_bounce"})
+    for number, groups in enumerate(PIPELINING_AND_BOUNCES):
+        started = time.monotonic()
+        ours = pipelined(filterd.port, groups)
+        assert number == 0 or time.monotonic() - started >= 1, "sleep 1 before DATA's reply"
+        assert ours == pipelined(postfix.port, groups)
+    assert pipelined(filterd.port, PIPELINING_AND_BOUNCES[0])[3] == \
+        "550 5.5.3 <second@local.example>: Recipient address rejected: Multi-recipient bounce"
+    assert pipelined(filterd.port, PIPELINING_AND_BOUNCES[1])[4] == \
+        "550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce"
+    assert pipelined(filterd.port, PIPELINING_AND_BOUNCES[4])[3] == \
+        "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining"
+
+    def lines(log: str) -> list[str]:
+        """The reject and pipelining lines, from the text after the program name on, the queue id as ID."""
+        wanted = re.compile(r"\]: (?:\w+(: reject: .*)|(improper command pipelining .*))$")
+        return sorted(f"ID{match[1]}" if match[1] else match[2] for match in map(wanted.search, log.splitlines())
+                      if match)
+
+    theirs = wait_until(lambda: len(lines(postfix.maillog())) >= 4 and lines(postfix.maillog()), 30,
+                        "Postfix's reject lines")
+    ours = wait_until(lambda: len(lines(filterd.log())) >= 2 * len(theirs) and lines(filterd.log()), 30,
+                      "filterd's reject lines")
+    assert sorted(set(ours)) == theirs
+    assert ("ID: reject: DATA from localhost[127.0.0.1]: 503 5.5.0 <DATA>: Data command rejected: Improper use "
+            "of SMTP command pipelining; from=<a@ok.example> to=<piped@local.example> proto=ESMTP "
+            "helo=<client.example>") in ours
+
+
+def message_session(port: int, sender: str, recipients: list[str]) -> list[str]:
+    """EHLO, MAIL, each RCPT, DATA and a message: every reply's first line."""
+    groups = [["EHLO client.example"], [f"MAIL FROM:{sender}"], *([f"RCPT TO:{rcpt}"] for rcpt in recipients),
+              ["DATA"], ["Subject: test\r\n\r\nbody\r\n."], ["QUIT"]]
+    return pipelined(port, groups)
+
+
+END_OF_DATA_CASES = [("<a@ok.example>", ["<user@local.example>"]), ("<a@rejected.example>", ["<user@local.example>"]),
+                     ("<a@deferred.example>", ["<user@local.example>"]), ("<a@all.example>", ["<user@local.example>"]),
+                     ("<>", ["<user@local.example>"]), ("<>", ["<user@local.example>", "<other@local.example>"]),
+                     ("<a@ok.example>", ["<bye@local.example>"]),
+                     ("<a@ok.example>", ["<bye@local.example>", "<user@local.example>"])]
+
+
+def test_end_of_data_restrictions_refuse_the_message_as_postfix_does(launcher):
+    postfix, filterd = pair(launcher, "end-of-data", {"smtpd_end_of_data_restrictions": (
+        "check_recipient_access inline:{ {bye@local.example=REJECT Bye} }, "
+        "check_sender_access inline:{ {rejected.example=REJECT Not this one}, deferred.example=DEFER, "
+        "all.example=reject }, reject_multi_recipient_bounce")})
+    ours = [message_session(filterd.port, sender, recipients) for sender, recipients in END_OF_DATA_CASES]
+    assert ours == [message_session(postfix.port, sender, recipients) for sender, recipients in END_OF_DATA_CASES]
+    assert [replies[-2] for replies in ours] == [
+        "250 2.0.0 Ok", "554 5.7.1 <a@rejected.example>: Sender address rejected: Not this one",
+        "450 4.7.1 <a@deferred.example>: Sender address rejected: Access denied",
+        "554 5.7.1 <a@all.example>: Sender address rejected: Access denied", "250 2.0.0 Ok",
+        "550 5.5.3 <END-OF-MESSAGE>: End-of-data rejected: Multi-recipient bounce",
+        "554 5.7.1 <bye@local.example>: Recipient address rejected: Bye", "250 2.0.0 Ok"]
+
+    def lines(log: str) -> list[str]:
+        """The reject lines, from the text after the program name on, the queue id as ID."""
+        return sorted(f"ID{match[1]}" for match in map(re.compile(r"\]: \w+(: reject: .*)$").search,
+                                                       log.splitlines()) if match)
+
+    theirs = wait_until(lambda: len(lines(postfix.maillog())) >= 5 and lines(postfix.maillog()), 30,
+                        "Postfix's reject lines")
+    assert wait_until(lambda: len(lines(filterd.log())) >= 5 and lines(filterd.log()), 30,
+                      "filterd's reject lines") == theirs
+    assert ("ID: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 550 5.5.3 <END-OF-MESSAGE>: End-of-data rejected: "
+            "Multi-recipient bounce; from=<> proto=ESMTP helo=<client.example>") in theirs
+
+
+def test_warn_if_reject_before_a_deferral_kept_for_later_warns_as_postfix_does(launcher):
+    postfix, filterd = pair(launcher, "warn-deferral", {
+        "smtpd_restriction_classes": "warned_table, warned_list",
+        "warned_table": "warn_if_reject check_sender_access inline:{ok.example=DEFER_IF_PERMIT}",
+        "warned_list": "warn_if_reject check_recipient_access inline:{ "
+                       "{nestedwarn@local.example=reject_non_fqdn_recipient defer_if_permit reject} }",
+        "smtpd_recipient_restrictions": (
+            "check_recipient_access inline:{ {warned@local.example=warn_if_reject defer_if_permit}, "
+            "{tabled@local.example=warned_table}, {deferred@local.example=defer_if_permit}, "
+            "{nested@local.example=check_sender_access inline:{ok.example=OK}}, {relay@local.example=RELAY}, "
+            "{deferall@local.example=reject_non_fqdn_sender defer}, {nestedwarn@local.example=warned_list} }, "
+            "permit_mynetworks, reject_unauth_destination")})
+    cases = ["<warned@local.example>", "<tabled@local.example>", "<deferred@local.example>", "<nested@local.example>",
+             "<relay@local.example>", "<deferall@local.example>", "<nestedwarn@local.example>"]
+    ours = [session(filterd.port, "client.example", "<a@ok.example>", rcpt) for rcpt in cases]
+    assert ours == [session(postfix.port, "client.example", "<a@ok.example>", rcpt) for rcpt in cases]
+    assert [replies[2] for replies in ours] == [
+        "250 2.1.5 Ok", "250 2.1.5 Ok",
+        "450 4.7.1 <deferred@local.example>: Recipient address rejected: Service unavailable",
+        "451 4.3.5 Server configuration error", "250 2.1.5 Ok",
+        "450 4.3.2 <deferall@local.example>: Recipient address rejected: Try again later", "250 2.1.5 Ok"]
+    for recipient in ("warned@local.example", "tabled@local.example"):
+        expected = wait_until(lambda: recipient in postfix.maillog() and warning_line(postfix.maillog(), recipient),
+                              30, "Postfix's reject_warning line")
+        assert wait_until(lambda: recipient in filterd.log() and warning_line(filterd.log(), recipient), 30,
+                          "filterd's reject_warning line") == expected
+
+    def nested_warnings(log: str) -> list[str]:
+        return [line.split("]: ", 2)[2] for line in log.splitlines()
+                if "reject_warning: RCPT" in line and "to=<nestedwarn@" in line]
+
+    expected = wait_until(lambda: len(nested_warnings(postfix.maillog())) == 2 and nested_warnings(postfix.maillog()),
+                          30, "Postfix's two reject_warning lines")
+    assert wait_until(lambda: len(nested_warnings(filterd.log())) == 2 and nested_warnings(filterd.log()), 30,
+                      "filterd's two reject_warning lines") == expected

@@ -89,6 +89,13 @@ def test_postfix_s_attributes_are_sent_in_its_order():
         "sasl_username": "alice", "size": "1234", "client_port": "4321", "policy_context": "submission"}
 
 
+def test_the_reverse_client_name_is_sent_even_when_it_is_not_confirmed():
+    forged = Session(client_address="192.0.2.1", client_name="unknown", reverse_client_name="forged.example")
+    attributes = request_attributes(forged, ENVELOPE, "RCPT", "b@example.net")
+    assert (attributes["client_name"], attributes["reverse_client_name"]) == ("unknown", "forged.example")
+    assert request_attributes(SESSION, ENVELOPE, "RCPT")["reverse_client_name"] == "client.example"
+
+
 def test_at_data_the_count_is_sent_and_a_lone_recipient_too():
     attributes = request_attributes(SESSION, ENVELOPE, "DATA")
     assert (attributes["recipient_count"], attributes["recipient"]) == ("1", "b@example.net")

@@ -6,7 +6,7 @@ import pytest
 
 from filterd.addresses import AddressRules
 from filterd.smtp import address_argument
-from filterd.smtp.address_argument import envelope_address, split_words
+from filterd.smtp.address_argument import envelope_address, smtpd_tokens, split_words
 
 RULES = AddressRules(("local.example",), "mx.local.example", "mx.local.example")
 
@@ -74,3 +74,13 @@ def test_the_fast_path_agrees_with_the_full_reading(argument, monkeypatch):
     fast = rcpt(argument)
     monkeypatch.setattr(address_argument, "_simple", lambda word: None)
     assert rcpt(argument) == fast
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a <b c> d", ["a", "<b c>", "d"]),
+    ('"x y"@z w', ['"x y"@z', "w"]),
+    ("a <b c", ["a", "<b c"]),
+    ("a<b c", ["a<b c"]),
+])
+def test_words_are_split_as_smtpd_token_splits_them_an_open_quote_running_to_the_end(text, words):
+    assert smtpd_tokens(text) == words

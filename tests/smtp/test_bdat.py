@@ -7,10 +7,11 @@ import tracemalloc
 from filterd.chain import Chain
 from filterd.handoff import Reply
 from filterd.smtp.bdat import CHUNK_READ, read_chunk
+from filterd.smtp.ehlo import discards
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp.server import SmtpServer
 from filterd.testing import load_plugins
-from tests.fixtures.smtp_session import SETTINGS, RecordingNextHop, Wire
+from tests.fixtures.smtp_session import SETTINGS, RecordingNextHop, Wire, run_session
 
 
 def test_a_chunk_is_read_in_pieces_and_what_follows_it_is_left_for_the_next_command():
@@ -90,3 +91,13 @@ def test_replies_held_for_a_pipelined_group_go_out_before_the_server_waits_for_t
     waiting, done = asyncio.run(session())
     assert waiting.endswith(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n")
     assert done.endswith(b"250 2.1.5 Ok\r\n250 2.0.0 Ok: queued\r\n")
+
+
+def test_with_chunking_discarded_bdat_ends_the_session_unread():
+    """smtpd_discard_ehlo_keywords = chunking: EHLO leaves CHUNKING out and BDAT is Postfix's 521, the session over
+    before the chunk could be read as commands."""
+    settings = dataclasses.replace(SETTINGS, ehlo_discards=discards("chunking"))
+    out, delivered, ended = run_session(b"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+                                        b"BDAT 6 LAST\r\nNOOP\r\nQUIT\r\n", settings=settings)
+    assert b"CHUNKING" not in out and ended and not delivered
+    assert out.endswith(b"250 2.1.5 Ok\r\n521 5.5.1 Error: command not implemented\r\n")

@@ -20,3 +20,8 @@ from filterd.smtp.mail_parameters import BAD_SIZE, refusal
 ])
 def test_the_first_refused_parameter_gives_postfix_s_reply(command, words, reply):
     assert refusal(command, words) == reply
+
+
+def test_smtputf8_is_unsupported_once_its_ehlo_keyword_is_discarded():
+    assert refusal("MAIL", ["smtputf8"], frozenset({"SMTPUTF8"})) == "555 5.5.4 Unsupported option: smtputf8"
+    assert refusal("MAIL", ["SMTPUTF8"], frozenset({"DSN"})) is None

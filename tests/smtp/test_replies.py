@@ -36,7 +36,6 @@ AIOSMTPD_TO_POSTFIX = [
     ("501 Error: BODY can only be one of 7BIT, 8BITMIME", "501 5.5.4 Invalid BODY keyword"),
     ("501 Error: SMTPUTF8 takes no arguments", "501 5.5.4 Bad SMTPUTF8 syntax"),
     ("502 EXPN not implemented", "502 5.5.1 EXPN command is disabled"),
-    ("252 Cannot VRFY user, but will accept message and attempt delivery", "502 5.5.1 VRFY command is disabled"),
 ]
 
 

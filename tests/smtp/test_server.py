@@ -1,6 +1,7 @@
 """The SMTP front end's glue to aiosmtpd, without sockets."""
 
 import asyncio
+from dataclasses import replace
 
 from aiosmtpd.smtp import SMTP
 
@@ -12,7 +13,7 @@ from filterd.smtp.handler import SmtpHandler
 from filterd.smtp import server as server_module
 from filterd.smtp.server import SmtpServer, apply_xforward
 from filterd.smtp.settings import SmtpSettings
-from tests.fixtures.smtp_session import run_session, session_writes
+from tests.fixtures.smtp_session import SETTINGS, run_session, session_writes
 
 
 def make_server(loop):
@@ -44,6 +45,13 @@ def test_xforward_attributes_are_decoded():
     apply_xforward(session, "NAME=mail.example ADDR=192.0.2.1 PORT=4321 HELO=he+2Blo PROTO=ESMTP IDENT=[UNAVAILABLE]")
     assert (session.client_name, session.client_address, session.client_port, session.helo, session.protocol) == \
         ("mail.example", "192.0.2.1", 4321, "he+lo", "ESMTP")
+
+
+def test_an_xforward_name_stands_for_the_names_looked_up():
+    session = Session(client_name="unknown", reverse_client_name="forged.example", client_name_status="FORGED",
+                      reverse_client_name_status="OK")
+    apply_xforward(session, "NAME=mail.example")
+    assert (session.reverse_name, session.name_status, session.reverse_name_status) == ("mail.example", "OK", "OK")
 
 
 def test_help_is_an_unknown_command_as_in_postfix():
@@ -106,3 +114,17 @@ def test_commands_sent_before_the_greeting_are_logged_once_as_postfix_logs_them(
     assert [line for line in logged if "pipelining" in line] == [
         "improper command pipelining after CONNECT from unknown[127.0.0.1]: EHLO early.example\\r\\nNOOP\\r\\n"
         "QUIT\\r\\n"]
+
+
+def test_junk_commands_past_the_limit_count_as_errors_until_a_message_is_delivered():
+    """smtpd_junk_command_limit 2: the 4th NOOP/RSET/VRFY/HELO is an error; with smtpd_hard_error_limit 3 the 6th ends
+    the session, unless a delivered message started the count again (checked against Postfix in
+    tests/integration/test_vrfy_etrn_vs_postfix.py)."""
+    settings = replace(SETTINGS, junk_command_limit=2, hard_error_limit=3)
+    message = b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nSubject: x\r\n\r\nx\r\n.\r\n"
+    out, _, ended = run_session(b"NOOP\r\nRSET\r\nVRFY a@b\r\nHELO c\r\nNOOP\r\n" + message + b"NOOP\r\n" * 5
+                                + b"QUIT\r\n", settings=settings)
+    assert ended and out.endswith(b"250 2.0.0 Ok\r\n" * 5 + b"221 2.0.0 Bye\r\n")
+    out, _, ended = run_session(b"NOOP\r\nRSET\r\nVRFY a@b\r\nHELO c\r\nNOOP\r\nNOOP\r\nNOOP\r\n", settings=settings)
+    assert ended and out.endswith(b"250 2.0.0 Ok\r\n421 4.7.0 mx.example Error: too many errors\r\n")
+    assert out.count(b"\r\n") == 8

@@ -32,7 +32,14 @@ def test_starttls_is_refused_in_postfix_s_order(tls, active, arg, reply):
     assert tls.refusal(Session(tls=active), arg) == reply
 
 
+def test_starttls_discarded_from_ehlo_is_not_implemented():
+    assert ServerTls("may", CONTEXT).refusal(Session(), None, discarded=True) == \
+        "502 5.5.1 Error: command not implemented"
+    assert ServerTls("may", CONTEXT).refusal(Session(), "x", discarded=True) == "501 5.5.4 Syntax: STARTTLS"
+
+
 @pytest.mark.parametrize("command, waits", [("MAIL", True), ("RSET", True), ("VRFY", True), ("AUTH", True),
+                                            ("ETRN", True),
                                             ("XFORWARD", True), ("EHLO", False), ("HELO", False),
                                             ("NOOP", False), ("QUIT", False), ("STARTTLS", False)])
 def test_encrypt_keeps_every_command_but_postfix_s_pre_tls_ones_waiting(command, waits):

@@ -30,7 +30,8 @@ def session_of(record: Record, service: str) -> Session:
     """The SMTP client as the request describes it; what Postfix left empty is "unknown", as its logs say."""
     return Session(client_address=record.get("client_address") or "unknown",
                    client_port=int(record.get("client_port") or 0),
-                   client_name=record.get("client_name") or "unknown", daemon_name=service)
+                   client_name=record.get("client_name") or "unknown",
+                   reverse_client_name=record.get("reverse_client_name") or "", daemon_name=service)
 
 
 def envelope_of(record: Record) -> Envelope:

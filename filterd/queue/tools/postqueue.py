@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from filterd.queue.queuefile import CorruptQueueFile, QueueFile
 from filterd.queue.spool import Spool
 from filterd.queue.tools.console import EX_UNAVAILABLE, Console, ToolError, open_maillog
 from filterd.queue.tools.listing import SHOWQ_ORDER, QueuedMessage, asctime, queue_id_ok, scan, shown_address
@@ -92,6 +93,20 @@ def flush_one(spool: Spool, queue_id: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def flush_site(spool: Spool, site: str) -> int:
+    """Each deferred message with a recipient still to deliver at `site` (its domain) back to incoming, where the
+    queue manager takes it at once, as Postfix's flush server does for ETRN and postqueue -s; how many."""
+    count, site = 0, site.lower()
+    for queue_id in spool.ids("deferred"):
+        try:
+            pending = QueueFile.read(str(spool.path("deferred", queue_id))).envelope.pending()
+        except CorruptQueueFile:
+            continue
+        if any(r.address.rpartition("@")[2].lower() == site for r in pending) and flush_one(spool, queue_id):
+            count += 1
+    return count
 
 
 def poke_qmgr(spool: Spool) -> bool:

@@ -63,3 +63,13 @@ def test_helo_macros_tell_the_tls_session_once_there_is_one():
     assert macros(codes.HELO, Context(encrypted), SETTINGS, {}) == (
         ("{tls_version}", "TLSv1.3"), ("{cipher}", "TLS_AES_256_GCM_SHA384"), ("{cipher_bits}", "256"))
     assert macros(codes.HELO, Context(SESSION), SETTINGS, {}) == ()
+
+
+def test_client_ptr_and_client_resolve_tell_a_forged_name_as_postfix_does():
+    forged = Session(client_address="192.0.2.1", client_name="unknown", reverse_client_name="forged.example",
+                     client_name_status="FORGED", reverse_client_name_status="OK")
+    own = {int(codes.Stage.CONNECT): "{client_name} {client_ptr} {client_resolve}"}
+    assert macros(codes.CONNECT, Context(forged), SETTINGS, own) == (
+        ("{client_name}", "unknown"), ("{client_ptr}", "forged.example"), ("{client_resolve}", "FORGED"))
+    assert macros(codes.CONNECT, Context(SESSION), SETTINGS, own)[1:] == (
+        ("{client_ptr}", "client.example"), ("{client_resolve}", "OK"))

@@ -19,7 +19,7 @@ def test_the_first_refusal_ends_the_evaluation_and_names_its_list():
     rejecting = settings(smtpd_helo_restrictions="defer, reject", smtpd_recipient_restrictions="reject")
     refused = verdict_at_rcpt(rejecting, helo="mx.client.example")
     assert (refused.action, refused.reply()) == (
-        Action.DEFER, (450, "4.7.1", "<mx.client.example>: Helo command rejected: Access denied"))
+        Action.DEFER, (450, "4.3.2", "<mx.client.example>: Helo command rejected: Try again later"))
 
 
 def test_each_list_names_what_it_is_about():
@@ -32,7 +32,7 @@ def test_each_list_names_what_it_is_about():
 def test_defer_if_permit_defers_unless_a_later_restriction_rejects():
     deferring = settings(smtpd_sender_restrictions="defer_if_permit")
     assert verdict_at_rcpt(deferring, recipient="b@local.example").reply() == (
-        450, "4.7.1", "<a@sender.example>: Sender address rejected: defer_if_permit requested")
+        450, "4.7.0", "<a@sender.example>: Sender address rejected: defer_if_permit requested")
     assert verdict_at_rcpt(deferring, recipient="b@example.net").code == 454
 
 
@@ -40,6 +40,18 @@ def test_warn_if_reject_turns_the_next_reject_into_a_warning():
     warned = verdict_at_rcpt(settings(smtpd_recipient_restrictions="warn_if_reject reject, permit"))
     assert warned.action is Action.WARN
     assert warned.reply() == (554, "5.7.1", "<b@local.example>: Recipient address rejected: Access denied")
+
+
+def test_warn_if_reject_covers_the_list_a_table_result_opens_and_a_deferral_kept_for_later():
+    nested = settings(smtpd_recipient_restrictions="warn_if_reject check_recipient_access inline:{ "
+                                                   "{b@local.example=reject_non_fqdn_recipient defer_if_permit reject} }, "
+                                                   "permit")
+    warned = verdict_at_rcpt(nested)
+    assert warned.action is Action.WARN
+    assert [verdict.reply()[:2] for verdict in (*warned.earlier, warned)] == [(450, "4.7.0"), (554, "5.7.1")]
+    after = settings(smtpd_recipient_restrictions="warn_if_reject check_recipient_access inline:{ "
+                                                  "{b@local.example=permit_mynetworks} }, reject")
+    assert verdict_at_rcpt(after).action is Action.REJECT
 
 
 def test_no_restriction_no_answer():

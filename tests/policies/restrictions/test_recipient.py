@@ -3,11 +3,14 @@ default smtpd_relay_restrictions (permit_mynetworks, permit_sasl_authenticated, 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from filterd.policies.restrictions.evaluation import decide
 from filterd.verdict import Action
 
-from .checks import settings, verdict_at_rcpt
+from .checks import check, settings, verdict_at_rcpt
 
 
 def test_the_default_relays_for_mynetworks_and_local_domains_only():
@@ -80,3 +83,35 @@ def test_reject_unknown_recipient_domain(dns_server):
         450, "4.1.2", "<b@nx.test>: Recipient address rejected: Domain not found")
     assert verdict_at_rcpt(unknown, recipient="b@nullmx.test").reply()[:2] == (556, "5.1.10")
     assert verdict_at_rcpt(unknown, recipient="b@local.example") is None
+
+
+def test_reject_multi_recipient_bounce_refuses_a_second_recipient_of_the_null_sender():
+    bounce = settings(smtpd_recipient_restrictions="reject_multi_recipient_bounce")
+    assert verdict_at_rcpt(bounce, sender="") is None
+    second = check(bounce, sender="")
+    second.envelope.recipients.append("first@local.example")
+    assert asyncio.run(decide(bounce.at_rcpt(), second)).reply() == (
+        550, "5.5.3", "<b@local.example>: Recipient address rejected: Multi-recipient bounce")
+    other = check(bounce, sender="a@sender.example")
+    other.envelope.recipients.append("first@local.example")
+    assert asyncio.run(decide(bounce.at_rcpt(), other)) is None
+
+
+def test_at_data_reject_multi_recipient_bounce_wants_two_recipients():
+    bounce = settings(smtpd_data_restrictions="reject_multi_recipient_bounce", multi_recipient_bounce_reject_code="554")
+    at_data = check(bounce, sender="", recipient=None)
+    at_data.protocol_state = "DATA"
+    at_data.envelope.recipients.append("first@local.example")
+    assert asyncio.run(decide(bounce.named("smtpd_data_restrictions"), at_data)) is None
+    at_data.envelope.recipients.append("second@local.example")
+    assert asyncio.run(decide(bounce.named("smtpd_data_restrictions"), at_data)).reply() == (
+        554, "5.5.3", "<DATA>: Data command rejected: Multi-recipient bounce")
+
+
+def test_reject_rhsbl_recipient(dns_server):
+    dns_server.zone.add("local.example.rhsbl.test", "A 127.0.0.2", 'TXT "listed"')
+    blocking = settings(smtpd_recipient_restrictions="reject_rhsbl_recipient rhsbl.test=127.0.0.2",
+                        filterd_dns_servers=dns_server.address, mydestination="local.example other.local.example")
+    assert verdict_at_rcpt(blocking).reply() == (
+        554, "5.7.1", "Service unavailable; Recipient address [b@local.example] blocked using rhsbl.test; listed")
+    assert verdict_at_rcpt(blocking, recipient="b@other.local.example") is None

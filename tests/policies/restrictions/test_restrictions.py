@@ -35,6 +35,15 @@ def test_data_restrictions_refuse_data():
     assert refused.verdict.reply() == (554, "5.7.1", "<DATA>: Data command rejected: Access denied")
 
 
+def test_end_of_data_restrictions_refuse_the_message_once_it_is_in():
+    refused = run(smtpd_end_of_data_restrictions="reject")
+    assert refused.verdict.reply() == (554, "5.7.1", "<END-OF-MESSAGE>: End-of-data rejected: Access denied")
+    bounce = run(["a@local.example", "b@local.example"], sender="",
+                 smtpd_end_of_data_restrictions="reject_multi_recipient_bounce")
+    assert bounce.verdict.reply() == (550, "5.5.3", "<END-OF-MESSAGE>: End-of-data rejected: Multi-recipient bounce")
+    assert run(sender="", smtpd_end_of_data_restrictions="reject_multi_recipient_bounce").accepted
+
+
 def test_kept_actions_apply_to_the_message():
     outcome = run(smtpd_recipient_restrictions="check_recipient_access inline:{ {user@local.example=PREPEND "
                                                "X-Seen: yes}, local.example=HOLD }, "
@@ -61,5 +70,9 @@ def test_a_new_restriction_is_one_registered_function_told_the_command_at_hand()
     each = "test_record_protocol_state"
     run(smtpd_delay_reject="no", smtpd_client_restrictions=each, smtpd_helo_restrictions=each,
         smtpd_sender_restrictions=each, smtpd_recipient_restrictions=f"{each}, reject_unauth_destination",
-        smtpd_data_restrictions=each)
-    assert SEEN == [("CONNECT", None), ("EHLO", None), ("MAIL", None), ("RCPT", "user@local.example"), ("DATA", None)]
+        smtpd_data_restrictions=each, smtpd_end_of_data_restrictions=each)
+    assert SEEN == [("CONNECT", None), ("EHLO", None), ("MAIL", None), ("RCPT", "user@local.example"),
+                    ("DATA", "user@local.example"), ("END-OF-MESSAGE", "user@local.example")]
+    SEEN.clear()
+    run(["a@local.example", "b@local.example"], smtpd_data_restrictions=each, smtpd_end_of_data_restrictions=each)
+    assert SEEN == [("DATA", None), ("END-OF-MESSAGE", None)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from filterd.policies.restrictions.dnsbl import listed_domain
 from filterd.verdict import Action
 
 from .checks import settings, verdict_at_rcpt
@@ -53,6 +54,14 @@ def test_a_temporary_failure_defers_unless_something_rejects(dns_server):
     assert verdict_at_rcpt(unknown(dns_server), sender="a@broken.test", recipient="b@example.net").code == 454
 
 
+def test_with_unknown_address_tempfail_action_defer_a_temporary_failure_defers_at_once(dns_server):
+    dns_server.zone.fail("broken.test", "servfail")
+    at_once = settings(smtpd_sender_restrictions="reject_unknown_sender_domain", filterd_dns_servers=dns_server.address,
+                       filterd_dns_timeout="2s", unknown_address_tempfail_action="defer")
+    assert verdict_at_rcpt(at_once, sender="a@broken.test", recipient="b@example.net").reply() == (
+        450, "4.1.8", "<a@broken.test>: Sender address rejected: Domain not found")
+
+
 def test_local_and_null_senders_are_not_looked_up(dns_server):
     assert verdict_at_rcpt(unknown(dns_server), sender="a@local.example") is None
     assert verdict_at_rcpt(unknown(dns_server), sender="") is None
@@ -66,3 +75,20 @@ def test_reject_rhsbl_sender(dns_server):
         554, "5.7.1", "Service unavailable; Sender address [a@spam.test] blocked using rhsbl.test; bad domain")
     assert verdict_at_rcpt(blocking, sender="a@clean.test") is None
     assert verdict_at_rcpt(blocking, sender="") is None
+
+
+@pytest.mark.parametrize(("what", "domain"), [
+    ("a@spam.test", "spam.test"), ("spam.test", "spam.test"), ("unqualified", "unqualified"),
+    ("a@[192.0.2.1]", None), ("a@host.123", None), ("192.0.2.1", None), ("a@spam.test.", None), ("a@bad_", "bad_"),
+    ("a@bad!name.test", None), ("a@", None), ("b@a@spam.test", "spam.test"),
+])
+def test_the_domain_a_domain_blocklist_is_asked_about_is_postfix_s(what, domain):
+    assert listed_domain(what) == domain
+
+
+def test_an_unqualified_sender_is_looked_up_whole_as_postfix_does(dns_server):
+    dns_server.zone.add("unqualified.rhsbl.test", "A 127.0.0.2")
+    blocking = settings(smtpd_sender_restrictions="reject_rhsbl_sender rhsbl.test",
+                        filterd_dns_servers=dns_server.address)
+    assert verdict_at_rcpt(blocking, sender="unqualified").text == \
+        "Service unavailable; Sender address [unqualified] blocked using rhsbl.test"

@@ -155,6 +155,19 @@ def test_sasl_and_tls_attributes_reach_the_session():
     assert seen == [("alice", True)]
 
 
+def test_the_reverse_client_name_reaches_the_session():
+    seen = []
+
+    class Names:
+        @hookimpl
+        def rcpt(self, session):
+            seen.append((session.client_name, session.reverse_name, session.name_status))
+
+    asyncio.run(PolicyHandler(Chain(load_plugins(Names()))).answer(
+        request("RCPT", recipient="a@example.net", client_name="unknown", reverse_client_name="forged.example")))
+    assert seen == [("unknown", "forged.example", "FAIL")]
+
+
 def test_a_request_postfix_would_not_send_is_a_protocol_error():
     with pytest.raises(ProtocolError, match="unrecognized request type"):
         converse([{**request("RCPT"), "request": "junk"}])

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from filterd.queue.queuefile import Recipient
+from filterd.queue.tools.postqueue import flush_site
 from tests.queue.tools.conftest import ARRIVAL, queue_message
 
 REFUSED = "connect to 127.0.0.1[127.0.0.1]:47211: Connection refused"
@@ -135,6 +136,20 @@ def test_flush_one_message_sends_it_back_to_incoming(spool, tools):
     assert tools("postqueue", "-i", "F2").status == 0
     assert spool.ids("deferred") == ["F1"] and spool.ids("incoming") == ["F2"]
     assert tools("postqueue", "-i", "NOSUCHID").status == 0
+
+
+def test_flush_site_sends_back_the_deferred_messages_with_a_recipient_left_at_that_site(spool):
+    later = time.time() + 3600
+    messages = {"S1": ["a@Relay.Example"], "S2": ["b@other.example"], "S3": [Recipient("c@relay.example", status="sent"),
+                                                                        "d@other.example"],
+                "S4": ["e@sub.relay.example", "f@RELAY.example"]}
+    for qid, recipients in messages.items():
+        queue_message(spool, "incoming", qid, "s@example.org", recipients)
+        spool.move(qid, "incoming", "deferred", when=later)
+    (spool.root / "deferred" / "S0").write_bytes(b"garbage")
+    assert flush_site(spool, "relay.example") == 2
+    assert spool.ids("incoming") == ["S1", "S4"] and spool.ids("deferred") == ["S0", "S2", "S3"]
+    assert flush_site(spool, "nowhere.example") == 0
 
 
 @pytest.fixture

@@ -1,0 +1,147 @@
+"""The delivery agent process beside the queue manager, as Postfix's smtp(8) and local(8) beside qmgr(8): the
+manager hands it one active message at a time over a socket pair, and hears back once every recipient's outcome
+is in the queue file.
+
+Apart so that nothing but deliveries shares the loop that reads a next hop's 250: the manager's scans, renames,
+queue-file reads and after-queue filters would delay that read, and a reply waiting to be read is a message that
+a crash delivers twice. The agent lives and dies with its manager: when the manager goes without a word (kill -9),
+the agent leaves at once, before a new manager takes the message back from the active queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from typing import Callable
+
+from filterd import maillog
+from filterd.qmgr.delivery import Attempt, Deliverer
+from filterd.queue.queuefile import CorruptQueueFile, QueueFile
+from filterd.queue.spool import Spool
+
+QUIT = b'{"quit": true}\n'
+"""The manager's last words: stop taking messages, QUIT the cached connections and exit."""
+LINE_LIMIT = 65536
+
+
+class AgentFailed(Exception):
+    """The agent could not deliver a message (its own log line says why): the manager defers it."""
+
+
+class RemoteDeliverer:
+    """The manager's side: a Deliverer whose deliveries the agent process makes."""
+
+    def __init__(self, sock: socket.socket, spool: Spool, lost: Callable[[], None]):
+        self.sock, self.spool, self.lost = sock, spool, lost
+        self._writer: asyncio.StreamWriter | None = None
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._replies: asyncio.Task | None = None
+        self._opening: asyncio.Future | None = None
+        self._stopping = False
+
+    async def deliver(self, attempt: Attempt) -> None:
+        """Have the agent try every pending recipient once; attempt.qf is then the queue file as it recorded
+        them."""
+        writer = await self._open()
+        qid = attempt.qf.envelope.queue_id
+        reply = self._waiting[qid] = asyncio.get_running_loop().create_future()
+        writer.write(json.dumps({"q": qid, "a": attempt.activated, "f": attempt.first}).encode() + b"\n")
+        answer = await reply
+        if answer.get("gone"):
+            raise FileNotFoundError(qid)
+        if answer.get("x"):
+            raise AgentFailed(answer["x"])
+        attempt.qf = await asyncio.to_thread(_active, self.spool, qid)
+
+    async def _open(self) -> asyncio.StreamWriter:
+        """The stream to the agent, opened by the first delivery; those that come meanwhile wait for it."""
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(asyncio.open_connection(sock=self.sock, limit=LINE_LIMIT))
+        reader, writer = await asyncio.shield(self._opening)
+        if self._writer is None:
+            self._writer = writer
+            self._replies = asyncio.get_running_loop().create_task(self._read_replies(reader))
+        return writer
+
+    async def _read_replies(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while line := await reader.readline():
+                answer = json.loads(line)
+                future = self._waiting.pop(answer["q"], None)
+                if future is not None and not future.done():
+                    future.set_result(answer)
+        except OSError:
+            pass
+        if self._stopping:
+            return
+        maillog.error("qmgr", "fatal: the delivery agent exited with %d messages in delivery", len(self._waiting))
+        self.lost()
+
+    async def stop(self) -> None:
+        """The manager is done: the agent QUITs its cached connections and exits."""
+        self._stopping = True
+        if self._writer is not None:
+            self._writer.write(QUIT)
+            await self._writer.drain()
+            if self._replies is not None:
+                await asyncio.wait([self._replies], timeout=10)
+
+    def close(self) -> None:
+        if self._replies is not None:
+            self._replies.cancel()
+        if self._writer is not None:
+            self._writer.close()
+        else:
+            self.sock.close()
+
+
+def _active(spool: Spool, qid: str) -> QueueFile:
+    """The message's queue file in the active queue; FileNotFoundError when it was moved away (postsuper)."""
+    try:
+        return QueueFile.read(str(spool.path("active", qid)))
+    except CorruptQueueFile as exc:
+        if isinstance(exc.__cause__, FileNotFoundError):
+            raise exc.__cause__ from None
+        raise
+
+
+def _leave_now() -> None:
+    os._exit(0)
+
+
+async def serve(sock: socket.socket, deliverer: Deliverer, spool: Spool, gone: Callable[[], None] = _leave_now
+                ) -> None:
+    """The agent process: deliver each message the manager names until it says QUIT; when the manager goes
+    without a word, `gone` (leave the process at once: see the module's docstring)."""
+    reader, writer = await asyncio.open_connection(sock=sock, limit=LINE_LIMIT)
+    running: set[asyncio.Task] = set()
+    while True:
+        line = await reader.readline()
+        if not line:
+            gone()
+            return
+        request = json.loads(line)
+        if request.get("quit"):
+            break
+        task = asyncio.get_running_loop().create_task(_deliver(request, deliverer, spool, writer))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    await deliverer.stop()
+    deliverer.close()
+    writer.close()
+
+
+async def _deliver(request: dict, deliverer: Deliverer, spool: Spool, writer: asyncio.StreamWriter) -> None:
+    qid = request["q"]
+    answer: dict = {"q": qid}
+    try:
+        qf = await asyncio.to_thread(_active, spool, qid)
+        await deliverer.deliver(Attempt(qf, request["a"], first=request["f"]))
+    except FileNotFoundError:
+        answer["gone"] = True
+    except Exception as exc:
+        maillog.error("smtp", "%s: unexpected error in delivery", qid, exc_info=True)
+        answer["x"] = str(exc) or type(exc).__name__
+    writer.write(json.dumps(answer).encode() + b"\n")
