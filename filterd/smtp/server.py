@@ -16,7 +16,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import client_names, maillog
-from filterd.smtp import auth, chunking, mail_parameters, replies, starttls
+from filterd.smtp import auth, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
