@@ -269,7 +269,7 @@ def test_a_client_that_hangs_up_is_logged_as_postfix_logs_it(servers, data, wher
 def test_a_timeout_in_a_chunk_is_logged_as_postfix_logs_it(servers):
     """Postfix counts the bytes of its own 421 reply in place of those of the fragment it was reading (smtpd.c
     formats the reply into the buffer it then measures): 46 bytes, with a host name of 12 characters."""
-    lines = logged(servers, ENVELOPE + b"BDAT 100\r\n" + b"y" * 42, close=False, wait=5)
+    lines = logged(servers, ENVELOPE + b"BDAT 100\r\n" + b"y" * 42, close=False, wait=8)
     assert lines["postfix"][0] == "timeout after BDAT (46 bytes) from localhost[127.0.0.1]"
     assert lines["filterd"] == lines["postfix"]
 
