@@ -4,10 +4,12 @@ that goes without a word makes it leave, and an agent that goes makes the manage
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import threading
 import time
 
-from filterd.qmgr.agent import AgentFailed, RemoteDeliverer, serve
+from filterd.qmgr.agent import AgentFailed, RemoteDeliverer, serve, wait_for_agent
 from filterd.qmgr.delivery import Attempt, Deliverer
 from filterd.qmgr.routing import Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
@@ -141,3 +143,18 @@ def test_a_quit_is_no_loss(tmp_path):
         return pair.lost.is_set() or pair.gone.is_set()
 
     assert asyncio.run(run()) is False
+
+
+def test_the_next_manager_waits_for_the_agent_of_the_last_one(tmp_path):
+    """The lock an orphaned agent still holds (shared with its dead manager) keeps the next manager from taking
+    the active messages back until the agent has left."""
+    spool = Spool(tmp_path / "spool").create()
+    held = wait_for_agent(spool)
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(wait_for_agent(spool)))
+    waiter.start()
+    time.sleep(0.3)
+    waited = not got
+    os.close(held)
+    waiter.join(5)
+    assert waited and got
