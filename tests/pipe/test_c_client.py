@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from filterd.pipe.protocol import END, encode_chunk, encode_request
+from tests.fixtures.c_client import compile_interrupting_shim
 from tests.fixtures.pipe_service import PipeServiceThread, ScriptedPeer
 from tests.harness import free_port
 from tests.pipe.test_pipe import MESSAGE
@@ -159,6 +160,18 @@ def test_a_50_mb_message_streams_through_in_bounded_memory(service, both):
     c_peak, python_peak = outcomes[0].peak, outcomes[1].peak
     assert c_peak < 4_000, f"filterd-pipe peaked at {c_peak} KB"
     assert python_peak < 40_000, f"filterd pipe peaked at {python_peak} KB"
+
+
+def test_interrupted_calls_and_short_writes_lose_no_byte(service, c_client, tmp_path):
+    """Every other read, recv, send and connect fails with EINTR, and no send moves more than 1000 bytes."""
+    config = main_cf(service.directory, f"filterd_pipe_service = unix:{service.path}\n")
+    count = tmp_path / "interruptions"
+    env = {**os.environ, "LD_PRELOAD": str(compile_interrupting_shim(tmp_path)), "INTERRUPTIONS_FILE": str(count)}
+    message = MESSAGE % b"AQ-REJECT" + bytes(range(256)) * 2000
+    outcome = run_client((str(c_client),), words(config, ["bob@example.net"]), message, env)
+    assert (outcome.status, outcome.output) == (69, b"5.7.1 Refused after queue\n")
+    assert service.received[0].summary()[2] == request_bytes(["bob@example.net"], message)
+    assert int(count.read_text()) > 500
 
 
 BAD_ADDRESSES = [
