@@ -445,30 +445,27 @@ static int inet_address(char *host, long port, struct address *address)
 }
 
 /* 0 for a value that is neither unix:/PATH nor inet:HOST:PORT (a port above 65535 included). */
-static int service_address(char *value, struct address *address)
+static int service_address(const char *value, struct address *address)
 {
-    char *colon = strchr(value, ':'), *host, *port, *end;
+    const char *colon = strchr(value, ':'), *port;
+    struct slice kind = {value, colon ? (size_t)(colon - value) : 0};
+    char *host, *end;
     long number;
 
     memset(address, 0, sizeof *address);
     if (!colon)
         return 0;
-    *colon = '\0';
-    host = colon + 1;
-    if ((!strcmp(value, "unix") || !strcmp(value, "local")) && host[0] == '/') {
-        *colon = ':';
-        return unix_address(host, address);
-    }
-    int inet = !strcmp(value, "inet");
-    *colon = ':';
-    port = strrchr(host, ':');
-    if (!inet || !port || port == host || !port[1] || strspn(port + 1, "0123456789") != strlen(port + 1))
+    if ((equals(kind, "unix") || equals(kind, "local")) && colon[1] == '/')
+        return unix_address(colon + 1, address);
+    port = strrchr(colon + 1, ':');
+    if (!equals(kind, "inet") || !port || port == colon + 1 || !port[1] ||
+        strspn(port + 1, "0123456789") != strlen(port + 1))
         return 0;
     errno = 0;
-    number = strtol(port + 1, &end, 10);
+    number = strtol(port + 1, NULL, 10);
     if (errno || number > 65535)
         return 0;
-    host = copy((struct slice){host, (size_t)(port - host)});
+    host = copy((struct slice){colon + 1, (size_t)(port - colon - 1)});
     end = host + strlen(host);
     if (host[0] == '[')
         host++;
@@ -667,7 +664,7 @@ static int answer(const char *service, const char *reply, size_t length)
 }
 
 /* The message handed to the service and its answer printed, as client._exchange: the exit status. */
-static int exchange(char *service, const char *sender, char **recipients, int n_recipients)
+static int exchange(const char *service, const char *sender, char **recipients, int n_recipients)
 {
     static char reply[2 * REPLY_LIMIT + 1];
     struct address address;
