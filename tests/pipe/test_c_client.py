@@ -249,6 +249,15 @@ def test_every_reply_a_service_could_give_is_read_alike(tmp_path, both, reply):
     assert (outcomes[0].status, outcomes[0].output) == (outcomes[1].status, outcomes[1].output)
 
 
+@pytest.mark.parametrize("setting", ["inet:127.0.0.1:{port}", "inet:localhost:{port}", "inet:[localhost]:{port}"])
+def test_an_inet_service_by_address_or_name_is_reached_alike(tmp_path, both, setting):
+    port = free_port()
+    config = main_cf(tmp_path, f"filterd_pipe_service = {setting.format(port=port)}\n")
+    with ScriptedPeer(("127.0.0.1", port), reply=b"69 5.7.1 over TCP\n"):
+        outcomes = [run_client(client, words(config, ["bob@example.net"]), b"hello\r\n") for client in both]
+    assert [(o.status, o.output) for o in outcomes] == [(69, b"5.7.1 over TCP\n")] * 2
+
+
 @pytest.mark.parametrize("text, options", [
     ("filterd_pipe_service = unix:/nowhere\nfilterd_pipe_service = unix:{path}\n", []),
     ("filterd_pipe_service =\n  unix:{path}\n# a comment\nother = 1\n", []),
