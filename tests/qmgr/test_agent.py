@@ -62,19 +62,24 @@ def test_what_the_agent_delivered_is_what_the_manager_reads_back(tmp_path):
     assert mailboxes == [f"user{n}" for n in range(5)]
 
 
+async def raised(pair: Pair, qid: str, move_away: bool = False) -> BaseException | None:
+    """What the manager's deliver() raises for a message of bob's (moved to hold first, if asked), if anything."""
+    attempt = Attempt(queued(pair.spool, qid, "bob@example.net"), time.time())
+    if move_away:
+        pair.spool.move(qid, "active", "hold")
+    try:
+        await asyncio.wait_for(pair.remote.deliver(attempt), 10)
+    except BaseException as exc:
+        return exc
+    finally:
+        await pair.remote.stop()
+        pair.remote.close()
+    return None
+
+
 def test_a_message_moved_away_meanwhile_is_file_not_found_for_the_manager(tmp_path):
     async def run() -> BaseException | None:
-        pair = Pair(tmp_path)
-        attempt = Attempt(queued(pair.spool, "4AAAAAAAAAzB", "bob@example.net"), time.time())
-        pair.spool.move("4AAAAAAAAAzB", "active", "hold")
-        try:
-            await asyncio.wait_for(pair.remote.deliver(attempt), 10)
-        except BaseException as exc:
-            return exc
-        finally:
-            await pair.remote.stop()
-            pair.remote.close()
-        return None
+        return await raised(Pair(tmp_path), "4AAAAAAAAAzB", move_away=True)
 
     assert isinstance(asyncio.run(run()), FileNotFoundError)
 
@@ -86,15 +91,8 @@ class Broken(Deliverer):
 
 def test_an_error_in_the_agent_is_the_managers_to_defer(tmp_path):
     async def run() -> BaseException | None:
-        pair = Pair(tmp_path, Broken(Router(frozenset()), SmtpDelivery(SmtpSettings("filterd.test")), ""))
-        try:
-            await pair.remote.deliver(Attempt(queued(pair.spool, "4AAAAAAAAAzC", "bob@example.net"), time.time()))
-        except BaseException as exc:
-            return exc
-        finally:
-            await pair.remote.stop()
-            pair.remote.close()
-        return None
+        broken = Broken(Router(frozenset()), SmtpDelivery(SmtpSettings("filterd.test")), "")
+        return await raised(Pair(tmp_path, broken), "4AAAAAAAAAzC")
 
     error = asyncio.run(run())
     assert isinstance(error, AgentFailed) and "disk on fire" in str(error)
