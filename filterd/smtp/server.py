@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import re
 import ssl
 from typing import Any
 
@@ -103,7 +104,7 @@ class SmtpServer(BdatCommand, SMTP):
         self._enforce_call_limit = False
         self._smtp_methods = _Commands({name[5:]: self._counted(name[5:], getattr(self, name))
                                         for name in _smtp_method_names()}, settings.forbidden, self._non_smtp,
-                                       self._unknown)
+                                       self._unknown, self._resplit)
         self.parameters, self.parameter_refusal = "", None
 
     # --- replies ---------------------------------------------------------------
@@ -373,6 +374,19 @@ class SmtpServer(BdatCommand, SMTP):
         return {word.partition("=")[0].upper(): word.partition("=")[2].upper() if "=" in word else True
                 for word in words}
 
+    async def _resplit(self, arg: str | None) -> None:
+        """The command line split as Postfix's smtpd_token() splits it, on spaces and TABs after any leading ones
+        (aiosmtpd splits at the first space: `MAIL<TAB>FROM:<a>` was an unknown command), then run; a line of
+        blanks alone is Postfix's bad syntax."""
+        line = self._reader.last_line.rstrip(b"\r\n").lstrip(b" \t") if self._reader else b""
+        word, rest = (re.split(rb"[ \t]", line, maxsplit=1) + [b""])[:2] if line else (b"", b"")
+        if not word:
+            await self.push("500 Error: bad syntax")
+            return
+        method = self._smtp_methods.get(word.upper().decode("ascii", "replace"))
+        rest = rest.strip(b" \t")
+        await method(rest.decode("utf-8", "surrogateescape") if rest else None)
+
     async def _unknown(self, arg: str | None) -> None:
         """A command Postfix's smtpd does not know: 500, an error toward smtpd_hard_error_limit (aiosmtpd's own
         limit of five unknown commands, then 502 and a hang-up, is never reached)."""
@@ -573,13 +587,17 @@ class _CommandReader(asyncio.StreamReader):
 
 class _Commands(dict):
     """aiosmtpd's command table: a command it lacks that Postfix's smtpd_forbidden_commands or is_header() names
-    gets the non-SMTP handler instead of "command not recognized"."""
+    gets the non-SMTP handler instead of "command not recognized"; a line that aiosmtpd split at its first space
+    alone (a TAB after the command word, blanks before it) goes to `resplit` first."""
 
-    def __init__(self, methods: dict[str, Any], forbidden: ForbiddenCommands, non_smtp: Any, unknown: Any) -> None:
+    def __init__(self, methods: dict[str, Any], forbidden: ForbiddenCommands, non_smtp: Any, unknown: Any,
+                 resplit: Any = None) -> None:
         super().__init__(methods)
-        self.forbidden, self.non_smtp, self.unknown = forbidden, non_smtp, unknown
+        self.forbidden, self.non_smtp, self.unknown, self.resplit = forbidden, non_smtp, unknown, resplit
 
     def get(self, command: str, default: Any = None) -> Any:
+        if self.resplit is not None and (not command or "\t" in command):
+            return self.resplit
         method = super().get(command, default)
         if method is None:
             return self.non_smtp if self.forbidden.forbids(command) else self.unknown

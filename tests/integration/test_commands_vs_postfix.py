@@ -113,3 +113,20 @@ def test_commands_pipelined_where_the_client_must_wait_are_logged_as_postfix_log
     wait_until(lambda: improper(read_text(filterd.log_path), marker), 10, "filterd's line")
     assert improper(postfix.maillog(), marker) == improper(read_text(filterd.log_path), marker) == [
         f"improper command pipelining {expected}"]
+
+
+BLANKS = [("MAIL\tFROM:<a@example.org>", "RCPT\tTO:<b@example.net>", "RSET"), (" MAIL FROM:<a@example.org>", "RSET"),
+          ("   ",), ("\t",), ("\tNOOP",), ("MAIL FROM:<a@example.org>\tSIZE=100", "RSET"), ("RSET\t",),
+          ("HELO\tclient.example",), ("VRFY\tpostmaster",), ("NOOP \t x",), ("\tFrom: x",), ("FOO\tbar",), ("quit\t",)]
+
+
+@pytest.mark.parametrize("lines", BLANKS, ids=repr)
+def test_a_command_line_is_split_on_spaces_and_tabs_as_in_postfix(servers, lines):
+    """Postfix's smtpd_token() splits a command line on spaces and TABs and skips leading ones; aiosmtpd split it at
+    the first space alone, so `MAIL<TAB>FROM:<a>` and ` MAIL FROM:<a>` were unknown commands."""
+    postfix, filterd = servers
+
+    def replies(server) -> list[str]:
+        return [line.replace(server.settings.get("myhostname", "HOST"), "HOST") for line in session(server.port, *lines)]
+
+    assert replies(filterd) == replies(postfix)
