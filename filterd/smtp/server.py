@@ -409,13 +409,15 @@ class SmtpServer(BdatCommand, SMTP):
     # --- commands ---------------------------------------------------------------
 
     async def smtp_XFORWARD(self, arg: str | None) -> None:
+        """Postfix's checks in its order: a transaction in progress, no attribute, an unauthorized client, then
+        the attributes."""
         session = self.handler.session
-        if not self.settings.xforward_allowed(session.client_address):
-            await self.push("550 5.7.0 Error: insufficient authorization")
-        elif self.handler.txn is not None:
+        if self.handler.txn is not None:
             await self.push("503 5.5.1 Error: MAIL transaction in progress")
         elif not arg:
             await self.push("501 5.5.4 Syntax: XFORWARD attribute=value...")
+        elif not self.settings.xforward_allowed(session.client_address):
+            await self.push("550 5.7.0 Error: insufficient authorization")
         elif refused := xforward_refusal(arg):
             await self.push(refused)
         else:

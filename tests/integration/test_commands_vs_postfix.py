@@ -130,3 +130,12 @@ def test_a_command_line_is_split_on_spaces_and_tabs_as_in_postfix(servers, lines
         return [line.replace(server.settings.get("myhostname", "HOST"), "HOST") for line in session(server.port, *lines)]
 
     assert replies(filterd) == replies(postfix)
+
+
+@pytest.mark.parametrize("lines", [("XFORWARD",), ("XFORWARD NAME=x",), ("XFORWARD FOO",),
+                                   ("MAIL FROM:<a@example.org>", "XFORWARD NAME=x", "RSET"),
+                                   ("MAIL FROM:<a@example.org>", "XFORWARD", "RSET")], ids=repr)
+def test_xforward_from_an_unauthorized_client_is_checked_in_postfix_s_order(servers, lines):
+    """Postfix: a transaction in progress (503), then no attribute (501), then the client's authorization (550)."""
+    postfix, filterd = servers
+    assert session(filterd.port, *lines) == session(postfix.port, *lines)
