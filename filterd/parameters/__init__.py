@@ -78,6 +78,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_junk_command_limit", "100", "int",
        doc="The number of junk commands (NOOP, VRFY, ETRN or RSET) that a remote SMTP client can send before the "
            "Postfix SMTP server starts to increment the error counter with each junk command."),
+    _p("smtpd_helo_required", "no", "bool",
+       doc="Require that a remote SMTP client introduces itself with the HELO or EHLO command before sending the "
+           "MAIL command or other commands that require EHLO negotiation."),
     _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
     _p("smtpd_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}",
        doc="List of commands that cause the Postfix SMTP server to immediately terminate the session with a 221 "

@@ -403,8 +403,15 @@ class SmtpServer(BdatCommand, SMTP):
         self._hang_up()
 
     async def check_helo_needed(self, helo: str = "HELO") -> bool:
-        """Postfix does not require HELO (smtpd_helo_required = no)."""
+        """aiosmtpd asks before MAIL, RCPT, DATA and AUTH: Postfix's own checks (`_helo_refusal`) are made where it
+        makes them instead."""
         return False
+
+    def _helo_refusal(self, enhanced: bool = True) -> str | None:
+        """smtpd_helo_required and no HELO or EHLO yet: Postfix's 503 (ETRN's without an enhanced status code)."""
+        if not self.settings.helo_required or self.handler.session.helo:
+            return None
+        return "503 5.5.1 Error: send HELO/EHLO first" if enhanced else "503 Error: send HELO/EHLO first"
 
     # --- commands ---------------------------------------------------------------
 
@@ -428,7 +435,7 @@ class SmtpServer(BdatCommand, SMTP):
         await self.push(await self.handler.vrfy(arg))
 
     async def smtp_ETRN(self, arg: str | None) -> None:
-        await self.push(await self.handler.etrn(arg))
+        await self.push(self._helo_refusal(enhanced=False) or await self.handler.etrn(arg))
 
     async def smtp_STARTTLS(self, arg: str | None) -> None:
         refusal = self.settings.tls.refusal(self.handler.session, arg, "STARTTLS" in self.handler.discarded)
@@ -472,7 +479,8 @@ class SmtpServer(BdatCommand, SMTP):
     async def smtp_AUTH(self, arg: str | None) -> None:
         sasl = self.handler.sasl
         offered = sasl is not None and "AUTH" not in self.handler.discarded
-        refusal = sasl.refusal(arg, self.handler.txn is not None) if offered else auth.NOT_ENABLED
+        refusal = self._helo_refusal() or (sasl.refusal(arg, self.handler.txn is not None) if offered
+                                           else auth.NOT_ENABLED)
         if not refusal and self.gate is not None:
             session = self.handler.session
             refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,
@@ -496,7 +504,7 @@ class SmtpServer(BdatCommand, SMTP):
         return line
 
     async def smtp_MAIL(self, arg: str | None) -> None:
-        refusal = self.handler.chunking.mail_refusal(self.handler.txn is not None)
+        refusal = self._helo_refusal() or self.handler.chunking.mail_refusal(self.handler.txn is not None)
         await (self.push(refusal) if refusal else super().smtp_MAIL(arg))
 
     async def smtp_RCPT(self, arg: str | None) -> None:

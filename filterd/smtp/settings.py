@@ -30,6 +30,7 @@ class SmtpSettings:
     soft_error_limit: int = 10
     hard_error_limit: int = 20
     junk_command_limit: int = 100
+    helo_required: bool = False
     forbid_bare_newline: str = "normalize"
     bare_newline_reject_code: int = 550
     xforward_hosts: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -64,6 +65,7 @@ class SmtpSettings:
             soft_error_limit=config.int("smtpd_soft_error_limit"),
             hard_error_limit=config.int("smtpd_hard_error_limit"),
             junk_command_limit=config.int("smtpd_junk_command_limit"),
+            helo_required=config.bool("smtpd_helo_required"),
             forbid_bare_newline=config.get("smtpd_forbid_bare_newline").lower(),
             bare_newline_reject_code=config.int("smtpd_forbid_bare_newline_reject_code"),
             xforward_hosts=networks(config.list("smtpd_authorized_xforward_hosts")),

@@ -139,3 +139,51 @@ def test_xforward_from_an_unauthorized_client_is_checked_in_postfix_s_order(serv
     """Postfix: a transaction in progress (503), then no attribute (501), then the client's authorization (550)."""
     postfix, filterd = servers
     assert session(filterd.port, *lines) == session(postfix.port, *lines)
+
+
+def bare_session(port: int, *lines: str) -> list[str]:
+    """The replies to `lines` and a closing NOOP, no EHLO first."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        sock.sendall(b"".join(f"{line}\r\n".encode() for line in (*lines, "NOOP")))
+        received = b""
+        while not received.rstrip().endswith(b"250 2.0.0 Ok"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return [line for line in received.decode().splitlines() if line[3:4] != "-"][1:]
+    finally:
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def helo_required():
+    require_programs()
+    launcher = Launcher(make_workdir("filterd-helo-required-"))
+    settings = {**COMMON, "smtpd_helo_required": "yes"}
+    try:
+        postfix = launcher.launch(Postfix(launcher.directory("postfix"), [smtpd_listener(free_port())], settings))
+        port = free_port()
+        filterd = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
+            **settings, "filterd_listeners": f"relay:127.0.0.1:{port}", "smtp_dns_support_level": "disabled"},
+            port=port))
+        yield postfix, filterd
+    finally:
+        launcher.stop_all()
+
+
+@pytest.mark.parametrize("lines", [("MAIL FROM:<a@example.org>", "RCPT TO:<b@example.net>", "DATA"),
+                                   ("ETRN example.net",), ("AUTH PLAIN AGFAYg==",), ("VRFY postmaster",),
+                                   ("HELO client.example", "MAIL FROM:<a@example.org>", "RSET"),
+                                   ("EHLO client.example", "ETRN example.net")], ids=repr)
+def test_smtpd_helo_required_refuses_as_postfix_does(helo_required, lines):
+    """MAIL, AUTH and ETRN before HELO or EHLO: Postfix's 503s (ETRN's without an enhanced status code); VRFY, RCPT
+    and DATA answer as they would anyway."""
+    postfix, filterd = helo_required
+
+    def replies(server) -> list[str]:
+        return [line.replace(server.settings.get("myhostname", "HOST"), "HOST")
+                for line in bare_session(server.port, *lines)]
+
+    assert replies(filterd) == replies(postfix)
