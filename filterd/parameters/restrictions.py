@@ -9,7 +9,7 @@ from filterd.config import Parameter
 
 RESTRICTION_LISTS = ("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
                      "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions",
-                     "smtpd_end_of_data_restrictions")
+                     "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions")
 """The restriction lists, in the order smtpd applies them."""
 
 RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
@@ -29,6 +29,8 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "Optional access restrictions that the SMTP server applies in the context of the SMTP DATA command."),
     _p("smtpd_end_of_data_restrictions", "", "list",
        "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA command."),
+    _p("smtpd_etrn_restrictions", "", "list",
+       "Optional restrictions that the SMTP server applies in the context of a client ETRN command."),
     _p("smtpd_delay_reject", "yes", "bool",
        "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
        "$smtpd_sender_restrictions."),

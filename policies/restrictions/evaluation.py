@@ -24,8 +24,10 @@ class Check:
     settings: Any
     recipient: str | None = None
     protocol_state: str = "RCPT"
-    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA, END-OF-MESSAGE),
-    as a policy server is told it."""
+    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, VRFY, ETRN, DATA,
+    END-OF-MESSAGE), as a policy server is told it."""
+    site: str | None = None
+    """At ETRN, the destination the client asks for (without its `@` or `#`), as smtpd's etrn_name."""
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
@@ -93,17 +95,17 @@ SUBJECTS = {
     "smtpd_client_restrictions": "Client host", "smtpd_helo_restrictions": "Helo command",
     "smtpd_sender_restrictions": "Sender address", "smtpd_relay_restrictions": "Recipient address",
     "smtpd_recipient_restrictions": "Recipient address", "smtpd_data_restrictions": "Data command",
-    "smtpd_end_of_data_restrictions": "End-of-data",
+    "smtpd_end_of_data_restrictions": "End-of-data", "smtpd_etrn_restrictions": "Etrn command",
 }
 """Each list's class of reply, as smtpd_check.c names it."""
 
 
 def subject(name: str, check: Check) -> tuple[str, str]:
-    """What a list's replies name: the client, the HELO name, the sender, the recipient, DATA or END-OF-MESSAGE, and
-    its class."""
+    """What a list's replies name: the client, the HELO name, the sender, the recipient, DATA, END-OF-MESSAGE or the
+    ETRN domain, and its class."""
     what = {"smtpd_client_restrictions": check.session.client, "smtpd_helo_restrictions": check.session.helo,
             "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA",
-            "smtpd_end_of_data_restrictions": "END-OF-MESSAGE"}
+            "smtpd_end_of_data_restrictions": "END-OF-MESSAGE", "smtpd_etrn_restrictions": check.site or ""}
     return what.get(name, unquote_local(check.recipient or "")), SUBJECTS[name]
 
 

@@ -13,9 +13,10 @@ from .domains import DomainList
 from .lists import Item, names, parse, words
 from .names import Restriction
 
-CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA = LISTS = (
+CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA, ETRN = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions", "smtpd_data_restrictions", "smtpd_end_of_data_restrictions")
+    "smtpd_recipient_restrictions", "smtpd_data_restrictions", "smtpd_end_of_data_restrictions",
+    "smtpd_etrn_restrictions")
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
          "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code")
