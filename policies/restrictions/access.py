@@ -16,7 +16,9 @@ from .replies import refusal
 
 _DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 _NUMERIC = re.compile(r"([45]\d\d)(?:\s+|$)")
-_ACTIONS = {"HOLD": Verdict.hold, "DISCARD": Verdict.discard, "WARN": Verdict.warn, "INFO": Verdict.info}
+_ACTIONS = {"HOLD": Verdict.hold, "DISCARD": Verdict.discard}
+_LOG_LINES = {"WARN": Verdict.warn, "INFO": Verdict.info}
+"""The actions that only log the table's text (none when it has none), as smtpd's log_whatsup()."""
 _ARGUMENTS = {"FILTER": Verdict.filter, "PREPEND": Verdict.prepend, "REDIRECT": Verdict.redirect,
               "BCC": Verdict.bcc}
 CONFIGURATION_ERROR = refusal(451, "4.3.5", "Server configuration error")
@@ -67,6 +69,8 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
         return refused(check, result.strip(), name, kind)
     if upper in _ACTIONS:
         return _ACTIONS[upper](f"<{name}>: {kind} {text or f'triggers {upper} action'}")
+    if upper in _LOG_LINES:
+        return _LOG_LINES[upper](text)
     if upper in _ARGUMENTS and text:
         return _ARGUMENTS[upper](text)
     if ":" in result:

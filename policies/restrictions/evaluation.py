@@ -116,10 +116,21 @@ async def decide(lists: list[tuple[str, tuple[Item, ...]]], check: Check) -> Ver
         check.about = subject(name, check)
         verdict = await evaluate(items, check)
         if verdict is not None and verdict.final:
-            return verdict
+            return logged_first(verdict, check.kept)
     if check.defer_if_permit is not None:
-        return check.defer_if_permit
+        return logged_first(check.defer_if_permit, check.kept)
     return kept(check.kept)
+
+
+LOGGED = (Action.WARN, Action.INFO)
+"""The kept actions that are only a log line (WARN, INFO, warn_if_reject's reject_warning): smtpd logs them as it
+meets them, so that a refusal after them does not take them away."""
+
+
+def logged_first(refusal: Verdict, verdicts: list[Verdict]) -> Verdict:
+    """A refusal carrying the log lines met before it, for the core to log first."""
+    lines = tuple(verdict for verdict in verdicts if verdict.action in LOGGED)
+    return ContentVerdict.of(refusal, earlier=lines) if lines else refusal
 
 
 def kept(verdicts: list[Verdict]) -> Verdict | None:
