@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from filterd import Envelope, hookimpl, unquote_local
 
-from . import client, etrn_site, generic, helo, login, policy, recipient, sender  # noqa: F401  (each registers its restrictions)
+from . import client, etrn_site, generic, helo, login, policy, recipient, sender, servers  # noqa: F401  (each registers)
 from .evaluation import Check, decide
 from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, RECIPIENT, RELAY, SENDER, Settings
 

@@ -49,6 +49,9 @@ class Settings:
     """unknown_helo_hostname_tempfail_action and unknown_address_tempfail_action: defer or defer_if_permit."""
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
+    address_types: tuple[str, ...] = ("A", "AAAA")
+    """The address records a host's addresses are looked up with, as inet_protocols allows (A for ipv4, AAAA for
+    ipv6)."""
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
     """Access table results that are restriction lists, as read (access.nested)."""
 
@@ -66,7 +69,8 @@ class Settings:
                    tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config),
                    classes=classes, policy=policy_client.PolicyClients.from_config(config),
                    tempfail_actions={name: one_of(name, config.get(name), ("defer", "defer_if_permit"))
-                                     for name in TEMPFAIL_ACTIONS})
+                                     for name in TEMPFAIL_ACTIONS},
+                   address_types=address_types(config.list("inet_protocols")))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""
@@ -79,6 +83,14 @@ class Settings:
     def parent_style(self, feature: str) -> bool:
         """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""
         return feature in self.parent_matches
+
+
+def address_types(protocols: list[str]) -> tuple[str, ...]:
+    """inet_protocols as the address records to ask for."""
+    wanted = {protocol.lower() for protocol in protocols}
+    if "all" in wanted:
+        return ("A", "AAAA")
+    return tuple(rdtype for protocol, rdtype in (("ipv4", "A"), ("ipv6", "AAAA")) if protocol in wanted)
 
 
 def require_relay_control(lists: dict[str, tuple[Item, ...]]) -> None:

@@ -49,6 +49,12 @@ ZONE = {
     "tempforward.test": ["A 127.0.0.13"],
     "14.0.0.127.in-addr.arpa": ["PTR noforward.test."],
     "15.0.0.127.in-addr.arpa": ["PTR 127.0.0.15."],
+    "mx.exists.test": ["A 192.0.2.20"],
+    "nsd.test": ["NS ns1.nsd.test.", "A 192.0.2.31"],
+    "ns1.nsd.test": ["A 192.0.2.30"],
+    "sub.nsd.test": ["A 192.0.2.31"],
+    "mxaddr.test": ["MX 10 mail.mxaddr.test."],
+    "mail.mxaddr.test": ["A 192.0.2.40"],
 }
 FAILURES = {"broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
             "12.0.0.127.in-addr.arpa": "servfail", "tempforward.test": "servfail"}
@@ -56,6 +62,15 @@ CLIENTS = {"127.0.0.10": "a confirmed name", "127.0.0.11": "a name that resolves
            "127.0.0.12": "a reverse lookup that fails for now", "127.0.0.13": "a forward lookup that fails for now",
            "127.0.0.14": "a name that does not resolve", "127.0.0.15": "a numeric name",
            "127.0.0.16": "no name"}
+SERVERS = ("inline:{ {mx.exists.test=REJECT MX host listed}, {192.0.2.1=REJECT address listed}, "
+           "{ns1.nsd.test=REJECT NS host listed}, {192.0.2.40=450 4.7.9 mail host address listed}, "
+           "{127.0.0.10=REJECT client address listed}, {192.0.2.31=DUNNO}, {127.0.0.1=REJECT literal listed}, "
+           "{192.0.2.20=OK} }")
+"""One table for the check_*_{a,mx,ns}_access restrictions: MX and NS hosts by name, server addresses, an OK."""
+SERVER_KINDS = {"client": "client", "rev": "reverse_client_hostname", "helo": "helo", "sender": "sender", "recipient": "recipient"}
+SERVER_CLASSES = {f"{kind}{record}": f"check_{name}_{record}_access {SERVERS}"
+                  for kind, name in SERVER_KINDS.items() for record in ("a", "mx", "ns")}
+"""A restriction class for each, named for it (heloa, helomx, ...), chosen by the recipient."""
 RESTRICTIONS = {
     "smtpd_sender_restrictions": "reject_unknown_sender_domain, reject_rhsbl_sender rhsbl.test",
     "smtpd_recipient_restrictions": "check_recipient_access inline:{ {rbl@local.example=reject_rbl_client bl.test}, "
@@ -69,13 +84,18 @@ RESTRICTIONS = {
                                     "{reversebl@local.example=reject_rhsbl_reverse_client rhsbl.test}, "
                                     "{rhsblhelo@local.example=reject_rhsbl_helo rhsbl.test}, "
                                     "{b@spam.test=reject_rhsbl_recipient rhsbl.test}, "
-                                    "{reverseaccess@local.example=reverse_access} }, "
+                                    "{reverseaccess@local.example=reverse_access}, "
+                                    + ", ".join(f"{{{name}@={name}}}" for name in SERVER_CLASSES) + " }, "
                                     "reject_unknown_recipient_domain",
-    "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test",
+    "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test aonly.test sub.nsd.test",
     "unknown_helo_hostname_tempfail_action": "defer",
-    "smtpd_restriction_classes": "reverse_access",
+    "smtpd_restriction_classes": "reverse_access " + " ".join(SERVER_CLASSES),
+    **SERVER_CLASSES,
     "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
 }
+SERVER_NAMES = ["exists.test", "mx.exists.test", "aonly.test", "mxaddr.test", "nullmx.test", "nsd.test", "sub.nsd.test", "nx.test",
+                "broken.test", "[127.0.0.1]", "[192.0.2.1]", "192.0.2.1", "[IPv6:::1]"]
+"""HELO names and sender domains whose A, MX and NS hosts the table is asked about."""
 SENDERS = ["<a@exists.test>", "<a@aonly.test>", "<a@nullmx.test>", "<a@nx.test>", "<a@broken.test>",
            "<a@spam.test>", "<a@quiet.test>", "<>", "<a@local.example>"]
 HELOS = ["exists.test", "aonly.test", "mxonly.test", "nullmxonly.test", "nx.test", "broken.test", "[127.0.0.1]",
@@ -97,7 +117,16 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
           + [("127.0.0.1", "client.example", "<a@exists.test>", "<b@spam.test>")]
           + [("127.0.0.1", helo, "<a@exists.test>", "<helostrict@local.example>") for helo in ("broken.test", "nx.test")]
           + [("127.0.0.1", "nx.test", "<a@nx.test>", "<helo@local.example>"),
-             ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")])
+             ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")]
+          + [("127.0.0.1", helo, "<a@exists.test>", f"<helo{record}@local.example>") for record in ("a", "mx", "ns")
+             for helo in SERVER_NAMES]
+          + [("127.0.0.1", "client.example", f"<a@{domain}>", f"<sender{record}@local.example>")
+             for record in ("a", "mx", "ns") for domain in SERVER_NAMES if not domain.startswith("1")]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", f"<recipient{record}@{domain}>")
+             for record in ("a", "mx", "ns") for domain in ("exists.test", "aonly.test", "sub.nsd.test")]
+          + [(client, "client.example", "<a@exists.test>", f"<{kind}{record}@local.example>")
+             for client in ("127.0.0.10", "127.0.0.11", "127.0.0.16") for kind in ("client", "rev")
+             for record in ("a", "mx", "ns")])
 CLIENT = ("import json, sys; from tests.integration.test_restrictions_dns_vs_postfix import conversation; "
           "print(json.dumps([conversation(int(sys.argv[1]), *session) for session in json.loads(sys.argv[2])]))")
 """Sessions run from inside the namespace: [[client address, HELO, sender, recipient], ...] -> their replies."""
@@ -192,6 +221,31 @@ def test_the_new_restrictions_reply_as_postfix_documents(replies):
         "554 5.7.1 <forged.test>: Unverified Client host rejected: Forged"
     assert by_session["127.0.0.10", "client.example", "<a@exists.test>", "<reverseaccess@local.example>"][2] == \
         "451 4.3.5 Server configuration error"
+
+
+SERVER_REPLIES = {
+    ("127.0.0.1", "exists.test", "helomx"): "554 5.7.1 <exists.test>: Helo command rejected: MX host listed",
+    ("127.0.0.1", "aonly.test", "heloa"): "554 5.7.1 <aonly.test>: Helo command rejected: address listed",
+    ("127.0.0.1", "aonly.test", "helomx"): "554 5.7.1 <aonly.test>: Helo command rejected: address listed",
+    ("127.0.0.1", "mxaddr.test", "helomx"): "450 4.7.9 <mxaddr.test>: Helo command rejected: mail host address listed",
+    ("127.0.0.1", "sub.nsd.test", "helons"): "554 5.7.1 <sub.nsd.test>: Helo command rejected: NS host listed",
+    ("127.0.0.1", "sub.nsd.test", "heloa"): "250 2.1.5 Ok",
+    ("127.0.0.1", "[127.0.0.1]", "heloa"): "554 5.7.1 <[127.0.0.1]>: Helo command rejected: literal listed",
+    ("127.0.0.1", "[127.0.0.1]", "helons"): "250 2.1.5 Ok",
+    ("127.0.0.1", "mx.exists.test", "heloa"): "451 4.3.5 Server configuration error",
+    ("127.0.0.10", "client.example", "clienta"):
+        "554 5.7.1 <good.test[127.0.0.10]>: Client host rejected: client address listed",
+    ("127.0.0.11", "client.example", "clienta"): "250 2.1.5 Ok",
+    ("127.0.0.11", "client.example", "reva"): "554 5.7.1 <forged.test>: Unverified Client host rejected: address listed",
+}
+"""What some of the server lookups answer: by MX host name, by a server's address, from a parent's NS hosts, for an
+address literal, an OK refused; the client's confirmed name and the name it gave."""
+
+
+def test_the_server_lookups_reply_as_postfix_documents(replies):
+    by_session = {(client, helo, rcpt.split("@")[0][1:]): reply[2]
+                  for (client, helo, _, rcpt), reply in zip(MATRIX, replies["filterd"])}
+    assert {key: by_session[key] for key in SERVER_REPLIES} == SERVER_REPLIES
 
 
 def log_lines(log: str) -> list[str]:
