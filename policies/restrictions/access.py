@@ -10,7 +10,7 @@ import re
 from filterd import Verdict, open_table
 
 from .domains import address_keys, domain_keys
-from .evaluation import Check, defer_unless_rejected, evaluate
+from .evaluation import Check, defer_a_reject, defer_unless_rejected, evaluate
 from .lists import Item, parse
 from .replies import refusal
 
@@ -99,7 +99,7 @@ def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
     if word.upper() == "DEFER_IF_PERMIT":
         return defer_unless_rejected(check, verdict)
     if word.upper() == "DEFER_IF_REJECT":
-        check.defer_if_reject = verdict
+        defer_a_reject(check, verdict)
         return None
     return verdict
 

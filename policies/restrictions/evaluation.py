@@ -47,12 +47,18 @@ class Check:
 
 
 def defer_unless_rejected(check: Check, verdict: Verdict, action: str = "defer_if_permit") -> Verdict | None:
-    """A deferral as DEFER_IF_PERMIT gives it: kept for the end of the evaluation, given unless something rejects;
-    at once with the tempfail action `defer`, or after warn_if_reject (which makes it a warning)."""
+    """A deferral as DEFER_IF_PERMIT gives it: kept for the end of the evaluation (the first one), given unless
+    something rejects; at once with the tempfail action `defer`, or after warn_if_reject (which makes it a
+    warning)."""
     if action == "defer" or check.warning:
         return verdict
-    check.defer_if_permit = verdict
+    check.defer_if_permit = check.defer_if_permit or verdict
     return None
+
+
+def defer_a_reject(check: Check, verdict: Verdict) -> None:
+    """A deferral given in place of a later reject (DEFER_IF_REJECT); the first one stands, as in smtpd."""
+    check.defer_if_reject = check.defer_if_reject or verdict
 
 
 async def run(item: Item, check: Check) -> Verdict | None:
