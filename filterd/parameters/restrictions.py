@@ -41,6 +41,9 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "qmqpd_authorized_clients,relay_domains,smtpd_access_maps", "list",
        "A list of Postfix features where the pattern \"example.com\" also matches subdomains of example.com, "
        "instead of requiring an explicit \".example.com\" pattern."),
+    _p("permit_mx_backup_networks", "", "list",
+       "Restrict the use of the permit_mx_backup SMTP access feature to only domains whose primary MX hosts match the "
+       "listed networks."),
     _p("relay_domains_reject_code", "554", "int",
        "The numerical SMTP server response code when a client request is rejected by the "
        "reject_unauth_destination recipient restriction."),

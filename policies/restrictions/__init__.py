@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from filterd import Envelope, hookimpl, unquote_local
 
-from . import client, etrn_site, generic, helo, login, policy, recipient, sender, servers  # noqa: F401  (each registers)
+from . import (  # noqa: F401  (each registers its restrictions)
+    client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers)
 from .evaluation import Check, decide
 from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, RECIPIENT, RELAY, SENDER, Settings
 

@@ -49,6 +49,8 @@ class Settings:
     """unknown_helo_hostname_tempfail_action and unknown_address_tempfail_action: defer or defer_if_permit."""
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
+    mx_backup_networks: tuple = ()
+    """permit_mx_backup_networks: where the primary MX hosts of a domain permit_mx_backup accepts must be."""
     address_types: tuple[str, ...] = ("A", "AAAA")
     """The address records a host's addresses are looked up with, as inet_protocols allows (A for ipv4, AAAA for
     ipv6)."""
@@ -70,6 +72,7 @@ class Settings:
                    classes=classes, policy=policy_client.PolicyClients.from_config(config),
                    tempfail_actions={name: one_of(name, config.get(name), ("defer", "defer_if_permit"))
                                      for name in TEMPFAIL_ACTIONS},
+                   mx_backup_networks=networks(config.list("permit_mx_backup_networks")),
                    address_types=address_types(config.list("inet_protocols")))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:

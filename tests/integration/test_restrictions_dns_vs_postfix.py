@@ -27,6 +27,26 @@ from tests.netns import DnsServerInside, FilterdInside, NetworkNamespace, Postfi
 
 pytestmark = pytest.mark.integration
 
+MX_BACKUP_ZONE = {
+    "mx.self.test": ["A 127.0.0.1"],
+    "primary.backup.test": ["A 192.0.2.50"],
+    "backup.test": ["MX 10 primary.backup.test.", "MX 20 mx.self.test."],
+    "primary.test": ["MX 10 mx.self.test.", "MX 20 primary.backup.test."],
+    "only.test": ["MX 10 mx.self.test."],
+    "primary.net.test": ["A 10.1.2.3"],
+    "backupnet.test": ["MX 10 primary.net.test.", "MX 20 mx.self.test."],
+    "backupbroken.test": ["MX 10 gone.test.", "MX 20 mx.self.test."],
+    "backupname.test": ["MX 10 primary.backup.test.", "MX 20 local.example."],
+    "noaddr.test": ["MX 10 mx.exists.test."],
+    "backupnodata.test": ["MX 10 noaddr.test.", "MX 20 mx.self.test."],
+    "backupslow.test": ["MX 10 slow.test.", "MX 20 mx.self.test."],
+    "elsewhere.test": ["MX 10 primary.backup.test."],
+}
+"""Domains whose MX hosts name this host (mx.self.test, at 127.0.0.1: both servers listen on inet_interfaces' loopback
+address) or not, for permit_mx_backup."""
+MX_BACKUP_DOMAINS = ["backup.test", "primary.test", "only.test", "backupnet.test", "backupbroken.test",
+                     "backupname.test", "backupmxfail.test", "backupnodata.test", "backupslow.test", "elsewhere.test",
+                     "nullmx.test", "nx.test", "[192.0.2.1]"]
 ZONE = {
     "exists.test": ["MX 10 mx.exists.test."],
     "aonly.test": ["A 192.0.2.1"],
@@ -55,8 +75,9 @@ ZONE = {
     "sub.nsd.test": ["A 192.0.2.31"],
     "mxaddr.test": ["MX 10 mail.mxaddr.test."],
     "mail.mxaddr.test": ["A 192.0.2.40"],
+    **MX_BACKUP_ZONE,
 }
-FAILURES = {"broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
+FAILURES = {"backupmxfail.test MX": "servfail", "slow.test": "servfail","broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
             "12.0.0.127.in-addr.arpa": "servfail", "tempforward.test": "servfail"}
 CLIENTS = {"127.0.0.10": "a confirmed name", "127.0.0.11": "a name that resolves elsewhere",
            "127.0.0.12": "a reverse lookup that fails for now", "127.0.0.13": "a forward lookup that fails for now",
@@ -89,6 +110,8 @@ RESTRICTIONS = {
                                     "reject_unknown_recipient_domain",
     "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test aonly.test sub.nsd.test",
     "unknown_helo_hostname_tempfail_action": "defer",
+    "smtpd_relay_restrictions": "permit_mynetworks, permit_mx_backup, reject_unauth_destination",
+    "permit_mx_backup_networks": "192.0.2.0/24",
     "smtpd_restriction_classes": "reverse_access " + " ".join(SERVER_CLASSES),
     **SERVER_CLASSES,
     "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
@@ -124,6 +147,7 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
              for record in ("a", "mx", "ns") for domain in SERVER_NAMES if not domain.startswith("1")]
           + [("127.0.0.1", "client.example", "<a@exists.test>", f"<recipient{record}@{domain}>")
              for record in ("a", "mx", "ns") for domain in ("exists.test", "aonly.test", "sub.nsd.test")]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", f"<u@{domain}>") for domain in MX_BACKUP_DOMAINS]
           + [(client, "client.example", "<a@exists.test>", f"<{kind}{record}@local.example>")
              for client in ("127.0.0.10", "127.0.0.11", "127.0.0.16") for kind in ("client", "rev")
              for record in ("a", "mx", "ns")])
@@ -246,6 +270,25 @@ def test_the_server_lookups_reply_as_postfix_documents(replies):
     by_session = {(client, helo, rcpt.split("@")[0][1:]): reply[2]
                   for (client, helo, _, rcpt), reply in zip(MATRIX, replies["filterd"])}
     assert {key: by_session[key] for key in SERVER_REPLIES} == SERVER_REPLIES
+
+
+MX_BACKUP_REPLIES = {
+    "backup.test": "250 2.1.5 Ok", "backupname.test": "250 2.1.5 Ok",
+    "primary.test": "554 5.7.1 <u@primary.test>: Relay access denied",
+    "backupnet.test": "554 5.7.1 <u@backupnet.test>: Relay access denied",
+    "backupmxfail.test": "450 4.4.4 <u@backupmxfail.test>: Recipient address rejected: Unable to look up mail "
+                         "exchanger information: Host not found, try again",
+    "backupbroken.test": "450 4.4.4 <u@backupbroken.test>: Recipient address rejected: Unable to look up mail "
+                         "exchanger host gone.test: Name or service not known",
+}
+"""permit_mx_backup: a backup MX host by address or by name; the primary one; a primary outside
+permit_mx_backup_networks; lookups that fail, which defer the reject after it."""
+
+
+def test_permit_mx_backup_replies_as_postfix_documents(replies):
+    by_domain = {rcpt[3:-1]: reply[2] for (_, _, _, rcpt), reply in zip(MATRIX, replies["filterd"])
+                 if rcpt.startswith("<u@")}
+    assert {domain: by_domain[domain] for domain in MX_BACKUP_REPLIES} == MX_BACKUP_REPLIES
 
 
 def log_lines(log: str) -> list[str]:
