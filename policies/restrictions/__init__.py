@@ -18,7 +18,7 @@ from __future__ import annotations
 from filterd import Envelope, hookimpl, unquote_local
 
 from . import (  # noqa: F401  (each registers its restrictions)
-    client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers)
+    allowlists, client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers)
 from .evaluation import Check, decide
 from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, RECIPIENT, RELAY, SENDER, Settings
 

@@ -7,7 +7,7 @@ import ipaddress
 from filterd import Action, Verdict, in_networks
 
 from .access import CONFIGURATION_ERROR, check_access, client_keys, table
-from .dnsbl import blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
+from .dnsbl import Zone, blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
 from .evaluation import Check
 from .names import restriction
 from .replies import refusal
@@ -53,7 +53,7 @@ async def check_reverse_client_hostname_access(check: Check, access_table) -> Ve
 
 
 @restriction("reject_rbl_client", argument=zone_and_filter)
-async def reject_rbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rbl_client(check: Check, zone: Zone) -> Verdict | None:
     """Reject a client whose address a DNS blocklist lists: `554 5.7.1 Service unavailable; Client host [ADDR]
     blocked using ZONE; REASON`."""
     prefix = reversed_address(check.session.client_address)
@@ -88,7 +88,7 @@ def reject_unknown_reverse_client_hostname(check: Check) -> Verdict | None:
 
 
 @restriction("reject_rhsbl_client", argument=zone_and_filter)
-async def reject_rhsbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_client(check: Check, zone: Zone) -> Verdict | None:
     """Reject a client whose (confirmed) name a domain blocklist lists: `554 5.7.1 Service unavailable; Client host
     [NAME] blocked using ZONE; REASON`."""
     name = check.session.client_name
@@ -96,7 +96,7 @@ async def reject_rhsbl_client(check: Check, zone: tuple[str, str | None]) -> Ver
 
 
 @restriction("reject_rhsbl_reverse_client", argument=zone_and_filter)
-async def reject_rhsbl_reverse_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_reverse_client(check: Check, zone: Zone) -> Verdict | None:
     """Reject a client whose name, confirmed or not, a domain blocklist lists: `554 5.7.1 Service unavailable;
     Unverified Client host [NAME] blocked using ZONE; REASON`."""
     name = check.session.reverse_name

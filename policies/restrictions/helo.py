@@ -8,7 +8,7 @@ import ipaddress
 from filterd import Verdict, valid_hostname
 
 from .access import check_access, table
-from .dnsbl import FAIL, NOTFOUND, RETRY, reject_rhsbl, zone_and_filter
+from .dnsbl import FAIL, NOTFOUND, RETRY, Zone, reject_rhsbl, zone_and_filter
 from .domains import domain_keys
 from .evaluation import Check, defer_unless_rejected
 from .names import restriction
@@ -97,7 +97,7 @@ async def check_helo_access(check: Check, access_table) -> Verdict | None:
 
 
 @restriction("reject_rhsbl_helo", argument=zone_and_filter)
-async def reject_rhsbl_helo(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_helo(check: Check, zone: Zone) -> Verdict | None:
     """Reject a HELO name a domain blocklist lists: `554 5.7.1 Service unavailable; Helo command [NAME] blocked
     using ZONE; REASON`."""
     name = check.session.helo

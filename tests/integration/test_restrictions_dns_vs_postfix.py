@@ -76,8 +76,10 @@ ZONE = {
     "mxaddr.test": ["MX 10 mail.mxaddr.test."],
     "mail.mxaddr.test": ["A 192.0.2.40"],
     **MX_BACKUP_ZONE,
+    "1.0.0.127.wl.test": ["A 127.0.5.3"],
+    "good.test.wl.test": ["A 127.0.0.2"],
 }
-FAILURES = {"backupmxfail.test MX": "servfail", "slow.test": "servfail","broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
+FAILURES = {"backupmxfail.test MX": "servfail", "12.0.0.127.wl.test": "servfail", "slow.test": "servfail","broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
             "12.0.0.127.in-addr.arpa": "servfail", "tempforward.test": "servfail"}
 CLIENTS = {"127.0.0.10": "a confirmed name", "127.0.0.11": "a name that resolves elsewhere",
            "127.0.0.12": "a reverse lookup that fails for now", "127.0.0.13": "a forward lookup that fails for now",
@@ -92,6 +94,15 @@ SERVER_KINDS = {"client": "client", "rev": "reverse_client_hostname", "helo": "h
 SERVER_CLASSES = {f"{kind}{record}": f"check_{name}_{record}_access {SERVERS}"
                   for kind, name in SERVER_KINDS.items() for record in ("a", "mx", "ns")}
 """A restriction class for each, named for it (heloa, helomx, ...), chosen by the recipient."""
+LIST_CLASSES = {
+    "dnswl": "permit_dnswl_client wl.test, reject", "dnswlrange": "permit_dnswl_client wl.test=127.0.[0..9].[2;3], reject",
+    "dnswlmiss": "permit_dnswl_client wl.test=127.0.0.[4..255], reject", "rhswl": "permit_rhswl_client wl.test, reject",
+    "rhswlmiss": "permit_rhswl_client wl.test=127.0.0.3, reject",
+    "rblrange": "reject_rbl_client bl.test=127.0.0.[1..3]", "rblmiss": "reject_rbl_client bl.test=127.0.[1..9].0",
+    "rhsblrange": "reject_rhsbl_client rhsbl.test=127.[0;1].0.[2..2]",
+}
+"""DNS allow lists (a failing one defers the reject after it) and the lists' reply filters, each a restriction
+class the recipient chooses."""
 RESTRICTIONS = {
     "smtpd_sender_restrictions": "reject_unknown_sender_domain, reject_rhsbl_sender rhsbl.test",
     "smtpd_recipient_restrictions": "check_recipient_access inline:{ {rbl@local.example=reject_rbl_client bl.test}, "
@@ -106,14 +117,17 @@ RESTRICTIONS = {
                                     "{rhsblhelo@local.example=reject_rhsbl_helo rhsbl.test}, "
                                     "{b@spam.test=reject_rhsbl_recipient rhsbl.test}, "
                                     "{reverseaccess@local.example=reverse_access}, "
-                                    + ", ".join(f"{{{name}@={name}}}" for name in SERVER_CLASSES) + " }, "
+                                    + ", ".join(f"{{{name}@={name}}}" for name in (*SERVER_CLASSES, *LIST_CLASSES))
+                                    + " }, "
                                     "reject_unknown_recipient_domain",
     "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test aonly.test sub.nsd.test",
     "unknown_helo_hostname_tempfail_action": "defer",
-    "smtpd_relay_restrictions": "permit_mynetworks, permit_mx_backup, reject_unauth_destination",
+    "smtpd_relay_restrictions": "permit_mynetworks, check_recipient_access inline:{ {wlrelay@=permit_dnswl_client "
+                                "wl.test} }, permit_mx_backup, reject_unauth_destination",
     "permit_mx_backup_networks": "192.0.2.0/24",
-    "smtpd_restriction_classes": "reverse_access " + " ".join(SERVER_CLASSES),
+    "smtpd_restriction_classes": "reverse_access " + " ".join(SERVER_CLASSES) + " " + " ".join(LIST_CLASSES),
     **SERVER_CLASSES,
+    **LIST_CLASSES,
     "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
 }
 SERVER_NAMES = ["exists.test", "mx.exists.test", "aonly.test", "mxaddr.test", "nullmx.test", "nsd.test", "sub.nsd.test", "nx.test",
@@ -148,6 +162,9 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
           + [("127.0.0.1", "client.example", "<a@exists.test>", f"<recipient{record}@{domain}>")
              for record in ("a", "mx", "ns") for domain in ("exists.test", "aonly.test", "sub.nsd.test")]
           + [("127.0.0.1", "client.example", "<a@exists.test>", f"<u@{domain}>") for domain in MX_BACKUP_DOMAINS]
+          + [(client, "client.example", "<a@exists.test>", f"<{name}@local.example>")
+             for client in ("127.0.0.1", "127.0.0.10", "127.0.0.11", "127.0.0.12") for name in LIST_CLASSES]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", "<wlrelay@foreign.example>")]
           + [(client, "client.example", "<a@exists.test>", f"<{kind}{record}@local.example>")
              for client in ("127.0.0.10", "127.0.0.11", "127.0.0.16") for kind in ("client", "rev")
              for record in ("a", "mx", "ns")])
@@ -289,6 +306,29 @@ def test_permit_mx_backup_replies_as_postfix_documents(replies):
     by_domain = {rcpt[3:-1]: reply[2] for (_, _, _, rcpt), reply in zip(MATRIX, replies["filterd"])
                  if rcpt.startswith("<u@")}
     assert {domain: by_domain[domain] for domain in MX_BACKUP_REPLIES} == MX_BACKUP_REPLIES
+
+
+LIST_REPLIES = {
+    ("127.0.0.1", "dnswl"): "250 2.1.5 Ok", ("127.0.0.1", "dnswlrange"): "250 2.1.5 Ok",
+    ("127.0.0.1", "dnswlmiss"): "554 5.7.1 <dnswlmiss@local.example>: Recipient address rejected: Access denied",
+    ("127.0.0.12", "dnswl"): "450 4.7.1 <127.0.0.12>: Client host rejected: Service unavailable",
+    ("127.0.0.10", "rhswl"): "250 2.1.5 Ok",
+    ("127.0.0.11", "rhswl"): "554 5.7.1 <rhswl@local.example>: Recipient address rejected: Access denied",
+    ("127.0.0.1", "rblrange"): "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using bl.test; "
+                               "client listed",
+    ("127.0.0.1", "rblmiss"): "250 2.1.5 Ok",
+    ("127.0.0.10", "rhsblrange"): "554 5.7.1 Service unavailable; Client host [good.test] blocked using rhsbl.test; "
+                                  "name listed",
+    ("127.0.0.1", "wlrelay"): "554 5.7.1 <wlrelay@foreign.example>: Relay access denied",
+}
+"""An allowlisted client by address and by name, through reply filters and not; a failing allowlist; one that never
+permits relaying; the blocklists' reply filters."""
+
+
+def test_the_dns_lists_reply_as_postfix_documents(replies):
+    by_session = {(client, rcpt[1:].split("@")[0]): reply[2]
+                  for (client, _, _, rcpt), reply in zip(MATRIX, replies["filterd"])}
+    assert {key: by_session[key] for key in LIST_REPLIES} == LIST_REPLIES
 
 
 def log_lines(log: str) -> list[str]:
