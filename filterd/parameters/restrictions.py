@@ -69,6 +69,9 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("multi_recipient_bounce_reject_code", "550", "int",
        "The numerical SMTP server response code when a remote SMTP client request is blocked by the "
        "reject_multi_recipient_bounce restriction."),
+    _p("plaintext_reject_code", "450", "int",
+       "The numerical Postfix SMTP server response code when a request is rejected by the reject_plaintext_session "
+       "restriction."),
     _p("reject_tempfail_action", "defer_if_permit",
        doc="The Postfix SMTP server's action when a reject-type restriction fails due to a temporary error "
            "condition: defer (at once) or defer_if_permit (unless a later restriction rejects)."),

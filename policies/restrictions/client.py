@@ -36,6 +36,15 @@ def permit_sasl_authenticated(check: Check) -> Verdict | None:
     return Verdict.ok() if check.session.sasl_username else None
 
 
+@restriction("reject_plaintext_session")
+def reject_plaintext_session(check: Check) -> Verdict | None:
+    """Reject a client whose session is not encrypted: `450 4.7.1 Session encryption is required`
+    (plaintext_reject_code)."""
+    if check.session.tls:
+        return None
+    return refusal(check.settings.codes["plaintext_reject_code"], "4.7.1", "Session encryption is required")
+
+
 @restriction("check_client_access", argument=table)
 async def check_client_access(check: Check, access_table) -> Verdict | None:
     """Look the client's name, parent domains, address and address prefixes up in an access(5) table."""

@@ -19,7 +19,8 @@ CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA, ETRN = LISTS = (
     "smtpd_etrn_restrictions")
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
-         "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code")
+         "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code",
+         "plaintext_reject_code")
 TEMPFAIL_ACTIONS = ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action")
 """What a reject-type restriction does when the DNS fails for now: defer, or defer_if_permit."""
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
