@@ -5,6 +5,7 @@ as smtpd_check.c's check_table_result reads it."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from filterd import Verdict, open_table
@@ -21,7 +22,11 @@ _LOG_LINES = {"WARN": Verdict.warn, "INFO": Verdict.info}
 """The actions that only log the table's text (none when it has none), as smtpd's log_whatsup()."""
 _ARGUMENTS = {"FILTER": Verdict.filter, "PREPEND": Verdict.prepend, "REDIRECT": Verdict.redirect,
               "BCC": Verdict.bcc}
+_NOT_AT_ETRN = frozenset({"HOLD", "DISCARD", "FILTER", "REDIRECT", "BCC"})
+"""The actions on a message: ETRN has none, and smtpd ignores them there with a warning."""
 CONFIGURATION_ERROR = refusal(451, "4.3.5", "Server configuration error")
+_log = logging.getLogger("filterd.restrictions")
+_SMTPD = {"service": "smtpd"}
 
 
 def table(spec: str):
@@ -53,14 +58,18 @@ async def check_access(check: Check, access_table, keys: list[str], name: str, k
     for key in keys:
         result = access_table.lookup(key)
         if result is not None:
-            return await table_verdict(check, result, name, kind)
+            return await table_verdict(check, result, name, kind, access_table.spec)
     return None
 
 
-async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verdict | None:
-    """What one access table result means, about `<name>` of `kind` ("Sender address", ...)."""
+async def table_verdict(check: Check, result: str, name: str, kind: str, spec: str = "") -> Verdict | None:
+    """What one access table (`spec`) result means, about `<name>` of `kind` ("Sender address", ...)."""
     word, _, text = result.strip().partition(" ")
     text, upper = text.strip(), word.upper()
+    if check.protocol_state == "ETRN" and upper in _NOT_AT_ETRN:
+        _log.warning("warning: access table %s: action %s is unavailable in smtpd_etrn_restrictions", spec, upper,
+                     extra=_SMTPD)
+        return None
     if upper in ("OK", "RELAY") or word.isdigit() and not _NUMERIC.match(result.strip()):
         return Verdict.ok()
     if upper == "DUNNO":
