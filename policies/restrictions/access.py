@@ -29,6 +29,15 @@ _log = logging.getLogger("filterd.restrictions")
 _SMTPD = {"service": "smtpd"}
 
 
+def forbidden_ok(restriction_name: str, target: str) -> Verdict:
+    """An OK where it would let a forged name or a borrowed server in: Postfix's three warnings (forbid_allowlist)
+    and 451 4.3.5 Server configuration error."""
+    for line in (f"restriction {restriction_name} returns OK for {target}", "this is not allowed for security reasons",
+                 "use DUNNO instead of OK if you want to make an exception"):
+        _log.warning("warning: %s", line, extra=_SMTPD)
+    return CONFIGURATION_ERROR
+
+
 def table(spec: str):
     """A restriction's table argument, opened at start-up (a TableError names what is wrong)."""
     return open_table(spec, service="smtpd")

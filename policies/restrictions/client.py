@@ -6,7 +6,7 @@ import ipaddress
 
 from filterd import Action, Verdict, in_networks
 
-from .access import CONFIGURATION_ERROR, check_access, client_keys, table
+from .access import check_access, client_keys, forbidden_ok, table
 from .dnsbl import Zone, blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
 from .evaluation import Check
 from .names import restriction
@@ -58,7 +58,9 @@ async def check_reverse_client_hostname_access(check: Check, access_table) -> Ve
     session = check.session
     verdict = await check_access(check, access_table, client_keys(check, session.reverse_name), session.reverse_name,
                                  "Unverified Client host")
-    return CONFIGURATION_ERROR if verdict is not None and verdict.action is Action.OK else verdict
+    if verdict is None or verdict.action is not Action.OK:
+        return verdict
+    return forbidden_ok("check_reverse_client_hostname_access", session.reverse_name)
 
 
 @restriction("reject_rbl_client", argument=zone_and_filter)

@@ -6,17 +6,21 @@ configuration error, as Postfix's forbid_allowlist() has it."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from filterd import Action, Verdict
 
-from .access import CONFIGURATION_ERROR, table, table_verdict
-from .dnsbl import NOTFOUND, NULLMX, OK
+from .access import forbidden_ok, table, table_verdict
+from .dnsbl import NOTFOUND, NULLMX, OK, RETRY
 from .domains import address_keys, domain_keys
 from .evaluation import Check
+from .mx_backup import GAI_ERRORS, NO_ADDRESS
 from .names import restriction
 from .recipient import recipient_address
 from .sender import sender_address
 
+_log = logging.getLogger("filterd.restrictions")
+_SMTPD = {"service": "smtpd"}
 SUBJECTS = {
     "client": ("Client host", lambda check: check.session.client_name, lambda check: check.session.client),
     "reverse_client_hostname": ("Unverified Client host", lambda check: check.session.reverse_name,
@@ -55,9 +59,10 @@ def first_found(access_table, keys: list[str]) -> str | None:
     return None
 
 
-async def servers_of(check: Check, domain: str, rdtype: str) -> list[str] | None:
+async def servers_of(check: Check, name: str, domain: str, rdtype: str) -> list[str]:
     """The hosts to ask the table about: the domain itself for A; its MX hosts (the domain itself without any, none
-    with a null MX); its NS hosts, or those of the nearest parent that has some. None when the DNS cannot tell."""
+    with a null MX); its NS hosts, or those of the nearest parent that has some. None, with Postfix's warning, when
+    the DNS cannot tell."""
     if rdtype == "A":
         return [domain]
     resolver = check.settings.resolver
@@ -66,21 +71,28 @@ async def servers_of(check: Check, domain: str, rdtype: str) -> list[str] | None
         return []
     if found.status == NOTFOUND and rdtype == "MX":
         return [domain]
-    while found.status == NOTFOUND and rdtype == "NS" and "." in domain.rstrip("."):
-        domain = domain.split(".", 1)[1]
-        found = await resolver.lookup(domain, rdtype)
+    while found.status == NOTFOUND and rdtype == "NS" and domain:
+        domain = domain.partition(".")[2]
+        found = await resolver.lookup(domain, rdtype) if domain else found
     if found.status != OK:
-        return None
+        _log.warning("warning: Unable to look up %s host for %s: %s", rdtype, domain or name,
+                     found.reason.rpartition(": ")[2], extra=_SMTPD)
+        return []
     return [str(getattr(record, "exchange", None) or record.target).rstrip(".") for record in found.records]
 
 
-async def addresses_of(check: Check, host: str) -> list[str]:
-    """A server's addresses, of the families inet_protocols allows."""
+async def addresses_of(check: Check, host: str, rdtype: str, reply: tuple[str, str]) -> list[str]:
+    """A server's addresses, of the families inet_protocols allows; an MX or NS host without any is Postfix's
+    warning (`Unable to look up MX host H for CLASS NAME: REASON`, getaddrinfo's words)."""
     found = await check.settings.resolver.lookup_types(host, check.settings.address_types)
+    if found.status != OK and rdtype != "A":
+        reason = NO_ADDRESS if "no data record" in found.reason else GAI_ERRORS.get(found.status, GAI_ERRORS[RETRY])
+        _log.warning("warning: Unable to look up %s host %s for %s %s: %s", rdtype, host, *reply, reason,
+                     extra=_SMTPD)
     return [record.address for record in found.records]
 
 
-async def server_result(check: Check, access_table, name: str, rdtype: str) -> str | None:
+async def server_result(check: Check, access_table, name: str, rdtype: str, reply: tuple[str, str]) -> str | None:
     """The table's answer about the first of the name's servers it knows (by name, except for A; then by address)."""
     domain = name.rpartition("@")[2]
     if domain.startswith("["):
@@ -91,7 +103,7 @@ async def server_result(check: Check, access_table, name: str, rdtype: str) -> s
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError:
             pass
-    for server in await servers_of(check, domain, rdtype) or []:
+    for server in await servers_of(check, name, domain, rdtype):
         if is_address(server):
             result = first_found(access_table, address_keys(server))
             if result is not None:
@@ -101,7 +113,7 @@ async def server_result(check: Check, access_table, name: str, rdtype: str) -> s
             result = first_found(access_table, domain_keys(server, check.settings.parent_style("smtpd_access_maps")))
             if result is not None:
                 return result
-        for address in await addresses_of(check, server):
+        for address in await addresses_of(check, server, rdtype, reply):
             result = first_found(access_table, address_keys(address))
             if result is not None:
                 return result
@@ -115,11 +127,13 @@ async def check_server_access(check: Check, access_table, kind: str, rdtype: str
     name = name_of(check)
     if not name or (kind.endswith(("client", "hostname")) and name.lower() == "unknown"):
         return None
-    result = await server_result(check, access_table, name, rdtype)
+    result = await server_result(check, access_table, name, rdtype, (reply_class, reply_name_of(check)))
     if result is None:
         return None
-    verdict = await table_verdict(check, result, reply_name_of(check), reply_class)
-    return CONFIGURATION_ERROR if verdict is not None and verdict.action is Action.OK else verdict
+    verdict = await table_verdict(check, result, reply_name_of(check), reply_class, access_table.spec)
+    if verdict is None or verdict.action is not Action.OK:
+        return verdict
+    return forbidden_ok(f"check_{kind}_{rdtype.lower()}_access", name)
 
 
 def register(kind: str, rdtype: str, record: str) -> None:

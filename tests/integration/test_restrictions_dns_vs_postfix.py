@@ -332,8 +332,10 @@ def test_the_dns_lists_reply_as_postfix_documents(replies):
 
 
 def log_lines(log: str) -> list[str]:
-    """The reject lines and the name lookup warnings, from the text after the program name on."""
-    wanted = re.compile(r"\]: (NOQUEUE: reject: .*|warning: (?:numeric )?hostname.*)$")
+    """The reject lines, the name lookup warnings and the server lookups' warnings, from the text after the program
+    name on."""
+    wanted = re.compile(r"\]: (NOQUEUE: reject: .*|warning: (?:(?:numeric )?hostname|Unable to look up \w+ host|"
+                        r"restriction check_|this is not allowed|use DUNNO).*)$")
     return sorted(match[1] for line in log.splitlines() if (match := wanted.search(line)))
 
 
