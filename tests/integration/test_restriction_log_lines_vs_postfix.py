@@ -26,7 +26,15 @@ WARNINGS = ["EHLO client.example", "MAIL FROM:<s@example.org>", "RCPT TO:<a@rela
             "RCPT TO:<bad@relay.example>", "RCPT TO:<a@relay.example>", "RSET", "ETRN example.com", "QUIT"]
 
 
-def test_warn_and_info_lines_are_postfix_s(launcher):  # noqa: F811
-    postfix, filterd = servers(launcher, WARNINGS_CF)
-    assert replies(filterd.port, WARNINGS) == replies(postfix.port, WARNINGS)
+AT_CONNECT_CF = {"smtpd_delay_reject": "no",
+                 "smtpd_client_restrictions": "check_client_access inline:{127.0.0.1=WARN}, reject"}
+AT_CONNECT = ["EHLO client.example", "MAIL FROM:<a@example.org>", "ETRN example.com", "VRFY a@b", "QUIT"]
+"""Without smtpd_delay_reject: the client's WARN and its refusal at CONNECT, logged once (no from=: no MAIL yet)."""
+
+
+@pytest.mark.parametrize("settings, commands", [(WARNINGS_CF, WARNINGS), (AT_CONNECT_CF, AT_CONNECT)],
+                         ids=["delayed", "at-connect"])
+def test_warn_and_info_lines_are_postfix_s(launcher, settings, commands):  # noqa: F811
+    postfix, filterd = servers(launcher, settings)
+    assert replies(filterd.port, commands) == replies(postfix.port, commands)
     assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)
