@@ -50,6 +50,8 @@ class Settings:
     """unknown_helo_hostname_tempfail_action and unknown_address_tempfail_action: defer or defer_if_permit."""
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
+    sasl_enabled: bool = False
+    """smtpd_sasl_auth_enable: without it, check_sasl_access is ignored with a warning, as in Postfix."""
     mx_backup_networks: tuple = ()
     """permit_mx_backup_networks: where the primary MX hosts of a domain permit_mx_backup accepts must be."""
     address_types: tuple[str, ...] = ("A", "AAAA")
@@ -74,6 +76,7 @@ class Settings:
                    tempfail_actions={name: one_of(name, config.get(name), ("defer", "defer_if_permit"))
                                      for name in TEMPFAIL_ACTIONS},
                    mx_backup_networks=networks(config.list("permit_mx_backup_networks")),
+                   sasl_enabled=config.bool("smtpd_sasl_auth_enable"),
                    address_types=address_types(config.list("inet_protocols")))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
