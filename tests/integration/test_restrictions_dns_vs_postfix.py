@@ -79,7 +79,8 @@ ZONE = {
     "1.0.0.127.wl.test": ["A 127.0.5.3"],
     "good.test.wl.test": ["A 127.0.0.2"],
 }
-FAILURES = {"backupmxfail.test MX": "servfail", "12.0.0.127.wl.test": "servfail", "slow.test": "servfail","broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
+FAILURES = {"backupmxfail.test MX": "servfail", "12.0.0.127.wl.test": "servfail", "slow.test": "servfail",
+           "broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
             "12.0.0.127.in-addr.arpa": "servfail", "tempforward.test": "servfail"}
 CLIENTS = {"127.0.0.10": "a confirmed name", "127.0.0.11": "a name that resolves elsewhere",
            "127.0.0.12": "a reverse lookup that fails for now", "127.0.0.13": "a forward lookup that fails for now",
@@ -90,12 +91,14 @@ SERVERS = ("inline:{ {mx.exists.test=REJECT MX host listed}, {192.0.2.1=REJECT a
            "{127.0.0.10=REJECT client address listed}, {192.0.2.31=DUNNO}, {127.0.0.1=REJECT literal listed}, "
            "{192.0.2.20=OK} }")
 """One table for the check_*_{a,mx,ns}_access restrictions: MX and NS hosts by name, server addresses, an OK."""
-SERVER_KINDS = {"client": "client", "rev": "reverse_client_hostname", "helo": "helo", "sender": "sender", "recipient": "recipient"}
+SERVER_KINDS = {"client": "client", "rev": "reverse_client_hostname", "helo": "helo", "sender": "sender",
+                "recipient": "recipient"}
 SERVER_CLASSES = {f"{kind}{record}": f"check_{name}_{record}_access {SERVERS}"
                   for kind, name in SERVER_KINDS.items() for record in ("a", "mx", "ns")}
 """A restriction class for each, named for it (heloa, helomx, ...), chosen by the recipient."""
 LIST_CLASSES = {
-    "dnswl": "permit_dnswl_client wl.test, reject", "dnswlrange": "permit_dnswl_client wl.test=127.0.[0..9].[2;3], reject",
+    "dnswl": "permit_dnswl_client wl.test, reject",
+    "dnswlrange": "permit_dnswl_client wl.test=127.0.[0..9].[2;3], reject",
     "dnswlmiss": "permit_dnswl_client wl.test=127.0.0.[4..255], reject", "rhswl": "permit_rhswl_client wl.test, reject",
     "rhswlmiss": "permit_rhswl_client wl.test=127.0.0.3, reject",
     "rblrange": "reject_rbl_client bl.test=127.0.0.[1..3]", "rblmiss": "reject_rbl_client bl.test=127.0.[1..9].0",
@@ -130,7 +133,8 @@ RESTRICTIONS = {
     **LIST_CLASSES,
     "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
 }
-SERVER_NAMES = ["exists.test", "mx.exists.test", "aonly.test", "mxaddr.test", "nullmx.test", "nsd.test", "sub.nsd.test", "nx.test",
+SERVER_NAMES = ["exists.test", "mx.exists.test", "aonly.test", "mxaddr.test", "nullmx.test", "nsd.test", "sub.nsd.test",
+                "nx.test",
                 "broken.test", "[127.0.0.1]", "[192.0.2.1]", "192.0.2.1", "[IPv6:::1]"]
 """HELO names and sender domains whose A, MX and NS hosts the table is asked about."""
 SENDERS = ["<a@exists.test>", "<a@aonly.test>", "<a@nullmx.test>", "<a@nx.test>", "<a@broken.test>",
@@ -277,7 +281,8 @@ SERVER_REPLIES = {
     ("127.0.0.10", "client.example", "clienta"):
         "554 5.7.1 <good.test[127.0.0.10]>: Client host rejected: client address listed",
     ("127.0.0.11", "client.example", "clienta"): "250 2.1.5 Ok",
-    ("127.0.0.11", "client.example", "reva"): "554 5.7.1 <forged.test>: Unverified Client host rejected: address listed",
+    ("127.0.0.11", "client.example", "reva"):
+        "554 5.7.1 <forged.test>: Unverified Client host rejected: address listed",
 }
 """What some of the server lookups answer: by MX host name, by a server's address, from a parent's NS hosts, for an
 address literal, an OK refused; the client's confirmed name and the name it gave."""

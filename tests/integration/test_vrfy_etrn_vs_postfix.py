@@ -61,7 +61,8 @@ CLIENT = ["ETRN example.com", "EHLO client.example", "VRFY a@b", "ETRN example.c
 CLIENT_CF = {"smtpd_client_restrictions": "check_client_access inline:{127.0.0.1=REJECT}",
              "fast_flush_domains": "example.com"}
 
-ETRN_LIST = ["ETRN example.com", "VRFY a@b", "MAIL FROM:<s@example.org>", "RCPT TO:<a@b>", "RSET", "EHLO client.example", "ETRN example.com", "ETRN sub.example.com", "ETRN Example.COM",
+ETRN_LIST = ["ETRN example.com", "VRFY a@b", "MAIL FROM:<s@example.org>", "RCPT TO:<a@b>", "RSET",
+             "EHLO client.example", "ETRN example.com", "ETRN sub.example.com", "ETRN Example.COM",
              "ETRN other.example", "ETRN ok.example", "ETRN @ok.example", "ETRN #deferred.example",
              "ETRN maybe.example", "ETRN [192.0.2.1]", "ETRN unlisted.example", "ETRN classy.example",
              "ETRN held.example", "ETRN gone.example", "QUIT"]
@@ -69,7 +70,8 @@ ETRN_LIST = ["ETRN example.com", "VRFY a@b", "MAIL FROM:<s@example.org>", "RCPT 
 fast_flush_domains; the HELO restrictions apply (at ETRN, VRFY and RCPT) only once there is a HELO name."""
 ETRN_LIST_CF = {"smtpd_helo_restrictions": "check_helo_access inline:{client.example=OK}, defer",
                 "smtpd_restriction_classes": "classy", "classy": "reject_unauth_pipelining, defer",
-                "smtpd_etrn_restrictions": "check_etrn_access inline:{ { other.example = 450 4.7.9 Not now }, ok.example=OK, "
+                "smtpd_etrn_restrictions": "check_etrn_access inline:{ { other.example = 450 4.7.9 Not now }, "
+                                           "ok.example=OK, "
                                            "deferred.example=DEFER, maybe.example=DEFER_IF_PERMIT, "
                                            "{ example.com = REJECT no flush for you }, classy.example=classy, "
                                            "held.example=HOLD, { gone.example = DISCARD gone } }, "

@@ -80,4 +80,5 @@ def test_a_refusal_carries_the_warnings_met_before_it():
                       smtpd_recipient_restrictions="check_recipient_access inline:{b@local.example=HOLD}, reject")
     refused = verdict_at_rcpt(warned, helo="client.example")
     assert refused.action is Action.REJECT
-    assert [(verdict.action, verdict.code) for verdict in refused.earlier] == [(Action.WARN, None), (Action.WARN, 554)]
+    assert [(verdict.action, verdict.code) for verdict in refused.earlier] == [(Action.WARN, None),
+                                                                               (Action.WARN, 554)]
