@@ -10,7 +10,7 @@ import re
 
 from filterd import Verdict, open_table
 
-from .domains import address_keys, domain_keys
+from .domains import access_keys, address_keys, domain_keys
 from .evaluation import Check, defer_a_reject, defer_unless_rejected, evaluate
 from .lists import Item, parse
 from .replies import refusal
@@ -47,7 +47,7 @@ def client_keys(check: Check, name: str | None = None) -> list[str]:
     """The client's name (or the name given) and its parent domains when it has one, then its address and address
     prefixes."""
     name = check.session.client_name if name is None else name
-    names = domain_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
+    names = access_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
     return names + address_keys(check.session.client_address)
 
 

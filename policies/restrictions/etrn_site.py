@@ -5,7 +5,7 @@ from __future__ import annotations
 from filterd import Verdict
 
 from .access import check_access, table
-from .domains import domain_keys
+from .domains import access_keys
 from .evaluation import Check
 from .names import restriction
 
@@ -16,5 +16,5 @@ async def check_etrn_access(check: Check, access_table) -> Verdict | None:
     ...`; outside ETRN, nothing."""
     if check.site is None:
         return None
-    keys = domain_keys(check.site, check.settings.parent_style("smtpd_access_maps"))
+    keys = access_keys(check.site, check.settings.parent_style("smtpd_access_maps"))
     return await check_access(check, access_table, keys, check.site, "Etrn command")

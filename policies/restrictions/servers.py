@@ -12,7 +12,7 @@ from filterd import Action, Verdict
 
 from .access import forbidden_ok, table, table_verdict
 from .dnsbl import NOTFOUND, NULLMX, OK, RETRY
-from .domains import address_keys, domain_keys
+from .domains import access_keys, address_keys
 from .evaluation import Check
 from .mx_backup import GAI_ERRORS, NO_ADDRESS
 from .names import restriction
@@ -110,7 +110,7 @@ async def server_result(check: Check, access_table, name: str, rdtype: str, repl
                 return result
             continue
         if rdtype != "A":
-            result = first_found(access_table, domain_keys(server, check.settings.parent_style("smtpd_access_maps")))
+            result = first_found(access_table, access_keys(server, check.settings.parent_style("smtpd_access_maps")))
             if result is not None:
                 return result
         for address in await addresses_of(check, server, rdtype, reply):
