@@ -3,11 +3,12 @@
     python -m bench.after_queue [--messages N] [--simple-messages N] [--rounds R]
 
 postfix: Postfix alone. advanced: Postfix with filterd as its content_filter (examples/postfix/after-queue).
-simple: Postfix with `filterd pipe` as a pipe(8) simple filter, handing each message to filterd's resident pipe
-service (examples/postfix/simple-filter, the plugins as empty as the script's `cat`). script: the same
-with FILTER_README's shell script in its place (a file, `cat`, then reinjection) as the simple filter's anchor.
+simple: Postfix with filterd-pipe (the C client) as a pipe(8) simple filter, handing each message to filterd's
+resident pipe service (examples/postfix/simple-filter as it is, the plugins as empty as the script's `cat`).
+simple-python: the same with `filterd pipe` (the Python client) as the command. script: the same with
+FILTER_README's shell script in its place (a file, `cat`, then reinjection) as the simple filter's anchor.
 relay-pipe: filterd's relay with its pipe plugin running `cat`. Prints delivered msg/s (medians over the rounds),
-`advanced ratio: X` and `simple ratio: X` (to Postfix alone) and `simple/script: X`.
+`advanced ratio: X` and `simple ratio: X` (to Postfix alone), `simple/script: X` and `simple-python/script: X`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.proxy import WARM_UP_MESSAGES, Run, bench_postfix, deliver, in_workdir
+from tests.fixtures.c_client import compile_c_client
 from tests.harness import HOST, REPO_ROOT, FilterdProcess, Postfix, SmtpSink, free_port, smtpd_listener
 
 EXAMPLES = REPO_ROOT / "examples" / "postfix"
@@ -72,7 +74,7 @@ def _simple_postfix(workdir: Path, name: str, sink: SmtpSink, command: str, rein
     master = example("simple-filter/master.cf", {"10026": reinject})
     port = free_port()
     master = master.replace("smtp      inet", f"{HOST}:{port} inet").replace("user=filter", f"user={FILTER_USER}")
-    master = master.replace("/usr/local/bin/filterd -c /etc/filterd/main.cf pipe", command)
+    master = master.replace("/usr/local/bin/filterd-pipe -c /etc/filterd/main.cf pipe", command)
     return Postfix(workdir / f"postfix-{name}", [master], {"relayhost": f"[{HOST}]:{sink.port}"})
 
 
@@ -93,14 +95,28 @@ def simple_settings(directory: Path, reinject: int) -> dict[str, str]:
     return {**settings, "filterd_plugins": "", "queue_directory": str(directory)}
 
 
-def filterd_command(directory: Path, settings: dict[str, str]) -> str:
-    """`filterd -c main.cf pipe` for pipe(8)'s unprivileged user: a console script of the system's Python on this
-    checkout, with -IS (no site-packages to scan: with filterd_pipe_service the client needs only the standard
-    library) and no shell between pipe(8) and Python."""
+def write_main_cf(directory: Path, settings: dict[str, str]) -> Path:
+    """directory/main.cf, and the log that pipe(8)'s unprivileged user may write."""
     config, log = directory / "main.cf", directory / "filterd.log"
     config.write_text("".join(f"{name} = {value}\n" for name, value in settings.items()))
     log.touch()
     log.chmod(0o666)
+    return config
+
+
+def c_client_command(directory: Path, settings: dict[str, str]) -> str:
+    """`filterd-pipe -c main.cf pipe`, compiled with the installer's own step where pipe(8)'s user can run it."""
+    config = write_main_cf(directory, settings)
+    program = compile_c_client(directory)
+    program.chmod(0o755)
+    return f"{program} -c {config} pipe"
+
+
+def filterd_command(directory: Path, settings: dict[str, str]) -> str:
+    """`filterd -c main.cf pipe` for pipe(8)'s unprivileged user: a console script of the system's Python on this
+    checkout, with -IS (no site-packages to scan: with filterd_pipe_service the client needs only the standard
+    library) and no shell between pipe(8) and Python."""
+    config = write_main_cf(directory, settings)
     wrapper = directory / "filterd"
     wrapper.write_text(f"#!/usr/bin/python3 -IS\nimport sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
                        "from filterd.cli import main\nsys.exit(main())\n")
@@ -124,15 +140,16 @@ class PipeService(FilterdProcess):
 
 
 def bench_simple(workdir: Path, messages: int, name: str) -> Run:
-    """Postfix -> pipe(8) -> `filterd pipe` -> filterd's pipe service (or the shell script) -> Postfix's 10026
-    smtpd -> smtp-sink."""
+    """Postfix -> pipe(8) -> filterd-pipe (simple) or `filterd pipe` (simple-python) -> filterd's pipe service, or
+    the shell script (script) -> Postfix's 10026 smtpd -> smtp-sink."""
     reinject = free_port()
     directory = _scratch(workdir, f"filter-{name}")
     with ExitStack() as stack:
-        if name == "simple":
+        if name in ("simple", "simple-python"):
             settings = simple_settings(directory, reinject)
-            stack.enter_context(PipeService(workdir / "filterd-simple", {**settings, "plugin_timeout": "300s"}))
-            command = filterd_command(directory, settings)
+            stack.enter_context(PipeService(workdir / f"filterd-{name}", {**settings, "plugin_timeout": "300s"}))
+            client = c_client_command if name == "simple" else filterd_command
+            command = client(directory, settings)
         else:
             command = script_command(directory, reinject)
         sink = stack.enter_context(SmtpSink(workdir / f"sink-{name}", dump=False))
@@ -155,15 +172,16 @@ def bench_relay_pipe(workdir: Path, messages: int) -> Run:
 
 
 def run(workdir: Path, args: argparse.Namespace) -> None:
-    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "advanced", "simple", "script", "relay-pipe")}
+    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "advanced", "simple", "simple-python", "script",
+                                                          "relay-pipe")}
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
         round_dir.chmod(0o755)
         runs["postfix"].append(bench_postfix(round_dir, args.messages).rate)
         runs["advanced"].append(bench_advanced(round_dir, args.messages).rate)
-        runs["simple"].append(bench_simple(round_dir, args.simple_messages, "simple").rate)
-        runs["script"].append(bench_simple(round_dir, args.simple_messages, "script").rate)
+        for name in ("simple", "simple-python", "script"):
+            runs[name].append(bench_simple(round_dir, args.simple_messages, name).rate)
         runs["relay-pipe"].append(bench_relay_pipe(round_dir, args.messages).rate)
     medians = {name: statistics.median(rates) for name, rates in runs.items()}
     for name, rate in medians.items():
@@ -172,6 +190,7 @@ def run(workdir: Path, args: argparse.Namespace) -> None:
     print(f"simple ratio: {medians['simple'] / medians['postfix']:.3f}")
     print(f"script ratio: {medians['script'] / medians['postfix']:.3f}")
     print(f"simple/script: {medians['simple'] / medians['script']:.2f}")
+    print(f"simple-python/script: {medians['simple-python'] / medians['script']:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

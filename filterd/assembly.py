@@ -30,7 +30,7 @@ from filterd.parameters import parse_hostport, parse_listener
 from filterd.pipe.service import PipeSettings, serve_pipe
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.qmgr.after_queue import AfterQueue
-from filterd.qmgr.agent import RemoteDeliverer, serve as serve_agent
+from filterd.qmgr.agent import RemoteDeliverer, serve as serve_agent, wait_for_agent
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
@@ -263,6 +263,11 @@ def deliverer(config: Config) -> Deliverer:
                      frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
                      xforward=XForward(config.bool("smtp_send_xforward_command"),
                                        frozenset(config.list("filterd_filters"))))
+
+
+def previous_agent_gone(config: Config) -> int:
+    """The queue manager's lock, taken once the delivery agent of a manager that died has finished (qmgr/agent.py)."""
+    return wait_for_agent(Spool(config.get("queue_directory")))
 
 
 def delivery_agent(config: Config, sock: socket.socket) -> Callable[[], Coroutine[None, None, None]]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from filterd import __version__, maillog
 from filterd.anvil.server import bind_anvil, run_anvil
-from filterd.assembly import (Listener, connection_gate, delivery_agent, listeners, load_tls, queue_manager, serve,
-                              smtp_listening)
+from filterd.assembly import (Listener, connection_gate, delivery_agent, listeners, load_tls, previous_agent_gone,
+                              queue_manager, serve, smtp_listening)
 from filterd.config import Config, ConfigError
 from filterd.daemon import PidFile, Readiness, pid_path
 from filterd.draining import OpenConnections
@@ -107,8 +107,10 @@ async def _settle() -> None:
 
 def _queue_manager(loaded: Loaded, owner: MailOwner | None) -> None:
     """The qmgr process: run until SIGTERM, finishing deliveries in progress; SIGUSR1 flushes the queue. Its
-    deliveries are made by a delivery agent process it forks first (qmgr/agent.py); when that one dies, so does
-    the manager, and the master starts both again (what was active is taken back from the active queue)."""
+    deliveries are made by a delivery agent process it forks first (qmgr/agent.py), once the agent of a manager
+    that died has finished; when the agent dies, so does the manager, and the master starts both again (what was
+    active is taken back from the active queue)."""
+    previous_agent_gone(loaded.config)
     ours, theirs = socket.socketpair()
     agent = os.fork()
     if agent == 0:

@@ -1,5 +1,5 @@
 # The steps that install.sh and install-test.sh share, sourced by both: Debian packages, the venv,
-# and filterd (only filterd, not the venv's python or pip) on root's PATH.
+# filterd-pipe compiled, and filterd and filterd-pipe (not the venv's python or pip) on root's PATH.
 
 VENV=${FILTERD_VENV:-/opt/filterd-venv}
 BINDIR=${FILTERD_BINDIR:-/usr/local/bin}
@@ -12,6 +12,9 @@ APT_LOG=${FILTERD_APT_LOG:-/var/log/filterd-apt.log}
 # organizational domains from at run time.
 PYTHON_PACKAGES=(python3 python3-venv python3-dev gcc libc6-dev libpcre2-8-0 ca-certificates adduser publicsuffix)
 MAIL_OWNER=${FILTERD_MAIL_OWNER:-filterd}
+# filterd-pipe, the pipe service's C client: C99 and POSIX, nothing beyond libc (tests/fixtures/c_client.py
+# compiles it with this same step).
+FILTERD_PIPE_CFLAGS=(-std=c99 -O2 -Wall -Wextra -Werror)
 
 say() {
     echo "$(basename "$0" .sh): $*"
@@ -78,11 +81,27 @@ pip_install() {
         --use-pep517 "$@"
 }
 
+compile_filterd_pipe() {
+    # gcc $2 (filterd-pipe) from $1 (filterd/pipe/filterd-pipe.c).
+    gcc "${FILTERD_PIPE_CFLAGS[@]}" -o "$2" "$1"
+}
+
+build_filterd_pipe() {
+    # filterd-pipe into the venv's bin, from the source that pip installed with filterd's package.
+    local source
+    source=$("$VENV/bin/python" -c 'import filterd.pipe, pathlib; print(pathlib.Path(filterd.pipe.__file__).with_name("filterd-pipe.c"))') \
+        || fail "filterd is not installed in $VENV"
+    compile_filterd_pipe "$source" "$VENV/bin/filterd-pipe" || fail "gcc could not compile $source"
+}
+
 link_filterd() {
-    # Symlink the venv's filterd script into $BINDIR, replacing an older link.
+    # Symlink the venv's filterd script and filterd-pipe into $BINDIR, replacing older links.
+    local program
     mkdir -p "$BINDIR"
-    ln -sfn "$VENV/bin/filterd" "$BINDIR/filterd"
-    say "$BINDIR/filterd -> $VENV/bin/filterd"
+    for program in filterd filterd-pipe; do
+        ln -sfn "$VENV/bin/$program" "$BINDIR/$program"
+        say "$BINDIR/$program -> $VENV/bin/$program"
+    done
 }
 
 create_mail_owner() {

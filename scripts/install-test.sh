@@ -37,6 +37,7 @@ main() {
     disable_clamav_services
     make_venv
     pip_install --editable "$REPO[test]"
+    build_filterd_pipe
     link_filterd
     create_mail_owner
     run_tests "$@"

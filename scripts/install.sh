@@ -54,6 +54,7 @@ main() {
     install_packages "${PACKAGES[@]}"
     make_venv
     pip_install --upgrade "$REPO"
+    build_filterd_pipe
     link_filterd
     create_mail_owner
     install_config

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.dns_server import DnsServer
+from tests.fixtures.c_client import compile_c_client
 from tests.harness import FilterdProcess, Postfix, Service, SmtpSink, make_workdir
 
 INTEGRATION_FIXTURES = {"mta_dir", "mta_launcher", "smtp_sink", "smtp_sink_factory", "postfix_factory",
@@ -92,6 +93,12 @@ class PostfixFactory:
         directory = self.launcher.directory("postfix")
         return self.launcher.launch(Postfix.before_queue_proxy(directory, filter_port, relay_port,
                                                                settings, **ports))
+
+
+@pytest.fixture(scope="session")
+def c_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """filterd-pipe, the pipe service's C client, compiled once for the session."""
+    return compile_c_client(tmp_path_factory.mktemp("c-client"))
 
 
 @pytest.fixture

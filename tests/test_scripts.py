@@ -94,7 +94,8 @@ def test_script_installs_python_venv_and_links_filterd(script):
     packages = bash('printf "%s\\n" "${PACKAGES[@]}"', script).split()
     assert {"python3", "python3-venv", "python3-dev", "gcc", "ca-certificates"} <= set(packages)
     main = bash("declare -f main", script)
-    assert re.findall(r"\b(?:make_venv|link_filterd)\b", main) == ["make_venv", "link_filterd"]
+    assert re.findall(r"\b(?:make_venv|build_filterd_pipe|link_filterd)\b", main) == [
+        "make_venv", "build_filterd_pipe", "link_filterd"]
 
 
 def test_readme_scripts_are_executable():
@@ -116,14 +117,25 @@ def test_install_config_writes_main_cf_and_the_starter_tables_but_replaces_nothi
     assert {path.read_text() for path in config.parent.iterdir()} == {"# the administrator's own\n"}
 
 
-def test_link_filterd_puts_the_venvs_filterd_alone_on_path(tmp_path):
+def test_link_filterd_puts_the_venvs_filterd_and_filterd_pipe_alone_on_path(tmp_path):
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "filterd").symlink_to(tmp_path / "an-old-venv" / "bin" / "filterd")
     env = {"FILTERD_VENV": sys.prefix, "FILTERD_BINDIR": str(bindir), "PATH": "/usr/bin:/bin"}
     bash("link_filterd && link_filterd", "install-steps.sh", env)
-    assert [path.name for path in bindir.iterdir()] == ["filterd"]
-    assert (bindir / "filterd").resolve() == (Path(sysconfig.get_path("scripts")) / "filterd").resolve()
+    assert sorted(path.name for path in bindir.iterdir()) == ["filterd", "filterd-pipe"]
+    for program in ("filterd", "filterd-pipe"):
+        assert (bindir / program).resolve() == (Path(sysconfig.get_path("scripts")) / program).resolve()
     done = subprocess.run(["filterd", "postconf", "-d", "queue_directory"], capture_output=True, text=True,
                           env={"PATH": f"{bindir}:/usr/bin:/bin"}, check=True)
     assert done.stdout == "queue_directory = /var/spool/filterd\n"
+
+
+def test_build_filterd_pipe_compiles_the_source_that_pip_installed_into_the_venv(tmp_path):
+    """A venv-like directory whose python finds this checkout's filterd; filterd-pipe lands beside it and runs."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    env = {"FILTERD_VENV": str(tmp_path), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    bash("build_filterd_pipe", "install-steps.sh", env)
+    done = subprocess.run([str(tmp_path / "bin" / "filterd-pipe")], capture_output=True, text=True)
+    assert done.returncode == 75 and done.stdout.startswith("4.3.5 filterd configuration error: usage: ")

@@ -21,12 +21,13 @@ REPLY_LIMIT = 8192
 
 
 def parse_service(value: str) -> tuple[int, object]:
-    """(address family, address) of unix:/PATH or inet:HOST:PORT; ValueError otherwise."""
+    """(address family, address) of unix:/PATH or inet:HOST:PORT; ValueError otherwise (a port over 65535
+    too, which connect() would raise as OverflowError)."""
     kind, _, rest = value.partition(":")
     if kind in ("unix", "local") and rest.startswith("/"):
         return _socket.AF_UNIX, rest
     host, _, port = rest.rpartition(":")
-    if kind == "inet" and host and port.isdigit():
+    if kind == "inet" and host and port.isascii() and port.isdigit() and int(port) <= 65535:
         host = host.removeprefix("[").removesuffix("]")
         return (_socket.AF_INET6 if ":" in host else _socket.AF_INET), (host, int(port))
     raise ValueError(f'bad value "{value}": expected unix:/PATH or inet:HOST:PORT')

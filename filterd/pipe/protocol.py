@@ -72,7 +72,8 @@ class EndOfMessage(_Event):
 def _attribute(name: str, value: str) -> bytes:
     encoded = value.encode("utf-8", "surrogateescape")
     if any(c in encoded for c in b"\r\n\0") or len(encoded) + len(name) + 2 > LINE_LIMIT:
-        raise ValueError(f"bad {name} address: {value!r}")
+        # shown as bytes, which C's filterd-pipe words alike (a str's repr depends on Unicode's tables)
+        raise ValueError(f"bad {name} address: {repr(encoded)[1:]}")
     return name.encode() + b"=" + encoded + b"\n"
 
 

@@ -4,13 +4,16 @@ is in the queue file.
 
 Apart so that nothing but deliveries shares the loop that reads a next hop's 250: the manager's scans, renames,
 queue-file reads and after-queue filters would delay that read, and a reply waiting to be read is a message that
-a crash delivers twice. The agent lives and dies with its manager: when the manager goes without a word (kill -9),
-the agent leaves at once, before a new manager takes the message back from the active queue.
+a crash delivers twice. The agent lives and dies with its manager: one gone without a word (kill -9) takes the
+other. An agent whose manager went finishes the deliveries in progress first, as Postfix's smtp(8) finishes one its
+qmgr no longer waits for, and the next manager waits for it (`wait_for_agent`) before it takes the active messages
+back, so that none is delivered twice by two agents.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import socket
@@ -19,11 +22,15 @@ from typing import Callable
 from filterd import maillog
 from filterd.qmgr.delivery import Attempt, Deliverer
 from filterd.queue.queuefile import CorruptQueueFile, QueueFile
-from filterd.queue.spool import Spool
+from filterd.queue.spool import PID_DIRECTORY, Spool
 
 QUIT = b'{"quit": true}\n'
 """The manager's last words: stop taking messages, QUIT the cached connections and exit."""
 LINE_LIMIT = 65536
+ORPHAN_GRACE = 30.0
+"""How long an agent whose manager is gone goes on with the deliveries in progress (their replies recorded) before
+it leaves; the next manager waits that long at most."""
+LOCK_FILE = "qmgr.lock"
 
 
 class AgentFailed(Exception):
@@ -107,6 +114,18 @@ def _active(spool: Spool, qid: str) -> QueueFile:
         raise
 
 
+def wait_for_agent(spool: Spool) -> int:
+    """Lock $queue_directory/pid/qmgr.lock for this manager and the agent it forks (they share the descriptor),
+    first waiting for the agent of a manager that died to finish its deliveries and leave; the descriptor."""
+    fd = os.open(spool.root / PID_DIRECTORY / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        maillog.info("qmgr", "waiting for the delivery agent of the previous queue manager to finish")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 def _leave_now() -> None:
     os._exit(0)
 
@@ -114,12 +133,18 @@ def _leave_now() -> None:
 async def serve(sock: socket.socket, deliverer: Deliverer, spool: Spool, gone: Callable[[], None] = _leave_now
                 ) -> None:
     """The agent process: deliver each message the manager names until it says QUIT; when the manager goes
-    without a word, `gone` (leave the process at once: see the module's docstring)."""
+    without a word, the deliveries in progress are finished (within ORPHAN_GRACE), then `gone` (leave the process:
+    see the module's docstring)."""
     reader, writer = await asyncio.open_connection(sock=sock, limit=LINE_LIMIT)
     running: set[asyncio.Task] = set()
     while True:
-        line = await reader.readline()
+        try:
+            line = await reader.readline()
+        except OSError:
+            line = b""
         if not line:
+            if running:
+                await asyncio.wait(running, timeout=ORPHAN_GRACE)
             gone()
             return
         request = json.loads(line)

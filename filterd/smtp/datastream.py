@@ -7,6 +7,9 @@ Only <CR><LF>.<CR><LF> ends the data (Postfix's smtpd_forbid_bare_newline): a ba
 The decoder is fed what the socket gave, cut anywhere except that an LF always ends its piece (as
 asyncio's readuntil(b"\\n") with a limit cuts it): however the data is cut, the content and the state
 come out the same. A CR that ends a piece is held back until the next piece says whether an LF follows.
+
+BDAT's chunks (RFC 3030) go through the same decoder without dot-stuffing and end marker (`dot_stuffed=False`), so
+that the message stored or relayed is the one DATA would give for the same text.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ class DataDecoder:
     newlines are refused, at the first bare LF (the message is refused then, but read to its end).
     """
 
-    def __init__(self, size_limit: int = 0, bare_newline: str = NORMALIZE):
-        self.size_limit = size_limit
+    def __init__(self, size_limit: int = 0, bare_newline: str = NORMALIZE, dot_stuffed: bool = True):
+        self.size_limit, self.dot_stuffed = size_limit, dot_stuffed
         self.bare_newline_mode = REJECT if bare_newline == REJECT else NORMALIZE
         self.state = DataState()
         self._line_start = True
@@ -45,12 +48,13 @@ class DataDecoder:
         self._held_cr = False
         self._dot_only = False
         self._closed = False
+        self._mid_line = False
 
     def feed(self, piece: bytes) -> bytes:
         """Decode one piece; returns the content it carries (b"" once the limit is passed or data ended)."""
         if self.state.ended or not piece:
             return b""
-        if self._line_start:
+        if self._line_start and self.dot_stuffed:
             self._line_start = False
             self._dot_only = piece[:1] == b"."
             piece = piece[1:] if self._dot_only else piece
@@ -61,10 +65,16 @@ class DataDecoder:
             return b""
         self._dot_only = self._dot_only and piece in (b"", b"\r")
         if piece.endswith(b"\n"):
+            self._mid_line = False
             return self._line_end(piece)
+        self._mid_line = True
         if piece.endswith(b"\r"):
             self._held_cr, piece = True, piece[:-1]
         return self._count(self._bare_cr(piece), b"")
+
+    def end_of_chunks(self) -> bytes:
+        """BDAT LAST: a last line left without its ending gets CRLF, as a DATA client must end it before the dot."""
+        return self.feed(CRLF) if self._mid_line else b""
 
     def _line_end(self, piece: bytes) -> bytes:
         """The last piece of a line: its ending made CRLF, a bare LF flagged."""

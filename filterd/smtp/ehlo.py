@@ -60,5 +60,6 @@ def ehlo_lines(hostname: str, offer: Offer, discarded: frozenset[str]) -> list[s
         ("8BITMIME", ["8BITMIME"]),
         ("DSN", ["DSN"]),
         ("SMTPUTF8", ["SMTPUTF8"]),
+        ("CHUNKING", ["CHUNKING"]),
     )
     return [hostname, *(line for keyword, lines in offered if keyword not in discarded for line in lines)]

@@ -21,6 +21,7 @@ from filterd.queueid import new_queue_id
 from filterd.received import received_header
 from filterd.smtp import dsn, ehlo, etrn, replies, vrfy
 from filterd.smtp.auth import SaslSession
+from filterd.smtp.chunking import Chunking, RecordCounter, queued_reply
 from filterd.smtp.datastream import REJECT, DataDecoder, DataState
 from filterd.smtp.settings import SmtpSettings
 from filterd.transaction import Transaction
@@ -56,10 +57,10 @@ class SmtpHandler:
         self.life = Lifecycle(chain, self.session, settings.service)
         self.sasl = SaslSession(settings.sasl, self.session, settings.service) if settings.sasl else None
         self.nexthop: NextHop | None = None
-        self.rcpt_attempts = 0
         self.parser: ContentParser | None = None
         self.decoder: DataDecoder | None = None
         self.dsn_options: list[str] = []
+        self.chunking = Chunking(settings.message_size_limit)
         self.discarded: frozenset[str] = settings.ehlo_discards
         """The EHLO keywords this client does not get (smtpd_discard_ehlo_keywords and its address maps)."""
 
@@ -144,7 +145,7 @@ class SmtpHandler:
         verdict = await resolved(self.life.mail(sender, options))
         if refuses(verdict):
             return verdict_reply(verdict)
-        self.nexthop, self.rcpt_attempts = self.make_nexthop(), 0
+        self.nexthop = self.make_nexthop()
         reply = await self.nexthop.begin(self.session, self.life.txn.envelope)
         if not reply.ok:
             await self.abort()
@@ -154,7 +155,6 @@ class SmtpHandler:
         txn, nexthop = self.txn, self.nexthop
         if txn is None or nexthop is None:
             return "503 5.5.1 Error: need MAIL command"
-        self.rcpt_attempts += 1
         if len(txn.envelope.recipients) >= self.settings.recipient_limit:
             return replies.TOO_MANY_RCPTS
         verdict = await resolved(self.life.rcpt(recipient))
@@ -177,20 +177,31 @@ class SmtpHandler:
 
     async def start_data(self) -> str | None:
         """Checks before 354; None means go ahead."""
-        txn = self.txn
-        if txn is None:
-            return "503 5.5.1 Error: need MAIL command"
-        if not txn.envelope.recipients:
-            return replies.NO_RCPTS if self.rcpt_attempts else replies.NEED_RCPT
+        return self.recipients_refusal() or await self.data_refusal() or await self.open_content()
+
+    def recipients_refusal(self) -> str | None:
+        """DATA or a first BDAT chunk without recipients, in Postfix's words: without a transaction it needs RCPT,
+        within one (recipients refused, or none sent) none is valid."""
+        if self.txn is None:
+            return replies.NEED_RCPT
+        return None if self.txn.envelope.recipients else replies.NO_RCPTS
+
+    async def data_refusal(self) -> str | None:
+        """The chain's verdict on DATA (or on a transaction's first BDAT chunk): the refusal, the transaction ended."""
         verdict = await resolved(self.life.data())
         if refuses(verdict):
             await self.abort()
             return verdict_reply(verdict)
-        self._open_content(txn)
-        await resolved(self.life.content([(HEADER, self.parser.headers[0])]))
         return None
 
-    def _open_content(self, txn: Transaction) -> None:
+    async def open_content(self, chunked: bool = False) -> None:
+        """The message begins (with filterd's Received header); BDAT's chunks come without dot-stuffing, and
+        their size limit is Postfix's count (filterd.smtp.chunking), not the decoder's."""
+        assert self.txn is not None
+        self._open_content(self.txn, chunked)
+        await resolved(self.life.content([(HEADER, self.parser.headers[0])]))
+
+    def _open_content(self, txn: Transaction, chunked: bool) -> None:
         spool = tempfile.SpooledTemporaryFile(max_size=self.settings.spool_memory_limit,
                                               dir=self.settings.spool_directory)
         self.parser = ContentParser(spool, self.settings.header_size_limit, self.chain.wants("body"))
@@ -198,14 +209,17 @@ class SmtpHandler:
         self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname,
                                                    tls_details=self.settings.tls.received_header,
                                                    authenticated_header=authenticated_header))
-        self.decoder = DataDecoder(self.settings.message_size_limit,
-                                   self.settings.bare_newline_mode(self.session.client_address))
+        self.decoder = DataDecoder(0 if chunked else self.settings.message_size_limit,
+                                   self.settings.bare_newline_mode(self.session.client_address), not chunked)
         txn.message = Message(self.parser.headers, spool)
 
     async def content(self, piece: bytes) -> None:
         """One piece of DATA as read from the socket."""
-        assert self.decoder is not None and self.parser is not None
-        data = self.decoder.feed(piece)
+        assert self.decoder is not None
+        await self._parse(self.decoder.feed(piece))
+
+    async def _parse(self, data: bytes) -> None:
+        assert self.parser is not None
         if not data:
             return
         lines = data.splitlines(keepends=True) if data.find(b"\n") < len(data) - 1 else (data,)
@@ -220,30 +234,41 @@ class SmtpHandler:
         assert self.decoder is not None
         return self.decoder.state
 
-    async def end_of_data(self) -> str:
-        """The client sent the end of data: decide, deliver, and give the client its reply."""
+    def content_refused(self, chunks: RecordCounter | None = None) -> bool:
+        """Whether the message is already refused (too big, a refused bare LF): a chunk before BDAT LAST is answered
+        with the refusal at once."""
+        return self._refusal(self.data_state(), chunks) is not None
+
+    async def end_of_data(self, chunks: RecordCounter | None = None) -> str:
+        """The client sent the end of data (or BDAT's last chunk, counted in `chunks`): decide, deliver, and give
+        the client its reply."""
         assert self.txn is not None and self.parser is not None and self.txn.message is not None
-        message = self.txn.message
+        message, queue_id = self.txn.message, self.txn.envelope.queue_id
         try:
-            refusal = self._refusal(self.data_state())
+            if chunks is not None:
+                await self._parse(self.decoder.end_of_chunks())
+            refusal = self._refusal(self.data_state(), chunks)
             if refusal is not None:
                 self.life.refuse(refusal)
                 await self.abort()
                 return verdict_reply(refusal)
             txn = await resolved(self.life.end_of_message(self.parser.finish_events()))
             if txn.final is not None:
-                return await self._final(txn, txn.final)
-            return await self._deliver(txn)
+                reply = await self._final(txn, txn.final)
+            else:
+                reply = await self._deliver(txn)
+            return reply if chunks is None else queued_reply(reply, queue_id, chunks.size)
         finally:
             message.close()
             self.parser = self.decoder = None
 
-    def _refusal(self, state: DataState) -> Verdict | None:
+    def _refusal(self, state: DataState, chunks: RecordCounter | None = None) -> Verdict | None:
         """The message refused before the chain decides: too big, or bare newlines where they are refused."""
-        if state.too_big:
+        if state.too_big or (chunks is not None and chunks.too_big):
             return TOO_BIG
         if state.bare_newline and self.decoder and self.decoder.bare_newline_mode == REJECT:
-            return Verdict.reject(replies.BARE_LF.format(code=self.settings.bare_newline_reject_code))
+            return Verdict.reject(replies.BARE_LF.format(code=self.settings.bare_newline_reject_code,
+                                                         host=self.settings.myhostname))
         return None
 
     async def _final(self, txn: Transaction, verdict: Verdict) -> str:
@@ -296,9 +321,17 @@ class SmtpHandler:
     async def abort(self) -> None:
         """End the transaction without delivering anything (RSET, reject, lost client)."""
         nexthop, self.nexthop = self.nexthop, None
+        self.chunking.reset()
+        self._close_content()
         self.life.abort()
         if nexthop is not None:
             await nexthop.abort()
+
+    def _close_content(self) -> None:
+        """A message still open when its transaction ends unfinished (BDAT's chunks skipped after an error)."""
+        if self.txn is not None and self.txn.message is not None and self.parser is not None:
+            self.txn.message.close()
+        self.parser = self.decoder = None
 
     # --- aiosmtpd's handler hooks: translate to the methods above -------------------
 

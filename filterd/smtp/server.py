@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, login_always_fail
 from filterd import client_names, maillog
 from filterd.smtp import auth, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
+from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler, verdict_reply
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
@@ -34,15 +35,15 @@ def _escaped(data: bytes) -> str:
 
 JUNK = frozenset({"HELO", "EHLO", "RSET", "NOOP", "VRFY", "ETRN"})
 """The commands that deliver nothing, counted toward smtpd_junk_command_limit (Postfix's SMTPD_CMD_FLAG_LIMIT)."""
-PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD"})
+PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD", "BDAT"})
 """The commands RFC 2920 lets a client follow with more before it reads the reply (XFORWARD: Postfix's smtp(8)
-pipelines it too); the reply to any other command is sent at once."""
+pipelines it too; BDAT: RFC 3030); the reply to any other command is sent at once."""
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "rset", "noop", "vrfy",
-                  "etrn", "quit", "unknown")
+_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop",
+                  "vrfy", "etrn", "quit", "unknown")
 
 
-class SmtpServer(SMTP):
+class SmtpServer(BdatCommand, SMTP):
     """One client connection."""
 
     line_length_limit = 2048
@@ -130,7 +131,8 @@ class SmtpServer(SMTP):
                 await asyncio.sleep(self.settings.error_sleep_time)
         if self.verbose:
             self._log_verbose(">", status)
-        await self._reply(status, held=self.current in PIPELINED and self._next_command_read())
+        held = self.current in PIPELINED and status[:3] not in ("421", "521") and self._next_command_read()
+        await self._reply(status, held=held)
         if not status.startswith("421"):
             await self._enforce_error_limit()
 
@@ -158,6 +160,13 @@ class SmtpServer(SMTP):
         self._writer.write(b"".join(self._held))
         self._held.clear()
         await self._writer.drain()
+
+    async def _flush_held(self) -> None:
+        """Send the replies held back, before waiting for input that is not there yet (a chunk's rest)."""
+        if self._held and self._writer is not None:
+            self._writer.write(b"".join(self._held))
+            self._held.clear()
+            await self._writer.drain()
 
     def _next_command_read(self) -> bool:
         return self._reader is not None and b"\n" in self._reader._buffer  # type: ignore[attr-defined]
@@ -187,6 +196,8 @@ class SmtpServer(SMTP):
                 self._log_verbose("<", f"{name} {arg}" if arg else name)
             if name in LAST_IN_GROUP:
                 self._note_pipelining(name)
+            counts = self.counts.setdefault(name.lower(), [0, 0])
+            counts[1] += 1
             try:
                 if self.access_denied and name != "QUIT":
                     await self.push(replies.ACCESS_DENIED.format(client=self.handler.session.client))
@@ -203,8 +214,7 @@ class SmtpServer(SMTP):
                     if name in JUNK:
                         await self._count_junk()
             finally:
-                ok, total = self.counts.setdefault(name.lower(), [0, 0])
-                self.counts[name.lower()] = [ok + self.current_ok, total + 1]
+                counts[0] += self.current_ok
         counted.__smtp_syntax__ = getattr(method, "__smtp_syntax__", None)  # type: ignore[attr-defined]
         counted.__smtp_syntax_when__ = getattr(method, "__smtp_syntax_when__", None)  # type: ignore[attr-defined]
         return counted
@@ -295,14 +305,21 @@ class SmtpServer(SMTP):
         return not self.handler.session.tls
 
     def _hang_up(self) -> None:
-        """Close the connection from this side: no "lost connection" line for it."""
+        """Close the connection from this side: no "lost connection" line for it, and no command the client
+        pipelined after is read (as Postfix's smtpd leaves its loop; BDAT's chunk would be read as commands)."""
         self.hung_up_here = True
+        if self._reader is not None:
+            self._reader._buffer.clear()  # type: ignore[attr-defined]
+            self._reader.feed_eof()
         if self.transport:
             self.transport.close()
 
-    def _where(self) -> str:
-        """Where the session was, as Postfix's smtpd names it in its timeout and lost-connection lines."""
-        if self.handler.decoder is not None:
+    def _where(self, timeout: str | None = None) -> str:
+        """Where the session was, as Postfix's smtpd names it in its lost-connection lines (and, with its reply, in
+        its timeout lines)."""
+        if self.current == "BDAT" and self.handler.chunking.receiving:
+            return f"BDAT ({self.handler.chunking.counter.received(timeout)} bytes)"
+        if self.handler.decoder is not None and self.current == "DATA":
             return f"DATA ({self.handler.data_state().size} bytes)"
         return self.current
 
@@ -323,9 +340,10 @@ class SmtpServer(SMTP):
     def _timeout_cb(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.hung_up_here = True
-            maillog.info(self.settings.service, "timeout after %s from %s", self._where(), self.handler.session.client)
-            self._writer.write(b"".join(self._held) + replies.TIMEOUT.format(host=self.settings.myhostname).encode()
-                               + b"\r\n")
+            reply = replies.TIMEOUT.format(host=self.settings.myhostname)
+            maillog.info(self.settings.service, "timeout after %s from %s", self._where(reply),
+                         self.handler.session.client)
+            self._writer.write(b"".join(self._held) + reply.encode() + b"\r\n")
             self._held.clear()
         super()._timeout_cb()
 
@@ -461,9 +479,19 @@ class SmtpServer(SMTP):
             return None
         return line
 
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        refusal = self.handler.chunking.mail_refusal(self.handler.txn is not None)
+        await (self.push(refusal) if refusal else super().smtp_MAIL(arg))
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        refusal = self.handler.chunking.rcpt_refusal(self.handler.txn is not None)
+        await (self.push(refusal) if refusal else super().smtp_RCPT(arg))
+
     async def smtp_DATA(self, arg: str | None) -> None:
-        if arg:
-            await self.push("501 5.5.4 Syntax: DATA")
+        """DATA: refused after BDAT, without recipients, then with an argument (Postfix's order), else 354."""
+        refusal = self.handler.chunking.data_refusal() or self.handler.recipients_refusal()
+        if refusal or arg:
+            await self.push(refusal or "501 5.5.4 Syntax: DATA")
             return
         refusal = await self.handler.start_data()
         if refusal:
@@ -477,6 +505,11 @@ class SmtpServer(SMTP):
         if reply.startswith("2"):
             self.errors = self.junk = 0
         await self.push(reply)
+
+    async def _hang_up_with(self, reply: str) -> None:
+        """A reply after which the client's next input cannot be read as commands: Postfix says it and hangs up."""
+        await self.push(reply)
+        self._hang_up()
 
     async def _receive_data(self) -> None:
         reader, handler = self._reader, self.handler

@@ -275,8 +275,18 @@ def simple_filter_settings(scratch: Path, reinject: int) -> dict[str, str]:
             "maillog_file": str(scratch / "filterd.log"), "queue_directory": str(scratch)}
 
 
-def simple_filter_postfix(postfix_factory, smtp_sink, scratch: Path, settings: dict[str, str], reinject: int):
-    """Postfix with the example's master.cf, running `filterd -c scratch/main.cf pipe` as nobody."""
+def c_client_command(c_client: Path, directory: Path) -> Path:
+    """filterd-pipe where pipe(8)'s unprivileged user can run it (the session's build may be under /root)."""
+    program = directory / "filterd-pipe"
+    shutil.copy(c_client, program)
+    program.chmod(0o755)
+    return program
+
+
+def simple_filter_postfix(postfix_factory, smtp_sink, scratch: Path, settings: dict[str, str], reinject: int,
+                          command: Path):
+    """Postfix with the example's master.cf, running `COMMAND -c scratch/main.cf pipe` as nobody: filterd-pipe, or
+    `filterd` in its place as the example says."""
     config = scratch / "main.cf"
     config.write_text("".join(f"{name} = {value}\n" for name, value in settings.items()))
     (scratch / "filterd.log").touch()
@@ -284,22 +294,27 @@ def simple_filter_postfix(postfix_factory, smtp_sink, scratch: Path, settings: d
     port = free_port()
     master = _ports((SIMPLE / "master.cf").read_text(), {"10026": reinject}).replace("smtp      inet",
                                                                                      f"{HOST}:{port} inet")
-    master = master.replace("user=filter", f"user={FILTER_USER}").replace(
-        "/usr/local/bin/filterd -c /etc/filterd/main.cf", f"{simple_filter_command(scratch)} -c {config}")
+    example = "/usr/local/bin/filterd-pipe -c /etc/filterd/main.cf"
+    assert example in master
+    master = master.replace("user=filter", f"user={FILTER_USER}").replace(example, f"{command} -c {config}")
     return postfix_factory([master], {"relayhost": f"[{HOST}]:{smtp_sink.port}"})
 
 
-@pytest.fixture(params=["service", "in-process"])
-def simple_filter(request, postfix_factory, mta_launcher, smtp_sink, scratch):
-    """Postfix with filterd as its simple filter: through the resident pipe service (the example as it is), or
-    with `filterd pipe` filtering in its own process (the example without its two pipe lines)."""
+@pytest.fixture(params=["c-client", "service", "in-process"])
+def simple_filter(request, postfix_factory, mta_launcher, smtp_sink, scratch, c_client):
+    """Postfix with filterd as its simple filter: through the resident pipe service with filterd-pipe (the
+    example as it is) or with `filterd pipe` as its client, or with `filterd pipe` filtering in its own process
+    (the example without its two pipe lines)."""
     reinject = free_port()
     settings = simple_filter_settings(scratch, reinject)
-    if request.param == "service":
-        mta_launcher.launch(PipeService(mta_launcher.directory("filterd"), settings, scratch / "pipe.sock"))
-    else:
+    if request.param == "in-process":
         del settings["filterd_listeners"], settings["filterd_pipe_service"]
-    return simple_filter_postfix(postfix_factory, smtp_sink, scratch, settings, reinject), scratch / "filterd.log"
+    else:
+        mta_launcher.launch(PipeService(mta_launcher.directory("filterd"), settings, scratch / "pipe.sock"))
+    command = (c_client_command(c_client, scratch) if request.param == "c-client"
+               else simple_filter_command(scratch))
+    return (simple_filter_postfix(postfix_factory, smtp_sink, scratch, settings, reinject, command),
+            scratch / "filterd.log")
 
 
 def test_filterd_pipe_as_postfix_s_simple_filter(simple_filter, smtp_sink):
@@ -322,11 +337,14 @@ def test_filterd_pipe_refusing_exits_69_and_postfix_bounces_with_its_reason(simp
     assert "dsn=5.7.1, status=bounced (Refused after queue" in line
 
 
+@pytest.mark.parametrize("client", ["c-client", "python"])
 def test_the_pipe_service_down_defers_and_the_message_is_delivered_once_it_runs(postfix_factory, mta_launcher,
-                                                                                smtp_sink, scratch):
+                                                                                smtp_sink, scratch, c_client,
+                                                                                client):
     reinject = free_port()
     settings = simple_filter_settings(scratch, reinject)
-    postfix = simple_filter_postfix(postfix_factory, smtp_sink, scratch, settings, reinject)
+    command = c_client_command(c_client, scratch) if client == "c-client" else simple_filter_command(scratch)
+    postfix = simple_filter_postfix(postfix_factory, smtp_sink, scratch, settings, reinject, command)
     swaks("--server", f"{HOST}:{postfix.port}", "--from", "alice@example.org", "--to", "bob@example.net",
           "--header", "Subject: while filterd is down")
     [line] = postfix.wait_log(r"relay=filter, .*status=deferred", timeout=60)

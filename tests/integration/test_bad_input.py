@@ -98,7 +98,7 @@ def test_bare_newline_reject_mode(smtp_sink, filterd_factory):
     client = RawClient(proxy.port)
     client.start()
     client.send(b"Subject: lf\n\nbody\r\n.\r\n")
-    assert client.reply() == "550 5.5.2 Error: bare <LF> received"
+    assert client.reply() == "550 5.5.2 filterd.test Error: bare <LF> received"
     assert smtp_sink.received() == 0
 
 
@@ -169,11 +169,11 @@ def test_unknown_and_out_of_order_commands(proxy):
     client = RawClient(proxy.port)
     assert client.command("FOOBAR") == "500 5.5.2 Error: command not recognized"
     assert client.command(f"RCPT TO:<{RCPT}>") == "503 5.5.1 Error: need MAIL command"
-    assert client.command("DATA") == "503 5.5.1 Error: need MAIL command"
+    assert client.command("DATA") == "503 5.5.1 Error: need RCPT command"
     client.command("EHLO x")
     client.command(f"MAIL FROM:<{SENDER}>")
     assert client.command(f"MAIL FROM:<{SENDER}>") == "503 5.5.1 Error: nested MAIL command"
-    assert client.command("DATA") == "503 5.5.1 Error: need RCPT command"
+    assert client.command("DATA") == "554 5.5.1 Error: no valid recipients"
 
 
 def test_too_many_recipients(proxy):

@@ -18,7 +18,8 @@ def test_service_addresses():
     assert parse_service("inet:[::1]:10027") == (socket.AF_INET6, ("::1", 10027))
 
 
-@pytest.mark.parametrize("value", ["/run/pipe", "unix:run/pipe", "inet:127.0.0.1", "tcp:127.0.0.1:1"])
+@pytest.mark.parametrize("value", ["/run/pipe", "unix:run/pipe", "inet:127.0.0.1", "tcp:127.0.0.1:1",
+                                   "inet:127.0.0.1:65536", "inet:127.0.0.1:\u0661"])
 def test_a_bad_service_address_is_a_value_error(value):
     with pytest.raises(ValueError, match="expected unix:/PATH or inet:HOST:PORT"):
         parse_service(value)

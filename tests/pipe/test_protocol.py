@@ -75,6 +75,13 @@ def test_an_envelope_that_cannot_be_sent_is_a_value_error(recipients):
         encode_request("alice@example.org", recipients)
 
 
+def test_a_bad_address_is_shown_as_its_bytes():
+    """Bytes escape the same whatever the Unicode tables, so that filterd-pipe (C) words it alike."""
+    with pytest.raises(ValueError) as refused:
+        encode_request("alice@example.org", ["caf\u00e9\n@example.net"])
+    assert str(refused.value) == "bad recipient address: 'caf\\xc3\\xa9\\n@example.net'"
+
+
 def test_the_reply_both_ways():
     assert encode_reply(75, "4.3.0 try\nlater") == b"75 4.3.0 try later\n"
     assert encode_reply(0, "") == b"0\n"

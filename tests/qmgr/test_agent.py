@@ -4,10 +4,12 @@ that goes without a word makes it leave, and an agent that goes makes the manage
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import threading
 import time
 
-from filterd.qmgr.agent import AgentFailed, RemoteDeliverer, serve
+from filterd.qmgr.agent import AgentFailed, RemoteDeliverer, serve, wait_for_agent
 from filterd.qmgr.delivery import Attempt, Deliverer
 from filterd.qmgr.routing import Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
@@ -60,19 +62,24 @@ def test_what_the_agent_delivered_is_what_the_manager_reads_back(tmp_path):
     assert mailboxes == [f"user{n}" for n in range(5)]
 
 
+async def raised(pair: Pair, qid: str, move_away: bool = False) -> BaseException | None:
+    """What the manager's deliver() raises for a message of bob's (moved to hold first, if asked), if anything."""
+    attempt = Attempt(queued(pair.spool, qid, "bob@example.net"), time.time())
+    if move_away:
+        pair.spool.move(qid, "active", "hold")
+    try:
+        await asyncio.wait_for(pair.remote.deliver(attempt), 10)
+    except BaseException as exc:
+        return exc
+    finally:
+        await pair.remote.stop()
+        pair.remote.close()
+    return None
+
+
 def test_a_message_moved_away_meanwhile_is_file_not_found_for_the_manager(tmp_path):
     async def run() -> BaseException | None:
-        pair = Pair(tmp_path)
-        attempt = Attempt(queued(pair.spool, "4AAAAAAAAAzB", "bob@example.net"), time.time())
-        pair.spool.move("4AAAAAAAAAzB", "active", "hold")
-        try:
-            await asyncio.wait_for(pair.remote.deliver(attempt), 10)
-        except BaseException as exc:
-            return exc
-        finally:
-            await pair.remote.stop()
-            pair.remote.close()
-        return None
+        return await raised(Pair(tmp_path), "4AAAAAAAAAzB", move_away=True)
 
     assert isinstance(asyncio.run(run()), FileNotFoundError)
 
@@ -84,15 +91,8 @@ class Broken(Deliverer):
 
 def test_an_error_in_the_agent_is_the_managers_to_defer(tmp_path):
     async def run() -> BaseException | None:
-        pair = Pair(tmp_path, Broken(Router(frozenset()), SmtpDelivery(SmtpSettings("filterd.test")), ""))
-        try:
-            await pair.remote.deliver(Attempt(queued(pair.spool, "4AAAAAAAAAzC", "bob@example.net"), time.time()))
-        except BaseException as exc:
-            return exc
-        finally:
-            await pair.remote.stop()
-            pair.remote.close()
-        return None
+        broken = Broken(Router(frozenset()), SmtpDelivery(SmtpSettings("filterd.test")), "")
+        return await raised(Pair(tmp_path, broken), "4AAAAAAAAAzC")
 
     error = asyncio.run(run())
     assert isinstance(error, AgentFailed) and "disk on fire" in str(error)
@@ -141,3 +141,18 @@ def test_a_quit_is_no_loss(tmp_path):
         return pair.lost.is_set() or pair.gone.is_set()
 
     assert asyncio.run(run()) is False
+
+
+def test_the_next_manager_waits_for_the_agent_of_the_last_one(tmp_path):
+    """The lock an orphaned agent still holds (shared with its dead manager) keeps the next manager from taking
+    the active messages back until the agent has left."""
+    spool = Spool(tmp_path / "spool").create()
+    held = wait_for_agent(spool)
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(wait_for_agent(spool)))
+    waiter.start()
+    time.sleep(0.3)
+    waited = not got
+    os.close(held)
+    waiter.join(5)
+    assert waited and got

@@ -411,3 +411,45 @@ def test_every_one_or_two_cuts_as_the_server_reads_give_the_same_content_and_sta
         return wrong
 
     assert asyncio.run(every_cut()) == []
+
+
+# --- BDAT's chunks: the same decoder without dot-stuffing -------------------------------------------------------
+
+def chunked(pieces: list[bytes], **options) -> bytes:
+    """What the decoder gives for BDAT's chunk bytes, the last line ended as BDAT LAST ends it."""
+    decoder = DataDecoder(dot_stuffed=False, **options)
+    return b"".join(decoder.feed(piece) for piece in pieces) + decoder.end_of_chunks()
+
+
+def test_chunk_bytes_are_the_message_as_is_dots_and_all():
+    assert chunked([b".\r\n", b"..x\r\n", b".\r\n"]) == b".\r\n..x\r\n.\r\n"
+
+
+@pytest.mark.parametrize(("text", "stuffed"), [
+    (b"Subject: a\r\n\r\nbody\r\n", b"Subject: a\r\n\r\nbody\r\n"),
+    (b"one\ntwo\r\n.dot\r\n", b"one\ntwo\r\n..dot\r\n"),
+    (b"a\rb\r\nc\r", b"a\rb\r\nc\r\r\n"),
+    (b"no ending", b"no ending\r\n"),
+    (b"cr ending\r", b"cr ending\r\r\n"),
+], ids=["plain", "bare-lf-and-dot", "bare-cr", "no-ending", "cr-ending"])
+def test_a_chunked_message_comes_out_as_data_gives_the_same_text(text, stuffed):
+    """BDAT's bytes and DATA's (the same text dot-stuffed, its last line ended, then the dot) give the same
+    content."""
+    data, _, _ = decode(_split_lf(stuffed + END))
+    for name, pieces in all_splittings(text):
+        assert chunked(pieces) == data, name
+
+
+def test_a_last_line_without_its_ending_gets_crlf_once():
+    decoder = DataDecoder(dot_stuffed=False)
+    assert decoder.feed(b"abc") == b"abc"
+    assert decoder.end_of_chunks() == b"\r\n"
+    assert decoder.end_of_chunks() == b""
+    assert decoder.state.size == 5
+
+
+def test_chunks_never_end_the_data():
+    decoder = DataDecoder(dot_stuffed=False)
+    for piece in (b"a\r\n", b".\r\n", b"b\r\n"):
+        decoder.feed(piece)
+    assert not decoder.state.ended

@@ -14,16 +14,16 @@ from tests.fixtures.smtp_session import SETTINGS, run_session
 EVERYTHING = Offer(10240000, vrfy=True, starttls=True, auth=("AUTH PLAIN LOGIN", "AUTH=PLAIN LOGIN"), xforward=True)
 
 
-def test_the_default_reply_is_postfix_s_without_chunking():
+def test_the_default_reply_is_postfix_s():
     assert ehlo_lines("mx.example", Offer(10240000), frozenset()) == [
         "mx.example", "PIPELINING", "SIZE 10240000", "VRFY", "ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
-        "SMTPUTF8"]
+        "SMTPUTF8", "CHUNKING"]
 
 
 def test_every_keyword_comes_where_ehlo_cmd_puts_it():
     assert ehlo_lines("mx.example", EVERYTHING, frozenset()) == [
         "mx.example", "PIPELINING", "SIZE 10240000", "VRFY", "ETRN", "STARTTLS", "AUTH PLAIN LOGIN",
-        "AUTH=PLAIN LOGIN", XFORWARD, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
+        "AUTH=PLAIN LOGIN", XFORWARD, "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"]
 
 
 def test_no_size_limit_is_a_bare_size_and_disable_vrfy_command_hides_vrfy():
@@ -67,7 +67,7 @@ def test_a_discarded_keyword_turns_its_command_and_parameters_off():
                                 b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net> NOTIFY=NEVER\r\nSTARTTLS\r\n"
                                 b"AUTH PLAIN\r\nQUIT\r\n", settings=settings)
     ehlo = out.split(b"\r\n501 ")[0]
-    assert ehlo.endswith(b"250 8BITMIME")
+    assert ehlo.endswith(b"250-8BITMIME\r\n250 CHUNKING")
     assert b"250-DSN" not in ehlo and b"SMTPUTF8" not in ehlo and b"STARTTLS" not in ehlo and ended
     assert replies(out) == [b"501 5.7.1 DSN support is disabled", b"555 5.5.4 Unsupported option: SMTPUTF8",
                             b"250 2.1.0 Ok", b"501 5.7.1 DSN support is disabled",

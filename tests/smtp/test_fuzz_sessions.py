@@ -49,12 +49,17 @@ COMMANDS = st.one_of(
     st.tuples(st.sampled_from(["RCPT TO:", "rcpt to: ", "RCPT TO "]), st.sampled_from(ADDRESSES),
               st.sampled_from(PARAMS)).map("".join),
     st.sampled_from(["DATA", "DATA", "DATA x", "RSET", "NOOP", "NOOP x", "QUIT", "VRFY a", "EXPN a", "HELP",
-                     "STARTTLS", "AUTH PLAIN AGFAYg==", "BDAT 5", "XFORWARD NAME=x.example ADDR=192.0.2.1",
+                     "STARTTLS", "AUTH PLAIN AGFAYg==", "BDAT", "BDAT", "BDAT x",
+                     "XFORWARD NAME=x.example ADDR=192.0.2.1",
                      "XFORWARD PROTO=ESMTP HELO=h+2Bx PORT=x", "XFORWARD", "XFORWARD junk=", "", "   ", "X" * 3000,
                      "MAIL", "RCPT", "FOO bar", "\x00", "MAIL FROM:<a@b>\x00", "ÉHLO x", "EHLO \udcff"]))
 DATA_LINES = st.lists(st.sampled_from(
     ["Subject: hello", "Subject: REJECTME", "From: a@example.org", " folded", "", "body", ".", "..", ".dot",
      "DEFERME", "x" * 300, "a\rb", "bare\nlf", "\r", "é"]), max_size=8)
+CHUNKS = st.tuples(st.sampled_from(["Subject: hello\r\n\r\n", "Subject: REJECTME\r\n", "body\r\n", ".\r\n", "..x",
+                                    "bare\nlf", "a\rb", "x" * 300, "", "DEFERME\r\n"]),
+                   st.sampled_from(["", " LAST", " last"]))
+"""A BDAT chunk and whether it is the last: the command is made to fit the chunk."""
 
 
 @st.composite
@@ -62,6 +67,10 @@ def sessions(draw) -> list[tuple[str, list[str] | None]]:
     """Commands, each DATA with the lines that would follow a 354 (sent whatever the reply)."""
     out = []
     for command in draw(st.lists(COMMANDS, max_size=14)):
+        if command == "BDAT":
+            chunk, last = draw(CHUNKS)
+            out.append((f"BDAT {len(chunk.encode())}{last}", [chunk]))
+            continue
         out.append((command, draw(DATA_LINES) if command.upper() == "DATA" else None))
     return out
 
@@ -72,7 +81,10 @@ def wire_bytes(session: list[tuple[str, list[str] | None]], ending: bytes) -> tu
     for command, data in session:
         out += command.encode("utf-8", "surrogateescape") + b"\r\n"
         script.append(("command", command))
-        if data is not None:
+        if command.startswith("BDAT") and data is not None:
+            out += data[0].encode()
+            script[-1] = ("bdat", (command, data[0]))
+        elif data is not None:
             for line in data:
                 out += line.encode("utf-8", "surrogateescape") + ending
             out += b".\r\n"
@@ -131,7 +143,7 @@ def check_session(session: list, ending: bytes, cuts: list[int], plugins: list) 
 def follow(script: list[tuple], answers: list[list[str]], ending: bytes) -> tuple[list[int], list[list[str]]]:
     """Walk the client's script along the replies, one a command (the lines after a refused DATA are commands
     too); the number of recipients accepted for each message that got 250 at its end, and its data lines."""
-    expected, sent, rcpts, position = [], [], 0, 0
+    expected, sent, rcpts, position, chunks = [], [], 0, 0, []
     while position < len(script):
         kind, item = script[position]
         position += 1
@@ -144,6 +156,17 @@ def follow(script: list[tuple], answers: list[list[str]], ending: bytes) -> tupl
                     break
             if closing(steps):
                 break
+            continue
+        if kind == "bdat":
+            code = answer_of(answers)
+            chunks = chunks + [item[1]] if code.startswith("250") else chunks
+            if closing([code]):
+                break
+            if item[0].upper().endswith(" LAST"):
+                if code.startswith("250"):
+                    expected.append(rcpts)
+                    sent.append(["".join(chunks)])
+                rcpts, chunks = 0, []
             continue
         code = answer_of(answers)
         verb = item[:4].upper()
@@ -177,7 +200,7 @@ def answer_of(answers: list[list[str]]) -> str:
 
 def closing(codes: list[str]) -> bool:
     """Did the server close the connection (421, 221)? Then no reply may follow."""
-    return any(code[:3] in ("421", "221") for code in codes)
+    return any(code[:3] in ("421", "221", "521") for code in codes)
 
 
 def letters(content: bytes) -> bytes:
@@ -203,3 +226,10 @@ def test_the_check_follows_a_session_that_delivers_and_one_that_is_refused():
                ("MAIL FROM:<a@example.org>", None), ("RCPT TO:<c@example.net>", None), ("DATA", ["DEFERME"]),
                ("DATA", ["x"]), ("QUIT", None)]
     assert check_session(session, b"\r\n", [7, 40], []) == 1
+
+
+def test_the_check_follows_chunks_that_deliver_and_chunks_that_are_skipped():
+    session = [("EHLO x", None), ("MAIL FROM:<a@example.org>", None), ("RCPT TO:<b@example.net>", None),
+               ("BDAT 6", ["body\r\n"]), ("BDAT 3 LAST", ["..x"]), ("BDAT 0", [""]), ("BDAT 4 LAST", ["junk"]),
+               ("MAIL FROM:<a@example.org>", None), ("RCPT TO:<c@example.net>", None), ("BDAT x", None)]
+    assert check_session(session, b"\r\n", [30, 75], []) == 1

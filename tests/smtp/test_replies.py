@@ -61,7 +61,7 @@ def test_less_common_aiosmtpd_replies(aiosmtpd, postfix):
 @pytest.mark.parametrize("own", [
     replies.OK, replies.MAIL_OK, replies.RCPT_OK, replies.DATA_GO, replies.BYE, replies.TOO_MANY_RCPTS,
     replies.TOO_BIG, replies.SIZE_TOO_BIG, replies.NO_RCPTS, replies.NEED_RCPT, replies.BAD_SYNTAX,
-    replies.NEXTHOP_DOWN, replies.NEXTHOP_TIMEOUT, replies.BARE_LF.format(code=550),
+    replies.NEXTHOP_DOWN, replies.NEXTHOP_TIMEOUT, replies.BARE_LF.format(code=550, host="mx.example.org"),
     replies.TOO_MANY_ERRORS.format(host="mx.example.org"), replies.TIMEOUT.format(host="mx.example.org"),
     "550 5.7.1 Access denied", "451 4.7.1 Service unavailable - try again later",
     "250 2.0.0 Ok: queued as 4RfGhj1xYzz5Q9", "501 5.5.4 Syntax: HELO hostname",
