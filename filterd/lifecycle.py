@@ -138,7 +138,7 @@ class Lifecycle:
 
     def _session_call(self) -> Transaction:
         """A transaction without an envelope, for the events of the session itself."""
-        return Transaction(self.session, Envelope(), service=self.service, trace=self.trace)
+        return Transaction(self.session, Envelope(sender=None), service=self.service, trace=self.trace)
 
     def _settle(self, refused: bool = False) -> bool:
         """Move to the state the event in progress leads to, let through or refused; a transaction ends where

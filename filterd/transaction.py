@@ -229,9 +229,9 @@ _LOG_WORDS = {
     Action.WARN: "warning", Action.INFO: "info", Action.REDIRECT: "redirect", Action.FILTER: "filter",
     Action.BCC: "bcc", Action.PASS: "pass", Action.STRIP: "strip",
 }
-_GENERIC = {
-    Action.HOLD: "held", Action.WARN: "warning", Action.INFO: "info", Action.PASS: "pass", Action.STRIP: "strip",
-}
+_GENERIC = {Action.HOLD: "held", Action.PASS: "pass", Action.STRIP: "strip"}
+"""What a line says for an action without text; WARN and INFO say nothing, as smtpd logs an access table's WARN
+without text (`warn: RCPT from C: ; from=<S> ...`)."""
 _EVERY_RECIPIENT = frozenset({"data", "end_of_message"})
 """The events whose refusal is every recipient's alike: with several, smtpd's line names none (smtpd_check_data and
 smtpd_check_eod: `logging only one of them would be misleading`)."""

@@ -9,7 +9,7 @@ from filterd.config import Parameter
 
 RESTRICTION_LISTS = ("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
                      "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions",
-                     "smtpd_end_of_data_restrictions")
+                     "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions")
 """The restriction lists, in the order smtpd applies them."""
 
 RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
@@ -29,6 +29,8 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "Optional access restrictions that the SMTP server applies in the context of the SMTP DATA command."),
     _p("smtpd_end_of_data_restrictions", "", "list",
        "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA command."),
+    _p("smtpd_etrn_restrictions", "", "list",
+       "Optional restrictions that the SMTP server applies in the context of a client ETRN command."),
     _p("smtpd_delay_reject", "yes", "bool",
        "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
        "$smtpd_sender_restrictions."),
@@ -39,6 +41,9 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "qmqpd_authorized_clients,relay_domains,smtpd_access_maps", "list",
        "A list of Postfix features where the pattern \"example.com\" also matches subdomains of example.com, "
        "instead of requiring an explicit \".example.com\" pattern."),
+    _p("permit_mx_backup_networks", "", "list",
+       "Restrict the use of the permit_mx_backup SMTP access feature to only domains whose primary MX hosts match the "
+       "listed networks."),
     _p("relay_domains_reject_code", "554", "int",
        "The numerical SMTP server response code when a client request is rejected by the "
        "reject_unauth_destination recipient restriction."),
@@ -64,6 +69,9 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("multi_recipient_bounce_reject_code", "550", "int",
        "The numerical SMTP server response code when a remote SMTP client request is blocked by the "
        "reject_multi_recipient_bounce restriction."),
+    _p("plaintext_reject_code", "450", "int",
+       "The numerical Postfix SMTP server response code when a request is rejected by the reject_plaintext_session "
+       "restriction."),
     _p("reject_tempfail_action", "defer_if_permit",
        doc="The Postfix SMTP server's action when a reject-type restriction fails due to a temporary error "
            "condition: defer (at once) or defer_if_permit (unless a later restriction rejects)."),

@@ -1,7 +1,7 @@
 """Postfix's SMTP access restrictions as a filterd plugin: smtpd_client_restrictions, smtpd_helo_restrictions,
-smtpd_sender_restrictions, smtpd_relay_restrictions, smtpd_recipient_restrictions, smtpd_data_restrictions and
-smtpd_end_of_data_restrictions (once the message is in, before the client is answered), evaluated as Postfix's
-smtpd evaluates them (evaluation.py), in whichever front end runs the chain.
+smtpd_sender_restrictions, smtpd_relay_restrictions, smtpd_recipient_restrictions, smtpd_data_restrictions,
+smtpd_end_of_data_restrictions (once the message is in, before the client is answered) and smtpd_etrn_restrictions,
+evaluated as Postfix's smtpd evaluates them (evaluation.py), in whichever front end runs the chain.
 
 With smtpd_delay_reject = yes (the default) the client, HELO and sender lists are evaluated at RCPT, before
 the relay and recipient lists, so that every refusal names the recipient; with no, each at its own command.
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from filterd import Envelope, hookimpl, unquote_local
 
-from . import client, generic, helo, login, policy, recipient, sender  # noqa: F401  (each registers its restrictions)
+from . import (  # noqa: F401  (each registers its restrictions)
+    allowlists, client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers)
 from .evaluation import Check, decide
-from .settings import CLIENT, DATA, END_OF_DATA, HELO, SENDER, Settings
+from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, RECIPIENT, RELAY, SENDER, Settings
 
 
 @hookimpl
@@ -54,10 +55,17 @@ def mail_from(session, envelope, settings: Settings):
 
 @hookimpl
 def rcpt(session, envelope, recipient: str, settings: Settings):
-    lists = settings.at_rcpt()
+    lists = applied(settings, session, envelope, RELAY, RECIPIENT)
     if not lists or unquote_local(recipient).lower() == "postmaster":
         return None
     return decide(lists, Check(session, envelope, settings, recipient))
+
+
+def applied(settings: Settings, session, envelope: Envelope, *names: str) -> list:
+    """The lists a command applies: `names`, after (with smtpd_delay_reject) the client's, the HELO name's once there
+    is one and the sender's in a mail transaction, as smtpd_check_helo() and smtpd_check_mail() skip theirs without."""
+    delayed = (CLIENT, HELO if session.helo else "", SENDER if envelope.sender is not None else "")
+    return settings.named(*(name for name in delayed if name and settings.delay_reject), *names)
 
 
 def only_recipient(envelope: Envelope) -> str | None:
@@ -67,18 +75,20 @@ def only_recipient(envelope: Envelope) -> str | None:
 
 @hookimpl
 def vrfy(session, envelope, recipient: str, settings: Settings):
-    """VRFY: the lists RCPT evaluates, as smtpd_check_rcpt() runs for it; the sender's only in a transaction."""
-    lists = [(name, items) for name, items in settings.at_rcpt() if name != SENDER or envelope.sender is not None]
+    """VRFY: the lists RCPT evaluates, as smtpd_check_rcpt() runs for it (the sender's only in a transaction)."""
+    lists = applied(settings, session, envelope, RELAY, RECIPIENT)
     if not lists or unquote_local(recipient).lower() == "postmaster":
         return None
     return decide(lists, Check(session, envelope, settings, recipient, protocol_state="VRFY"))
 
 
 @hookimpl
-def etrn(session, settings: Settings):
-    """ETRN: with smtpd_delay_reject, the client and HELO lists, as smtpd_check_etrn() applies them first."""
-    lists = settings.named(CLIENT, HELO) if settings.delay_reject else []
-    return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state="ETRN")) if lists else None
+def etrn(session, site: str, settings: Settings):
+    """ETRN: smtpd_etrn_restrictions about `site`, after (with smtpd_delay_reject) the client and HELO lists, as
+    smtpd_check_etrn() applies them."""
+    envelope = Envelope(sender=None)
+    lists = applied(settings, session, envelope, ETRN)
+    return decide(lists, Check(session, envelope, settings, protocol_state="ETRN", site=site)) if lists else None
 
 
 @hookimpl

@@ -5,21 +5,37 @@ as smtpd_check.c's check_table_result reads it."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from filterd import Verdict, open_table
 
-from .domains import address_keys, domain_keys
-from .evaluation import Check, defer_unless_rejected, evaluate
+from .domains import access_keys, address_keys, domain_keys
+from .evaluation import Check, defer_a_reject, defer_unless_rejected, evaluate
 from .lists import Item, parse
 from .replies import refusal
 
 _DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 _NUMERIC = re.compile(r"([45]\d\d)(?:\s+|$)")
-_ACTIONS = {"HOLD": Verdict.hold, "DISCARD": Verdict.discard, "WARN": Verdict.warn, "INFO": Verdict.info}
+_ACTIONS = {"HOLD": Verdict.hold, "DISCARD": Verdict.discard}
+_LOG_LINES = {"WARN": Verdict.warn, "INFO": Verdict.info}
+"""The actions that only log the table's text (none when it has none), as smtpd's log_whatsup()."""
 _ARGUMENTS = {"FILTER": Verdict.filter, "PREPEND": Verdict.prepend, "REDIRECT": Verdict.redirect,
               "BCC": Verdict.bcc}
+_NOT_AT_ETRN = frozenset({"HOLD", "DISCARD", "FILTER", "REDIRECT", "BCC"})
+"""The actions on a message: ETRN has none, and smtpd ignores them there with a warning."""
 CONFIGURATION_ERROR = refusal(451, "4.3.5", "Server configuration error")
+_log = logging.getLogger("filterd.restrictions")
+_SMTPD = {"service": "smtpd"}
+
+
+def forbidden_ok(restriction_name: str, target: str) -> Verdict:
+    """An OK where it would let a forged name or a borrowed server in: Postfix's three warnings (forbid_allowlist)
+    and 451 4.3.5 Server configuration error."""
+    for line in (f"restriction {restriction_name} returns OK for {target}", "this is not allowed for security reasons",
+                 "use DUNNO instead of OK if you want to make an exception"):
+        _log.warning("warning: %s", line, extra=_SMTPD)
+    return CONFIGURATION_ERROR
 
 
 def table(spec: str):
@@ -31,7 +47,7 @@ def client_keys(check: Check, name: str | None = None) -> list[str]:
     """The client's name (or the name given) and its parent domains when it has one, then its address and address
     prefixes."""
     name = check.session.client_name if name is None else name
-    names = domain_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
+    names = access_keys(name, check.settings.parent_style("smtpd_access_maps")) if name != "unknown" else []
     return names + address_keys(check.session.client_address)
 
 
@@ -51,14 +67,18 @@ async def check_access(check: Check, access_table, keys: list[str], name: str, k
     for key in keys:
         result = access_table.lookup(key)
         if result is not None:
-            return await table_verdict(check, result, name, kind)
+            return await table_verdict(check, result, name, kind, access_table.spec)
     return None
 
 
-async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verdict | None:
-    """What one access table result means, about `<name>` of `kind` ("Sender address", ...)."""
+async def table_verdict(check: Check, result: str, name: str, kind: str, spec: str = "") -> Verdict | None:
+    """What one access table (`spec`) result means, about `<name>` of `kind` ("Sender address", ...)."""
     word, _, text = result.strip().partition(" ")
     text, upper = text.strip(), word.upper()
+    if check.protocol_state == "ETRN" and upper in _NOT_AT_ETRN:
+        _log.warning("warning: access table %s: action %s is unavailable in smtpd_etrn_restrictions", spec, upper,
+                     extra=_SMTPD)
+        return None
     if upper in ("OK", "RELAY") or word.isdigit() and not _NUMERIC.match(result.strip()):
         return Verdict.ok()
     if upper == "DUNNO":
@@ -67,6 +87,8 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
         return refused(check, result.strip(), name, kind)
     if upper in _ACTIONS:
         return _ACTIONS[upper](f"<{name}>: {kind} {text or f'triggers {upper} action'}")
+    if upper in _LOG_LINES:
+        return _LOG_LINES[upper](text)
     if upper in _ARGUMENTS and text:
         return _ARGUMENTS[upper](text)
     if ":" in result:
@@ -95,7 +117,7 @@ def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
     if word.upper() == "DEFER_IF_PERMIT":
         return defer_unless_rejected(check, verdict)
     if word.upper() == "DEFER_IF_REJECT":
-        check.defer_if_reject = verdict
+        defer_a_reject(check, verdict)
         return None
     return verdict
 

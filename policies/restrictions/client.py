@@ -6,8 +6,8 @@ import ipaddress
 
 from filterd import Action, Verdict, in_networks
 
-from .access import CONFIGURATION_ERROR, check_access, client_keys, table
-from .dnsbl import blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
+from .access import check_access, client_keys, forbidden_ok, table
+from .dnsbl import Zone, blocked, listed, reject_rhsbl, reversed_address, zone_and_filter
 from .evaluation import Check
 from .names import restriction
 from .replies import refusal
@@ -36,6 +36,15 @@ def permit_sasl_authenticated(check: Check) -> Verdict | None:
     return Verdict.ok() if check.session.sasl_username else None
 
 
+@restriction("reject_plaintext_session")
+def reject_plaintext_session(check: Check) -> Verdict | None:
+    """Reject a client whose session is not encrypted: `450 4.7.1 Session encryption is required`
+    (plaintext_reject_code)."""
+    if check.session.tls:
+        return None
+    return refusal(check.settings.codes["plaintext_reject_code"], "4.7.1", "Session encryption is required")
+
+
 @restriction("check_client_access", argument=table)
 async def check_client_access(check: Check, access_table) -> Verdict | None:
     """Look the client's name, parent domains, address and address prefixes up in an access(5) table."""
@@ -49,11 +58,13 @@ async def check_reverse_client_hostname_access(check: Check, access_table) -> Ve
     session = check.session
     verdict = await check_access(check, access_table, client_keys(check, session.reverse_name), session.reverse_name,
                                  "Unverified Client host")
-    return CONFIGURATION_ERROR if verdict is not None and verdict.action is Action.OK else verdict
+    if verdict is None or verdict.action is not Action.OK:
+        return verdict
+    return forbidden_ok("check_reverse_client_hostname_access", session.reverse_name)
 
 
 @restriction("reject_rbl_client", argument=zone_and_filter)
-async def reject_rbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rbl_client(check: Check, zone: Zone) -> Verdict | None:
     """Reject a client whose address a DNS blocklist lists: `554 5.7.1 Service unavailable; Client host [ADDR]
     blocked using ZONE; REASON`."""
     prefix = reversed_address(check.session.client_address)
@@ -88,7 +99,7 @@ def reject_unknown_reverse_client_hostname(check: Check) -> Verdict | None:
 
 
 @restriction("reject_rhsbl_client", argument=zone_and_filter)
-async def reject_rhsbl_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_client(check: Check, zone: Zone) -> Verdict | None:
     """Reject a client whose (confirmed) name a domain blocklist lists: `554 5.7.1 Service unavailable; Client host
     [NAME] blocked using ZONE; REASON`."""
     name = check.session.client_name
@@ -96,7 +107,7 @@ async def reject_rhsbl_client(check: Check, zone: tuple[str, str | None]) -> Ver
 
 
 @restriction("reject_rhsbl_reverse_client", argument=zone_and_filter)
-async def reject_rhsbl_reverse_client(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_reverse_client(check: Check, zone: Zone) -> Verdict | None:
     """Reject a client whose name, confirmed or not, a domain blocklist lists: `554 5.7.1 Service unavailable;
     Unverified Client host [NAME] blocked using ZONE; REASON`."""
     name = check.session.reverse_name

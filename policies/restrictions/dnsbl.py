@@ -9,6 +9,7 @@ from filterd import Verdict, valid_hostname
 
 from .evaluation import Check, defer_unless_rejected
 from .replies import refusal
+from .reply_filter import AddressPattern
 
 OK, NOTFOUND, NULLMX, RETRY, FAIL = "ok", "notfound", "nullmx", "retry", "fail"
 
@@ -22,18 +23,31 @@ def reversed_address(address: str) -> str | None:
     return ip.reverse_pointer.rsplit(".", 2)[0]
 
 
-def zone_and_filter(argument: str) -> tuple[str, str | None]:
-    """`zone` or `zone=127.0.0.2` (the answer that counts)."""
+Zone = tuple[str, "AddressPattern | None"]
+"""A DNS list's zone and the reply filter of its answers."""
+
+
+def zone_and_filter(argument: str) -> Zone:
+    """`zone`, or `zone=PATTERN` (the answers that count: `127.0.0.2`, `127.0.0.[2..4]`), read at start-up."""
     zone, _, wanted = argument.partition("=")
-    return zone.rstrip(".").lower(), wanted or None
+    return zone.rstrip(".").lower(), AddressPattern.parse(wanted) if wanted else None
 
 
-async def listed(check: Check, query: str, wanted: str | None) -> str | None:
+async def listing(check: Check, query: str, wanted: AddressPattern | None) -> str:
+    """Whether a DNS list lists a name: OK (an answer the filter lets through), NOTFOUND (no answer, or none that
+    passes), RETRY (the lookup failed: no answer either way)."""
+    found = await check.settings.resolver.lookup(query, "A")
+    if found.status != OK:
+        return NOTFOUND if found.status == NOTFOUND else RETRY
+    if wanted is not None and not any(wanted.matches(record.address) for record in found.records):
+        return NOTFOUND
+    return OK
+
+
+async def listed(check: Check, query: str, wanted: AddressPattern | None) -> str | None:
     """The reason a DNSBL lists a name (its TXT record, "" without one), or None when it does not list it; a
     lookup that fails is no listing, as in Postfix."""
-    found = await check.settings.resolver.lookup(query, "A")
-    addresses = [record.address for record in found.records]
-    if found.status != OK or (wanted is not None and wanted not in addresses):
+    if await listing(check, query, wanted) != OK:
         return None
     reason = await check.settings.resolver.lookup(query, "TXT")
     return "".join(b"".join(record.strings).decode("utf-8", "replace") for record in reason.records[:1])
@@ -54,7 +68,7 @@ def listed_domain(what: str) -> str | None:
     return domain if valid_hostname(domain) else None
 
 
-async def reject_rhsbl(check: Check, zone: tuple[str, str | None], what: str, kind: str) -> Verdict | None:
+async def reject_rhsbl(check: Check, zone: Zone, what: str, kind: str) -> Verdict | None:
     """reject_rbl_domain: refuse `what` (a host name or an address) when the domain blocklist lists its domain."""
     domain = listed_domain(what)
     if domain is None:

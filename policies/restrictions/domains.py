@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from filterd import open_table, valid_hostname
@@ -46,6 +47,16 @@ def domain_keys(domain: str, parent_style: bool) -> list[str]:
     labels = domain.lower().rstrip(".").split(".")
     parents = [".".join(labels[i:]) for i in range(1, len(labels))]
     return [".".join(labels), *(parent if parent_style else "." + parent for parent in parents)]
+
+
+def access_keys(domain: str, parent_style: bool) -> list[str]:
+    """domain_keys as check_domain_access() tries them in an access table: no parent domains for a name that is an
+    address (`192.0.2.1`: "Don't apply subdomain magic to numerical hostnames")."""
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return domain_keys(domain, parent_style)
+    return [domain.lower()]
 
 
 def address_keys(address: str) -> list[str]:

@@ -24,8 +24,10 @@ class Check:
     settings: Any
     recipient: str | None = None
     protocol_state: str = "RCPT"
-    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, DATA, END-OF-MESSAGE),
-    as a policy server is told it."""
+    """The SMTP command being answered, in Postfix's words (CONNECT, EHLO, HELO, MAIL, RCPT, VRFY, ETRN, DATA,
+    END-OF-MESSAGE), as a policy server is told it."""
+    site: str | None = None
+    """At ETRN, the destination the client asks for (without its `@` or `#`), as smtpd's etrn_name."""
     kept: list[Verdict] = field(default_factory=list)
     defer_if_permit: Verdict | None = None
     """defer_if_permit's reply (and a temporary DNS failure's): given unless the evaluation ends in a reject."""
@@ -45,12 +47,18 @@ class Check:
 
 
 def defer_unless_rejected(check: Check, verdict: Verdict, action: str = "defer_if_permit") -> Verdict | None:
-    """A deferral as DEFER_IF_PERMIT gives it: kept for the end of the evaluation, given unless something rejects;
-    at once with the tempfail action `defer`, or after warn_if_reject (which makes it a warning)."""
+    """A deferral as DEFER_IF_PERMIT gives it: kept for the end of the evaluation (the first one), given unless
+    something rejects; at once with the tempfail action `defer`, or after warn_if_reject (which makes it a
+    warning)."""
     if action == "defer" or check.warning:
         return verdict
-    check.defer_if_permit = verdict
+    check.defer_if_permit = check.defer_if_permit or verdict
     return None
+
+
+def defer_a_reject(check: Check, verdict: Verdict) -> None:
+    """A deferral given in place of a later reject (DEFER_IF_REJECT); the first one stands, as in smtpd."""
+    check.defer_if_reject = check.defer_if_reject or verdict
 
 
 async def run(item: Item, check: Check) -> Verdict | None:
@@ -93,17 +101,17 @@ SUBJECTS = {
     "smtpd_client_restrictions": "Client host", "smtpd_helo_restrictions": "Helo command",
     "smtpd_sender_restrictions": "Sender address", "smtpd_relay_restrictions": "Recipient address",
     "smtpd_recipient_restrictions": "Recipient address", "smtpd_data_restrictions": "Data command",
-    "smtpd_end_of_data_restrictions": "End-of-data",
+    "smtpd_end_of_data_restrictions": "End-of-data", "smtpd_etrn_restrictions": "Etrn command",
 }
 """Each list's class of reply, as smtpd_check.c names it."""
 
 
 def subject(name: str, check: Check) -> tuple[str, str]:
-    """What a list's replies name: the client, the HELO name, the sender, the recipient, DATA or END-OF-MESSAGE, and
-    its class."""
+    """What a list's replies name: the client, the HELO name, the sender, the recipient, DATA, END-OF-MESSAGE or the
+    ETRN domain, and its class."""
     what = {"smtpd_client_restrictions": check.session.client, "smtpd_helo_restrictions": check.session.helo,
             "smtpd_sender_restrictions": unquote_local(check.sender or ""), "smtpd_data_restrictions": "DATA",
-            "smtpd_end_of_data_restrictions": "END-OF-MESSAGE"}
+            "smtpd_end_of_data_restrictions": "END-OF-MESSAGE", "smtpd_etrn_restrictions": check.site or ""}
     return what.get(name, unquote_local(check.recipient or "")), SUBJECTS[name]
 
 
@@ -114,10 +122,21 @@ async def decide(lists: list[tuple[str, tuple[Item, ...]]], check: Check) -> Ver
         check.about = subject(name, check)
         verdict = await evaluate(items, check)
         if verdict is not None and verdict.final:
-            return verdict
+            return logged_first(verdict, check.kept)
     if check.defer_if_permit is not None:
-        return check.defer_if_permit
+        return logged_first(check.defer_if_permit, check.kept)
     return kept(check.kept)
+
+
+LOGGED = (Action.WARN, Action.INFO)
+"""The kept actions that are only a log line (WARN, INFO, warn_if_reject's reject_warning): smtpd logs them as it
+meets them, so that a refusal after them does not take them away."""
+
+
+def logged_first(refusal: Verdict, verdicts: list[Verdict]) -> Verdict:
+    """A refusal carrying the log lines met before it, for the core to log first."""
+    lines = tuple(verdict for verdict in verdicts if verdict.action in LOGGED)
+    return ContentVerdict.of(refusal, earlier=lines) if lines else refusal
 
 
 def kept(verdicts: list[Verdict]) -> Verdict | None:

@@ -7,7 +7,7 @@ import asyncio
 
 from filterd import Verdict
 
-from .evaluation import Check, defer_unless_rejected
+from .evaluation import Check, defer_a_reject, defer_unless_rejected
 from .names import restriction
 from .replies import refusal
 
@@ -41,7 +41,7 @@ def defer_if_permit(check: Check) -> Verdict | None:
 @restriction("defer_if_reject")
 def defer_if_reject(check: Check) -> None:
     """A later restriction's reject is deferred instead."""
-    check.defer_if_reject = refusal(450, "4.7.0", _rejected(check, "defer_if_reject requested"))
+    defer_a_reject(check, refusal(450, "4.7.0", _rejected(check, "defer_if_reject requested")))
 
 
 @restriction("warn_if_reject")

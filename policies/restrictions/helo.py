@@ -8,8 +8,8 @@ import ipaddress
 from filterd import Verdict, valid_hostname
 
 from .access import check_access, table
-from .dnsbl import FAIL, NOTFOUND, RETRY, reject_rhsbl, zone_and_filter
-from .domains import domain_keys
+from .dnsbl import FAIL, NOTFOUND, RETRY, Zone, reject_rhsbl, zone_and_filter
+from .domains import access_keys
 from .evaluation import Check, defer_unless_rejected
 from .names import restriction
 from .replies import refusal
@@ -25,6 +25,15 @@ def _literal_ok(name: str) -> bool:
     return True
 
 
+def _is_address(name: str) -> bool:
+    """A bare address, which reject_invalid_helo_hostname lets through ("back compat")."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _helo_name(name: str) -> str:
     """The name as checked: one trailing dot ignored."""
     return name[:-1] if name.endswith(".") and not name.endswith("..") else name
@@ -32,13 +41,15 @@ def _helo_name(name: str) -> str:
 
 @restriction("reject_invalid_helo_hostname")
 def reject_invalid_helo_hostname(check: Check) -> Verdict | None:
-    """Reject a HELO name that is not a valid host name (`501 5.5.2 <H>: Helo command rejected: Invalid name`) or
-    address literal (`... invalid ip address`)."""
+    """Reject a HELO name that is not a valid host name nor a bare address (`501 5.5.2 <H>: Helo command rejected:
+    Invalid name`), or an address literal that is not valid (`... invalid ip address`)."""
     name = check.session.helo
     if not name:
         return None
     literal = name.startswith("[") and name.endswith("]")
-    if (literal and _literal_ok(name)) or (not literal and valid_hostname(_helo_name(name))):
+    if literal and _literal_ok(name):
+        return None
+    if not literal and (valid_hostname(_helo_name(name)) or _is_address(_helo_name(name))):
         return None
     why = "invalid ip address" if literal else "Invalid name"
     return refusal(check.settings.codes["invalid_hostname_reject_code"], "5.5.2",
@@ -92,12 +103,12 @@ async def check_helo_access(check: Check, access_table) -> Verdict | None:
     name = check.session.helo
     if not name:
         return None
-    keys = domain_keys(name, check.settings.parent_style("smtpd_access_maps"))
+    keys = access_keys(name, check.settings.parent_style("smtpd_access_maps"))
     return await check_access(check, access_table, keys, name, "Helo command")
 
 
 @restriction("reject_rhsbl_helo", argument=zone_and_filter)
-async def reject_rhsbl_helo(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_helo(check: Check, zone: Zone) -> Verdict | None:
     """Reject a HELO name a domain blocklist lists: `554 5.7.1 Service unavailable; Helo command [NAME] blocked
     using ZONE; REASON`."""
     name = check.session.helo

@@ -1,12 +1,14 @@
-"""Who may send as whom: the SASL login names that own a sender address (smtpd_sender_login_maps), and the
-restrictions that hold a client to them."""
+"""Who may send as whom: the SASL login names that own a sender address (smtpd_sender_login_maps), the
+restrictions that hold a client to them, and access(5) tables of login names (check_sasl_access)."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from filterd import Verdict, unquote_local
 
+from .access import table, table_verdict
 from .evaluation import Check
 from .names import restriction
 from .replies import refusal
@@ -64,3 +66,25 @@ def reject_known_sender_login_mismatch(check: Check) -> Verdict | None:
 def reject_unauthenticated_sender_login_mismatch(check: Check) -> Verdict | None:
     """A client that did not log in may not send as an address that has an owner."""
     return _mismatch(check, authenticated=False, unauthenticated=True)
+
+
+_log = logging.getLogger("filterd.restrictions")
+
+
+def printable(text: str) -> str:
+    """The name as replies show it: what is not printable ASCII or UTF-8 letters as `_` (Postfix's printable())."""
+    return "".join(char if char.isprintable() else "_" for char in text)
+
+
+@restriction("check_sasl_access", argument=table)
+async def check_sasl_access(check: Check, access_table) -> Verdict | None:
+    """Look the client's SASL login name up in an access(5) table: `<NAME>: SASL login name rejected: ...`; without
+    smtpd_sasl_auth_enable, Postfix's warning and nothing."""
+    if not check.settings.sasl_enabled:
+        _log.warning("warning: restriction `check_sasl_access' ignored: no SASL support", extra={"service": "smtpd"})
+        return None
+    user = check.session.sasl_username
+    result = access_table.lookup(user) if user else None
+    if result is None:
+        return None
+    return await table_verdict(check, result, printable(user), "SASL login name", access_table.spec)

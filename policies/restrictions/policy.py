@@ -12,8 +12,10 @@ from .names import restriction
 
 @restriction("check_policy_service", argument=policy_client.read_service)
 async def check_policy_service(check: Check, service: tuple[str, dict[str, str]]):
-    """Ask the policy server; its action (or the service's default action when it cannot be asked) decides."""
+    """Ask the policy server (at ETRN, with the domain asked for as etrn_domain); its action (or the service's
+    default action when it cannot be asked) decides."""
     client = check.settings.policy.client(*service)
     request = policy_client.request_attributes(check.session, check.envelope, check.protocol_state,
                                                check.recipient or "")
+    request["etrn_domain"] = check.site or ""
     return await table_verdict(check, await client.ask(request), *check.about)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from filterd import Verdict, unquote_local
 
 from .access import check_access, mail_keys, table
-from .dnsbl import reject_rhsbl, unknown_domain, zone_and_filter
+from .dnsbl import Zone, reject_rhsbl, unknown_domain, zone_and_filter
 from .domains import fully_qualified
 from .evaluation import Check
 from .names import restriction
@@ -45,7 +45,7 @@ async def reject_unknown_sender_domain(check: Check) -> Verdict | None:
 
 
 @restriction("reject_rhsbl_sender", argument=zone_and_filter)
-async def reject_rhsbl_sender(check: Check, zone: tuple[str, str | None]) -> Verdict | None:
+async def reject_rhsbl_sender(check: Check, zone: Zone) -> Verdict | None:
     """Reject a sender whose domain a domain blocklist lists: `554 5.7.1 Service unavailable; Sender address
     [SENDER] blocked using ZONE; REASON`."""
     address = sender_address(check)

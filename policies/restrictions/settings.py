@@ -13,12 +13,14 @@ from .domains import DomainList
 from .lists import Item, names, parse, words
 from .names import Restriction
 
-CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA = LISTS = (
+CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA, ETRN = LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions", "smtpd_data_restrictions", "smtpd_end_of_data_restrictions")
+    "smtpd_recipient_restrictions", "smtpd_data_restrictions", "smtpd_end_of_data_restrictions",
+    "smtpd_etrn_restrictions")
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
-         "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code")
+         "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code",
+         "plaintext_reject_code")
 TEMPFAIL_ACTIONS = ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action")
 """What a reject-type restriction does when the DNS fails for now: defer, or defer_if_permit."""
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
@@ -48,6 +50,13 @@ class Settings:
     """unknown_helo_hostname_tempfail_action and unknown_address_tempfail_action: defer or defer_if_permit."""
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
+    sasl_enabled: bool = False
+    """smtpd_sasl_auth_enable: without it, check_sasl_access is ignored with a warning, as in Postfix."""
+    mx_backup_networks: tuple = ()
+    """permit_mx_backup_networks: where the primary MX hosts of a domain permit_mx_backup accepts must be."""
+    address_types: tuple[str, ...] = ("A", "AAAA")
+    """The address records a host's addresses are looked up with, as inet_protocols allows (A for ipv4, AAAA for
+    ipv6)."""
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
     """Access table results that are restriction lists, as read (access.nested)."""
 
@@ -65,7 +74,10 @@ class Settings:
                    tuple(open_tables(config.get("smtpd_sender_login_maps"))), Resolver.from_config(config),
                    classes=classes, policy=policy_client.PolicyClients.from_config(config),
                    tempfail_actions={name: one_of(name, config.get(name), ("defer", "defer_if_permit"))
-                                     for name in TEMPFAIL_ACTIONS})
+                                     for name in TEMPFAIL_ACTIONS},
+                   mx_backup_networks=networks(config.list("permit_mx_backup_networks")),
+                   sasl_enabled=config.bool("smtpd_sasl_auth_enable"),
+                   address_types=address_types(config.list("inet_protocols")))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""
@@ -78,6 +90,14 @@ class Settings:
     def parent_style(self, feature: str) -> bool:
         """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""
         return feature in self.parent_matches
+
+
+def address_types(protocols: list[str]) -> tuple[str, ...]:
+    """inet_protocols as the address records to ask for."""
+    wanted = {protocol.lower() for protocol in protocols}
+    if "all" in wanted:
+        return ("A", "AAAA")
+    return tuple(rdtype for protocol, rdtype in (("ipv4", "A"), ("ipv6", "AAAA")) if protocol in wanted)
 
 
 def require_relay_control(lists: dict[str, tuple[Item, ...]]) -> None:

@@ -27,6 +27,26 @@ from tests.netns import DnsServerInside, FilterdInside, NetworkNamespace, Postfi
 
 pytestmark = pytest.mark.integration
 
+MX_BACKUP_ZONE = {
+    "mx.self.test": ["A 127.0.0.1"],
+    "primary.backup.test": ["A 192.0.2.50"],
+    "backup.test": ["MX 10 primary.backup.test.", "MX 20 mx.self.test."],
+    "primary.test": ["MX 10 mx.self.test.", "MX 20 primary.backup.test."],
+    "only.test": ["MX 10 mx.self.test."],
+    "primary.net.test": ["A 10.1.2.3"],
+    "backupnet.test": ["MX 10 primary.net.test.", "MX 20 mx.self.test."],
+    "backupbroken.test": ["MX 10 gone.test.", "MX 20 mx.self.test."],
+    "backupname.test": ["MX 10 primary.backup.test.", "MX 20 local.example."],
+    "noaddr.test": ["MX 10 mx.exists.test."],
+    "backupnodata.test": ["MX 10 noaddr.test.", "MX 20 mx.self.test."],
+    "backupslow.test": ["MX 10 slow.test.", "MX 20 mx.self.test."],
+    "elsewhere.test": ["MX 10 primary.backup.test."],
+}
+"""Domains whose MX hosts name this host (mx.self.test, at 127.0.0.1: both servers listen on inet_interfaces' loopback
+address) or not, for permit_mx_backup."""
+MX_BACKUP_DOMAINS = ["backup.test", "primary.test", "only.test", "backupnet.test", "backupbroken.test",
+                     "backupname.test", "backupmxfail.test", "backupnodata.test", "backupslow.test", "elsewhere.test",
+                     "nullmx.test", "nx.test", "[192.0.2.1]"]
 ZONE = {
     "exists.test": ["MX 10 mx.exists.test."],
     "aonly.test": ["A 192.0.2.1"],
@@ -49,13 +69,43 @@ ZONE = {
     "tempforward.test": ["A 127.0.0.13"],
     "14.0.0.127.in-addr.arpa": ["PTR noforward.test."],
     "15.0.0.127.in-addr.arpa": ["PTR 127.0.0.15."],
+    "mx.exists.test": ["A 192.0.2.20"],
+    "nsd.test": ["NS ns1.nsd.test.", "A 192.0.2.31"],
+    "ns1.nsd.test": ["A 192.0.2.30"],
+    "sub.nsd.test": ["A 192.0.2.31"],
+    "mxaddr.test": ["MX 10 mail.mxaddr.test."],
+    "mail.mxaddr.test": ["A 192.0.2.40"],
+    **MX_BACKUP_ZONE,
+    "1.0.0.127.wl.test": ["A 127.0.5.3"],
+    "good.test.wl.test": ["A 127.0.0.2"],
 }
-FAILURES = {"broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
+FAILURES = {"backupmxfail.test MX": "servfail", "12.0.0.127.wl.test": "servfail", "slow.test": "servfail",
+           "broken.test MX": "servfail", "broken.test A": "servfail", "broken.test AAAA": "servfail",
             "12.0.0.127.in-addr.arpa": "servfail", "tempforward.test": "servfail"}
 CLIENTS = {"127.0.0.10": "a confirmed name", "127.0.0.11": "a name that resolves elsewhere",
            "127.0.0.12": "a reverse lookup that fails for now", "127.0.0.13": "a forward lookup that fails for now",
            "127.0.0.14": "a name that does not resolve", "127.0.0.15": "a numeric name",
            "127.0.0.16": "no name"}
+SERVERS = ("inline:{ {mx.exists.test=REJECT MX host listed}, {192.0.2.1=REJECT address listed}, "
+           "{ns1.nsd.test=REJECT NS host listed}, {192.0.2.40=450 4.7.9 mail host address listed}, "
+           "{127.0.0.10=REJECT client address listed}, {192.0.2.31=DUNNO}, {127.0.0.1=REJECT literal listed}, "
+           "{192.0.2.20=OK} }")
+"""One table for the check_*_{a,mx,ns}_access restrictions: MX and NS hosts by name, server addresses, an OK."""
+SERVER_KINDS = {"client": "client", "rev": "reverse_client_hostname", "helo": "helo", "sender": "sender",
+                "recipient": "recipient"}
+SERVER_CLASSES = {f"{kind}{record}": f"check_{name}_{record}_access {SERVERS}"
+                  for kind, name in SERVER_KINDS.items() for record in ("a", "mx", "ns")}
+"""A restriction class for each, named for it (heloa, helomx, ...), chosen by the recipient."""
+LIST_CLASSES = {
+    "dnswl": "permit_dnswl_client wl.test, reject",
+    "dnswlrange": "permit_dnswl_client wl.test=127.0.[0..9].[2;3], reject",
+    "dnswlmiss": "permit_dnswl_client wl.test=127.0.0.[4..255], reject", "rhswl": "permit_rhswl_client wl.test, reject",
+    "rhswlmiss": "permit_rhswl_client wl.test=127.0.0.3, reject",
+    "rblrange": "reject_rbl_client bl.test=127.0.0.[1..3]", "rblmiss": "reject_rbl_client bl.test=127.0.[1..9].0",
+    "rhsblrange": "reject_rhsbl_client rhsbl.test=127.[0;1].0.[2..2]",
+}
+"""DNS allow lists (a failing one defers the reject after it) and the lists' reply filters, each a restriction
+class the recipient chooses."""
 RESTRICTIONS = {
     "smtpd_sender_restrictions": "reject_unknown_sender_domain, reject_rhsbl_sender rhsbl.test",
     "smtpd_recipient_restrictions": "check_recipient_access inline:{ {rbl@local.example=reject_rbl_client bl.test}, "
@@ -69,13 +119,24 @@ RESTRICTIONS = {
                                     "{reversebl@local.example=reject_rhsbl_reverse_client rhsbl.test}, "
                                     "{rhsblhelo@local.example=reject_rhsbl_helo rhsbl.test}, "
                                     "{b@spam.test=reject_rhsbl_recipient rhsbl.test}, "
-                                    "{reverseaccess@local.example=reverse_access} }, "
+                                    "{reverseaccess@local.example=reverse_access}, "
+                                    + ", ".join(f"{{{name}@={name}}}" for name in (*SERVER_CLASSES, *LIST_CLASSES))
+                                    + " }, "
                                     "reject_unknown_recipient_domain",
-    "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test",
+    "relay_domains": "exists.test nullmx.test nx.test broken.test spam.test aonly.test sub.nsd.test",
     "unknown_helo_hostname_tempfail_action": "defer",
-    "smtpd_restriction_classes": "reverse_access",
+    "smtpd_relay_restrictions": "permit_mynetworks, check_recipient_access inline:{ {wlrelay@=permit_dnswl_client "
+                                "wl.test} }, permit_mx_backup, reject_unauth_destination",
+    "permit_mx_backup_networks": "192.0.2.0/24",
+    "smtpd_restriction_classes": "reverse_access " + " ".join(SERVER_CLASSES) + " " + " ".join(LIST_CLASSES),
+    **SERVER_CLASSES,
+    **LIST_CLASSES,
     "reverse_access": "check_reverse_client_hostname_access inline:{ {forged.test=REJECT Forged}, {good.test=OK} }",
 }
+SERVER_NAMES = ["exists.test", "mx.exists.test", "aonly.test", "mxaddr.test", "nullmx.test", "nsd.test", "sub.nsd.test",
+                "nx.test",
+                "broken.test", "[127.0.0.1]", "[192.0.2.1]", "192.0.2.1", "[IPv6:::1]"]
+"""HELO names and sender domains whose A, MX and NS hosts the table is asked about."""
 SENDERS = ["<a@exists.test>", "<a@aonly.test>", "<a@nullmx.test>", "<a@nx.test>", "<a@broken.test>",
            "<a@spam.test>", "<a@quiet.test>", "<>", "<a@local.example>"]
 HELOS = ["exists.test", "aonly.test", "mxonly.test", "nullmxonly.test", "nx.test", "broken.test", "[127.0.0.1]",
@@ -97,7 +158,20 @@ MATRIX = ([("127.0.0.1", "client.example", sender, "<user@local.example>") for s
           + [("127.0.0.1", "client.example", "<a@exists.test>", "<b@spam.test>")]
           + [("127.0.0.1", helo, "<a@exists.test>", "<helostrict@local.example>") for helo in ("broken.test", "nx.test")]
           + [("127.0.0.1", "nx.test", "<a@nx.test>", "<helo@local.example>"),
-             ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")])
+             ("127.0.0.1", "broken.test", "<a@nx.test>", "<helo@local.example>")]
+          + [("127.0.0.1", helo, "<a@exists.test>", f"<helo{record}@local.example>") for record in ("a", "mx", "ns")
+             for helo in SERVER_NAMES]
+          + [("127.0.0.1", "client.example", f"<a@{domain}>", f"<sender{record}@local.example>")
+             for record in ("a", "mx", "ns") for domain in SERVER_NAMES if not domain.startswith("1")]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", f"<recipient{record}@{domain}>")
+             for record in ("a", "mx", "ns") for domain in ("exists.test", "aonly.test", "sub.nsd.test")]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", f"<u@{domain}>") for domain in MX_BACKUP_DOMAINS]
+          + [(client, "client.example", "<a@exists.test>", f"<{name}@local.example>")
+             for client in ("127.0.0.1", "127.0.0.10", "127.0.0.11", "127.0.0.12") for name in LIST_CLASSES]
+          + [("127.0.0.1", "client.example", "<a@exists.test>", "<wlrelay@foreign.example>")]
+          + [(client, "client.example", "<a@exists.test>", f"<{kind}{record}@local.example>")
+             for client in ("127.0.0.10", "127.0.0.11", "127.0.0.16") for kind in ("client", "rev")
+             for record in ("a", "mx", "ns")])
 CLIENT = ("import json, sys; from tests.integration.test_restrictions_dns_vs_postfix import conversation; "
           "print(json.dumps([conversation(int(sys.argv[1]), *session) for session in json.loads(sys.argv[2])]))")
 """Sessions run from inside the namespace: [[client address, HELO, sender, recipient], ...] -> their replies."""
@@ -194,9 +268,79 @@ def test_the_new_restrictions_reply_as_postfix_documents(replies):
         "451 4.3.5 Server configuration error"
 
 
+SERVER_REPLIES = {
+    ("127.0.0.1", "exists.test", "helomx"): "554 5.7.1 <exists.test>: Helo command rejected: MX host listed",
+    ("127.0.0.1", "aonly.test", "heloa"): "554 5.7.1 <aonly.test>: Helo command rejected: address listed",
+    ("127.0.0.1", "aonly.test", "helomx"): "554 5.7.1 <aonly.test>: Helo command rejected: address listed",
+    ("127.0.0.1", "mxaddr.test", "helomx"): "450 4.7.9 <mxaddr.test>: Helo command rejected: mail host address listed",
+    ("127.0.0.1", "sub.nsd.test", "helons"): "554 5.7.1 <sub.nsd.test>: Helo command rejected: NS host listed",
+    ("127.0.0.1", "sub.nsd.test", "heloa"): "250 2.1.5 Ok",
+    ("127.0.0.1", "[127.0.0.1]", "heloa"): "554 5.7.1 <[127.0.0.1]>: Helo command rejected: literal listed",
+    ("127.0.0.1", "[127.0.0.1]", "helons"): "250 2.1.5 Ok",
+    ("127.0.0.1", "mx.exists.test", "heloa"): "451 4.3.5 Server configuration error",
+    ("127.0.0.10", "client.example", "clienta"):
+        "554 5.7.1 <good.test[127.0.0.10]>: Client host rejected: client address listed",
+    ("127.0.0.11", "client.example", "clienta"): "250 2.1.5 Ok",
+    ("127.0.0.11", "client.example", "reva"):
+        "554 5.7.1 <forged.test>: Unverified Client host rejected: address listed",
+}
+"""What some of the server lookups answer: by MX host name, by a server's address, from a parent's NS hosts, for an
+address literal, an OK refused; the client's confirmed name and the name it gave."""
+
+
+def test_the_server_lookups_reply_as_postfix_documents(replies):
+    by_session = {(client, helo, rcpt.split("@")[0][1:]): reply[2]
+                  for (client, helo, _, rcpt), reply in zip(MATRIX, replies["filterd"])}
+    assert {key: by_session[key] for key in SERVER_REPLIES} == SERVER_REPLIES
+
+
+MX_BACKUP_REPLIES = {
+    "backup.test": "250 2.1.5 Ok", "backupname.test": "250 2.1.5 Ok",
+    "primary.test": "554 5.7.1 <u@primary.test>: Relay access denied",
+    "backupnet.test": "554 5.7.1 <u@backupnet.test>: Relay access denied",
+    "backupmxfail.test": "450 4.4.4 <u@backupmxfail.test>: Recipient address rejected: Unable to look up mail "
+                         "exchanger information: Host not found, try again",
+    "backupbroken.test": "450 4.4.4 <u@backupbroken.test>: Recipient address rejected: Unable to look up mail "
+                         "exchanger host gone.test: Name or service not known",
+}
+"""permit_mx_backup: a backup MX host by address or by name; the primary one; a primary outside
+permit_mx_backup_networks; lookups that fail, which defer the reject after it."""
+
+
+def test_permit_mx_backup_replies_as_postfix_documents(replies):
+    by_domain = {rcpt[3:-1]: reply[2] for (_, _, _, rcpt), reply in zip(MATRIX, replies["filterd"])
+                 if rcpt.startswith("<u@")}
+    assert {domain: by_domain[domain] for domain in MX_BACKUP_REPLIES} == MX_BACKUP_REPLIES
+
+
+LIST_REPLIES = {
+    ("127.0.0.1", "dnswl"): "250 2.1.5 Ok", ("127.0.0.1", "dnswlrange"): "250 2.1.5 Ok",
+    ("127.0.0.1", "dnswlmiss"): "554 5.7.1 <dnswlmiss@local.example>: Recipient address rejected: Access denied",
+    ("127.0.0.12", "dnswl"): "450 4.7.1 <127.0.0.12>: Client host rejected: Service unavailable",
+    ("127.0.0.10", "rhswl"): "250 2.1.5 Ok",
+    ("127.0.0.11", "rhswl"): "554 5.7.1 <rhswl@local.example>: Recipient address rejected: Access denied",
+    ("127.0.0.1", "rblrange"): "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using bl.test; "
+                               "client listed",
+    ("127.0.0.1", "rblmiss"): "250 2.1.5 Ok",
+    ("127.0.0.10", "rhsblrange"): "554 5.7.1 Service unavailable; Client host [good.test] blocked using rhsbl.test; "
+                                  "name listed",
+    ("127.0.0.1", "wlrelay"): "554 5.7.1 <wlrelay@foreign.example>: Relay access denied",
+}
+"""An allowlisted client by address and by name, through reply filters and not; a failing allowlist; one that never
+permits relaying; the blocklists' reply filters."""
+
+
+def test_the_dns_lists_reply_as_postfix_documents(replies):
+    by_session = {(client, rcpt[1:].split("@")[0]): reply[2]
+                  for (client, _, _, rcpt), reply in zip(MATRIX, replies["filterd"])}
+    assert {key: by_session[key] for key in LIST_REPLIES} == LIST_REPLIES
+
+
 def log_lines(log: str) -> list[str]:
-    """The reject lines and the name lookup warnings, from the text after the program name on."""
-    wanted = re.compile(r"\]: (NOQUEUE: reject: .*|warning: (?:numeric )?hostname.*)$")
+    """The reject lines, the name lookup warnings and the server lookups' warnings, from the text after the program
+    name on."""
+    wanted = re.compile(r"\]: (NOQUEUE: reject: .*|warning: (?:(?:numeric )?hostname|Unable to look up \w+ host|"
+                        r"restriction check_|this is not allowed|use DUNNO).*)$")
     return sorted(match[1] for line in log.splitlines() if (match := wanted.search(line)))
 
 

@@ -43,6 +43,7 @@ abuse@ OK
 HELO_ACCESS = """\
 refused.helo.example REJECT
 helo.example REJECT 5.7.2 Not from there
+2.1 REJECT numeric parent
 """
 RESTRICTIONS = {
     "smtpd_helo_restrictions": "check_helo_access texthash:{helo}, reject_invalid_helo_hostname, "
@@ -57,7 +58,7 @@ POSTFIX = {"myhostname": "postfix.local.example", "local_transport": "discard:lo
            "default_transport": "discard:remote", "relay_transport": "discard:remote"}
 
 HELOS = ["client.example", "refused.helo.example", "sub.helo.example", "bad_helo!", "nodots", "[127.0.0.1]",
-         "[300.1.1.1]", "trailing.dot.example.", "-bad.example"]
+         "[300.1.1.1]", "trailing.dot.example.", "-bad.example", "192.0.2.1", "host.2.1"]
 SENDERS = ["<>", "<blocked@sender.example>", "<someone@deferred.example>", "<a@temporary.example>",
            "<a@custom.example>", "<a@permanent.example>", "<a@deep.sub.parent.example>", "<spammer@anywhere.example>",
            "<a@held.example>", "<a@ok.example>", "<spammer@ok.example>", "<a@dunno.example>", "<a@listed.example>",

@@ -58,6 +58,28 @@ CLIENT = ["ETRN example.com", "EHLO client.example", "VRFY a@b", "ETRN example.c
 CLIENT_CF = {"smtpd_client_restrictions": "check_client_access inline:{127.0.0.1=REJECT}",
              "fast_flush_domains": "example.com"}
 
+ETRN_LIST = ["ETRN example.com", "VRFY a@b", "MAIL FROM:<s@example.org>", "RCPT TO:<a@b>", "RSET",
+             "EHLO client.example", "ETRN example.com", "ETRN sub.example.com", "ETRN Example.COM",
+             "ETRN other.example", "ETRN ok.example", "ETRN @ok.example", "ETRN #deferred.example",
+             "ETRN maybe.example", "ETRN [192.0.2.1]", "ETRN unlisted.example", "ETRN classy.example",
+             "ETRN held.example", "ETRN gone.example", "QUIT"]
+"""smtpd_etrn_restrictions: check_etrn_access about the domain (and its parents) and `reject` naming it, before
+fast_flush_domains; the HELO restrictions apply (at ETRN, VRFY and RCPT) only once there is a HELO name."""
+ETRN_LIST_CF = {"smtpd_helo_restrictions": "check_helo_access inline:{client.example=OK}, defer",
+                "smtpd_restriction_classes": "classy", "classy": "reject_unauth_pipelining, defer",
+                "smtpd_etrn_restrictions": "check_etrn_access inline:{ { other.example = 450 4.7.9 Not now }, "
+                                           "ok.example=OK, "
+                                           "deferred.example=DEFER, maybe.example=DEFER_IF_PERMIT, "
+                                           "{ example.com = REJECT no flush for you }, classy.example=classy, "
+                                           "held.example=HOLD, { gone.example = DISCARD gone } }, "
+                                           "reject",
+                "fast_flush_domains": "example.com, ok.example"}
+ETRN_NOW = ["ETRN ok.example", "EHLO client.example", "ETRN ok.example", "ETRN other.example", "QUIT"]
+"""smtpd_delay_reject = no: the ETRN list alone (the HELO list answered EHLO)."""
+ETRN_NOW_CF = {"smtpd_delay_reject": "no", "smtpd_helo_restrictions": "reject_non_fqdn_helo_hostname",
+               "smtpd_etrn_restrictions": "check_etrn_access inline:{ok.example=OK}, defer",
+               "fast_flush_domains": "ok.example"}
+
 FLOOD = ["EHLO client.example", *["VRFY postmaster", "NOOP", "RSET", "ETRN example.com", "HELO client.example",
                                    "MAIL FROM:<s@example.org>", "VRFY a b"] * 4]
 """smtpd_junk_command_limit: past it each HELO, EHLO, NOOP, RSET, VRFY and ETRN is an error too, up to the 421."""
@@ -121,9 +143,9 @@ def smtpd_lines(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("commands, settings", [(SYNTAX, {}), (STRANGER, STRANGER_CF), (DELAYED, DELAYED_CF),
-                                                (CLIENT, CLIENT_CF), (FLOOD, FLOOD_CF),
-                                                (DISABLED, DISABLED_CF)],
-                         ids=["syntax", "stranger", "delayed", "client", "flood", "disabled"])
+                                                (CLIENT, CLIENT_CF), (ETRN_LIST, ETRN_LIST_CF),
+                                                (ETRN_NOW, ETRN_NOW_CF), (FLOOD, FLOOD_CF), (DISABLED, DISABLED_CF)],
+                         ids=["syntax", "stranger", "delayed", "client", "etrn", "etrn-now", "flood", "disabled"])
 def test_replies_and_log_lines_are_postfix_s(launcher, commands, settings):
     postfix, filterd = servers(launcher, settings)
     expected = replies(postfix.port, commands)

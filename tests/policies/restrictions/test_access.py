@@ -67,7 +67,7 @@ def test_the_codes_of_reject_and_defer_are_parameters():
     ("PREPEND X-Seen: yes", Action.PREPEND, "X-Seen: yes"),
     ("REDIRECT else@example.org", Action.REDIRECT, "else@example.org"),
     ("BCC archive@example.org", Action.BCC, "archive@example.org"),
-    ("WARN odd", Action.WARN, "<a@sender.example>: Sender address odd"),
+    ("WARN odd", Action.WARN, "odd"), ("WARN", Action.WARN, ""), ("INFO seen it", Action.INFO, "seen it"),
 ])
 def test_actions(result, action, text):
     found = verdict(result)

@@ -129,3 +129,11 @@ def test_check_reverse_client_hostname_access_looks_up_the_unverified_name_and_t
         450, "4.7.1", "<unknown>: Unverified Client host rejected: Try later")
     assert verdict_at_rcpt(access, client="192.0.2.99", reverse_client_name="good.test").reply() == (
         451, "4.3.5", "Server configuration error")
+
+
+def test_reject_plaintext_session_refuses_until_the_session_is_encrypted():
+    plaintext = settings(smtpd_client_restrictions="reject_plaintext_session")
+    assert verdict_at_rcpt(plaintext).reply() == (450, "4.7.1", "Session encryption is required")
+    assert verdict_at_rcpt(plaintext, tls=True) is None
+    assert verdict_at_rcpt(settings(smtpd_client_restrictions="reject_plaintext_session",
+                                    plaintext_reject_code="554")).reply()[:2] == (554, "5.7.1")

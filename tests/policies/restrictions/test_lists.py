@@ -6,6 +6,7 @@ import pytest
 
 from filterd.policies.restrictions.lists import parse, words
 from filterd.policies.restrictions.names import restriction
+from filterd.policies.restrictions.reply_filter import AddressPattern
 
 
 def test_words_split_on_commas_and_whitespace_outside_braces():
@@ -17,7 +18,7 @@ def test_a_restriction_takes_its_argument_from_the_next_word():
     items = parse("check_client_access inline:{ 192.0.2.1=OK } Reject_RBL_Client zen.example=127.0.0.2")
     assert [(item.name, item.word) for item in items] == [("check_client_access", "inline:{ 192.0.2.1=OK }"),
                                                           ("reject_rbl_client", "zen.example=127.0.0.2")]
-    assert items[1].argument == ("zen.example", "127.0.0.2")
+    assert items[1].argument == ("zen.example", AddressPattern.parse("127.0.0.2"))
 
 
 def test_an_argument_that_cannot_be_read_is_named():

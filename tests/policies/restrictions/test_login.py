@@ -36,3 +36,13 @@ def test_the_variants_apply_one_half_each():
     known = mismatch("reject_known_sender_login_mismatch")
     assert verdict_at_rcpt(known, sender="x@elsewhere.example", sasl_username="bob") is None
     assert verdict_at_rcpt(known, sender="alice@local.example", sasl_username="bob") is not None
+
+
+def test_check_sasl_access_looks_the_login_name_up_when_sasl_is_on():
+    table = "check_sasl_access inline:{ {alice=REJECT not today} }"
+    enabled = settings(smtpd_recipient_restrictions=table + ", permit", smtpd_sasl_auth_enable="yes")
+    assert verdict_at_rcpt(enabled, sasl_username="alice").reply() == (
+        554, "5.7.1", "<alice>: SASL login name rejected: not today")
+    assert verdict_at_rcpt(enabled, sasl_username="bob") is None
+    assert verdict_at_rcpt(enabled) is None
+    assert verdict_at_rcpt(settings(smtpd_recipient_restrictions=table + ", permit"), sasl_username="alice") is None
