@@ -77,7 +77,7 @@ class QueueNextHop:
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
             queue_id=env.queue_id, sender=env.sender, arrival=env.arrival, size=message.size,
-            recipients=[_recipient(r, env.rcpt_options.get(r, [])) for r in env.recipients],
+            recipients=[_recipient(r, env.rcpt_options.get(r, [])) for r in _queued_recipients(env, routing)],
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=session.client, helo=session.helo, protocol=session.protocol,
@@ -89,6 +89,15 @@ class QueueNextHop:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
         if self.flow_limit and self.flow_delay and _count(self.spool, "incoming") > self.flow_limit:
             await asyncio.sleep(self.flow_delay)
+
+
+def _queued_recipients(env: Envelope, routing: Routing) -> list[str]:
+    """Under a REDIRECT, the recipients as received (and those a BCC added): as Postfix's cleanup, the queue file
+    keeps them beside the redirect, which the queue manager applies (filterd.qmgr.redirect)."""
+    if not routing.redirect or not env.rcpt_options:
+        return list(env.recipients)
+    received = list(env.rcpt_options)
+    return received + [r for r in env.recipients if r not in received and r != routing.redirect]
 
 
 def _recipient(address: str, options: list[str]) -> Recipient:

@@ -14,7 +14,7 @@ import pytest
 from tests.harness import CLIENT, free_port, wait_until
 
 HELO = "client.example"
-CHECKS = "/^Subject: reject-me/ REJECT go away\n"
+CHECKS = "/^Subject: reject-me/ REJECT go away\n/^Subject: redirect-me/ REDIRECT new@example.net\n"
 MESSAGE = "From: a@example.org\nSubject: {subject}\nMessage-ID: <{subject}@example.org>\n\nbody\n.\n"
 QUEUE_ID = re.compile(r"\b(?:[0-9A-F]{10,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{15,})\b")
 LINE = re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^/\s]+/(?P<service>[\w-]+)\[\d+\]: (?P<text>.*)$")
@@ -44,6 +44,27 @@ SESSIONS = {
     "lost-after-rcpt": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\nRCPT TO:<bob@example.com>\n", 2)],
     "lost-in-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
                      ("DATA\n", 1), ("Subject: cut\nFrom: a@exa", 0)],
+    "redirect": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                 ("RCPT TO:<bob@example.com> ORCPT=rfc822;bob@example.com\n", 1), ("RCPT TO:<Carol@example.com>\n", 1),
+                 ("RCPT TO:<zed@a.example.org> NOTIFY=SUCCESS\n", 1), ("DATA\n", 1), (message("redirect-me"), 1),
+                 ("QUIT\n", 1)],
+    "redirect-to-itself": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                           ("RCPT TO:<NEW@example.net>\n", 1), ("DATA\n", 1), (message("redirect-me"), 1),
+                           ("QUIT\n", 1)],
+    "lost-in-body": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
+                     ("DATA\n", 1), ("Message-ID: <cut@example.org>\nSubject: cut\n\nbody cut sh", 0)],
+    "lost-in-the-header-after-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                            ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                            ("Message-ID: <cut@example.org>\nSubj", 0)],
+    "lost-right-after-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                     ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                     ("Subject: cut\nMessage-ID: <cut@example.org>\n", 0)],
+    "lost-in-body-with-resent-headers": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                         ("Resent-Message-ID: <r@example.org>\nMessage-ID: <cut@example.org>\n"
+                                          "Resent-From: r@example.org\n\nbody", 0)],
+    "lost-in-body-without-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                        ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1), ("Subject: cut\n\nbo", 0)],
     "lost-after-rset-and-noop": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RSET\nNOOP\n", 2)],
     "lost-after-refused-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("DATA\n", 1)],
     "lost-after-message": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),

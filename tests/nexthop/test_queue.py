@@ -42,3 +42,23 @@ def test_the_queue_file_keeps_the_routing_decisions(tmp_path):
     assert (env.hold_reason, env.filter, env.bcc, env.body_type, env.smtputf8, env.message_id) == \
         ("suspicious", "smtp:[127.0.0.1]:10026", ["c@x"], "8BITMIME", True, "<m@x>")
     assert b"".join(qf.content()) == b"Message-ID: <m@x>\r\nSubject: s\r\n\r\nbody\r\n"
+
+
+def test_under_a_redirect_the_queue_file_keeps_the_recipients_as_received(tmp_path):
+    spool = Spool(tmp_path).create()
+    hop = QueueNextHop(spool)
+    envelope = Envelope("4QID", "a@example.org", [], arrival=1.0)
+
+    async def run():
+        await hop.begin(Session(helo="client.example"), envelope)
+        envelope.recipients += ["b@example.net", "c@example.net"]
+        envelope.rcpt_options.update({"b@example.net": ["ORCPT=rfc822;b@example.net"], "c@example.net": []})
+        envelope.recipients[:] = ["new@example.net", "bcc@example.net"]
+        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"),
+                                 Routing(redirect="new@example.net", bcc=("bcc@example.net",)))
+
+    asyncio.run(run())
+    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    assert env.redirect == "new@example.net"
+    assert env.recipients == [Recipient("b@example.net", orcpt="rfc822;b@example.net"), Recipient("c@example.net"),
+                              Recipient("bcc@example.net")]
