@@ -10,7 +10,7 @@ import asyncio
 import os
 
 from filterd import maillog
-from filterd.handoff import Reply, Routing
+from filterd.handoff import CutShort, Reply, Routing
 from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
 from filterd.queue.queuefile import QueueEnvelope, Recipient
@@ -47,6 +47,7 @@ class QueueNextHop:
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         routing = routing or Routing()
+        headers = list(message.headers)
         added = self._add_missing_headers(message)
         envelope = self._queue_envelope(message, routing)
         await self._in_flow_delay()
@@ -56,18 +57,28 @@ class QueueNextHop:
         except QueueFull as exc:
             maillog.warning("cleanup", "%s: queue file write error: %s", envelope.queue_id, exc)
             return STORAGE_FULL
-        if envelope.message_id and not added.startswith("resent-"):
-            maillog.info("cleanup", "%s: message-id=%s", envelope.queue_id, envelope.message_id)
-        elif added:
-            maillog.info("cleanup", "%s: %s", envelope.queue_id, added)
+        for line in message_id_lines(headers, added):
+            maillog.info("cleanup", "%s: %s", envelope.queue_id, line)
         return Reply(250, f"2.0.0 Ok: queued as {envelope.queue_id}")
 
-    async def abort(self) -> None:
-        self._envelope = None
+    async def abort(self, cut: CutShort | None = None) -> None:
+        """A client that hung up inside DATA: the ids that Postfix's cleanup had logged by then are logged."""
+        env, self._envelope = self._envelope, None
+        if cut is None or env is None or not env.queue_id:
+            return
+        added = ""
+        if cut.header_done and self._rewrites_headers():
+            added = self.missing.missing_id(list(cut.headers), env.queue_id)
+        for line in message_id_lines(cut.headers, added, cut.header_done):
+            maillog.info("cleanup", "%s: %s", env.queue_id, line)
+
+    def _rewrites_headers(self) -> bool:
+        session = self._session
+        return self.missing is not None and session is not None and self.missing.applies(session.client_address)
 
     def _add_missing_headers(self, message: Message) -> str:
-        env, session = self._envelope, self._session
-        if self.missing is None or env is None or session is None or not self.missing.applies(session.client_address):
+        env = self._envelope
+        if env is None or not self._rewrites_headers():
             return ""
         return self.missing.add(message, env.sender, env.queue_id)
 
@@ -89,6 +100,23 @@ class QueueNextHop:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
         if self.flow_limit and self.flow_delay and _count(self.spool, "incoming") > self.flow_limit:
             await asyncio.sleep(self.flow_delay)
+
+
+def message_id_lines(headers, added: str = "", header_done: bool = True) -> list[str]:
+    """What Postfix's cleanup logs of a message's ids: each Message-ID and Resent-Message-ID as its header is
+    processed; once the header section is done, the id it added (`added`), then `message-id=<>` if there is
+    still no Message-ID (cleanup_message.c)."""
+    lines, seen = [], False
+    for header in headers:
+        name = header.name.lower()
+        if name in ("message-id", "resent-message-id"):
+            lines.append(f"{name}={header.value}")
+            seen = seen or name == "message-id"
+    if header_done:
+        lines += [added] if added else []
+        if not (seen or added.startswith("message-id=")):
+            lines.append("message-id=<>")
+    return lines
 
 
 def _queued_recipients(env: Envelope, routing: Routing) -> list[str]:

@@ -65,6 +65,9 @@ SESSIONS = {
                                           "Resent-From: r@example.org\n\nbody", 0)],
     "lost-in-body-without-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
                                         ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1), ("Subject: cut\n\nbo", 0)],
+    "resent-headers": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
+                       ("DATA\n", 1), ("Resent-Message-ID: <r@example.org>\nResent-From: r@example.org\n"
+                                       "Message-ID: <m@example.org>\nSubject: resent\n\nbody\n.\n", 1), ("QUIT\n", 1)],
     "lost-after-rset-and-noop": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RSET\nNOOP\n", 2)],
     "lost-after-refused-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("DATA\n", 1)],
     "lost-after-message": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
@@ -94,6 +97,7 @@ def normalised(log: str, services: tuple[str, ...] = LOGGED) -> list[str]:
             text = QUEUE_ID.sub("QID", match["text"])
             text = re.sub(r"delay=[\d.]+, delays=[\d./]+", "delay=D", text)
             text = re.sub(r"size=\d+", "size=N", text)
+            text = re.sub(r"<\d{14}\.QID@[^>]+>", "<TIME.QID@MYHOSTNAME>", text)
             lines.append(f"{match['service']}: {text}")
     return lines
 
@@ -162,3 +166,11 @@ def test_the_milter_logs_proto_esmtp_for_an_ehlo_client_as_postfix_does(postfix_
     [found] = [x for x in normalised(filterd.log(), ("cleanup",)) if ": reject: " in x]
     assert found == expected
     assert f"from {CLIENT};" in found and f"proto=ESMTP helo=<{HELO}>" in found
+
+
+def test_a_message_without_message_id_from_a_client_whose_headers_are_not_rewritten(pair) -> None:
+    postfix, filterd = pair(local_header_rewrite_clients="")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                         ("Subject: no id\n\nbody\n.\n", 1), ("QUIT\n", 1)])
+    assert ": message-id=<>" in filterd.log()

@@ -8,7 +8,8 @@ import pytest
 
 from filterd.handoff import Routing
 from filterd.model import Envelope, Message, Session
-from filterd.nexthop.queue import QueueNextHop
+from filterd.content import Header
+from filterd.nexthop.queue import QueueNextHop, message_id_lines
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
 
@@ -62,3 +63,12 @@ def test_under_a_redirect_the_queue_file_keeps_the_recipients_as_received(tmp_pa
     assert env.redirect == "new@example.net"
     assert env.recipients == [Recipient("b@example.net", orcpt="rfc822;b@example.net"), Recipient("c@example.net"),
                               Recipient("bcc@example.net")]
+
+
+def test_the_ids_are_logged_as_cleanup_logs_them():
+    headers = [Header.make("Resent-Message-ID", "<r@x>"), Header.make("Message-ID", "<m@x>")]
+    assert message_id_lines(headers, "resent-message-id=<new@x>") == ["resent-message-id=<r@x>", "message-id=<m@x>",
+                                                                      "resent-message-id=<new@x>"]
+    assert message_id_lines(headers[:1]) == ["resent-message-id=<r@x>", "message-id=<>"]
+    assert message_id_lines(headers[:1], header_done=False) == ["resent-message-id=<r@x>"]
+    assert message_id_lines([], "message-id=<new@x>") == ["message-id=<new@x>"]
