@@ -10,6 +10,7 @@ import asyncio
 import os
 
 from filterd import maillog
+from filterd.addresses import AddressRules, quote_local, unquote_local
 from filterd.handoff import CutShort, Reply, Routing
 from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
@@ -28,8 +29,9 @@ class QueueNextHop:
     logs_delivery = False
 
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
-                 missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False):
-        self.spool, self.missing = spool, missing
+                 missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
+                 rules: AddressRules | None = None):
+        self.spool, self.missing, self.rules = spool, missing, rules
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -88,13 +90,28 @@ class QueueNextHop:
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
             queue_id=env.queue_id, sender=env.sender, arrival=env.arrival, size=message.size,
-            recipients=[_recipient(r, env.rcpt_options.get(r, [])) for r in _queued_recipients(env, routing)],
+            recipients=[self._recipient(r, env.rcpt_options.get(r, [])) for r in _queued_recipients(env, routing)],
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=session.client, helo=session.helo, protocol=session.protocol,
-            redirect=routing.redirect or "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
+            redirect=self._canonical(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
             filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
+
+    def _canonical(self, address: str) -> str:
+        """The address in the canonical form cleanup gives it (trivial-rewrite's local rewrite: @$myorigin
+        appended, a source route cut, a bang path or percent hack turned into user@domain, a trailing dot gone)."""
+        if self.rules is None:
+            return address
+        return quote_local(self.rules.rewrite(unquote_local(address)))
+
+    def _recipient(self, address: str, options: list[str]) -> Recipient:
+        """A queue recipient in canonical form, with the address as received when that differs, its NOTIFY and
+        ORCPT."""
+        found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
+        canonical = self._canonical(address)
+        return Recipient(canonical, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
+                         orig=address if canonical != address else "")
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
@@ -126,12 +143,6 @@ def _queued_recipients(env: Envelope, routing: Routing) -> list[str]:
         return list(env.recipients)
     received = list(env.rcpt_options)
     return received + [r for r in env.recipients if r not in received and r != routing.redirect]
-
-
-def _recipient(address: str, options: list[str]) -> Recipient:
-    """A queue recipient with its RFC 3461 NOTIFY and ORCPT."""
-    found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
-    return Recipient(address, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper())
 
 
 def _count(spool: Spool, queue: str) -> int:

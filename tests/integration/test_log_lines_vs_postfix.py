@@ -168,6 +168,15 @@ def test_the_milter_logs_proto_esmtp_for_an_ehlo_client_as_postfix_does(postfix_
     assert f"from {CLIENT};" in found and f"proto=ESMTP helo=<{HELO}>" in found
 
 
+@pytest.mark.parametrize("recipient", ["bob", "@a.example,@b.example:bob@example.com", "example.com!bob",
+                                       "bob%example.com", "bob@example.com."])
+def test_a_recipient_is_delivered_in_the_canonical_form_with_orig_to(pair, recipient: str) -> None:
+    postfix, filterd = pair(myhostname="relay.example", mydestination="")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         (f"RCPT TO:<{recipient}>\n", 1), ("DATA\n", 1), (message("canonical"), 1),
+                                         ("QUIT\n", 1)])
+
+
 def test_a_message_without_message_id_from_a_client_whose_headers_are_not_rewritten(pair) -> None:
     postfix, filterd = pair(local_header_rewrite_clients="")
     assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),

@@ -8,6 +8,7 @@ import pytest
 
 from filterd.handoff import Routing
 from filterd.model import Envelope, Message, Session
+from filterd.addresses import AddressRules
 from filterd.content import Header
 from filterd.nexthop.queue import QueueNextHop, message_id_lines
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
@@ -72,3 +73,18 @@ def test_the_ids_are_logged_as_cleanup_logs_them():
     assert message_id_lines(headers[:1]) == ["resent-message-id=<r@x>", "message-id=<>"]
     assert message_id_lines(headers[:1], header_done=False) == ["resent-message-id=<r@x>"]
     assert message_id_lines([], "message-id=<new@x>") == ["message-id=<new@x>"]
+
+
+def test_recipients_are_queued_in_canonical_form_beside_the_address_as_received(tmp_path):
+    spool = Spool(tmp_path).create()
+    hop = QueueNextHop(spool, rules=AddressRules(myorigin="relay.example"))
+    envelope = Envelope("4QID", "a@example.org", ["bob", "example.com!carol", "dave@example.com"], arrival=1.0)
+
+    async def run():
+        await hop.begin(Session(helo="client.example"), envelope)
+        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"), Routing())
+
+    asyncio.run(run())
+    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    assert env.recipients == [Recipient("bob@relay.example", orig="bob"),
+                              Recipient("carol@example.com", orig="example.com!carol"), Recipient("dave@example.com")]
