@@ -94,24 +94,28 @@ class QueueNextHop:
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=session.client, helo=session.helo, protocol=session.protocol,
-            redirect=self._canonical(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
+            redirect=self._delivered(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
             filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
 
-    def _canonical(self, address: str) -> str:
-        """The address in the canonical form cleanup gives it (trivial-rewrite's local rewrite: @$myorigin
-        appended, a source route cut, a bang path or percent hack turned into user@domain, a trailing dot gone)."""
+    def _delivered(self, address: str) -> str:
+        """The address the queue manager delivers to: in the canonical form cleanup gives it (trivial-rewrite's
+        local rewrite: @$myorigin appended, a source route cut, a bang path or percent hack turned into
+        user@domain, a trailing dot gone), then as trivial-rewrite resolves it (a local domain stripped from a
+        sender-routed address, a quoted local part opened), as qmgr updates its recipient."""
         if self.rules is None:
             return address
-        return quote_local(self.rules.rewrite(unquote_local(address)))
+        canonical = self.rules.rewrite(unquote_local(address))
+        resolution = self.rules.resolve(canonical)
+        return quote_local(canonical if resolution.error else resolution.recipient)
 
     def _recipient(self, address: str, options: list[str]) -> Recipient:
-        """A queue recipient in canonical form, with the address as received when that differs, its NOTIFY and
-        ORCPT."""
+        """A queue recipient as it is delivered to, with the address as received (in external form) when that
+        differs, its NOTIFY and ORCPT."""
         found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
-        canonical = self._canonical(address)
-        return Recipient(canonical, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
-                         orig=address if canonical != address else "")
+        received, delivered = quote_local(unquote_local(address)), self._delivered(address)
+        return Recipient(delivered, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
+                         orig=received if delivered != received else "")
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""

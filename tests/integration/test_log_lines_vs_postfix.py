@@ -177,6 +177,15 @@ def test_a_recipient_is_delivered_in_the_canonical_form_with_orig_to(pair, recip
                                          ("QUIT\n", 1)])
 
 
+@pytest.mark.parametrize("recipient", ["bob%example.com@relay.example", "example.com!bob@relay.example",
+                                       '"bob@example.com"@relay.example', '"bob%example.com"@relay.example'])
+def test_a_sender_routed_recipient_from_a_trusted_client_is_resolved_as_postfix_resolves_it(pair, recipient: str):
+    postfix, filterd = pair(myhostname="relay.example", mydestination="relay.example")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         (f"RCPT TO:<{recipient}>\n", 1), ("DATA\n", 1), (message("routed"), 1),
+                                         ("QUIT\n", 1)])
+
+
 def test_a_message_without_message_id_from_a_client_whose_headers_are_not_rewritten(pair) -> None:
     postfix, filterd = pair(local_header_rewrite_clients="")
     assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),

@@ -77,8 +77,9 @@ def test_the_ids_are_logged_as_cleanup_logs_them():
 
 def test_recipients_are_queued_in_canonical_form_beside_the_address_as_received(tmp_path):
     spool = Spool(tmp_path).create()
-    hop = QueueNextHop(spool, rules=AddressRules(myorigin="relay.example"))
-    envelope = Envelope("4QID", "a@example.org", ["bob", "example.com!carol", "dave@example.com"], arrival=1.0)
+    hop = QueueNextHop(spool, rules=AddressRules(("relay.example",), myorigin="relay.example"))
+    envelope = Envelope("4QID", "a@example.org", ["bob", "example.com!carol", "dave@example.com",
+                                                  '"erin%example.com"@relay.example'], arrival=1.0)
 
     async def run():
         await hop.begin(Session(helo="client.example"), envelope)
@@ -87,4 +88,5 @@ def test_recipients_are_queued_in_canonical_form_beside_the_address_as_received(
     asyncio.run(run())
     env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
     assert env.recipients == [Recipient("bob@relay.example", orig="bob"),
-                              Recipient("carol@example.com", orig="example.com!carol"), Recipient("dave@example.com")]
+                              Recipient("carol@example.com", orig="example.com!carol"), Recipient("dave@example.com"),
+                              Recipient("erin@example.com", orig="erin%example.com@relay.example")]
