@@ -82,14 +82,14 @@ class QueueNextHop:
         env = self._envelope
         if env is None or not self._rewrites_headers():
             return ""
-        return self.missing.add(message, env.sender, env.queue_id)
+        return self.missing.add(message, self._canonical(env.sender), env.queue_id)
 
     def _queue_envelope(self, message: Message, routing: Routing) -> QueueEnvelope:
         env, session = self._envelope, self._session
         assert env is not None and session is not None
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
-            queue_id=env.queue_id, sender=env.sender, arrival=env.arrival, size=message.size,
+            queue_id=env.queue_id, sender=self._canonical(env.sender), arrival=env.arrival, size=message.size,
             recipients=[self._recipient(r, env.rcpt_options.get(r, [])) for r in _queued_recipients(env, routing)],
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
@@ -98,14 +98,20 @@ class QueueNextHop:
             filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
 
+    def _canonical(self, address: str) -> str:
+        """The address in the canonical form cleanup gives the sender and each recipient (trivial-rewrite's local
+        rewrite: @$myorigin appended, a source route cut, a bang path or percent hack turned into user@domain, a
+        trailing dot gone); the null sender stays null."""
+        if self.rules is None or not address:
+            return address
+        return quote_local(self.rules.rewrite(unquote_local(address)))
+
     def _delivered(self, address: str) -> str:
-        """The address the queue manager delivers to: in the canonical form cleanup gives it (trivial-rewrite's
-        local rewrite: @$myorigin appended, a source route cut, a bang path or percent hack turned into
-        user@domain, a trailing dot gone), then as trivial-rewrite resolves it (a local domain stripped from a
-        sender-routed address, a quoted local part opened), as qmgr updates its recipient."""
+        """The address the queue manager delivers to: canonical, then as trivial-rewrite resolves it (a local
+        domain stripped from a sender-routed address, a quoted local part opened), as qmgr updates its recipient."""
         if self.rules is None:
             return address
-        canonical = self.rules.rewrite(unquote_local(address))
+        canonical = unquote_local(self._canonical(address))
         resolution = self.rules.resolve(canonical)
         return quote_local(canonical if resolution.error else resolution.recipient)
 
