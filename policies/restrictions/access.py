@@ -6,6 +6,7 @@ as smtpd_check.c's check_table_result reads it."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from filterd import Verdict, open_table
 
@@ -19,6 +20,8 @@ _NUMERIC = re.compile(r"([45]\d\d)(?:\s+|$)")
 _ACTIONS = {"HOLD": Verdict.hold, "DISCARD": Verdict.discard, "WARN": Verdict.warn, "INFO": Verdict.info}
 _ARGUMENTS = {"FILTER": Verdict.filter, "PREPEND": Verdict.prepend, "REDIRECT": Verdict.redirect,
               "BCC": Verdict.bcc}
+_TRIGGERS = frozenset({"FILTER", "REDIRECT", "BCC"})
+"""The actions smtpd logs as `<NAME>: CLASS triggers ACTION ARGUMENT` (smtpd_check.c's check_table_result)."""
 CONFIGURATION_ERROR = refusal(451, "4.3.5", "Server configuration error")
 
 
@@ -68,7 +71,8 @@ async def table_verdict(check: Check, result: str, name: str, kind: str) -> Verd
     if upper in _ACTIONS:
         return _ACTIONS[upper](f"<{name}>: {kind} {text or f'triggers {upper} action'}")
     if upper in _ARGUMENTS and text:
-        return _ARGUMENTS[upper](text)
+        verdict = _ARGUMENTS[upper](text)
+        return replace(verdict, logged=f"<{name}>: {kind} triggers {upper} {text}") if upper in _TRIGGERS else verdict
     if ":" in result:
         return CONFIGURATION_ERROR
     try:
