@@ -121,7 +121,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         missing = MissingHeaders.from_config(config)
         reinject = listener.mode == "reinject"
         content_filter = "" if reinject else config.get("content_filter")
-        return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject)
+        rules = AddressRules.from_config(config)
+        return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject, rules)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)

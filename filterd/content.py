@@ -96,9 +96,22 @@ class ContentParser:
         self._current_size = 0
         self._line_start = True
         self.body_line_count = 0
+        self._settled: tuple[int, bool] = (0, False)
+
+    def settled(self) -> tuple[list[Header], bool]:
+        """The headers a whole line has followed, and whether such a line ended the header section: what Postfix's
+        cleanup has processed of a message whose client hung up (smtpd drops a partial last line)."""
+        count, ended = self._settled
+        return self.headers[:count], ended
 
     def feed_line(self, line: bytes) -> list[tuple[str, object]]:
         """One piece of content; returns (event, value) pairs: header, end_of_headers, body."""
+        events = self._feed(line)
+        if line.endswith(b"\n"):
+            self._settled = (len(self.headers), not self.in_headers)
+        return events
+
+    def _feed(self, line: bytes) -> list[tuple[str, object]]:
         complete = line.endswith(b"\n")
         starts_line, self._line_start = self._line_start, complete
         if not self.in_headers:

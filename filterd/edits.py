@@ -91,7 +91,7 @@ class ContentVerdict(Verdict):
            earlier: tuple[Verdict, ...] = ()) -> ContentVerdict:
         """`verdict` with what it is about and the verdicts that came before it."""
         return cls(verdict.action, verdict.text, verdict.code, verdict.dsn, verdict.edits, verdict.symbols,
-                   verdict.auth_results, about, earlier)
+                   verdict.auth_results, verdict.logged, about, earlier)
 
 
 AnyEdit = Edit | Before | Replace | Remove | LineEdit

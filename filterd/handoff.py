@@ -2,7 +2,7 @@
 in-session, the queue, a sink directory): the NextHop interface, its Reply, and the Routing it is told.
 
 A next hop sees a transaction in order: begin (MAIL), recipient (RCPT, repeated), deliver (the
-edited message) or abort. Every reply it gives is the one the client gets.
+edited message) or abort (with what there was of the message when the client hung up inside it). Every reply it gives is the one the client gets.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from filterd.content import Header
 from filterd.model import Envelope, Message, Session
 
 
@@ -43,6 +44,15 @@ class Routing:
     bcc: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CutShort:
+    """What a client that hung up inside DATA had sent, as far as Postfix's cleanup had processed it: the headers
+    a whole line followed, and whether such a line ended the header section."""
+
+    headers: tuple[Header, ...] = ()
+    header_done: bool = False
+
+
 class NextHop(Protocol):
     """One transaction's path onward."""
 
@@ -57,4 +67,5 @@ class NextHop(Protocol):
 
     async def deliver(self, message: Message, routing: Routing) -> Reply: ...
 
-    async def abort(self) -> None: ...
+    async def abort(self, cut: CutShort | None = None) -> None:
+        """The transaction ends undelivered; `cut` when the client hung up inside DATA."""

@@ -46,21 +46,32 @@ class MissingHeaders:
             return True
         return "permit_inet_interfaces" in self.rules and _is_interface(client_address, self.interfaces)
 
+    def missing_id(self, headers: list[Header], queue_id: str, when: float | None = None) -> str:
+        """The `message-id=<ID>` (`resent-message-id=`) that cleanup adds and logs when these headers lack one, or
+        "": an ID made of the time, the queue ID and myhostname."""
+        wanted = f"{_resent(headers)}message-id".lower()
+        if any(h.name.lower() == wanted for h in headers):
+            return ""
+        when = time.time() if when is None else when
+        return f"{wanted}=<{time.strftime('%Y%m%d%H%M%S', time.localtime(when))}.{queue_id}@{self.myhostname}>"
+
     def add(self, message: Message, sender: str, queue_id: str, when: float | None = None) -> str:
         """Append what the message lacks, as cleanup does (the sender in its external form, as the SMTP server
         passes it); the name and value of the Message-Id it added, for the log, or ""."""
         when = time.time() if when is None else when
-        resent = "Resent-" if any(h.name.lower().startswith("resent-") for h in message.headers) else ""
-        added = ""
-        if f"{resent}Message-Id" not in message:
-            added = f"<{time.strftime('%Y%m%d%H%M%S', time.localtime(when))}.{queue_id}@{self.myhostname}>"
-            message.headers.append(Header.make(f"{resent}Message-Id", added))
-            added = f"{resent.lower()}message-id={added}"
+        resent = _resent(message.headers)
+        added = self.missing_id(message.headers, queue_id, when)
+        if added:
+            message.headers.append(Header.make(f"{resent}Message-Id", added.partition("=")[2]))
         if f"{resent}Date" not in message:
             message.headers.append(Header.make(f"{resent}Date", mail_date(when)))
         if f"{resent}From" not in message:
             message.headers.append(Header.make(f"{resent}From", sender or "MAILER-DAEMON"))
         return added
+
+
+def _resent(headers: list[Header]) -> str:
+    return "Resent-" if any(h.name.lower().startswith("resent-") for h in headers) else ""
 
 
 def _is_interface(address: str, interfaces: frozenset) -> bool:

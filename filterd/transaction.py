@@ -106,7 +106,7 @@ class Transaction:
             code, dsn, text = verdict.reply()
             reply = f"{code} {dsn} {text}" if verdict.action is not Action.DISCARD else (verdict.text or "discarded")
         else:
-            reply = verdict.text or _GENERIC.get(verdict.action, "")
+            reply = verdict.logged or verdict.text or _GENERIC.get(verdict.action, "")
         tail = self.envelope_text(subject if isinstance(subject, str) else None, hook not in _EVERY_RECIPIENT)
         maillog.info(self.service, "%s: %s: %s from %s: %s; %s", self.envelope.queue_id or "NOQUEUE", word, what,
                      self.session.client, reply, tail)

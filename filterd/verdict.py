@@ -181,6 +181,9 @@ class Verdict:
     """Findings added to the message's score; the core weighs them once the chain is done (filterd.score)."""
     auth_results: tuple[AuthResult, ...] = field(default=())
     """Authentication results for later plugins (the `auth_results` argument) and the Authentication-Results header."""
+    logged: str = field(default="", compare=False)
+    """What the log line says in place of `text`, where Postfix logs more than the argument (an access table's
+    REDIRECT: `<R>: Recipient address triggers REDIRECT NEW`)."""
 
     @property
     def final(self) -> bool:

@@ -242,3 +242,15 @@ def test_from_bytes_keeps_8bit_bytes():
 def test_header_make_and_accessors():
     header = Header.make("X-Tag", "value")
     assert (header.raw, header.name, header.value, header.text) == (b"X-Tag: value\r\n", "X-Tag", "value", "X-Tag: value")
+
+
+def test_settled_holds_what_a_whole_line_followed_as_postfix_s_cleanup_has_it():
+    parser = ContentParser(io.BytesIO())
+    parser.feed_line(b"Message-ID: <m@x>\r\n")
+    assert parser.settled() == ([], False)
+    parser.feed_line(b"Subject: ")
+    assert [h.name for h in parser.headers] == ["Message-ID"] and parser.settled() == ([], False)
+    parser.feed_line(b"s\r\n")
+    assert [h.name for h in parser.settled()[0]] == ["Message-ID"]
+    parser.feed_line(b"\r\n")
+    assert [h.name for h in parser.settled()[0]] == ["Message-ID", "Subject"] and parser.settled()[1]

@@ -113,7 +113,7 @@ class RecordingNextHop:
         self.run.fates.append(f"hold {routing.hold}" if routing.hold else "delivered")
         return Reply(250, "2.0.0 Ok: queued")
 
-    async def abort(self):
+    async def abort(self, cut=None):
         pass
 
 

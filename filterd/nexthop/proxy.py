@@ -13,7 +13,7 @@ import aiosmtplib
 
 from filterd import maillog
 from filterd.content import encode
-from filterd.handoff import Reply, Routing
+from filterd.handoff import CutShort, Reply, Routing
 from filterd.model import Envelope, Message, Session
 from filterd.smtp_data import DataEncoder, send_content
 from filterd.tls import ClientTls
@@ -80,7 +80,7 @@ class ProxyNextHop:
         finally:
             await self._close()
 
-    async def abort(self) -> None:
+    async def abort(self, cut: CutShort | None = None) -> None:
         if self.smtp is not None and self.smtp.is_connected:
             try:
                 await asyncio.wait_for(self.smtp.execute_command(b"RSET"), self.timeout)

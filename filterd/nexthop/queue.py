@@ -10,7 +10,8 @@ import asyncio
 import os
 
 from filterd import maillog
-from filterd.handoff import Reply, Routing
+from filterd.addresses import AddressRules, quote_local, unquote_local
+from filterd.handoff import CutShort, Reply, Routing
 from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
 from filterd.queue.queuefile import QueueEnvelope, Recipient
@@ -28,8 +29,9 @@ class QueueNextHop:
     logs_delivery = False
 
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
-                 missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False):
-        self.spool, self.missing = spool, missing
+                 missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
+                 rules: AddressRules | None = None):
+        self.spool, self.missing, self.rules = spool, missing, rules
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -47,6 +49,7 @@ class QueueNextHop:
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         routing = routing or Routing()
+        headers = list(message.headers)
         added = self._add_missing_headers(message)
         envelope = self._queue_envelope(message, routing)
         await self._in_flow_delay()
@@ -56,34 +59,69 @@ class QueueNextHop:
         except QueueFull as exc:
             maillog.warning("cleanup", "%s: queue file write error: %s", envelope.queue_id, exc)
             return STORAGE_FULL
-        if envelope.message_id and not added.startswith("resent-"):
-            maillog.info("cleanup", "%s: message-id=%s", envelope.queue_id, envelope.message_id)
-        elif added:
-            maillog.info("cleanup", "%s: %s", envelope.queue_id, added)
+        for line in message_id_lines(headers, added):
+            maillog.info("cleanup", "%s: %s", envelope.queue_id, line)
         return Reply(250, f"2.0.0 Ok: queued as {envelope.queue_id}")
 
-    async def abort(self) -> None:
-        self._envelope = None
+    async def abort(self, cut: CutShort | None = None) -> None:
+        """A client that hung up inside DATA: the ids that Postfix's cleanup had logged by then are logged."""
+        env, self._envelope = self._envelope, None
+        if cut is None or env is None or not env.queue_id:
+            return
+        added = ""
+        if cut.header_done and self._rewrites_headers():
+            added = self.missing.missing_id(list(cut.headers), env.queue_id)
+        for line in message_id_lines(cut.headers, added, cut.header_done):
+            maillog.info("cleanup", "%s: %s", env.queue_id, line)
+
+    def _rewrites_headers(self) -> bool:
+        session = self._session
+        return self.missing is not None and session is not None and self.missing.applies(session.client_address)
 
     def _add_missing_headers(self, message: Message) -> str:
-        env, session = self._envelope, self._session
-        if self.missing is None or env is None or session is None or not self.missing.applies(session.client_address):
+        env = self._envelope
+        if env is None or not self._rewrites_headers():
             return ""
-        return self.missing.add(message, env.sender, env.queue_id)
+        return self.missing.add(message, self._canonical(env.sender), env.queue_id)
 
     def _queue_envelope(self, message: Message, routing: Routing) -> QueueEnvelope:
         env, session = self._envelope, self._session
         assert env is not None and session is not None
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
-            queue_id=env.queue_id, sender=env.sender, arrival=env.arrival, size=message.size,
-            recipients=[_recipient(r, env.rcpt_options.get(r, [])) for r in env.recipients],
+            queue_id=env.queue_id, sender=self._canonical(env.sender), arrival=env.arrival, size=message.size,
+            recipients=[self._recipient(r, env.rcpt_options.get(r, [])) for r in _queued_recipients(env, routing)],
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=session.client, helo=session.helo, protocol=session.protocol,
-            redirect=routing.redirect or "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
+            redirect=self._delivered(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
             filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
+
+    def _canonical(self, address: str) -> str:
+        """The address in the canonical form cleanup gives the sender and each recipient (trivial-rewrite's local
+        rewrite: @$myorigin appended, a source route cut, a bang path or percent hack turned into user@domain, a
+        trailing dot gone); the null sender stays null."""
+        if self.rules is None or not address:
+            return address
+        return quote_local(self.rules.rewrite(unquote_local(address)))
+
+    def _delivered(self, address: str) -> str:
+        """The address the queue manager delivers to: canonical, then as trivial-rewrite resolves it (a local
+        domain stripped from a sender-routed address, a quoted local part opened), as qmgr updates its recipient."""
+        if self.rules is None:
+            return address
+        canonical = unquote_local(self._canonical(address))
+        resolution = self.rules.resolve(canonical)
+        return quote_local(canonical if resolution.error else resolution.recipient)
+
+    def _recipient(self, address: str, options: list[str]) -> Recipient:
+        """A queue recipient as it is delivered to, with the address as received (in external form) when that
+        differs, its NOTIFY and ORCPT."""
+        found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
+        received, delivered = quote_local(unquote_local(address)), self._delivered(address)
+        return Recipient(delivered, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
+                         orig=received if delivered != received else "")
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
@@ -91,10 +129,30 @@ class QueueNextHop:
             await asyncio.sleep(self.flow_delay)
 
 
-def _recipient(address: str, options: list[str]) -> Recipient:
-    """A queue recipient with its RFC 3461 NOTIFY and ORCPT."""
-    found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
-    return Recipient(address, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper())
+def message_id_lines(headers, added: str = "", header_done: bool = True) -> list[str]:
+    """What Postfix's cleanup logs of a message's ids: each Message-ID and Resent-Message-ID as its header is
+    processed; once the header section is done, the id it added (`added`), then `message-id=<>` if there is
+    still no Message-ID (cleanup_message.c)."""
+    lines, seen = [], False
+    for header in headers:
+        name = header.name.lower()
+        if name in ("message-id", "resent-message-id"):
+            lines.append(f"{name}={header.value}")
+            seen = seen or name == "message-id"
+    if header_done:
+        lines += [added] if added else []
+        if not (seen or added.startswith("message-id=")):
+            lines.append("message-id=<>")
+    return lines
+
+
+def _queued_recipients(env: Envelope, routing: Routing) -> list[str]:
+    """Under a REDIRECT, the recipients as received (and those a BCC added): as Postfix's cleanup, the queue file
+    keeps them beside the redirect, which the queue manager applies (filterd.qmgr.redirect)."""
+    if not routing.redirect or not env.rcpt_options:
+        return list(env.recipients)
+    received = list(env.rcpt_options)
+    return received + [r for r in env.recipients if r not in received and r != routing.redirect]
 
 
 def _count(spool: Spool, queue: str) -> int:

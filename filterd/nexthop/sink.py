@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from filterd.handoff import Reply, Routing
+from filterd.handoff import CutShort, Reply, Routing
 from filterd.model import Envelope, Message, Session
 
 
@@ -48,5 +48,5 @@ class SinkNextHop:
         os.rename(tmp, self.directory / name)
         return Reply(250, f"2.0.0 Ok: queued as {name}")
 
-    async def abort(self) -> None:
+    async def abort(self, cut: CutShort | None = None) -> None:
         self._envelope = None

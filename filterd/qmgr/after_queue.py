@@ -1,7 +1,9 @@
 """The after-queue stage: the `queue` hook on a message safely on disk, before delivery.
 
 REJECT bounces the pending recipients, DEFER retries later, DISCARD drops the message, HOLD moves it
-to the hold queue; REDIRECT, BCC, FILTER and edits rewrite the queue file (atomically) first. The stage runs once
+to the hold queue; REDIRECT, BCC, FILTER and edits rewrite the queue file (atomically) first. A REDIRECT, this
+stage's or one the message was queued with, is applied here as Postfix's queue manager applies it
+(filterd.qmgr.redirect), once: the queue file then names the one recipient left and its original. The stage runs once
 per message (the queue file says when it is done), never on mail back from a filter, and a message with more
 Received: headers than hopcount_limit is bounced before it reaches a filter again (a filter loop).
 """
@@ -15,6 +17,7 @@ from filterd import maillog
 from filterd.chain import Chain
 from filterd.model import Envelope, Message, Session
 from filterd.qmgr.delivery import soften
+from filterd.qmgr.redirect import redirect
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.queue.spool import Spool
 from filterd.transaction import Transaction
@@ -61,6 +64,9 @@ class AfterQueue:
     async def run(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
         """(the queue file to go on with or None when it left the active queue, whether to deliver)."""
         env = qf.envelope
+        if env.redirect and redirect(env.recipients, env.redirect) is not env.recipients:
+            qf = self._redirect(spool, qf)
+            env = qf.envelope
         wanted = self.chain is not None and self.chain.wants("queue")
         if env.filtered or not (wanted or env.filter):
             return qf, True
@@ -109,13 +115,22 @@ class AfterQueue:
         return qf
 
     @staticmethod
+    def _redirect(spool: Spool, qf: QueueFile) -> QueueFile:
+        """The queue file rewritten with the REDIRECT it was queued with applied."""
+        env = qf.envelope
+        env.recipients = redirect(env.recipients, env.redirect)
+        spool.store("active", env, qf.content())
+        return QueueFile.read(str(spool.path("active", env.queue_id)))
+
+    @staticmethod
     def _rewrite(spool: Spool, qf: QueueFile, txn: Transaction) -> QueueFile:
         env = qf.envelope
-        addresses = [txn.redirect] if txn.redirect else [r.address for r in env.pending()]
-        addresses += [a for a in txn.bcc if a not in addresses]
-        env.recipients = [Recipient(a) for a in addresses]
-        env.filter = txn.filter or env.filter
+        known = {r.address for r in env.recipients}
+        env.recipients += [Recipient(a) for a in dict.fromkeys(txn.bcc) if a not in known]
         env.redirect = txn.redirect or env.redirect
+        if env.redirect:
+            env.recipients = redirect(env.recipients, env.redirect)
+        env.filter = txn.filter or env.filter
         env.filtered = True
         edited = txn.apply_edits()
         env.size = edited.size

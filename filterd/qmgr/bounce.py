@@ -54,15 +54,18 @@ def _action(rcpt: Recipient) -> str:
 
 def _human_line(rcpt: Recipient) -> str:
     """`<rcpt>: reason` for a failure, `<rcpt>: delivery via RELAY: what it said` for a delivery."""
+    named = f"<{rcpt.address}> (expanded from <{rcpt.orig}>)" if rcpt.orig else f"<{rcpt.address}>"
     if rcpt.status == "sent":
-        return f"\n<{rcpt.address}>: delivery via {rcpt.relay}: {rcpt.text}\n"
-    return f"\n<{rcpt.address}>: {rcpt.text}\n"
+        return f"\n{named}: delivery via {rcpt.relay}: {rcpt.text}\n"
+    return f"\n{named}: {rcpt.text}\n"
 
 
 def _recipient_block(rcpt: Recipient) -> str:
     lines = [f"Final-Recipient: rfc822; {rcpt.address}"]
     if rcpt.orcpt:
         lines.append(f"Original-Recipient: {rcpt.orcpt}")
+    elif rcpt.orig:
+        lines.append(f"Original-Recipient: rfc822; {rcpt.orig}")
     lines += [f"Action: {_action(rcpt)}", f"Status: {rcpt.dsn or '5.0.0'}"]
     if rcpt.relay and rcpt.relay not in ("local", "none"):
         lines.append(f"Remote-MTA: dns; {rcpt.relay.split('[', 1)[0]}")

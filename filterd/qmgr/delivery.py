@@ -55,7 +55,7 @@ class Deliverer:
             rcpt.status = rcpt.dsn = rcpt.text = rcpt.relay = ""
         groups: dict[Destination, list[Recipient]] = {}
         for rcpt in pending:
-            groups.setdefault(self.router.destination(rcpt.address, attempt.qf.envelope.filter), []).append(rcpt)
+            groups.setdefault(self.router.destination(rcpt.address, _filter(attempt.qf)), []).append(rcpt)
         jobs = [self._group(attempt, dest, rcpts[i:i + self.recipient_limit])
                 for dest, rcpts in groups.items() for i in range(0, len(rcpts), self.recipient_limit)]
         await asyncio.gather(*jobs)
@@ -174,15 +174,28 @@ def soften(rcpt: Recipient) -> None:
             rcpt.dsn = "4" + rcpt.dsn[1:]
 
 
+def _filter(qf: QueueFile) -> str:
+    """The content filter the message goes through: none once redirected, as "redirect overrides all else" in
+    Postfix's qmgr_message_resolve."""
+    return "" if qf.envelope.redirect else qf.envelope.filter
+
+
+def orig_to(rcpt: Recipient) -> str:
+    """`, orig_to=<R>` when the recipient as received differs from the one delivered to, case ignored (Postfix's
+    log_adhoc); never the DSN ORCPT."""
+    if rcpt.orig and rcpt.orig.casefold() != rcpt.address.casefold():
+        return f", orig_to=<{rcpt.orig}>"
+    return ""
+
+
 def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timing, note: str = "") -> None:
-    """`QID: to=<R>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as Postfix. Postfix's
-    orig_to= is the recipient as received before address rewriting, which filterd does not do, never the DSN
-    ORCPT: so there is none."""
+    """`QID: to=<R>, orig_to=<O>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=... (text)`, as
+    Postfix."""
     env, now = attempt.qf.envelope, time.time()
     before_qmgr = attempt.activated - env.arrival
     in_qmgr = attempt.started - attempt.activated
     status = {"expired": "expired, returned to sender"}.get(rcpt.status, rcpt.status) + note
-    maillog.info(service, "%s: to=<%s>, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
-                 env.queue_id, rcpt.address, rcpt.relay or "none", seconds(now - env.arrival),
+    maillog.info(service, "%s: to=<%s>%s, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
+                 env.queue_id, rcpt.address, orig_to(rcpt), rcpt.relay or "none", seconds(now - env.arrival),
                  seconds(before_qmgr), seconds(in_qmgr), seconds(timing.connect), seconds(timing.transmit),
                  rcpt.dsn, status, rcpt.text)

@@ -41,6 +41,9 @@ class Recipient:
     dsn: str = ""
     text: str = ""
     relay: str = ""
+    orig: str = ""
+    """The recipient as the client gave it, when the queue manager sends to another (REDIRECT, the canonical
+    form): Postfix's orig_rcpt, logged as orig_to= and named in a bounce's "expanded from"."""
 
     @property
     def done(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable
 from filterd import maillog, reroute
 from filterd.chain import Chain
 from filterd.content import HEADER, ContentParser
-from filterd.handoff import NextHop, Reply, Routing
+from filterd.handoff import CutShort, NextHop, Reply, Routing
 from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.maillog import seconds
 from filterd.model import Message, Session
@@ -77,7 +77,7 @@ class SmtpHandler:
         await resolved(self.life.connect())
 
     async def on_disconnect(self, summary: str) -> None:
-        await self.abort()
+        await self.abort(self._cut_short())
         await resolved(self.life.disconnect())
         maillog.info(self.settings.service, "disconnect from %s %s", self.session.client, summary)
 
@@ -318,14 +318,21 @@ class SmtpHandler:
                          envelope.queue_id, rcpt, relay, seconds(now - envelope.arrival), seconds(before),
                          seconds(transmit), dsn, status, reply)
 
-    async def abort(self) -> None:
-        """End the transaction without delivering anything (RSET, reject, lost client)."""
+    def _cut_short(self) -> CutShort | None:
+        """What the client had sent of a message it hung up inside, or None outside DATA."""
+        if self.parser is None:
+            return None
+        headers, header_done = self.parser.settled()
+        return CutShort(tuple(headers), header_done)
+
+    async def abort(self, cut: CutShort | None = None) -> None:
+        """End the transaction without delivering anything (RSET, reject, lost client: `cut` inside DATA)."""
         nexthop, self.nexthop = self.nexthop, None
         self.chunking.reset()
         self._close_content()
         self.life.abort()
         if nexthop is not None:
-            await nexthop.abort()
+            await nexthop.abort(cut)
 
     def _close_content(self) -> None:
         """A message still open when its transaction ends unfinished (BDAT's chunks skipped after an error)."""

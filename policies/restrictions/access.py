@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from filterd import Verdict, open_table
 
@@ -24,6 +25,8 @@ _ARGUMENTS = {"FILTER": Verdict.filter, "PREPEND": Verdict.prepend, "REDIRECT": 
               "BCC": Verdict.bcc}
 _NOT_AT_ETRN = frozenset({"HOLD", "DISCARD", "FILTER", "REDIRECT", "BCC"})
 """The actions on a message: ETRN has none, and smtpd ignores them there with a warning."""
+_TRIGGERS = frozenset({"FILTER", "REDIRECT", "BCC"})
+"""The actions smtpd logs as `<NAME>: CLASS triggers ACTION ARGUMENT` (smtpd_check.c's check_table_result)."""
 CONFIGURATION_ERROR = refusal(451, "4.3.5", "Server configuration error")
 _log = logging.getLogger("filterd.restrictions")
 _SMTPD = {"service": "smtpd"}
@@ -90,7 +93,8 @@ async def table_verdict(check: Check, result: str, name: str, kind: str, spec: s
     if upper in _LOG_LINES:
         return _LOG_LINES[upper](text)
     if upper in _ARGUMENTS and text:
-        return _ARGUMENTS[upper](text)
+        verdict = _ARGUMENTS[upper](text)
+        return replace(verdict, logged=f"<{name}>: {kind} triggers {upper} {text}") if upper in _TRIGGERS else verdict
     if ":" in result:
         return CONFIGURATION_ERROR
     try:

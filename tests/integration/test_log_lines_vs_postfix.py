@@ -14,7 +14,7 @@ import pytest
 from tests.harness import CLIENT, free_port, wait_until
 
 HELO = "client.example"
-CHECKS = "/^Subject: reject-me/ REJECT go away\n"
+CHECKS = "/^Subject: reject-me/ REJECT go away\n/^Subject: redirect-me/ REDIRECT new@example.net\n"
 MESSAGE = "From: a@example.org\nSubject: {subject}\nMessage-ID: <{subject}@example.org>\n\nbody\n.\n"
 QUEUE_ID = re.compile(r"\b(?:[0-9A-F]{10,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{15,})\b")
 LINE = re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ [^/\s]+/(?P<service>[\w-]+)\[\d+\]: (?P<text>.*)$")
@@ -44,6 +44,30 @@ SESSIONS = {
     "lost-after-rcpt": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\nRCPT TO:<bob@example.com>\n", 2)],
     "lost-in-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
                      ("DATA\n", 1), ("Subject: cut\nFrom: a@exa", 0)],
+    "redirect": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                 ("RCPT TO:<bob@example.com> ORCPT=rfc822;bob@example.com\n", 1), ("RCPT TO:<Carol@example.com>\n", 1),
+                 ("RCPT TO:<zed@a.example.org> NOTIFY=SUCCESS\n", 1), ("DATA\n", 1), (message("redirect-me"), 1),
+                 ("QUIT\n", 1)],
+    "redirect-to-itself": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                           ("RCPT TO:<NEW@example.net>\n", 1), ("DATA\n", 1), (message("redirect-me"), 1),
+                           ("QUIT\n", 1)],
+    "lost-in-body": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
+                     ("DATA\n", 1), ("Message-ID: <cut@example.org>\nSubject: cut\n\nbody cut sh", 0)],
+    "lost-in-the-header-after-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                            ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                            ("Message-ID: <cut@example.org>\nSubj", 0)],
+    "lost-right-after-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                     ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                     ("Subject: cut\nMessage-ID: <cut@example.org>\n", 0)],
+    "lost-in-body-with-resent-headers": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                         ("Resent-Message-ID: <r@example.org>\nMessage-ID: <cut@example.org>\n"
+                                          "Resent-From: r@example.org\n\nbody", 0)],
+    "lost-in-body-without-message-id": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                        ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1), ("Subject: cut\n\nbo", 0)],
+    "resent-headers": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RCPT TO:<bob@example.com>\n", 1),
+                       ("DATA\n", 1), ("Resent-Message-ID: <r@example.org>\nResent-From: r@example.org\n"
+                                       "Message-ID: <m@example.org>\nSubject: resent\n\nbody\n.\n", 1), ("QUIT\n", 1)],
     "lost-after-rset-and-noop": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("RSET\nNOOP\n", 2)],
     "lost-after-refused-data": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1), ("DATA\n", 1)],
     "lost-after-message": [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
@@ -73,6 +97,7 @@ def normalised(log: str, services: tuple[str, ...] = LOGGED) -> list[str]:
             text = QUEUE_ID.sub("QID", match["text"])
             text = re.sub(r"delay=[\d.]+, delays=[\d./]+", "delay=D", text)
             text = re.sub(r"size=\d+", "size=N", text)
+            text = re.sub(r"<\d{14}\.QID@[^>]+>", "<TIME.QID@MYHOSTNAME>", text)
             lines.append(f"{match['service']}: {text}")
     return lines
 
@@ -101,14 +126,14 @@ def pair(postfix_factory, filterd_factory, smtp_sink, tmp_path):
     return start
 
 
-def assert_same_lines(postfix, filterd, chunks: list[tuple[str, int]]) -> None:
+def assert_same_lines(postfix, filterd, chunks: list[tuple[str, int]], services: tuple[str, ...] = LOGGED) -> None:
     """Send the session to both; each service's lines, in order, must be Postfix's."""
     messages = sum(text.count("\n.\n") - text.count("Subject: reject-me") for text, _ in chunks)
     for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
         talk(system.port, chunks)
         wait_until(settled(log, 1, messages), 30, "the session logged and its mail delivered")
     expected, found = normalised(postfix.maillog()), normalised(filterd.log())
-    for service in LOGGED:
+    for service in services:
         assert [x for x in found if x.startswith(service + ":")] == [x for x in expected if x.startswith(service + ":")]
 
 
@@ -141,3 +166,47 @@ def test_the_milter_logs_proto_esmtp_for_an_ehlo_client_as_postfix_does(postfix_
     [found] = [x for x in normalised(filterd.log(), ("cleanup",)) if ": reject: " in x]
     assert found == expected
     assert f"from {CLIENT};" in found and f"proto=ESMTP helo=<{HELO}>" in found
+
+
+@pytest.mark.parametrize("recipient", ["bob", "@a.example,@b.example:bob@example.com", "example.com!bob",
+                                       "bob%example.com", "bob@example.com."])
+def test_a_recipient_is_delivered_in_the_canonical_form_with_orig_to(pair, recipient: str) -> None:
+    postfix, filterd = pair(myhostname="relay.example", mydestination="")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         (f"RCPT TO:<{recipient}>\n", 1), ("DATA\n", 1), (message("canonical"), 1),
+                                         ("QUIT\n", 1)])
+
+
+@pytest.mark.parametrize("recipient", ["bob%example.com@relay.example", "example.com!bob@relay.example",
+                                       '"bob@example.com"@relay.example', '"bob%example.com"@relay.example'])
+def test_a_sender_routed_recipient_from_a_trusted_client_is_resolved_as_postfix_resolves_it(pair, recipient: str):
+    postfix, filterd = pair(myhostname="relay.example", mydestination="relay.example")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         (f"RCPT TO:<{recipient}>\n", 1), ("DATA\n", 1), (message("routed"), 1),
+                                         ("QUIT\n", 1)])
+
+
+def test_a_redirect_from_an_access_table_is_applied_by_the_queue_manager(pair, tmp_path) -> None:
+    access = tmp_path / "access.pcre"
+    access.write_text("/^carol@/ REDIRECT new@example.net\n/^bob@/ BCC copy@example.net\n")
+    postfix, filterd = pair(smtpd_recipient_restrictions=f"check_recipient_access pcre:{access}")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("RCPT TO:<carol@example.com>\n", 1),
+                                         ("DATA\n", 1), (message("access"), 1), ("QUIT\n", 1)])
+    assert "orig_to=<bob@example.com>" in filterd.log()
+
+
+@pytest.mark.parametrize("sender", ["alice", "example.org!alice", "alice@example.org."])
+def test_the_sender_is_queued_in_the_canonical_form(pair, sender: str) -> None:
+    postfix, filterd = pair(myhostname="relay.example", mydestination="")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), (f"MAIL FROM:<{sender}>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1), (message("sender"), 1),
+                                         ("QUIT\n", 1)])
+
+
+def test_a_message_without_message_id_from_a_client_whose_headers_are_not_rewritten(pair) -> None:
+    postfix, filterd = pair(local_header_rewrite_clients="")
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<a@example.org>\n", 1),
+                                         ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
+                                         ("Subject: no id\n\nbody\n.\n", 1), ("QUIT\n", 1)])
+    assert ": message-id=<>" in filterd.log()

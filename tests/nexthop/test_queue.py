@@ -8,7 +8,9 @@ import pytest
 
 from filterd.handoff import Routing
 from filterd.model import Envelope, Message, Session
-from filterd.nexthop.queue import QueueNextHop
+from filterd.addresses import AddressRules
+from filterd.content import Header
+from filterd.nexthop.queue import QueueNextHop, message_id_lines
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
 
@@ -42,3 +44,49 @@ def test_the_queue_file_keeps_the_routing_decisions(tmp_path):
     assert (env.hold_reason, env.filter, env.bcc, env.body_type, env.smtputf8, env.message_id) == \
         ("suspicious", "smtp:[127.0.0.1]:10026", ["c@x"], "8BITMIME", True, "<m@x>")
     assert b"".join(qf.content()) == b"Message-ID: <m@x>\r\nSubject: s\r\n\r\nbody\r\n"
+
+
+def test_under_a_redirect_the_queue_file_keeps_the_recipients_as_received(tmp_path):
+    spool = Spool(tmp_path).create()
+    hop = QueueNextHop(spool)
+    envelope = Envelope("4QID", "a@example.org", [], arrival=1.0)
+
+    async def run():
+        await hop.begin(Session(helo="client.example"), envelope)
+        envelope.recipients += ["b@example.net", "c@example.net"]
+        envelope.rcpt_options.update({"b@example.net": ["ORCPT=rfc822;b@example.net"], "c@example.net": []})
+        envelope.recipients[:] = ["new@example.net", "bcc@example.net"]
+        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"),
+                                 Routing(redirect="new@example.net", bcc=("bcc@example.net",)))
+
+    asyncio.run(run())
+    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    assert env.redirect == "new@example.net"
+    assert env.recipients == [Recipient("b@example.net", orcpt="rfc822;b@example.net"), Recipient("c@example.net"),
+                              Recipient("bcc@example.net")]
+
+
+def test_the_ids_are_logged_as_cleanup_logs_them():
+    headers = [Header.make("Resent-Message-ID", "<r@x>"), Header.make("Message-ID", "<m@x>")]
+    assert message_id_lines(headers, "resent-message-id=<new@x>") == ["resent-message-id=<r@x>", "message-id=<m@x>",
+                                                                      "resent-message-id=<new@x>"]
+    assert message_id_lines(headers[:1]) == ["resent-message-id=<r@x>", "message-id=<>"]
+    assert message_id_lines(headers[:1], header_done=False) == ["resent-message-id=<r@x>"]
+    assert message_id_lines([], "message-id=<new@x>") == ["message-id=<new@x>"]
+
+
+def test_recipients_are_queued_in_canonical_form_beside_the_address_as_received(tmp_path):
+    spool = Spool(tmp_path).create()
+    hop = QueueNextHop(spool, rules=AddressRules(("relay.example",), myorigin="relay.example"))
+    envelope = Envelope("4QID", "a@example.org", ["bob", "example.com!carol", "dave@example.com",
+                                                  '"erin%example.com"@relay.example'], arrival=1.0)
+
+    async def run():
+        await hop.begin(Session(helo="client.example"), envelope)
+        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"), Routing())
+
+    asyncio.run(run())
+    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    assert env.recipients == [Recipient("bob@relay.example", orig="bob"),
+                              Recipient("carol@example.com", orig="example.com!carol"), Recipient("dave@example.com"),
+                              Recipient("erin@example.com", orig="erin%example.com@relay.example")]

@@ -58,3 +58,15 @@ def test_a_message_over_hopcount_limit_is_bounced_before_any_filter(tmp_path):
     assert not deliver and Counting.calls == 0
     [rcpt] = left.envelope.recipients
     assert (rcpt.status, rcpt.dsn, rcpt.text) == ("bounced", "5.4.0", "554 5.4.0 too many hops")
+
+
+def test_a_redirect_queued_with_the_message_is_applied_once_and_kept_in_the_queue_file(tmp_path):
+    spool = Spool(tmp_path).create()
+    content = b"Subject: x\r\n\r\nbody\r\n"
+    env = QueueEnvelope("4Q1", "a@example.org", [Recipient("b@example.net", notify="SUCCESS"), Recipient("a@example.net")],
+                        0.0, size=len(content), redirect="new@example.org", filter="smtp:[127.0.0.1]:10025")
+    spool.store("active", env, iter([content]))
+    left, deliver = asyncio.run(AfterQueue(None).run(spool, QueueFile.read(str(spool.path("active", "4Q1")))))
+    assert deliver and left.envelope.recipients == [Recipient("new@example.org", orig="a@example.net")]
+    again = QueueFile.read(left.path)
+    assert again.envelope.recipients == left.envelope.recipients and b"".join(again.content()) == content

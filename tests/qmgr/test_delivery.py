@@ -97,3 +97,18 @@ def _statuses_on_disk_when_logged(tmp_path, port: int, monkeypatch) -> dict[str,
 
     asyncio.run(attempt())
     return seen
+
+
+def test_orig_to_names_the_recipient_as_received_unless_only_its_case_differs():
+    assert delivery.orig_to(Recipient("new@example.net", orig="bob@example.com")) == ", orig_to=<bob@example.com>"
+    assert delivery.orig_to(Recipient("Bob@Example.com", orig="bob@example.com")) == ""
+    assert delivery.orig_to(Recipient("bob@example.com", orcpt="rfc822;other@example.com")) == ""
+
+
+def test_a_redirected_message_skips_its_content_filter(tmp_path):
+    envelope = QueueEnvelope(QUEUE_ID, "alice@example.org", [Recipient("bob@example.net")], time.time(),
+                             size=len(CONTENT), filter="smtp:[127.0.0.1]:10025")
+    qf = QueueFile.read(str(Spool(tmp_path).create().store("active", envelope, iter([CONTENT]))))
+    assert delivery._filter(qf) == "smtp:[127.0.0.1]:10025"
+    qf.envelope.redirect = "new@example.net"
+    assert delivery._filter(qf) == ""
