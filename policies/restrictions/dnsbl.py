@@ -7,6 +7,7 @@ import ipaddress
 
 from filterd import Verdict, valid_hostname
 
+from .domains import ascii_domain
 from .evaluation import Check, defer_unless_rejected
 from .replies import refusal
 from .reply_filter import AddressPattern
@@ -60,11 +61,7 @@ def listed_domain(what: str) -> str | None:
     at, domain = "@" in what, what.rpartition("@")[2]
     if (at and domain.startswith("[")) or not domain or domain.rpartition(".")[2].isdigit():
         return None
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
+    domain = ascii_domain(domain)
     return domain if valid_hostname(domain) else None
 
 

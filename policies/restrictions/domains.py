@@ -82,3 +82,13 @@ def fully_qualified(address: str) -> bool:
         return True
     domain = domain[:-1] if domain.endswith(".") and not domain.endswith("..") else domain
     return valid_hostname(domain) and "." in domain
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain as DNS is asked about it: IDNA-encoded when it is not ASCII (left as it is when it cannot be)."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain

@@ -8,6 +8,7 @@ import ipaddress
 from filterd import Verdict, in_networks
 
 from .dnsbl import NOTFOUND, OK, RETRY
+from .domains import ascii_domain
 from .evaluation import Check, defer_a_reject
 from .names import restriction
 from .recipient import authorized, recipient_address
@@ -93,9 +94,5 @@ async def permit_mx_backup(check: Check) -> Verdict | None:
     domain = resolution.domain
     if domain.startswith("[") and domain.endswith("]"):
         return None
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
+    domain = ascii_domain(domain)
     return Verdict.ok() if await backup_for(check, domain) else None

@@ -12,7 +12,7 @@ from filterd import Action, Verdict
 
 from .access import forbidden_ok, table, table_verdict
 from .dnsbl import NOTFOUND, NULLMX, OK, RETRY
-from .domains import access_keys, address_keys
+from .domains import access_keys, address_keys, ascii_domain
 from .evaluation import Check
 from .mx_backup import GAI_ERRORS, NO_ADDRESS
 from .names import restriction
@@ -98,11 +98,7 @@ async def server_result(check: Check, access_table, name: str, rdtype: str, repl
     if domain.startswith("["):
         address = bare_address(domain) if rdtype in ("A", "MX") and domain.endswith("]") else None
         return None if address is None else first_found(access_table, address_keys(address))
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
+    domain = ascii_domain(domain)
     for server in await servers_of(check, name, domain, rdtype):
         if is_address(server):
             result = first_found(access_table, address_keys(server))

@@ -34,19 +34,24 @@ def session(port: int, *lines: str) -> list[str]:
         sock.close()
 
 
-@pytest.fixture(scope="module")
-def servers():
+def side_by_side(prefix: str, settings: dict[str, str]):
+    """A Postfix smtpd and a filterd relay with the same settings, stopped when the generator is closed."""
     require_programs()
-    launcher = Launcher(make_workdir("filterd-commands-"))
+    launcher = Launcher(make_workdir(prefix))
     try:
-        postfix = launcher.launch(Postfix(launcher.directory("postfix"), [smtpd_listener(free_port())], COMMON))
+        postfix = launcher.launch(Postfix(launcher.directory("postfix"), [smtpd_listener(free_port())], settings))
         port = free_port()
         filterd = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
-            **COMMON, "filterd_listeners": f"relay:127.0.0.1:{port}", "smtp_dns_support_level": "disabled"},
+            **settings, "filterd_listeners": f"relay:127.0.0.1:{port}", "smtp_dns_support_level": "disabled"},
             port=port))
         yield postfix, filterd
     finally:
         launcher.stop_all()
+
+
+@pytest.fixture(scope="module")
+def servers():
+    yield from side_by_side("filterd-commands-", COMMON)
 
 
 @pytest.mark.parametrize("line", ["FOOBAR", "foobar x", "HELP", "EXPNX", "TURN", "EXPN postmaster"])
@@ -159,18 +164,7 @@ def until_quit(port: int, *lines: str, ehlo: bool = True) -> list[str]:
 
 @pytest.fixture(scope="module")
 def helo_required():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-helo-required-"))
-    settings = {**COMMON, "smtpd_helo_required": "yes"}
-    try:
-        postfix = launcher.launch(Postfix(launcher.directory("postfix"), [smtpd_listener(free_port())], settings))
-        port = free_port()
-        filterd = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
-            **settings, "filterd_listeners": f"relay:127.0.0.1:{port}", "smtp_dns_support_level": "disabled"},
-            port=port))
-        yield postfix, filterd
-    finally:
-        launcher.stop_all()
+    yield from side_by_side("filterd-helo-required-", {**COMMON, "smtpd_helo_required": "yes"})
 
 
 @pytest.mark.parametrize("lines", [("MAIL FROM:<a@example.org>", "RCPT TO:<b@example.net>", "DATA"),
