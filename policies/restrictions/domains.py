@@ -92,3 +92,12 @@ def ascii_domain(domain: str) -> str:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
         return domain
+
+
+def is_address(name: str) -> bool:
+    """An IPv4 or IPv6 address written bare (no brackets)."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

@@ -9,7 +9,7 @@ from filterd import Verdict, valid_hostname
 
 from .access import check_access, table
 from .dnsbl import FAIL, NOTFOUND, RETRY, Zone, reject_rhsbl, zone_and_filter
-from .domains import access_keys
+from .domains import access_keys, is_address
 from .evaluation import Check, defer_unless_rejected
 from .names import restriction
 from .replies import refusal
@@ -20,15 +20,6 @@ def _literal_ok(name: str) -> bool:
     inner = name[1:-1] if len(name) > 2 and name.endswith("]") else name
     try:
         ipaddress.ip_address(inner[5:] if inner.lower().startswith("ipv6:") else inner)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_address(name: str) -> bool:
-    """A bare address, which reject_invalid_helo_hostname lets through ("back compat")."""
-    try:
-        ipaddress.ip_address(name)
     except ValueError:
         return False
     return True
@@ -49,7 +40,7 @@ def reject_invalid_helo_hostname(check: Check) -> Verdict | None:
     literal = name.startswith("[") and name.endswith("]")
     if literal and _literal_ok(name):
         return None
-    if not literal and (valid_hostname(_helo_name(name)) or _is_address(_helo_name(name))):
+    if not literal and (valid_hostname(_helo_name(name)) or is_address(_helo_name(name))):
         return None
     why = "invalid ip address" if literal else "Invalid name"
     return refusal(check.settings.codes["invalid_hostname_reject_code"], "5.5.2",

@@ -12,7 +12,7 @@ from filterd import Action, Verdict
 
 from .access import forbidden_ok, table, table_verdict
 from .dnsbl import NOTFOUND, NULLMX, OK, RETRY
-from .domains import access_keys, address_keys, ascii_domain
+from .domains import access_keys, address_keys, ascii_domain, is_address
 from .evaluation import Check
 from .mx_backup import GAI_ERRORS, NO_ADDRESS
 from .names import restriction
@@ -40,14 +40,6 @@ def bare_address(literal: str) -> str | None:
         return str(ipaddress.ip_address(inner))
     except ValueError:
         return None
-
-
-def is_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 def first_found(access_table, keys: list[str]) -> str | None:
