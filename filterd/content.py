@@ -111,6 +111,15 @@ class ContentParser:
             self._settled = (len(self.headers), not self.in_headers)
         return events
 
+    def feed_body(self, data: bytes) -> None:
+        """Body content in bulk, for a chain that wants no body events: spooled, its lines counted."""
+        self.spool.write(data)
+        lines = data.count(b"\n")
+        self.body_line_count += lines
+        self._line_start = data.endswith(b"\n")
+        if lines:
+            self._settled = (len(self.headers), True)
+
     def _feed(self, line: bytes) -> list[tuple[str, object]]:
         complete = line.endswith(b"\n")
         starts_line, self._line_start = self._line_start, complete

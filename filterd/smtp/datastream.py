@@ -72,6 +72,31 @@ class DataDecoder:
             self._held_cr, piece = True, piece[:-1]
         return self._count(self._bare_cr(piece), b"")
 
+    def feed_lines(self, block: bytes) -> bytes:
+        """Several pieces at once, each LF ending one: the content and state that feeding them one by one gives, in
+        one step when they are dot-stuffed lines that all end in CRLF, with no other CR or LF in them and a lone
+        dot line, if any, last."""
+        if not self._plain(block):
+            return b"".join(self.feed(piece) for piece in _pieces(block))
+        ended = block == b".\r\n" or block.endswith(b"\r\n.\r\n")
+        text = block[:-3] if ended else block
+        text = (text[1:] if text.startswith(b".") else text).replace(b"\r\n.", CRLF)
+        self._dot_only = self._mid_line = False
+        content = self._count(text, b"")
+        self.state.ended = ended
+        return content
+
+    def _plain(self, block: bytes) -> bool:
+        if not (self.dot_stuffed and self._line_start and self._after_crlf and not self._held_cr
+                and not self.state.ended and block.endswith(CRLF)):
+            return False
+        crlf = block.count(CRLF)
+        if block.count(b"\n") != crlf or block.count(b"\r") != crlf:
+            return False
+        if block.startswith(b".\r\n"):
+            return len(block) == 3
+        return block.find(b"\r\n.\r\n") in (-1, len(block) - 5)
+
     def end_of_chunks(self) -> bytes:
         """BDAT LAST: a last line left without its ending gets CRLF, as a DATA client must end it before the dot."""
         return self.feed(CRLF) if self._mid_line else b""
@@ -105,3 +130,10 @@ class DataDecoder:
         if self.size_limit and self.state.size > self.size_limit:
             return content[:max(0, self.size_limit - start)].removesuffix(b"\r")
         return content
+
+
+def _pieces(block: bytes) -> list[bytes]:
+    """The block cut after each LF."""
+    pieces = [line + b"\n" for line in block.split(b"\n")]
+    pieces[-1] = pieces[-1][:-1]
+    return pieces if pieces[-1] else pieces[:-1]

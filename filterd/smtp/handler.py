@@ -214,13 +214,16 @@ class SmtpHandler:
         txn.message = Message(self.parser.headers, spool)
 
     async def content(self, piece: bytes) -> None:
-        """One piece of DATA as read from the socket."""
+        """DATA as read from the socket: a piece, or several whole lines."""
         assert self.decoder is not None
-        await self._parse(self.decoder.feed(piece))
+        await self._parse(self.decoder.feed_lines(piece))
 
     async def _parse(self, data: bytes) -> None:
         assert self.parser is not None
         if not data:
+            return
+        if not (self.parser.in_headers or self.parser.want_body_events):
+            self.parser.feed_body(data)
             return
         lines = data.splitlines(keepends=True) if data.find(b"\n") < len(data) - 1 else (data,)
         for line in lines:

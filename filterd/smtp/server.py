@@ -76,7 +76,7 @@ class SmtpServer(BdatCommand, SMTP):
         self.__ident__ = "filterd"
         self.loop = loop
         asyncio.StreamReaderProtocol.__init__(
-            self, _CommandReader(loop=loop, limit=self.line_length_limit),
+            self, CommandReader(loop=loop, limit=self.line_length_limit),
             client_connected_cb=self._cb_client_connected, loop=loop)
         self.event_handler = handler
         self.data_size_limit = settings.message_size_limit
@@ -537,12 +537,9 @@ class SmtpServer(BdatCommand, SMTP):
 
     async def _receive_data(self) -> None:
         reader, handler = self._reader, self.handler
-        lines = 0
         while not handler.data_state().ended:
-            await handler.content(await read_data_piece(reader))
-            lines += 1
-            if lines % 64 == 0:
-                self._reset_timeout()
+            await handler.content(await reader.read_data_lines())
+            self._reset_timeout()
 
 
 def refuse_busy(transport: asyncio.BaseTransport, log_service: str) -> None:
@@ -581,7 +578,11 @@ async def read_limited_line(reader: asyncio.StreamReader, limit: int) -> tuple[s
             return kept[:min(length, limit + 1)].decode("utf-8", "surrogateescape"), length
 
 
-class _CommandReader(asyncio.StreamReader):
+DATA_BLOCK = 65536
+"""The most DATA that one read hands the decoder and parser."""
+
+
+class CommandReader(asyncio.StreamReader):
     """The session's reader: once every line before the end of input is read, the session ends as aiosmtpd ends a
     lost connection (a partial last line, never ended by a newline, is dropped)."""
 
@@ -593,6 +594,26 @@ class _CommandReader(asyncio.StreamReader):
         except asyncio.IncompleteReadError:
             raise asyncio.CancelledError from None
         return self.last_line
+
+    async def read_data_lines(self, most: int = DATA_BLOCK) -> bytes:
+        """DATA's next piece (read_data_piece), with the whole lines already buffered behind it, at most `most`
+        bytes and none past a lone dot line (what follows the end of data is the client's next commands): one
+        decoding step for many lines."""
+        first = await read_data_piece(self)
+        buffer = self._buffer  # type: ignore[attr-defined]
+        if not first.endswith(b"\n") or first == b".\r\n" or not buffer:
+            return first
+        end = buffer.rfind(b"\n", 0, most) + 1
+        if buffer.startswith(b".\r\n"):
+            end = 3
+        elif (dot := buffer.find(b"\n.\r\n", 0, end)) >= 0:
+            end = dot + 4
+        if not end:
+            return first
+        lines = bytes(buffer[:end])
+        del buffer[:end]
+        self._maybe_resume_transport()  # type: ignore[attr-defined]
+        return first + lines
 
 
 class _Commands(dict):

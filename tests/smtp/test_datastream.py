@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from filterd.smtp.datastream import NORMALIZE, REJECT, DataDecoder
-from filterd.smtp.server import read_data_piece
+from filterd.smtp.server import CommandReader, read_data_piece
 
 END = b".\r\n"
 
@@ -331,14 +331,19 @@ _DATA = st.lists(st.one_of(_TOKENS, st.integers(1, 60).map(lambda n: b"A" * n), 
                  max_size=40).map(b"".join)
 
 
-async def read_as_the_server(arrivals: list[bytes], limit: int, decoder: DataDecoder) -> tuple[bytes, bytes]:
-    """Feed the arrivals to a real StreamReader and decode what read_data_piece takes from it, as
-    _receive_data does; returns the content and what is left in the reader after the end of data."""
-    reader, out = asyncio.StreamReader(limit=limit), []
+async def read_as_the_server(arrivals: list[bytes], limit: int, decoder: DataDecoder, bulk: bool = True
+                             ) -> tuple[bytes, bytes]:
+    """Feed the arrivals to the server's reader and decode what read_data_lines takes from it, as _receive_data
+    does (bulk=False: a piece at a time, as read_data_piece reads); returns the content and what is left in the
+    reader after the end of data."""
+    reader, out = CommandReader(limit=limit), []
 
     async def receive() -> None:
         while not decoder.state.ended:
-            out.append(decoder.feed(await read_data_piece(reader)))
+            if bulk:
+                out.append(decoder.feed_lines(await reader.read_data_lines()))
+            else:
+                out.append(decoder.feed(await read_data_piece(reader)))
 
     task = asyncio.ensure_future(receive())
     for chunk in arrivals:
@@ -347,7 +352,7 @@ async def read_as_the_server(arrivals: list[bytes], limit: int, decoder: DataDec
     reader.feed_eof()
     try:
         await task
-    except ConnectionResetError:
+    except (ConnectionResetError, asyncio.CancelledError):
         pass
     return b"".join(out), await reader.read()
 
@@ -366,15 +371,17 @@ def end_of_data(data: bytes) -> int | None:
 @settings(max_examples=400, deadline=None)
 @given(body=_DATA, terminated=st.booleans(), offsets=st.lists(st.integers(0, 10_000), max_size=12),
        limit=st.integers(2, 24), size_limit=st.sampled_from([0, 1, 17, 100]),
-       mode=st.sampled_from([NORMALIZE, REJECT]))
+       mode=st.sampled_from([NORMALIZE, REJECT]), bulk=st.booleans())
 @example(body=ATTACK[:-len(b"MAIL FROM:<evil@example.org>\r\n")], terminated=True, offsets=[len(HEAD) + LIMIT + 1],
-         limit=LIMIT, size_limit=0, mode=NORMALIZE)
+         limit=LIMIT, size_limit=0, mode=NORMALIZE, bulk=True)
+@example(body=b"x\r\n..y\r\n.\r\n", terminated=True, offsets=[], limit=LIMIT, size_limit=0, mode=NORMALIZE,
+         bulk=True)
 def test_any_cut_as_the_server_reads_gives_the_same_content_and_state(body, terminated, offsets, limit,
-                                                                      size_limit, mode):
+                                                                      size_limit, mode, bulk):
     data = body + (b"\r\n.\r\n" if terminated else b"") + b"QUIT\r\n"
     whole, expected, _ = decode(_split_lf(data), size_limit=size_limit, bare_newline=mode)
     decoder = DataDecoder(size_limit, mode)
-    content, left = asyncio.run(read_as_the_server(arrivals_cut_at(data, offsets), limit, decoder))
+    content, left = asyncio.run(read_as_the_server(arrivals_cut_at(data, offsets), limit, decoder, bulk))
     assert content == whole
     assert dataclasses.asdict(decoder.state) == dataclasses.asdict(expected.state)
     end = end_of_data(data)
@@ -400,17 +407,39 @@ def test_every_one_or_two_cuts_as_the_server_reads_give_the_same_content_and_sta
     whole, expected, _ = decode(_split_lf(TRICKY))
     assert expected.state.ended and expected.state.bare_cr and expected.state.bare_newline
 
-    async def every_cut() -> list[tuple[int, int]]:
+    async def every_cut() -> list[tuple[int, int, bool]]:
         wrong = []
         for first in range(len(TRICKY)):
             for second in range(first, len(TRICKY)):
-                decoder = DataDecoder()
-                content, left = await read_as_the_server(arrivals_cut_at(TRICKY, [first, second]), 8, decoder)
-                if (content, decoder.state, left) != (whole, expected.state, b"QUIT\r\n"):
-                    wrong.append((first, second))
+                for bulk in (False, True):
+                    decoder = DataDecoder()
+                    content, left = await read_as_the_server(arrivals_cut_at(TRICKY, [first, second]), 8, decoder,
+                                                             bulk)
+                    if (content, decoder.state, left) != (whole, expected.state, b"QUIT\r\n"):
+                        wrong.append((first, second, bulk))
         return wrong
 
     assert asyncio.run(every_cut()) == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(st.sampled_from([b"", b".", b"..", b".x", b"x", b"x.", b"AAAA", b"\r", b"\n", b"\r\n.",
+                                       b".\r\n"]), max_size=12),
+       ended=st.booleans(), size_limit=st.sampled_from([0, 1, 7, 30]), before=st.sampled_from([b"", b"a\n", b"a\r"]))
+def test_lines_fed_at_once_give_what_they_give_one_by_one(lines, ended, size_limit, before):
+    block = b"".join(line + b"\r\n" for line in lines) + (b".\r\n" if ended else b"")
+    one, at_once = DataDecoder(size_limit), DataDecoder(size_limit)
+    expected = one.feed(before) + b"".join(one.feed(piece) for piece in _split_lf(block))
+    assert at_once.feed(before) + at_once.feed_lines(block) == expected
+    assert at_once.state == one.state
+    assert at_once.feed_lines(b"next\r\n") == one.feed(b"next\r\n")
+
+
+def test_plain_lines_take_the_one_step_path():
+    decoder = DataDecoder()
+    assert decoder._plain(b"Subject: x\r\n\r\n..a\r\nb\r\n.\r\n") and not decoder._plain(b"a\r\n.\r\nb\r\n")
+    assert decoder.feed_lines(b"Subject: x\r\n\r\n..a\r\nb\r\n.\r\n") == b"Subject: x\r\n\r\n.a\r\nb\r\n"
+    assert decoder.state.ended and decoder.state.size == len(b"Subject: x\r\n\r\n.a\r\nb\r\n")
 
 
 # --- BDAT's chunks: the same decoder without dot-stuffing -------------------------------------------------------
