@@ -126,6 +126,12 @@ async def send_content(smtp: aiosmtplib.SMTP, chunks: Iterable[bytes], timeout: 
     reply = await smtp.execute_command(b"DATA")
     if reply.code != 354:
         return reply
+    return await send_body(smtp, chunks, timeout, encoder, on_reply)
+
+
+async def send_body(smtp: aiosmtplib.SMTP, chunks: Iterable[bytes], timeout: float,
+                    encoder: DataEncoder | None = None, on_reply: Callable[[Any], None] | None = None):
+    """After DATA's 354: the content and the final ".", as send_content sends them; the final reply."""
     protocol = smtp.protocol
     assert protocol is not None
     last = b""

@@ -16,10 +16,11 @@ from typing import Callable
 import aiosmtplib
 
 from filterd import maillog
-from filterd.qmgr import xforward
+from filterd.qmgr.pipelining import pipelined
+from filterd.qmgr.xforward import commands as xforward_commands
 from filterd.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient
-from filterd.smtp_data import DataEncoder, send_content
+from filterd.smtp_data import DataEncoder, send_body
 from filterd.tls import ClientTls
 
 _ERRORS = (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError)
@@ -111,62 +112,80 @@ class SmtpDelivery:
                            address: str, send_xforward: bool = False, record: Callable[[], None] = lambda: None
                            ) -> None:
         said = f"host {name}[{address}] said:"
-        stage, reply = "XFORWARD", await self._xforward(smtp, qf) if send_xforward else None
-        if reply is None:
-            mail = _mail_command(smtp, qf).encode("utf-8", "surrogateescape")
-            stage, reply = "MAIL FROM", await smtp.execute_command(mail)
-        if reply.code != 250:
-            _set(recipients, _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} "
-                 f"(in reply to {stage} command)", relay)
-            await smtp.rset()
-            return
-        accepted = await self._recipients(smtp, recipients, relay, said)
+        envelope = self._pipelined if smtp.supports_extension("pipelining") else self._one_by_one
+        accepted, data = await envelope(smtp, qf, recipients, relay, said, send_xforward)
         if not accepted:
+            if data is not None and data.code == 354:
+                await smtp.execute_command(b".")
             await smtp.rset()
             return
-        def outcome(reply) -> None:
+
+        def outcome(reply, stage: str = "end of DATA") -> None:
             text = f"{reply.code} {_one_line(reply)}"
             if reply.code == 250:
                 _set(accepted, "sent", _dsn(reply), text, relay)
             else:
-                _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to end of DATA command)",
-                     relay)
+                _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to {stage} command)", relay)
             record()
 
         outcome = _once(outcome)
-        reply = await self._send_content(smtp, qf, outcome)
-        outcome(reply)
+        if data.code != 354:
+            outcome(data, "DATA")
+            await smtp.rset()
+            return
+        outcome(await self._send_content(smtp, qf, outcome))
+
+    async def _one_by_one(self, smtp, qf: QueueFile, recipients: list[Recipient], relay: str, said: str,
+                          send_xforward: bool):
+        """The envelope a command at a time, to a server without PIPELINING: the recipients accepted, and the reply
+        to DATA (None when it was not sent)."""
+        stage, reply = "XFORWARD", await self._xforward(smtp, qf) if send_xforward else None
+        if reply is None:
+            stage, reply = "MAIL FROM", await smtp.execute_command(_wire(_mail_command(smtp, qf)))
+        if reply.code != 250:
+            _refused(recipients, reply, stage, relay, said)
+            return [], None
+        accepted = []
+        for rcpt in recipients:
+            if _recipient_accepted(rcpt, await smtp.execute_command(_wire(_rcpt_command(smtp, rcpt))), relay, said):
+                accepted.append(rcpt)
+        return accepted, (await smtp.execute_command(b"DATA") if accepted else None)
+
+    async def _pipelined(self, smtp, qf: QueueFile, recipients: list[Recipient], relay: str, said: str,
+                         send_xforward: bool):
+        """The envelope in one write (XFORWARD, MAIL, every RCPT, DATA), its replies read in order, as Postfix's
+        smtp(8) sends it to a server that offers PIPELINING: the recipients accepted, and the reply to DATA."""
+        xforward = xforward_commands(qf.envelope, _offered_xforward(smtp)) if send_xforward else []
+        commands = [*xforward, _mail_command(smtp, qf), *(_rcpt_command(smtp, rcpt) for rcpt in recipients), "DATA"]
+        replies = await pipelined(smtp, [_wire(command) for command in commands], self.settings.command_timeout)
+        data = replies.pop()
+        stages = ["XFORWARD"] * len(xforward) + ["MAIL FROM"]
+        for stage, reply in zip(stages, replies):
+            if reply.code != 250:
+                _refused(recipients, reply, stage, relay, said)
+                return [], data
+        accepted = [rcpt for rcpt, reply in zip(recipients, replies[len(stages):])
+                    if _recipient_accepted(rcpt, reply, relay, said)]
+        return accepted, data
 
     @staticmethod
     async def _xforward(smtp, qf: QueueFile):
         """Send XFORWARD for the attributes the server offers; its refusal, or None when all went well."""
-        offered = set(smtp.esmtp_extensions.get("xforward", "").upper().split())
-        for command in xforward.commands(qf.envelope, offered):
-            reply = await smtp.execute_command(command.encode("utf-8", "surrogateescape"))
+        for command in xforward_commands(qf.envelope, _offered_xforward(smtp)):
+            reply = await smtp.execute_command(_wire(command))
             if reply.code != 250:
                 return reply
         return None
 
     async def _send_content(self, smtp, qf: QueueFile, on_reply: Callable[[object], None]):
-        """DATA, with long lines broken as Postfix's smtp(8) breaks them, and logged as it logs that; on_reply gets
-        the final reply as soon as it is read."""
+        """After DATA's 354: the content, with long lines broken as Postfix's smtp(8) breaks them, and logged as it
+        logs that; on_reply gets the final reply as soon as it is read."""
         encoder = DataEncoder(self.settings.line_length_limit)
-        reply = await send_content(smtp, qf.content(), self.settings.data_timeout, encoder, on_reply)
+        reply = await send_body(smtp, qf.content(), self.settings.data_timeout, encoder, on_reply)
         if encoder.broke_lines:
             maillog.info("smtp", "%s: breaking line > %d bytes with <CR><LF>SPACE", qf.envelope.queue_id,
                          self.settings.line_length_limit)
         return reply
-
-    async def _recipients(self, smtp, recipients: list[Recipient], relay: str, said: str) -> list[Recipient]:
-        accepted = []
-        for rcpt in recipients:
-            reply = await smtp.execute_command(_rcpt_command(smtp, rcpt).encode("utf-8", "surrogateescape"))
-            if reply.code in (250, 251):
-                accepted.append(rcpt)
-            else:
-                _set([rcpt], _status(reply.code), _dsn(reply),
-                     f"{said} {reply.code} {_one_line(reply)} (in reply to RCPT TO command)", relay)
-        return accepted
 
     async def quit_all(self) -> None:
         """QUIT the cached connections (the queue manager is stopping)."""
@@ -221,6 +240,29 @@ def _rcpt_command(smtp, rcpt: Recipient) -> str:
     if smtp.supports_extension("dsn"):
         command += (f" NOTIFY={rcpt.notify}" if rcpt.notify else "") + (f" ORCPT={rcpt.orcpt}" if rcpt.orcpt else "")
     return command
+
+
+def _wire(command: str) -> bytes:
+    return command.encode("utf-8", "surrogateescape")
+
+
+def _offered_xforward(smtp) -> set[str]:
+    return set(smtp.esmtp_extensions.get("xforward", "").upper().split())
+
+
+def _refused(recipients: list[Recipient], reply, stage: str, relay: str, said: str) -> None:
+    """Every recipient refused with the reply to a command before RCPT (XFORWARD, MAIL FROM)."""
+    _set(recipients, _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} (in reply to {stage} "
+         "command)", relay)
+
+
+def _recipient_accepted(rcpt: Recipient, reply, relay: str, said: str) -> bool:
+    """Whether RCPT TO was accepted; the recipient's status from the refusal when it was not."""
+    if reply.code in (250, 251):
+        return True
+    _set([rcpt], _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} (in reply to RCPT TO "
+         "command)", relay)
+    return False
 
 
 def _status(code: int) -> str:
