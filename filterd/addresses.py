@@ -8,12 +8,16 @@ Addresses come in two forms, as in Postfix: external (RFC 5321, local part quote
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from dataclasses import dataclass
 
 ATOM, QSTRING, DOMLIT, COMMENT = "atom", "qstring", "domlit", "comment"
 WORDS = (ATOM, QSTRING, DOMLIT)
 OPERATORS = "|%!()<>@,;:\\\".[]"
+_NEEDS_QUOTES = re.compile("[\x00-\x20\x7f" + re.escape(OPERATORS) + "]")
+_NOT_DOT_STRING = re.compile("[\x00-\x20\x7f" + re.escape('()<>@,;:\\"[]') + "]")
 SPACE = " \t\r\n"
 
 
@@ -85,7 +89,7 @@ def _comment(text: str, i: int) -> tuple[str, int]:
 
 
 def _needs_quotes(atom: str) -> bool:
-    return any(c == " " or ord(c) < 32 or ord(c) == 127 or c in OPERATORS for c in atom)
+    return _NEEDS_QUOTES.search(atom) is not None
 
 
 def internalize(tokens: list[Token]) -> str:
@@ -103,7 +107,7 @@ def _is_dot_string(local: str) -> bool:
     """Whether a local part needs no quotes (quote_822_local's is_822_dot_string, 8-bit clean)."""
     if not local or local.startswith(".") or local.endswith(".") or ".." in local:
         return False
-    return not any(c == " " or ord(c) < 32 or ord(c) == 127 or c in '()<>@,;:\\"[]' for c in local)
+    return _NOT_DOT_STRING.search(local) is None
 
 
 def quote_local(address: str) -> str:
@@ -120,6 +124,8 @@ def quote_local(address: str) -> str:
 
 def unquote_local(address: str) -> str:
     """The internal form of an external address: quotes and backslashes removed before the last bare @."""
+    if '"' not in address and "\\" not in address:
+        return address
     start = address.index(":") + 1 if address.startswith("@") and ":" in address else 0
     out: list[str] = []
     bare_at_out = bare_at = -1
@@ -263,6 +269,21 @@ class Resolution:
         return self.recipient.rpartition("@")[2]
 
 
+ANSWERS_KEPT = 4096
+"""Rewritten and resolved addresses remembered per process, as trivial-rewrite's clients keep their last answers:
+the same senders and recipients come again and again."""
+
+
+@functools.lru_cache(maxsize=ANSWERS_KEPT)
+def _rewritten(rules: AddressRules, address: str) -> str:
+    return rules._rewrite(address)
+
+
+@functools.lru_cache(maxsize=ANSWERS_KEPT)
+def _resolved(rules: AddressRules, address: str) -> Resolution:
+    return rules._resolve(address)
+
+
 @dataclass(frozen=True)
 class AddressRules:
     """The parameters of Postfix's address rewriting and resolving that filterd honours."""
@@ -297,13 +318,19 @@ class AddressRules:
 
     def rewrite(self, address: str) -> str:
         """The internal address rewritten in the local context (trivial-rewrite's rewrite_clnt_internal)."""
+        return _rewritten(self, address)
+
+    def resolve(self, address: str) -> Resolution:
+        """Where an internal address goes, as trivial-rewrite's resolve_addr decides it."""
+        return _resolved(self, address)
+
+    def _rewrite(self, address: str) -> str:
         tokens = scan(quote_local(address))
         if not tokens:
             return address
         return unquote_local(quote_local(internalize(self._rewrite_tokens(tokens))))
 
-    def resolve(self, address: str) -> Resolution:
-        """Where an internal address goes, as trivial-rewrite's resolve_addr decides it."""
+    def _resolve(self, address: str) -> Resolution:
         tokens, saved, remote = self._resolve_loop(address)
         if saved is not None and not remote:
             tokens = tokens + saved

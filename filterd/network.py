@@ -4,6 +4,7 @@ network lists (mynetworks and the like)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 
@@ -25,11 +26,17 @@ def quick_ack(sock: socket.socket) -> None:
 
 def in_networks(address: str, nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
     """Whether an address (a string) is in one of the networks that `networks` made; False when not an address."""
+    ip = _address(address)
+    return ip is not None and any(ip in net for net in nets)
+
+
+@functools.lru_cache(maxsize=1024)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a client's string names (parsed once: every command of a session asks again), None if none."""
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in net for net in nets)
+        return None
 
 
 def networks(items: list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

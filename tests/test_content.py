@@ -254,3 +254,17 @@ def test_settled_holds_what_a_whole_line_followed_as_postfix_s_cleanup_has_it():
     assert [h.name for h in parser.settled()[0]] == ["Message-ID"]
     parser.feed_line(b"\r\n")
     assert [h.name for h in parser.settled()[0]] == ["Message-ID", "Subject"] and parser.settled()[1]
+
+
+def test_body_fed_in_bulk_is_spooled_and_counted_as_line_by_line():
+    body = b"one\r\n.two\r\n\r\nthree"
+    by_line, bulk = ContentParser(io.BytesIO(), want_body_events=False), ContentParser(io.BytesIO())
+    for parser in (by_line, bulk):
+        parser.feed_line(b"Subject: x\r\n")
+        parser.feed_line(b"\r\n")
+    for line in (b"one\r\n", b".two\r\n", b"\r\n", b"three"):
+        by_line.feed_line(line)
+    bulk.feed_body(body)
+    assert bulk.spool.getvalue() == by_line.spool.getvalue() == body
+    assert bulk.body_line_count == by_line.body_line_count == 3
+    assert [(len(headers), ended) for headers, ended in (bulk.settled(), by_line.settled())] == [(1, True)] * 2

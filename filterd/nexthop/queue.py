@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 from filterd import maillog
 from filterd.addresses import AddressRules, quote_local, unquote_local
@@ -19,6 +20,10 @@ from filterd.queue.spool import QueueFull, Spool
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
 
+
+FLOW_RECOUNT = 0.2
+"""How long a count of the incoming queue stands for in_flow_delay: a directory scan a message costs as much as the
+rest of its queueing."""
 
 class QueueNextHop:
     """Stores each accepted message in the incoming (or hold) queue, stamped with content_filter unless a FILTER
@@ -34,6 +39,7 @@ class QueueNextHop:
         self.spool, self.missing, self.rules = spool, missing, rules
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
+        self._counted = (0.0, 0)
         self._session: Session | None = None
         self._envelope: Envelope | None = None
 
@@ -125,8 +131,15 @@ class QueueNextHop:
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
-        if self.flow_limit and self.flow_delay and _count(self.spool, "incoming") > self.flow_limit:
+        if self.flow_limit and self.flow_delay and self._incoming() > self.flow_limit:
             await asyncio.sleep(self.flow_delay)
+
+    def _incoming(self) -> int:
+        """The messages in the incoming queue, counted again at most every FLOW_RECOUNT seconds."""
+        now = time.monotonic()
+        if now >= self._counted[0]:
+            self._counted = (now + FLOW_RECOUNT, _count(self.spool, "incoming"))
+        return self._counted[1]
 
 
 def message_id_lines(headers, added: str = "", header_done: bool = True) -> list[str]:

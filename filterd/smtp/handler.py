@@ -219,15 +219,17 @@ class SmtpHandler:
         await self._parse(self.decoder.feed_lines(piece))
 
     async def _parse(self, data: bytes) -> None:
-        assert self.parser is not None
-        if not data:
-            return
-        if not (self.parser.in_headers or self.parser.want_body_events):
-            self.parser.feed_body(data)
-            return
-        lines = data.splitlines(keepends=True) if data.find(b"\n") < len(data) - 1 else (data,)
-        for line in lines:
-            events = self.parser.feed_line(line)
+        """Content into the parser a line at a time, the chain given its events; once the headers are done, in bulk
+        when no plugin wants body lines."""
+        parser, start = self.parser, 0
+        assert parser is not None
+        while start < len(data):
+            if not (parser.in_headers or parser.want_body_events):
+                parser.feed_body(data[start:] if start else data)
+                return
+            end = data.find(b"\n", start) + 1 or len(data)
+            events = parser.feed_line(data[start:end])
+            start = end
             if events:
                 pending = self.life.content(events)
                 if pending is not None:

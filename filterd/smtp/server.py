@@ -673,6 +673,8 @@ def apply_xforward(session: Any, arg: str) -> None:
 
 
 def _unxtext(value: str) -> str:
+    if "+" not in value:
+        return value
     out, i = [], 0
     while i < len(value):
         if value[i] == "+" and i + 2 < len(value) + 0 and len(value[i + 1:i + 3]) == 2:
