@@ -1,6 +1,6 @@
 """The delivery agent process beside the queue manager, as Postfix's smtp(8) and local(8) beside qmgr(8): the
 manager hands it one active message at a time over a socket pair, and hears back once every recipient's outcome
-is in the queue file.
+is in the queue file (the outcomes in the answer, so that the manager need not read the file again).
 
 Apart so that nothing but deliveries shares the loop that reads a next hop's 250: the manager's scans, renames,
 queue-file reads and after-queue filters would delay that read, and a reply waiting to be read is a message that
@@ -60,7 +60,7 @@ class RemoteDeliverer:
             raise FileNotFoundError(qid)
         if answer.get("x"):
             raise AgentFailed(answer["x"])
-        attempt.qf = await asyncio.to_thread(_active, self.spool, qid)
+        _take_statuses(attempt.qf, answer.get("r", []))
 
     async def _open(self) -> asyncio.StreamWriter:
         """The stream to the agent, opened by the first delivery; those that come meanwhile wait for it."""
@@ -102,6 +102,14 @@ class RemoteDeliverer:
             self._writer.close()
         else:
             self.sock.close()
+
+
+def _take_statuses(qf: QueueFile, statuses: list[list[str]]) -> None:
+    """What the agent recorded in the queue file, told in its answer: the manager need not read the file again."""
+    by_address = {rcpt.address: rcpt for rcpt in qf.envelope.recipients}
+    for address, status, dsn, text, relay in statuses:
+        if (rcpt := by_address.get(address)) is not None:
+            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, dsn, text, relay
 
 
 def _active(spool: Spool, qid: str) -> QueueFile:
@@ -163,7 +171,8 @@ async def _deliver(request: dict, deliverer: Deliverer, spool: Spool, writer: as
     answer: dict = {"q": qid}
     try:
         qf = await asyncio.to_thread(_active, spool, qid)
-        await deliverer.deliver(Attempt(qf, request["a"], first=request["f"]))
+        changed = await deliverer.deliver(Attempt(qf, request["a"], first=request["f"]))
+        answer["r"] = [[rcpt.address, rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay] for rcpt in changed]
     except FileNotFoundError:
         answer["gone"] = True
     except Exception as exc:

@@ -45,8 +45,8 @@ class Pair:
             serve(theirs, deliverer or local_deliverer(tmp_path), self.spool, self.gone.set))
 
 
-def test_what_the_agent_delivered_is_what_the_manager_reads_back(tmp_path):
-    async def run() -> tuple[list[str], list[str]]:
+def test_what_the_agent_delivered_and_recorded_is_what_the_manager_is_told(tmp_path):
+    async def run() -> tuple[list[Recipient], list[Recipient], list[str]]:
         pair = Pair(tmp_path)
         attempts = [Attempt(queued(pair.spool, f"4AAAAAAAAAzA{n}", f"user{n}@example.net"), time.time())
                     for n in range(5)]
@@ -54,11 +54,13 @@ def test_what_the_agent_delivered_is_what_the_manager_reads_back(tmp_path):
         await pair.remote.stop()
         await asyncio.wait_for(pair.agent, 5)
         pair.remote.close()
-        return [r.status for a in attempts for r in a.qf.envelope.recipients], sorted(
+        recorded = [r for a in attempts for r in QueueFile.read(a.qf.path).envelope.recipients]
+        return [r for a in attempts for r in a.qf.envelope.recipients], recorded, sorted(
             p.parent.parent.parent.name for p in (tmp_path / "mail").glob("*/Maildir/new/*"))
 
-    statuses, mailboxes = asyncio.run(run())
-    assert statuses == ["sent"] * 5
+    told, recorded, mailboxes = asyncio.run(run())
+    assert [r.status for r in told] == ["sent"] * 5
+    assert told == recorded and all(r.relay and r.dsn for r in told)
     assert mailboxes == [f"user{n}" for n in range(5)]
 
 
