@@ -111,7 +111,10 @@ class _MovableFile(logging.handlers.WatchedFileHandler):
 
 def setup(maillog_file: str = "", syslog_name: str = "filterd", host: str = "localhost",
           facility: str = "mail", foreground: bool = True, debug: bool = False) -> None:
-    """Route filterd's log: maillog_file if set, else stderr in the foreground, else syslog."""
+    """Route filterd's log: maillog_file if set, else stderr in the foreground, else syslog. Records carry no source
+file, thread or process name (the logging HOWTO's optimisations): Postfix's lines name none of them."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logMultiprocessing = False
     if maillog_file and maillog_file not in ("/dev/stderr", "/dev/stdout"):
         handler: logging.Handler = _MovableFile(maillog_file)
         handler.setFormatter(_PostfixFormatter())

@@ -7,8 +7,6 @@ always runs) applies smtpd_relay_restrictions before a recipient reaches the nex
 from __future__ import annotations
 
 import asyncio
-import os
-import time
 
 from filterd import maillog
 from filterd.addresses import AddressRules, quote_local, unquote_local
@@ -22,8 +20,7 @@ STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
 
 
 FLOW_RECOUNT = 0.2
-"""How long a count of the incoming queue stands for in_flow_delay: a directory scan a message costs as much as the
-rest of its queueing."""
+"""How long a count of the incoming queue stands for in_flow_delay (Spool.count)."""
 
 class QueueNextHop:
     """Stores each accepted message in the incoming (or hold) queue, stamped with content_filter unless a FILTER
@@ -39,7 +36,6 @@ class QueueNextHop:
         self.spool, self.missing, self.rules = spool, missing, rules
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
-        self._counted = (0.0, 0)
         self._session: Session | None = None
         self._envelope: Envelope | None = None
 
@@ -131,15 +127,8 @@ class QueueNextHop:
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
-        if self.flow_limit and self.flow_delay and self._incoming() > self.flow_limit:
+        if self.flow_limit and self.flow_delay and self.spool.count("incoming", FLOW_RECOUNT) > self.flow_limit:
             await asyncio.sleep(self.flow_delay)
-
-    def _incoming(self) -> int:
-        """The messages in the incoming queue, counted again at most every FLOW_RECOUNT seconds."""
-        now = time.monotonic()
-        if now >= self._counted[0]:
-            self._counted = (now + FLOW_RECOUNT, _count(self.spool, "incoming"))
-        return self._counted[1]
 
 
 def message_id_lines(headers, added: str = "", header_done: bool = True) -> list[str]:
@@ -167,9 +156,3 @@ def _queued_recipients(env: Envelope, routing: Routing) -> list[str]:
     received = list(env.rcpt_options)
     return received + [r for r in env.recipients if r not in received and r != routing.redirect]
 
-
-def _count(spool: Spool, queue: str) -> int:
-    try:
-        return sum(1 for _ in os.scandir(spool.root / queue))
-    except FileNotFoundError:
-        return 0

@@ -12,6 +12,7 @@ lost message). Synced on the queue manager's event loop they were half its time 
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -42,6 +43,21 @@ class Spool:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._counts: dict[str, tuple[float, int]] = {}
+
+    def count(self, queue: str, stale: float = 0.0) -> int:
+        """The files in a queue (0 when it is missing); a count taken less than `stale` seconds ago stands: a
+        directory scan costs as much as queueing a message."""
+        now = time.monotonic()
+        taken, counted = self._counts.get(queue, (-math.inf, 0))
+        if now - taken >= stale:
+            try:
+                with os.scandir(self.root / queue) as entries:
+                    counted = sum(1 for _ in entries)
+            except FileNotFoundError:
+                counted = 0
+            self._counts[queue] = (now, counted)
+        return counted
 
     def create(self) -> Spool:
         for name in (*QUEUES, PID_DIRECTORY):

@@ -33,3 +33,12 @@ def test_only_a_new_file_waits_for_the_disk(tmp_path, monkeypatch):
     spool.move("4jgCaa1Bc2zD3", "active", "deferred", when=2.0, sync=False)
     spool.remove("deferred", "4jgCaa1Bc2zD3", sync=False)
     assert len(synced) == 2 and spool.find("4jgCaa1Bc2zD3") is None
+
+
+def test_a_count_stands_while_it_is_fresh_enough(tmp_path):
+    spool = Spool(tmp_path).create()
+    assert spool.count("incoming", stale=60) == 0
+    spool.store("incoming", QueueEnvelope("4QCOUNT1", "a@x", [Recipient("b@y")], 0.0, size=1), iter([b"x"]))
+    assert spool.count("incoming", stale=60) == 0
+    assert spool.count("incoming") == 1
+    assert Spool(tmp_path / "nowhere").count("incoming") == 0
