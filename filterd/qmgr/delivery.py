@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -16,6 +16,10 @@ from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
 from filterd.qmgr.xforward import XForward
 from filterd.queue.queuefile import QueueFile, Recipient
 
+
+BACK_TO_BACK = 1.0
+"""Deliveries to a destination this close (seconds) are back to back: Postfix's qmgr then lets the next one keep its
+connection for the one after (smtp_connection_cache_on_demand)."""
 
 @dataclass
 class Attempt:
@@ -45,7 +49,9 @@ class Deliverer:
     cache_destinations: frozenset[str] = frozenset()
     xforward: XForward = XForward()
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-    _waiting: dict[str, int] = field(default_factory=dict)
+    _busy: dict[str, int] = field(default_factory=dict)
+    _last_done: dict[str, float] = field(default_factory=dict)
+    _caching: set[str] = field(default_factory=set)
 
     async def deliver(self, attempt: Attempt) -> list[Recipient]:
         """Try every pending recipient once; returns those whose status changed, each already recorded in the
@@ -62,26 +68,19 @@ class Deliverer:
         return pending
 
     async def _group(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
-        slot = self._slots.setdefault(str(destination), asyncio.Semaphore(self.concurrency))
-        async with self._queued(destination):
-            await slot.acquire()
+        key = str(destination)
+        slot = self._slots.setdefault(key, asyncio.Semaphore(self.concurrency))
+        await slot.acquire()
+        self._busy[key] = self._busy.get(key, 0) + 1
         try:
             if destination.transport == "local":
                 await self._local(attempt, rcpts)
             else:
                 await self._smtp(attempt, destination, rcpts)
         finally:
+            self._busy[key] -= 1
+            self._last_done[key] = time.monotonic()
             slot.release()
-
-    @contextlib.asynccontextmanager
-    async def _queued(self, destination: Destination):
-        """Counts the deliveries waiting for a slot: mail waiting for the destination keeps connections open."""
-        key = str(destination)
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            yield
-        finally:
-            self._waiting[key] -= 1
 
     async def stop(self) -> None:
         """QUIT the connections kept for reuse (the queue manager is stopping)."""
@@ -91,10 +90,21 @@ class Deliverer:
         self.smtp.close()
 
     def _keep_connection(self, destination: Destination) -> bool:
-        """Postfix's smtp_connection_cache_on_demand (more mail for the destination is waiting) and
-        smtp_connection_cache_destinations (always)."""
-        waiting = self.cache_on_demand and self._waiting.get(str(destination), 0) > 0
-        return waiting or destination.nexthop.lower() in self.cache_destinations
+        """Postfix's smtp_connection_cache_on_demand (see `_on_demand`) and smtp_connection_cache_destinations
+        (always)."""
+        return (self.cache_on_demand and self._on_demand(str(destination))
+                or destination.nexthop.lower() in self.cache_destinations)
+
+    def _on_demand(self, key: str) -> bool:
+        """Postfix's qmgr_entry_select: caching turns on for a destination once its deliveries come back to back
+        (the last one ended less than a second ago), and off again when they neither overlap nor follow closely."""
+        back_to_back = self._last_done.get(key, -math.inf) + BACK_TO_BACK >= time.monotonic()
+        if key not in self._caching:
+            if back_to_back:
+                self._caching.add(key)
+        elif not (self._busy.get(key, 0) > 1 or back_to_back):
+            self._caching.discard(key)
+        return key in self._caching
 
     async def _local(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
         for rcpt in rcpts:

@@ -112,3 +112,17 @@ def test_a_redirected_message_skips_its_content_filter(tmp_path):
     assert delivery._filter(qf) == "smtp:[127.0.0.1]:10025"
     qf.envelope.redirect = "new@example.net"
     assert delivery._filter(qf) == ""
+
+
+def test_connections_are_kept_once_deliveries_come_back_to_back_as_postfix_s_qmgr_decides():
+    deliverer = Deliverer(Router(frozenset()), SmtpDelivery(SmtpSettings("filterd.test")), "")
+    key = "smtp:[127.0.0.1]:2525"
+    assert not deliverer._on_demand(key)
+    deliverer._last_done[key] = time.monotonic()
+    assert deliverer._on_demand(key)
+    deliverer._last_done[key] = time.monotonic() - 5
+    deliverer._busy[key] = 2
+    assert deliverer._on_demand(key)
+    deliverer._busy[key] = 1
+    assert not deliverer._on_demand(key)
+    assert not deliverer._on_demand(key)
