@@ -32,7 +32,7 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
        "The longest header or body line the SMTP client sends; longer ones are broken with <CR><LF><SPACE> (0: no limit)."),
     _p("smtp_helo_name", "$myhostname", "str", "The hostname the SMTP client sends in EHLO."),
     _p("smtp_connection_cache_on_demand", "yes", "bool",
-       "Keep an SMTP connection open for reuse while more mail for its destination is waiting."),
+       "Keep an SMTP connection open for reuse once deliveries to its destination come back to back."),
     _p("smtp_connection_cache_destinations", "", "list",
        "Next-hop destinations whose SMTP connections are always kept open for reuse."),
     _p("smtp_connection_cache_time_limit", "2s", "time",
