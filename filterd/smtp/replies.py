@@ -53,6 +53,11 @@ _TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+_BY_CODE: dict[str, list[tuple[re.Pattern, str]]] = {}
+for _translation in _TRANSLATIONS:
+    _BY_CODE.setdefault(_translation[0].pattern[1:4], []).append(_translation)
+"""The translations by the reply code their pattern starts with: a reply is tried against its code's alone."""
+
 BAD_ADDRESS = {"MAIL": "501 5.1.7 Bad sender address syntax", "RCPT": "501 5.1.3 Bad recipient address syntax"}
 
 
@@ -60,7 +65,7 @@ def translate(reply: str, command: str = "") -> str:
     """Postfix's text for one of aiosmtpd's canned replies to `command`; filterd's own replies pass unchanged."""
     if reply == "553 5.1.3 Error: malformed address" and command in BAD_ADDRESS:
         return BAD_ADDRESS[command]
-    for pattern, replacement in _TRANSLATIONS:
+    for pattern, replacement in _BY_CODE.get(reply[:3], ()):
         if pattern.match(reply):
             return pattern.sub(replacement, reply)
     return reply

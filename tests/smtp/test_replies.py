@@ -105,3 +105,8 @@ def test_soft_bounce_makes_every_5xx_reply_4xx(reply, softened):
 def test_a_malformed_address_gets_postfix_s_reply_for_its_command():
     assert translate("553 5.1.3 Error: malformed address", "MAIL") == "501 5.1.7 Bad sender address syntax"
     assert translate("553 5.1.3 Error: malformed address", "RCPT") == "501 5.1.3 Bad recipient address syntax"
+
+
+def test_every_translation_is_found_under_the_code_it_starts_with():
+    assert all(pattern.pattern[0] == "^" and pattern.pattern[1:4].isdigit() for pattern, _ in replies._TRANSLATIONS)
+    assert sum(map(len, replies._BY_CODE.values())) == len(replies._TRANSLATIONS)
