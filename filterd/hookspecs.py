@@ -98,8 +98,9 @@ def connect(session: Session, settings: Any) -> Verdict | str | None:
 
 
 @hookspec
-def helo(session: Session, hostname: str, settings: Any) -> Verdict | str | None:
-    """The client sent HELO or EHLO `hostname` (also in `session.helo`).
+def helo(session: Session, hostname: str, extended: bool, settings: Any) -> Verdict | str | None:
+    """The client sent EHLO (`extended`) or HELO `hostname` (also in `session.helo` while the hook runs;
+    `session.protocol` is still the one before, as Postfix logs a refusal: `proto=SMTP` for a first EHLO).
 
     REJECT or DEFER answers the HELO/EHLO command with that reply (the client may try again).
     None, DUNNO or OK accept it; nothing else applies, as there is no message yet.

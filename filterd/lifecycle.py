@@ -167,13 +167,24 @@ class Lifecycle:
         return verdict
 
     def helo(self, hostname: str, extended: bool = True) -> Answer:
-        """HELO or EHLO: it ends any mail transaction. HELO after EHLO leaves the protocol ESMTP, as Postfix's smtpd
-        never downgrades it."""
+        """HELO or EHLO: it ends any mail transaction. The plugins see the new name with the protocol as it was (a
+        refusal is logged `proto=SMTP helo=<NEW>` for a first EHLO); the session keeps the new name and protocol only
+        once nothing refused them, as Postfix's smtpd_check_helo pushes the name for its checks alone. HELO after EHLO
+        leaves the protocol ESMTP, as Postfix's smtpd never downgrades it."""
         self._next = TRANSITIONS[self.state, "helo"]
-        self.session.helo = hostname
-        if extended or self.session.protocol != "ESMTP":
-            self.session.protocol = "ESMTP" if extended else "SMTP"
-        return self._run("helo", None, self._settled, hostname=hostname)
+        before, self.session.helo = self.session.helo, hostname
+        protocol = "ESMTP" if extended or self.session.protocol == "ESMTP" else "SMTP"
+
+        def greeted(verdict: Verdict) -> Verdict:
+            if verdict.action in _REFUSING:
+                self.session.helo = before
+            else:
+                self.session.protocol = protocol
+            return self._settled(verdict)
+
+        call = self._session_call()
+        call.command = "EHLO" if extended else "HELO"
+        return self._run("helo", call, greeted, hostname=hostname, extended=extended)
 
     def _settled(self, verdict: Verdict) -> Verdict:
         """`_settle` by the verdict (inline: every event but content comes through here)."""

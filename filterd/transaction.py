@@ -45,6 +45,8 @@ class Transaction:
     final: Verdict | None = None
     trace: list[Call] | None = None
     service: str = "smtpd"
+    command: str = ""
+    """The command being answered when its hook's name does not say it (HELO or EHLO), for the log."""
     symbols: list[Scored] = field(default_factory=list)
     """The symbols plugins added to the message's score, in the order they came."""
     auth_results: tuple[AuthResult, ...] = ()
@@ -99,7 +101,7 @@ class Transaction:
         word = word or _LOG_WORDS.get(verdict.action)
         if word is None:
             return
-        what = _EVENT_NAMES.get(hook, hook.upper())
+        what = self.command or _EVENT_NAMES.get(hook, hook.upper())
         if word == "warning":
             word = "warn"
         if verdict.final or word == "reject_warning":

@@ -41,9 +41,9 @@ def connect(session, settings: Settings):
 
 
 @hookimpl
-def helo(session, settings: Settings):
+def helo(session, extended: bool, settings: Settings):
     lists = [] if settings.delay_reject else settings.named(HELO)
-    state = "EHLO" if session.protocol == "ESMTP" else "HELO"
+    state = "EHLO" if extended else "HELO"
     return decide(lists, Check(session, Envelope(sender=None), settings, protocol_state=state)) if lists else None
 
 

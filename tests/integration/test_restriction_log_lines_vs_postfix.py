@@ -32,8 +32,19 @@ AT_CONNECT = ["EHLO client.example", "MAIL FROM:<a@example.org>", "ETRN example.
 """Without smtpd_delay_reject: the client's WARN and its refusal at CONNECT, logged once (no from=: no MAIL yet)."""
 
 
-@pytest.mark.parametrize("settings, commands", [(WARNINGS_CF, WARNINGS), (AT_CONNECT_CF, AT_CONNECT)],
-                         ids=["delayed", "at-connect"])
+AT_HELO_CF = {"smtpd_delay_reject": "no",
+              "smtpd_helo_restrictions": "check_helo_access inline:{ { client = WARN odd name } }, "
+                                         "reject_non_fqdn_helo_hostname",
+              "smtpd_sender_restrictions": "check_sender_access inline:{ blocked.example=REJECT }"}
+AT_HELO = ["EHLO client", "EHLO client.example", "EHLO client", "HELO other", "MAIL FROM:<a@blocked.example>",
+           "QUIT"]
+"""Without smtpd_delay_reject: EHLO and HELO refused at once, logged with the protocol as it was (proto=SMTP for a
+first EHLO) and the name refused; a later refusal names the last name that was accepted."""
+
+
+@pytest.mark.parametrize("settings, commands", [(WARNINGS_CF, WARNINGS), (AT_CONNECT_CF, AT_CONNECT),
+                                                (AT_HELO_CF, AT_HELO)],
+                         ids=["delayed", "at-connect", "at-helo"])
 def test_warn_and_info_lines_are_postfix_s(launcher, settings, commands):  # noqa: F811
     postfix, filterd = servers(launcher, settings)
     assert replies(filterd.port, commands) == replies(postfix.port, commands)
