@@ -70,6 +70,10 @@ def negotiate(version: int, actions: int, steps: int, hooks: frozenset[str]) -> 
     return Framed(reply), agree(offer, reply)
 
 
+class UnknownPacket(ProtocolError):
+    """A packet code no milter command has: libmilter's engine gives up on the connection (MI_FAILURE), unanswered."""
+
+
 class MilterHandler:
     """The milter dialogue of one MTA connection: commands as lifecycle events, its answers as milter responses."""
 
@@ -121,7 +125,7 @@ class MilterHandler:
             return ()
         receiver = RECEIVERS.get(code)
         if receiver is None:
-            raise ProtocolError(f"unknown packet code {code!r}")
+            raise UnknownPacket(f"unknown packet code {code!r}")
         decode, method = receiver
         return self._answer(code, method(self, decode(payload)))
 

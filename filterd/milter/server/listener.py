@@ -23,7 +23,7 @@ from filterd.milter.protocol import codes
 from filterd.milter.protocol.framing import PacketReader, ProtocolError
 from filterd.milter.protocol.packets import Packet
 from filterd.milter.protocol.responses import DECISIONS, Progress
-from filterd.milter.server.handler import Answer, MilterHandler, Responses
+from filterd.milter.server.handler import Answer, MilterHandler, Responses, UnknownPacket
 from filterd.milter.server.settings import MilterSettings
 from filterd.network import no_delay, quick_ack
 
@@ -98,6 +98,12 @@ class MilterConnection(asyncio.Protocol):
             code, payload = inbox.popleft()
             try:
                 answer = handler.receive(code, payload)
+            except UnknownPacket as exc:
+                maillog.warning(self.service, "%s: milter protocol error: %s", handler.session.client, exc)
+                self._write(out)
+                self.transport.close()
+                self._end_session()
+                return True
             except Exception as exc:
                 answer = self._failed(code, exc)
             if not answer:

@@ -168,6 +168,17 @@ def test_a_malformed_command_is_answered_and_the_connection_goes_on():
     assert transport.responses()[1:] == [TEMPFAIL, r.Continue()] and not closed
 
 
+def test_an_unknown_packet_closes_the_connection_unanswered_as_libmilter_does():
+    async def dialogue():
+        connection, transport = connect([])
+        connection.data_received(wire([c.OptNeg(2, 0x3F, 0), c.Helo("ok")]) + b"\0\0\0\x01Z" +
+                                 wire([c.Helo("again")]))
+        await settle()
+        return transport
+    transport = asyncio.run(dialogue())
+    assert transport.closed and transport.responses()[1:] == [r.Continue()]
+
+
 def test_a_framing_error_closes_the_connection():
     async def dialogue():
         connection, transport = connect([])
