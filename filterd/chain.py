@@ -161,6 +161,7 @@ class Chain:
         if verdict.final:
             txn.final = verdict
             txn.log_verdict(hook, verdict, subject)
+            txn.route_earlier(verdict)
             return True
         txn.absorb(hook, verdict, subject)
         return verdict.action in (Action.OK, Action.PASS)

@@ -66,6 +66,13 @@ class Transaction:
         self.edits.extend(verdict.edits)
         self._log(hook, verdict, subject)
 
+    def route_earlier(self, verdict: Verdict) -> None:
+        """The routing of the verdicts a final one carries (HOLD, FILTER, REDIRECT, BCC met before a refusal): as
+        Postfix's smtpd saves them for the transaction, a refused recipient does not take them away."""
+        for earlier in getattr(verdict, "earlier", ()):
+            if earlier.action in (Action.HOLD, Action.FILTER, Action.REDIRECT, Action.BCC):
+                self._route(earlier)
+
     def _route(self, verdict: Verdict) -> None:
         action = verdict.action
         if action is Action.HOLD:

@@ -128,13 +128,14 @@ async def decide(lists: list[tuple[str, tuple[Item, ...]]], check: Check) -> Ver
     return kept(check.kept)
 
 
-LOGGED = (Action.WARN, Action.INFO)
-"""The kept actions that are only a log line (WARN, INFO, warn_if_reject's reject_warning): smtpd logs them as it
-meets them, so that a refusal after them does not take them away."""
+LOGGED = (Action.WARN, Action.INFO, Action.HOLD, Action.FILTER, Action.REDIRECT, Action.BCC)
+"""The kept actions that a refusal after them does not take away: the log lines (WARN, INFO, warn_if_reject's
+reject_warning), which smtpd logs as it meets them, and the actions it saves for the whole transaction as it meets
+them (HOLD, FILTER, REDIRECT, BCC: a later recipient's message is held or routed so)."""
 
 
 def logged_first(refusal: Verdict, verdicts: list[Verdict]) -> Verdict:
-    """A refusal carrying the log lines met before it, for the core to log first."""
+    """A refusal carrying the log lines and saved actions met before it, for the core to log and apply first."""
     lines = tuple(verdict for verdict in verdicts if verdict.action in LOGGED)
     return ContentVerdict.of(refusal, earlier=lines) if lines else refusal
 

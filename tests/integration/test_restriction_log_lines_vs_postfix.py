@@ -1,11 +1,15 @@
 """What the restrictions log besides a refusal, compared with a real Postfix 3.7 line by line: the WARN and INFO
 lines of access tables (the table's text, empty when it has none) and warn_if_reject's reject_warning, at every
-command that evaluates them, also when a later list refuses."""
+command that evaluates them, also when a later list refuses; HOLD and FILTER kept when a later one refuses."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
 
+from filterd.queue.queuefile import QueueFile
 from tests.integration.test_vrfy_etrn_vs_postfix import launcher, replies, servers, smtpd_lines  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -49,3 +53,35 @@ def test_warn_and_info_lines_are_postfix_s(launcher, settings, commands):  # noq
     postfix, filterd = servers(launcher, settings)
     assert replies(filterd.port, commands) == replies(postfix.port, commands)
     assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)
+
+
+SAVED_CF = {"smtpd_recipient_restrictions": "check_recipient_access inline:{ { held@relay.example = HOLD on purpose }, "
+                                            "{ routed@relay.example = FILTER smtp:[127.0.0.1]:10099 } }, "
+                                            "check_recipient_access inline:{ held@relay.example=REJECT, "
+                                            "routed@relay.example=REJECT }, permit"}
+SAVED = ["EHLO client.example", "MAIL FROM:<s@example.org>", "RCPT TO:<held@relay.example>",
+         "RCPT TO:<routed@relay.example>", "RCPT TO:<ok@relay.example>", "DATA",
+         "Subject: saved\r\n\r\nbody\r\n.", "QUIT"]
+
+
+def test_hold_and_filter_met_before_a_refused_recipient_stay_with_the_message(launcher):  # noqa: F811
+    """As smtpd saves them for the transaction: logged where they are met, the recipient refused, and the message
+    that a later recipient gets queued is held and routed through the filter."""
+    postfix, filterd = servers(launcher, SAVED_CF)
+    assert queued_as_alike(replies(filterd.port, SAVED)) == queued_as_alike(replies(postfix.port, SAVED))
+    assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)
+    held = [path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()]
+    assert len(held) == 1
+    assert "smtp:[127.0.0.1]:10099" in postfix_record(postfix, held[0].name)
+    [queued] = (filterd.directory / "queue" / "hold").iterdir()
+    envelope = QueueFile.read(str(queued)).envelope
+    assert envelope.hold_reason.endswith("on purpose") and envelope.filter == "smtp:[127.0.0.1]:10099"
+
+
+def queued_as_alike(answers: list[list[str]]) -> list[list[str]]:
+    return [[re.sub(r"queued as \S+", "queued as QID", line) for line in lines] for lines in answers]
+
+
+def postfix_record(postfix, queue_id: str) -> str:
+    return subprocess.run(["postcat", "-c", str(postfix.config_dir), "-q", queue_id], capture_output=True, text=True,
+                          check=True).stdout

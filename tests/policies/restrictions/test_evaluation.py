@@ -74,11 +74,12 @@ def test_a_restriction_class_is_a_list_of_its_own_usable_in_lists_and_table_resu
     assert verdict_at_rcpt(classed, sender="a@ok.example", client="192.0.2.1") is None
 
 
-def test_a_refusal_carries_the_warnings_met_before_it():
+def test_a_refusal_carries_the_warnings_and_saved_actions_met_before_it():
     warned = settings(smtpd_client_restrictions="check_client_access inline:{198.51.100.1=WARN}",
                       smtpd_helo_restrictions="warn_if_reject reject",
                       smtpd_recipient_restrictions="check_recipient_access inline:{b@local.example=HOLD}, reject")
     refused = verdict_at_rcpt(warned, helo="client.example")
     assert refused.action is Action.REJECT
     assert [(verdict.action, verdict.code) for verdict in refused.earlier] == [(Action.WARN, None),
-                                                                               (Action.WARN, 554)]
+                                                                               (Action.WARN, 554),
+                                                                               (Action.HOLD, None)]
