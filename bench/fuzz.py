@@ -143,7 +143,8 @@ def _queue_file(data: bytes) -> None:
 def _smtp_arguments(data: bytes) -> None:
     from filterd.model import Session
     from filterd.smtp.dsn import refusal
-    from filterd.smtp.server import apply_xforward, take_dsn, xforward_refusal
+    from filterd.smtp.server import take_dsn
+    from filterd.smtp.xforward import apply_xforward, xforward_refusal
     text = data.decode("utf-8", "surrogateescape")
     for command in ("MAIL", "RCPT"):
         refusal(take_dsn(text, command)[1])

@@ -23,6 +23,8 @@ from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler, verdict_reply
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
+from filterd.smtp.reader import CommandReader, read_limited_line
+from filterd.smtp.xforward import apply_xforward, xforward_refusal
 
 LAST_IN_GROUP = frozenset({"HELO", "EHLO", "DATA", "NOOP", "VRFY", "STARTTLS", "XCLIENT"})
 """The commands after which a client must wait for the reply (Postfix's SMTPD_CMD_FLAG_LAST)."""
@@ -551,71 +553,6 @@ def refuse_busy(transport: asyncio.BaseTransport, log_service: str) -> None:
     transport.close()
 
 
-async def read_data_piece(reader: asyncio.StreamReader) -> bytes:
-    """The next piece of DATA: a line up to its LF, or as much of an overlong line as the buffer holds."""
-    try:
-        return await reader.readuntil(b"\n")
-    except asyncio.LimitOverrunError as exc:
-        return await reader.read(exc.consumed)
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial:
-            raise ConnectionResetError("lost connection after DATA") from exc
-        return exc.partial
-
-
-async def read_limited_line(reader: asyncio.StreamReader, limit: int) -> tuple[str, int]:
-    """A line without its CRLF, kept up to `limit` characters (and one more), and its whole length: the rest of a
-    longer line is read and dropped, however long."""
-    kept, length, last_two = b"", 0, b""
-    while True:
-        try:
-            piece, ended = await reader.readuntil(b"\n"), True
-        except asyncio.LimitOverrunError as exc:
-            piece, ended = await reader.read(exc.consumed), False
-        kept, length, last_two = (kept + piece)[:limit + 2], length + len(piece), (last_two + piece)[-2:]
-        if ended:
-            length -= 2 if last_two == b"\r\n" else 1
-            return kept[:min(length, limit + 1)].decode("utf-8", "surrogateescape"), length
-
-
-DATA_BLOCK = 65536
-"""The most DATA that one read hands the decoder and parser."""
-
-
-class CommandReader(asyncio.StreamReader):
-    """The session's reader: once every line before the end of input is read, the session ends as aiosmtpd ends a
-    lost connection (a partial last line, never ended by a newline, is dropped)."""
-
-    last_line = b""
-
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        try:
-            self.last_line = await super().readuntil(separator)
-        except asyncio.IncompleteReadError:
-            raise asyncio.CancelledError from None
-        return self.last_line
-
-    async def read_data_lines(self, most: int = DATA_BLOCK) -> bytes:
-        """DATA's next piece (read_data_piece), with the whole lines already buffered behind it, at most `most`
-        bytes and none past a lone dot line (what follows the end of data is the client's next commands): one
-        decoding step for many lines."""
-        first = await read_data_piece(self)
-        buffer = self._buffer  # type: ignore[attr-defined]
-        if not first.endswith(b"\n") or first == b".\r\n" or not buffer:
-            return first
-        end = buffer.rfind(b"\n", 0, most) + 1
-        if buffer.startswith(b".\r\n"):
-            end = 3
-        elif (dot := buffer.find(b"\n.\r\n", 0, end)) >= 0:
-            end = dot + 4
-        if not end:
-            return first
-        lines = bytes(buffer[:end])
-        del buffer[:end]
-        self._maybe_resume_transport()  # type: ignore[attr-defined]
-        return first + lines
-
-
 class _Commands(dict):
     """aiosmtpd's command table: a command it lacks that Postfix's smtpd_forbidden_commands or is_header() names
     gets the non-SMTP handler instead of "command not recognized"; a line that aiosmtpd split at its first space
@@ -633,60 +570,6 @@ class _Commands(dict):
         if method is None:
             return self.non_smtp if self.forbidden.forbids(command) else self.unknown
         return method
-
-
-_XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
-_XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
-_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
-
-
-def xforward_refusal(arg: str) -> str | None:
-    """Postfix's 501 for a malformed XFORWARD (an attribute without a value, an unknown one, a PORT that is not
-    a number of at most five digits); None when it is well formed."""
-    for item in arg.split():
-        key, _, value = item.partition("=")
-        if not value:
-            return "501 5.5.4 Syntax: XFORWARD attribute=value..."
-        if key.upper() not in _XFORWARD_NAMES:
-            return f"501 5.5.4 Bad XFORWARD attribute name: {key}"
-        value = _unxtext(value)
-        if key.upper() == "PORT" and value not in _UNAVAILABLE and not (
-                value.isascii() and value.isdigit() and len(value) <= 5):
-            return f"501 5.5.4 Bad PORT syntax: {value}"
-    return None
-
-
-def apply_xforward(session: Any, arg: str) -> None:
-    """Take the original client's attributes from XFORWARD (already authorised); a NAME stands for the names filterd
-    looked up, and their statuses are read from it."""
-    for item in arg.split():
-        key, _, value = item.partition("=")
-        value = _unxtext(value)
-        if value in _UNAVAILABLE:
-            continue
-        if key.upper() == "PORT" and value.isascii() and value.isdigit():
-            session.client_port = int(value)
-        elif key.upper() in _XFORWARD_FIELDS:
-            setattr(session, _XFORWARD_FIELDS[key.upper()], value)
-        if key.upper() == "NAME":
-            session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
-
-
-def _unxtext(value: str) -> str:
-    if "+" not in value:
-        return value
-    out, i = [], 0
-    while i < len(value):
-        if value[i] == "+" and i + 2 < len(value) + 0 and len(value[i + 1:i + 3]) == 2:
-            try:
-                out.append(chr(int(value[i + 1:i + 3], 16)))
-                i += 3
-                continue
-            except ValueError:
-                pass
-        out.append(value[i])
-        i += 1
-    return "".join(out)
 
 
 def _valid_utf8(text: str) -> bool:

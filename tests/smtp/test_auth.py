@@ -12,7 +12,7 @@ from filterd.model import Session
 from filterd.sasl.dovecot_client import DovecotAuth, socket_address
 from filterd.smtp.auth import ALREADY, IN_TRANSACTION, MULTIPLE_AUTH_SENDERS, NOT_ENABLED, SYNTAX, SaslSession, \
     SaslSettings, take_auth_sender
-from filterd.smtp.server import read_limited_line
+from filterd.smtp.reader import read_limited_line
 
 DOVECOT = {"PLAIN": frozenset({"plaintext"}), "LOGIN": frozenset({"plaintext"}),
            "ANONYMOUS": frozenset({"anonymous"})}

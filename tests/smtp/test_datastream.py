@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from filterd.smtp.datastream import NORMALIZE, REJECT, DataDecoder
-from filterd.smtp.server import CommandReader, read_data_piece
+from filterd.smtp.reader import CommandReader, read_data_piece
 
 END = b".\r\n"
 

@@ -9,7 +9,8 @@ from hypothesis import given, strategies as st
 
 from filterd.model import Session
 from filterd.smtp.dsn import is_xtext, refusal
-from filterd.smtp.server import apply_xforward, take_dsn, xforward_refusal
+from filterd.smtp.server import take_dsn
+from filterd.smtp.xforward import apply_xforward, xforward_refusal
 from tests.fixtures.fuzzing import budget
 
 WORDS = st.lists(st.sampled_from(

@@ -11,7 +11,8 @@ from filterd.nexthop.sink import SinkNextHop
 from filterd.registry import Plugins
 from filterd.smtp.handler import SmtpHandler
 from filterd.smtp import server as server_module
-from filterd.smtp.server import SmtpServer, apply_xforward
+from filterd.smtp.server import SmtpServer
+from filterd.smtp.xforward import apply_xforward
 from filterd.smtp.settings import SmtpSettings
 from tests.fixtures.smtp_session import SETTINGS, run_session, session_writes
 

@@ -1,0 +1,59 @@
+"""XFORWARD (Postfix's XFORWARD_README): the attributes' syntax checks, in Postfix's words, and the original
+client's attributes taken into the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
+_XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
+_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+
+
+def xforward_refusal(arg: str) -> str | None:
+    """Postfix's 501 for a malformed XFORWARD (an attribute without a value, an unknown one, a PORT that is not
+    a number of at most five digits); None when it is well formed."""
+    for item in arg.split():
+        key, _, value = item.partition("=")
+        if not value:
+            return "501 5.5.4 Syntax: XFORWARD attribute=value..."
+        if key.upper() not in _XFORWARD_NAMES:
+            return f"501 5.5.4 Bad XFORWARD attribute name: {key}"
+        value = _unxtext(value)
+        if key.upper() == "PORT" and value not in _UNAVAILABLE and not (
+                value.isascii() and value.isdigit() and len(value) <= 5):
+            return f"501 5.5.4 Bad PORT syntax: {value}"
+    return None
+
+
+def apply_xforward(session: Any, arg: str) -> None:
+    """Take the original client's attributes from XFORWARD (already authorised); a NAME stands for the names filterd
+    looked up, and their statuses are read from it."""
+    for item in arg.split():
+        key, _, value = item.partition("=")
+        value = _unxtext(value)
+        if value in _UNAVAILABLE:
+            continue
+        if key.upper() == "PORT" and value.isascii() and value.isdigit():
+            session.client_port = int(value)
+        elif key.upper() in _XFORWARD_FIELDS:
+            setattr(session, _XFORWARD_FIELDS[key.upper()], value)
+        if key.upper() == "NAME":
+            session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
+
+
+def _unxtext(value: str) -> str:
+    if "+" not in value:
+        return value
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "+" and i + 2 < len(value) + 0 and len(value[i + 1:i + 3]) == 2:
+            try:
+                out.append(chr(int(value[i + 1:i + 3], 16)))
+                i += 3
+                continue
+            except ValueError:
+                pass
+        out.append(value[i])
+        i += 1
+    return "".join(out)
