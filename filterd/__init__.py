@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         Symbol,
         Verdict,
     )
-    from filterd.addresses import AddressRules, unquote_local, valid_hostname
+    from filterd.addresses import AddressRules, quote_local, unquote_local, valid_hostname
     from filterd.body_hash import BodyHash
     from filterd.dns import Resolver
     from filterd.milter import client as milter_client
@@ -46,7 +46,7 @@ __all__ = [
     "ContentVerdict", "DeleteHeader", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message",
     "MimeError", "Parameter", "ParameterError", "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError",
     "Verdict", "hookimpl", "in_networks", "milter_client", "networks", "one_of", "open_table", "open_tables",
-    "parse_endpoint", "policy_client", "service_timeout", "unquote_local", "valid_hostname", "__version__",
+    "parse_endpoint", "policy_client", "quote_local", "service_timeout", "unquote_local", "valid_hostname", "__version__",
 ]
 
 _ON_FIRST_USE = {
@@ -59,7 +59,7 @@ _ON_FIRST_USE = {
                                             "DeleteHeader", "InsertHeader", "ReplaceBody", "Symbol", "Verdict")},
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
     "open_tables": "filterd.tables", "milter_client": "filterd.milter.client",
-    "AddressRules": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
+    "AddressRules": "filterd.addresses", "quote_local": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
     "Resolver": "filterd.dns", "BodyHash": "filterd.body_hash", "in_networks": "filterd.network",
     "networks": "filterd.network",
     "policy_client": "filterd.policy.client",

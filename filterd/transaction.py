@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from filterd import maillog
 from filterd import edits as _edits
-from filterd.addresses import unquote_local
+from filterd.addresses import quote_local, unquote_local
 from filterd.content import BodyLine, Header, encode
 from filterd.model import Envelope, Message, Session
 from filterd.score import Scored
@@ -157,11 +157,11 @@ class Transaction:
         R is the recipient at hand (as given: `recipient`), else the first accepted; not `name_one` of several,
         none."""
         if recipient is not None:
-            to = f" to=<{unquote_local(recipient)}>"
+            to = f" to=<{_logged(recipient)}>"
         else:
             named = self.envelope.recipients and (name_one or len(self.envelope.recipients) == 1)
-            to = f" to=<{self.envelope.recipients[0]}>" if named else ""
-        sender = f"from=<{self.envelope.sender}>" if self.envelope.sender is not None else ""
+            to = f" to=<{_logged(self.envelope.recipients[0])}>" if named else ""
+        sender = f"from=<{_logged(self.envelope.sender)}>" if self.envelope.sender is not None else ""
         helo = f" helo=<{self.session.helo}>" if self.session.helo else ""
         return f"{sender}{to} proto={self.session.protocol}{helo}".strip()
 
@@ -169,6 +169,11 @@ class Transaction:
         """The message as it will leave: every recorded edit applied, in order."""
         assert self.message is not None
         return _edits.apply(self.message, self.edits)
+
+
+def _logged(address: str) -> str:
+    """An address as smtpd logs it (info_log_address_format = external): the local part quoted where it must be."""
+    return quote_local(unquote_local(address)) if address else address
 
 
 CLEANUP = "cleanup"

@@ -37,6 +37,20 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_restriction_classes", "", "list", "User-defined aliases for groups of access restrictions."),
     _p("relay_domains", "", "list",
        "What destination domains (and subdomains thereof) this system will relay mail to."),
+    _p("local_recipient_maps", "", "list",
+       "Lookup tables with all names or addresses of valid local recipients (empty: every local address is "
+       "valid; Postfix's default names its passwd and alias tables, which filterd's Maildir delivery has none of)."),
+    _p("relay_recipient_maps", "", "list",
+       "Optional lookup tables with all valid addresses in the domains that match $relay_domains."),
+    _p("smtpd_reject_unlisted_recipient", "yes", "bool",
+       "Reject a RCPT TO or VRFY address in a local or relay domain that its recipient table does not list, even "
+       "when no restriction says reject_unlisted_recipient."),
+    _p("unknown_local_recipient_reject_code", "550", "int",
+       "The reply code when a local recipient is not found in $local_recipient_maps."),
+    _p("unknown_relay_recipient_reject_code", "550", "int",
+       "The reply code when a relay recipient is not found in $relay_recipient_maps."),
+    _p("show_user_unknown_table_name", "yes", "bool",
+       "Name the recipient table in the \"User unknown\" reply and the log."),
     _p("parent_domain_matches_subdomains", "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"
        "qmqpd_authorized_clients,relay_domains,smtpd_access_maps", "list",
        "A list of Postfix features where the pattern \"example.com\" also matches subdomains of example.com, "

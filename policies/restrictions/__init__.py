@@ -15,11 +15,11 @@ list. Hooks answer None at once when their lists are empty, and a coroutine othe
 
 from __future__ import annotations
 
-from filterd import Envelope, hookimpl, unquote_local
+from filterd import Action, Envelope, Verdict, hookimpl, unquote_local
 
 from . import (  # noqa: F401  (each registers its restrictions)
-    allowlists, client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers)
-from .evaluation import Check, decide
+    allowlists, client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers, unlisted)
+from .evaluation import Check, decide, logged_first
 from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, RECIPIENT, RELAY, SENDER, Settings
 
 
@@ -55,10 +55,28 @@ def mail_from(session, envelope, settings: Settings):
 
 @hookimpl
 def rcpt(session, envelope, recipient: str, settings: Settings):
-    lists = applied(settings, session, envelope, RELAY, RECIPIENT)
-    if not lists or unquote_local(recipient).lower() == "postmaster":
+    if unquote_local(recipient).lower() == "postmaster":
         return None
-    return decide(lists, Check(session, envelope, settings, recipient))
+    return recipient_checks(applied(settings, session, envelope, RELAY, RECIPIENT),
+                            Check(session, envelope, settings, recipient))
+
+
+def recipient_checks(lists: list, check: Check):
+    """smtpd_check_rcpt: the lists, then (smtpd_reject_unlisted_recipient) the recipient table check unless they
+    refused, discarded or made it; None at once when there is neither."""
+    settings = check.settings
+    tables = settings.local_recipient_maps or settings.relay_recipient_maps
+    if not lists and not (settings.reject_unlisted_recipient and tables):
+        return None
+    return _recipient_checks(lists, check)
+
+
+async def _recipient_checks(lists: list, check: Check) -> Verdict | None:
+    verdict = await decide(lists, check) if lists else None
+    if verdict is not None and (verdict.action in (Action.REJECT, Action.DEFER, Action.DISCARD)):
+        return verdict
+    unknown = unlisted.after_the_lists(check)
+    return logged_first(unknown, check.kept) if unknown is not None else verdict
 
 
 def applied(settings: Settings, session, envelope: Envelope, *names: str) -> list:
@@ -76,10 +94,10 @@ def only_recipient(envelope: Envelope) -> str | None:
 @hookimpl
 def vrfy(session, envelope, recipient: str, settings: Settings):
     """VRFY: the lists RCPT evaluates, as smtpd_check_rcpt() runs for it (the sender's only in a transaction)."""
-    lists = applied(settings, session, envelope, RELAY, RECIPIENT)
-    if not lists or unquote_local(recipient).lower() == "postmaster":
+    if unquote_local(recipient).lower() == "postmaster":
         return None
-    return decide(lists, Check(session, envelope, settings, recipient, protocol_state="VRFY"))
+    return recipient_checks(applied(settings, session, envelope, RELAY, RECIPIENT),
+                            Check(session, envelope, settings, recipient, protocol_state="VRFY"))
 
 
 @hookimpl

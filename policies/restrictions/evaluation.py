@@ -37,6 +37,8 @@ class Check:
     """warn_if_reject was the restriction before: the next reject is logged as a warning, not enforced."""
     warning: bool = False
     """The restriction at hand follows warn_if_reject: a reply it would keep for later is given now, as a warning."""
+    rcptmap_checked: set[str] = field(default_factory=set)
+    """"recipient" or "sender" once reject_unlisted_* asked about it (smtpd's *_rcptmap_checked): not again."""
     about: tuple[str, str] = ("", "")
     """The list being evaluated, as its replies name it: `<NAME>: CLASS rejected` (the recipient, "Recipient
     address"), for the restrictions (reject, defer, ...) that have no subject of their own."""

@@ -20,7 +20,7 @@ CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA, ETRN = LISTS = (
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
          "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code",
-         "plaintext_reject_code")
+         "plaintext_reject_code", "unknown_local_recipient_reject_code", "unknown_relay_recipient_reject_code")
 TEMPFAIL_ACTIONS = ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action")
 """What a reject-type restriction does when the DNS fails for now: defer, or defer_if_permit."""
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
@@ -57,6 +57,11 @@ class Settings:
     address_types: tuple[str, ...] = ("A", "AAAA")
     """The address records a host's addresses are looked up with, as inet_protocols allows (A for ipv4, AAAA for
     ipv6)."""
+    local_recipient_maps: tuple = ()
+    relay_recipient_maps: tuple = ()
+    """The valid recipients of the local and the relay domains (reject_unlisted_recipient)."""
+    reject_unlisted_recipient: bool = True
+    show_unknown_table: bool = True
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
     """Access table results that are restriction lists, as read (access.nested)."""
 
@@ -77,7 +82,11 @@ class Settings:
                                      for name in TEMPFAIL_ACTIONS},
                    mx_backup_networks=networks(config.list("permit_mx_backup_networks")),
                    sasl_enabled=config.bool("smtpd_sasl_auth_enable"),
-                   address_types=address_types(config.list("inet_protocols")))
+                   address_types=address_types(config.list("inet_protocols")),
+                   local_recipient_maps=tuple(open_tables(config.get("local_recipient_maps"))),
+                   relay_recipient_maps=tuple(open_tables(config.get("relay_recipient_maps"))),
+                   reject_unlisted_recipient=config.bool("smtpd_reject_unlisted_recipient"),
+                   show_unknown_table=config.bool("show_user_unknown_table_name"))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names."""

@@ -85,3 +85,25 @@ def queued_as_alike(answers: list[list[str]]) -> list[list[str]]:
 def postfix_record(postfix, queue_id: str) -> str:
     return subprocess.run(["postcat", "-c", str(postfix.config_dir), "-q", queue_id], capture_output=True, text=True,
                           check=True).stdout
+
+
+UNLISTED_CF = {"mydestination": "local.example", "relay_domains": "relay.example", "myorigin": "origin.example",
+               "local_recipient_maps": "inline:{ user@local.example=1, alias=1 }",
+               "relay_recipient_maps": "inline:{ user@relay.example=1, @sub.relay.example=1 }",
+               "smtpd_sender_restrictions": "reject_unlisted_sender",
+               "smtpd_recipient_restrictions": "warn_if_reject reject_unlisted_recipient, permit"}
+UNLISTED = ["EHLO client.example", "MAIL FROM:<nobody@local.example>", "RCPT TO:<user@local.example>", "RSET",
+            "MAIL FROM:<user@local.example>", "RCPT TO:<user@local.example>", "RCPT TO:<alias@local.example>",
+            "RCPT TO:<nobody@local.example>", "RCPT TO:<Postmaster@local.example>",
+            "RCPT TO:<MAILER-DAEMON@local.example>", "RCPT TO:<user@relay.example>", "RCPT TO:<other@relay.example>",
+            "RCPT TO:<x@sub.relay.example>", "RCPT TO:<user@foreign.example>", "RCPT TO:<nobody>",
+            'RCPT TO:<"no body"@local.example>', "VRFY nobody@local.example", "VRFY user@local.example", "QUIT"]
+"""local_recipient_maps and relay_recipient_maps: reject_unlisted_sender, reject_unlisted_recipient after
+warn_if_reject (a warning, so the implicit check of smtpd_reject_unlisted_recipient refuses after `permit`), the
+local parts every local domain accepts, @domain keys, addresses of other domains, VRFY."""
+
+
+def test_unlisted_senders_and_recipients_are_refused_as_postfix_refuses_them(launcher):  # noqa: F811
+    postfix, filterd = servers(launcher, UNLISTED_CF)
+    assert replies(filterd.port, UNLISTED) == replies(postfix.port, UNLISTED)
+    assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)

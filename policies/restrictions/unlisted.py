@@ -1,0 +1,87 @@
+"""reject_unlisted_recipient (check_recipient_maps) and reject_unlisted_sender: an address in a local domain that
+local_recipient_maps does not list, or in one of $relay_domains that relay_recipient_maps does not list, is refused
+as smtpd_check.c's check_rcpt_maps refuses it; with smtpd_reject_unlisted_recipient the RCPT (and VRFY) check runs
+after the lists too, unless they refused or a restriction already asked."""
+
+from __future__ import annotations
+
+from filterd import Verdict, quote_local, unquote_local
+
+from .evaluation import Check
+from .names import restriction
+from .replies import refusal
+
+ALWAYS_LOCAL = ("postmaster", "mailer-daemon", "double-bounce")
+"""Local parts a local domain accepts whatever its table says (the queue manager and bounces use them)."""
+RECIPIENT, SENDER = "Recipient address", "Sender address"
+
+
+@restriction("reject_unlisted_recipient")
+def reject_unlisted_recipient(check: Check) -> Verdict | None:
+    return _once(check, "recipient") if check.recipient else None
+
+
+@restriction("check_recipient_maps")
+def check_recipient_maps(check: Check) -> Verdict | None:
+    return reject_unlisted_recipient(check)
+
+
+@restriction("reject_unlisted_sender")
+def reject_unlisted_sender(check: Check) -> Verdict | None:
+    return _once(check, "sender") if check.sender else None
+
+
+def _once(check: Check, role: str) -> Verdict | None:
+    """The check for the recipient or sender, done once an evaluation (warn_if_reject's does not count)."""
+    if role in check.rcptmap_checked:
+        return None
+    if not check.warning:
+        check.rcptmap_checked.add(role)
+    if role == "recipient":
+        return unlisted(check, check.recipient or "", RECIPIENT)
+    return unlisted(check, check.sender or "", SENDER)
+
+
+def after_the_lists(check: Check) -> Verdict | None:
+    """smtpd_reject_unlisted_recipient: the recipient check at the end of RCPT, unless a restriction made it."""
+    if not check.settings.reject_unlisted_recipient or "recipient" in check.rcptmap_checked:
+        return None
+    return unlisted(check, check.recipient or "", RECIPIENT)
+
+
+def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
+    """`550 5.1.1 <ADDR>: Recipient address rejected: User unknown in local recipient table` (5.1.0 and "Sender
+    address" for a sender) when the address's class has a table and it does not list the address."""
+    settings = check.settings
+    rules = settings.rules
+    given = unquote_local(address)
+    resolution = rules.resolve(rules.rewrite(given))
+    if resolution.error:
+        return None
+    local_part, _, domain = resolution.recipient.rpartition("@")
+    if resolution.address_class == "local":
+        if local_part.lower() in ALWAYS_LOCAL:
+            return None
+        tables, table_name = settings.local_recipient_maps, "local"
+    elif settings.relay_domains.matches(domain, settings.parent_style("relay_domains")):
+        tables, table_name = settings.relay_recipient_maps, "relay"
+    else:
+        return None
+    if not tables or listed(tables, resolution.recipient, local_domain=resolution.address_class == "local"
+                            or domain.lower() == rules.myorigin.lower()):
+        return None
+    named = f" in {table_name} recipient table" if settings.show_unknown_table else ""
+    code = settings.codes[f"unknown_{table_name}_recipient_reject_code"]
+    return refusal(code, "5.1.0" if reply_class == SENDER else "5.1.1",
+                   f"<{given}>: {reply_class} rejected: User unknown{named}")
+
+
+def listed(tables, address: str, local_domain: bool) -> bool:
+    """mail_addr_find's default search: user@domain (its quoted form first), the local part alone when the domain
+    is local, then @domain."""
+    local_part, _, domain = address.rpartition("@")
+    keys = list(dict.fromkeys([quote_local(address).lower(), address.lower()]))
+    if local_domain:
+        keys += list(dict.fromkeys([quote_local(local_part).lower(), local_part.lower()]))
+    keys.append(f"@{domain.lower()}")
+    return any(table.lookup(key) is not None for key in keys for table in tables)
