@@ -144,9 +144,9 @@ class Transaction:
 
     def _cleanup_envelope(self) -> str:
         """cleanup's ` from=<S> to=<R> proto=P helo=<H>`: the last recipient, the HELO name if one was given."""
-        parts = [] if self.envelope.sender is None else [f"from=<{self.envelope.sender}>"]
+        parts = [] if self.envelope.sender is None else [f"from=<{_logged(self.envelope.sender)}>"]
         if self.envelope.recipients:
-            parts.append(f"to=<{self.envelope.recipients[-1]}>")
+            parts.append(f"to=<{_logged(self.envelope.recipients[-1])}>")
         parts.append(f"proto={self.session.protocol}")
         if self.session.helo:
             parts.append(f"helo=<{self.session.helo}>")

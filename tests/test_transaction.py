@@ -104,3 +104,12 @@ def test_a_refusal_at_data_or_end_of_data_names_no_recipient_of_several(lines):
     assert tails == ["from=<> to=<b@example.net> proto=ESMTP helo=<mx.example>",
                      "from=<> proto=ESMTP helo=<mx.example>", "from=<> proto=ESMTP helo=<mx.example>",
                      "from=<> to=<d@example.net> proto=ESMTP helo=<mx.example>"]
+
+
+def test_addresses_are_logged_in_the_external_form_as_postfix_logs_them():
+    """info_log_address_format = external: a local part that needs quotes is quoted, whichever form was kept."""
+    txn = Transaction(Session(helo="client.example", protocol="ESMTP"),
+                      Envelope("QID", "a b@example.org", ['"c d"@example.net']))
+    assert txn.envelope_text('e f@example.net') == ('from=<"a b"@example.org> to=<"e f"@example.net> proto=ESMTP '
+                                                    'helo=<client.example>')
+    assert txn._cleanup_envelope() == ' from=<"a b"@example.org> to=<"c d"@example.net> proto=ESMTP helo=<client.example>'
