@@ -112,4 +112,5 @@ def test_addresses_are_logged_in_the_external_form_as_postfix_logs_them():
                       Envelope("QID", "a b@example.org", ['"c d"@example.net']))
     assert txn.envelope_text('e f@example.net') == ('from=<"a b"@example.org> to=<"e f"@example.net> proto=ESMTP '
                                                     'helo=<client.example>')
-    assert txn._cleanup_envelope() == ' from=<"a b"@example.org> to=<"c d"@example.net> proto=ESMTP helo=<client.example>'
+    assert txn._cleanup_envelope() == (' from=<"a b"@example.org> to=<"c d"@example.net> proto=ESMTP '
+                                       'helo=<client.example>')
