@@ -136,9 +136,10 @@ class Lifecycle:
         self._kept: Verdict | None = None
         """The transaction's final verdict before a RCPT, which a refused recipient leaves as it was."""
 
-    def _session_call(self) -> Transaction:
-        """A transaction without an envelope, for the events of the session itself."""
-        return Transaction(self.session, Envelope(sender=None), service=self.service, trace=self.trace)
+    def _session_call(self, command: str = "") -> Transaction:
+        """A transaction without an envelope, for the events of the session itself (`command`: see Transaction)."""
+        return Transaction(self.session, Envelope(sender=None), service=self.service, trace=self.trace,
+                           command=command)
 
     def _settle(self, refused: bool = False) -> bool:
         """Move to the state the event in progress leads to, let through or refused; a transaction ends where
@@ -182,8 +183,7 @@ class Lifecycle:
                 self.session.protocol = protocol
             return self._settled(verdict)
 
-        call = self._session_call()
-        call.command = "EHLO" if extended else "HELO"
+        call = self._session_call("EHLO" if extended else "HELO")
         return self._run("helo", call, greeted, hostname=hostname, extended=extended)
 
     def _settled(self, verdict: Verdict) -> Verdict:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from filterd import maillog
 from filterd.qmgr.delivery import Attempt, Deliverer
-from filterd.queue.queuefile import CorruptQueueFile, QueueFile
+from filterd.queue.queuefile import CorruptQueueFile, QueueFile, status_record, take_status
 from filterd.queue.spool import PID_DIRECTORY, Spool
 
 QUIT = b'{"quit": true}\n'
@@ -104,12 +104,11 @@ class RemoteDeliverer:
             self.sock.close()
 
 
-def _take_statuses(qf: QueueFile, statuses: list[list[str]]) -> None:
+def _take_statuses(qf: QueueFile, records: list[dict]) -> None:
     """What the agent recorded in the queue file, told in its answer: the manager need not read the file again."""
     by_address = {rcpt.address: rcpt for rcpt in qf.envelope.recipients}
-    for address, status, dsn, text, relay in statuses:
-        if (rcpt := by_address.get(address)) is not None:
-            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, dsn, text, relay
+    for record in records:
+        take_status(by_address, record)
 
 
 def _active(spool: Spool, qid: str) -> QueueFile:
@@ -172,7 +171,7 @@ async def _deliver(request: dict, deliverer: Deliverer, spool: Spool, writer: as
     try:
         qf = await asyncio.to_thread(_active, spool, qid)
         changed = await deliverer.deliver(Attempt(qf, request["a"], first=request["f"]))
-        answer["r"] = [[rcpt.address, rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay] for rcpt in changed]
+        answer["r"] = [status_record(rcpt) for rcpt in changed]
     except FileNotFoundError:
         answer["gone"] = True
     except Exception as exc:

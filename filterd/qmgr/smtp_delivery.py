@@ -121,11 +121,10 @@ class SmtpDelivery:
             return
 
         def outcome(reply, stage: str = "end of DATA") -> None:
-            text = f"{reply.code} {_one_line(reply)}"
             if reply.code == 250:
-                _set(accepted, "sent", _dsn(reply), text, relay)
+                _set(accepted, "sent", _dsn(reply), f"{reply.code} {_one_line(reply)}", relay)
             else:
-                _set(accepted, _status(reply.code), _dsn(reply), f"{said} {text} (in reply to {stage} command)", relay)
+                _refused(accepted, reply, stage, relay, said)
             record()
 
         outcome = _once(outcome)
@@ -251,7 +250,8 @@ def _offered_xforward(smtp) -> set[str]:
 
 
 def _refused(recipients: list[Recipient], reply, stage: str, relay: str, said: str) -> None:
-    """Every recipient refused with the reply to a command before RCPT (XFORWARD, MAIL FROM)."""
+    """The recipients refused with the reply to `stage`'s command (XFORWARD, MAIL FROM, RCPT TO, DATA, end of
+    DATA), in Postfix's words."""
     _set(recipients, _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} (in reply to {stage} "
          "command)", relay)
 
@@ -260,8 +260,7 @@ def _recipient_accepted(rcpt: Recipient, reply, relay: str, said: str) -> bool:
     """Whether RCPT TO was accepted; the recipient's status from the refusal when it was not."""
     if reply.code in (250, 251):
         return True
-    _set([rcpt], _status(reply.code), _dsn(reply), f"{said} {reply.code} {_one_line(reply)} (in reply to RCPT TO "
-         "command)", relay)
+    _refused([rcpt], reply, "RCPT TO", relay, said)
     return False
 
 

@@ -171,8 +171,7 @@ class QueueFile:
         FileNotFoundError if the file was moved away."""
         if not recipients:
             return
-        lines = b"".join(json.dumps({"r": r.address, "s": r.status, "d": r.dsn, "t": r.text, "h": r.relay},
-                                    ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n"
+        lines = b"".join(json.dumps(status_record(r), ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n"
                          for r in recipients)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         try:
@@ -208,7 +207,17 @@ def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
             raise ValueError(f"status record is not one of strings: {line[:80]!r}")
         if record.get("f") == "yes":
             envelope.filtered = True
-        recipient = by_address.get(record.get("r"))
-        if recipient is not None:
-            recipient.status, recipient.dsn = record.get("s", ""), record.get("d", "")
-            recipient.text, recipient.relay = record.get("t", ""), record.get("h", "")
+        take_status(by_address, record)
+
+
+def status_record(rcpt: Recipient) -> dict[str, str]:
+    """A recipient's status record: what the queue file appends, and what the delivery agent tells its manager."""
+    return {"r": rcpt.address, "s": rcpt.status, "d": rcpt.dsn, "t": rcpt.text, "h": rcpt.relay}
+
+
+def take_status(by_address: dict[str, Recipient], record: dict) -> None:
+    """A status record folded into its recipient (found by address; none: ignored)."""
+    recipient = by_address.get(record.get("r"))
+    if recipient is not None:
+        recipient.status, recipient.dsn = record.get("s", ""), record.get("d", "")
+        recipient.text, recipient.relay = record.get("t", ""), record.get("h", "")

@@ -73,7 +73,7 @@ def recipient_checks(lists: list, check: Check):
 
 async def _recipient_checks(lists: list, check: Check) -> Verdict | None:
     verdict = await decide(lists, check) if lists else None
-    if verdict is not None and (verdict.action in (Action.REJECT, Action.DEFER, Action.DISCARD)):
+    if verdict is not None and verdict.action in (Action.REJECT, Action.DEFER, Action.DISCARD):
         return verdict
     unknown = unlisted.after_the_lists(check)
     return logged_first(unknown, check.kept) if unknown is not None else verdict

@@ -67,8 +67,7 @@ class MilterConnection(asyncio.Protocol):
         try:
             self.inbox.extend(self.reader.feed(data))
         except ProtocolError as exc:
-            maillog.warning(self.service, "%s: milter protocol error: %s", self.handler.session.client, exc)
-            self.transport.close()
+            self._give_up(exc)
             return
         if len(self.inbox) > MAX_QUEUED and not self.reading_paused:
             self.reading_paused = True
@@ -76,6 +75,12 @@ class MilterConnection(asyncio.Protocol):
         answered = self.task is None and self._answer_queued()
         if not answered and self._tcp is not None and not self.closed:
             quick_ack(self._tcp)
+
+    def _give_up(self, exc: ProtocolError) -> None:
+        """Input that is no milter protocol: logged, and the connection closed unanswered, as libmilter does (the
+        session ends with the connection)."""
+        maillog.warning(self.service, "%s: milter protocol error: %s", self.handler.session.client, exc)
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -99,10 +104,8 @@ class MilterConnection(asyncio.Protocol):
             try:
                 answer = handler.receive(code, payload)
             except UnknownPacket as exc:
-                maillog.warning(self.service, "%s: milter protocol error: %s", handler.session.client, exc)
                 self._write(out)
-                self.transport.close()
-                self._end_session()
+                self._give_up(exc)
                 return True
             except Exception as exc:
                 answer = self._failed(code, exc)
