@@ -169,7 +169,7 @@ async def _deliver(request: dict, deliverer: Deliverer, spool: Spool, writer: as
     qid = request["q"]
     answer: dict = {"q": qid}
     try:
-        qf = await asyncio.to_thread(_active, spool, qid)
+        qf = _active(spool, qid)
         changed = await deliverer.deliver(Attempt(qf, request["a"], first=request["f"]))
         answer["r"] = [status_record(rcpt) for rcpt in changed]
     except FileNotFoundError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -36,6 +37,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@dataclass
+class NewFile:
+    """A queue file written under its temporary name and still open, not yet durable."""
+
+    temporary: Path
+    final: Path
+    fd: int
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self.temporary.unlink(missing_ok=True)
 
 
 class Spool:
@@ -69,21 +85,39 @@ class Spool:
 
     def store(self, queue: str, envelope: QueueEnvelope, chunks: Iterator[bytes]) -> Path:
         """Write a new queue file durably (envelope.size must be the content's size); QueueFull on failure."""
+        return self.commit(self.write_new(queue, envelope, chunks))
+
+    def write_new(self, queue: str, envelope: QueueEnvelope, chunks: Iterator[bytes]) -> NewFile:
+        """The first half of store: the file written under its temporary name, not yet durable (`commit` makes it
+        so). Apart so that an event loop can write a small message itself and leave only the fsyncs to a thread:
+        Python code in the thread would contend for the GIL with the loop."""
         final = self.path(queue, envelope.queue_id)
-        tmp = final.with_name(TEMPORARY_PREFIX + envelope.queue_id)
+        new = NewFile(final.with_name(TEMPORARY_PREFIX + envelope.queue_id), final, -1)
         try:
-            with open(tmp, "wb") as out:
+            new.fd = os.open(new.temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            with open(new.fd, "wb", closefd=False) as out:
                 written = queuefile.write(out, envelope, chunks)
-                if written != envelope.size:
-                    raise OSError(f"wrote {written} bytes of content, expected {envelope.size}")
-                out.flush()
-                os.fsync(out.fileno())
-            os.rename(tmp, final)
-            _fsync_dir(final.parent)
+            if written != envelope.size:
+                raise OSError(f"wrote {written} bytes of content, expected {envelope.size}")
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            new.discard()
             raise QueueFull(str(exc)) from exc
-        return final
+        return new
+
+    @staticmethod
+    def commit(new: NewFile) -> Path:
+        """The second half of store: fsync the file, rename it to its queue id and fsync the directory; only
+        then may the client hear 250. QueueFull (the file removed) on failure."""
+        try:
+            os.fsync(new.fd)
+            os.close(new.fd)
+            new.fd = -1
+            os.rename(new.temporary, new.final)
+            _fsync_dir(new.final.parent)
+        except OSError as exc:
+            new.discard()
+            raise QueueFull(str(exc)) from exc
+        return new.final
 
     def move(self, queue_id: str, source: str, target: str, when: float | None = None, sync: bool = True) -> Path:
         """Atomic rename between queues; `when` sets the mtime (the deferred queue's next-attempt time). With

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
-from filterd.queue.queuefile import QueueEnvelope, Recipient
-from filterd.queue.spool import Spool
+import pytest
+
+from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
+from filterd.queue.spool import QueueFull, Spool
 
 
 def test_copy_in_makes_the_file_this_processs_own_and_removes_the_original(tmp_path):
@@ -42,3 +44,29 @@ def test_a_count_stands_while_it_is_fresh_enough(tmp_path):
     assert spool.count("incoming", stale=60) == 0
     assert spool.count("incoming") == 1
     assert Spool(tmp_path / "nowhere").count("incoming") == 0
+
+
+def test_a_new_file_is_written_first_and_made_durable_apart(tmp_path, monkeypatch):
+    """write_new leaves the file under its temporary name, unsynced (the event loop writes a small message itself);
+    commit fsyncs it, renames it to its queue id and fsyncs the directory (in a thread)."""
+    spool, synced = Spool(tmp_path).create(), []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd))
+    envelope = QueueEnvelope("4jgCaa1Bc2zD4", "a@example.org", [Recipient("b@example.net")], 1.0, 4)
+    new = spool.write_new("incoming", envelope, iter([b"hi", b"\r\n"]))
+    assert os.listdir(tmp_path / "incoming") == [".tmp.4jgCaa1Bc2zD4"] and synced == []
+    assert spool.commit(new) == spool.path("incoming", "4jgCaa1Bc2zD4")
+    assert synced == [str(tmp_path / "incoming" / ".tmp.4jgCaa1Bc2zD4"), str(tmp_path / "incoming")]
+    assert QueueFile.read(str(new.final)).envelope == envelope and new.fd == -1
+
+
+def test_a_new_file_that_cannot_be_completed_is_removed(tmp_path, monkeypatch):
+    spool = Spool(tmp_path).create()
+    short = QueueEnvelope("4jgCaa1Bc2zD5", "a@example.org", [Recipient("b@example.net")], 1.0, 10)
+    with pytest.raises(QueueFull, match="wrote 4 bytes of content, expected 10"):
+        spool.write_new("incoming", short, iter([b"hi\r\n"]))
+    new = spool.write_new("incoming", QueueEnvelope("4jgCaa1Bc2zD6", "a@x", [Recipient("b@y")], 1.0, 1), iter([b"x"]))
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "Input/output error")))
+    with pytest.raises(QueueFull, match="Input/output error"):
+        spool.commit(new)
+    assert os.listdir(tmp_path / "incoming") == [] and new.fd == -1
