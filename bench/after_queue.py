@@ -2,13 +2,16 @@
 
     python -m bench.after_queue [--messages N] [--simple-messages N] [--rounds R]
 
-postfix: Postfix alone. advanced: Postfix with filterd as its content_filter (examples/postfix/after-queue).
+postfix: Postfix alone. null: Postfix's own smtpd as a pass-through filter in the content_filter slot (a before-queue
+proxy, smtpd_proxy_filter, between the scan transport and the 10026 smtpd: C, no queue file, no inspection): the
+ceiling that any advanced filter reaches on the host, FILTER_README's "about a factor of two". advanced: Postfix with filterd as its content_filter (examples/postfix/after-queue).
 simple: Postfix with filterd-pipe (the C client) as a pipe(8) simple filter, handing each message to filterd's
 resident pipe service (examples/postfix/simple-filter as it is, the plugins as empty as the script's `cat`).
 simple-python: the same with `filterd pipe` (the Python client) as the command. script: the same with
 FILTER_README's shell script in its place (a file, `cat`, then reinjection) as the simple filter's anchor.
 relay-pipe: filterd's relay with its pipe plugin running `cat`. Prints delivered msg/s (medians over the rounds),
-`advanced ratio: X` and `simple ratio: X` (to Postfix alone), `simple/script: X` and `simple-python/script: X`.
+`advanced ratio: X`, `null ratio: X` and `simple ratio: X` (to Postfix alone), `advanced/null: X` (how near
+filterd comes to a filter that costs nothing but its SMTP passes), `simple/script: X` and `simple-python/script: X`.
 """
 
 from __future__ import annotations
@@ -65,6 +68,23 @@ def bench_advanced(workdir: Path, messages: int) -> Run:
                                            "filterd_worker_processes": "2"}, port=ports["10025"]))
         postfix = stack.enter_context(Postfix(
             workdir / "postfix-advanced", [smtpd_listener(free_port()), example("after-queue/master.cf", ports)],
+            {**settings_of(example("after-queue/main.cf", ports)), "relayhost": f"[{HOST}]:{sink.port}"}))
+        deliver(workdir, sink, postfix.port, WARM_UP_MESSAGES)
+        return Run(messages / deliver(workdir, sink, postfix.port, messages))
+
+
+def bench_null(workdir: Path, messages: int) -> Run:
+    """Postfix -> scan transport -> Postfix's smtpd proxying (smtpd_proxy_filter) -> the 10026 smtpd -> smtp-sink."""
+    ports = {"10025": free_port(), "10026": free_port()}
+    null = smtpd_listener(ports["10025"], f"smtpd_proxy_filter={HOST}:{ports['10026']}",
+                          "smtpd_authorized_xforward_hosts=127.0.0.0/8", "mynetworks=127.0.0.0/8",
+                          "smtpd_client_restrictions=", "smtpd_helo_restrictions=", "smtpd_sender_restrictions=",
+                          "smtpd_relay_restrictions=", "smtpd_recipient_restrictions=permit_mynetworks,reject",
+                          "smtpd_data_restrictions=", maxproc="10")
+    with ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink(workdir / "sink-null", dump=False))
+        postfix = stack.enter_context(Postfix(
+            workdir / "postfix-null", [smtpd_listener(free_port()), example("after-queue/master.cf", ports), null],
             {**settings_of(example("after-queue/main.cf", ports)), "relayhost": f"[{HOST}]:{sink.port}"}))
         deliver(workdir, sink, postfix.port, WARM_UP_MESSAGES)
         return Run(messages / deliver(workdir, sink, postfix.port, messages))
@@ -172,13 +192,14 @@ def bench_relay_pipe(workdir: Path, messages: int) -> Run:
 
 
 def run(workdir: Path, args: argparse.Namespace) -> None:
-    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "advanced", "simple", "simple-python", "script",
+    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "null", "advanced", "simple", "simple-python", "script",
                                                           "relay-pipe")}
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
         round_dir.chmod(0o755)
         runs["postfix"].append(bench_postfix(round_dir, args.messages).rate)
+        runs["null"].append(bench_null(round_dir, args.messages).rate)
         runs["advanced"].append(bench_advanced(round_dir, args.messages).rate)
         for name in ("simple", "simple-python", "script"):
             runs[name].append(bench_simple(round_dir, args.simple_messages, name).rate)
@@ -187,6 +208,8 @@ def run(workdir: Path, args: argparse.Namespace) -> None:
     for name, rate in medians.items():
         print(f"{name}: {rate:.1f} msg/s", flush=True)
     print(f"advanced ratio: {medians['advanced'] / medians['postfix']:.2f}")
+    print(f"null ratio: {medians['null'] / medians['postfix']:.2f}")
+    print(f"advanced/null: {medians['advanced'] / medians['null']:.2f}")
     print(f"simple ratio: {medians['simple'] / medians['postfix']:.3f}")
     print(f"script ratio: {medians['script'] / medians['postfix']:.3f}")
     print(f"simple/script: {medians['simple'] / medians['script']:.2f}")
