@@ -248,7 +248,8 @@ def host_lookup(config: Config) -> HostLookup:
 
 def deliverer(config: Config) -> Deliverer:
     router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
-                    _transport_maps(config), AddressRules.from_config(config))
+                    _transport_maps(config), AddressRules.from_config(config),
+                    "transport_maps" in config.list("parent_domain_matches_subdomains"))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
                                            config.int("smtp_line_length_limit"), ClientTls.from_config(config),

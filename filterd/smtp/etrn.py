@@ -14,6 +14,7 @@ from typing import Any
 
 from filterd.addresses import literal_address, valid_hostname
 from filterd.smtp.address_argument import smtpd_tokens
+from filterd.tables.partial_keys import PartialKey, lookup_keys
 
 IN_TRANSACTION = "503 Error: MAIL transaction in progress"
 SYNTAX = "500 Syntax: ETRN domain"
@@ -88,8 +89,9 @@ class FlushDomains:
         return pattern.startswith(".") and site.endswith(pattern) and len(site) > len(pattern)
 
     def _in_table(self, table: Any, site: str) -> bool:
-        """match_hostname's table lookups: the name, then each parent (`.parent` without parent style)."""
+        """match_hostname's table lookups: the name, then of a fixed-string table each parent (`.parent` without
+        parent style)."""
         labels = site.split(".")
-        keys = [site, *((".".join(labels[i:]) if self.parent_style else "." + ".".join(labels[i:]))
+        keys = [site, *(PartialKey(".".join(labels[i:]) if self.parent_style else "." + ".".join(labels[i:]))
                         for i in range(1, len(labels)))]
-        return any(table.lookup(key) is not None for key in keys)
+        return lookup_keys([table], keys) is not None

@@ -19,15 +19,19 @@ from typing import Protocol
 
 from filterd.tables.base import SERVICE
 from filterd.tables.notices import TableError
+from filterd.tables.partial_keys import PartialKey, lookup_keys
 from filterd.tables.table_types import open_table, split_specs
 
-__all__ = ["Table", "TableError", "open_table", "open_tables", "split_specs"]
+__all__ = ["PartialKey", "Table", "TableError", "lookup_keys", "open_table", "open_tables", "split_specs"]
 
 
 class Table(Protocol):
     """What every table offers: its spec and a lookup."""
 
     spec: str
+    fixed: bool
+    """Its keys are strings (texthash:, inline:, static:), so that partial keys are asked of it too; False for
+    regexp:, pcre: and cidr: (see PartialKey)."""
 
     def lookup(self, key: str) -> str | None:
         """The result for `key` ($n substitutions done), or None when nothing matches."""

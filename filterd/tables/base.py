@@ -22,6 +22,8 @@ class BaseTable:
     """A table's str lookup: encode, check UTF-8, look the bytes up, decode the result."""
 
     spec: str = ""
+    fixed: bool = True
+    """Its keys are strings (Postfix's DICT_FLAG_FIXED): partial keys are asked of it too (partial_keys.py)."""
     utf8: bool = True
     service: str = SERVICE
 

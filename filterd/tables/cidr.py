@@ -121,6 +121,8 @@ def _keyword(text: str, word: str) -> str | None:
 class CidrTable(BaseTable):
     """The rules of a cidr: table; `notices` holds the warnings Postfix would log."""
 
+    fixed = False
+
     def __init__(self, spec: str, name: str, data: bytes):
         self.spec = spec
         self.notices = Notices()

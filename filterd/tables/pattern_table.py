@@ -13,6 +13,8 @@ from filterd.tables.rule_parser import parse_rules
 class PatternTable(BaseTable):
     """Rules of one table file, first match wins; `notices` holds the warnings Postfix would log."""
 
+    fixed = False
+
     def __init__(self, spec: str, name: str, data: bytes, engine: ModuleType):
         self.spec = spec
         self.notices = Notices()

@@ -91,6 +91,10 @@ class ReloadingTable:
             maillog.info(self.service, "%s: reloaded after change", self.spec)
 
     @property
+    def fixed(self) -> bool:
+        return getattr(self.current, "fixed", True)
+
+    @property
     def notices(self):
         """The warnings Postfix logged when it read the version in force."""
         return self.current.notices

@@ -9,7 +9,7 @@ import logging
 import re
 from dataclasses import replace
 
-from filterd import Verdict, open_table
+from filterd import PartialKey, Verdict, open_table
 
 from .domains import access_keys, address_keys, domain_keys
 from .evaluation import Check, defer_a_reject, defer_unless_rejected, evaluate
@@ -55,19 +55,24 @@ def client_keys(check: Check, name: str | None = None) -> list[str]:
 
 
 def mail_keys(check: Check, address: str) -> list[str]:
-    """An address's keys: user@domain, the domain and its parents, user@; the null sender's is <> (its own
-    parameter); an address without a domain is looked up as it is."""
+    """An address's keys: user@domain, then (of fixed-string tables only, as mail_addr_find asks them) the domain,
+    its parents and user@; the null sender's is <> (its own parameter); an address without a domain is looked up
+    as it is."""
     if not address:
         return [check.settings.null_key]
     local, at, domain = address.lower().rpartition("@")
     if not at:
         return [domain]
-    return [f"{local}@{domain}", *domain_keys(domain, check.settings.parent_style("smtpd_access_maps")), f"{local}@"]
+    domains = domain_keys(domain, check.settings.parent_style("smtpd_access_maps"))
+    return [f"{local}@{domain}", *map(PartialKey, domains), PartialKey(f"{local}@")]
 
 
 async def check_access(check: Check, access_table, keys: list[str], name: str, kind: str) -> Verdict | None:
-    """The first key the table answers, its answer read as a restriction's verdict."""
+    """The first key the table answers (a PartialKey only when its keys are strings), its answer read as a
+    restriction's verdict."""
     for key in keys:
+        if type(key) is PartialKey and not access_table.fixed:
+            continue
         result = access_table.lookup(key)
         if result is not None:
             return await table_verdict(check, result, name, kind, access_table.spec)

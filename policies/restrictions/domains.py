@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from filterd import open_table, valid_hostname
+from filterd import PartialKey, lookup_keys, open_table, valid_hostname
 
 
 def domain_listed(domain: str, patterns: tuple[str, ...], parent_style: bool) -> bool:
@@ -37,16 +37,16 @@ class DomainList:
         """The domain is listed, or a table has it or (as domain_keys tries them) one of its parents."""
         if domain_listed(domain, self.patterns, parent_style):
             return True
-        keys = domain_keys(domain, parent_style)
-        return any(table.lookup(key) is not None for table in self.tables for key in keys)
+        return any(lookup_keys([table], domain_keys(domain, parent_style)) is not None for table in self.tables)
 
 
 def domain_keys(domain: str, parent_style: bool) -> list[str]:
     """An access table's keys for a domain, as check_domain_access tries them: the domain, then each parent
-    domain (`example.com`, or `.example.com` without parent_domain_matches_subdomains' smtpd_access_maps)."""
+    domain (`example.com`, or `.example.com` without parent_domain_matches_subdomains' smtpd_access_maps), those
+    asked of fixed-string tables only (PartialKey)."""
     labels = domain.lower().rstrip(".").split(".")
     parents = [".".join(labels[i:]) for i in range(1, len(labels))]
-    return [".".join(labels), *(parent if parent_style else "." + parent for parent in parents)]
+    return [".".join(labels), *(PartialKey(parent if parent_style else "." + parent) for parent in parents)]
 
 
 def access_keys(domain: str, parent_style: bool) -> list[str]:
@@ -61,14 +61,15 @@ def access_keys(domain: str, parent_style: bool) -> list[str]:
 
 def address_keys(address: str) -> list[str]:
     """An access table's keys for a client address, as check_addr_access tries them: the address, then its
-    shorter prefixes (`192.0.2`, `192.0`, `192`; an IPv6 address by its `:` groups)."""
+    shorter prefixes (`192.0.2`, `192.0`, `192`; an IPv6 address by its `:` groups), asked of fixed-string tables
+    only (PartialKey)."""
     separator = ":" if ":" in address else "."
     keys = [address.lower()]
     rest = address.lower()
     while separator in rest:
         rest = rest.rsplit(separator, 1)[0].rstrip(separator)
         if rest:
-            keys.append(rest)
+            keys.append(PartialKey(rest))
     return keys
 
 

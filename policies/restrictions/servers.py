@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from filterd import Action, Verdict
+from filterd import Action, Verdict, lookup_keys
 
 from .access import forbidden_ok, table, table_verdict
 from .dnsbl import NOTFOUND, NULLMX, OK, RETRY
@@ -43,12 +43,8 @@ def bare_address(literal: str) -> str | None:
 
 
 def first_found(access_table, keys: list[str]) -> str | None:
-    """The table's answer for the first key it has."""
-    for key in keys:
-        result = access_table.lookup(key)
-        if result is not None:
-            return result
-    return None
+    """The table's answer for the first key it has (a PartialKey only when its keys are strings)."""
+    return lookup_keys([access_table], keys)
 
 
 async def servers_of(check: Check, name: str, domain: str, rdtype: str) -> list[str]:

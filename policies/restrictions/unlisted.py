@@ -5,7 +5,7 @@ after the lists too, unless they refused or a restriction already asked."""
 
 from __future__ import annotations
 
-from filterd import Verdict, quote_local, unquote_local
+from filterd import PartialKey, Verdict, lookup_keys, quote_local, unquote_local
 
 from .evaluation import Check
 from .names import restriction
@@ -77,11 +77,11 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
 
 
 def listed(tables, address: str, local_domain: bool) -> bool:
-    """mail_addr_find's default search: user@domain (its quoted form first), the local part alone when the domain
-    is local, then @domain."""
+    """mail_addr_find's default search: user@domain (its quoted form first), then of fixed-string tables only the
+    local part alone when the domain is local, and @domain."""
     local_part, _, domain = address.rpartition("@")
     keys = list(dict.fromkeys([quote_local(address).lower(), address.lower()]))
     if local_domain:
-        keys += list(dict.fromkeys([quote_local(local_part).lower(), local_part.lower()]))
-    keys.append(f"@{domain.lower()}")
-    return any(table.lookup(key) is not None for key in keys for table in tables)
+        keys += map(PartialKey, dict.fromkeys([quote_local(local_part).lower(), local_part.lower()]))
+    keys.append(PartialKey(f"@{domain.lower()}"))
+    return lookup_keys(tables, keys) is not None

@@ -419,3 +419,33 @@ def test_warn_if_reject_before_a_deferral_kept_for_later_warns_as_postfix_does(l
                           30, "Postfix's two reject_warning lines")
     assert wait_until(lambda: len(nested_warnings(filterd.log())) == 2 and nested_warnings(filterd.log()), 30,
                       "filterd's two reject_warning lines") == expected
+
+
+PATTERN_TABLES = {
+    "helo": "/^helo\\.example$/ REJECT anchored helo\n/^[0-9]+\\.[0-9]+$/ REJECT numeric prefix\n",
+    "sender": "/^sender\\.example$/ REJECT anchored domain\n/^spammer@$/ REJECT local part at\n"
+              "/^\\.parent\\.example$/ REJECT parent\n/^whole@sender\\.example$/ REJECT whole address\n",
+    "client": "/^127\\.0$/ REJECT address prefix\n/^127$/ REJECT address prefix\n",
+}
+
+
+def test_pattern_tables_are_asked_the_full_name_or_address_alone_as_postfix_asks_them(launcher):
+    """Postfix asks a regexp: or pcre: table the full key only (the HELO name, the client's address, the whole
+    email address), never a parent domain, an address prefix, `user@` or the domain alone: those partial keys go
+    to fixed-string tables (texthash:, inline:), which the matrix above covers."""
+    directory = launcher.directory("pattern-tables")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in PATTERN_TABLES.items():
+        (directory / name).write_text(text)
+    postfix, filterd = pair(launcher, "patterns", {
+        "smtpd_client_restrictions": f"check_client_access pcre:{directory / 'client'}",
+        "smtpd_helo_restrictions": f"check_helo_access pcre:{directory / 'helo'}",
+        "smtpd_sender_restrictions": f"check_sender_access regexp:{directory / 'sender'}"})
+    cases = [("helo.example", "<a@ok.example>"), ("mail.helo.example", "<a@ok.example>"),
+             ("host.2.1", "<a@ok.example>"), ("client.example", "<a@sender.example>"),
+             ("client.example", "<spammer@ok.example>"), ("client.example", "<a@sub.parent.example>"),
+             ("client.example", "<whole@sender.example>")]
+    ours = [session(filterd.port, helo, sender, "<user@local.example>") for helo, sender in cases]
+    assert ours == [session(postfix.port, helo, sender, "<user@local.example>") for helo, sender in cases]
+    assert [replies[2][:3] for replies in ours] == ["554", "250", "250", "250", "250", "250", "554"]
+    assert ours[0][2] == "554 5.7.1 <helo.example>: Helo command rejected: anchored helo"

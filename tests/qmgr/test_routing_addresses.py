@@ -24,3 +24,26 @@ def test_local_forms_stay_local():
 def test_relayhost_takes_what_is_not_local():
     router = Router(frozenset({"local.example"}), "[192.0.2.25]:25", rules=RULES)
     assert router.destination("user%foreign.example@local.example") == Destination("smtp", "[192.0.2.25]:25")
+
+
+def test_transport_maps_are_searched_as_trivial_rewrite_searches_them():
+    """user@domain first in every table, then (of fixed-string tables) the domain and its `.parent`s, then `*`;
+    `:nexthop` keeps the transport and `transport:` sends to the recipient's domain."""
+    from filterd import open_table
+
+    strings = open_table("inline:{ user@remote.example=relay:[192.0.2.1], remote.example=smtp:[192.0.2.2], "
+                         ".parent.example=smtp:, local.example=:[192.0.2.3] }")
+    patterns = open_table("pcre:{ {/^parent\\.example$/ smtp:[192.0.2.8]}, {/^a@parent\\.example$/ smtp:[192.0.2.9]} }")
+    router = Router(frozenset({"local.example"}), transport_maps=(patterns, strings), rules=RULES)
+    assert router.destination("user@remote.example") == Destination("relay", "[192.0.2.1]")
+    assert router.destination("other@remote.example") == Destination("smtp", "[192.0.2.2]")
+    assert router.destination("a@deep.parent.example") == Destination("smtp", "deep.parent.example")
+    assert router.destination("a@parent.example") == Destination("smtp", "[192.0.2.9]")
+    assert router.destination("b@parent.example") == Destination("smtp", "parent.example")
+    assert router.destination("a@local.example") == Destination("local", "[192.0.2.3]")
+    assert router.destination("a@elsewhere.example") == Destination("smtp", "elsewhere.example")
+    wildcard = Router(frozenset(), transport_maps=(open_table("inline:{ *=smtp:[192.0.2.5] }"),), rules=RULES)
+    assert wildcard.destination("a@anywhere.example") == Destination("smtp", "[192.0.2.5]")
+    parent_style = Router(frozenset(), transport_maps=(open_table("inline:{ parent.example=smtp:[192.0.2.6] }"),),
+                          rules=RULES, parent_style=True)
+    assert parent_style.destination("a@deep.parent.example") == Destination("smtp", "[192.0.2.6]")
