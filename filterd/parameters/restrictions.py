@@ -45,6 +45,9 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_reject_unlisted_recipient", "yes", "bool",
        "Reject a RCPT TO or VRFY address in a local or relay domain that its recipient table does not list, even "
        "when no restriction says reject_unlisted_recipient."),
+    _p("smtpd_reject_unlisted_sender", "no", "bool",
+       "Reject a MAIL FROM address in a local or relay domain that its recipient table does not list, even when no "
+       "restriction says reject_unlisted_sender."),
     _p("unknown_local_recipient_reject_code", "550", "int",
        "The reply code when a local recipient is not found in $local_recipient_maps."),
     _p("unknown_relay_recipient_reject_code", "550", "int",

@@ -4,6 +4,7 @@ consult (mynetworks, the address rules, relay_domains, the reply codes, the DNS 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from filterd import AddressRules, ParameterError, Resolver, TableError, networks, one_of, open_tables, policy_client
@@ -61,6 +62,8 @@ class Settings:
     relay_recipient_maps: tuple = ()
     """The valid recipients of the local and the relay domains (reject_unlisted_recipient)."""
     reject_unlisted_recipient: bool = True
+    reject_unlisted_sender: bool = False
+    """smtpd_reject_unlisted_sender: the sender's table check after the sender restrictions (see `named`)."""
     show_unknown_table: bool = True
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
     """Access table results that are restriction lists, as read (access.nested)."""
@@ -86,11 +89,20 @@ class Settings:
                    local_recipient_maps=tuple(open_tables(config.get("local_recipient_maps"))),
                    relay_recipient_maps=tuple(open_tables(config.get("relay_recipient_maps"))),
                    reject_unlisted_recipient=config.bool("smtpd_reject_unlisted_recipient"),
+                   reject_unlisted_sender=config.bool("smtpd_reject_unlisted_sender"),
                    show_unknown_table=config.bool("show_user_unknown_table_name"))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
-        """The lists of these names that are not empty, with their names."""
-        return [(name, self.lists[name]) for name in names if self.lists[name]]
+        """The lists of these names that are not empty, with their names; with smtpd_reject_unlisted_sender the
+        sender's list is followed by a list of its own holding reject_unlisted_sender, as smtpd_check_mail() checks
+        the sender's table after the sender restrictions unless they refused (a permit ends their list only)."""
+        found = []
+        for name in names:
+            if self.lists[name]:
+                found.append((name, self.lists[name]))
+            if name == SENDER and self.reject_unlisted_sender:
+                found.append((name, implicit_sender_check()))
+        return found
 
     def at_rcpt(self) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists RCPT evaluates: client, helo and sender first when smtpd_delay_reject, then relay and recipient."""
@@ -99,6 +111,12 @@ class Settings:
     def parent_style(self, feature: str) -> bool:
         """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""
         return feature in self.parent_matches
+
+
+@cache
+def implicit_sender_check() -> tuple[Item, ...]:
+    """smtpd_reject_unlisted_sender's list: reject_unlisted_sender alone (parsed once its module registered it)."""
+    return parse("reject_unlisted_sender")
 
 
 def address_types(protocols: list[str]) -> tuple[str, ...]:

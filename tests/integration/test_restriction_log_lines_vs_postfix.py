@@ -107,3 +107,36 @@ def test_unlisted_senders_and_recipients_are_refused_as_postfix_refuses_them(lau
     postfix, filterd = servers(launcher, UNLISTED_CF)
     assert replies(filterd.port, UNLISTED) == replies(postfix.port, UNLISTED)
     assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)
+
+
+IMPLICIT_SENDER_CF = {"mydestination": "local.example", "relay_domains": "relay.example",
+                      "local_recipient_maps": "inline:{ user@local.example=1 }, pcre:{PATTERNS}",
+                      "relay_recipient_maps": "inline:{ user@relay.example=1 }",
+                      "smtpd_reject_unlisted_sender": "yes",
+                      "smtpd_sender_restrictions": "check_sender_access inline:{ ok@local.example=OK, "
+                                                   "held@local.example=HOLD, gone@local.example=REJECT }"}
+IMPLICIT_SENDER = ["EHLO client.example", "MAIL FROM:<nobody@local.example>", "RCPT TO:<user@local.example>", "RSET",
+                   "MAIL FROM:<ok@local.example>", "RCPT TO:<user@local.example>", "RSET",
+                   "MAIL FROM:<gone@local.example>", "RCPT TO:<user@local.example>", "RSET",
+                   "MAIL FROM:<alias@local.example>", "RCPT TO:<user@local.example>", "RSET",
+                   "MAIL FROM:<pat@local.example>", "RCPT TO:<user@local.example>", "RSET",
+                   "MAIL FROM:<other@relay.example>", "RCPT TO:<user@local.example>", "RSET",
+                   "MAIL FROM:<>", "RCPT TO:<user@local.example>", "RCPT TO:<alias@local.example>", "RSET",
+                   "MAIL FROM:<someone@foreign.example>", "RCPT TO:<user@local.example>", "QUIT"]
+"""smtpd_reject_unlisted_sender: the sender's table check after the sender restrictions (an OK from them does not
+skip it, a refusal does), none for the null sender; a pattern table is asked the whole address alone (no local part
+`alias`, which a fixed-string table would be asked)."""
+
+
+@pytest.mark.parametrize("delay", ["yes", "no"])
+def test_the_implicit_sender_check_is_postfix_s(launcher, delay):  # noqa: F811
+    patterns = launcher.directory(f"implicit-sender-{delay}") / "local_recipients"
+    patterns.parent.mkdir(parents=True, exist_ok=True)
+    patterns.write_text("/^alias$/ 1\n/^pat@/ 1\n")
+    postfix, filterd = servers(launcher, {**IMPLICIT_SENDER_CF, "smtpd_delay_reject": delay, "local_recipient_maps":
+                                          IMPLICIT_SENDER_CF["local_recipient_maps"].replace("{PATTERNS}", str(patterns))})
+    ours = replies(filterd.port, IMPLICIT_SENDER)
+    assert ours == replies(postfix.port, IMPLICIT_SENDER)
+    assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)
+    assert ["550 5.1.0 <nobody@local.example>: Sender address rejected: User unknown in local recipient table"] in (
+        answer[1:] for answer in ours)
