@@ -2,8 +2,8 @@
 
 REJECT bounces the pending recipients, DEFER retries later, DISCARD drops the message, HOLD moves it
 to the hold queue; REDIRECT, BCC, FILTER and edits rewrite the queue file (atomically) first. A REDIRECT, this
-stage's or one the message was queued with, is applied here as Postfix's queue manager applies it
-(filterd.qmgr.redirect), once: the queue file then names the one recipient left and its original. The stage runs once
+stage's or one the message was queued with, is applied to the file as read, as Postfix's queue manager applies it
+(filterd.qmgr.redirect): the file keeps the recipients it was queued with. The stage runs once
 per message (the queue file says when it is done), never on mail back from a filter, and a message with more
 Received: headers than hopcount_limit is bounced before it reaches a filter again (a filter loop).
 """
@@ -17,7 +17,7 @@ from filterd import maillog
 from filterd.chain import Chain
 from filterd.model import Envelope, Message, Session
 from filterd.qmgr.delivery import soften
-from filterd.qmgr.redirect import redirect
+from filterd.qmgr.redirect import redirected
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.queue.spool import Spool
 from filterd.transaction import Transaction
@@ -63,10 +63,9 @@ class AfterQueue:
 
     async def run(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
         """(the queue file to go on with or None when it left the active queue, whether to deliver)."""
+        queued = qf.envelope.recipients
+        qf = redirected(qf)
         env = qf.envelope
-        if env.redirect and redirect(env.recipients, env.redirect) is not env.recipients:
-            qf = self._redirect(spool, qf)
-            env = qf.envelope
         wanted = self.chain is not None and self.chain.wants("queue")
         if env.filtered or not (wanted or env.filter):
             return qf, True
@@ -76,9 +75,9 @@ class AfterQueue:
             return self._final(spool, qf, TOO_MANY_HOPS, self.soft_bounce), False
         if not wanted:
             return qf, True
-        return await self._filter(spool, qf)
+        return await self._filter(spool, qf, queued)
 
-    async def _filter(self, spool: Spool, qf: QueueFile) -> tuple[QueueFile | None, bool]:
+    async def _filter(self, spool: Spool, qf: QueueFile, queued: list[Recipient]) -> tuple[QueueFile | None, bool]:
         env = qf.envelope
         message = load_message(qf)
         envelope = Envelope(env.queue_id, env.sender, [r.address for r in env.pending()], arrival=env.arrival)
@@ -91,7 +90,7 @@ class AfterQueue:
                 spool.move(env.queue_id, "active", "hold")
                 return None, False
             if txn.redirect or txn.bcc or txn.edits or txn.filter:
-                return self._rewrite(spool, qf, txn), True
+                return self._rewrite(spool, qf, txn, queued), True
             qf.mark_filtered()
             return qf, True
         finally:
@@ -115,21 +114,13 @@ class AfterQueue:
         return qf
 
     @staticmethod
-    def _redirect(spool: Spool, qf: QueueFile) -> QueueFile:
-        """The queue file rewritten with the REDIRECT it was queued with applied."""
+    def _rewrite(spool: Spool, qf: QueueFile, txn: Transaction, queued: list[Recipient]) -> QueueFile:
+        """The queue file written again with the stage's BCC recipients, REDIRECT, FILTER and edits; `queued` are its
+        recipients as the file had them (a REDIRECT is applied to the file as read, not written into it)."""
         env = qf.envelope
-        env.recipients = redirect(env.recipients, env.redirect)
-        spool.store("active", env, qf.content())
-        return QueueFile.read(str(spool.path("active", env.queue_id)))
-
-    @staticmethod
-    def _rewrite(spool: Spool, qf: QueueFile, txn: Transaction) -> QueueFile:
-        env = qf.envelope
-        known = {r.address for r in env.recipients}
-        env.recipients += [Recipient(a) for a in dict.fromkeys(txn.bcc) if a not in known]
+        known = {r.address for r in queued}
+        env.recipients = queued + [Recipient(a) for a in dict.fromkeys(txn.bcc) if a not in known]
         env.redirect = txn.redirect or env.redirect
-        if env.redirect:
-            env.recipients = redirect(env.recipients, env.redirect)
         env.filter = txn.filter or env.filter
         env.filtered = True
         edited = txn.apply_edits()
@@ -138,4 +129,4 @@ class AfterQueue:
             spool.store("active", env, edited.chunks())
         finally:
             edited.close()
-        return QueueFile.read(str(spool.path("active", env.queue_id)))
+        return redirected(QueueFile.read(str(spool.path("active", env.queue_id))))

@@ -21,6 +21,7 @@ from typing import Callable
 
 from filterd import maillog
 from filterd.qmgr.delivery import Attempt, Deliverer
+from filterd.qmgr.redirect import redirected
 from filterd.queue.queuefile import CorruptQueueFile, QueueFile, status_record, take_status
 from filterd.queue.spool import PID_DIRECTORY, Spool
 
@@ -169,7 +170,7 @@ async def _deliver(request: dict, deliverer: Deliverer, spool: Spool, writer: as
     qid = request["q"]
     answer: dict = {"q": qid}
     try:
-        qf = _active(spool, qid)
+        qf = redirected(_active(spool, qid))
         changed = await deliverer.deliver(Attempt(qf, request["a"], first=request["f"]))
         answer["r"] = [status_record(rcpt) for rcpt in changed]
     except FileNotFoundError:

@@ -112,6 +112,9 @@ class QueueFile:
     envelope: QueueEnvelope
     content_offset: int
     content_length: int
+    others: list[Recipient] = field(default_factory=list)
+    """The last status of each address the file records but does not list: a REDIRECT's target (the queue manager
+    redirects the file as read), as Postfix's defer log names it beside the queue file's recipients."""
 
     @classmethod
     def read(cls, path: str) -> QueueFile:
@@ -138,8 +141,8 @@ class QueueFile:
         f.seek(offset + envelope.size)
         if f.tell() != offset + envelope.size or os.fstat(f.fileno()).st_size < offset + envelope.size:
             raise ValueError("content truncated")
-        _fold_statuses(envelope, f)
-        return cls(path, envelope, offset, envelope.size)
+        others = _fold_statuses(envelope, f)
+        return cls(path, envelope, offset, envelope.size, list(others.values()))
 
     def content(self) -> Iterator[bytes]:
         """The message content, streamed."""
@@ -196,8 +199,10 @@ def _typed(kind: type, values: object) -> dict:
     return values
 
 
-def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
+def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> dict[str, Recipient]:
+    """The status records folded into the envelope's recipients; those of other addresses, by address."""
     by_address = {r.address: r for r in envelope.recipients}
+    others: dict[str, Recipient] = {}
     for line in f:
         try:
             record = json.loads(line.decode("utf-8", "surrogateescape"))
@@ -207,7 +212,11 @@ def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> None:
             raise ValueError(f"status record is not one of strings: {line[:80]!r}")
         if record.get("f") == "yes":
             envelope.filtered = True
+        elif "r" in record and record["r"] not in by_address:
+            others.setdefault(record["r"], Recipient(record["r"]))
+            take_status(others, record)
         take_status(by_address, record)
+    return others
 
 
 def status_record(rcpt: Recipient) -> dict[str, str]:

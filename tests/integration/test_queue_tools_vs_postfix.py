@@ -265,3 +265,29 @@ def test_sendmail_through_a_running_relay(relay_factory, smtp_sink):
     assert re.search(rb"Received: by filterd\.test \(filterd, from userid \d+\)\n\tid \w+; ", dump.content)
     assert b"\nFrom: " in dump.content and b"\nMessage-Id: <" in dump.content
     assert re.search(r"filterd/pickup\[\d+\]: \w+: uid=\d+ from=<alice@example.org>", relay.log())
+
+
+def recipient_lines(listing: str) -> list[str]:
+    """A one-message mailq listing's reason and recipient lines (the queue id, size and date differ)."""
+    return listing.split("\n\n")[0].splitlines()[2:]
+
+
+def test_a_redirected_message_deferred_is_listed_as_postfix_lists_it(postfix_factory, relay_factory, tmp_path):
+    """The queue file keeps the recipients the client gave; the redirect target's deferral is listed first with its
+    reason (Postfix's defer log), then the recipients of the file, whose reason is unavailable."""
+    closed = free_port()
+    checks = tmp_path / "header_checks"
+    checks.write_text("/^Subject: redirect-me/ REDIRECT new@example.net\n")
+    postfix = postfix_factory.relay(closed, {**SLOW_QUEUE, "header_checks": f"regexp:{checks}"})
+    relay = relay_factory(closed, filterd_plugins="header_checks", header_checks=f"regexp:{checks}",
+                          minimal_backoff_time="3600s",
+                          maximal_backoff_time="7200s")
+    for port in (postfix.port, relay.port):
+        send(port, "alice@example.org", ["zed@b.example.org", "carol@a.example.org"], "redirect-me")
+    postfix.wait_log("status=deferred", 1, timeout=30)
+    wait_until(lambda: deferred_ids(relay), 30, "filterd's deferral")
+    theirs = recipient_lines(postfix_mailq(postfix))
+    assert recipient_lines(filterd(relay.config_path, "postqueue", "-p").stdout) == theirs
+    assert [line.strip() for line in theirs] == [
+        f"(connect to 127.0.0.1[127.0.0.1]:{closed}: Connection refused)", "new@example.net", "(reason unavailable)",
+        "zed@b.example.org", "carol@a.example.org"]

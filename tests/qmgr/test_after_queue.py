@@ -60,7 +60,9 @@ def test_a_message_over_hopcount_limit_is_bounced_before_any_filter(tmp_path):
     assert (rcpt.status, rcpt.dsn, rcpt.text) == ("bounced", "5.4.0", "554 5.4.0 too many hops")
 
 
-def test_a_redirect_queued_with_the_message_is_applied_once_and_kept_in_the_queue_file(tmp_path):
+def test_a_redirect_queued_with_the_message_is_applied_to_the_file_as_read_and_not_written_into_it(tmp_path):
+    """As Postfix's qmgr: postqueue -p goes on listing the recipients the client gave, and each attempt redirects the
+    first pending one again."""
     spool = Spool(tmp_path).create()
     content = b"Subject: x\r\n\r\nbody\r\n"
     env = QueueEnvelope("4Q1", "a@example.org", [Recipient("b@example.net", notify="SUCCESS"), Recipient("a@example.net")],
@@ -69,4 +71,9 @@ def test_a_redirect_queued_with_the_message_is_applied_once_and_kept_in_the_queu
     left, deliver = asyncio.run(AfterQueue(None).run(spool, QueueFile.read(str(spool.path("active", "4Q1")))))
     assert deliver and left.envelope.recipients == [Recipient("new@example.org", orig="a@example.net")]
     again = QueueFile.read(left.path)
-    assert again.envelope.recipients == left.envelope.recipients and b"".join(again.content()) == content
+    assert again.envelope.recipients == env.recipients and b"".join(again.content()) == content
+    [moved] = left.envelope.recipients
+    moved.status, moved.dsn, moved.text = "deferred", "4.4.1", "connect to example.org: Connection refused"
+    left.record(moved)
+    retried, _ = asyncio.run(AfterQueue(None).run(spool, QueueFile.read(str(spool.path("active", "4Q1")))))
+    assert retried.envelope.recipients == [Recipient("new@example.org", orig="a@example.net")]

@@ -142,3 +142,16 @@ def test_an_envelope_length_beyond_the_file_is_corrupt(spool, length):
     path.write_bytes(MAGIC + length + b"\n" + envelope().to_json() + b"\n" + b"".join(CONTENT))
     with pytest.raises(CorruptQueueFile, match="beyond the file"):
         QueueFile.read(str(path))
+
+
+def test_statuses_of_addresses_the_file_does_not_list_are_kept_apart(tmp_path):
+    """A REDIRECT's target is recorded under its own address (the file keeps the recipients it was queued with):
+    its last status is in `others`, as Postfix's defer log names it beside the queue file."""
+    spool = Spool(tmp_path).create()
+    path = spool.store("active", QueueEnvelope("4Q9", "a@x", [Recipient("b@y")], 0.0, size=1), iter([b"x"]))
+    qf = QueueFile.read(str(path))
+    qf.record(Recipient("new@z", status="deferred", dsn="4.4.1", text="first"))
+    qf.record(Recipient("new@z", status="deferred", dsn="4.4.1", text="second"))
+    again = QueueFile.read(str(path))
+    assert again.envelope.recipients == [Recipient("b@y")]
+    assert again.others == [Recipient("new@z", status="deferred", dsn="4.4.1", text="second")]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile
+from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile, Recipient
 
 SHOWQ_ORDER = ("maildrop", "active", "incoming", "deferred", "hold")
 _QUEUE_ID = re.compile(r"[0-9A-Za-z]{1,64}")
@@ -21,6 +21,8 @@ class QueuedMessage:
 
     queue: str
     envelope: QueueEnvelope
+    others: list[Recipient] = field(default_factory=list)
+    """Addresses with a status that the file does not list (a REDIRECT's target: QueueFile.others)."""
 
 
 def queue_id_ok(text: str) -> bool:
@@ -43,7 +45,8 @@ def scan(directory: Path, queue: str, on_error: Callable[[str], None] = lambda t
         if not queue_id_ok(name):
             continue
         try:
-            yield QueuedMessage(queue, QueueFile.read(str(directory / name)).envelope)
+            qf = QueueFile.read(str(directory / name))
+            yield QueuedMessage(queue, qf.envelope, qf.others)
         except CorruptQueueFile as exc:
             if (directory / name).exists():
                 on_error(f"{name}: unreadable queue file: {exc}")

@@ -45,7 +45,8 @@ def message_lines(message: QueuedMessage) -> list[str]:
                       shown_address(env.sender))]
     pending = env.pending()
     reason = ""
-    for rcpt in [r for r in pending if r.text] + [r for r in pending if not r.text]:
+    deferred = [r for r in message.others if r.text and not r.done] + [r for r in pending if r.text]
+    for rcpt in deferred + [r for r in pending if not r.text]:
         if rcpt.text != reason:
             reason = rcpt.text
             shown = reason or "reason unavailable"
