@@ -10,7 +10,9 @@ the connect hook's for the session, the helo hook's for that HELO name, the mail
 Postfix reuses a connection for many clients and messages: a request from another client (client_address,
 client_port) or a CONNECT ends the session the handler had (the disconnect hook), one with another `instance`
 ends the message. DATA runs the data hook; END-OF-MESSAGE can decide nothing more (the content never comes) and
-ends the message. VRFY, ETRN and states filterd does not know are answered DUNNO.
+ends the message. VRFY runs the vrfy hook on the address asked about (with the message's sender when one is under
+way), ETRN the etrn hook on its domain (outside a message), each after the session's hooks; a state filterd does
+not know is answered DUNNO.
 """
 
 from __future__ import annotations
@@ -145,12 +147,25 @@ class PolicyHandler:
             return verdict
         return await resolved(self.life.data())
 
+    async def vrfy(self, record: Record) -> Verdict:
+        """The vrfy hook on the address asked about; nothing it decides is kept."""
+        verdict = await self.helo(record)
+        if verdict.final:
+            return verdict
+        return await resolved(self.life.vrfy(record.get("recipient", "")))
+
+    async def etrn(self, record: Record) -> Verdict:
+        """The etrn hook on the domain asked for, outside a message (Postfix refuses ETRN inside one itself)."""
+        verdict = await self.helo(record)
+        if verdict.final or self.life.state is not SESSION:
+            return verdict
+        return await resolved(self.life.etrn(record.get("etrn_domain", "")))
 
 
 STEPS: dict[str, Callable[[PolicyHandler, Record], Awaitable[Verdict]]] = {
     "CONNECT": PolicyHandler.connect, "EHLO": PolicyHandler.helo, "HELO": PolicyHandler.helo,
     "MAIL": PolicyHandler.mail, "RCPT": PolicyHandler.rcpt, "DATA": PolicyHandler.data,
-    "END-OF-MESSAGE": PolicyHandler.data,
+    "END-OF-MESSAGE": PolicyHandler.data, "VRFY": PolicyHandler.vrfy, "ETRN": PolicyHandler.etrn,
 }
 """The handler's step for each protocol_state it decides at. END-OF-MESSAGE answers what DATA would, when DATA
 was not asked, and then ends the message: its content never comes."""

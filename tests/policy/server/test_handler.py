@@ -59,6 +59,16 @@ class Recorder:
         return Verdict.discard("not wanted") if "drop@example.net" in envelope.recipients else None
 
     @hookimpl
+    def vrfy(self, recipient, envelope):
+        self.calls.append(f"vrfy {recipient} {envelope.sender}")
+        return Verdict.reject("5.1.1 unknown") if recipient.startswith("bad@") else None
+
+    @hookimpl
+    def etrn(self, site):
+        self.calls.append(f"etrn {site}")
+        return Verdict.reject("4.7.1 not now") if site == "closed.example" else None
+
+    @hookimpl
     def disconnect(self, session):
         self.calls.append(f"disconnect {session.client_port}")
 
@@ -87,10 +97,22 @@ def test_a_rcpt_request_first_runs_every_earlier_hook_once():
 def test_each_protocol_state_runs_its_own_hook():
     actions, calls = converse([request("CONNECT", helo_name=""), request("EHLO"), request("MAIL"),
                                request("RCPT", recipient="a@example.net"), request("DATA"),
-                               request("END-OF-MESSAGE"), request("VRFY")])
-    assert actions == ["DUNNO"] * 7
+                               request("END-OF-MESSAGE"), request("VRFY", recipient="b@example.net", sender=""),
+                               request("ETRN", etrn_domain="example.net", sender="")])
+    assert actions == ["DUNNO"] * 8
     assert calls == ["connect client.example[192.0.2.1]:4321", "helo helo.example", "mail alice@example.org []",
-                     "rcpt a@example.net []", "data ['a@example.net']", "disconnect 4321"]
+                     "rcpt a@example.net []", "data ['a@example.net']", "vrfy b@example.net None",
+                     "etrn example.net", "disconnect 4321"]
+
+
+def test_vrfy_and_etrn_are_answered_with_their_hooks_verdicts():
+    actions, calls = converse([request("VRFY", recipient="bad@example.net", sender=""),
+                               request("ETRN", etrn_domain="closed.example", sender=""),
+                               request("RCPT", recipient="a@example.net", instance="2"),
+                               request("VRFY", recipient="c@example.net", instance="2")])
+    assert actions == ["550 5.1.1 unknown", "450 4.7.1 not now", "DUNNO", "DUNNO"]
+    assert calls[2:4] == ["vrfy bad@example.net None", "etrn closed.example"]
+    assert calls[-2] == "vrfy c@example.net alice@example.org"
 
 
 def test_a_refused_recipient_is_answered_with_its_reply_and_stays_out_of_the_envelope():
