@@ -91,3 +91,20 @@ def test_prepend_adds_the_header_to_the_delivered_message(setup):
     assert setup.send("tag@example.net") == {}
     [dump] = (setup.sink.wait_for(1), setup.sink.dumps())[1]
     assert b"\nX-Policy: tagged\n" in b"\n" + dump.content
+
+
+def test_vrfy_and_etrn_are_answered_by_the_chain_s_vrfy_and_etrn_hooks(smtp_sink, filterd_factory, postfix_factory):
+    port = free_port()
+    filterd_factory({"filterd_listeners": f"policy:127.0.0.1:{port}", "filterd_plugins": PLUGIN}, port=port)
+    policy = f"check_policy_service inet:127.0.0.1:{port}"
+    postfix = postfix_factory.relay(smtp_sink.port, {
+        "smtpd_recipient_restrictions": policy, "smtpd_etrn_restrictions": policy, "disable_vrfy_command": "no",
+        "fast_flush_domains": "closed.example, open.example"})
+    with smtplib.SMTP("127.0.0.1", postfix.port, local_hostname="client.example", timeout=30) as client:
+        client.ehlo()
+        assert client.verify("secret@example.net") == (
+            550, b"5.1.1 <secret@example.net>: Recipient address rejected: Not to be verified")
+        assert client.verify("bob@example.net")[0] == 252
+        assert client.docmd("ETRN", "closed.example") == (
+            450, b"4.7.1 <closed.example>: Etrn command rejected: No flush for you")
+        assert client.docmd("ETRN", "open.example")[0] == 250
