@@ -123,7 +123,8 @@ def test_with_anvil_down_sessions_go_on_with_a_warning(filterd_factory):
         with stopped(filterd.pid):
             os.kill(anvil, signal.SIGKILL)
             assert [greet(filterd.port, opened)[:3] for _ in range(2)] == ["220", "220"]
-        assert "warning: connect to /" in filterd.log() and "/anvil: Connection refused" in filterd.log()
+        wait_until(lambda: "warning: connect to /" in filterd.log() and "/anvil: Connection refused" in filterd.log(),
+                   10, "the worker's warning")
         wait_until(lambda: f"process anvil pid {anvil} killed by signal 9" in filterd.log(), 10,
                    "the master to notice")
     finally:
