@@ -9,8 +9,6 @@ tells the old one to finish its sessions and leave, so no connection is refused 
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import os
 import shutil
 import signal
@@ -21,13 +19,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from filterd import __version__, maillog
-from filterd.anvil.server import bind_anvil, run_anvil
-from filterd.assembly import (Listener, connection_gate, delivery_agent, listeners, load_tls, previous_agent_gone,
-                              queue_manager, serve, smtp_listening)
+from filterd import __version__, maillog, processes
+from filterd.anvil.server import bind_anvil
+from filterd.assembly import Listener, listeners, load_tls, smtp_listening
 from filterd.config import Config, ConfigError
 from filterd.daemon import PidFile, Readiness, pid_path
-from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.loading import Loaded, forget_modules, load
 from filterd.privileges import MailOwner, mail_owner
@@ -37,7 +33,6 @@ from filterd.tables import TableError, open_tables
 _RESTART_DELAY = 1.0
 _KILL_GRACE = 5.0
 _TICK = 0.5
-_SETTLE_TIME = 5.0
 QUEUE_TABLES = ("transport_maps",)
 QUEUE_MODE = 0o700
 """The queues are mail_owner's alone, as Postfix's are `postfix`'s; root's tools read them all the same."""
@@ -45,113 +40,6 @@ MAILDROP_MODE = 0o1733
 """Anyone may drop a file in, no one but mail_owner list or take one: Postfix's maildrop before postdrop was
 setgid (filterd sendmail is no setgid program)."""
 HANDLED = {signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT}
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed: measured faster for many small SMTP sessions."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
-def _stop_event(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    return stop
-
-
-def _worker(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], anvil_path: str | None) -> None:
-    """A worker: serve until SIGTERM, then stop accepting and let the open sessions finish (up to
-    filterd_shutdown_timeout); or, once a burst of sessions is over, stop accepting, let the last sessions end and
-    leave, for the master to start a fresh worker in its place (Python keeps the memory a burst took)."""
-    loop = _new_loop()
-    asyncio.set_event_loop(loop)
-    stop, recycle = _stop_event(loop), asyncio.Event()
-    timeout = loaded.config.time("filterd_shutdown_timeout")
-    gate = connection_gate(loaded.config, anvil_path, recycle.set)
-
-    async def run() -> None:
-        connections = OpenConnections()
-        servers = await serve(loaded, bound, gate, connections)
-        await _first(stop.wait(), recycle.wait())
-        for server in servers:
-            server.close()
-        if not stop.is_set():
-            await _first(gate.idle.wait(), stop.wait())
-        await connections.drained(timeout)
-        await _settle()
-
-    try:
-        loop.run_until_complete(run())
-    finally:
-        loop.close()
-
-
-async def _first(*waits) -> None:
-    """Wait until the first of these is done; the others are cancelled."""
-    tasks = [asyncio.ensure_future(wait) for wait in waits]
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    for task in tasks:
-        task.cancel()
-
-
-async def _settle() -> None:
-    """Let the last sessions' disconnect tasks (their `disconnect from` lines, plugins' disconnect hook) run."""
-    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-    if others:
-        await asyncio.wait(others, timeout=_SETTLE_TIME)
-
-
-def _queue_manager(loaded: Loaded, owner: MailOwner | None) -> None:
-    """The qmgr process: run until SIGTERM, finishing deliveries in progress; SIGUSR1 flushes the queue. Its
-    deliveries are made by a delivery agent process it forks first (qmgr/agent.py), once the agent of a manager
-    that died has finished; when the agent dies, so does the manager, and the master starts both again (what was
-    active is taken back from the active queue)."""
-    previous_agent_gone(loaded.config)
-    ours, theirs = socket.socketpair()
-    agent = os.fork()
-    if agent == 0:
-        ours.close()
-        _delivery_agent(loaded, owner, theirs)
-    theirs.close()
-    loop = _new_loop()
-    asyncio.set_event_loop(loop)
-    stop = _stop_event(loop)
-    manager = queue_manager(loaded, ours, functools.partial(os._exit, 1))
-    loop.add_signal_handler(signal.SIGUSR1, manager.flush)
-    manager.spool.write_pid("qmgr")
-    if owner is not None:
-        owner.become()
-    try:
-        loop.run_until_complete(manager.run(stop))
-    finally:
-        manager.close()
-        os.waitpid(agent, 0)
-
-
-def _delivery_agent(loaded: Loaded, owner: MailOwner | None, sock: socket.socket) -> None:
-    """The delivery agent process (never returns): Ctrl-C and SIGTERM are its manager's to act on."""
-    code = 0
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _name_process("filterd-smtp")
-        work = delivery_agent(loaded.config, sock)
-        if owner is not None:
-            owner.become()
-        loop = _new_loop()
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(work())
-    except BaseException:
-        maillog.error("smtp", "delivery agent failed", exc_info=True)
-        code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
 
 
 def create_spool(config: Config, owner: MailOwner | None = None) -> Spool:
@@ -210,22 +98,6 @@ def bind_all(wanted: list[Listener], have: dict[Listener, socket.socket] | None 
                 sock.close()
         raise
     return bound
-
-
-def _name_process(name: str) -> None:
-    """The name ps shows (/proc/self/comm), set before privileges are dropped: a process that changed its user
-    may no longer write its own /proc files."""
-    try:
-        with open("/proc/self/comm", "w") as comm:
-            comm.write(name)
-    except OSError:
-        pass
-
-
-def _anvil(loaded: Loaded, sock: socket.socket) -> None:
-    """The anvil process: the connection counts and rates of every worker's clients (filterd.anvil)."""
-    config = loaded.config
-    run_anvil(sock, config.time("anvil_rate_time_unit"), config.time("anvil_status_update_time"), _new_loop)
 
 
 def anvil_wanted(config: Config) -> bool:
@@ -433,18 +305,18 @@ class Master:
             for _, sock in self.bound:
                 sock.close()
         if kind == "qmgr":
-            _queue_manager(self.loaded, self.owner)
+            processes.queue_manager_process(self.loaded, self.owner)
             return
         if kind == "anvil":
-            _name_process("filterd-anvil")
+            processes.name_process("filterd-anvil")
         else:
             load_tls(self.loaded.config)
         if self.owner is not None:
             self.owner.become()
         if kind == "anvil" and anvil_sock is not None:
-            _anvil(self.loaded, anvil_sock)
+            processes.anvil(self.loaded, anvil_sock)
         else:
-            _worker(self.loaded, self.bound, self.anvil_path)
+            processes.worker(self.loaded, self.bound, self.anvil_path)
 
     def _reap_all(self) -> None:
         while self.children:

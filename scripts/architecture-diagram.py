@@ -53,7 +53,8 @@ class Layer:
 LAYERS = (
     Layer("on top: the command, the processes, the wiring", "#e8eaf6", (
         Part("cli", "the filterd command", ("filterd.cli", "filterd.__main__")),
-        Part("master", "+ service, daemon: processes", ("filterd.master", "filterd.service", "filterd.daemon")),
+        Part("master", "+ processes, service, daemon: processes",
+             ("filterd.master", "filterd.processes", "filterd.service", "filterd.daemon")),
         Part("assembly", "wires front ends to the core", ("filterd.assembly",)),
     )),
     Layer("tools: Postfix's commands, on the core", "#fff3e0", (
