@@ -46,7 +46,7 @@ from filterd.smtp.limits import ConnectionGate, ConnectionLimits
 from filterd.smtp.server import SmtpServer
 from filterd.smtp.settings import SmtpSettings
 from filterd.smtp.starttls import context_arguments
-from filterd.tables import open_tables
+from filterd.transport_maps import TransportMaps
 from filterd.tls import ClientTls, client_arguments, client_context, server_context
 
 
@@ -226,13 +226,6 @@ def schedule(config: Config) -> Schedule:
                     config.time("maximal_queue_lifetime"), config.time("bounce_queue_lifetime"))
 
 
-def _transport_maps(config: Config) -> tuple:
-    specs = config.get("transport_maps").strip()
-    if not specs:
-        return ()
-    return tuple(open_tables(specs))
-
-
 def dns_support(config: Config) -> bool:
     """smtp_dns_support_level, or when it is empty the deprecated disable_dns_lookups, as Postfix reads them."""
     level = config.get("smtp_dns_support_level")
@@ -248,8 +241,7 @@ def host_lookup(config: Config) -> HostLookup:
 
 def deliverer(config: Config) -> Deliverer:
     router = Router(frozenset(d.lower() for d in config.list("mydestination")), config.get("relayhost"),
-                    _transport_maps(config), AddressRules.from_config(config),
-                    "transport_maps" in config.list("parent_domain_matches_subdomains"))
+                    TransportMaps.from_config(config), AddressRules.from_config(config))
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
                                            config.int("smtp_line_length_limit"), ClientTls.from_config(config),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +18,10 @@ from filterd.qmgr.xforward import XForward
 from filterd.queue.queuefile import QueueFile, Recipient
 
 
+NOT_DELIVERING = {"error": ("5.0.0", "bounced"), "retry": ("4.0.0", "deferred"), "discard": ("2.0.0", "sent")}
+"""Postfix's error(8) (and its `retry` service) and discard(8): the transports that deliver nothing, their next hop
+the reason (`error:5.1.1 Mailbox unavailable`), with this status when the reason names none."""
+_DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 BACK_TO_BACK = 1.0
 """Deliveries to a destination this close (seconds) are back to back: Postfix's qmgr then lets the next one keep its
 connection for the one after (smtp_connection_cache_on_demand)."""
@@ -75,6 +80,8 @@ class Deliverer:
         try:
             if destination.transport == "local":
                 await self._local(attempt, rcpts)
+            elif destination.transport in NOT_DELIVERING:
+                self._not_delivered(attempt, destination, rcpts)
             else:
                 await self._smtp(attempt, destination, rcpts)
         finally:
@@ -113,6 +120,18 @@ class Deliverer:
             await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
             self._cross_off(attempt, [rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
+
+    def _not_delivered(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
+        """error, retry or discard: each recipient bounced, deferred or dropped as sent, the next hop as the reason
+        (its DSN status first when it has one), logged under the transport's name with relay=none."""
+        default, status = NOT_DELIVERING[destination.transport]
+        given = _DSN.match(destination.nexthop)
+        dsn, text = (given[1], destination.nexthop[given.end():]) if given else (default, destination.nexthop)
+        for rcpt in rcpts:
+            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, dsn, text, "none"
+        self._cross_off(attempt, rcpts)
+        for rcpt in rcpts:
+            log_recipient(destination.transport, attempt, rcpt, Timing())
 
     async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's

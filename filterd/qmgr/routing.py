@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass
 
 from filterd.addresses import LOCAL, AddressRules, Resolution, unquote_local
-from filterd.tables.partial_keys import PartialKey, lookup_keys
+from filterd.transport_maps import TransportMaps
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
@@ -35,10 +35,8 @@ class Router:
 
     mydestination: frozenset[str]
     relayhost: str = ""
-    transport_maps: tuple = ()
+    transports: TransportMaps = TransportMaps()
     rules: AddressRules | None = None
-    parent_style: bool = False
-    """parent_domain_matches_subdomains names transport_maps: `example.com` matches its subdomains too."""
 
     def resolve(self, recipient: str) -> Resolution:
         """Where a queued recipient (external form) goes: percent hack, bang path and all, as qmgr asks it."""
@@ -51,28 +49,11 @@ class Router:
         domain = resolution.domain.lower()
         if override:
             return parse_transport(override, domain)
-        default = Destination("local", "") if resolution.address_class == LOCAL else \
-            Destination("smtp", self.relayhost or domain)
-        found = lookup_keys(self.transport_maps, self._keys(resolution.recipient.lower(), domain))
-        return default if found is None else updated(default, found, domain)
-
-    def _keys(self, address: str, domain: str) -> list[str]:
-        """transport_maps' search (trivial-rewrite's mail_addr_find strategy): user@domain, then of fixed-string
-        tables the domain and its parents (`.parent`, or `parent` when parent_domain_matches_subdomains names
-        transport_maps), then the `*` wildcard."""
-        labels = domain.split(".")
-        parents = [".".join(labels[i:]) for i in range(1, len(labels))] if domain else []
-        partial = [domain, *(parent if self.parent_style else "." + parent for parent in parents)] if domain else []
-        return [address, *map(PartialKey, partial), "*"]
-
-
-def updated(default: Destination, value: str, domain: str) -> Destination:
-    """A transport_maps result applied as trivial-rewrite's update_entry: `:nexthop` keeps the transport (and `:`
-    changes nothing), `transport:` sends to the recipient's domain, `transport:nexthop` to the next hop given."""
-    transport, _, nexthop = value.strip().partition(":")
-    if not transport:
-        return Destination(default.transport, nexthop or default.nexthop)
-    return Destination(transport, nexthop or domain)
+        if resolution.address_class == LOCAL:
+            transport, nexthop = "local", ""
+        else:
+            transport, nexthop = "smtp", self.relayhost or domain
+        return Destination(*self.transports.route(resolution.recipient.lower(), domain, transport, nexthop))
 
 
 def parse_transport(value: str, domain: str) -> Destination:

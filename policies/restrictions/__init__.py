@@ -65,8 +65,8 @@ def recipient_checks(lists: list, check: Check):
     """smtpd_check_rcpt: the lists, then (smtpd_reject_unlisted_recipient) the recipient table check unless they
     refused, discarded or made it; None at once when there is neither."""
     settings = check.settings
-    tables = settings.local_recipient_maps or settings.relay_recipient_maps
-    if not lists and not (settings.reject_unlisted_recipient and tables):
+    known = settings.local_recipient_maps or settings.relay_recipient_maps or settings.transports.tables
+    if not lists and not (settings.reject_unlisted_recipient and known):
         return None
     return _recipient_checks(lists, check)
 

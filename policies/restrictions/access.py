@@ -14,7 +14,7 @@ from filterd import PartialKey, Verdict, open_table
 from .domains import access_keys, address_keys, domain_keys
 from .evaluation import Check, defer_a_reject, defer_unless_rejected, evaluate
 from .lists import Item, parse
-from .replies import refusal
+from .replies import dsn_fix, refusal
 
 _DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 _NUMERIC = re.compile(r"([45]\d\d)(?:\s+|$)")
@@ -120,7 +120,7 @@ def refused(check: Check, result: str, name: str, kind: str) -> Verdict | None:
         else codes["access_map_defer_code"]
     text = text.strip()
     given = _DSN.match(text)
-    dsn, text = (given[1], text[given.end():]) if given else (f"{str(code)[0]}.7.1", text)
+    dsn, text = (dsn_fix(given[1], kind), text[given.end():]) if given else (f"{str(code)[0]}.7.1", text)
     default = "Service unavailable" if word.upper().startswith("DEFER_IF_") else "Access denied"
     verdict = refusal(code, dsn, f"<{name}>: {kind} rejected: {text or default}")
     if word.upper() == "DEFER_IF_PERMIT":

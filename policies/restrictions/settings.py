@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from filterd import AddressRules, ParameterError, Resolver, TableError, networks, one_of, open_tables, policy_client
+from filterd import (AddressRules, ParameterError, Resolver, TableError, TransportMaps, networks, one_of, open_tables,
+                     policy_client)
 
 from .classes import restriction_class
 from .domains import DomainList
@@ -63,6 +64,8 @@ class Settings:
     """The valid recipients of the local and the relay domains (reject_unlisted_recipient)."""
     reject_unlisted_recipient: bool = True
     reject_unlisted_sender: bool = False
+    transports: TransportMaps = TransportMaps()
+    """transport_maps: an address they send to error: or retry: is refused at RCPT (unlisted.py)."""
     """smtpd_reject_unlisted_sender: the sender's table check after the sender restrictions (see `named`)."""
     show_unknown_table: bool = True
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
@@ -90,6 +93,7 @@ class Settings:
                    relay_recipient_maps=tuple(open_tables(config.get("relay_recipient_maps"))),
                    reject_unlisted_recipient=config.bool("smtpd_reject_unlisted_recipient"),
                    reject_unlisted_sender=config.bool("smtpd_reject_unlisted_sender"),
+                   transports=transport_maps(config),
                    show_unknown_table=config.bool("show_user_unknown_table_name"))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
@@ -111,6 +115,15 @@ class Settings:
     def parent_style(self, feature: str) -> bool:
         """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""
         return feature in self.parent_matches
+
+
+def transport_maps(config) -> TransportMaps:
+    """transport_maps for check_rcpt_maps. A table that cannot be opened is left to the master, which stops start-up
+    (and a reload) on it with its main.cf line, logged, as it opens the queue manager's tables."""
+    try:
+        return TransportMaps.from_config(config)
+    except TableError:
+        return TransportMaps()
 
 
 @cache

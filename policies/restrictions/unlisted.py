@@ -1,19 +1,26 @@
 """reject_unlisted_recipient (check_recipient_maps) and reject_unlisted_sender: an address in a local domain that
 local_recipient_maps does not list, or in one of $relay_domains that relay_recipient_maps does not list, is refused
 as smtpd_check.c's check_rcpt_maps refuses it; with smtpd_reject_unlisted_recipient the RCPT (and VRFY) check runs
-after the lists too, unless they refused or a restriction already asked."""
+after the lists too, unless they refused or a restriction already asked. An address that transport_maps sends to
+error: or retry: is refused first, with the next hop as the reason, as trivial-rewrite's answer tells smtpd."""
 
 from __future__ import annotations
+
+import re
 
 from filterd import PartialKey, Verdict, lookup_keys, quote_local, unquote_local
 
 from .evaluation import Check
 from .names import restriction
-from .replies import refusal
+from .replies import dsn_fix, refusal
 
 ALWAYS_LOCAL = ("postmaster", "mailer-daemon", "double-bounce")
 """Local parts a local domain accepts whatever its table says (the queue manager and bounces use them)."""
 RECIPIENT, SENDER = "Recipient address", "Sender address"
+NOT_DELIVERING = {"error": (550, "5.1.1"), "retry": (450, "4.1.1")}
+"""What check_rcpt_maps says of an address that transport_maps sends to error: or retry: (a sender's status X.1.0),
+the next hop being the reason."""
+_DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 
 
 @restriction("reject_unlisted_recipient")
@@ -59,6 +66,13 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
     if resolution.error:
         return None
     local_part, _, domain = resolution.recipient.rpartition("@")
+    transport, reason = settings.transports.route(resolution.recipient.lower(), domain.lower(), "", "")
+    if transport in NOT_DELIVERING:
+        code, status = NOT_DELIVERING[transport]
+        stated = _DSN.match(reason)
+        dsn, text = (stated[1], reason[stated.end():]) if stated else (status[:-1] + "0" if reply_class == SENDER
+                                                                      else status, reason)
+        return refusal(code, dsn_fix(dsn, reply_class), f"<{given}>: {reply_class} rejected: {text}")
     if resolution.address_class == "local":
         if local_part.lower() in ALWAYS_LOCAL:
             return None

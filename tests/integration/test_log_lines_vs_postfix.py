@@ -210,3 +210,39 @@ def test_a_message_without_message_id_from_a_client_whose_headers_are_not_rewrit
                                          ("RCPT TO:<bob@example.com>\n", 1), ("DATA\n", 1),
                                          ("Subject: no id\n\nbody\n.\n", 1), ("QUIT\n", 1)])
     assert ": message-id=<>" in filterd.log()
+
+
+def test_error_retry_and_discard_transports_are_postfix_s(pair) -> None:
+    """transport_maps naming Postfix's error(8), its retry service and discard(8): smtpd refuses at RCPT what goes
+    to error (550) or retry (450) with the next hop as the reason (its DSN status first when it has one); discard
+    drops what it takes as sent, logged under its own name."""
+    postfix, filterd = pair(transport_maps="inline:{ {err.example=error:5.1.2 Bad destination}, gone.example=error:, "
+                                           "drop.example=discard:, {later.example=retry:4.4.7 Try again later}, "
+                                           "quiet.example=discard:silently, {sender.example=error:5.1.1 No} }")
+    recipients = ["a@err.example", "b@gone.example", "c@drop.example", "d@later.example", "e@quiet.example",
+                  "bob@example.com"]
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<s@sender.example>\n", 1),
+                                         *((f"RCPT TO:<{rcpt}>\n", 1) for rcpt in recipients), ("DATA\n", 1),
+                                         (message("nowhere"), 1), ("QUIT\n", 1)], (*LOGGED, "discard"))
+    log = filterd.log()
+    assert "550 5.1.2 <a@err.example>: Recipient address rejected: Bad destination;" in log
+    assert "discard[" in log and "status=sent (silently)" in log
+
+
+def test_address_statuses_are_mapped_to_the_address_refused_as_postfix_maps_them(pair) -> None:
+    """smtpd_dsn_fix: an X.1.Y status refusing a sender becomes a sender's (5.1.1 -> 5.1.7), refusing a recipient a
+    recipient's (5.1.7 -> 5.1.3), anything else 5.0.0, each change logged (`mapping DSN status ...`); a sender that
+    transport_maps sends to error: is refused with smtpd_reject_unlisted_sender."""
+    postfix, filterd = pair(
+        smtpd_reject_unlisted_sender="yes", transport_maps="inline:{ {sender.example=error:5.1.1 No such sender} }",
+        smtpd_helo_restrictions="check_helo_access inline:{ {bad.example=REJECT 5.1.2 Odd} }",
+        smtpd_recipient_restrictions="check_recipient_access inline:{ {x@example.com=REJECT 5.1.7 Bad}, "
+                                     "{y@example.com=550 5.1.9 Nine} }, check_sender_access inline:{ "
+                                     "{z@example.org=REJECT 5.1.1 Unknown sender} }, permit")
+    chunks = [(f"EHLO {HELO}\n", 1)]
+    for helo, sender, rcpt in ((HELO, "s@sender.example", "bob@example.com"), (HELO, "a@example.org", "x@example.com"),
+                               (HELO, "a@example.org", "y@example.com"), (HELO, "z@example.org", "bob@example.com"),
+                               ("bad.example", "a@example.org", "bob@example.com")):
+        chunks += [(f"EHLO {helo}\n", 1), (f"MAIL FROM:<{sender}>\n", 1), (f"RCPT TO:<{rcpt}>\n", 1), ("RSET\n", 1)]
+    assert_same_lines(postfix, filterd, [*chunks, ("QUIT\n", 1)])
+    assert "mapping DSN status 5.1.1 into Sender address status 5.1.7" in filterd.log()

@@ -30,11 +30,12 @@ def test_transport_maps_are_searched_as_trivial_rewrite_searches_them():
     """user@domain first in every table, then (of fixed-string tables) the domain and its `.parent`s, then `*`;
     `:nexthop` keeps the transport and `transport:` sends to the recipient's domain."""
     from filterd import open_table
+    from filterd.transport_maps import TransportMaps
 
     strings = open_table("inline:{ user@remote.example=relay:[192.0.2.1], remote.example=smtp:[192.0.2.2], "
                          ".parent.example=smtp:, local.example=:[192.0.2.3] }")
     patterns = open_table("pcre:{ {/^parent\\.example$/ smtp:[192.0.2.8]}, {/^a@parent\\.example$/ smtp:[192.0.2.9]} }")
-    router = Router(frozenset({"local.example"}), transport_maps=(patterns, strings), rules=RULES)
+    router = Router(frozenset({"local.example"}), "", TransportMaps((patterns, strings)), RULES)
     assert router.destination("user@remote.example") == Destination("relay", "[192.0.2.1]")
     assert router.destination("other@remote.example") == Destination("smtp", "[192.0.2.2]")
     assert router.destination("a@deep.parent.example") == Destination("smtp", "deep.parent.example")
@@ -42,8 +43,19 @@ def test_transport_maps_are_searched_as_trivial_rewrite_searches_them():
     assert router.destination("b@parent.example") == Destination("smtp", "parent.example")
     assert router.destination("a@local.example") == Destination("local", "[192.0.2.3]")
     assert router.destination("a@elsewhere.example") == Destination("smtp", "elsewhere.example")
-    wildcard = Router(frozenset(), transport_maps=(open_table("inline:{ *=smtp:[192.0.2.5] }"),), rules=RULES)
+    wildcard = Router(frozenset(), "", TransportMaps((open_table("inline:{ *=smtp:[192.0.2.5] }"),)), RULES)
     assert wildcard.destination("a@anywhere.example") == Destination("smtp", "[192.0.2.5]")
-    parent_style = Router(frozenset(), transport_maps=(open_table("inline:{ parent.example=smtp:[192.0.2.6] }"),),
-                          rules=RULES, parent_style=True)
+    parent_style = Router(frozenset(), "", TransportMaps((open_table("inline:{ parent.example=smtp:[192.0.2.6] }"),),
+                                                       parent_style=True), RULES)
     assert parent_style.destination("a@deep.parent.example") == Destination("smtp", "[192.0.2.6]")
+
+
+def test_error_and_retry_without_a_next_hop_say_the_address_is_undeliverable():
+    from filterd import open_table
+    from filterd.transport_maps import TransportMaps
+
+    maps = TransportMaps((open_table("inline:{ gone.example=error:, later.example=retry:, drop.example=discard: }"),))
+    router = Router(frozenset(), "", maps, RULES)
+    assert router.destination("a@gone.example") == Destination("error", "Address is undeliverable")
+    assert router.destination("a@later.example") == Destination("retry", "Address is undeliverable")
+    assert router.destination("a@drop.example") == Destination("discard", "drop.example")

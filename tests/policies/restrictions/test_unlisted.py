@@ -20,3 +20,14 @@ def test_an_address_is_listed_by_its_full_form_its_local_part_in_a_local_domain_
 
 def test_keys_are_case_folded():
     assert listed(TABLE, "User@Local.Example", local_domain=True)
+
+
+def test_an_address_status_is_mapped_to_the_address_refused():
+    from policies.restrictions.replies import dsn_fix
+
+    assert dsn_fix("5.1.1", "Sender address") == "5.1.7"
+    assert dsn_fix("4.1.2", "Sender address") == "4.1.8"
+    assert dsn_fix("5.1.7", "Recipient address") == "5.1.3"
+    assert dsn_fix("5.1.10", "Recipient address") == "5.1.0"
+    assert dsn_fix("5.1.1", "Client host") == "5.0.0"
+    assert dsn_fix("5.7.1", "Sender address") == "5.7.1"
