@@ -146,6 +146,19 @@ def _replace_handlers(handler: logging.Handler, level: int) -> None:
     _early.buffer.clear()
 
 
+def reset() -> None:
+    """The log as a new process has it: nothing set up, what is logged kept for a later setup. For commands run
+    again in one process (the tests run filterd's commands in-process)."""
+    for old in list(log.handlers):
+        log.removeHandler(old)
+        if old is not _early:
+            old.close()
+    log.addHandler(_early)
+    log.setLevel(logging.NOTSET)
+    log.propagate = True
+    _early.buffer.clear()
+
+
 def discard_early(unwanted) -> None:
     """Drop the records logged before setup for which unwanted(record) is true."""
     _early.buffer[:] = [record for record in _early.buffer if not unwanted(record)]

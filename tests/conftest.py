@@ -204,8 +204,10 @@ def dns_server() -> Iterator[DnsServer]:
 @pytest.fixture(autouse=True)
 def forget_early_log_records():
     """maillog keeps what is logged before its setup, for the process's real log; one test's records are not
-    another's, as each filterd process starts with none."""
+    another's, as each filterd process starts with none, and one test's log set-up (a command run in-process, its
+    stderr a capture that ends with the test) is not the next one's."""
     from filterd import maillog
 
     maillog.discard_early(lambda record: True)
     yield
+    maillog.reset()

@@ -10,19 +10,6 @@ import pytest
 from filterd import maillog
 
 
-@pytest.fixture(autouse=True)
-def restore_logger():
-    handlers, level, propagate = list(maillog.log.handlers), maillog.log.level, maillog.log.propagate
-    yield
-    for handler in list(maillog.log.handlers):
-        maillog.log.removeHandler(handler)
-        handler.close()
-    for handler in handlers:
-        maillog.log.addHandler(handler)
-    maillog.log.setLevel(level)
-    maillog.log.propagate = propagate
-
-
 def test_file_lines_look_like_postfix(tmp_path):
     path = tmp_path / "maillog"
     maillog.setup(str(path), "filterd", "mx.example.org")
@@ -90,3 +77,14 @@ def test_a_tool_writes_its_name_and_severity_as_postfix_commands_do(capsys):
     maillog.fatal("postmap", "open /t: No such file or directory")
     assert capsys.readouterr().err == ("postmap: warning: regexp map /t, line 1: ignoring unrecognized request\n"
                                        "postmap: fatal: open /t: No such file or directory\n")
+
+
+def test_reset_gives_the_log_a_new_process_has(tmp_path):
+    """What is logged after reset waits for the next setup, as what a new process logs before its setup does."""
+    maillog.setup(str(tmp_path / "first"), "filterd", "mx.example.org")
+    maillog.reset()
+    maillog.warning("cleanup", "a table's warning before setup")
+    maillog.setup(str(tmp_path / "second"), "filterd", "mx.example.org")
+    assert "a table's warning before setup" not in (tmp_path / "first").read_text()
+    assert (tmp_path / "second").read_text().endswith("filterd/cleanup[%d]: warning: a table's warning before setup\n"
+                                                      % os.getpid())
