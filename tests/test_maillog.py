@@ -5,8 +5,6 @@ import os
 import re
 import socket
 
-import pytest
-
 from filterd import maillog
 
 

@@ -6,7 +6,6 @@ filterd's proxy and milter modes refuse relaying as the relay does."""
 from __future__ import annotations
 
 import re
-import smtplib
 import socket
 import time
 from pathlib import Path
