@@ -5,13 +5,15 @@ queue manager routes by it, and smtpd refuses at RCPT what it sends to error: or
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from filterd.tables import open_tables
-from filterd.tables.partial_keys import PartialKey, lookup_keys
+from filterd.tables.partial_keys import PartialKey, lookup_keys, parent_keys
 
 UNDELIVERABLE = "Address is undeliverable"
 """The reason of `error:` or `retry:` without a next hop."""
+_DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,15 @@ class TransportMaps:
         return (transport, nexthop) if found is None else updated(transport, nexthop, found, domain)
 
     def _keys(self, address: str, domain: str) -> list[str]:
-        labels = domain.split(".")
-        parents = [".".join(labels[i:]) for i in range(1, len(labels))] if domain else []
-        partial = [domain, *(parent if self.parent_style else "." + parent for parent in parents)] if domain else []
-        return [address, *map(PartialKey, partial), "*"]
+        domains = [PartialKey(domain), *parent_keys(domain, self.parent_style)] if domain else []
+        return [address, *domains, "*"]
+
+    @staticmethod
+    def reason(nexthop: str, default: str) -> tuple[str, str]:
+        """(status, text) of an error:, retry: or discard: next hop, as dsn_split() reads it: its own status when it
+        starts with one (`5.1.2 Bad destination`), else `default`."""
+        stated = _DSN.match(nexthop)
+        return (stated[1], nexthop[stated.end():]) if stated else (default, nexthop)
 
 
 def updated(transport: str, nexthop: str, value: str, domain: str) -> tuple[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -16,12 +15,12 @@ from filterd.qmgr.routing import Destination, Router
 from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
 from filterd.qmgr.xforward import XForward
 from filterd.queue.queuefile import QueueFile, Recipient
+from filterd.transport_maps import TransportMaps
 
 
 NOT_DELIVERING = {"error": ("5.0.0", "bounced"), "retry": ("4.0.0", "deferred"), "discard": ("2.0.0", "sent")}
 """Postfix's error(8) (and its `retry` service) and discard(8): the transports that deliver nothing, their next hop
 the reason (`error:5.1.1 Mailbox unavailable`), with this status when the reason names none."""
-_DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 BACK_TO_BACK = 1.0
 """Deliveries to a destination this close (seconds) are back to back: Postfix's qmgr then lets the next one keep its
 connection for the one after (smtp_connection_cache_on_demand)."""
@@ -125,8 +124,7 @@ class Deliverer:
         """error, retry or discard: each recipient bounced, deferred or dropped as sent, the next hop as the reason
         (its DSN status first when it has one), logged under the transport's name with relay=none."""
         default, status = NOT_DELIVERING[destination.transport]
-        given = _DSN.match(destination.nexthop)
-        dsn, text = (given[1], destination.nexthop[given.end():]) if given else (default, destination.nexthop)
+        dsn, text = TransportMaps.reason(destination.nexthop, default)
         for rcpt in rcpts:
             rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, dsn, text, "none"
         self._cross_off(attempt, rcpts)

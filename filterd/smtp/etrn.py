@@ -14,7 +14,7 @@ from typing import Any
 
 from filterd.addresses import literal_address, valid_hostname
 from filterd.smtp.address_argument import smtpd_tokens
-from filterd.tables.partial_keys import PartialKey, lookup_keys
+from filterd.tables.partial_keys import lookup_keys, parent_keys
 
 IN_TRANSACTION = "503 Error: MAIL transaction in progress"
 SYNTAX = "500 Syntax: ETRN domain"
@@ -91,7 +91,4 @@ class FlushDomains:
     def _in_table(self, table: Any, site: str) -> bool:
         """match_hostname's table lookups: the name, then of a fixed-string table each parent (`.parent` without
         parent style)."""
-        labels = site.split(".")
-        keys = [site, *(PartialKey(".".join(labels[i:]) if self.parent_style else "." + ".".join(labels[i:]))
-                        for i in range(1, len(labels)))]
-        return lookup_keys([table], keys) is not None
+        return lookup_keys([table], [site, *parent_keys(site, self.parent_style)]) is not None

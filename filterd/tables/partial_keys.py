@@ -15,6 +15,14 @@ class PartialKey(str):
     """A key asked only of fixed-string tables."""
 
 
+def parent_keys(domain: str, parent_style: bool) -> list[PartialKey]:
+    """A domain's parents as Postfix's domain lookups try them after the domain: `.example.com`, or `example.com`
+    when parent_domain_matches_subdomains names the feature."""
+    labels = domain.split(".")
+    return [PartialKey(".".join(labels[i:]) if parent_style else "." + ".".join(labels[i:]))
+            for i in range(1, len(labels))]
+
+
 def fixed(table: object) -> bool:
     """Whether a table's keys are strings (Postfix's DICT_FLAG_FIXED); a plugin's own table is, unless it says
     `fixed = False`."""

@@ -64,9 +64,9 @@ class Settings:
     """The valid recipients of the local and the relay domains (reject_unlisted_recipient)."""
     reject_unlisted_recipient: bool = True
     reject_unlisted_sender: bool = False
+    """smtpd_reject_unlisted_sender: the sender's table check after the sender restrictions (see `named`)."""
     transports: TransportMaps = TransportMaps()
     """transport_maps: an address they send to error: or retry: is refused at RCPT (unlisted.py)."""
-    """smtpd_reject_unlisted_sender: the sender's table check after the sender restrictions (see `named`)."""
     show_unknown_table: bool = True
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
     """Access table results that are restriction lists, as read (access.nested)."""

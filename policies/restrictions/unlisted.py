@@ -6,9 +6,7 @@ error: or retry: is refused first, with the next hop as the reason, as trivial-r
 
 from __future__ import annotations
 
-import re
-
-from filterd import PartialKey, Verdict, lookup_keys, quote_local, unquote_local
+from filterd import PartialKey, TransportMaps, Verdict, lookup_keys, quote_local, unquote_local
 
 from .evaluation import Check
 from .names import restriction
@@ -20,7 +18,6 @@ RECIPIENT, SENDER = "Recipient address", "Sender address"
 NOT_DELIVERING = {"error": (550, "5.1.1"), "retry": (450, "4.1.1")}
 """What check_rcpt_maps says of an address that transport_maps sends to error: or retry: (a sender's status X.1.0),
 the next hop being the reason."""
-_DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 
 
 @restriction("reject_unlisted_recipient")
@@ -69,9 +66,7 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
     transport, reason = settings.transports.route(resolution.recipient.lower(), domain.lower(), "", "")
     if transport in NOT_DELIVERING:
         code, status = NOT_DELIVERING[transport]
-        stated = _DSN.match(reason)
-        dsn, text = (stated[1], reason[stated.end():]) if stated else (status[:-1] + "0" if reply_class == SENDER
-                                                                      else status, reason)
+        dsn, text = TransportMaps.reason(reason, status[:-1] + "0" if reply_class == SENDER else status)
         return refusal(code, dsn_fix(dsn, reply_class), f"<{given}>: {reply_class} rejected: {text}")
     if resolution.address_class == "local":
         if local_part.lower() in ALWAYS_LOCAL:
