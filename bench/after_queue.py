@@ -58,16 +58,28 @@ def settings_of(text: str) -> dict[str, str]:
     return {name.strip(): value.strip() for name, value in pairs}
 
 
-def bench_advanced(workdir: Path, messages: int) -> Run:
-    """Postfix -> scan transport -> filterd relay (10025) -> Postfix's 10026 smtpd -> smtp-sink."""
+QUEUED = {"filterd_listeners": "relay:127.0.0.1:10025", "relayhost": "[127.0.0.1]:10026",
+          "smtp_send_xforward_command": "yes", "default_destination_concurrency_limit": "10"}
+"""examples/postfix/after-queue/filterd.cf turned into the relay that queues each message before it delivers it to
+10026 (at most 10 connections: the 10026 smtpd's maxproc)."""
+
+
+def bench_advanced(workdir: Path, messages: int, queued: bool = False) -> Run:
+    """Postfix -> scan transport -> filterd's filter listener (10025; with `queued`, its relay) -> Postfix's 10026
+    smtpd -> smtp-sink."""
     ports = {"10025": free_port(), "10026": free_port()}
+    name = "advanced-queued" if queued else "advanced"
+    settings = settings_of(example("after-queue/filterd.cf", ports))
+    if queued:
+        del settings["filterd_proxy_nexthop"]
+        settings.update({key: re.sub(r"\b(10025|10026)\b", lambda m: str(ports[m.group(1)]), value)
+                         for key, value in QUEUED.items()})
     with ExitStack() as stack:
-        sink = stack.enter_context(SmtpSink(workdir / "sink-advanced", dump=False))
-        filterd = stack.enter_context(FilterdProcess(
-            workdir / "filterd-advanced", {**settings_of(example("after-queue/filterd.cf", ports)),
-                                           "filterd_worker_processes": "2"}, port=ports["10025"]))
+        sink = stack.enter_context(SmtpSink(workdir / f"sink-{name}", dump=False))
+        stack.enter_context(FilterdProcess(workdir / f"filterd-{name}", {**settings, "filterd_worker_processes": "2"},
+                                           port=ports["10025"]))
         postfix = stack.enter_context(Postfix(
-            workdir / "postfix-advanced", [smtpd_listener(free_port()), example("after-queue/master.cf", ports)],
+            workdir / f"postfix-{name}", [smtpd_listener(free_port()), example("after-queue/master.cf", ports)],
             {**settings_of(example("after-queue/main.cf", ports)), "relayhost": f"[{HOST}]:{sink.port}"}))
         deliver(workdir, sink, postfix.port, WARM_UP_MESSAGES)
         return Run(messages / deliver(workdir, sink, postfix.port, messages))
@@ -192,8 +204,8 @@ def bench_relay_pipe(workdir: Path, messages: int) -> Run:
 
 
 def run(workdir: Path, args: argparse.Namespace) -> None:
-    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "null", "advanced", "simple", "simple-python", "script",
-                                                          "relay-pipe")}
+    runs: dict[str, list[float]] = {name: [] for name in ("postfix", "null", "advanced", "advanced-queued", "simple",
+                                                          "simple-python", "script", "relay-pipe")}
     for number in range(args.rounds):
         round_dir = workdir / f"round-{number}"
         round_dir.mkdir()
@@ -201,6 +213,7 @@ def run(workdir: Path, args: argparse.Namespace) -> None:
         runs["postfix"].append(bench_postfix(round_dir, args.messages).rate)
         runs["null"].append(bench_null(round_dir, args.messages).rate)
         runs["advanced"].append(bench_advanced(round_dir, args.messages).rate)
+        runs["advanced-queued"].append(bench_advanced(round_dir, args.messages, queued=True).rate)
         for name in ("simple", "simple-python", "script"):
             runs[name].append(bench_simple(round_dir, args.simple_messages, name).rate)
         runs["relay-pipe"].append(bench_relay_pipe(round_dir, args.messages).rate)
@@ -210,6 +223,7 @@ def run(workdir: Path, args: argparse.Namespace) -> None:
     print(f"advanced ratio: {medians['advanced'] / medians['postfix']:.2f}")
     print(f"null ratio: {medians['null'] / medians['postfix']:.2f}")
     print(f"advanced/null: {medians['advanced'] / medians['null']:.2f}")
+    print(f"advanced-queued ratio: {medians['advanced-queued'] / medians['postfix']:.2f}")
     print(f"simple ratio: {medians['simple'] / medians['postfix']:.3f}")
     print(f"script ratio: {medians['script'] / medians['postfix']:.3f}")
     print(f"simple/script: {medians['simple'] / medians['script']:.2f}")

@@ -9,7 +9,7 @@ import os
 import socket
 import ssl
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Awaitable, Callable, Coroutine
 
 from filterd.addresses import AddressRules
@@ -36,7 +36,7 @@ from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
-from filterd.connection_cache import CacheLimits
+from filterd.connection_cache import CacheLimits, ConnectionCache
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
 from filterd.queue.tools.postqueue import flush_site
@@ -130,7 +130,14 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
     timeout, ehlo = config.time("filterd_proxy_timeout"), config.get("smtpd_proxy_ehlo")
     line_length_limit = config.int("smtp_line_length_limit")
     tls = ClientTls.from_config(config)
-    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit, tls=tls)
+    cache = ConnectionCache(cache_limits(config)) if listener.mode == "filter" else None
+    return lambda: ProxyNextHop(host, port, timeout, ehlo, line_length_limit=line_length_limit, tls=tls, cache=cache)
+
+
+def cache_limits(config: Config) -> CacheLimits:
+    """Postfix's smtp_connection_cache_time_limit and the reuse limits."""
+    return CacheLimits(config.time("smtp_connection_cache_time_limit"), config.time("smtp_connection_reuse_time_limit"),
+                       config.int("smtp_connection_reuse_count_limit"))
 
 
 def site_flusher(listener: Listener, config: Config) -> Callable[[str], Awaitable[int]] | None:
@@ -186,6 +193,8 @@ async def serve(loaded: Loaded, bound: list[tuple[Listener, socket.socket]], gat
             servers.append(await serve_pipe(sock, full_chain, PipeSettings.from_config(config)))
             continue
         settings = SmtpSettings.from_config(config, "sink" if listener.mode == "sink" else "smtpd")
+        if listener.mode == "filter":
+            settings = replace(settings, queue_stage=True)
         chain = empty_chain if listener.mode == "sink" or not_filtered(listener, config) else full_chain
         make_nexthop = nexthop_factory(listener, config)
         flush = site_flusher(listener, config)
@@ -246,9 +255,7 @@ def deliverer(config: Config) -> Deliverer:
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
                                            config.int("smtp_line_length_limit"), ClientTls.from_config(config),
                                            config.time("smtp_helo_timeout")),
-                        CacheLimits(config.time("smtp_connection_cache_time_limit"),
-                                    config.time("smtp_connection_reuse_time_limit"),
-                                    config.int("smtp_connection_reuse_count_limit")))
+                        cache_limits(config))
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),

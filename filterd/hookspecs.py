@@ -217,7 +217,7 @@ def end_of_message(session: Session, envelope: Envelope, message: Message, setti
 
 
 # ---------------------------------------------------------------------------
-# After-queue stage: from the queue manager, the message safely on disk.
+# After-queue stage: the message safely on disk, in filterd's queue or in the MTA's in front.
 # Postfix analogue: content_filter, the FILTER action, pipe(8).
 # ---------------------------------------------------------------------------
 
@@ -227,10 +227,14 @@ def queue(session: Session, envelope: Envelope, message: Message, settings: Any,
           auth_results: tuple[AuthResult, ...]) -> Verdict | str | None:
     """The queue manager is about to deliver the message (relay mode); `session` is the original client as the
     queue file recorded it. It runs once per message, never on mail back from a filter (a reinject listener).
+    As the MTA's content filter (a `filter` listener, `filterd pipe`) it runs in the same go, after
+    end_of_message, on the message as that stage left it: the MTA in front holds it queued meanwhile.
 
     REJECT bounces it to the sender, DEFER retries later, DISCARD drops it, HOLD moves it to
     the hold queue, REDIRECT / BCC change its recipients, FILTER sends it to an after-queue filter
-    (transport:nexthop), edits rewrite it before delivery. None, DUNNO or OK deliver it as it is.
+    (transport:nexthop), edits rewrite it before delivery. None, DUNNO or OK deliver it as it is. As the MTA's
+    content filter, REJECT and DEFER are its 5XX and 4XX (the MTA bounces or retries), and HOLD and FILTER are
+    logged only, as in the proxy.
     """
 
 

@@ -49,6 +49,10 @@ class Session:
     """The client sent a command before the reply it had to wait for (Postfix's `improper command pipelining`
     line), as reject_unauth_pipelining asks."""
     daemon_name: str = "smtpd"
+    forwarded_ident: str = ""
+    """The queue id the MTA in front gave the message (XFORWARD IDENT), passed on to the next hop."""
+    forwarded_source: str = ""
+    """LOCAL or REMOTE, where the MTA in front had the message from (XFORWARD SOURCE); "" when it did not say."""
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property

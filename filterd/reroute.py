@@ -33,3 +33,9 @@ def plan(txn: Transaction) -> Plan:
     recipients += [address for address in txn.bcc if address not in recipients]
     added = tuple(r for r in recipients if r not in original)
     return Plan(sender, tuple(recipients), added, restart)
+
+
+def then(first: Plan, second: Plan, original: tuple[str, ...]) -> Plan:
+    """Two stages' plans as one, measured against the recipients the next hop was first given."""
+    added = tuple(r for r in second.recipients if r not in original)
+    return Plan(second.sender, second.recipients, added, first.restart or second.restart)

@@ -73,7 +73,7 @@ LAYERS = (
         Part("filterd", "the public API", (), alone=("filterd",)),
         Part("testing", "plugin authors' tests", ("filterd.testing",)),
         Part("simulate", "the chain without a network", ("filterd.simulate",)),
-        Part("lifecycle", "one session, every front end", ("filterd.lifecycle",)),
+        Part("lifecycle", "+ queue_stage: one session, every front end", ("filterd.lifecycle", "filterd.queue_stage")),
         Part("chain", "+ reroute", ("filterd.chain", "filterd.reroute")),
         Part("transaction", "what the chain decided", ("filterd.transaction",)),
         Part("authentication_results", "the one Authentication-Results", ("filterd.authentication_results",)),

@@ -1,7 +1,10 @@
 """The before-queue proxy's downstream: one SMTP session per transaction, replies passed back as they are.
 
 Like Postfix's smtpd_proxy_filter: MAIL and RCPT are relayed in-session, XFORWARD is sent when the
-downstream offers it, and DATA goes out only once the chain has accepted the whole message.
+downstream offers it, and DATA goes out only once the chain has accepted the whole message. Given a connection
+cache (the `filter` listener, whose next hop is the MTA's reinjection smtpd), a session that ended its transaction
+cleanly waits there for the next one, as Postfix's smtp(8) keeps its connections; one the server closed meanwhile is
+replaced by a new one before MAIL.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 import aiosmtplib
 
 from filterd import maillog
+from filterd.connection_cache import QUIT_ERRORS, Connection, ConnectionCache
 from filterd.content import encode
 from filterd.handoff import CutShort, Reply, Routing
 from filterd.model import Envelope, Message, Session
@@ -33,8 +37,10 @@ class ProxyNextHop:
     logs_delivery = True
 
     def __init__(self, host: str, port: int, timeout: float, ehlo: str, service: str = "smtpd",
-                 line_length_limit: int = 998, tls: ClientTls = ClientTls()):
+                 line_length_limit: int = 998, tls: ClientTls = ClientTls(), cache: ConnectionCache | None = None):
         self.host, self.port, self.timeout, self.ehlo_name = host, port, timeout, ehlo
+        self.cache = cache
+        self.connection: Connection | None = None
         self.tls = tls
         self.line_length_limit = line_length_limit
         self.relay = f"{host}[{host}]:{port}"
@@ -44,11 +50,32 @@ class ProxyNextHop:
 
     async def begin(self, session: Session, envelope: Envelope) -> Reply:
         self._envelope = envelope
+        while self.cache is not None and (kept := self.cache.take(self.relay)) is not None:
+            self.connection, self.smtp = kept, kept.smtp
+            try:
+                reply = await self._start(session, envelope)
+            except QUIT_ERRORS:
+                kept.smtp.close()
+                continue
+            if reply.code != 421:
+                return reply
+            kept.smtp.close()
         try:
             await self._open(session)
-            return await self._command(self._mail_command(envelope))
-        except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
+            return await self._start(session, envelope)
+        except QUIT_ERRORS as exc:
             return await self._fail("connect to", exc)
+
+    async def _start(self, session: Session, envelope: Envelope) -> Reply:
+        """XFORWARD (when offered) and MAIL on an open session: the MAIL reply."""
+        assert self.smtp is not None
+        if self.smtp.supports_extension("xforward"):
+            reply = await self._command(self._xforward(session))
+            if reply.code == 421:
+                return reply
+            if not reply.ok:
+                maillog.warning(self.service, "%s: XFORWARD refused: %s", self.relay, reply)
+        return await self._command(self._mail_command(envelope))
 
     async def recipient(self, address: str, options: list[str]) -> Reply:
         dsn = self.smtp is not None and self.smtp.supports_extension("dsn")
@@ -66,6 +93,7 @@ class ProxyNextHop:
         return reply
 
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
+        reusable = False
         try:
             if self.smtp is None or not self.smtp.is_connected:
                 return UNAVAILABLE
@@ -74,30 +102,29 @@ class ProxyNextHop:
             if encoder.broke_lines:
                 maillog.info(self.service, "%s: breaking line > %d bytes with <CR><LF>SPACE",
                              self._queue_id(), self.line_length_limit)
+            reusable = response.code == 250
             return Reply(response.code, response.message)
         except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError) as exc:
             return await self._fail("lost connection with", exc)
         finally:
-            await self._close()
+            await self._close(reusable)
 
     async def abort(self, cut: CutShort | None = None) -> None:
+        reusable = False
         if self.smtp is not None and self.smtp.is_connected:
             try:
-                await asyncio.wait_for(self.smtp.execute_command(b"RSET"), self.timeout)
+                reusable = (await asyncio.wait_for(self.smtp.execute_command(b"RSET"), self.timeout)).code == 250
             except (OSError, aiosmtplib.SMTPException, asyncio.TimeoutError):
                 pass
-        await self._close()
+        await self._close(reusable)
 
     async def _open(self, session: Session) -> None:
         self.smtp = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout,
                                     local_hostname=self.ehlo_name, start_tls=False)
+        self.connection = Connection(self.smtp)
         await self.smtp.connect()
         await self.smtp.ehlo()
         await self.tls.start(self.smtp, self.host, self.host, self.port, self.service)
-        if self.smtp.supports_extension("xforward"):
-            reply = await self._command(self._xforward(session))
-            if not reply.ok:
-                maillog.warning(self.service, "%s: XFORWARD refused: %s", self.relay, reply)
 
     def _mail_command(self, envelope: Envelope) -> str:
         assert self.smtp is not None
@@ -117,7 +144,9 @@ class ProxyNextHop:
         attrs = {
             "NAME": session.client_name if session.client_name != "unknown" else "[UNAVAILABLE]",
             "ADDR": session.client_address, "PORT": str(session.client_port),
-            "PROTO": session.protocol, "HELO": session.helo or "[UNAVAILABLE]", "SOURCE": "REMOTE",
+            "PROTO": session.protocol, "HELO": session.helo or "[UNAVAILABLE]",
+            **({"IDENT": session.forwarded_ident} if session.forwarded_ident else {}),
+            "SOURCE": session.forwarded_source or "REMOTE",
         }
         return "XFORWARD " + " ".join(f"{k}={xtext(v)}" for k, v in attrs.items())
 
@@ -143,10 +172,15 @@ class ProxyNextHop:
     def _queue_id(self) -> str:
         return self._envelope.queue_id if self._envelope and self._envelope.queue_id else "NOQUEUE"
 
-    async def _close(self) -> None:
-        smtp, self.smtp = self.smtp, None
+    async def _close(self, reusable: bool = False) -> None:
+        """QUIT, or with a cache and a session between transactions (`reusable`), keep it there."""
+        smtp, connection, self.smtp, self.connection = self.smtp, self.connection, None, None
         if smtp is None:
             return
+        if reusable and self.cache is not None and connection is not None and smtp.is_connected:
+            connection.uses += 1
+            if self.cache.store(self.relay, connection):
+                return
         try:
             if smtp.is_connected and smtp.protocol is not None:
                 smtp.protocol.write(b"QUIT\r\n")

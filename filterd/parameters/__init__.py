@@ -18,7 +18,7 @@ from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 from filterd.parameters.sasl import SASL_PARAMETERS, validate_sasl
 from filterd.parameters.tls import TLS_PARAMETERS, validate_tls
 
-LISTENER_MODES = ("proxy", "sink", "relay", "reinject", "milter", "policy", "pipe")
+LISTENER_MODES = ("proxy", "filter", "sink", "relay", "reinject", "milter", "policy", "pipe")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
 

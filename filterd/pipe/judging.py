@@ -7,12 +7,12 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO
 
+from filterd import queue_stage
 from filterd.chain import Chain
 from filterd.content import ContentParser, crlf_lines
 from filterd.lifecycle import Lifecycle, refuses, resolved
 from filterd.model import Envelope, Message, Session
 from filterd.queueid import new_queue_id
-from filterd.transaction import Transaction
 from filterd.verdict import Verdict
 
 
@@ -50,7 +50,12 @@ async def judge(chain: Chain, sender: str, recipients: list[str], stdin: IO[byte
     txn = await resolved(life.end_of_message(parser.finish_events()))
     if txn.final is not None:
         return Judged(txn.final, message, sender, recipients, envelope.queue_id)
-    return await _after_queue(chain, session, envelope, txn)
+    after = await queue_stage.run(chain, txn, txn.apply_edits())
+    if after.verdict.final:
+        return Judged(after.verdict, after.txn.message, after.txn.envelope.sender or "",
+                      after.txn.envelope.recipients, envelope.queue_id)
+    return Judged(None, after.txn.apply_edits(), after.plan.sender or "", list(after.plan.recipients),
+                  envelope.queue_id)
 
 
 async def _envelope(life: Lifecycle, envelope: Envelope, recipients: list[str]) -> Verdict | None:
@@ -64,17 +69,3 @@ async def _envelope(life: Lifecycle, envelope: Envelope, recipients: list[str]) 
         life.add_recipient(rcpt)
     verdict = await resolved(life.data())
     return verdict if refuses(verdict) else None
-
-
-async def _after_queue(chain: Chain, session: Session, envelope: Envelope, txn: Transaction) -> Judged:
-    """The queue hook on the message as the earlier stages left it; REDIRECT and BCC change the recipients."""
-    edited = txn.apply_edits()
-    recipients = [txn.redirect] if txn.redirect else list(envelope.recipients)
-    recipients += [a for a in txn.bcc if a not in recipients]
-    after = Transaction(session, Envelope(envelope.queue_id, envelope.sender, recipients), edited, service="pipe")
-    verdict = await chain.run("queue", after)
-    if verdict.final:
-        return Judged(verdict, edited, envelope.sender or "", recipients, envelope.queue_id)
-    final = [after.redirect] if after.redirect else recipients
-    final += [a for a in after.bcc if a not in final]
-    return Judged(None, after.apply_edits(), envelope.sender or "", final, envelope.queue_id)

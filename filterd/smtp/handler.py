@@ -10,7 +10,7 @@ import tempfile
 import time
 from typing import Awaitable, Callable
 
-from filterd import maillog, reroute
+from filterd import maillog, queue_stage, reroute
 from filterd.chain import Chain
 from filterd.content import HEADER, ContentParser
 from filterd.handoff import CutShort, NextHop, Reply, Routing
@@ -283,13 +283,21 @@ class SmtpHandler:
         return verdict_reply(verdict)
 
     async def _deliver(self, txn: Transaction) -> str:
-        nexthop, envelope, self.nexthop = self.nexthop, txn.envelope, None
+        nexthop, envelope = self.nexthop, txn.envelope
         assert nexthop is not None
-        reply = await self._reroute(txn, nexthop)
+        message, change, routing = txn.apply_edits(), reroute.plan(txn), Routing(txn.hold, txn.filter, txn.redirect,
+                                                                                 tuple(txn.bcc))
+        if self.settings.queue_stage and self.chain.wants("queue"):
+            after = await queue_stage.run(self.chain, txn, message)
+            if after.verdict.final:
+                return await self._final(txn, after.verdict)
+            message, change = after.txn.apply_edits(), after.plan
+            routing = Routing(after.txn.hold or txn.hold, after.txn.filter or txn.filter,
+                              after.txn.redirect or txn.redirect, tuple(dict.fromkeys(txn.bcc + after.txn.bcc)))
+        self.nexthop = None
+        reply = await self._reroute(txn, change, nexthop)
         if reply is None:
-            message = txn.apply_edits()
             started = time.time()
-            routing = Routing(txn.hold, txn.filter, txn.redirect, tuple(txn.bcc))
             reply = await nexthop.deliver(message, routing)
             if nexthop.logs_delivery:
                 self._log_delivery(txn, nexthop.relay, reply, started)
@@ -298,9 +306,9 @@ class SmtpHandler:
                          envelope.queue_id, self.session.client, reply, txn.envelope_text())
         return reply.wire()
 
-    async def _reroute(self, txn: Transaction, nexthop: NextHop) -> Reply | None:
+    async def _reroute(self, txn: Transaction, change: reroute.Plan, nexthop: NextHop) -> Reply | None:
         """REDIRECT, BCC and envelope edits, done in-session before DATA goes downstream."""
-        envelope, change = txn.envelope, reroute.plan(txn)
+        envelope = txn.envelope
         if change.restart:
             reply = await nexthop.restart(change.sender, change.recipients)
             if not reply.ok:

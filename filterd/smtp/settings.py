@@ -50,6 +50,9 @@ class SmtpSettings:
     ehlo_discards: frozenset[str] = frozenset()
     ehlo_discard_maps: tuple = ()
     flush_domains: FlushDomains = FlushDomains()
+    queue_stage: bool = False
+    """Run the after-queue `queue` hook in session, before the message goes on (the `filter` listener: the MTA in
+    front has the message queued)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

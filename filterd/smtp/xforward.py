@@ -38,6 +38,10 @@ def apply_xforward(session: Any, arg: str) -> None:
             session.client_port = int(value)
         elif key.upper() in _XFORWARD_FIELDS:
             setattr(session, _XFORWARD_FIELDS[key.upper()], value)
+        elif key.upper() == "IDENT":
+            session.forwarded_ident = value
+        elif key.upper() == "SOURCE" and value.upper() in ("LOCAL", "REMOTE"):
+            session.forwarded_source = value.upper()
         if key.upper() == "NAME":
             session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
 

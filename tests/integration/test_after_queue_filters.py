@@ -46,14 +46,31 @@ def queued(relay) -> list[str]:
     return [p.name for queue in ("incoming", "active", "deferred") for p in (spool / queue).glob("*")]
 
 
-def test_postfix_with_filterd_as_its_content_filter_logs_the_original_client(postfix_factory, filterd_factory,
-                                                                            smtp_sink):
+QUEUED = {"filterd_listeners": "relay:127.0.0.1:10025", "relayhost": "[127.0.0.1]:10026",
+          "smtp_send_xforward_command": "yes", "filterd_proxy_nexthop": None}
+"""The example's filterd.cf as a relay that queues the message before it hands it back (bench/after_queue's
+advanced-queued)."""
+
+
+def advanced(postfix_factory, filterd_factory, smtp_sink, queued: bool = False, **settings):
+    """Postfix with filterd as its content_filter, from examples/postfix/after-queue (with `queued`, filterd's
+    relay in place of the filter listener)."""
     ports = {"10025": free_port(), "10026": free_port()}
-    settings = {**main_cf(EXAMPLE / "main.cf", ports), "relayhost": f"[{HOST}]:{smtp_sink.port}"}
+    main = {**main_cf(EXAMPLE / "main.cf", ports), "relayhost": f"[{HOST}]:{smtp_sink.port}"}
     front = smtpd_listener(free_port())
-    postfix = postfix_factory([front, _ports((EXAMPLE / "master.cf").read_text(), ports)], settings)
-    filterd = filterd_factory({**FAST_QUEUE, **main_cf(EXAMPLE / "filterd.cf", ports),
-                               "filterd_plugins": "tests.fixtures.plugins.after_queue"}, port=ports["10025"])
+    postfix = postfix_factory([front, _ports((EXAMPLE / "master.cf").read_text(), ports)], main)
+    ours = main_cf(EXAMPLE / "filterd.cf", ports)
+    if queued:
+        ours.update({k: v and _ports(v, ports) for k, v in QUEUED.items()})
+    filterd = filterd_factory({**FAST_QUEUE, **ours, "filterd_plugins": "tests.fixtures.plugins.after_queue",
+                               **settings}, port=ports["10025"])
+    return postfix, filterd, ports
+
+
+@pytest.mark.parametrize("queued", [False, True], ids=["filter", "relay"])
+def test_postfix_with_filterd_as_its_content_filter_logs_the_original_client(postfix_factory, filterd_factory,
+                                                                            smtp_sink, queued):
+    postfix, filterd, ports = advanced(postfix_factory, filterd_factory, smtp_sink, queued)
     result = swaks("--server", f"{HOST}:{postfix.port}", "--from", "alice@example.org", "--to", "bob@example.net",
                    "--ehlo", "client.example", "--header", "Subject: advanced")
     assert result.returncode == 0, result.stdout
@@ -61,9 +78,64 @@ def test_postfix_with_filterd_as_its_content_filter_logs_the_original_client(pos
     assert b"X-After-Queue: checked " in dump
     [line] = postfix.wait_log(r"orig_client=", timeout=30)
     assert "orig_client=localhost[127.0.0.1]" in line and "orig_queue_id=" in line
+    first = re.search(r"postfix/smtpd\[\d+\]: (\w+): client=localhost\[127\.0\.0\.1\]$", postfix.maillog(), re.M)
+    assert (f"orig_queue_id={first.group(1)}" in line) is not queued  # the relay's own queue id when it queued
     postfix.wait_log(rf"relay=127.0.0.1\[127.0.0.1\]:{ports['10025']}, .*status=sent", timeout=30)
     assert smtp_sink.received() == 1
     assert "client=localhost[127.0.0.1]" in filterd.log()
+    assert list((filterd.directory / "queue").rglob("incoming/*")) == []
+
+
+def test_the_filter_listener_runs_the_after_queue_stage_and_postfix_keeps_its_verdict(postfix_factory,
+                                                                                     filterd_factory, smtp_sink):
+    postfix, filterd, ports = advanced(postfix_factory, filterd_factory, smtp_sink)
+    for subject in ("AQ-REJECT", "AQ-DISCARD", "AQ-REDIRECT", "plain"):
+        send(postfix.port, ["bob@example.net"], subject)
+    dumps = smtp_sink.wait_for(3, timeout=60)
+    subjects = sorted(d.split(b"Subject: ")[1].split(b"\n")[0] for d in dumps)
+    assert subjects == [b"AQ-REDIRECT", b"Undelivered Mail Returned to Sender", b"plain"]
+    [redirected] = [d for d in smtp_sink.dumps() if b"AQ-REDIRECT" in d.content]
+    assert redirected.recipients == ["archive@example.net"]
+    [bounced] = postfix.wait_log(rf"relay=127.0.0.1\[127.0.0.1\]:{ports['10025']}, .*status=bounced", timeout=30)
+    assert "dsn=5.7.1" in bounced and "Refused after queue" in bounced
+    postfix.wait_log(rf"relay=127.0.0.1\[127.0.0.1\]:{ports['10025']}, .*status=sent", count=3, timeout=30)
+    assert smtp_sink.received() == 3
+
+
+def test_the_filter_listener_keeps_its_session_to_the_reinjection_smtpd(postfix_factory, filterd_factory,
+                                                                       smtp_sink):
+    postfix, filterd, ports = advanced(postfix_factory, filterd_factory, smtp_sink,
+                                       smtp_connection_cache_time_limit="30s")
+    for number in range(3):
+        send(postfix.port, ["bob@example.net"], f"message {number}")
+        smtp_sink.wait_for(number + 1, timeout=60)
+    lines = postfix.wait_log(r"orig_client=", count=3, timeout=30)
+    pids = {re.search(r"smtpd\[(\d+)\]", line).group(1) for line in lines}
+    assert len(pids) == 1
+    [pid] = pids
+    assert len(re.findall(rf"smtpd\[{pid}\]: connect from", postfix.maillog())) == 1
+
+
+def test_filterd_killed_inside_the_filter_leaves_the_message_in_postfix_s_queue_delivered_once(
+        postfix_factory, filterd_factory, smtp_sink, scratch):
+    started, release = scratch / "started", scratch / "release"
+    command = script(scratch, "held.sh", f'touch {started}\nwhile [ ! -e {release} ]; do sleep 0.1; done\ncat\n')
+    postfix, filterd, ports = advanced(postfix_factory, filterd_factory, smtp_sink, filterd_plugins="pipe",
+                                       filterd_pipe_command=str(command))
+    send(postfix.port, ["bob@example.net"])
+    wait_until(started.exists, 30, "the filter to start")
+    for pid in reversed(filterd.pids()):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    filterd.kill()
+    postfix.wait_log(r"status=deferred", timeout=30)
+    assert smtp_sink.received() == 0
+    release.touch()
+    filterd.start()
+    subprocess.run(["postqueue", "-c", str(postfix.config_dir), "-f"], check=True, capture_output=True)
+    smtp_sink.wait_for(1, timeout=60)
+    postfix.wait_log(rf"relay=127.0.0.1\[127.0.0.1\]:{ports['10025']}, .*status=sent", timeout=30)
+    assert smtp_sink.received() == 1
 
 
 @pytest.fixture(scope="module")

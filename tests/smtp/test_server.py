@@ -46,6 +46,9 @@ def test_xforward_attributes_are_decoded():
     apply_xforward(session, "NAME=mail.example ADDR=192.0.2.1 PORT=4321 HELO=he+2Blo PROTO=ESMTP IDENT=[UNAVAILABLE]")
     assert (session.client_name, session.client_address, session.client_port, session.helo, session.protocol) == \
         ("mail.example", "192.0.2.1", 4321, "he+lo", "ESMTP")
+    assert (session.forwarded_ident, session.forwarded_source) == ("", "")
+    apply_xforward(session, "IDENT=4ABC+2B1 SOURCE=local")
+    assert (session.forwarded_ident, session.forwarded_source) == ("4ABC+1", "LOCAL")
 
 
 def test_an_xforward_name_stands_for_the_names_looked_up():
