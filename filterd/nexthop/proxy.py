@@ -19,6 +19,7 @@ from filterd.connection_cache import QUIT_ERRORS, Connection, ConnectionCache
 from filterd.content import encode
 from filterd.handoff import CutShort, Reply, Routing
 from filterd.model import Envelope, Message, Session
+from filterd.pipelining import pipelined
 from filterd.smtp_data import DataEncoder, send_content
 from filterd.tls import ClientTls
 
@@ -67,15 +68,24 @@ class ProxyNextHop:
             return await self._fail("connect to", exc)
 
     async def _start(self, session: Session, envelope: Envelope) -> Reply:
-        """XFORWARD (when offered) and MAIL on an open session: the MAIL reply."""
-        assert self.smtp is not None
-        if self.smtp.supports_extension("xforward"):
-            reply = await self._command(self._xforward(session))
-            if reply.code == 421:
-                return reply
-            if not reply.ok:
-                maillog.warning(self.service, "%s: XFORWARD refused: %s", self.relay, reply)
-        return await self._command(self._mail_command(envelope))
+        """XFORWARD (when offered) and MAIL on an open session, in one write where the server offers PIPELINING:
+        the MAIL reply (a 421 to XFORWARD in its place)."""
+        smtp = self.smtp
+        assert smtp is not None
+        mail = self._mail_command(envelope)
+        if not smtp.supports_extension("xforward"):
+            return await self._command(mail)
+        commands = [encode(self._xforward(session)), encode(mail)]
+        if smtp.supports_extension("pipelining"):
+            xforward, reply = (Reply(r.code, r.message) for r in await pipelined(smtp, commands, self.timeout))
+        else:
+            xforward = await self._command(self._xforward(session))
+            reply = xforward if xforward.code == 421 else await self._command(mail)
+        if xforward.code == 421:
+            return xforward
+        if not xforward.ok:
+            maillog.warning(self.service, "%s: XFORWARD refused: %s", self.relay, xforward)
+        return reply
 
     async def recipient(self, address: str, options: list[str]) -> Reply:
         dsn = self.smtp is not None and self.smtp.supports_extension("dsn")

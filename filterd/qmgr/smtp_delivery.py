@@ -16,7 +16,7 @@ from typing import Callable
 import aiosmtplib
 
 from filterd import maillog
-from filterd.qmgr.pipelining import pipelined
+from filterd.pipelining import pipelined
 from filterd.qmgr.xforward import commands as xforward_commands
 from filterd.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient

@@ -1,5 +1,6 @@
 """The proxy's and the filter listener's next hop against a small SMTP server on loopback: XFORWARD with the MTA's
-queue id, and the filter listener's session kept between transactions, replaced when the server closed it."""
+queue id, pipelined with MAIL, and the filter listener's session kept between transactions, replaced when the
+server closed it."""
 
 import asyncio
 
@@ -14,8 +15,11 @@ class Server:
     """Answers 250 to everything (354 to DATA), offers XFORWARD, records each connection's commands; with
     `close_idle`, hangs up on a client once a transaction is done."""
 
-    def __init__(self, close_idle: bool = False, data_reply: bytes = b"250 2.0.0 Ok: queued as X"):
+    def __init__(self, close_idle: bool = False, data_reply: bytes = b"250 2.0.0 Ok: queued as X",
+                 pipelining: bool = True):
+        self.pipelining = pipelining
         self.sessions: list[list[str]] = []
+        self.mail_behind_xforward: list[bool] = []
         self.close_idle, self.data_reply = close_idle, data_reply
 
     async def __aenter__(self):
@@ -35,7 +39,11 @@ class Server:
             commands.append(command)
             verb = command.split(" ")[0].upper()
             if verb == "EHLO":
-                writer.write(b"250-test\r\n250-PIPELINING\r\n250 XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT\r\n")
+                writer.write(b"250-test\r\n" + b"250-PIPELINING\r\n" * self.pipelining +
+                             b"250 XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT\r\n")
+            elif verb == "XFORWARD":
+                self.mail_behind_xforward.append(b"MAIL FROM" in bytes(reader._buffer))
+                writer.write(b"250 2.0.0 Ok\r\n")
             elif verb == "DATA":
                 writer.write(b"354 go ahead\r\n")
                 while (await reader.readline()) != b".\r\n":
@@ -83,6 +91,13 @@ def test_the_filter_listener_s_cache_carries_every_transaction_over_one_session(
     assert [r.code for r in replies] == [250, 250, 250]
     [commands] = server.sessions
     assert [c.split(" ")[0] for c in commands] == ["EHLO", *["XFORWARD", "MAIL", "RCPT", "DATA"] * 3, "QUIT"]
+    assert server.mail_behind_xforward == [True, True, True]  # PIPELINING: one write
+
+
+def test_without_pipelining_xforward_waits_for_its_reply():
+    server = Server(pipelining=False)
+    assert [r.code for r in run(server, None, transactions=2)] == [250, 250]
+    assert server.mail_behind_xforward == [False, False]
 
 
 def test_without_a_cache_each_transaction_has_its_own_session_as_postfix_s_proxy():

@@ -1,5 +1,6 @@
-"""PIPELINING (RFC 2920) for the SMTP delivery agent: a transaction's XFORWARD, MAIL, RCPT and DATA commands go in
-one write and their replies are read in order, as Postfix's smtp(8) sends them to a server that offers it.
+"""PIPELINING (RFC 2920) for filterd's SMTP clients (the delivery agent, the proxy's next hop): commands that may
+go together (XFORWARD, MAIL, RCPT, DATA) go in one write and their replies are read in order, as Postfix's smtp(8)
+sends them to a server that offers it.
 
 aiosmtplib reads one reply to each command it sends, and drops what arrives while no reply is awaited, so the
 replies to pipelined commands are read by `ReplyReader`, the transport's protocol until they are in; aiosmtplib's

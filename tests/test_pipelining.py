@@ -1,4 +1,4 @@
-"""PIPELINING in the SMTP delivery agent: the reply parser and reader with bytes alone, then deliveries to a server
+"""PIPELINING in filterd's SMTP clients: the reply parser and reader with bytes alone, then deliveries to a server
 that offers it and answers each pipelined command in a write of its own (what aiosmtplib alone would drop)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 import pytest
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
 
-from filterd.qmgr.pipelining import MAX_REPLY, ReplyReader, parse_reply
+from filterd.pipelining import MAX_REPLY, ReplyReader, parse_reply
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings
 from filterd.queue.queuefile import QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
