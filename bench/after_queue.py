@@ -3,15 +3,19 @@
     python -m bench.after_queue [--messages N] [--simple-messages N] [--rounds R]
 
 postfix: Postfix alone. null: Postfix's own smtpd as a pass-through filter in the content_filter slot (a before-queue
-proxy, smtpd_proxy_filter, between the scan transport and the 10026 smtpd: C, no queue file, no inspection): the
-ceiling that any advanced filter reaches on the host, FILTER_README's "about a factor of two". advanced: Postfix with filterd as its content_filter (examples/postfix/after-queue).
+proxy, smtpd_proxy_filter, between the scan transport and the 10026 smtpd: C, no queue file, no inspection, a
+session to 10026 a message): what a filter that does nothing costs on the host, FILTER_README's "about a factor of
+two". advanced: Postfix with
+filterd as its content_filter (examples/postfix/after-queue as it is: the filter listener, no queue file).
+advanced-queued: the same with filterd's relay in the slot, which queues each message before it hands it back.
 simple: Postfix with filterd-pipe (the C client) as a pipe(8) simple filter, handing each message to filterd's
 resident pipe service (examples/postfix/simple-filter as it is, the plugins as empty as the script's `cat`).
 simple-python: the same with `filterd pipe` (the Python client) as the command. script: the same with
 FILTER_README's shell script in its place (a file, `cat`, then reinjection) as the simple filter's anchor.
 relay-pipe: filterd's relay with its pipe plugin running `cat`. Prints delivered msg/s (medians over the rounds),
-`advanced ratio: X`, `null ratio: X` and `simple ratio: X` (to Postfix alone), `advanced/null: X` (how near
-filterd comes to a filter that costs nothing but its SMTP passes), `simple/script: X` and `simple-python/script: X`.
+`advanced ratio: X`, `null ratio: X`, `advanced-queued ratio: X` and `simple ratio: X` (to Postfix alone),
+`advanced/null: X` (how near filterd comes to a filter that costs nothing but its SMTP passes), `simple/script: X`
+and `simple-python/script: X`.
 """
 
 from __future__ import annotations
