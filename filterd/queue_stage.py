@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from filterd import reroute
 from filterd.chain import Chain
+from filterd.handoff import Routing
 from filterd.model import Envelope, Message
 from filterd.transaction import Transaction
 from filterd.verdict import Verdict
@@ -20,6 +21,13 @@ class AfterQueue:
     verdict: Verdict
     txn: Transaction
     plan: reroute.Plan
+
+    def routing(self, earlier: Routing) -> Routing:
+        """The earlier stages' HOLD, FILTER, REDIRECT and BCC with the stage's own: its HOLD, FILTER and REDIRECT
+        win, BCCs add up."""
+        txn = self.txn
+        return Routing(txn.hold or earlier.hold, txn.filter or earlier.filter, txn.redirect or earlier.redirect,
+                       tuple(dict.fromkeys(earlier.bcc + tuple(txn.bcc))))
 
 
 async def run(chain: Chain, txn: Transaction, message: Message) -> AfterQueue:

@@ -7,6 +7,7 @@ import asyncio
 
 from filterd import Verdict, hookimpl
 from filterd.chain import Chain
+from filterd.handoff import Routing
 from filterd.model import Envelope, Message, Session
 from filterd.queue_stage import run
 from filterd.testing import load_plugins
@@ -57,3 +58,13 @@ def test_without_earlier_changes_only_the_stage_s_bcc_is_added():
 def test_a_refusal_is_the_stage_s_verdict():
     _, after = stage("please refuse")
     assert str(after.verdict) == "REJECT 550 5.7.1 Refused after queue"
+
+
+def test_the_stage_s_routing_wins_over_the_earlier_and_bccs_add_up():
+    _, after = stage("hello")
+    earlier = Routing(hold="earlier hold", filter="scan:[127.0.0.1]:10024", redirect=None, bcc=("first@example.net",))
+    assert after.routing(earlier) == Routing("earlier hold", "scan:[127.0.0.1]:10024", None,
+                                             ("first@example.net", "copy@example.net"))
+    after.txn.hold, after.txn.redirect = "held after queue", "archive@example.net"
+    assert after.routing(earlier).hold == "held after queue"
+    assert after.routing(earlier).redirect == "archive@example.net"

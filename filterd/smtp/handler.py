@@ -285,15 +285,13 @@ class SmtpHandler:
     async def _deliver(self, txn: Transaction) -> str:
         nexthop, envelope = self.nexthop, txn.envelope
         assert nexthop is not None
-        message, change, routing = txn.apply_edits(), reroute.plan(txn), Routing(txn.hold, txn.filter, txn.redirect,
-                                                                                 tuple(txn.bcc))
+        message, change = txn.apply_edits(), reroute.plan(txn)
+        routing = Routing(txn.hold, txn.filter, txn.redirect, tuple(txn.bcc))
         if self.settings.queue_stage and self.chain.wants("queue"):
             after = await queue_stage.run(self.chain, txn, message)
             if after.verdict.final:
                 return await self._final(txn, after.verdict)
-            message, change = after.txn.apply_edits(), after.plan
-            routing = Routing(after.txn.hold or txn.hold, after.txn.filter or txn.filter,
-                              after.txn.redirect or txn.redirect, tuple(dict.fromkeys(txn.bcc + after.txn.bcc)))
+            message, change, routing = after.txn.apply_edits(), after.plan, after.routing(routing)
         self.nexthop = None
         reply = await self._reroute(txn, change, nexthop)
         if reply is None:

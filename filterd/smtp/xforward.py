@@ -8,6 +8,20 @@ from typing import Any
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
 _XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
 _UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+FORWARDED = ("client_address", "client_port", "client_name", "reverse_client_name", "client_name_status",
+             "reverse_client_name_status", "helo", "protocol", "forwarded_ident", "forwarded_source")
+"""The session's attributes that XFORWARD may change: the real client's come back when the transaction ends (HELO,
+EHLO, RSET, the end of DATA), as Postfix's mail_reset() forgets the forwarded ones."""
+
+
+def real_client(session: Any) -> dict[str, Any]:
+    """The session's own client attributes, before an XFORWARD changes them."""
+    return {name: getattr(session, name) for name in FORWARDED}
+
+
+def restore(session: Any, real: dict[str, Any]) -> None:
+    for name, value in real.items():
+        setattr(session, name, value)
 
 
 def xforward_refusal(arg: str) -> str | None:

@@ -181,3 +181,23 @@ def test_smtpd_helo_required_refuses_as_postfix_does(helo_required, lines):
                 for line in until_quit(server.port, *lines, ehlo=False)]
 
     assert replies(filterd) == replies(postfix)
+
+
+@pytest.fixture(scope="module")
+def xforward_trusted():
+    """Both servers trust XFORWARD from loopback."""
+    yield from side_by_side("filterd-xforward-", {**COMMON, "smtpd_authorized_xforward_hosts": "127.0.0.0/8"})
+
+
+XFORWARDED = ("XFORWARD NAME=spam.example ADDR=192.0.2.7", "XFORWARD PORT=4321 IDENT=ABC123 SOURCE=REMOTE")
+
+
+@pytest.mark.parametrize("lines", [
+    (*XFORWARDED, "MAIL FROM:<a@example.org>", "XFORWARD NAME=x", "RSET",
+     "XFORWARD ADDR=192.0.2.8", "XFORWARD NAME=again.example"),
+    (*XFORWARDED, "EHLO client.example", "XFORWARD HELO=x"),
+], ids=["transaction", "ehlo"])
+def test_each_xforward_is_authorized_by_the_real_client_as_in_postfix(xforward_trusted, lines):
+    """The forwarded ADDR (192.0.2.7, not authorized) never stands in for the client that asks."""
+    postfix, filterd = xforward_trusted
+    assert until_quit(filterd.port, *lines) == until_quit(postfix.port, *lines)

@@ -124,6 +124,27 @@ def test_xforward_carries_the_original_client_downstream(filterd_factory):
     assert f"Received: from client.example ({CLIENT_NAME} [127.0.0.1])".encode() in stored.read_bytes()
 
 
+def test_xforward_stands_for_the_client_until_the_transaction_ends(filterd_factory):
+    """A second XFORWARD is authorized by the real client, not the one the first forwarded; the next transaction has
+    the real client again unless XFORWARD comes again (Postfix's mail_reset)."""
+    from tests.harness import free_port
+
+    port = free_port()
+    sink = filterd_factory({"filterd_listeners": f"sink:127.0.0.1:{port}",
+                            "smtpd_authorized_xforward_hosts": "127.0.0.0/8"}, port=port)
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30) as client:
+        client.ehlo()
+        assert client.docmd("XFORWARD", "NAME=spam.example ADDR=192.0.2.7 HELO=spam.example")[0] == 250
+        assert client.docmd("XFORWARD", "PORT=4321 IDENT=ABC123 SOURCE=REMOTE")[0] == 250
+        client.sendmail(SENDER, [RCPT], message("forwarded"))
+        client.sendmail(SENDER, [RCPT], message("real"))
+    stored = sorted((sink.directory / "queue" / "sink").iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    received = [p.read_bytes().split(b"Received: from ")[1].split(b")")[0] for p in stored]
+    assert received == [b"spam.example (spam.example [192.0.2.7]", f"client.example ({CLIENT_NAME} [127.0.0.1]".encode()]
+    lines = [line for line in sink.log().splitlines() if ": client=" in line]
+    assert [line.split("client=")[1] for line in lines] == ["spam.example[192.0.2.7]", CLIENT]
+
+
 @pytest.fixture
 def rerouting_proxy(smtp_sink, filterd_factory):
     return filterd_factory({"filterd_plugins": "tests.fixtures.plugins.reroute"}, nexthop_port=smtp_sink.port)
