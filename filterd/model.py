@@ -3,6 +3,8 @@ filterd.content's Header objects)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import email
 import email.policy
 import io
@@ -53,7 +55,14 @@ class Session:
     """The queue id the MTA in front gave the message (XFORWARD IDENT), passed on to the next hop."""
     forwarded_source: str = ""
     """LOCAL or REMOTE, where the MTA in front had the message from (XFORWARD SOURCE); "" when it did not say."""
+    xforwarded: dict[str, Any] | None = None
+    """The connection's own client attributes while XFORWARD's stand in for them; None without XFORWARD."""
     notes: dict[str, Any] = field(default_factory=dict)
+
+    def unforwarded(self) -> Session:
+        """The session with the connection's own client: what Postfix's restrictions judge, XFORWARD's attributes
+        being for logging only (XFORWARD_README); the session itself without XFORWARD."""
+        return self if not self.xforwarded else dataclasses.replace(self, **self.xforwarded, xforwarded=None)
 
     @property
     def client(self) -> str:

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ("install.sh", "install-test.sh")
 COMMAND = re.compile(r"(\./scripts/[\w.-]+|[a-z][a-z0-9.+-]*)(?= |$)")
-OUTPUT = re.compile(r"[\w ]+: ")
+OUTPUT = re.compile(r"[\w -]+: ")
 
 
 def bash(code: str, script: str, env: dict[str, str] | None = None) -> str:

@@ -10,18 +10,17 @@ _XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
 _UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
 FORWARDED = ("client_address", "client_port", "client_name", "reverse_client_name", "client_name_status",
              "reverse_client_name_status", "helo", "protocol", "forwarded_ident", "forwarded_source")
-"""The session's attributes that XFORWARD may change: the real client's come back when the transaction ends (HELO,
-EHLO, RSET, the end of DATA), as Postfix's mail_reset() forgets the forwarded ones."""
+"""The session's attributes that XFORWARD may change: the connection's own are kept aside (Session.xforwarded) and
+come back when the transaction ends (HELO, EHLO, RSET, the end of DATA), as Postfix's mail_reset() forgets the
+forwarded ones."""
 
 
-def real_client(session: Any) -> dict[str, Any]:
-    """The session's own client attributes, before an XFORWARD changes them."""
-    return {name: getattr(session, name) for name in FORWARDED}
-
-
-def restore(session: Any, real: dict[str, Any]) -> None:
-    for name, value in real.items():
-        setattr(session, name, value)
+def forget_xforward(session: Any) -> None:
+    """The connection's own client again, once the transaction is over."""
+    if session.xforwarded:
+        for name, value in session.xforwarded.items():
+            setattr(session, name, value)
+        session.xforwarded = None
 
 
 def xforward_refusal(arg: str) -> str | None:
@@ -42,7 +41,9 @@ def xforward_refusal(arg: str) -> str | None:
 
 def apply_xforward(session: Any, arg: str) -> None:
     """Take the original client's attributes from XFORWARD (already authorised); a NAME stands for the names filterd
-    looked up, and their statuses are read from it."""
+    looked up, and their statuses are read from it. The connection's own are kept in session.xforwarded."""
+    if not session.xforwarded:
+        session.xforwarded = {name: getattr(session, name) for name in FORWARDED}
     for item in arg.split():
         key, _, value = item.partition("=")
         value = _unxtext(value)

@@ -82,7 +82,7 @@ async def _recipient_checks(lists: list, check: Check) -> Verdict | None:
 def applied(settings: Settings, session, envelope: Envelope, *names: str) -> list:
     """The lists a command applies: `names`, after (with smtpd_delay_reject) the client's, the HELO name's once there
     is one and the sender's in a mail transaction, as smtpd_check_helo() and smtpd_check_mail() skip theirs without."""
-    delayed = (CLIENT, HELO if session.helo else "", SENDER if envelope.sender is not None else "")
+    delayed = (CLIENT, HELO if session.unforwarded().helo else "", SENDER if envelope.sender is not None else "")
     return settings.named(*(name for name in delayed if name and settings.delay_reject), *names)
 
 

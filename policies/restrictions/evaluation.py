@@ -43,6 +43,9 @@ class Check:
     """The list being evaluated, as its replies name it: `<NAME>: CLASS rejected` (the recipient, "Recipient
     address"), for the restrictions (reject, defer, ...) that have no subject of their own."""
 
+    def __post_init__(self) -> None:
+        self.session = self.session.unforwarded()  # Postfix judges the connection's client, not XFORWARD's
+
     @property
     def sender(self) -> str | None:
         return self.envelope.sender

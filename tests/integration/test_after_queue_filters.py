@@ -57,7 +57,7 @@ def advanced(postfix_factory, filterd_factory, smtp_sink, queued: bool = False, 
     relay in place of the filter listener)."""
     ports = {"10025": free_port(), "10026": free_port()}
     main = {**main_cf(EXAMPLE / "main.cf", ports), "relayhost": f"[{HOST}]:{smtp_sink.port}"}
-    front = smtpd_listener(free_port())
+    front = smtpd_listener(free_port(), "smtpd_authorized_xforward_hosts=127.0.0.0/8")
     postfix = postfix_factory([front, _ports((EXAMPLE / "master.cf").read_text(), ports)], main)
     ours = main_cf(EXAMPLE / "filterd.cf", ports)
     if queued:
@@ -84,6 +84,24 @@ def test_postfix_with_filterd_as_its_content_filter_logs_the_original_client(pos
     assert smtp_sink.received() == 1
     assert "client=localhost[127.0.0.1]" in filterd.log()
     assert list((filterd.directory / "queue").rglob("incoming/*")) == []
+
+
+@pytest.mark.parametrize("queued", [False, True], ids=["filter", "relay"])
+def test_a_client_from_the_internet_passes_through_filterd_as_postfix_s_orig_client(postfix_factory, filterd_factory,
+                                                                                   smtp_sink, queued):
+    """The client Postfix had the message from (here given to Postfix's front smtpd by XFORWARD: tests connect from
+    loopback only) reaches filterd in the scan transport's XFORWARD and goes on to the 10026 smtpd."""
+    postfix, filterd, ports = advanced(postfix_factory, filterd_factory, smtp_sink, queued)
+    content = b"From: alice@example.org\r\nSubject: from afar\r\n\r\nhello\r\n"
+    with smtplib.SMTP(HOST, postfix.port, timeout=30) as client:
+        client.ehlo("client.example")
+        assert client.docmd("XFORWARD", "NAME=mail.example ADDR=192.0.2.7 PORT=4321 HELO=mail.example")[0] == 250
+        client.sendmail("alice@example.org", ["bob@example.net"], content)
+    [dump] = smtp_sink.wait_for(1, timeout=60)
+    assert b"X-After-Queue: checked " in dump
+    [line] = postfix.wait_log(r"orig_queue_id=.*orig_client=", timeout=30)
+    assert "orig_client=mail.example[192.0.2.7]" in line
+    assert "client=mail.example[192.0.2.7]" in filterd.log()
 
 
 def test_the_filter_listener_runs_the_after_queue_stage_and_postfix_keeps_its_verdict(postfix_factory,

@@ -185,8 +185,14 @@ def test_smtpd_helo_required_refuses_as_postfix_does(helo_required, lines):
 
 @pytest.fixture(scope="module")
 def xforward_trusted():
-    """Both servers trust XFORWARD from loopback."""
-    yield from side_by_side("filterd-xforward-", {**COMMON, "smtpd_authorized_xforward_hosts": "127.0.0.0/8"})
+    """Both servers trust XFORWARD from loopback and refuse the client 192.0.2.7 at RCPT."""
+    table = make_workdir("filterd-xforward-table-") / "clients.cidr"
+    table.write_text("192.0.2.7 REJECT forwarded client\n")
+    table.parent.chmod(0o755)
+    table.chmod(0o644)
+    yield from side_by_side("filterd-xforward-", {
+        **COMMON, "smtpd_authorized_xforward_hosts": "127.0.0.0/8",
+        "smtpd_recipient_restrictions": f"check_client_access cidr:{table}, permit_mynetworks, reject"})
 
 
 XFORWARDED = ("XFORWARD NAME=spam.example ADDR=192.0.2.7", "XFORWARD PORT=4321 IDENT=ABC123 SOURCE=REMOTE")
@@ -201,3 +207,16 @@ def test_each_xforward_is_authorized_by_the_real_client_as_in_postfix(xforward_t
     """The forwarded ADDR (192.0.2.7, not authorized) never stands in for the client that asks."""
     postfix, filterd = xforward_trusted
     assert until_quit(filterd.port, *lines) == until_quit(postfix.port, *lines)
+
+
+@pytest.mark.parametrize("lines", [
+    (*XFORWARDED, "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.net>"),
+    (*XFORWARDED, "HELO client.example", "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.net>"),
+], ids=["forwarded", "helo-between"])
+def test_the_restrictions_judge_the_connection_s_client_not_xforward_s_as_in_postfix(xforward_trusted, lines):
+    """XFORWARD overrides logging attributes only (XFORWARD_README): 192.0.2.7's REJECT never applies, mynetworks
+    (the real client, loopback) permits."""
+    postfix, filterd = xforward_trusted
+    replies = [r.replace("filterd.test", "HOST") for r in until_quit(filterd.port, *lines)]
+    assert replies == [r.replace("postfix.test", "HOST") for r in until_quit(postfix.port, *lines)]
+    assert replies[-2] == "250 2.1.5 Ok"
