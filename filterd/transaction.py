@@ -118,7 +118,7 @@ class Transaction:
             reply = verdict.logged or verdict.text or _GENERIC.get(verdict.action, "")
         tail = self.envelope_text(subject if isinstance(subject, str) else None, hook not in _EVERY_RECIPIENT)
         maillog.info(self.service, "%s: %s: %s from %s: %s; %s", self.envelope.queue_id or "NOQUEUE", word, what,
-                     self.session.client, reply, tail)
+                     self.session.unforwarded().client, reply, tail)
 
     def _log_content(self, verdict: Verdict, subject: object, word: str | None = None) -> None:
         """cleanup(8)'s line for a header_checks / body_checks action, word for word."""
@@ -155,15 +155,16 @@ class Transaction:
     def envelope_text(self, recipient: str | None = None, name_one: bool = True) -> str:
         """Postfix's `from=<S> to=<R> proto=ESMTP helo=<H>` tail; like smtpd, without what is not known. At RCPT,
         R is the recipient at hand (as given: `recipient`), else the first accepted; not `name_one` of several,
-        none."""
+        none. The connection's own protocol and HELO name, as smtpd logs them under XFORWARD."""
         if recipient is not None:
             to = f" to=<{_logged(recipient)}>"
         else:
             named = self.envelope.recipients and (name_one or len(self.envelope.recipients) == 1)
             to = f" to=<{_logged(self.envelope.recipients[0])}>" if named else ""
         sender = f"from=<{_logged(self.envelope.sender)}>" if self.envelope.sender is not None else ""
-        helo = f" helo=<{self.session.helo}>" if self.session.helo else ""
-        return f"{sender}{to} proto={self.session.protocol}{helo}".strip()
+        session = self.session.unforwarded()
+        helo = f" helo=<{session.helo}>" if session.helo else ""
+        return f"{sender}{to} proto={session.protocol}{helo}".strip()
 
     def apply_edits(self) -> Message:
         """The message as it will leave: every recorded edit applied, in order."""

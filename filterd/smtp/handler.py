@@ -43,6 +43,20 @@ def sasl_fields(session: Session) -> str:
     return "".join(f", {name}={value}" for name, value in fields if value)
 
 
+def forwarded_fields(session: Session) -> str:
+    """What Postfix's smtpd adds to the client= line for an XFORWARD session: the MTA's queue id and the client it
+    had the message from."""
+    fields = f", orig_queue_id={session.forwarded_ident}" if session.forwarded_ident else ""
+    real = session.xforwarded
+    if real and any(real[name] != getattr(session, name) for name in CLIENT_ATTRIBUTES):
+        fields += f", orig_client={session.client}"
+    return fields
+
+
+CLIENT_ATTRIBUTES = ("client_address", "client_name", "client_port", "protocol", "helo")
+"""XFORWARD's NAME, ADDR, PORT, PROTO and HELO: any of them makes Postfix log orig_client=."""
+
+
 class SmtpHandler:
     """One per connection: SMTP commands as lifecycle events, its verdicts and the next hop's replies as SMTP replies."""
 
@@ -169,8 +183,8 @@ class SmtpHandler:
         envelope = txn.envelope
         if not envelope.queue_id:
             envelope.queue_id = new_queue_id()
-            maillog.info(self.settings.service, "%s: client=%s%s", envelope.queue_id, self.session.client,
-                         sasl_fields(self.session))
+            maillog.info(self.settings.service, "%s: client=%s%s%s", envelope.queue_id,
+                         self.session.unforwarded().client, sasl_fields(self.session), forwarded_fields(self.session))
         self.life.add_recipient(recipient, options)
 
     # --- DATA ------------------------------------------------------------------
@@ -301,7 +315,7 @@ class SmtpHandler:
                 self._log_delivery(txn, nexthop.relay, reply, started)
         if not reply.ok:
             maillog.info(self.settings.service, "%s: proxy-reject: END-OF-MESSAGE from %s: %s; %s",
-                         envelope.queue_id, self.session.client, reply, txn.envelope_text())
+                         envelope.queue_id, self.session.unforwarded().client, reply, txn.envelope_text())
         return reply.wire()
 
     async def _reroute(self, txn: Transaction, change: reroute.Plan, nexthop: NextHop) -> Reply | None:

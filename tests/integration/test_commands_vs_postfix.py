@@ -185,14 +185,16 @@ def test_smtpd_helo_required_refuses_as_postfix_does(helo_required, lines):
 
 @pytest.fixture(scope="module")
 def xforward_trusted():
-    """Both servers trust XFORWARD from loopback and refuse the client 192.0.2.7 at RCPT."""
+    """Both servers trust XFORWARD from loopback, refuse the client 192.0.2.7 and a recipient without a domain name
+    at RCPT."""
     table = make_workdir("filterd-xforward-table-") / "clients.cidr"
     table.write_text("192.0.2.7 REJECT forwarded client\n")
     table.parent.chmod(0o755)
     table.chmod(0o644)
     yield from side_by_side("filterd-xforward-", {
         **COMMON, "smtpd_authorized_xforward_hosts": "127.0.0.0/8",
-        "smtpd_recipient_restrictions": f"check_client_access cidr:{table}, permit_mynetworks, reject"})
+        "smtpd_recipient_restrictions": f"check_client_access cidr:{table}, reject_non_fqdn_recipient, "
+                                        "permit_mynetworks, reject"})
 
 
 XFORWARDED = ("XFORWARD NAME=spam.example ADDR=192.0.2.7", "XFORWARD PORT=4321 IDENT=ABC123 SOURCE=REMOTE")
@@ -220,3 +222,29 @@ def test_the_restrictions_judge_the_connection_s_client_not_xforward_s_as_in_pos
     replies = [r.replace("filterd.test", "HOST") for r in until_quit(filterd.port, *lines)]
     assert replies == [r.replace("postfix.test", "HOST") for r in until_quit(postfix.port, *lines)]
     assert replies[-2] == "250 2.1.5 Ok"
+
+
+def test_the_client_line_of_an_xforward_session_is_postfix_s(xforward_trusted):
+    """`client=` names the connection's client, then `orig_queue_id=` and `orig_client=` XFORWARD's."""
+    postfix, filterd = xforward_trusted
+    lines = (*XFORWARDED, "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.net>", "DATA", "Subject: x", "", "hi", ".")
+
+    def client_line(server, log) -> str:
+        until_quit(server.port, *lines)
+        found = wait_until(lambda: [line for line in log().splitlines() if "orig_client=" in line], 30, "client=")
+        return found[-1].split(": client=", 1)[1]
+
+    assert client_line(filterd, filterd.log) == client_line(postfix, postfix.maillog) == (
+        "localhost[127.0.0.1], orig_queue_id=ABC123, orig_client=spam.example[192.0.2.7]")
+
+
+def test_a_reject_line_of_an_xforward_session_names_the_connection_s_client_as_postfix_s(xforward_trusted):
+    postfix, filterd = xforward_trusted
+    lines = (*XFORWARDED, "MAIL FROM:<a@example.org>", "RCPT TO:<b@nofqdn>")
+
+    def reject_line(server, log) -> str:
+        until_quit(server.port, *lines)
+        found = wait_until(lambda: [line for line in log().splitlines() if "b@nofqdn" in line], 30, "reject")
+        return found[-1].split(": NOQUEUE: ", 1)[1]
+
+    assert reject_line(filterd, filterd.log) == reject_line(postfix, postfix.maillog)
