@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from filterd.addresses import AddressRules, quote_local, unquote_local, valid_hostname
     from filterd.body_hash import BodyHash
     from filterd.dns import Resolver
+    from filterd.domain_list import DomainList
     from filterd.milter import client as milter_client
     from filterd.network import in_networks, networks
     from filterd.policy import client as policy_client
@@ -44,7 +45,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CHANGES", "Action", "AddHeader", "AddressRules", "AuthResult", "BodyHash", "ChangeHeader", "Config",
     "ConfigError",
-    "ContentVerdict", "DeleteHeader", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message",
+    "ContentVerdict", "DeleteHeader", "DomainList", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message",
     "MimeError", "Parameter", "ParameterError", "PartialKey", "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError", "TransportMaps",
     "Verdict", "hookimpl", "in_networks", "lookup_keys", "milter_client", "networks", "one_of", "open_table", "open_tables",
     "parse_endpoint", "policy_client", "quote_local", "service_timeout", "unquote_local", "valid_hostname", "__version__",
@@ -60,7 +61,7 @@ _ON_FIRST_USE = {
                                             "DeleteHeader", "InsertHeader", "ReplaceBody", "Symbol", "Verdict")},
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
     "open_tables": "filterd.tables", "PartialKey": "filterd.tables", "lookup_keys": "filterd.tables",
-    "TransportMaps": "filterd.transport_maps",
+    "TransportMaps": "filterd.transport_maps", "DomainList": "filterd.domain_list",
     "milter_client": "filterd.milter.client",
     "AddressRules": "filterd.addresses", "quote_local": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
     "Resolver": "filterd.dns", "BodyHash": "filterd.body_hash", "in_networks": "filterd.network",

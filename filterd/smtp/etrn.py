@@ -9,12 +9,10 @@ due now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 
 from filterd.addresses import literal_address, valid_hostname
+from filterd.domain_list import DomainList
 from filterd.smtp.address_argument import smtpd_tokens
-from filterd.tables.partial_keys import lookup_keys, parent_keys
 
 IN_TRANSACTION = "503 Error: MAIL transaction in progress"
 SYNTAX = "500 Syntax: ETRN domain"
@@ -42,7 +40,7 @@ def site_or_refusal(argument: str | None, in_transaction: bool) -> tuple[str | N
     return site, None
 
 
-def eligible(site: str, domains: FlushDomains) -> bool:
+def eligible(site: str, domains: DomainList) -> bool:
     """Whether mail for `site` may be asked for: listed in fast_flush_domains, and a host name (Postfix's flush
     server turns the name into a file name through IDNA, which no address literal survives: 459 for those)."""
     return literal_address(site) is None and domains.matches(site)
@@ -51,44 +49,3 @@ def eligible(site: str, domains: FlushDomains) -> bool:
 def refusal_notice(site: str) -> str:
     """Postfix's warning for a destination that is not eligible (the reply is UNAVAILABLE)."""
     return f"reject: ETRN {site[:100]}..."
-
-
-@dataclass(frozen=True)
-class FlushDomains:
-    """fast_flush_domains: domain names (with parent_domain_matches_subdomains naming fast_flush_domains, the
-    default, `example.com` matches its subdomains too; without, `.example.com` does), `!` to exclude, and
-    type:table lookups."""
-
-    patterns: tuple[str, ...] = ()
-    tables: tuple[Any, ...] = ()
-    """Opened tables by pattern (`filterd.tables`), in the order of `patterns`."""
-    parent_style: bool = True
-
-    def matches(self, site: str) -> bool:
-        """Whether ETRN may ask for this destination: the first pattern that matches decides (a `!` one says no)."""
-        site = site.lower()
-        tables = iter(self.tables)
-        for pattern in self.patterns:
-            negated = pattern.startswith("!")
-            pattern = pattern.lstrip("!")
-            if ":" in pattern and not pattern.startswith("["):
-                found = self._in_table(next(tables), site)
-            else:
-                found = self._matches_name(pattern.lower(), site)
-            if found:
-                return not negated
-        return False
-
-    def _matches_name(self, pattern: str, site: str) -> bool:
-        """match_hostname(): the name itself, a parent domain in parent style, else a `.domain` pattern (which parent
-        style never reads as one)."""
-        if site == pattern:
-            return True
-        if self.parent_style:
-            return site.endswith("." + pattern)
-        return pattern.startswith(".") and site.endswith(pattern) and len(site) > len(pattern)
-
-    def _in_table(self, table: Any, site: str) -> bool:
-        """match_hostname's table lookups: the name, then of a fixed-string table each parent (`.parent` without
-        parent style)."""
-        return lookup_keys([table], [site, *parent_keys(site, self.parent_style)]) is not None

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
+from filterd.domain_list import DomainList
 from filterd.network import in_networks, networks
 from filterd.smtp.auth import SaslSettings
 from filterd.smtp.ehlo import discards
-from filterd.smtp.etrn import FlushDomains
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 from filterd.smtp.starttls import ServerTls
 from filterd.tables import open_tables
@@ -49,7 +49,7 @@ class SmtpSettings:
     disable_vrfy_command: bool = False
     ehlo_discards: frozenset[str] = frozenset()
     ehlo_discard_maps: tuple = ()
-    flush_domains: FlushDomains = FlushDomains()
+    flush_domains: DomainList = DomainList()
     queue_stage: bool = False
     """Run the after-queue `queue` hook in session, before the message goes on (the `filter` listener: the MTA in
     front has the message queued)."""
@@ -86,7 +86,7 @@ class SmtpSettings:
             disable_vrfy_command=config.bool("disable_vrfy_command"),
             ehlo_discards=discards(config.get("smtpd_discard_ehlo_keywords")),
             ehlo_discard_maps=tuple(open_tables(config.get("smtpd_discard_ehlo_keyword_address_maps"))),
-            flush_domains=flush_domains(config),
+            flush_domains=DomainList.from_config(config, "fast_flush_domains"),
         )
 
     def discarded(self, address: str) -> frozenset[str]:
@@ -106,11 +106,3 @@ class SmtpSettings:
         if self.forbid_bare_newline == "reject" and not in_networks(address, self.bare_newline_exclusions):
             return "reject"
         return "normalize"
-
-
-def flush_domains(config) -> FlushDomains:
-    """fast_flush_domains, its tables opened."""
-    patterns = tuple(config.list("fast_flush_domains"))
-    tables = open_tables([p.lstrip("!") for p in patterns if ":" in p and not p.lstrip("!").startswith("[")])
-    parent_style = "fast_flush_domains" in config.list("parent_domain_matches_subdomains")
-    return FlushDomains(patterns, tuple(tables), parent_style)

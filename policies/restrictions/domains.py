@@ -3,41 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
-from filterd import PartialKey, lookup_keys, open_table, valid_hostname
-
-
-def domain_listed(domain: str, patterns: tuple[str, ...], parent_style: bool) -> bool:
-    """A domain in a list of domains: itself, or a subdomain of `.example.com` (of `example.com` too when
-    parent_domain_matches_subdomains names the feature), as Postfix's match_hostname."""
-    domain = domain.lower().rstrip(".")
-    for pattern in patterns:
-        if domain == pattern or (pattern.startswith(".") and domain.endswith(pattern)):
-            return True
-        if parent_style and domain.endswith("." + pattern):
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class DomainList:
-    """A Postfix domain list such as relay_domains: domains, and `type:name` tables whose keys are domains."""
-
-    patterns: tuple[str, ...] = ()
-    tables: tuple = ()
-
-    @classmethod
-    def read(cls, items: list[str]) -> DomainList:
-        """The list's words; a table that cannot be opened is a TableError."""
-        tables = tuple(open_table(item) for item in items if ":" in item and not item.startswith("["))
-        return cls(tuple(item.lower() for item in items if ":" not in item or item.startswith("[")), tables)
-
-    def matches(self, domain: str, parent_style: bool) -> bool:
-        """The domain is listed, or a table has it or (as domain_keys tries them) one of its parents."""
-        if domain_listed(domain, self.patterns, parent_style):
-            return True
-        return any(lookup_keys([table], domain_keys(domain, parent_style)) is not None for table in self.tables)
+from filterd import PartialKey, valid_hostname
 
 
 def domain_keys(domain: str, parent_style: bool) -> list[str]:

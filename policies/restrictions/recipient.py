@@ -22,8 +22,7 @@ def authorized(check: Check) -> bool:
         return False
     if resolution.address_class == "local":
         return True
-    return not resolution.error and settings.relay_domains.matches(resolution.domain,
-                                                                   settings.parent_style("relay_domains"))
+    return not resolution.error and settings.relay_domains.matches(resolution.domain)
 
 
 def recipient_address(check: Check) -> str:

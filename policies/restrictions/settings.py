@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from filterd import (AddressRules, ParameterError, Resolver, TableError, TransportMaps, networks, one_of, open_tables,
-                     policy_client)
+from filterd import (AddressRules, DomainList, ParameterError, Resolver, TableError, TransportMaps, networks, one_of,
+                     open_tables, policy_client)
 
 from .classes import restriction_class
-from .domains import DomainList
 from .lists import Item, names, parse, words
 from .names import Restriction
 
@@ -149,7 +148,7 @@ def require_relay_control(lists: dict[str, tuple[Item, ...]]) -> None:
 
 def read_domains(config, name: str) -> DomainList:
     try:
-        return DomainList.read(words(config.get(name)))
+        return DomainList.from_config(config, name)
     except TableError as exc:
         raise ParameterError(name, str(exc)) from None
 

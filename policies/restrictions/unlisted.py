@@ -72,7 +72,7 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
         if local_part.lower() in ALWAYS_LOCAL:
             return None
         tables, table_name = settings.local_recipient_maps, "local"
-    elif settings.relay_domains.matches(domain, settings.parent_style("relay_domains")):
+    elif settings.relay_domains.matches(domain):
         tables, table_name = settings.relay_recipient_maps, "relay"
     else:
         return None

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 
 from filterd.chain import Chain
-from filterd.smtp.etrn import (BAD_SYNTAX, IN_TRANSACTION, SYNTAX, FlushDomains, eligible, refusal_notice,
+from filterd.domain_list import DomainList
+from filterd.smtp.etrn import (BAD_SYNTAX, IN_TRANSACTION, SYNTAX, eligible, refusal_notice,
                                site_or_refusal)
 from filterd.smtp.handler import SmtpHandler
 from filterd.tables import open_table
@@ -54,24 +55,24 @@ def test_the_warning_cuts_the_site_at_100_characters():
     (("[192.0.2.1]",), True, "[192.0.2.1]", True),
 ])
 def test_fast_flush_domains_match_as_domain_lists_do(patterns, parent_style, site, eligible):
-    assert FlushDomains(patterns, (), parent_style).matches(site) is eligible
+    assert DomainList(patterns, (), parent_style).matches(site) is eligible
 
 
 def test_an_address_literal_is_never_eligible_even_when_listed():
-    domains = FlushDomains(("[192.0.2.1]", "example.com"), (), True)
+    domains = DomainList(("[192.0.2.1]", "example.com"), (), True)
     assert domains.matches("[192.0.2.1]") and not eligible("[192.0.2.1]", domains)
     assert eligible("example.com", domains)
 
 
 def test_a_table_is_asked_for_the_site_and_its_parents(tmp_path):
     table = "inline:{ example.com=OK }"
-    domains = FlushDomains((table,), (open_table(table),), True)
+    domains = DomainList((table,), (open_table(table),), True)
     assert domains.matches("example.com") and domains.matches("a.b.example.com")
     assert not domains.matches("example.org")
 
 
 def test_a_session_gets_postfix_s_replies_and_its_warning(filterd_log):
-    settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
+    settings = replace(SETTINGS, flush_domains=DomainList(("relay.example",)))
     out, _, _ = run_session(b"ETRN relay.example\r\nETRN other.example\r\nMAIL FROM:<a@example.org>\r\n"
                             b"ETRN relay.example\r\nQUIT\r\n", settings=settings)
     assert [line for line in out.split(b"\r\n") if line][1:] == [
@@ -88,7 +89,7 @@ def test_an_eligible_site_is_flushed_where_the_front_end_can_and_no_other():
         flushed.append(site)
 
     async def ask(*arguments: str) -> list[str]:
-        settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
+        settings = replace(SETTINGS, flush_domains=DomainList(("relay.example",)))
         handler = SmtpHandler(settings, Chain(load_plugins()), lambda: None, flush)
         await handler.on_connect()
         return [await handler.etrn(argument) for argument in arguments]
@@ -103,7 +104,7 @@ def test_a_flush_that_fails_is_postfix_s_458_and_warning(filterd_log):
         raise PermissionError(13, "Permission denied", "deferred")
 
     async def ask() -> str:
-        settings = replace(SETTINGS, flush_domains=FlushDomains(("relay.example",)))
+        settings = replace(SETTINGS, flush_domains=DomainList(("relay.example",)))
         handler = SmtpHandler(settings, Chain(load_plugins()), lambda: None, flush)
         await handler.on_connect()
         return await handler.etrn("relay.example")
