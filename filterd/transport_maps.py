@@ -1,13 +1,17 @@
-"""transport_maps as trivial-rewrite searches and applies them: user@domain in every table, then of fixed-string
-tables the domain and its parents (`.parent`, or `parent` when parent_domain_matches_subdomains names
-transport_maps), then the `*` wildcard; a result changes the transport and next hop as update_entry() does. The
-queue manager routes by it, and smtpd refuses at RCPT what it sends to error: or retry: (check_rcpt_maps)."""
+"""A recipient's transport and next hop as trivial-rewrite's resolve_addr() chooses them: by address class
+(local_transport for $mydestination, relay_transport for $relay_domains, default_transport for the rest, relayhost
+or the domain as the off-host next hop, a `transport:nexthop` setting's own next hop first), then transport_maps as
+trivial-rewrite searches and applies them: user@domain in every table, then of fixed-string tables the domain and
+its parents (`.parent`, or `parent` when parent_domain_matches_subdomains names transport_maps), then the `*`
+wildcard; a result changes the transport and next hop as update_entry() does. The queue manager routes by it, and
+smtpd refuses at RCPT what it sends to error: or retry: (check_rcpt_maps)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from filterd.domain_list import DomainList
 from filterd.tables import open_tables
 from filterd.tables.partial_keys import PartialKey, lookup_keys, parent_keys
 
@@ -18,17 +22,42 @@ _DSN = re.compile(r"([245]\.\d{1,3}\.\d{1,3})(?:\s+|$)")
 
 @dataclass(frozen=True)
 class TransportMaps:
-    """The tables of transport_maps, and how their domain keys match subdomains."""
+    """The tables of transport_maps, how their domain keys match subdomains, and the transports by address class."""
 
     tables: tuple = ()
     parent_style: bool = False
+    local_transport: str = "local"
+    default_transport: str = "smtp"
+    relay_transport: str = "relay"
+    relayhost: str = ""
+    relay_domains: DomainList = DomainList()
 
     @classmethod
     def from_config(cls, config) -> TransportMaps:
-        """transport_maps of a loaded main.cf; a table that cannot be opened is a TableError."""
+        """transport_maps and the class transports of a loaded main.cf; a table that cannot be opened is a
+        TableError."""
         specs = config.get("transport_maps").strip()
         return cls(tuple(open_tables(specs)) if specs else (),
-                   "transport_maps" in config.list("parent_domain_matches_subdomains"))
+                   "transport_maps" in config.list("parent_domain_matches_subdomains"),
+                   config.get("local_transport"), config.get("default_transport"), config.get("relay_transport"),
+                   config.get("relayhost"), DomainList.from_config(config, "relay_domains"))
+
+    @property
+    def may_refuse(self) -> bool:
+        """Whether some recipient may go to error: or retry: (a table, or a class transport that is one)."""
+        classes = (self.local_transport, self.default_transport, self.relay_transport)
+        return bool(self.tables) or any(t.partition(":")[0] in ("error", "retry") for t in classes)
+
+    def resolve(self, address: str, domain: str, local: bool) -> tuple[str, str]:
+        """(transport, next hop) of a resolved recipient (internal form, lower case): its class's transport, then
+        transport_maps."""
+        if local:
+            channel, nexthop = self.local_transport, domain
+        else:
+            relay = self.relay_domains.matches(domain)
+            channel, nexthop = self.relay_transport if relay else self.default_transport, self.relayhost or domain
+        transport, _, explicit = channel.partition(":")
+        return self.route(address, domain, transport, explicit or nexthop)
 
     def route(self, address: str, domain: str, transport: str, nexthop: str) -> tuple[str, str]:
         """(transport, next hop) for a recipient (internal form, lower case) whose default route is the one given."""

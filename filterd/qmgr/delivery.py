@@ -135,7 +135,7 @@ class Deliverer:
         """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's
         smtp_connect() does with the last problem met. At most smtp_mx_address_limit addresses are tried for each;
         DNS lookups and failed connections count as connection set-up (delays=a/b/c/d's c), as in Postfix."""
-        why, started = Why(), time.monotonic()
+        why, started, service = Why(), time.monotonic(), smtp_service(destination.transport)
         sites = (destination.nexthop, *self.fallback_relay)
         for site in sites:
             found = await self.lookup.resolve(site)
@@ -148,14 +148,14 @@ class Deliverer:
                                                      lambda: self._cross_off(attempt, rcpts))
                 except ConnectionError as exc:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
-                    maillog.info("smtp", "%s", why.reason)
+                    maillog.info(service, "%s", why.reason)
                     continue
                 timing.connect += setup
                 for rcpt in rcpts:
-                    log_recipient("smtp", attempt, rcpt, timing)
+                    log_recipient(service, attempt, rcpt, timing)
                 return
         why = self._last_word(why, destination, len(sites) > 1)
-        self._undeliverable(attempt, rcpts, why, Timing(time.monotonic() - started))
+        self._undeliverable(attempt, rcpts, why, Timing(time.monotonic() - started), service)
 
     def _last_word(self, why: Why, destination: Destination, ended_at_fallback: bool) -> Why:
         """A hard problem with the relayhost or a fallback relay is a configuration problem: defer (4.3.5)."""
@@ -164,20 +164,21 @@ class Deliverer:
         if why.soft:
             return why
         if ended_at_fallback:
-            maillog.warning("smtp", "smtp_fallback_relay configuration problem")
+            maillog.warning(smtp_service(destination.transport), "smtp_fallback_relay configuration problem")
             return Why("4.3.5", why.reason)
         if self.router.relayhost and destination.nexthop == self.router.relayhost:
-            maillog.warning("smtp", "relayhost configuration problem")
+            maillog.warning(smtp_service(destination.transport), "relayhost configuration problem")
             return Why("4.3.5", why.reason)
         return why
 
-    def _undeliverable(self, attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing) -> None:
+    def _undeliverable(self, attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing,
+                       service: str = "smtp") -> None:
         status = "deferred" if why.soft else "bounced"
         for rcpt in rcpts:
             rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, "none"
         self._cross_off(attempt, rcpts)
         for rcpt in rcpts:
-            log_recipient("smtp", attempt, rcpt, timing)
+            log_recipient(service, attempt, rcpt, timing)
 
     def _cross_off(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
         """Record what became of these recipients before anything else happens, as Postfix's delivery agents call
@@ -191,6 +192,12 @@ class Deliverer:
         if self.soft_bounce:
             for rcpt in rcpts:
                 soften(rcpt)
+
+
+def smtp_service(transport: str) -> str:
+    """The name an SMTP delivery logs under: relay for the relay transport (Postfix's master.cf runs it with
+    syslog_name=postfix/relay), smtp for the others (smtp(8) itself, as a content filter's transport is)."""
+    return "relay" if transport == "relay" else "smtp"
 
 
 def soften(rcpt: Recipient) -> None:

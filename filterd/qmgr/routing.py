@@ -1,4 +1,5 @@
-"""Where a recipient goes: local Maildir for $mydestination, else SMTP to transport_maps, relayhost or MX.
+"""Where a recipient goes: local_transport (Maildir) for $mydestination, relay_transport for $relay_domains,
+default_transport (SMTP to relayhost or MX) for the rest, transport_maps over all (filterd.transport_maps).
 
 Next-hop syntax is Postfix's: `[host]:port` means no MX lookup, `host` or `host:port` means MX
 lookup unless smtp_dns_support_level = disabled. Addresses are of the families in inet_protocols; among
@@ -10,7 +11,7 @@ filterd.qmgr.mail_exchangers.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from filterd.addresses import LOCAL, AddressRules, Resolution, unquote_local
 from filterd.transport_maps import TransportMaps
@@ -38,6 +39,10 @@ class Router:
     transports: TransportMaps = TransportMaps()
     rules: AddressRules | None = None
 
+    def __post_init__(self) -> None:
+        if self.transports.relayhost != self.relayhost:
+            object.__setattr__(self, "transports", replace(self.transports, relayhost=self.relayhost))
+
     def resolve(self, recipient: str) -> Resolution:
         """Where a queued recipient (external form) goes: percent hack, bang path and all, as qmgr asks it."""
         rules = self.rules or AddressRules(tuple(self.mydestination))
@@ -49,11 +54,8 @@ class Router:
         domain = resolution.domain.lower()
         if override:
             return parse_transport(override, domain)
-        if resolution.address_class == LOCAL:
-            transport, nexthop = "local", ""
-        else:
-            transport, nexthop = "smtp", self.relayhost or domain
-        return Destination(*self.transports.route(resolution.recipient.lower(), domain, transport, nexthop))
+        return Destination(*self.transports.resolve(resolution.recipient.lower(), domain,
+                                                    resolution.address_class == LOCAL))
 
 
 def parse_transport(value: str, domain: str) -> Destination:

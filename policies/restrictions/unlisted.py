@@ -63,7 +63,8 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
     if resolution.error:
         return None
     local_part, _, domain = resolution.recipient.rpartition("@")
-    transport, reason = settings.transports.route(resolution.recipient.lower(), domain.lower(), "", "")
+    transport, reason = settings.transports.resolve(resolution.recipient.lower(), domain.lower(),
+                                                    resolution.address_class == "local")
     if transport in NOT_DELIVERING:
         code, status = NOT_DELIVERING[transport]
         dsn, text = TransportMaps.reason(reason, status[:-1] + "0" if reply_class == SENDER else status)

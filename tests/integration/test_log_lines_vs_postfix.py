@@ -246,3 +246,18 @@ def test_address_statuses_are_mapped_to_the_address_refused_as_postfix_maps_them
         chunks += [(f"EHLO {helo}\n", 1), (f"MAIL FROM:<{sender}>\n", 1), (f"RCPT TO:<{rcpt}>\n", 1), ("RSET\n", 1)]
     assert_same_lines(postfix, filterd, [*chunks, ("QUIT\n", 1)])
     assert "mapping DSN status 5.1.1 into Sender address status 5.1.7" in filterd.log()
+
+
+def test_class_transports_are_postfix_s(pair) -> None:
+    """default_transport = error: refuses at RCPT what is neither local nor in $relay_domains (a receive-only
+    relay), relay_transport delivers $relay_domains and logs under relay, local_transport's error: refuses local
+    recipients, each with its reason, as trivial-rewrite and smtpd's check_rcpt_maps decide."""
+    postfix, filterd = pair(default_transport="error:5.7.1 Outbound mail disabled", relay_domains="relay.example",
+                            mydestination="local.example", local_transport="error:5.1.1 No local delivery")
+    recipients = ["a@elsewhere.example", "b@relay.example", "c@sub.relay.example", "d@local.example"]
+    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<s@example.org>\n", 1),
+                                         *((f"RCPT TO:<{rcpt}>\n", 1) for rcpt in recipients), ("DATA\n", 1),
+                                         (message("classes"), 1), ("QUIT\n", 1)], (*LOGGED, "relay"))
+    log = filterd.log()
+    assert "550 5.7.1 <a@elsewhere.example>: Recipient address rejected: Outbound mail disabled;" in log
+    assert "filterd/relay[" in log and "to=<b@relay.example>" in log

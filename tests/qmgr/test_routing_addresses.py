@@ -18,7 +18,7 @@ def test_a_routed_local_address_goes_where_its_route_says():
 
 def test_local_forms_stay_local():
     for recipient in ("user@local.example", "user@LOCAL.EXAMPLE.", "postmaster", "user%local.example@local.example"):
-        assert ROUTER.destination(recipient) == Destination("local", "")
+        assert ROUTER.destination(recipient) == Destination("local", "local.example")  # local: the domain
 
 
 def test_relayhost_takes_what_is_not_local():
@@ -59,3 +59,24 @@ def test_error_and_retry_without_a_next_hop_say_the_address_is_undeliverable():
     assert router.destination("a@gone.example") == Destination("error", "Address is undeliverable")
     assert router.destination("a@later.example") == Destination("retry", "Address is undeliverable")
     assert router.destination("a@drop.example") == Destination("discard", "drop.example")
+
+
+def test_each_address_class_has_its_transport_as_trivial_rewrite_chooses_it():
+    """local_transport for $mydestination (its own next hop first), relay_transport for $relay_domains and
+    default_transport for the rest, relayhost as their next hop unless the setting names one; transport_maps over
+    all."""
+    from filterd import DomainList, open_table
+    from filterd.transport_maps import TransportMaps
+
+    transports = TransportMaps(local_transport="local:mx.local.example", default_transport="error:5.7.1 no relaying",
+                               relay_domains=DomainList(("relay.example",)))
+    router = Router(frozenset({"local.example"}), "[192.0.2.25]", transports, RULES)
+    assert router.destination("a@local.example") == Destination("local", "mx.local.example")
+    assert router.destination("a@sub.relay.example") == Destination("relay", "[192.0.2.25]")
+    assert router.destination("a@elsewhere.example") == Destination("error", "5.7.1 no relaying")
+    explicit = Router(frozenset(), "[192.0.2.25]", TransportMaps(default_transport="smtp:[192.0.2.26]:2525"), RULES)
+    assert explicit.destination("a@elsewhere.example") == Destination("smtp", "[192.0.2.26]:2525")
+    mapped = Router(frozenset(), "", TransportMaps((open_table("inline:{ elsewhere.example=smtp: }"),),
+                                                   default_transport="discard:"), RULES)
+    assert mapped.destination("a@elsewhere.example") == Destination("smtp", "elsewhere.example")
+    assert mapped.destination("a@other.example") == Destination("discard", "other.example")
