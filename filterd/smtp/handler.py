@@ -220,7 +220,7 @@ class SmtpHandler:
                                               dir=self.settings.spool_directory)
         self.parser = ContentParser(spool, self.settings.header_size_limit, self.chain.wants("body"))
         authenticated_header = bool(self.settings.sasl and self.settings.sasl.authenticated_header)
-        self.parser.headers.append(received_header(self.session, txn.envelope, self.settings.myhostname,
+        self.parser.headers.append(received_header(self.session.unforwarded(), txn.envelope, self.settings.myhostname,
                                                    tls_details=self.settings.tls.received_header,
                                                    authenticated_header=authenticated_header))
         self.decoder = DataDecoder(0 if chunked else self.settings.message_size_limit,

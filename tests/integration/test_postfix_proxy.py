@@ -60,5 +60,6 @@ def test_xforward_is_taken_from_postfix_and_passed_to_the_reinjection_smtpd(layo
     postfix, filterd = layout
     send(postfix.port, "xforward")
     [dump] = smtp_sink.wait_for(1, timeout=30)
-    assert f"Received: from client.example ({CLIENT_NAME} [127.0.0.1])\n\tby filterd.test (filterd)".encode() in dump
+    assert f"Received: from client.example ({CLIENT_NAME} [127.0.0.1])\n\tby postfix.test (Postfix)".encode() in dump
+    assert f"Received: from postfix.test ({CLIENT_NAME} [127.0.0.1])\n\tby filterd.test (filterd)".encode() in dump
     postfix.wait_log(re.escape(f"client={CLIENT}, orig_client={CLIENT}"), timeout=10)

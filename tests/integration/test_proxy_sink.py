@@ -140,7 +140,7 @@ def test_xforward_stands_for_the_client_until_the_transaction_ends(filterd_facto
         client.sendmail(SENDER, [RCPT], message("real"))
     stored = sorted((sink.directory / "queue" / "sink").iterdir(), key=lambda p: p.stat().st_mtime_ns)
     received = [p.read_bytes().split(b"Received: from ")[1].split(b")")[0] for p in stored]
-    assert received == [b"spam.example (spam.example [192.0.2.7]", f"client.example ({CLIENT_NAME} [127.0.0.1]".encode()]
+    assert received == 2 * [f"client.example ({CLIENT_NAME} [127.0.0.1]".encode()]  # the connection's, as Postfix
     lines = [line for line in sink.log().splitlines() if ": client=" in line]
     assert [line.split(": client=")[1] for line in lines] == [
         f"{CLIENT}, orig_queue_id=ABC123, orig_client=spam.example[192.0.2.7]", CLIENT]  # Postfix's words
