@@ -24,7 +24,7 @@ from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler, verdict_reply
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 from filterd.smtp.reader import CommandReader, read_limited_line
-from filterd.smtp.xforward import apply_xforward, forget_xforward, xforward_refusal
+from filterd.smtp.xforward import XforwardCommand
 
 LAST_IN_GROUP = frozenset({"HELO", "EHLO", "DATA", "NOOP", "VRFY", "STARTTLS", "XCLIENT"})
 """The commands after which a client must wait for the reply (Postfix's SMTPD_CMD_FLAG_LAST)."""
@@ -46,7 +46,7 @@ _SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt"
                   "vrfy", "etrn", "quit", "unknown")
 
 
-class SmtpServer(BdatCommand, SMTP):
+class SmtpServer(BdatCommand, XforwardCommand, SMTP):
     """One client connection."""
 
     line_length_limit = 2048
@@ -416,27 +416,6 @@ class SmtpServer(BdatCommand, SMTP):
         return "503 5.5.1 Error: send HELO/EHLO first" if enhanced else "503 Error: send HELO/EHLO first"
 
     # --- commands ---------------------------------------------------------------
-
-    async def smtp_XFORWARD(self, arg: str | None) -> None:
-        """Postfix's checks in its order: a transaction in progress, no attribute, an unauthorized client, then
-        the attributes."""
-        session = self.handler.session
-        if self.handler.txn is not None:
-            await self.push("503 5.5.1 Error: MAIL transaction in progress")
-        elif not arg:
-            await self.push("501 5.5.4 Syntax: XFORWARD attribute=value...")
-        elif not self.settings.xforward_allowed(session.unforwarded().client_address):
-            await self.push("550 5.7.0 Error: insufficient authorization")
-        elif refused := xforward_refusal(arg):
-            await self.push(refused)
-        else:
-            apply_xforward(session, arg)
-            await self.push("250 2.0.0 Ok")
-
-    def _set_post_data_state(self) -> None:
-        """The transaction's end (also RSET, HELO and EHLO, through _set_rset_state): the real client again."""
-        super()._set_post_data_state()
-        forget_xforward(self.handler.session)
 
     async def smtp_VRFY(self, arg: str | None) -> None:
         await self.push(await self.handler.vrfy(arg))

@@ -1,5 +1,5 @@
-"""XFORWARD (Postfix's XFORWARD_README): the attributes' syntax checks, in Postfix's words, and the original
-client's attributes taken into the session."""
+"""XFORWARD (Postfix's XFORWARD_README): the attributes' syntax checks, in Postfix's words, the original client's
+attributes taken into the session until the transaction ends, and the command as SmtpServer answers it."""
 
 from __future__ import annotations
 
@@ -76,3 +76,28 @@ def _unxtext(value: str) -> str:
         out.append(value[i])
         i += 1
     return "".join(out)
+
+
+class XforwardCommand:
+    """SmtpServer's XFORWARD command (a mixin: the server's handler, settings and replies)."""
+
+    async def smtp_XFORWARD(self, arg: str | None) -> None:
+        """Postfix's checks in its order: a transaction in progress, no attribute, an unauthorized client (the
+        connection's own, whatever an earlier XFORWARD said), then the attributes."""
+        session = self.handler.session
+        if self.handler.txn is not None:
+            await self.push("503 5.5.1 Error: MAIL transaction in progress")
+        elif not arg:
+            await self.push("501 5.5.4 Syntax: XFORWARD attribute=value...")
+        elif not self.settings.xforward_allowed(session.unforwarded().client_address):
+            await self.push("550 5.7.0 Error: insufficient authorization")
+        elif refused := xforward_refusal(arg):
+            await self.push(refused)
+        else:
+            apply_xforward(session, arg)
+            await self.push("250 2.0.0 Ok")
+
+    def _set_post_data_state(self) -> None:
+        """The transaction's end (also RSET, HELO and EHLO, through _set_rset_state): the real client again."""
+        super()._set_post_data_state()
+        forget_xforward(self.handler.session)
