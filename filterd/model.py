@@ -3,7 +3,6 @@ filterd.content's Header objects)."""
 
 from __future__ import annotations
 
-import dataclasses
 
 import email
 import email.policy
@@ -62,7 +61,11 @@ class Session:
     def unforwarded(self) -> Session:
         """The session with the connection's own client: what Postfix's restrictions judge, XFORWARD's attributes
         being for logging only (XFORWARD_README); the session itself without XFORWARD."""
-        return self if not self.xforwarded else dataclasses.replace(self, **self.xforwarded, xforwarded=None)
+        if not self.xforwarded:
+            return self
+        real = object.__new__(Session)
+        real.__dict__.update(self.__dict__, **self.xforwarded, xforwarded=None)
+        return real
 
     @property
     def client(self) -> str:
