@@ -31,16 +31,22 @@ class TransportMaps:
     relay_transport: str = "relay"
     relayhost: str = ""
     relay_domains: DomainList = DomainList()
+    sender_relayhosts: tuple = ()
+    """sender_dependent_relayhost_maps: a relayhost by envelope sender, then by its @domain."""
+    null_sender_key: str = "<>"
+    """empty_address_relayhost_maps_lookup_key: what the null sender is looked up as."""
 
     @classmethod
     def from_config(cls, config) -> TransportMaps:
         """transport_maps and the class transports of a loaded main.cf; a table that cannot be opened is a
         TableError."""
-        specs = config.get("transport_maps").strip()
+        specs, senders = config.get("transport_maps").strip(), config.get("sender_dependent_relayhost_maps").strip()
         return cls(tuple(open_tables(specs)) if specs else (),
                    "transport_maps" in config.list("parent_domain_matches_subdomains"),
                    config.get("local_transport"), config.get("default_transport"), config.get("relay_transport"),
-                   config.get("relayhost"), DomainList.from_config(config, "relay_domains"))
+                   config.get("relayhost"), DomainList.from_config(config, "relay_domains"),
+                   tuple(open_tables(senders)) if senders else (),
+                   config.get("empty_address_relayhost_maps_lookup_key"))
 
     @property
     def may_refuse(self) -> bool:
@@ -48,16 +54,28 @@ class TransportMaps:
         classes = (self.local_transport, self.default_transport, self.relay_transport)
         return bool(self.tables) or any(t.partition(":")[0] in ("error", "retry") for t in classes)
 
-    def resolve(self, address: str, domain: str, local: bool) -> tuple[str, str]:
-        """(transport, next hop) of a resolved recipient (internal form, lower case): its class's transport, then
-        transport_maps."""
+    def resolve(self, address: str, domain: str, local: bool, sender: str = "") -> tuple[str, str]:
+        """(transport, next hop) of a resolved recipient (internal form, lower case) of a message from `sender`:
+        its class's transport, then transport_maps."""
         if local:
             channel, nexthop = self.local_transport, domain
         else:
             relay = self.relay_domains.matches(domain)
-            channel, nexthop = self.relay_transport if relay else self.default_transport, self.relayhost or domain
+            channel = self.relay_transport if relay else self.default_transport
+            nexthop = self.sender_relayhost(sender) or self.relayhost or domain
         transport, _, explicit = channel.partition(":")
         return self.route(address, domain, transport, explicit or nexthop)
+
+    def sender_relayhost(self, sender: str) -> str | None:
+        """sender_dependent_relayhost_maps' next hop for the sender (its address, then @domain; the null sender as
+        null_sender_key); None when none, or DUNNO, says one."""
+        if not self.sender_relayhosts:
+            return None
+        sender = sender.lower()
+        domain = PartialKey("@" + sender.rpartition("@")[2])
+        keys = [sender, domain] if "@" in sender else [sender or self.null_sender_key]
+        found = lookup_keys(self.sender_relayhosts, keys)
+        return None if found is None or not found.strip() or found.strip().upper() == "DUNNO" else found.strip()
 
     def route(self, address: str, domain: str, transport: str, nexthop: str) -> tuple[str, str]:
         """(transport, next hop) for a recipient (internal form, lower case) whose default route is the one given."""

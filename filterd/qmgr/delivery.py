@@ -65,7 +65,8 @@ class Deliverer:
             rcpt.status = rcpt.dsn = rcpt.text = rcpt.relay = ""
         groups: dict[Destination, list[Recipient]] = {}
         for rcpt in pending:
-            groups.setdefault(self.router.destination(rcpt.address, _filter(attempt.qf)), []).append(rcpt)
+            destination = self.router.destination(rcpt.address, _filter(attempt.qf), attempt.qf.envelope.sender)
+            groups.setdefault(destination, []).append(rcpt)
         jobs = [self._group(attempt, dest, rcpts[i:i + self.recipient_limit])
                 for dest, rcpts in groups.items() for i in range(0, len(rcpts), self.recipient_limit)]
         await asyncio.gather(*jobs)

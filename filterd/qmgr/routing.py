@@ -48,14 +48,15 @@ class Router:
         rules = self.rules or AddressRules(tuple(self.mydestination))
         return rules.resolve(rules.rewrite(unquote_local(recipient)))
 
-    def destination(self, recipient: str, override: str = "") -> Destination:
-        """The destination of one recipient; `override` is a FILTER action's transport:nexthop."""
+    def destination(self, recipient: str, override: str = "", sender: str = "") -> Destination:
+        """The destination of one recipient of a message from `sender`; `override` is a FILTER action's
+        transport:nexthop."""
         resolution = self.resolve(recipient)
         domain = resolution.domain.lower()
         if override:
             return parse_transport(override, domain)
         return Destination(*self.transports.resolve(resolution.recipient.lower(), domain,
-                                                    resolution.address_class == LOCAL))
+                                                    resolution.address_class == LOCAL, sender))
 
 
 def parse_transport(value: str, domain: str) -> Destination:

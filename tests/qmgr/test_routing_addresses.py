@@ -80,3 +80,22 @@ def test_each_address_class_has_its_transport_as_trivial_rewrite_chooses_it():
                                                    default_transport="discard:"), RULES)
     assert mapped.destination("a@elsewhere.example") == Destination("smtp", "elsewhere.example")
     assert mapped.destination("a@other.example") == Destination("discard", "other.example")
+
+
+def test_sender_dependent_relayhost_maps_override_relayhost_by_sender_then_domain():
+    """The sender's address, then its @domain, the null sender as `<>`; DUNNO keeps relayhost; an explicit
+    transport next hop still comes first."""
+    from filterd import open_table
+    from filterd.transport_maps import TransportMaps
+
+    senders = open_table("inline:{ a@example.org=[192.0.2.1], @example.org=[192.0.2.2], b@example.org=DUNNO, "
+                         "<>=[192.0.2.3] }")
+    router = Router(frozenset({"local.example"}), "[192.0.2.25]", TransportMaps(sender_relayhosts=(senders,)), RULES)
+    route = {sender: router.destination("x@elsewhere.example", sender=sender).nexthop
+             for sender in ("a@example.org", "c@example.org", "b@example.org", "", "d@other.example")}
+    assert route == {"a@example.org": "[192.0.2.1]", "c@example.org": "[192.0.2.2]", "b@example.org": "[192.0.2.25]",
+                     "": "[192.0.2.3]", "d@other.example": "[192.0.2.25]"}
+    assert router.destination("x@local.example", sender="a@example.org") == Destination("local", "local.example")
+    explicit = Router(frozenset(), "", TransportMaps(default_transport="smtp:[192.0.2.9]",
+                                                     sender_relayhosts=(senders,)), RULES)
+    assert explicit.destination("x@elsewhere.example", sender="a@example.org").nexthop == "[192.0.2.9]"
