@@ -35,18 +35,25 @@ class TransportMaps:
     """sender_dependent_relayhost_maps: a relayhost by envelope sender, then by its @domain."""
     null_sender_key: str = "<>"
     """empty_address_relayhost_maps_lookup_key: what the null sender is looked up as."""
+    sender_transports: tuple = ()
+    """sender_dependent_default_transport_maps: a default_transport by envelope sender, then by its @domain."""
+    null_sender_transport_key: str = "<>"
+    """empty_address_default_transport_maps_lookup_key."""
 
     @classmethod
     def from_config(cls, config) -> TransportMaps:
         """transport_maps and the class transports of a loaded main.cf; a table that cannot be opened is a
         TableError."""
-        specs, senders = config.get("transport_maps").strip(), config.get("sender_dependent_relayhost_maps").strip()
-        return cls(tuple(open_tables(specs)) if specs else (),
-                   "transport_maps" in config.list("parent_domain_matches_subdomains"),
+        def tables(name: str) -> tuple:
+            specs = config.get(name).strip()
+            return tuple(open_tables(specs)) if specs else ()
+
+        return cls(tables("transport_maps"), "transport_maps" in config.list("parent_domain_matches_subdomains"),
                    config.get("local_transport"), config.get("default_transport"), config.get("relay_transport"),
                    config.get("relayhost"), DomainList.from_config(config, "relay_domains"),
-                   tuple(open_tables(senders)) if senders else (),
-                   config.get("empty_address_relayhost_maps_lookup_key"))
+                   tables("sender_dependent_relayhost_maps"), config.get("empty_address_relayhost_maps_lookup_key"),
+                   tables("sender_dependent_default_transport_maps"),
+                   config.get("empty_address_default_transport_maps_lookup_key"))
 
     @property
     def may_refuse(self) -> bool:
@@ -60,22 +67,14 @@ class TransportMaps:
         if local:
             channel, nexthop = self.local_transport, domain
         else:
-            relay = self.relay_domains.matches(domain)
-            channel = self.relay_transport if relay else self.default_transport
-            nexthop = self.sender_relayhost(sender) or self.relayhost or domain
+            if self.relay_domains.matches(domain):
+                channel = self.relay_transport
+            else:
+                channel = by_sender(self.sender_transports, sender, self.null_sender_transport_key) or \
+                    self.default_transport
+            nexthop = by_sender(self.sender_relayhosts, sender, self.null_sender_key) or self.relayhost or domain
         transport, _, explicit = channel.partition(":")
         return self.route(address, domain, transport, explicit or nexthop)
-
-    def sender_relayhost(self, sender: str) -> str | None:
-        """sender_dependent_relayhost_maps' next hop for the sender (its address, then @domain; the null sender as
-        null_sender_key); None when none, or DUNNO, says one."""
-        if not self.sender_relayhosts:
-            return None
-        sender = sender.lower()
-        domain = PartialKey("@" + sender.rpartition("@")[2])
-        keys = [sender, domain] if "@" in sender else [sender or self.null_sender_key]
-        found = lookup_keys(self.sender_relayhosts, keys)
-        return None if found is None or not found.strip() or found.strip().upper() == "DUNNO" else found.strip()
 
     def route(self, address: str, domain: str, transport: str, nexthop: str) -> tuple[str, str]:
         """(transport, next hop) for a recipient (internal form, lower case) whose default route is the one given."""
@@ -94,6 +93,17 @@ class TransportMaps:
         starts with one (`5.1.2 Bad destination`), else `default`."""
         stated = _DSN.match(nexthop)
         return (stated[1], nexthop[stated.end():]) if stated else (default, nexthop)
+
+
+def by_sender(tables: tuple, sender: str, null_key: str) -> str | None:
+    """A sender_dependent_*_maps result for the sender (its address, then @domain; the null sender as `null_key`);
+    None when none, or DUNNO, says one."""
+    if not tables:
+        return None
+    sender = sender.lower()
+    keys = [sender, PartialKey("@" + sender.rpartition("@")[2])] if "@" in sender else [sender or null_key]
+    found = (lookup_keys(tables, keys) or "").strip()
+    return None if not found or found.upper() == "DUNNO" else found
 
 
 def updated(transport: str, nexthop: str, value: str, domain: str) -> tuple[str, str]:

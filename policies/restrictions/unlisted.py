@@ -64,7 +64,7 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
         return None
     local_part, _, domain = resolution.recipient.rpartition("@")
     transport, reason = settings.transports.resolve(resolution.recipient.lower(), domain.lower(),
-                                                    resolution.address_class == "local")
+                                                    resolution.address_class == "local", check.sender or "")
     if transport in NOT_DELIVERING:
         code, status = NOT_DELIVERING[transport]
         dsn, text = TransportMaps.reason(reason, status[:-1] + "0" if reply_class == SENDER else status)

@@ -280,3 +280,14 @@ def test_sender_dependent_relayhost_is_postfix_s(pair) -> None:
     smtp = sorted(x for x in found if x.startswith("smtp:"))
     assert smtp == sorted(x for x in expected if x.startswith("smtp:"))  # the two deliveries in either order
     assert any(f"connect to 127.0.0.1[127.0.0.1]:{dead}: Connection refused" in x for x in smtp)
+
+
+def test_sender_dependent_default_transport_is_postfix_s(pair) -> None:
+    """A sender whose default_transport is error: has its off-host recipients refused at RCPT (check_rcpt_maps
+    resolves with the sender), the others' mail goes as before."""
+    postfix, filterd = pair(sender_dependent_default_transport_maps="inline:{ {s@example.org=error:5.7.1 Not you} }")
+    chunks = [(f"EHLO {HELO}\n", 1)]
+    for sender in ("s@example.org", "t@example.org"):
+        chunks += [(f"MAIL FROM:<{sender}>\n", 1), ("RCPT TO:<bob@example.com>\n", 1), ("RSET\n", 1)]
+    assert_same_lines(postfix, filterd, [*chunks, ("QUIT\n", 1)])
+    assert "550 5.7.1 <bob@example.com>: Recipient address rejected: Not you;" in filterd.log()

@@ -99,3 +99,18 @@ def test_sender_dependent_relayhost_maps_override_relayhost_by_sender_then_domai
     explicit = Router(frozenset(), "", TransportMaps(default_transport="smtp:[192.0.2.9]",
                                                      sender_relayhosts=(senders,)), RULES)
     assert explicit.destination("x@elsewhere.example", sender="a@example.org").nexthop == "[192.0.2.9]"
+
+
+def test_sender_dependent_default_transport_maps_choose_the_default_class_s_transport():
+    from filterd import DomainList, open_table
+    from filterd.transport_maps import TransportMaps
+
+    senders = open_table("inline:{ {a@example.org=error:5.7.1 Not from you}, @example.org=smtp:[192.0.2.4], "
+                         "b@example.org=DUNNO }")
+    router = Router(frozenset(), "[192.0.2.25]", TransportMaps(sender_transports=(senders,),
+                                                              relay_domains=DomainList(("relay.example",))), RULES)
+    assert router.destination("x@elsewhere.example", sender="a@example.org") == Destination("error",
+                                                                                          "5.7.1 Not from you")
+    assert router.destination("x@elsewhere.example", sender="c@example.org") == Destination("smtp", "[192.0.2.4]")
+    assert router.destination("x@elsewhere.example", sender="b@example.org") == Destination("smtp", "[192.0.2.25]")
+    assert router.destination("x@relay.example", sender="a@example.org") == Destination("relay", "[192.0.2.25]")
