@@ -212,6 +212,12 @@ def test_a_message_without_message_id_from_a_client_whose_headers_are_not_rewrit
     assert ": message-id=<>" in filterd.log()
 
 
+def one_message(sender: str, recipients: list[str], subject: str) -> list[tuple[str, int]]:
+    """A session that sends one message from `sender` to each of `recipients` (those the server takes)."""
+    return [(f"EHLO {HELO}\n", 1), (f"MAIL FROM:<{sender}>\n", 1), *((f"RCPT TO:<{rcpt}>\n", 1) for rcpt in recipients),
+            ("DATA\n", 1), (message(subject), 1), ("QUIT\n", 1)]
+
+
 def test_error_retry_and_discard_transports_are_postfix_s(pair) -> None:
     """transport_maps naming Postfix's error(8), its retry service and discard(8): smtpd refuses at RCPT what goes
     to error (550) or retry (450) with the next hop as the reason (its DSN status first when it has one); discard
@@ -221,9 +227,7 @@ def test_error_retry_and_discard_transports_are_postfix_s(pair) -> None:
                                            "quiet.example=discard:silently, {sender.example=error:5.1.1 No} }")
     recipients = ["a@err.example", "b@gone.example", "c@drop.example", "d@later.example", "e@quiet.example",
                   "bob@example.com"]
-    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<s@sender.example>\n", 1),
-                                         *((f"RCPT TO:<{rcpt}>\n", 1) for rcpt in recipients), ("DATA\n", 1),
-                                         (message("nowhere"), 1), ("QUIT\n", 1)], (*LOGGED, "discard"))
+    assert_same_lines(postfix, filterd, one_message("s@sender.example", recipients, "nowhere"), (*LOGGED, "discard"))
     log = filterd.log()
     assert "550 5.1.2 <a@err.example>: Recipient address rejected: Bad destination;" in log
     assert "discard[" in log and "status=sent (silently)" in log
@@ -255,9 +259,7 @@ def test_class_transports_are_postfix_s(pair) -> None:
     postfix, filterd = pair(default_transport="error:5.7.1 Outbound mail disabled", relay_domains="relay.example",
                             mydestination="local.example", local_transport="error:5.1.1 No local delivery")
     recipients = ["a@elsewhere.example", "b@relay.example", "c@sub.relay.example", "d@local.example"]
-    assert_same_lines(postfix, filterd, [(f"EHLO {HELO}\n", 1), ("MAIL FROM:<s@example.org>\n", 1),
-                                         *((f"RCPT TO:<{rcpt}>\n", 1) for rcpt in recipients), ("DATA\n", 1),
-                                         (message("classes"), 1), ("QUIT\n", 1)], (*LOGGED, "relay"))
+    assert_same_lines(postfix, filterd, one_message("s@example.org", recipients, "classes"), (*LOGGED, "relay"))
     log = filterd.log()
     assert "550 5.7.1 <a@elsewhere.example>: Recipient address rejected: Outbound mail disabled;" in log
     assert "filterd/relay[" in log and "to=<b@relay.example>" in log
