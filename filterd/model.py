@@ -3,7 +3,6 @@ filterd.content's Header objects)."""
 
 from __future__ import annotations
 
-
 import email
 import email.policy
 import io

@@ -66,15 +66,17 @@ class TransportMaps:
         its class's transport, then transport_maps."""
         if local:
             channel, nexthop = self.local_transport, domain
+        elif self.relay_domains.matches(domain):
+            channel, nexthop = self.relay_transport, self._relayhost(sender, domain)
         else:
-            if self.relay_domains.matches(domain):
-                channel = self.relay_transport
-            else:
-                channel = by_sender(self.sender_transports, sender, self.null_sender_transport_key) or \
-                    self.default_transport
-            nexthop = by_sender(self.sender_relayhosts, sender, self.null_sender_key) or self.relayhost or domain
+            default = by_sender(self.sender_transports, sender, self.null_sender_transport_key)
+            channel, nexthop = default or self.default_transport, self._relayhost(sender, domain)
         transport, _, explicit = channel.partition(":")
         return self.route(address, domain, transport, explicit or nexthop)
+
+    def _relayhost(self, sender: str, domain: str) -> str:
+        """The off-host next hop: the sender's relayhost, else relayhost, else the domain."""
+        return by_sender(self.sender_relayhosts, sender, self.null_sender_key) or self.relayhost or domain
 
     def route(self, address: str, domain: str, transport: str, nexthop: str) -> tuple[str, str]:
         """(transport, next hop) for a recipient (internal form, lower case) whose default route is the one given."""

@@ -75,17 +75,16 @@ class ProxyNextHop:
         mail = self._mail_command(envelope)
         if not smtp.supports_extension("xforward"):
             return await self._command(mail)
-        commands = [encode(self._xforward(session)), encode(mail)]
         if smtp.supports_extension("pipelining"):
+            commands = [encode(self._xforward(session)), encode(mail)]
             xforward, reply = (Reply(r.code, r.message) for r in await pipelined(smtp, commands, self.timeout))
         else:
-            xforward = await self._command(self._xforward(session))
-            reply = xforward if xforward.code == 421 else await self._command(mail)
+            xforward, reply = await self._command(self._xforward(session)), None
         if xforward.code == 421:
             return xforward
         if not xforward.ok:
             maillog.warning(self.service, "%s: XFORWARD refused: %s", self.relay, xforward)
-        return reply
+        return reply or await self._command(mail)
 
     async def recipient(self, address: str, options: list[str]) -> Reply:
         dsn = self.smtp is not None and self.smtp.supports_extension("dsn")

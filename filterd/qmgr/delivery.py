@@ -165,12 +165,13 @@ class Deliverer:
         if why.soft:
             return why
         if ended_at_fallback:
-            maillog.warning(smtp_service(destination.transport), "smtp_fallback_relay configuration problem")
-            return Why("4.3.5", why.reason)
-        if self.router.relayhost and destination.nexthop == self.router.relayhost:
-            maillog.warning(smtp_service(destination.transport), "relayhost configuration problem")
-            return Why("4.3.5", why.reason)
-        return why
+            problem = "smtp_fallback_relay"
+        elif self.router.relayhost and destination.nexthop == self.router.relayhost:
+            problem = "relayhost"
+        else:
+            return why
+        maillog.warning(smtp_service(destination.transport), "%s configuration problem", problem)
+        return Why("4.3.5", why.reason)
 
     def _undeliverable(self, attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing,
                        service: str = "smtp") -> None:

@@ -40,6 +40,7 @@ class Router:
     rules: AddressRules | None = None
 
     def __post_init__(self) -> None:
+        """relayhost is the router's (the delivery agent asks it): the transports resolve with the same one."""
         if self.transports.relayhost != self.relayhost:
             object.__setattr__(self, "transports", replace(self.transports, relayhost=self.relayhost))
 

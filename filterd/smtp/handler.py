@@ -43,6 +43,10 @@ def sasl_fields(session: Session) -> str:
     return "".join(f", {name}={value}" for name, value in fields if value)
 
 
+CLIENT_ATTRIBUTES = ("client_address", "client_name", "client_port", "protocol", "helo")
+"""XFORWARD's NAME, ADDR, PORT, PROTO and HELO: any of them makes Postfix log orig_client=."""
+
+
 def forwarded_fields(session: Session) -> str:
     """What Postfix's smtpd adds to the client= line for an XFORWARD session: the MTA's queue id and the client it
     had the message from."""
@@ -51,10 +55,6 @@ def forwarded_fields(session: Session) -> str:
     if real and any(real[name] != getattr(session, name) for name in CLIENT_ATTRIBUTES):
         fields += f", orig_client={session.client}"
     return fields
-
-
-CLIENT_ATTRIBUTES = ("client_address", "client_name", "client_port", "protocol", "helo")
-"""XFORWARD's NAME, ADDR, PORT, PROTO and HELO: any of them makes Postfix log orig_client=."""
 
 
 class SmtpHandler:
