@@ -122,7 +122,8 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         reinject = listener.mode == "reinject"
         content_filter = "" if reinject else config.get("content_filter")
         rules = AddressRules.from_config(config)
-        return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject, rules)
+        size_limit = config.int("message_size_limit")
+        return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject, rules, size_limit)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)

@@ -51,6 +51,8 @@ class CutShort:
 
     headers: tuple[Header, ...] = ()
     header_done: bool = False
+    too_big: bool = False
+    """Refused for passing message_size_limit, which Postfix's cleanup met too (its queue file holds more)."""
 
 
 class NextHop(Protocol):

@@ -276,12 +276,13 @@ class Lifecycle:
             await resolved(self.chain.run_now("end_of_message", txn))
         return self._concluded()
 
-    def refuse(self, verdict: Verdict) -> Transaction:
+    def refuse(self, verdict: Verdict, logged: bool = True) -> Transaction:
         """The front end refuses the message before the chain decides (too big, bare newlines): logged as
-        the chain's refusals are, and the transaction concluded."""
+        the chain's refusals are (unless the front end logs its own words), and the transaction concluded."""
         self._next = TRANSITIONS[self.state, "end_of_message"]
         self.txn.final = verdict  # type: ignore[union-attr]
-        self.txn.log_verdict("end_of_message", verdict)  # type: ignore[union-attr]
+        if logged:
+            self.txn.log_verdict("end_of_message", verdict)  # type: ignore[union-attr]
         return self._concluded()
 
     def _concluded(self, _verdict: Verdict | None = None) -> Transaction:

@@ -40,8 +40,10 @@ class MissingHeaders:
 
     def applies(self, client_address: str) -> bool:
         """Does this client get missing headers added (local_header_rewrite_clients, or always)?"""
-        if self.always:
-            return True
+        return self.always or self.rewrites(client_address)
+
+    def rewrites(self, client_address: str) -> bool:
+        """Is this client one of local_header_rewrite_clients (Postfix's local rewriting context)?"""
         if "permit_mynetworks" in self.rules and in_networks(client_address, self.mynetworks):
             return True
         return "permit_inet_interfaces" in self.rules and _is_interface(client_address, self.interfaces)

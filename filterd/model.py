@@ -30,6 +30,9 @@ class Session:
     not resolve back to the address), TEMP (the DNS failed for now); "" where filterd made no lookup."""
     reverse_client_name_status: str = ""
     """How reverse_client_name's lookup ended: OK, FAIL or TEMP; "" where filterd made no lookup."""
+    server_address: str = ""
+    """The address the client connected to (Postfix's server_address); "" where it is not known."""
+    server_port: int = 0
     helo: str = ""
     protocol: str = "SMTP"
     tls: bool = False

@@ -13,10 +13,12 @@ from filterd.addresses import AddressRules, quote_local, unquote_local
 from filterd.handoff import CutShort, Reply, Routing
 from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
+from filterd.queue import postfix_size
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
+TOO_BIG = Reply(552, "5.3.4 Error: message file too big")
 
 
 WRITTEN_IN_LOOP = 262144
@@ -28,15 +30,16 @@ FLOW_RECOUNT = 0.2
 class QueueNextHop:
     """Stores each accepted message in the incoming (or hold) queue, stamped with content_filter unless a FILTER
     action chose another filter (as Postfix's cleanup does); a reinject listener's messages are marked `filtered`,
-    back from a filter, so that the after-queue stage never runs on them."""
+    back from a filter, so that the after-queue stage never runs on them. A message whose queue file in Postfix
+    would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it."""
 
     relay = "queue"
     logs_delivery = False
 
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
                  missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
-                 rules: AddressRules | None = None):
-        self.spool, self.missing, self.rules = spool, missing, rules
+                 rules: AddressRules | None = None, size_limit: int = 0):
+        self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -57,6 +60,9 @@ class QueueNextHop:
         headers = list(message.headers)
         added = self._add_missing_headers(message)
         envelope = self._queue_envelope(message, routing)
+        if self._too_big(envelope, message):
+            self._log_too_big(envelope.queue_id)
+            return TOO_BIG
         await self._in_flow_delay()
         queue = "hold" if routing.hold else "incoming"
         try:
@@ -81,6 +87,21 @@ class QueueNextHop:
             added = self.missing.missing_id(list(cut.headers), env.queue_id)
         for line in message_id_lines(cut.headers, added, cut.header_done):
             maillog.info("cleanup", "%s: %s", env.queue_id, line)
+        if cut.too_big:
+            self._log_too_big(env.queue_id)
+
+    @staticmethod
+    def _log_too_big(queue_id: str) -> None:
+        """cleanup's lines for a queue file that met its size limit."""
+        maillog.warning("cleanup", "%s: queue file size limit exceeded", queue_id)
+        maillog.warning("cleanup", "mail_stream_cleanup: close error")
+
+    def _too_big(self, envelope: QueueEnvelope, message: Message) -> bool:
+        session = self._session
+        if not self.size_limit or session is None:
+            return False
+        local = self.missing is not None and self.missing.rewrites(session.client_address)
+        return postfix_size.exceeds(self.size_limit, postfix_size.envelope_size(envelope, session, local), message)
 
     def _rewrites_headers(self) -> bool:
         session = self._session

@@ -25,11 +25,13 @@ def request_attributes(session: Session, envelope: Envelope | None, state: str, 
         "queue_id": envelope.queue_id, "sender": sender, "recipient": recipient, "recipient_count": str(count),
         "client_address": session.client_address, "client_name": session.client_name,
         "reverse_client_name": session.reverse_name, "instance": _instance(session, envelope),
-        "sasl_method": "", "sasl_username": session.sasl_username, "sasl_sender": "", "size": size,
-        "ccert_subject": "", "ccert_issuer": "", "ccert_fingerprint": "", "encryption_protocol": "",
-        "encryption_cipher": "", "encryption_keysize": "0", "etrn_domain": "", "stress": "",
+        "sasl_method": session.sasl_method, "sasl_username": session.sasl_username,
+        "sasl_sender": session.sasl_sender, "size": size,
+        "ccert_subject": "", "ccert_issuer": "", "ccert_fingerprint": "", "encryption_protocol": session.tls_protocol,
+        "encryption_cipher": session.tls_cipher, "encryption_keysize": str(session.tls_cipher_bits), "etrn_domain": "", "stress": "",
         "ccert_pubkey_fingerprint": "", "client_port": str(session.client_port), "policy_context": context,
-        "server_address": "", "server_port": "0", "compatibility_level": "", "mail_version": __version__,
+        "server_address": session.server_address,
+        "server_port": str(session.server_port), "compatibility_level": "", "mail_version": __version__,
     }
 
 

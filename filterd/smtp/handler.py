@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from typing import Awaitable, Callable
 
 from filterd import maillog, queue_stage, reroute
@@ -267,6 +268,9 @@ class SmtpHandler:
             if chunks is not None:
                 await self._parse(self.decoder.end_of_chunks())
             refusal = self._refusal(self.data_state(), chunks)
+            if refusal is TOO_BIG:
+                await self._too_big(queue_id, chunks)
+                return verdict_reply(refusal)
             if refusal is not None:
                 self.life.refuse(refusal)
                 await self.abort()
@@ -280,6 +284,15 @@ class SmtpHandler:
         finally:
             message.close()
             self.parser = self.decoder = None
+
+    async def _too_big(self, queue_id: str, chunks: RecordCounter | None) -> None:
+        """A message past message_size_limit: smtpd's warning (BDAT's was logged at the chunk that passed it) and
+        no reject line, as Postfix logs it; the next hop told, for cleanup's lines."""
+        if chunks is None:
+            maillog.warning(self.settings.service, "%s: queue file size limit exceeded", queue_id or "NOQUEUE")
+        cut = self._cut_short()
+        self.life.refuse(TOO_BIG, logged=False)
+        await self.abort(replace(cut, too_big=True) if cut is not None else None)
 
     def _refusal(self, state: DataState, chunks: RecordCounter | None = None) -> Verdict | None:
         """The message refused before the chain decides: too big, or bare newlines where they are refused."""
@@ -313,7 +326,7 @@ class SmtpHandler:
             reply = await nexthop.deliver(message, routing)
             if nexthop.logs_delivery:
                 self._log_delivery(txn, nexthop.relay, reply, started)
-        if not reply.ok:
+        if not reply.ok and nexthop.logs_delivery:
             maillog.info(self.settings.service, "%s: proxy-reject: END-OF-MESSAGE from %s: %s; %s",
                          envelope.queue_id, self.session.unforwarded().client, reply, txn.envelope_text())
         return reply.wire()

@@ -108,6 +108,7 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
                                         for name in _smtp_method_names()}, settings.forbidden, self._non_smtp,
                                        self._unknown, self._resplit)
         self.parameters, self.parameter_refusal = "", None
+        self.sender_given = ""
 
     # --- replies ---------------------------------------------------------------
 
@@ -120,6 +121,8 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         if self.parameter_refusal:
             status, self.parameter_refusal = self.parameter_refusal, None
         status = replies.translate(status, self.current)
+        if status == replies.SIZE_TOO_BIG and self.current == "MAIL":
+            self._log_size_refusal(status)
         if self.settings.soft_bounce:
             status = replies.soften(status)
         if status == replies.UNKNOWN_COMMAND:
@@ -252,6 +255,9 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         asking = None
         if isinstance(peer, tuple):
             session.client_address, session.client_port = peer[0], peer[1]
+            local = self.transport.get_extra_info("sockname")
+            if isinstance(local, tuple):
+                session.server_address, session.server_port = local[0], local[1]
             asking = self.gate.ask(self.service_name, peer[0]) if self.gate is not None else None
         try:
             if isinstance(peer, tuple):
@@ -278,8 +284,7 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
     async def _activate_sasl(self) -> bool:
         """Dovecot's mechanisms, asked before the greeting as Postfix's smtpd asks; without them the session ends
         before it starts, as Postfix's smtpd exits."""
-        local = self.transport.get_extra_info("sockname") if self.transport else None
-        self.handler.sasl.server_address = local[0] if isinstance(local, tuple) else ""
+        self.handler.sasl.server_address = self.handler.session.server_address
         if await self.handler.sasl.activate():
             return True
         self.greeted = True
@@ -361,6 +366,8 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         if found is None:
             return None, None
         self.parameters = found[1] or ""
+        if sender:
+            self.sender_given = found[0]
         return found
 
     def _getparams(self, params: Any) -> dict[str, str | bool] | None:
@@ -515,6 +522,14 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         if reply.startswith("2"):
             self.errors = self.junk = 0
         await self.push(reply)
+
+    def _log_size_refusal(self, status: str) -> None:
+        """A MAIL whose SIZE passes message_size_limit: smtpd_check_size's reject line."""
+        session = self.handler.session.unforwarded()
+        sender = "" if self.sender_given == "<>" else self.sender_given
+        helo = f" helo=<{session.helo}>" if session.helo else ""
+        maillog.info(self.settings.service, "NOQUEUE: reject: MAIL from %s: %s; from=<%s> proto=%s%s",
+                     session.client, status, sender, session.protocol, helo)
 
     async def _hang_up_with(self, reply: str) -> None:
         """A reply after which the client's next input cannot be read as commands: Postfix says it and hangs up."""

@@ -53,6 +53,8 @@ _VALUES: dict[str, Callable[[Context, MacroSettings], str | None]] = {
     "_": lambda c, s: f"{c.session.client_name} [{c.session.client_address}]",
     "j": lambda c, s: s.myhostname,
     "daemon_name": lambda c, s: s.daemon_name,
+    "daemon_addr": lambda c, s: c.session.server_address or None,
+    "daemon_port": lambda c, s: str(c.session.server_port) if c.session.server_address else None,
     "v": lambda c, s: s.version,
     "client_addr": lambda c, s: c.session.client_address,
     "client_port": lambda c, s: str(c.session.client_port),

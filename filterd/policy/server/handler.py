@@ -33,7 +33,9 @@ def session_of(record: Record, service: str) -> Session:
     return Session(client_address=record.get("client_address") or "unknown",
                    client_port=int(record.get("client_port") or 0),
                    client_name=record.get("client_name") or "unknown",
-                   reverse_client_name=record.get("reverse_client_name") or "", daemon_name=service)
+                   reverse_client_name=record.get("reverse_client_name") or "", daemon_name=service,
+                   server_address=record.get("server_address", ""),
+                   server_port=int(record.get("server_port") or 0))
 
 
 def envelope_of(record: Record) -> Envelope:
