@@ -21,12 +21,12 @@ REQUEST = "smtpd_access_policy"
 PROTOCOL_STATES = ("CONNECT", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE", "VRFY", "ETRN")
 
 REQUEST_ATTRIBUTES = (
-    "request", "protocol_state", "protocol_name", "helo_name", "queue_id", "sender", "recipient", "recipient_count",
-    "client_address", "client_name", "reverse_client_name", "instance", "sasl_method", "sasl_username",
-    "sasl_sender", "size", "ccert_subject", "ccert_issuer", "ccert_fingerprint", "encryption_protocol",
-    "encryption_cipher", "encryption_keysize", "etrn_domain", "stress", "ccert_pubkey_fingerprint", "client_port",
-    "policy_context", "server_address", "server_port", "compatibility_level", "mail_version")
-"""The attributes Postfix 3.x's smtpd sends, in its order."""
+    "request", "protocol_state", "protocol_name", "client_address", "client_name", "client_port",
+    "reverse_client_name", "server_address", "server_port", "helo_name", "sender", "recipient", "recipient_count",
+    "queue_id", "instance", "size", "etrn_domain", "stress", "sasl_method", "sasl_username", "sasl_sender",
+    "ccert_subject", "ccert_issuer", "ccert_fingerprint", "ccert_pubkey_fingerprint", "encryption_protocol",
+    "encryption_cipher", "encryption_keysize", "policy_context")
+"""The attributes Postfix 3.7's smtpd sends, in its order (3.8 adds compatibility_level and mail_version)."""
 
 Record = dict[str, str]
 
