@@ -227,6 +227,9 @@ def implicit_tls(settings: SmtpSettings) -> dict:
         return {}
     if tls.context is None:
         raise FatalError("smtpd_tls_wrappermode = yes needs a usable smtpd_tls_cert_file and smtpd_tls_key_file")
+    if settings.upstream_proxy:
+        raise FatalError("smtpd_tls_wrappermode = yes with smtpd_upstream_proxy_protocol is not supported: the TLS "
+                         "handshake would start before the PROXY header; use STARTTLS behind the proxy")
     return {"ssl": tls.context, "ssl_handshake_timeout": tls.handshake_timeout}
 
 

@@ -13,6 +13,7 @@ PACKAGES=(
     graphviz  # dot: tests/test_architecture_diagram.py redraws docs/architecture.svg
     procps  # ps: tests/integration/test_service.py looks at the workers' user as an administrator does
     iproute2  # ip: tests/netns.py brings up the loopback of the network namespace Postfix asks DNS in
+    haproxy  # tests/integration/test_haproxy_vs_postfix.py puts one in front of filterd (send-proxy, send-proxy-v2)
 )
 NO_TESTS_COLLECTED=5
 

@@ -17,7 +17,8 @@ from tests.harness import FilterdProcess, Postfix, Service, SmtpSink, make_workd
 INTEGRATION_FIXTURES = {"mta_dir", "mta_launcher", "smtp_sink", "smtp_sink_factory", "postfix_factory",
                         "filterd_factory"}
 REQUIRED_PROGRAMS = {"postfix": "postfix", "postconf": "postfix", "smtp-sink": "postfix",
-                     "smtp-source": "postfix", "swaks": "swaks", "dovecot": "dovecot-core"}
+                     "smtp-source": "postfix", "swaks": "swaks", "dovecot": "dovecot-core",
+                     "haproxy": "haproxy"}
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 
 

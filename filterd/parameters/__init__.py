@@ -21,6 +21,7 @@ from filterd.parameters.tls import TLS_PARAMETERS, validate_tls
 LISTENER_MODES = ("proxy", "filter", "sink", "relay", "reinject", "milter", "policy", "pipe")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
 BARE_NEWLINE_MODES = ("normalize", "yes", "reject", "no")
+UPSTREAM_PROXY_PROTOCOLS = ("", "haproxy")
 
 
 def _default_hostname() -> str:
@@ -97,6 +98,14 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("fast_flush_domains", "$relay_domains", "list",
        doc="Optional list of destinations that are eligible for per-destination logfiles with mail that is queued "
            "to those destinations."),
+    _p("smtpd_upstream_proxy_protocol", "",
+       doc='The name of the proxy protocol used by an optional before-smtpd proxy agent ("haproxy": version 1 or '
+           '2 of its PROXY protocol).'),
+    _p("smtpd_upstream_proxy_timeout", "5s", "time",
+       doc="The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."),
+    _p("smtpd_peername_lookup", "yes", "bool",
+       doc="Attempt to look up the remote SMTP client hostname, and verify that the name matches the client IP "
+           "address."),
     _p("smtpd_forbid_bare_newline", "normalize",
        doc="Reject or restrict input lines that end in <LF> instead of <CR><LF>: normalize, yes, reject or no."),
     _p("smtpd_forbid_bare_newline_exclusions", "$mynetworks", "list",
@@ -272,6 +281,9 @@ def validate_values(config: Config) -> None:
     validate_tls(config)
     _check_choice(config, "plugin_error_action", ERROR_ACTIONS)
     _check_choice(config, "smtpd_forbid_bare_newline", BARE_NEWLINE_MODES)
+    if config.get("smtpd_upstream_proxy_protocol") not in UPSTREAM_PROXY_PROTOCOLS:
+        raise config.error("smtpd_upstream_proxy_protocol", f'unsupported value "{config.get("smtpd_upstream_proxy_protocol")}"'
+                           ': expected haproxy or nothing')
     _check_choice(config, "smtp_address_preference", ADDRESS_PREFERENCES)
     _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
     _check_choices(config, "smtp_host_lookup", HOST_LOOKUPS)

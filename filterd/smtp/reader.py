@@ -50,6 +50,20 @@ class CommandReader(asyncio.StreamReader):
             raise asyncio.CancelledError from None
         return self.last_line
 
+    async def wait_for_input(self) -> None:
+        """Until the client has sent something, or hung up."""
+        if not self._buffer and not self._eof:  # type: ignore[attr-defined]
+            await self._wait_for_data("wait_for_input")  # type: ignore[attr-defined]
+
+    def peek(self, most: int) -> bytes:
+        """What the client sent so far (up to `most` bytes), left to be read."""
+        return bytes(self._buffer[:most])  # type: ignore[attr-defined]
+
+    def consume(self, count: int) -> None:
+        """Drop `count` bytes that peek() showed."""
+        del self._buffer[:count]  # type: ignore[attr-defined]
+        self._maybe_resume_transport()  # type: ignore[attr-defined]
+
     async def read_data_lines(self, most: int = DATA_BLOCK) -> bytes:
         """DATA's next piece (read_data_piece), with the whole lines already buffered behind it, at most `most`
         bytes and none past a lone dot line (what follows the end of data is the client's next commands): one

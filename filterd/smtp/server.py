@@ -11,13 +11,15 @@ import asyncio
 import collections
 import functools
 import re
+import socket
 import ssl
+import struct
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import client_names, maillog
-from filterd.smtp import auth, mail_parameters, replies, starttls
+from filterd.smtp import auth, haproxy, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address
 from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
@@ -109,6 +111,7 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
                                        self._unknown, self._resplit)
         self.parameters, self.parameter_refusal = "", None
         self.sender_given = ""
+        self.unread_handshake = False
 
     # --- replies ---------------------------------------------------------------
 
@@ -252,22 +255,26 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
     async def _handle_client(self) -> None:
         peer = self.transport.get_extra_info("peername") if self.transport else None
         session = self.handler.session
-        asking = None
+        asking, proxied = None, True
         if isinstance(peer, tuple):
             session.client_address, session.client_port = peer[0], peer[1]
             local = self.transport.get_extra_info("sockname")
             if isinstance(local, tuple):
                 session.server_address, session.server_port = local[0], local[1]
-            asking = self.gate.ask(self.service_name, peer[0]) if self.gate is not None else None
+            if self.settings.upstream_proxy:
+                proxied = await self._upstream_proxy(session)
+            if proxied and self.gate is not None:
+                asking = self.gate.ask(self.service_name, session.client_address)
         try:
             if isinstance(peer, tuple):
-                await self._look_up_names(session, peer[0])
+                await self._look_up_names(session, session.client_address)
                 self.verbose = self.settings.debug_peers.matches(session.client_name, session.client_address)
             await self.handler.on_connect()
             if self.transport and self.transport.get_extra_info("ssl_object") is not None:
                 starttls.record(session, self.transport.get_extra_info("ssl_object"), self.settings.tls,
                                 self.settings.service)
-            refusal = await self._client_limits(asking, session.client_address)
+            refusal = await self._client_limits(asking, session.client_address) if proxied else \
+                replies.LOCAL_ERROR.format(host=self.settings.myhostname)
         except asyncio.CancelledError:
             if asking is not None:
                 self.gate.forget(asking, self.service_name, session.client_address)
@@ -275,11 +282,37 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         if refusal is not None:
             self.greeted = True
             await self._reply(refusal)
-            self._hang_up()
+            self._reset() if self.unread_handshake else self._hang_up()
             return
         if self.handler.sasl is not None and not await self._activate_sasl():
             return
         await super()._handle_client()
+
+    async def _upstream_proxy(self, session: Any) -> bool:
+        """The load balancer's PROXY handshake, read before the greeting as Postfix's smtpd reads it: the client and
+        server it names stand for the connection's (a LOCAL one keeps them); False, with Postfix's warning, when
+        it does not come in time or is not one, and the session is refused."""
+        reader = self._reader
+        try:
+            await asyncio.wait_for(reader.wait_for_input(), self.settings.upstream_proxy_timeout)
+        except asyncio.TimeoutError:
+            maillog.warning(self.settings.service, "haproxy read: timeout error")
+            return False
+        data = reader.peek(haproxy.HEADER_MAX)
+        if not data:
+            maillog.warning(self.settings.service, "haproxy read: EOF")
+            return False
+        try:
+            handshake = haproxy.parse(data, 4 in self.settings.families, 6 in self.settings.families)
+        except haproxy.HandshakeError as exc:
+            maillog.warning(self.settings.service, "haproxy read: %s: %s", exc, haproxy.escaped(data))
+            self.unread_handshake = True
+            return False
+        reader.consume(handshake.length)
+        if handshake.client and handshake.server:
+            (session.client_address, session.client_port), (session.server_address, session.server_port) = \
+                handshake.client, handshake.server
+        return True
 
     async def _activate_sasl(self) -> bool:
         """Dovecot's mechanisms, asked before the greeting as Postfix's smtpd asks; without them the session ends
@@ -311,6 +344,14 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         it has read; aiosmtpd cancels the session at once, a message perhaps delivered and its 250 never sent."""
         self._reader.feed_eof()
         return not self.handler.session.tls
+
+    def _reset(self) -> None:
+        """End the connection with a reset, as the client of Postfix's smtpd sees it after a bad PROXY handshake:
+        smtpd only peeked at the header, and closing with it unread resets the connection (its 421 often lost)."""
+        sock = self.transport.get_extra_info("socket") if self.transport else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._hang_up()
 
     def _hang_up(self) -> None:
         """Close the connection from this side: no "lost connection" line for it, and no command the client

@@ -38,6 +38,11 @@ class SmtpSettings:
     spool_memory_limit: int = 65536
     spool_directory: str | None = None
     peername_lookup: bool = True
+    upstream_proxy: str = ""
+    """smtpd_upstream_proxy_protocol: "haproxy" to read the load balancer's PROXY handshake before the greeting."""
+    upstream_proxy_timeout: float = 5.0
+    families: frozenset[int] = frozenset({4, 6})
+    """The IP versions inet_protocols names."""
     service: str = "smtpd"
     addresses: AddressRules = AddressRules()
     forbidden: ForbiddenCommands = ForbiddenCommands.parse(DEFAULT_FORBIDDEN)
@@ -75,6 +80,10 @@ class SmtpSettings:
             bare_newline_exclusions=networks(config.list("smtpd_forbid_bare_newline_exclusions")),
             spool_memory_limit=config.size("filterd_spool_memory_limit"),
             spool_directory=None,
+            peername_lookup=config.bool("smtpd_peername_lookup"),
+            upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
+            upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),
+            families=_families(config.list("inet_protocols")),
             service=service,
             addresses=AddressRules.from_config(config),
             forbidden=ForbiddenCommands.parse(config.get("smtpd_forbidden_commands")),
@@ -106,3 +115,8 @@ class SmtpSettings:
         if self.forbid_bare_newline == "reject" and not in_networks(address, self.bare_newline_exclusions):
             return "reject"
         return "normalize"
+
+
+def _families(protocols: list[str]) -> frozenset[int]:
+    names = {name.lower() for name in protocols}
+    return frozenset(version for version in (4, 6) if "all" in names or f"ipv{version}" in names)

@@ -7,9 +7,12 @@ import ssl
 
 import pytest
 
-from filterd.config import Config, parse_main_cf
+from filterd.assembly import implicit_tls
+from filterd.config import Config, ConfigError, parse_main_cf
+from filterd.fatal import FatalError
 from filterd.model import Session
-from filterd.parameters import CORE_PARAMETERS
+from filterd.parameters import CORE_PARAMETERS, validate_values
+from filterd.smtp.settings import SmtpSettings
 from filterd.smtp.starttls import MUST_STARTTLS, ServerTls, context_arguments
 from tests.certificates import make_certificate
 
@@ -69,3 +72,17 @@ def test_implicit_tls_is_not_offered_as_starttls(tmp_path):
     tls = ServerTls.from_config(config(f"smtpd_tls_wrappermode = yes\nsmtpd_tls_cert_file = {cert}\n"
                                        f"smtpd_tls_key_file = {key}\n"))
     assert tls.wrapper and tls.context is not None and not tls.offered
+
+
+def test_implicit_tls_behind_a_proxy_header_is_refused_at_start(tmp_path):
+    cert, key = make_certificate(tmp_path)
+    text = (f"smtpd_tls_wrappermode = yes\nsmtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n"
+            "smtpd_upstream_proxy_protocol = haproxy\n")
+    with pytest.raises(FatalError, match="smtpd_upstream_proxy_protocol is not supported"):
+        implicit_tls(SmtpSettings.from_config(config(text)))
+    assert implicit_tls(SmtpSettings.from_config(config(text.replace("haproxy", ""))))["ssl"] is not None
+
+
+def test_an_unknown_upstream_proxy_protocol_is_a_configuration_error():
+    with pytest.raises(ConfigError, match=r"^main.cf:1: smtpd_upstream_proxy_protocol: unsupported value \"proxy\""):
+        validate_values(config("smtpd_upstream_proxy_protocol = proxy\n"))
