@@ -101,9 +101,9 @@ def bind_all(wanted: list[Listener], have: dict[Listener, socket.socket] | None 
 
 
 def anvil_wanted(config: Config) -> bool:
-    """anvil runs when an SMTP listener has a client connection or AUTH limit in force."""
-    limited = config.int("smtpd_client_connection_count_limit") > 0 or \
-        config.int("smtpd_client_connection_rate_limit") > 0 or config.int("smtpd_client_auth_rate_limit") > 0
+    """anvil runs when an SMTP listener has a client connection, AUTH, MAIL or RCPT limit in force."""
+    limited = any(config.int(f"smtpd_client_{name}_limit") > 0 for name in (
+        "connection_count", "connection_rate", "auth_rate", "message_rate", "recipient_rate"))
     return limited and smtp_listening(config)
 
 

@@ -12,7 +12,7 @@ import time
 from collections import deque
 
 from filterd import maillog
-from filterd.anvil.protocol import PROTOCOL, Counts, ProtocolError, RecordReader, auth_rate, auth_request, \
+from filterd.anvil.protocol import PROTOCOL, Counts, ProtocolError, RecordReader, event_rate, event_request, \
     connect_request, disconnect_request
 
 REPLY_TIMEOUT = 10.0
@@ -104,16 +104,16 @@ class AnvilClient:
             maillog.warning(self.service, "%s", exc)
         return None
 
-    async def auth(self, key: str) -> int | None:
-        """Count an AUTH command of the (service, client) pair `key`: its AUTH rate; None when anvil gave no answer
-        (the command goes ahead, as in Postfix)."""
+    async def event(self, event: str, key: str) -> int | None:
+        """Count an AUTH ("auth"), MAIL ("message") or RCPT ("recipient") of the (service, client) pair `key`: its
+        rate; None when anvil gave no answer (the command goes ahead, as in Postfix)."""
         stream = await self._stream()
         if stream is None or not stream.open:
             return None
         answer = asyncio.get_running_loop().create_future()
-        stream.send(auth_request(key), answer)
+        stream.send(event_request(event, key), answer)
         try:
-            return auth_rate(await asyncio.wait_for(answer, REPLY_TIMEOUT))
+            return event_rate(await asyncio.wait_for(answer, REPLY_TIMEOUT), event)
         except asyncio.TimeoutError:
             maillog.warning(self.service, "problem talking to server %s: timeout", self.path)
         except (ConnectionError, ProtocolError) as exc:

@@ -39,14 +39,15 @@ def connect_request(key: str) -> bytes:
     return encode({"request": "connect", "ident": key})
 
 
-def auth_request(key: str) -> bytes:
-    return encode({"request": "auth", "ident": key})
+def event_request(event: str, key: str) -> bytes:
+    """An AUTH ("auth"), MAIL ("message") or RCPT ("recipient") of the (service, client) pair `key`."""
+    return encode({"request": event, "ident": key})
 
 
-def auth_rate(record: Record) -> int:
-    """anvil's answer to an auth request: the client's AUTH commands this time unit."""
+def event_rate(record: Record, event: str = "auth") -> int:
+    """anvil's answer to an event request: the client's events of that kind this time unit."""
     if record.get("status") != STATUS_OK or not record.get("rate", "").isdigit():
-        raise ProtocolError(f"bad auth reply {record!r}")
+        raise ProtocolError(f"bad {event} reply {record!r}")
     return int(record["rate"])
 
 

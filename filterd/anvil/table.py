@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from filterd.anvil.protocol import STATUS_FAIL, STATUS_OK, Record
 
 
+EVENTS = ("message", "recipient", "auth")
+"""The per-client events anvil counts beside connections, in the order its statistics report their peaks."""
+
+
 @dataclass
 class Remote:
     """One (service, client) pair."""
@@ -25,6 +29,12 @@ class Remote:
     start: float
     idle_since: float | None = None
     auth: int = 0
+    message: int = 0
+    recipient: int = 0
+
+    def reset_rates(self, now: float) -> None:
+        self.rate = self.auth = self.message = self.recipient = 0
+        self.start = now
 
 
 @dataclass
@@ -53,6 +63,7 @@ class AnvilTable:
         self.remotes: dict[str, Remote] = {}
         self.locals: dict[int, Counter[str]] = {}
         self.max_count, self.max_rate, self.max_cache = Peak(), Peak(), Peak()
+        self.max_events = {event: Peak() for event in EVENTS}
 
     def connect(self, local: int, ident: str, now: float) -> Remote:
         """A client connected to a worker (`local`): count it, and its rate."""
@@ -62,7 +73,7 @@ class AnvilTable:
             self.max_cache.update(len(self.remotes), "", now)
         else:
             if remote.start + self.time_unit < now:
-                remote.rate, remote.auth, remote.start = 0, 0, now
+                remote.reset_rates(now)
             remote.rate += 1
             remote.count += 1
             remote.idle_since = None
@@ -103,25 +114,28 @@ class AnvilTable:
     def request(self, local: int, record: Record, now: float) -> tuple[Record, str | None]:
         """One request from a worker: the reply, and a warning to log when the request is not understood."""
         name, key = record.get("request"), record.get("ident")
-        if key is None or name not in ("connect", "disconnect", "lookup", "auth"):
+        if key is None or name not in ("connect", "disconnect", "lookup", *EVENTS):
             return {"status": STATUS_FAIL}, f'unrecognized request: "{name}", ignored'
         if name == "disconnect":
             self.disconnect(local, key, now)
             return {"status": STATUS_OK}, None
-        if name == "auth":
-            return {"status": STATUS_OK, "rate": str(self.auth(key, now))}, None
+        if name in EVENTS:
+            return {"status": STATUS_OK, "rate": str(self.event(name, key, now))}, None
         remote = self.connect(local, key, now) if name == "connect" else self._looked_up(key, now)
         return {"status": STATUS_OK, "count": str(remote.count), "rate": str(remote.rate)}, None
 
-    def auth(self, ident: str, now: float) -> int:
-        """A client sent AUTH (smtpd_client_auth_rate_limit): its AUTH commands this time unit, this one included."""
+    def event(self, event: str, ident: str, now: float) -> int:
+        """A client sent AUTH, MAIL or RCPT (smtpd_client_auth_rate_limit, _message_rate_limit,
+        _recipient_rate_limit): how many this time unit, this one included."""
         remote = self.remotes.get(ident)
         if remote is None:
             remote = self.remotes[ident] = Remote(0, 0, now, idle_since=now)
         elif remote.start + self.time_unit < now:
-            remote.rate, remote.auth, remote.start = 0, 0, now
-        remote.auth += 1
-        return remote.auth
+            remote.reset_rates(now)
+        rate = getattr(remote, event) + 1
+        setattr(remote, event, rate)
+        self.max_events[event].update(rate, ident, now)
+        return rate
 
     def _looked_up(self, key: str, now: float) -> Remote:
         remote = self.remotes.get(key)
@@ -141,7 +155,12 @@ class AnvilTable:
         if self.max_count.value:
             peak = self.max_count
             lines.append(f"statistics: max connection count {peak.value} for ({peak.ident}) at {_at(peak.when)}")
+        for event, peak in self.max_events.items():
+            if peak.value:
+                lines.append(f"statistics: max {event} rate {peak.value}/{unit}s for ({peak.ident}) at "
+                             f"{_at(peak.when)}")
         if self.max_cache.value:
             lines.append(f"statistics: max cache size {self.max_cache.value} at {_at(self.max_cache.when)}")
         self.max_count, self.max_rate, self.max_cache = Peak(), Peak(), Peak()
+        self.max_events = {event: Peak() for event in EVENTS}
         return lines

@@ -114,6 +114,12 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc='The SMTP response code when rejecting with "smtpd_forbid_bare_newline = reject" (5XX).'),
     _p("smtpd_client_connection_count_limit", "50", "int",
        doc="How many simultaneous connections any client is allowed to make to this service (0: no limit)."),
+    _p("smtpd_client_message_rate_limit", "0", "int",
+       doc="The maximal number of message delivery requests that any client is allowed to make to this service per "
+           "time unit (MAIL commands; 0: no limit)."),
+    _p("smtpd_client_recipient_rate_limit", "0", "int",
+       doc="The maximal number of recipient addresses that any client is allowed to send to this service per time "
+           "unit (RCPT commands; 0: no limit)."),
     _p("smtpd_client_connection_rate_limit", "0", "int",
        doc="The maximal number of connection attempts any client is allowed to make to this service per time "
            "unit (anvil_rate_time_unit; 0: no limit)."),

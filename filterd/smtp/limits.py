@@ -22,7 +22,12 @@ from filterd.network import in_networks, networks
 
 TOO_MANY_CONNECTIONS = "421 4.7.0 {host} Error: too many connections from {address}"
 PORTS_BUSY = "421 4.3.2 All server ports are busy"
-TOO_MANY_AUTH = "450 4.7.1 Error: too many AUTH commands from {address}"
+EVENT_LIMITS = {
+    "auth": ("AUTH command rate", "450 4.7.1 Error: too many AUTH commands from {address}"),
+    "message": ("Message delivery request rate", "450 4.7.1 Error: too much mail from {address}"),
+    "recipient": ("Recipient address rate", "450 4.7.1 Error: too many recipients from {address}"),
+}
+"""anvil's per-client events: smtpd's words for one over its limit, and its reply."""
 RECYCLE_PEAK = 100
 """A worker that has held this many sessions at once asks to be replaced when its last one ends: Python keeps the
 memory of a burst (its allocator frees an arena only when every object in it is gone), so the way to hand it back
@@ -41,18 +46,26 @@ class ConnectionLimits:
     exceptions: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     sessions_per_worker: int = 1000
     auth_rate_limit: int = 0
+    message_rate_limit: int = 0
+    recipient_rate_limit: int = 0
 
     @classmethod
     def from_config(cls, config) -> ConnectionLimits:
         return cls(config.int("smtpd_client_connection_count_limit"),
                    config.int("smtpd_client_connection_rate_limit"), config.time("anvil_rate_time_unit"),
                    networks(config.list("smtpd_client_event_limit_exceptions")),
-                   config.int("filterd_sessions_per_worker"), config.int("smtpd_client_auth_rate_limit"))
+                   config.int("filterd_sessions_per_worker"), config.int("smtpd_client_auth_rate_limit"),
+                   config.int("smtpd_client_message_rate_limit"), config.int("smtpd_client_recipient_rate_limit"))
 
     @property
     def per_client(self) -> bool:
         """Whether anvil is needed at all."""
-        return self.count_limit > 0 or self.rate_limit > 0 or self.auth_rate_limit > 0
+        return any(limit > 0 for limit in (self.count_limit, self.rate_limit, *self.event_limits.values()))
+
+    @property
+    def event_limits(self) -> dict[str, int]:
+        return {"auth": self.auth_rate_limit, "message": self.message_rate_limit,
+                "recipient": self.recipient_rate_limit}
 
 
 class ConnectionGate:
@@ -116,17 +129,19 @@ class ConnectionGate:
         maillog.warning(log_service, "%s limit exceeded: %d from %s for service %s", what, value, client, service)
         return TOO_MANY_CONNECTIONS.format(host=self.myhostname, address=address)
 
-    async def auth_refusal(self, service: str, address: str, client: str, log_service: str) -> str | None:
-        """smtpd_client_auth_rate_limit: the 450 for a client over it, with smtpd's warning; None within it."""
-        if self.limits.auth_rate_limit <= 0 or not self.limited(address):
+    async def event_refusal(self, event: str, service: str, address: str, client: str) -> tuple[str, str] | None:
+        """smtpd_client_auth_rate_limit, _message_rate_limit, _recipient_rate_limit: for a client over the limit on
+        AUTH, MAIL or RCPT (`event`), smtpd's 450 and its warning (the caller logs it where smtpd does); None
+        within it, or when anvil does not answer."""
+        limit = self.limits.event_limits[event]
+        if limit <= 0 or not self.limited(address):
             return None
         assert self.anvil is not None
-        rate = await self.anvil.auth(ident(service, address))
-        if rate is None or rate <= self.limits.auth_rate_limit:
+        rate = await self.anvil.event(event, ident(service, address))
+        if rate is None or rate <= limit:
             return None
-        maillog.warning(log_service, "AUTH command rate limit exceeded: %d from %s for service %s", rate, client,
-                        service)
-        return TOO_MANY_AUTH.format(address=address)
+        what, reply = EVENT_LIMITS[event]
+        return reply.format(address=address), f"{what} limit exceeded: {rate} from {client} for service {service}"
 
     def forget(self, asking: asyncio.Future[Counts | None], service: str, address: str) -> None:
         """The session ended before it took anvil's answer: the count is undone, whether anvil answered or not."""

@@ -515,14 +515,24 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         offered = sasl is not None and "AUTH" not in self.handler.discarded
         refusal = self._helo_refusal() or (sasl.refusal(arg, self.handler.txn is not None) if offered
                                            else auth.NOT_ENABLED)
-        if not refusal and self.gate is not None:
-            session = self.handler.session
-            refusal = await self.gate.auth_refusal(self.service_name, session.client_address, session.client,
-                                                   self.settings.service)
+        if not refusal:
+            over = await self._over_rate("auth")
+            if over is not None:
+                maillog.warning(self.settings.service, "%s", over[1])
+                refusal = over[0]
         if refusal:
             await self.push(refusal)
             return
         await self.push(await sasl.authenticate(arg, self._auth_response))
+
+    async def _over_rate(self, event: str, arg: str | None = None, keyword: str = "") -> tuple[str, str] | None:
+        """anvil's count of this AUTH, MAIL or RCPT, once the command is well formed as far as smtpd checks before
+        it asks (`keyword` and an address after it): the reply and warning of a client over its limit, or None."""
+        if self.gate is None or (keyword and not (arg or "").upper().startswith(keyword) or
+                                 keyword and not (arg or "")[len(keyword):].strip()):
+            return None
+        session = self.handler.session.unforwarded()
+        return await self.gate.event_refusal(event, self.service_name, session.client_address, session.client)
 
     async def _auth_response(self, challenge: str) -> str | None:
         """Send a 334 challenge and read the client's answer, up to smtpd_sasl_response_limit (None when longer,
@@ -539,11 +549,27 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         refusal = self._helo_refusal() or self.handler.chunking.mail_refusal(self.handler.txn is not None)
-        await (self.push(refusal) if refusal else super().smtp_MAIL(arg))
+        if refusal:
+            await self.push(refusal)
+            return
+        over = None if self.handler.txn is not None else await self._over_rate("message", arg, "FROM:")
+        if over is not None:
+            await self.push(over[0])
+            maillog.warning(self.settings.service, "%s", over[1])
+            return
+        await super().smtp_MAIL(arg)
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         refusal = self.handler.chunking.rcpt_refusal(self.handler.txn is not None)
-        await (self.push(refusal) if refusal else super().smtp_RCPT(arg))
+        if refusal:
+            await self.push(refusal)
+            return
+        over = await self._over_rate("recipient", arg, "TO:") if self.handler.txn is not None else None
+        if over is not None:
+            maillog.warning(self.settings.service, "%s", over[1])
+            await self.push(over[0])
+            return
+        await super().smtp_RCPT(arg)
 
     async def smtp_DATA(self, arg: str | None) -> None:
         """DATA: refused after BDAT, without recipients, then with an argument (Postfix's order), else 354."""

@@ -101,7 +101,22 @@ def test_auth_commands_are_counted_per_client_and_start_afresh_with_the_time_uni
     table.connect(1, "smtp:192.0.2.1", 0)
     assert [table.request(1, {"request": "auth", "ident": "smtp:192.0.2.1"}, t)[0] for t in (1, 2)] == [
         {"status": "0", "rate": "1"}, {"status": "0", "rate": "2"}]
-    assert table.auth("smtp:192.0.2.1", 61) == 1
-    assert table.auth("smtp:192.0.2.2", 0) == 1
+    assert table.event("auth", "smtp:192.0.2.1", 61) == 1
+    assert table.event("auth", "smtp:192.0.2.2", 0) == 1
     table.expire(60)
     assert "smtp:192.0.2.2" not in table.remotes
+
+
+def test_mail_and_rcpt_are_counted_apart_and_their_peaks_reported_in_anvil_s_order():
+    table, when = AnvilTable(60), time.mktime((2026, 12, 3, 9, 7, 44, 0, 0, -1))
+    table.connect(WORKER_A, KEY, when)
+    replies = [table.request(WORKER_A, {"request": name, "ident": KEY}, when)[0]
+               for name in ("message", "recipient", "recipient", "auth", "message")]
+    assert [reply["rate"] for reply in replies] == ["1", "1", "2", "1", "2"]
+    assert table.statistics()[2:] == [
+        "statistics: max message rate 2/60s for (smtp:192.0.2.1) at Dec  3 09:07:44",
+        "statistics: max recipient rate 2/60s for (smtp:192.0.2.1) at Dec  3 09:07:44",
+        "statistics: max auth rate 1/60s for (smtp:192.0.2.1) at Dec  3 09:07:44",
+        "statistics: max cache size 1 at Dec  3 09:07:44",
+    ]
+    assert table.event("message", KEY, when + 61) == 1
