@@ -103,6 +103,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            '2 of its PROXY protocol).'),
     _p("smtpd_upstream_proxy_timeout", "5s", "time",
        doc="The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."),
+    _p("strict_rfc821_envelopes", "no", "bool",
+       doc="Require that addresses received in SMTP MAIL FROM and RCPT TO commands are enclosed with <>, and that "
+           "those addresses do not contain RFC 822 style comments or phrases."),
     _p("smtpd_peername_lookup", "yes", "bool",
        doc="Attempt to look up the remote SMTP client hostname, and verify that the name matches the client IP "
            "address."),

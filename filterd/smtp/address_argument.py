@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from filterd.addresses import AddressRules, extract, quote_local
+from filterd.addresses import COMMENT, AddressRules, extract, quote_local, scan
 
 MALFORMED = None
 
@@ -73,8 +73,10 @@ def _closing(text: str, i: int, wanted: str) -> int | None:
     return None
 
 
-def envelope_address(argument: str, rules: AddressRules, sender: bool, smtputf8: bool) -> tuple[str, str] | None:
-    """(address in external form, the parameters after it), the null sender as "<>"; None when malformed."""
+def envelope_address(argument: str, rules: AddressRules, sender: bool, smtputf8: bool,
+                     strict: bool = False) -> tuple[str, str] | None:
+    """(address in external form, the parameters after it), the null sender as "<>"; None when malformed (with
+    strict_rfc821_envelopes, also when not in <> or with comments or phrases)."""
     words = split_words(argument)
     if not words:
         return None if words is None else ("", "")
@@ -82,9 +84,27 @@ def envelope_address(argument: str, rules: AddressRules, sender: bool, smtputf8:
     internal = simple if simple is not None else extract(words[0])
     if internal is None or (not internal and not sender):
         return MALFORMED
+    if strict and simple is None and not _strict(words[0], internal):
+        return MALFORMED
     if internal and simple is None and not _resolves(internal, rules, smtputf8):
         return MALFORMED
     return quote_local(internal) if internal else "<>", " ".join(words[1:])
+
+
+def illegal_word(argument: str) -> str | None:
+    """The word Postfix's `Illegal address syntax` warning shows for a refused address (printable, the rest as
+    ?); None where smtpd refuses without it (an unclosed <> or quote, no address at all)."""
+    words = split_words(argument)
+    if not words:
+        return None
+    return "".join(c if c.isprintable() else "?" for c in words[0])
+
+
+def _strict(word: str, internal: str) -> bool:
+    """strict_rfc821_envelopes: the address in <>, without comments or phrases, not a bare @domain."""
+    if not (word.startswith("<") and word.endswith(">")) or internal.startswith("@"):
+        return False
+    return not any(token.kind in (COMMENT, "<", ">", ",", ";") for token in scan(word[1:-1]))
 
 
 def recipient_address(text: str, rules: AddressRules, smtputf8: bool) -> str | None:

@@ -20,7 +20,7 @@ from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import client_names, maillog
 from filterd.smtp import auth, haproxy, mail_parameters, replies, starttls
-from filterd.smtp.address_argument import envelope_address
+from filterd.smtp.address_argument import envelope_address, illegal_word
 from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler, verdict_reply
@@ -403,8 +403,12 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
             smtputf8 = "SMTPUTF8" not in self.handler.discarded and "SMTPUTF8" in arg.upper().split()
         else:
             smtputf8 = bool(self.envelope and self.envelope.smtp_utf8)
-        found = envelope_address(arg, self.settings.addresses, sender, smtputf8)
+        found = envelope_address(arg, self.settings.addresses, sender, smtputf8, self.settings.strict_rfc821)
         if found is None:
+            word = illegal_word(arg)
+            if word is not None:
+                maillog.warning(self.settings.service, "Illegal address syntax from %s in %s command: %s",
+                                self.handler.session.unforwarded().client, self.current, word)
             return None, None
         self.parameters = found[1] or ""
         if sender:

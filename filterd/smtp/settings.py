@@ -38,6 +38,7 @@ class SmtpSettings:
     spool_memory_limit: int = 65536
     spool_directory: str | None = None
     peername_lookup: bool = True
+    strict_rfc821: bool = False
     upstream_proxy: str = ""
     """smtpd_upstream_proxy_protocol: "haproxy" to read the load balancer's PROXY handshake before the greeting."""
     upstream_proxy_timeout: float = 5.0
@@ -81,6 +82,7 @@ class SmtpSettings:
             spool_memory_limit=config.size("filterd_spool_memory_limit"),
             spool_directory=None,
             peername_lookup=config.bool("smtpd_peername_lookup"),
+            strict_rfc821=config.bool("strict_rfc821_envelopes"),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
             upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),
             families=_families(config.list("inet_protocols")),
