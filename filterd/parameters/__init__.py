@@ -103,6 +103,11 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            '2 of its PROXY protocol).'),
     _p("smtpd_upstream_proxy_timeout", "5s", "time",
        doc="The time limit for the proxy protocol specified with smtpd_upstream_proxy_protocol."),
+    _p("smtpd_reject_footer", "",
+       doc="Optional information that is appended after each Postfix SMTP server 4XX or 5XX response ($client_address, "
+           "$server_name and the like expanded as the reply is sent)."),
+    _p("smtpd_reject_footer_maps", "", "list",
+       doc="Optional lookup tables, searched with the whole reply, for the smtpd_reject_footer text."),
     _p("strict_rfc821_envelopes", "no", "bool",
        doc="Require that addresses received in SMTP MAIL FROM and RCPT TO commands are enclosed with <>, and that "
            "those addresses do not contain RFC 822 style comments or phrases."),

@@ -14,12 +14,13 @@ import re
 import socket
 import ssl
 import struct
+import time
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import client_names, maillog
-from filterd.smtp import auth, haproxy, mail_parameters, replies, starttls
+from filterd.smtp import auth, footer, haproxy, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address, illegal_word
 from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
@@ -163,6 +164,8 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
     async def _reply(self, status: str, held: bool = False) -> None:
         """Send a reply with those held before it; `held` keeps it back while the client's next pipelined command
         is already read, as Postfix's smtpd flushes only before it waits for input: one write a pipelined group."""
+        if status[:1] in "45" and self.settings.reject_footer.wanted:
+            status = self.settings.reject_footer.apply(status, self._expansion, self.settings.service)
         self._held.append(status.encode("utf-8", "surrogateescape") + b"\r\n")
         if held or self._writer is None:
             return
@@ -176,6 +179,21 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
             self._writer.write(b"".join(self._held))
             self._held.clear()
             await self._writer.drain()
+
+    def _expansion(self, name: str) -> str | None:
+        """A session attribute for smtpd_reject_footer, as smtpd_expand_lookup() names them; None: unknown."""
+        session, txn = self.handler.session.unforwarded(), self.handler.txn
+        if name in ("sender", "sender_name", "sender_domain", "recipient", "recipient_name", "recipient_domain"):
+            kind, _, part = name.partition("_")
+            envelope = txn.envelope if txn is not None else None
+            address = None if envelope is None else envelope.sender if kind == "sender" else \
+                (envelope.recipients[0] if envelope.recipients else None)
+            return footer.address_part(address, part)
+        values = {"server_name": self.settings.myhostname, "client": session.client,
+                  "client_port": str(session.client_port), "client_address": session.client_address,
+                  "client_name": session.client_name, "reverse_client_name": session.reverse_name,
+                  "helo_name": session.helo, "localtime": time.strftime("%b %d %H:%M:%S")}
+        return values.get(name)
 
     def _next_command_read(self) -> bool:
         return self._reader is not None and b"\n" in self._reader._buffer  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from filterd.domain_list import DomainList
 from filterd.network import in_networks, networks
 from filterd.smtp.auth import SaslSettings
 from filterd.smtp.ehlo import discards
+from filterd.smtp.footer import RejectFooter
 from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
 from filterd.smtp.starttls import ServerTls
 from filterd.tables import open_tables
@@ -39,6 +40,7 @@ class SmtpSettings:
     spool_directory: str | None = None
     peername_lookup: bool = True
     strict_rfc821: bool = False
+    reject_footer: RejectFooter = RejectFooter()
     upstream_proxy: str = ""
     """smtpd_upstream_proxy_protocol: "haproxy" to read the load balancer's PROXY handshake before the greeting."""
     upstream_proxy_timeout: float = 5.0
@@ -83,6 +85,7 @@ class SmtpSettings:
             spool_directory=None,
             peername_lookup=config.bool("smtpd_peername_lookup"),
             strict_rfc821=config.bool("strict_rfc821_envelopes"),
+            reject_footer=RejectFooter.from_config(config),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
             upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),
             families=_families(config.list("inet_protocols")),
