@@ -108,6 +108,12 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "$server_name and the like expanded as the reply is sent)."),
     _p("smtpd_reject_footer_maps", "", "list",
        doc="Optional lookup tables, searched with the whole reply, for the smtpd_reject_footer text."),
+    _p("smtpd_noop_commands", "", "list",
+       doc="List of commands that the Postfix SMTP server replies to with \"250 Ok\", without doing any syntax "
+           "checks and without changing state."),
+    _p("smtpd_command_filter", "", "list",
+       doc="A mechanism to transform commands from remote SMTP clients: tables searched with the command line, "
+           "whose result replaces it."),
     _p("strict_rfc821_envelopes", "no", "bool",
        doc="Require that addresses received in SMTP MAIL FROM and RCPT TO commands are enclosed with <>, and that "
            "those addresses do not contain RFC 822 style comments or phrases."),

@@ -17,23 +17,32 @@ def is_header(word: str) -> bool:
 
 
 @dataclass(frozen=True)
-class ForbiddenCommands:
-    """The words and tables of smtpd_forbidden_commands: names match case-insensitively, tables by lookup."""
+class CommandList:
+    """A Postfix string list of command names (smtpd_noop_commands): names match case-insensitively, tables by
+    lookup."""
 
-    words: frozenset[str] = frozenset({"CONNECT", "GET", "POST"})
+    words: frozenset[str] = frozenset()
     tables: tuple[Table, ...] = ()
 
     @classmethod
-    def parse(cls, value: str) -> ForbiddenCommands:
+    def parse(cls, value: str):
         items = split_specs(value)
         tables = tuple(open_table(item) for item in items if ":" in item and not item.endswith(":"))
         return cls(frozenset(item.upper() for item in items if ":" not in item or item.endswith(":")), tables)
 
+    def matches(self, command: str) -> bool:
+        return command.upper() in self.words or any(table.lookup(command) is not None for table in self.tables)
+
+
+@dataclass(frozen=True)
+class ForbiddenCommands(CommandList):
+    """The words and tables of smtpd_forbidden_commands: names match case-insensitively, tables by lookup."""
+
+    words: frozenset[str] = frozenset({"CONNECT", "GET", "POST"})
+
     def forbids(self, command: str) -> bool:
         """Is this command name (as the client sent it) one Postfix's smtpd hangs up on?"""
-        if is_header(command) or command.upper() in self.words:
-            return True
-        return any(table.lookup(command) is not None for table in self.tables)
+        return is_header(command) or self.matches(command)
 
 
 DEFAULT = "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}"

@@ -109,10 +109,10 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         self._enforce_call_limit = False
         self._smtp_methods = _Commands({name[5:]: self._counted(name[5:], getattr(self, name))
                                         for name in _smtp_method_names()}, settings.forbidden, self._non_smtp,
-                                       self._unknown, self._resplit)
+                                       self._unknown, self._resplit, self._special)
         self.parameters, self.parameter_refusal = "", None
         self.sender_given = ""
-        self.unread_handshake = False
+        self.unread_handshake = self.command_replaced = False
 
     # --- replies ---------------------------------------------------------------
 
@@ -459,6 +459,38 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         rest = rest.strip(b" \t")
         await method(rest.decode("utf-8", "surrogateescape") if rest else None)
 
+    def _special(self, command: str) -> Any:
+        """smtpd_command_filter's replacement for this line, else smtpd_noop_commands' 250 for this command; None
+        for the usual dispatch."""
+        if self.settings.command_filter and self._reader is not None and not self.command_replaced:
+            line = self._reader.last_line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+            for table in self.settings.command_filter:
+                replacement = table.lookup(line.lstrip(" \t"))
+                if replacement is not None:
+                    return functools.partial(self._replaced, line, replacement)
+        if self.settings.noop_commands.words or self.settings.noop_commands.tables:
+            if command and self.settings.noop_commands.matches(command):
+                return self._noop
+        return None
+
+    async def _replaced(self, line: str, replacement: str, _arg: str | None) -> None:
+        """A command line smtpd_command_filter maps: logged as Postfix logs it, and run in its new form (the
+        filter is not asked again)."""
+        maillog.info(self.settings.service, '%s: replacing command "%.100s" with "%.100s"',
+                     self.handler.session.unforwarded().client, line, replacement)
+        self._reader.last_line = replacement.encode("utf-8", "surrogateescape") + b"\r\n"
+        self.command_replaced = True
+        try:
+            await self._resplit(None)
+        finally:
+            self.command_replaced = False
+
+    async def _noop(self, _arg: str | None) -> None:
+        """smtpd_noop_commands: 250 without a look at the arguments or a change of state, and not counted in the
+        session's commands; past smtpd_junk_command_limit, an error, as in Postfix."""
+        await self.push("250 2.0.0 Ok")
+        await self._count_junk()
+
     async def _unknown(self, arg: str | None) -> None:
         """A command Postfix's smtpd does not know: 500, an error toward smtpd_hard_error_limit (aiosmtpd's own
         limit of five unknown commands, then 502 and a hang-up, is never reached)."""
@@ -647,11 +679,20 @@ class _Commands(dict):
     alone (a TAB after the command word, blanks before it) goes to `resplit` first."""
 
     def __init__(self, methods: dict[str, Any], forbidden: ForbiddenCommands, non_smtp: Any, unknown: Any,
-                 resplit: Any = None) -> None:
+                 resplit: Any = None, special: Any = None) -> None:
         super().__init__(methods)
         self.forbidden, self.non_smtp, self.unknown, self.resplit = forbidden, non_smtp, unknown, resplit
+        self.special, self.filtering = special, False
 
     def get(self, command: str, default: Any = None) -> Any:
+        if self.special is not None and not self.filtering:
+            self.filtering = True
+            try:
+                method = self.special(command)
+            finally:
+                self.filtering = False
+            if method is not None:
+                return method
         if self.resplit is not None and (not command or "\t" in command):
             return self.resplit
         method = super().get(command, default)

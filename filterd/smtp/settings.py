@@ -12,7 +12,7 @@ from filterd.network import in_networks, networks
 from filterd.smtp.auth import SaslSettings
 from filterd.smtp.ehlo import discards
 from filterd.smtp.footer import RejectFooter
-from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, ForbiddenCommands
+from filterd.smtp.forbidden import DEFAULT as DEFAULT_FORBIDDEN, CommandList, ForbiddenCommands
 from filterd.smtp.starttls import ServerTls
 from filterd.tables import open_tables
 
@@ -41,6 +41,9 @@ class SmtpSettings:
     peername_lookup: bool = True
     strict_rfc821: bool = False
     reject_footer: RejectFooter = RejectFooter()
+    noop_commands: CommandList = CommandList()
+    command_filter: tuple = ()
+    """smtpd_command_filter's tables: a command line they map is replaced by their result."""
     upstream_proxy: str = ""
     """smtpd_upstream_proxy_protocol: "haproxy" to read the load balancer's PROXY handshake before the greeting."""
     upstream_proxy_timeout: float = 5.0
@@ -86,6 +89,8 @@ class SmtpSettings:
             peername_lookup=config.bool("smtpd_peername_lookup"),
             strict_rfc821=config.bool("strict_rfc821_envelopes"),
             reject_footer=RejectFooter.from_config(config),
+            noop_commands=CommandList.parse(config.get("smtpd_noop_commands")),
+            command_filter=tuple(open_tables(config.get("smtpd_command_filter"))),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
             upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),
             families=_families(config.list("inet_protocols")),
