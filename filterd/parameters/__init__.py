@@ -108,6 +108,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "$server_name and the like expanded as the reply is sent)."),
     _p("smtpd_reject_footer_maps", "", "list",
        doc="Optional lookup tables, searched with the whole reply, for the smtpd_reject_footer text."),
+    _p("smtpd_forbid_unauth_pipelining", "no", "bool",
+       doc="Disconnect remote SMTP clients that violate RFC 2920 (or 5321) command pipelining constraints "
+           "(554 5.5.0 Error: SMTP protocol synchronization)."),
     _p("smtpd_noop_commands", "", "list",
        doc="List of commands that the Postfix SMTP server replies to with \"250 Ok\", without doing any syntax "
            "checks and without changing state."),

@@ -112,7 +112,7 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
                                        self._unknown, self._resplit, self._special)
         self.parameters, self.parameter_refusal = "", None
         self.sender_given = ""
-        self.unread_handshake = self.command_replaced = False
+        self.unread_handshake = self.command_replaced = self.out_of_sync = False
 
     # --- replies ---------------------------------------------------------------
 
@@ -121,7 +121,8 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
             status = status.decode("utf-8", "surrogateescape")
         if not self.greeted:
             self.greeted, status = True, self._greeting()
-            self._note_pipelining("CONNECT")
+            if self._note_pipelining("CONNECT") and self.settings.forbid_unauth_pipelining:
+                status, self.out_of_sync = replies.SYNCHRONIZATION, True
         if self.parameter_refusal:
             status, self.parameter_refusal = self.parameter_refusal, None
         status = replies.translate(status, self.current)
@@ -141,9 +142,12 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
                 await asyncio.sleep(self.settings.error_sleep_time)
         if self.verbose:
             self._log_verbose(">", status)
-        held = self.current in PIPELINED and status[:3] not in ("421", "521") and self._next_command_read()
+        held = self.current in PIPELINED and status[:3] not in ("421", "521") and not self.out_of_sync and \
+            self._next_command_read()
         await self._reply(status, held=held)
-        if not status.startswith("421"):
+        if self.out_of_sync:
+            self._hang_up()
+        elif not status.startswith("421"):
             await self._enforce_error_limit()
 
     async def _enforce_error_limit(self) -> None:
@@ -207,24 +211,30 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         self.access_denied = True
         return verdict_reply(refusal)
 
-    def _note_pipelining(self, after: str) -> None:
+    def _note_pipelining(self, after: str) -> bool:
         """Postfix's `improper command pipelining after CMD from CLIENT: NEXT`, once a session: input sent before
-        the greeting, or after a command that must end a pipelined group (RFC 2920)."""
+        the greeting, or after a command that must end a pipelined group (RFC 2920; any command before EHLO).
+        Whether it was noted now (smtpd_forbid_unauth_pipelining then ends the session)."""
         pending = bytes(self._reader._buffer) if self._reader is not None else b""  # type: ignore[attr-defined]
         if pending and not self.pipelining_noted:
             self.pipelining_noted = self.handler.session.improper_pipelining = True
             maillog.info(self.settings.service, "improper command pipelining after %s from %s: %s", after,
                          self.handler.session.client, _escaped(pending[:100]))
+            return True
+        return False
 
     def _counted(self, name: str, method: Any) -> Any:
         async def counted(arg: str | None) -> None:
             self.current, self.current_ok = name, False
             if self.verbose:
                 self._log_verbose("<", f"{name} {arg}" if arg else name)
-            if name in LAST_IN_GROUP:
-                self._note_pipelining(name)
             counts = self.counts.setdefault(name.lower(), [0, 0])
             counts[1] += 1
+            if name in LAST_IN_GROUP or not self.handler.session.protocol.startswith("ESMTP"):
+                if self._note_pipelining(name) and self.settings.forbid_unauth_pipelining:
+                    self.out_of_sync = True
+                    await self.push(replies.SYNCHRONIZATION)
+                    return
             try:
                 if self.access_denied and name != "QUIT":
                     await self.push(replies.ACCESS_DENIED.format(client=self.handler.session.client))

@@ -42,6 +42,7 @@ class SmtpSettings:
     strict_rfc821: bool = False
     reject_footer: RejectFooter = RejectFooter()
     noop_commands: CommandList = CommandList()
+    forbid_unauth_pipelining: bool = False
     command_filter: tuple = ()
     """smtpd_command_filter's tables: a command line they map is replaced by their result."""
     upstream_proxy: str = ""
@@ -90,6 +91,7 @@ class SmtpSettings:
             strict_rfc821=config.bool("strict_rfc821_envelopes"),
             reject_footer=RejectFooter.from_config(config),
             noop_commands=CommandList.parse(config.get("smtpd_noop_commands")),
+            forbid_unauth_pipelining=config.bool("smtpd_forbid_unauth_pipelining"),
             command_filter=tuple(open_tables(config.get("smtpd_command_filter"))),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
             upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),

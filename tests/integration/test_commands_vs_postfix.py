@@ -248,3 +248,77 @@ def test_a_reject_line_of_an_xforward_session_names_the_connection_s_client_as_p
         return found[-1].split(": NOQUEUE: ", 1)[1]
 
     assert reject_line(filterd, filterd.log) == reject_line(postfix, postfix.maillog)
+
+
+@pytest.fixture(scope="module")
+def forbidding():
+    yield from side_by_side("filterd-forbid-pipelining-", {**COMMON, "smtpd_forbid_unauth_pipelining": "yes",
+                                                           "smtpd_banner": "$myhostname ESMTP"})
+
+
+def stepwise(port: int, *steps: bytes) -> list[str]:
+    """Each step sent at once after the previous one's replies (the greeting first): every reply line, until the
+    server hangs up."""
+    lines: list[str] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        for index, step in enumerate((b"", *steps)):
+            sock.sendall(step)
+            wanted = 1 if index == 0 else max(step.count(b"\r\n"), 1)
+            while wanted:
+                line = reader.readline().decode().rstrip("\r\n")
+                if not line:
+                    return lines
+                lines.append(line.replace("postfix.test", "HOST").replace("filterd.test", "HOST"))
+                wanted -= line[3:4] != "-"
+        while line := reader.readline().decode().rstrip("\r\n"):
+            lines.append(line)
+    return lines
+
+
+PIPELINED = {
+    "after-helo": (b"HELO late.example\r\n", b"MAIL FROM:<a@late.example>\r\nRCPT TO:<b@late.example>\r\nQUIT\r\n"),
+    "without-helo": (b"MAIL FROM:<a@late.example>\r\nRSET\r\nQUIT\r\n",),
+    "after-ehlo": (b"EHLO late.example\r\n", b"MAIL FROM:<a@late.example>\r\nRSET\r\nQUIT\r\n"),
+    "ehlo-noop": (b"EHLO late.example\r\n", b"NOOP\r\nRSET\r\nQUIT\r\n"),
+}
+
+
+@pytest.mark.parametrize("case", PIPELINED)
+def test_pipelining_before_ehlo_is_improper_as_in_postfix(servers, case):
+    postfix, filterd = servers
+    lines = {}
+    for name, server, read in (("postfix", postfix, postfix.maillog), ("filterd", filterd, filterd.log)):
+        before = read().count("improper command pipelining")
+        stepwise(server.port, *PIPELINED[case])
+        wait_until(lambda: read().count("disconnect from") > 0, 10, "disconnect")
+        lines[name] = improper(read(), "")[before:]
+    assert lines["filterd"] == lines["postfix"]
+    assert bool(lines["postfix"]) == (case != "after-ehlo")
+
+
+@pytest.mark.parametrize("case", [*PIPELINED, "before-greeting"])
+def test_smtpd_forbid_unauth_pipelining_ends_the_session_as_in_postfix(forbidding, case):
+    postfix, filterd = forbidding
+    if case == "before-greeting":
+        def run(port: int) -> list[str]:
+            """EHLO sent as the connection opens; a server that greeted before it arrived (a race the test loses
+            now and then) is tried again."""
+            for _ in range(5):
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                    sock.sendall(b"EHLO early.example\r\n")
+                    reader = sock.makefile("rb")
+                    lines = []
+                    while line := reader.readline().decode().rstrip("\r\n"):
+                        lines.append(line.replace("postfix.test", "HOST").replace("filterd.test", "HOST"))
+                        if line.startswith("250 "):
+                            sock.sendall(b"QUIT\r\n")
+                    if "554 5.5.0 Error: SMTP protocol synchronization" in lines:
+                        return lines
+            return lines
+    else:
+        def run(port: int) -> list[str]:
+            return stepwise(port, *PIPELINED[case])
+    replies = {"postfix": run(postfix.port), "filterd": run(filterd.port)}
+    assert replies["filterd"] == replies["postfix"]
+    assert ("554 5.5.0 Error: SMTP protocol synchronization" in replies["postfix"]) == (case != "after-ehlo")
