@@ -31,6 +31,9 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA command."),
     _p("smtpd_etrn_restrictions", "", "list",
        "Optional restrictions that the SMTP server applies in the context of a client ETRN command."),
+    _p("smtpd_relay_before_recipient_restrictions", "yes", "bool",
+       "Evaluate smtpd_relay_restrictions before smtpd_recipient_restrictions (Postfix's default from "
+       "compatibility_level 3.6, as Debian's main.cf sets it; no: the recipient restrictions first)."),
     _p("smtpd_delay_reject", "yes", "bool",
        "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
        "$smtpd_sender_restrictions."),

@@ -104,23 +104,24 @@ def _version2(data: bytes, ipv4: bool, ipv6: bool) -> Handshake:
         return Handshake(V2_HEADER + length)
     if command != 0x01:
         raise HandshakeError("bad command in proxy header")
-    if family == 0x11:
-        if not ipv4:
-            raise HandshakeError("Postfix IPv4 support is disabled")
-        if length < 12:
-            raise HandshakeError("short address field")
-        client, server = ipaddress.IPv4Address(body[0:4]), ipaddress.IPv4Address(body[4:8])
-        ports = struct.unpack("!HH", body[8:12])
-        return Handshake(V2_HEADER + length, (str(client), ports[0]), (str(server), ports[1]))
-    if family == 0x21:
-        if not ipv6:
-            raise HandshakeError("Postfix IPv6 support is disabled")
-        if length < 36:
-            raise HandshakeError("short address field")
-        client6, server6 = ipaddress.IPv6Address(body[0:16]), ipaddress.IPv6Address(body[16:32])
-        ports = struct.unpack("!HH", body[32:36])
-        return Handshake(V2_HEADER + length, (_printed(client6, ipv4), ports[0]), (_printed(server6, ipv4), ports[1]))
-    raise HandshakeError("unsupported network protocol")
+    if family not in _V2_FAMILIES:
+        raise HandshakeError("unsupported network protocol")
+    version, size = _V2_FAMILIES[family]
+    if not (ipv4 if version == 4 else ipv6):
+        raise HandshakeError(f"Postfix IPv{version} support is disabled")
+    if length < 2 * size + 4:
+        raise HandshakeError("short address field")
+    client, server = (_shown(ipaddress.ip_address(body[start:start + size]), ipv4) for start in (0, size))
+    client_port, server_port = struct.unpack("!HH", body[2 * size:2 * size + 4])
+    return Handshake(V2_HEADER + length, (client, client_port), (server, server_port))
+
+
+_V2_FAMILIES = {0x11: (4, 4), 0x21: (6, 16)}
+"""The v2 families Postfix takes, TCP over IPv4 and IPv6: the IP version and the size of an address."""
+
+
+def _shown(address: ipaddress.IPv4Address | ipaddress.IPv6Address, ipv4: bool) -> str:
+    return str(address) if address.version == 4 else _printed(address, ipv4)
 
 
 def escaped(data: bytes) -> str:

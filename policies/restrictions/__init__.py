@@ -20,7 +20,7 @@ from filterd import Action, Envelope, Verdict, hookimpl, unquote_local
 from . import (  # noqa: F401  (each registers its restrictions)
     allowlists, client, etrn_site, generic, helo, login, mx_backup, policy, recipient, sender, servers, unlisted)
 from .evaluation import Check, decide, logged_first
-from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, RECIPIENT, RELAY, SENDER, Settings
+from .settings import CLIENT, DATA, END_OF_DATA, ETRN, HELO, SENDER, Settings
 
 
 @hookimpl
@@ -57,7 +57,7 @@ def mail_from(session, envelope, settings: Settings):
 def rcpt(session, envelope, recipient: str, settings: Settings):
     if unquote_local(recipient).lower() == "postmaster":
         return None
-    return recipient_checks(applied(settings, session, envelope, RELAY, RECIPIENT),
+    return recipient_checks(applied(settings, session, envelope, *settings.recipient_lists),
                             Check(session, envelope, settings, recipient))
 
 
@@ -96,7 +96,7 @@ def vrfy(session, envelope, recipient: str, settings: Settings):
     """VRFY: the lists RCPT evaluates, as smtpd_check_rcpt() runs for it (the sender's only in a transaction)."""
     if unquote_local(recipient).lower() == "postmaster":
         return None
-    return recipient_checks(applied(settings, session, envelope, RELAY, RECIPIENT),
+    return recipient_checks(applied(settings, session, envelope, *settings.recipient_lists),
                             Check(session, envelope, settings, recipient, protocol_state="VRFY"))
 
 

@@ -52,6 +52,8 @@ class Settings:
     classes: dict[str, Restriction] = field(default_factory=dict)
     """The restriction classes by name (smtpd_restriction_classes)."""
     sasl_enabled: bool = False
+    relay_first: bool = True
+    """smtpd_relay_before_recipient_restrictions: RCPT's relay list before its recipient list."""
     """smtpd_sasl_auth_enable: without it, check_sasl_access is ignored with a warning, as in Postfix."""
     mx_backup_networks: tuple = ()
     """permit_mx_backup_networks: where the primary MX hosts of a domain permit_mx_backup accepts must be."""
@@ -87,6 +89,7 @@ class Settings:
                                      for name in TEMPFAIL_ACTIONS},
                    mx_backup_networks=networks(config.list("permit_mx_backup_networks")),
                    sasl_enabled=config.bool("smtpd_sasl_auth_enable"),
+                   relay_first=config.bool("smtpd_relay_before_recipient_restrictions"),
                    address_types=address_types(config.list("inet_protocols")),
                    local_recipient_maps=tuple(open_tables(config.get("local_recipient_maps"))),
                    relay_recipient_maps=tuple(open_tables(config.get("relay_recipient_maps"))),
@@ -109,7 +112,12 @@ class Settings:
 
     def at_rcpt(self) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists RCPT evaluates: client, helo and sender first when smtpd_delay_reject, then relay and recipient."""
-        return self.named(*((CLIENT, HELO, SENDER) if self.delay_reject else ()), RELAY, RECIPIENT)
+        return self.named(*((CLIENT, HELO, SENDER) if self.delay_reject else ()), *self.recipient_lists)
+
+    @property
+    def recipient_lists(self) -> tuple[str, str]:
+        """The relay and recipient lists in the order RCPT evaluates them."""
+        return (RELAY, RECIPIENT) if self.relay_first else (RECIPIENT, RELAY)
 
     def parent_style(self, feature: str) -> bool:
         """Whether `example.com` matches subdomains for this feature (parent_domain_matches_subdomains)."""

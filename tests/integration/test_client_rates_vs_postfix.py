@@ -5,11 +5,11 @@ alike (anvil counting for both): the same session gets the same replies (a MAIL 
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 
-from tests.harness import HOST, wait_until
+from tests.fixtures.dialogue import last_lines
+from tests.harness import wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 LIMITS = {"smtpd_client_message_rate_limit": "2", "smtpd_client_recipient_rate_limit": "3",
@@ -22,17 +22,7 @@ SESSION = [
 
 
 def converse(port: int) -> list[str]:
-    """SESSION one command at a time; each reply's last line, the host name as HOST."""
-    replies = []
-    with socket.create_connection((HOST, port), timeout=30) as sock:
-        reader = sock.makefile("rb")
-        reader.readline()
-        for command in SESSION:
-            sock.sendall(command.encode() + b"\r\n")
-            while (line := reader.readline().decode())[3:4] == "-":
-                pass
-            replies.append(re.sub(r"[\w.]+\.local\.example|filterd\.test", "HOST", line.strip()))
-    return replies
+    return last_lines(port, SESSION, ehlo=None)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ the same smtpd log lines."""
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 
 from tests.conftest import Launcher, require_programs
-from tests.harness import HOST, make_workdir, wait_until
+from tests.fixtures.dialogue import last_lines
+from tests.harness import make_workdir, wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 FILTER = r"""/^(RCPT\s+TO:\s*<[^>]*>)\s+NOTIFY=BOGUS(.*)$/ $1$2
@@ -39,16 +39,7 @@ def servers():
 
 
 def converse(port: int) -> list[str]:
-    lines = []
-    with socket.create_connection((HOST, port), timeout=30) as sock:
-        reader = sock.makefile("rb")
-        reader.readline()
-        for command in SESSION:
-            sock.sendall(command.encode() + b"\r\n")
-            while (line := reader.readline().decode().rstrip("\r\n"))[3:4] == "-":
-                pass
-            lines.append(re.sub(r"postfix\.local\.example|filterd\.test", "HOST", line))
-    return lines
+    return last_lines(port, SESSION, ehlo=None)
 
 
 def test_filtered_and_no_op_commands_are_postfix_s(servers):

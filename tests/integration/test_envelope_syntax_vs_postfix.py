@@ -4,12 +4,12 @@ same replies, and the same `Illegal address syntax from NAME[ADDR] in MAIL comma
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 
 from tests.conftest import Launcher, require_programs
-from tests.harness import HOST, make_workdir, wait_until
+from tests.fixtures.dialogue import last_lines
+from tests.harness import make_workdir, wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 FORMS = ["<a@local.example>", "a@local.example", " <a@local.example>", "Name <a@local.example>",
@@ -33,18 +33,8 @@ def servers():
 
 def converse(port: int, form: str) -> list[str]:
     """MAIL with the form, then RCPT with it after a plain MAIL: the two replies."""
-    commands = [f"MAIL FROM:{form}", "RSET", "MAIL FROM:<s@local.example>", f"RCPT TO:{form}", "QUIT"]
-    replies = []
-    with socket.create_connection((HOST, port), timeout=30) as sock:
-        reader = sock.makefile("rb")
-        reader.readline()
-        sock.sendall(b"EHLO client.example\r\n")
-        while reader.readline()[3:4] == b"-":
-            pass
-        for command in commands:
-            sock.sendall(command.encode() + b"\r\n")
-            replies.append(reader.readline().decode().strip())
-    return [replies[0], replies[3]]
+    found = last_lines(port, [f"MAIL FROM:{form}", "RSET", "MAIL FROM:<s@local.example>", f"RCPT TO:{form}", "QUIT"])
+    return [found[0], found[3]]
 
 
 def warnings(read, before: int) -> list[str]:

@@ -5,13 +5,11 @@ warning."""
 
 from __future__ import annotations
 
-import re
-import socket
-
 import pytest
 
 from tests.conftest import Launcher, require_programs
-from tests.harness import HOST, make_workdir, wait_until
+from tests.fixtures.dialogue import replies
+from tests.harness import make_workdir, wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 FOOTER = ("\\c (ref $client_address)\\nContact postmaster@$server_name\\nhelo=${helo_name} from=$sender "
@@ -39,22 +37,8 @@ def servers():
 
 
 def converse(port: int) -> list[str]:
-    """EHLO, then SESSION a command at a time: every reply line after EHLO's, the host names as HOST."""
-    lines = []
-    with socket.create_connection((HOST, port), timeout=30) as sock:
-        reader = sock.makefile("rb")
-        reader.readline()
-        sock.sendall(b"EHLO client.example\r\n")
-        while reader.readline()[3:4] == b"-":
-            pass
-        for command in SESSION:
-            sock.sendall(command.encode() + b"\r\n")
-            while True:
-                line = reader.readline().decode().rstrip("\r\n")
-                lines.append(re.sub(r"postfix\.local\.example|filterd\.test", "HOST", line))
-                if line[3:4] != "-":
-                    break
-    return lines
+    """Every reply line to SESSION's commands (after EHLO's)."""
+    return [line for lines in replies(port, SESSION) for line in lines]
 
 
 @pytest.mark.parametrize("case", ["footer", "maps", "unknown"])
