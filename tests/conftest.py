@@ -6,6 +6,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,17 @@ class Launcher:
         """Stop every service started through this launcher."""
         for service in reversed(self.services):
             service.stop()
+
+
+@contextmanager
+def launched(prefix: str) -> Iterator[Launcher]:
+    """A module's launcher: the programs checked, a fresh work directory, every service stopped at the end."""
+    require_programs()
+    launcher = Launcher(make_workdir(prefix))
+    try:
+        yield launcher
+    finally:
+        launcher.stop_all()
 
 
 class PostfixFactory:

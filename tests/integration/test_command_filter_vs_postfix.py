@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from tests.conftest import Launcher, require_programs
+from tests.conftest import launched
 from tests.fixtures.dialogue import last_lines
-from tests.harness import make_workdir, wait_until
+from tests.harness import wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 FILTER = r"""/^(RCPT\s+TO:\s*<[^>]*>)\s+NOTIFY=BOGUS(.*)$/ $1$2
@@ -25,17 +25,13 @@ SESSION = ["EHLO broken.example", "XYZZY", "frob anything at all", "  FOO", "MAI
 
 @pytest.fixture(scope="module")
 def servers():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-command-filter-"))
-    table = launcher.root / "command_filter"
-    table.write_text(FILTER)
-    try:
+    with launched("filterd-command-filter-") as launcher:
+        table = launcher.root / "command_filter"
+        table.write_text(FILTER)
         yield pair(launcher, "filter", {"smtpd_recipient_restrictions": "",
                                         "smtpd_relay_restrictions": "reject_unauth_destination",
                                         "smtpd_banner": "$myhostname ESMTP", "smtpd_noop_commands": "XYZZY, frob",
                                         "smtpd_command_filter": f"regexp:{table}"})
-    finally:
-        launcher.stop_all()
 
 
 def converse(port: int) -> list[str]:

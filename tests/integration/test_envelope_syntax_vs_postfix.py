@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from tests.conftest import Launcher, require_programs
+from tests.conftest import launched
 from tests.fixtures.dialogue import last_lines
-from tests.harness import make_workdir, wait_until
+from tests.harness import wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 FORMS = ["<a@local.example>", "a@local.example", " <a@local.example>", "Name <a@local.example>",
@@ -22,13 +22,9 @@ SETTINGS = {"smtpd_recipient_restrictions": "", "smtpd_relay_restrictions": "rej
 
 @pytest.fixture(scope="module")
 def servers():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-envelope-syntax-"))
-    try:
+    with launched("filterd-envelope-syntax-") as launcher:
         yield {strict: pair(launcher, f"strict-{strict}", {**SETTINGS, "strict_rfc821_envelopes": strict})
                for strict in ("no", "yes")}
-    finally:
-        launcher.stop_all()
 
 
 def converse(port: int, form: str) -> list[str]:

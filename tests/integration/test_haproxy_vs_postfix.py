@@ -16,8 +16,8 @@ import time
 import pytest
 
 from filterd.smtp.haproxy import V2_SIGNATURE
-from tests.conftest import Launcher, require_programs
-from tests.harness import HOST, FilterdProcess, Postfix, Service, SmtpSink, free_port, make_workdir, wait_until
+from tests.conftest import launched
+from tests.harness import HOST, FilterdProcess, Postfix, Service, SmtpSink, free_port, wait_until
 from tests.integration.test_policy_requests_vs_postfix import Recorder
 
 pytestmark = pytest.mark.integration
@@ -51,9 +51,7 @@ class HAProxy(Service):
 
 @pytest.fixture(scope="module")
 def servers():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-haproxy-"))
-    try:
+    with launched("filterd-haproxy-") as launcher:
         sink = launcher.launch(SmtpSink(launcher.directory("sink")))
         recorder = Recorder()
         restrictions = f"check_policy_service inet:{HOST}:{recorder.server_address[1]}, permit"
@@ -68,8 +66,6 @@ def servers():
         yield {"postfix": postfix, "filterd": filterd, "sink": sink, "recorder": recorder, "proxies": proxies}
         recorder.shutdown()
         recorder.server_close()
-    finally:
-        launcher.stop_all()
 
 
 def v2(command: int, family: int, body: bytes) -> bytes:

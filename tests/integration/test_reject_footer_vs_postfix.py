@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Launcher, require_programs
+from tests.conftest import launched
 from tests.fixtures.dialogue import replies
-from tests.harness import make_workdir, wait_until
+from tests.harness import wait_until
 from tests.integration.test_restrictions_vs_postfix import pair
 
 FOOTER = ("\\c (ref $client_address)\\nContact postmaster@$server_name\\nhelo=${helo_name} from=$sender "
@@ -23,17 +23,13 @@ SETTINGS = {"smtpd_recipient_restrictions": "", "smtpd_relay_restrictions": "rej
 
 @pytest.fixture(scope="module")
 def servers():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-footer-"))
-    maps = launcher.root / "footer_maps"
-    maps.write_text("/^554 .*Relay access denied/ Relaying needs a login\n")
-    try:
+    with launched("filterd-footer-") as launcher:
+        maps = launcher.root / "footer_maps"
+        maps.write_text("/^554 .*Relay access denied/ Relaying needs a login\n")
         yield {"footer": pair(launcher, "footer", {**SETTINGS, "smtpd_reject_footer": FOOTER}),
                "maps": pair(launcher, "maps", {**SETTINGS, "smtpd_reject_footer": "see $server_name",
                                                "smtpd_reject_footer_maps": f"regexp:{maps}"}),
                "unknown": pair(launcher, "unknown", {**SETTINGS, "smtpd_reject_footer": "call $nobody"})}
-    finally:
-        launcher.stop_all()
 
 
 def converse(port: int) -> list[str]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Launcher, require_programs
+from tests.conftest import launched
 from tests.fixtures.dialogue import last_lines
-from tests.harness import make_workdir
 from tests.integration.test_restrictions_vs_postfix import pair
 
 COMMANDS = ["MAIL FROM:<a@ok.example>", "RCPT TO:<blocked@foreign.example>", "RCPT TO:<blocked@local.example>",
@@ -16,17 +15,13 @@ COMMANDS = ["MAIL FROM:<a@ok.example>", "RCPT TO:<blocked@foreign.example>", "RC
 
 @pytest.fixture(scope="module")
 def servers():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-relay-order-"))
-    table = launcher.root / "recipient_access"
-    table.write_text("/^blocked@/ REJECT blocked here\n")
-    try:
+    with launched("filterd-relay-order-") as launcher:
+        table = launcher.root / "recipient_access"
+        table.write_text("/^blocked@/ REJECT blocked here\n")
         yield {order: pair(launcher, f"order-{order}", {
             "smtpd_relay_restrictions": "reject_unauth_destination",
             "smtpd_recipient_restrictions": f"check_recipient_access regexp:{table}",
             "smtpd_relay_before_recipient_restrictions": order}) for order in ("yes", "no")}
-    finally:
-        launcher.stop_all()
 
 
 @pytest.mark.parametrize(("order", "refusal"), [("yes", "Relay access denied"),

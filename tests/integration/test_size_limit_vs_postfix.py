@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.conftest import Launcher, require_programs
-from tests.harness import HOST, FilterdProcess, Postfix, SmtpSink, free_port, make_workdir, wait_until
+from tests.conftest import launched
+from tests.harness import HOST, FilterdProcess, Postfix, SmtpSink, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +26,7 @@ SLACK = 24
 
 @pytest.fixture(scope="module")
 def servers():
-    require_programs()
-    launcher = Launcher(make_workdir("filterd-size-"))
-    try:
+    with launched("filterd-size-") as launcher:
         sinks = [launcher.launch(SmtpSink(launcher.directory(f"sink-{name}"), dump=False))
                  for name in ("postfix", "filterd")]
         postfix = launcher.launch(Postfix.relay(launcher.directory("postfix"), sinks[0].port, SETTINGS))
@@ -37,8 +35,6 @@ def servers():
             **SETTINGS, "filterd_listeners": f"relay:{HOST}:{port}", "relayhost": f"[{HOST}]:{sinks[1].port}",
             "smtp_dns_support_level": "disabled"}, port=port))
         yield {"postfix": postfix, "filterd": filterd}
-    finally:
-        launcher.stop_all()
 
 
 def body(size: int, width: int) -> bytes:
