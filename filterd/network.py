@@ -7,6 +7,8 @@ import asyncio
 import functools
 import ipaddress
 import socket
+from dataclasses import dataclass
+from typing import Any
 
 
 def no_delay(transport: asyncio.BaseTransport) -> socket.socket | None:
@@ -49,3 +51,32 @@ def networks(items: list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Ne
         except ValueError:
             continue
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class ClientList:
+    """A Postfix host name or network address list (namadr_list: smtpd_sasl_exceptions_networks): networks and
+    addresses, and names that match exactly, or with a leading dot the domains under them; `!` excludes."""
+
+    items: tuple[tuple[bool, Any], ...] = ()
+
+    @classmethod
+    def parse(cls, items: list[str]) -> ClientList:
+        parsed = []
+        for item in items:
+            negated, text = item.startswith("!"), item.lstrip("!")
+            found = networks([text])
+            parsed.append((negated, found[0] if found else text.lower()))
+        return cls(tuple(parsed))
+
+    def matches(self, name: str, address: str) -> bool:
+        """The first item the client matches decides (a `!` one: not listed)."""
+        ip, name = _address(address), name.lower()
+        for negated, item in self.items:
+            if isinstance(item, str):
+                hit = name == item or (item.startswith(".") and name.endswith(item))
+            else:
+                hit = ip is not None and ip in item
+            if hit:
+                return not negated
+        return False

@@ -2,7 +2,7 @@
 
 import socket
 
-from filterd.network import no_delay, quick_ack
+from filterd.network import ClientList, no_delay, quick_ack
 
 
 class Transport:
@@ -34,3 +34,12 @@ def test_quick_ack_is_set_on_a_connected_socket():
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
             quick_ack(sock)
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+
+
+def test_a_client_list_matches_networks_and_names_first_item_deciding():
+    listed = ClientList.parse(["!192.0.2.1", "192.0.2.0/24", "[2001:db8::]/32", "mail.example", ".example.net"])
+    assert not listed.matches("unknown", "192.0.2.1")
+    assert listed.matches("unknown", "192.0.2.7") and listed.matches("unknown", "2001:db8::5")
+    assert listed.matches("Mail.Example", "198.51.100.1") and not listed.matches("sub.mail.example", "198.51.100.1")
+    assert listed.matches("a.example.net", "198.51.100.1") and not listed.matches("example.net", "198.51.100.1")
+    assert not ClientList().matches("mail.example", "192.0.2.7")

@@ -11,6 +11,8 @@ SASL_TYPES = ("dovecot",)
 
 SASL_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_sasl_auth_enable", "no", "bool", "Enable SASL authentication in the SMTP server (the AUTH command)."),
+    _p("smtpd_sasl_exceptions_networks", "", "list",
+       "What remote SMTP clients the Postfix SMTP server will not offer AUTH support to (AUTH itself still works)."),
     _p("smtpd_sasl_type", "cyrus", "str",
        "The SASL plug-in type that the SMTP server uses for authentication: filterd has dovecot only."),
     _p("smtpd_sasl_path", "smtpd", "str",

@@ -114,8 +114,13 @@ class SmtpHandler:
         settings = self.settings
         return ehlo.Offer(settings.message_size_limit, vrfy=not settings.disable_vrfy_command,
                           starttls=settings.tls.offered and not self.session.tls,
-                          auth=tuple(self.sasl.ehlo_lines()) if self.sasl else (),
+                          auth=tuple(self.sasl.ehlo_lines()) if self.sasl and not self._sasl_exception() else (),
                           xforward=settings.xforward_allowed(self.session.client_address))
+
+    def _sasl_exception(self) -> bool:
+        """smtpd_sasl_exceptions_networks: a client EHLO offers no AUTH to (AUTH itself still works, as in Postfix)."""
+        real = self.session.unforwarded()
+        return self.settings.sasl_exceptions.matches(real.client_name, real.client_address)
 
     # --- VRFY / ETRN ---------------------------------------------------------
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from filterd.addresses import AddressRules
 from filterd.debug_peers import DebugPeers
 from filterd.domain_list import DomainList
-from filterd.network import in_networks, networks
+from filterd.network import ClientList, in_networks, networks
 from filterd.smtp.auth import SaslSettings
 from filterd.smtp.ehlo import discards
 from filterd.smtp.footer import RejectFooter
@@ -43,6 +43,8 @@ class SmtpSettings:
     reject_footer: RejectFooter = RejectFooter()
     noop_commands: CommandList = CommandList()
     forbid_unauth_pipelining: bool = False
+    sasl_exceptions: ClientList = ClientList()
+    """smtpd_sasl_exceptions_networks: the clients EHLO does not offer AUTH to."""
     command_filter: tuple = ()
     """smtpd_command_filter's tables: a command line they map is replaced by their result."""
     upstream_proxy: str = ""
@@ -92,6 +94,7 @@ class SmtpSettings:
             reject_footer=RejectFooter.from_config(config),
             noop_commands=CommandList.parse(config.get("smtpd_noop_commands")),
             forbid_unauth_pipelining=config.bool("smtpd_forbid_unauth_pipelining"),
+            sasl_exceptions=ClientList.parse(config.list("smtpd_sasl_exceptions_networks")),
             command_filter=tuple(open_tables(config.get("smtpd_command_filter"))),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
             upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),

@@ -12,7 +12,7 @@ import ssl
 import pytest
 
 from tests.certificates import make_certificate
-from tests.conftest import Launcher, require_programs
+from tests.conftest import Launcher, launched, require_programs
 from tests.fixtures.dovecot import Dovecot
 from tests.harness import CLIENT, FilterdProcess, MtaError, Postfix, SmtpSink, free_port, make_workdir, read_text, \
     swaks, wait_until
@@ -393,3 +393,20 @@ def test_swaks_tls_auth_delivers_as_esmtpsa_with_the_authenticated_sender(server
     wait_until(lambda: len([m for m in servers.sink.messages() if b"Subject: tls sasl" in m]) == 2, 30, "both")
     received = [authenticated_received(m) for m in servers.sink.messages() if b"Subject: tls sasl" in m]
     assert received[0] == received[1] == ["\t(Authenticated sender: alice)", "ESMTPSA"]
+
+
+@pytest.mark.parametrize(("exceptions", "offered"), [("127.0.0.0/8", False), ("localhost", False),
+                                                     ("!127.0.0.1, 127.0.0.0/8", True), ("192.0.2.0/24", True)])
+def test_smtpd_sasl_exceptions_networks_hides_auth_from_ehlo_but_not_the_command_as_postfix(
+        servers, filterd_with, exceptions, offered):
+    settings = {"smtpd_sasl_exceptions_networks": exceptions}
+    filterd = filterd_with(**settings)
+    with launched("filterd-sasl-exceptions-") as launcher:
+        postfix = launcher.launch(Postfix.relay(launcher.directory("postfix"), servers.sink.port, {
+            **SASL, "smtpd_sasl_path": servers.dovecot.inet_path, **settings}))
+        keywords = {"postfix": ehlo_keywords(postfix.port), "filterd": ehlo_keywords(filterd.port)}
+        auth = {name: dialogue(server.port, f"AUTH PLAIN {PLAIN_OK}") for name, server in
+                (("postfix", postfix), ("filterd", filterd))}
+    assert keywords["filterd"] == keywords["postfix"]
+    assert ("AUTH PLAIN LOGIN" in keywords["postfix"]) == offered
+    assert auth["filterd"] == auth["postfix"] == ["235 2.7.0 Authentication successful", BYE]
