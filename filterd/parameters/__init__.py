@@ -108,6 +108,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "$server_name and the like expanded as the reply is sent)."),
     _p("smtpd_reject_footer_maps", "", "list",
        doc="Optional lookup tables, searched with the whole reply, for the smtpd_reject_footer text."),
+    _p("smtpd_delay_open_until_valid_rcpt", "yes", "bool",
+       doc="Postpone the start of an SMTP mail transaction until a valid RCPT TO command is received (no: the queue "
+           "id and its client= line at MAIL)."),
     _p("smtpd_forbid_unauth_pipelining", "no", "bool",
        doc="Disconnect remote SMTP clients that violate RFC 2920 (or 5321) command pipelining constraints "
            "(554 5.5.0 Error: SMTP protocol synchronization)."),

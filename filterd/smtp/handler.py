@@ -169,6 +169,8 @@ class SmtpHandler:
         reply = await self.nexthop.begin(self.session, self.life.txn.envelope)
         if not reply.ok:
             await self.abort()
+        elif not self.settings.delay_open:
+            self._open_queue_file(self.life.txn.envelope)
         return reply.wire()
 
     async def rcpt(self, recipient: str, options: list[str]) -> str:
@@ -186,12 +188,16 @@ class SmtpHandler:
         return reply.wire()
 
     def _accept_recipient(self, txn: Transaction, recipient: str, options: list[str]) -> None:
-        envelope = txn.envelope
+        self._open_queue_file(txn.envelope)
+        self.life.add_recipient(recipient, options)
+
+    def _open_queue_file(self, envelope) -> None:
+        """The transaction's queue id, with smtpd's `client=` line: at the first valid recipient, or at MAIL with
+        smtpd_delay_open_until_valid_rcpt = no, when Postfix's smtpd opens its queue file."""
         if not envelope.queue_id:
             envelope.queue_id = new_queue_id()
             maillog.info(self.settings.service, "%s: client=%s%s%s", envelope.queue_id,
                          self.session.unforwarded().client, sasl_fields(self.session), forwarded_fields(self.session))
-        self.life.add_recipient(recipient, options)
 
     # --- DATA ------------------------------------------------------------------
 

@@ -43,6 +43,8 @@ class SmtpSettings:
     reject_footer: RejectFooter = RejectFooter()
     noop_commands: CommandList = CommandList()
     forbid_unauth_pipelining: bool = False
+    delay_open: bool = True
+    """smtpd_delay_open_until_valid_rcpt: the queue id at the first valid recipient (no: at MAIL)."""
     sasl_exceptions: ClientList = ClientList()
     """smtpd_sasl_exceptions_networks: the clients EHLO does not offer AUTH to."""
     command_filter: tuple = ()
@@ -94,6 +96,7 @@ class SmtpSettings:
             reject_footer=RejectFooter.from_config(config),
             noop_commands=CommandList.parse(config.get("smtpd_noop_commands")),
             forbid_unauth_pipelining=config.bool("smtpd_forbid_unauth_pipelining"),
+            delay_open=config.bool("smtpd_delay_open_until_valid_rcpt"),
             sasl_exceptions=ClientList.parse(config.list("smtpd_sasl_exceptions_networks")),
             command_filter=tuple(open_tables(config.get("smtpd_command_filter"))),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
