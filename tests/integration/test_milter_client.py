@@ -8,7 +8,7 @@ import smtplib
 import dkim
 import pytest
 
-from tests.harness import CLIENT, free_port
+from tests.harness import CLIENT, Postfix, free_port, wait_until
 from tests.milter.client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
 
 SENDER, RCPT = f"alice@{DOMAIN}", "bob@example.net"
@@ -147,3 +147,27 @@ def test_filterd_s_own_milter_listener_as_the_external_milter(filterd_factory, p
     assert redirected.recipients == ["archive@example.net"]
     assert f"hold: END-OF-MESSAGE from {CLIENT}: milter triggers HOLD action;" in proxy.log()
     assert proxy.log().count("hold: ") == 1 and after.recipients == [RCPT]
+
+
+@pytest.mark.parametrize("mapped", ["DISABLE", "second", "none"])
+def test_smtpd_milter_maps_chooses_the_milters_by_client_address_as_postfix(
+        start_milter, mta_launcher, smtp_sink_factory, filterd_factory, mapped):
+    first = start_milter(TagMilter, "--header", "X-First: one")
+    second = start_milter(TagMilter, "--header", "X-Second: two")
+    table = mta_launcher.root / "milter_map"
+    table.write_text({"DISABLE": "127.0.0.0/8 disable\n", "second": f"127.0.0.1 {second.socket}\n",
+                      "none": "192.0.2.0/24 DISABLE\n"}[mapped])
+    settings = {"smtpd_milters": first.socket, "smtpd_milter_maps": f"cidr:{table}"}
+    headers = {}
+    for name in ("postfix", "filterd"):
+        sink = smtp_sink_factory()
+        if name == "postfix":
+            server = mta_launcher.launch(Postfix.relay(mta_launcher.directory("postfix"), sink.port, settings))
+        else:
+            server = filterd_factory({"filterd_plugins": "milters", **settings}, nexthop_port=sink.port)
+        send(server.port, f"mapped {mapped}")
+        wait_until(lambda: sink.dumps(), 30, f"{name}'s message")
+        headers[name] = [line for line in sink.dumps()[0].content.split(b"\n\n")[0].split(b"\n")
+                         if line.startswith((b"X-First", b"X-Second"))]
+    assert headers["filterd"] == headers["postfix"]
+    assert headers["postfix"] == {"DISABLE": [], "second": [b"X-Second: two"], "none": [b"X-First: one"]}[mapped]

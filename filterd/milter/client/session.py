@@ -48,7 +48,8 @@ class SessionMilters:
 
     def __init__(self, settings: ClientSettings, session: Session):
         self.settings = settings
-        self.clients = [MilterClient(spec, settings.symbols, session.daemon_name) for spec in settings.milters]
+        milters = settings.milters_for(session.unforwarded().client_address, session.daemon_name)
+        self.clients = [MilterClient(spec, settings.symbols, session.daemon_name) for spec in milters]
         self.in_transaction = False
         self.files: list[Path] = []
 

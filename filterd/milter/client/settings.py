@@ -3,13 +3,15 @@ milter), and their reading into ClientSettings at start-up, where a malformed va
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from filterd import __version__
+from filterd import __version__, maillog
 from filterd.config import Config, Parameter
 from filterd.milter.client.dialogue import MilterError, Protocol
 from filterd.milter.client.endpoints import EndpointError, MilterSpec, check_action, parse_milters
 from filterd.milter.client.symbols import STAGE_PARAMETERS, MacroSettings, parse_defaults
+from filterd.tables import open_tables
 
 MACRO_LISTS = {
     "milter_connect_macros": "j {daemon_name} {daemon_addr} v _",
@@ -21,6 +23,9 @@ MACRO_LISTS = {
 }
 PARAMETERS = [
     Parameter("smtpd_milters", "", doc="Milters for mail that arrives by SMTP, in the order they run."),
+    Parameter("smtpd_milter_maps", "", "list",
+              doc="Lookup tables with Milter settings per remote SMTP client IP address: the result overrides "
+                  "smtpd_milters (DISABLE: none)."),
     Parameter("milter_default_action", "tempfail", doc="accept, reject, tempfail or quarantine when a milter fails."),
     Parameter("milter_connect_timeout", "30s", "time", doc="Time limit for connecting to a milter."),
     Parameter("milter_command_timeout", "30s", "time", doc="Time limit for a milter's answer to an SMTP command."),
@@ -35,11 +40,36 @@ PARAMETERS = [
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """The milters and macro settings in force, read once from main.cf."""
+    """The milters and macro settings in force, read once from main.cf; smtpd_milter_maps' tables choose other
+    milters per client address."""
 
     milters: tuple[MilterSpec, ...] = ()
     symbols: MacroSettings = MacroSettings()
     mail_name: str = "filterd"
+    maps: tuple = ()
+    defaults: MilterSpec | None = None
+
+    def milters_for(self, address: str, service: str = "smtpd") -> tuple[MilterSpec, ...]:
+        """The milters for a client: smtpd_milter_maps' result for its address (DISABLE: none), else smtpd_milters.
+        A result that is not a milter list is warned about, and smtpd_milters used."""
+        found = next((value for table in self.maps if (value := table.lookup(address)) is not None), None)
+        if found is None:
+            return self.milters
+        if found.strip().upper() == "DISABLE":
+            return ()
+        try:
+            return _parsed(found, self.defaults or MilterSpec(""))
+        except (EndpointError, MilterError, ValueError) as error:
+            maillog.warning(service, "smtpd_milter_maps: bad result for %s: %s", address, error)
+            return self.milters
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str, defaults: MilterSpec) -> tuple[MilterSpec, ...]:
+    milters = tuple(parse_milters(text, defaults))
+    for spec in milters:
+        Protocol.parse(spec.protocol)
+    return milters
 
 
 def _checked(config: Config, name: str, check):
@@ -61,4 +91,5 @@ def read_settings(config: Config) -> ClientSettings:
     symbols = MacroSettings({code: config.get(name) for code, name in STAGE_PARAMETERS.items()},
                             config.get("myhostname"), config.get("milter_macro_daemon_name"),
                             config.get("milter_macro_v"), _checked(config, "milter_macro_defaults", parse_defaults))
-    return ClientSettings(milters, symbols, config.get("mail_name"))
+    maps = _checked(config, "smtpd_milter_maps", lambda text: tuple(open_tables(text)))
+    return ClientSettings(milters, symbols, config.get("mail_name"), maps, defaults)
