@@ -67,6 +67,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="Upon input, long lines are chopped up into pieces of at most this length."),
     _p("smtpd_recipient_limit", "1000", "int",
        doc="The maximal number of recipients that the SMTP server accepts per message delivery request."),
+    _p("smtpd_recipient_overshoot_limit", "1000", "int",
+       doc="The number of recipients that a remote SMTP client can send in excess of the limit specified with "
+           "$smtpd_recipient_limit, before the Postfix SMTP server increments the per-session error count."),
     _p("smtpd_timeout", "300s", "time", doc="How long the SMTP server waits for a client read or write to complete."),
     _p("smtpd_banner", "$myhostname ESMTP $mail_name",
        doc="The text that follows the 220 status code in the SMTP greeting banner."),

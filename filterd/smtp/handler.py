@@ -72,6 +72,7 @@ class SmtpHandler:
         self.life = Lifecycle(chain, self.session, settings.service)
         self.sasl = SaslSession(settings.sasl, self.session, settings.service) if settings.sasl else None
         self.nexthop: NextHop | None = None
+        self.overshoot, self.error_exempt = 0, False
         self.parser: ContentParser | None = None
         self.decoder: DataDecoder | None = None
         self.dsn_options: list[str] = []
@@ -162,6 +163,7 @@ class SmtpHandler:
 
     async def mail(self, sender: str, options: list[str]) -> str:
         await self.abort()
+        self.overshoot = 0
         verdict = await resolved(self.life.mail(sender, options))
         if refuses(verdict):
             return verdict_reply(verdict)
@@ -178,6 +180,8 @@ class SmtpHandler:
         if txn is None or nexthop is None:
             return "503 5.5.1 Error: need MAIL command"
         if len(txn.envelope.recipients) >= self.settings.recipient_limit:
+            self.overshoot += 1
+            self.error_exempt = self.overshoot <= self.settings.recipient_overshoot_limit
             return replies.TOO_MANY_RCPTS
         verdict = await resolved(self.life.rcpt(recipient))
         if refuses(verdict):

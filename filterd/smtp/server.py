@@ -136,7 +136,9 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
             self.counts["unknown"] = [ok, total + 1]
         if status[:1] in "23":
             self.current_ok = status[:1] == "2"
-        if status[:1] in "45":
+        if status[:1] in "45" and self.handler.error_exempt:
+            self.handler.error_exempt, self.current_ok = False, True
+        elif status[:1] in "45":
             self.errors += 1
             if self.errors > self.settings.soft_error_limit and self.settings.error_sleep_time:
                 await asyncio.sleep(self.settings.error_sleep_time)

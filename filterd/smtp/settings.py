@@ -26,6 +26,8 @@ class SmtpSettings:
     message_size_limit: int = 10240000
     header_size_limit: int = 102400
     recipient_limit: int = 1000
+    recipient_overshoot_limit: int = 1000
+    """RCPTs past smtpd_recipient_limit answered 452 without counting as errors (Postfix counts them as done)."""
     timeout: float = 300.0
     error_sleep_time: float = 1.0
     soft_error_limit: int = 10
@@ -79,6 +81,7 @@ class SmtpSettings:
             message_size_limit=config.int("message_size_limit"),
             header_size_limit=config.int("header_size_limit"),
             recipient_limit=config.int("smtpd_recipient_limit"),
+            recipient_overshoot_limit=config.int("smtpd_recipient_overshoot_limit"),
             timeout=config.time("smtpd_timeout"),
             error_sleep_time=config.time("smtpd_error_sleep_time"),
             soft_error_limit=config.int("smtpd_soft_error_limit"),

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from tests.conftest import Launcher, require_programs
+from tests.fixtures.dialogue import last_lines
 from tests.harness import FilterdProcess, Postfix, free_port, make_workdir, read_text, smtpd_listener, wait_until
 
 pytestmark = pytest.mark.integration
@@ -322,3 +323,26 @@ def test_smtpd_forbid_unauth_pipelining_ends_the_session_as_in_postfix(forbiddin
     replies = {"postfix": run(postfix.port), "filterd": run(filterd.port)}
     assert replies["filterd"] == replies["postfix"]
     assert ("554 5.5.0 Error: SMTP protocol synchronization" in replies["postfix"]) == (case != "after-ehlo")
+
+
+@pytest.fixture(scope="module")
+def overshooting():
+    yield from side_by_side("filterd-overshoot-", {**COMMON, "smtpd_recipient_limit": "2",
+                                                   "smtpd_recipient_overshoot_limit": "3", "smtpd_soft_error_limit": "2",
+                                                   "smtpd_hard_error_limit": "4", "smtpd_banner": "$myhostname ESMTP",
+                                                   "mydestination": "local.example"})
+
+
+def test_recipients_past_the_limit_count_as_errors_only_past_the_overshoot_limit_as_in_postfix(overshooting):
+    postfix, filterd = overshooting
+    commands = ["MAIL FROM:<a@local.example>", *(f"RCPT TO:<u{n}@local.example>" for n in range(10))]
+    replies = {}
+    for name, server, read in (("postfix", postfix, postfix.maillog), ("filterd", filterd, filterd.log)):
+        found = last_lines(server.port, commands)
+        wait_until(lambda: "disconnect from" in read(), 10, f"{name}'s disconnect line")
+        summary = [line.split("]: ", 1)[1] for line in read().splitlines() if "disconnect from" in line][-1]
+        replies[name] = found, summary
+    assert replies["filterd"] == replies["postfix"]
+    found, summary = replies["postfix"]
+    assert found[3:6] == ["452 4.5.3 Error: too many recipients"] * 3
+    assert found[-1] == "421 4.7.0 HOST Error: too many errors"
