@@ -18,7 +18,10 @@ PROTOCOL_PARAMETERS = ("smtpd_tls_protocols", "smtpd_tls_mandatory_protocols", "
 
 TLS_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_tls_security_level", "", "str",
-       "The SMTP server's TLS level: none, may (offer STARTTLS) or encrypt (require it); empty is none."),
+       "The SMTP server's TLS level: none, may (offer STARTTLS) or encrypt (require it); empty: what the obsolete "
+       "smtpd_enforce_tls (encrypt) and smtpd_use_tls (may) say, else none."),
+    _p("smtpd_use_tls", "no", "bool", "Obsolete: with an empty smtpd_tls_security_level, yes means may."),
+    _p("smtpd_enforce_tls", "no", "bool", "Obsolete: with an empty smtpd_tls_security_level, yes means encrypt."),
     _p("smtpd_tls_cert_file", "", "str", "The SMTP server's certificate in PEM format (with its chain)."),
     _p("smtpd_tls_key_file", "$smtpd_tls_cert_file", "str", "The SMTP server's private key in PEM format."),
     _p("smtpd_tls_protocols", ">=TLSv1.2", "str", "The TLS protocols the SMTP server accepts with level may."),
@@ -99,3 +102,14 @@ def validate_tls(config: Config) -> None:
             parse_protocols(config.get(name))
         except ValueError as exc:
             raise config.error(name, str(exc)) from None
+
+
+def server_level(config: Config) -> str:
+    """The SMTP server's TLS level: smtpd_tls_security_level, else as smtpd_enforce_tls and smtpd_use_tls say (as
+    Postfix derives it from its pre-2.3 parameters)."""
+    level = config.get("smtpd_tls_security_level")
+    if level:
+        return level
+    if config.bool("smtpd_enforce_tls"):
+        return "encrypt"
+    return "may" if config.bool("smtpd_use_tls") else "none"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from filterd import maillog
 from filterd.config import Config
 from filterd.model import Session
+from filterd.parameters.tls import server_level
 from filterd.tls import TlsSession, cipher_list, server_context
 
 READY = "220 2.0.0 Ready to start TLS"
@@ -31,7 +32,7 @@ class ServerTls:
 
     @classmethod
     def from_config(cls, config: Config, service: str = "smtpd") -> ServerTls:
-        level, wrapper = config.get("smtpd_tls_security_level") or "none", config.bool("smtpd_tls_wrappermode")
+        level, wrapper = server_level(config), config.bool("smtpd_tls_wrappermode")
         return cls(level, _context(config, service), wrapper,
                    config.int("smtpd_tls_loglevel"), config.bool("smtpd_tls_received_header"),
                    config.time("smtpd_starttls_timeout"))
@@ -62,7 +63,7 @@ class ServerTls:
 def context_arguments(config: Config) -> tuple[str, str, str, str] | None:
     """server_context's arguments for smtpd_tls_*: certificate, key, and the protocols and ciphers of the level
     (the mandatory ones for encrypt); None when TLS is off."""
-    level = config.get("smtpd_tls_security_level") or "none"
+    level = server_level(config)
     if level == "none" and not config.bool("smtpd_tls_wrappermode"):
         return None
     mandatory = "mandatory_" if level == "encrypt" else ""

@@ -86,3 +86,14 @@ def test_implicit_tls_behind_a_proxy_header_is_refused_at_start(tmp_path):
 def test_an_unknown_upstream_proxy_protocol_is_a_configuration_error():
     with pytest.raises(ConfigError, match=r"^main.cf:1: smtpd_upstream_proxy_protocol: unsupported value \"proxy\""):
         validate_values(config("smtpd_upstream_proxy_protocol = proxy\n"))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("", "none"), ("smtpd_use_tls = yes\n", "may"), ("smtpd_enforce_tls = yes\n", "encrypt"),
+    ("smtpd_use_tls = yes\nsmtpd_enforce_tls = yes\n", "encrypt"),
+    ("smtpd_tls_security_level = none\nsmtpd_enforce_tls = yes\n", "none"),
+])
+def test_the_obsolete_use_and_enforce_tls_give_the_level_only_without_one(tmp_path, text, level):
+    cert, key = make_certificate(tmp_path)
+    tls = ServerTls.from_config(config(f"{text}smtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n"))
+    assert tls.level == level
