@@ -52,6 +52,8 @@ class Session:
     """The client sent a command before the reply it had to wait for (Postfix's `improper command pipelining`
     line), as reject_unauth_pipelining asks."""
     daemon_name: str = "smtpd"
+    port_logging: bool = False
+    """smtpd_client_port_logging: `client` (what the log and replies name) ends in :PORT."""
     forwarded_ident: str = ""
     """The queue id the MTA in front gave the message (XFORWARD IDENT), passed on to the next hop."""
     forwarded_source: str = ""
@@ -71,7 +73,9 @@ class Session:
 
     @property
     def client(self) -> str:
-        """Postfix's NAME[ADDR] form."""
+        """Postfix's NAME[ADDR] form (NAME[ADDR]:PORT with smtpd_client_port_logging)."""
+        if self.port_logging:
+            return f"{self.client_name}[{self.client_address}]:{self.client_port}"
         return f"{self.client_name}[{self.client_address}]"
 
     @property

@@ -111,6 +111,8 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "$server_name and the like expanded as the reply is sent)."),
     _p("smtpd_reject_footer_maps", "", "list",
        doc="Optional lookup tables, searched with the whole reply, for the smtpd_reject_footer text."),
+    _p("smtpd_client_port_logging", "no", "bool",
+       doc="Enable logging of the remote SMTP client port in addition to the hostname and IP address."),
     _p("smtpd_delay_open_until_valid_rcpt", "yes", "bool",
        doc="Postpone the start of an SMTP mail transaction until a valid RCPT TO command is received (no: the queue "
            "id and its client= line at MAIL)."),

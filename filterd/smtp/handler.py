@@ -68,7 +68,7 @@ class SmtpHandler:
         """What ETRN does for an eligible destination besides its 250 (relay mode: its deferred mail is due now)."""
         self.chain = chain
         self.make_nexthop = make_nexthop
-        self.session = Session(daemon_name=settings.service)
+        self.session = Session(daemon_name=settings.service, port_logging=settings.client_port_logging)
         self.life = Lifecycle(chain, self.session, settings.service)
         self.sasl = SaslSession(settings.sasl, self.session, settings.service) if settings.sasl else None
         self.nexthop: NextHop | None = None

@@ -46,6 +46,7 @@ class SmtpSettings:
     noop_commands: CommandList = CommandList()
     forbid_unauth_pipelining: bool = False
     delay_open: bool = True
+    client_port_logging: bool = False
     """smtpd_delay_open_until_valid_rcpt: the queue id at the first valid recipient (no: at MAIL)."""
     sasl_exceptions: ClientList = ClientList()
     """smtpd_sasl_exceptions_networks: the clients EHLO does not offer AUTH to."""
@@ -100,6 +101,7 @@ class SmtpSettings:
             noop_commands=CommandList.parse(config.get("smtpd_noop_commands")),
             forbid_unauth_pipelining=config.bool("smtpd_forbid_unauth_pipelining"),
             delay_open=config.bool("smtpd_delay_open_until_valid_rcpt"),
+            client_port_logging=config.bool("smtpd_client_port_logging"),
             sasl_exceptions=ClientList.parse(config.list("smtpd_sasl_exceptions_networks")),
             command_filter=tuple(open_tables(config.get("smtpd_command_filter"))),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
