@@ -12,6 +12,7 @@ import aiosmtplib
 from filterd import maillog
 from filterd.config import Config
 from filterd.parameters.tls import parse_protocols
+from filterd.tls_chain import load_chain_files
 from filterd.tls_details import describe
 
 
@@ -73,11 +74,15 @@ def _once(build):
 
 
 @_once
-def server_context(cert_file: str, key_file: str, protocols: str, ciphers: str) -> ssl.SSLContext:
-    """The SMTP server's context; OSError or ssl.SSLError when the certificate or key cannot be loaded. One TLS 1.3
+def server_context(cert_file: str, key_file: str, protocols: str, ciphers: str, chain_files: str = "") -> ssl.SSLContext:
+    """The SMTP server's context; OSError or ssl.SSLError when the certificate or key cannot be loaded (ChainError
+    with Postfix's words for smtpd_tls_chain_files, which, when set, stands for the legacy files). One TLS 1.3
     session ticket a handshake, as Postfix's smtpd sends (OpenSSL's default is two)."""
     context = _restrict(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), protocols, ciphers)
-    context.load_cert_chain(cert_file, key_file or cert_file)
+    if chain_files:
+        load_chain_files(context, chain_files.replace(",", " ").split())
+    else:
+        context.load_cert_chain(cert_file, key_file or cert_file)
     context.num_tickets = 1
     return context
 

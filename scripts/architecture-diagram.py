@@ -90,7 +90,7 @@ LAYERS = (
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
         Part("dns", "+ client_names: every DNS lookup", ("filterd.dns", "filterd.client_names")),
         Part("body_hash", "DKIM/ARC body hash, streamed", ("filterd.body_hash",)),
-        Part("tls", "SSL contexts, STARTTLS as a client", ("filterd.tls", "filterd.tls_details")),
+        Part("tls", "SSL contexts, STARTTLS as a client", ("filterd.tls", "filterd.tls_chain", "filterd.tls_details")),
         Part("queue/", "spool, queue files, tools", ("filterd.queue",)),
         Part("milter/protocol/", "the sans-IO codec", ("filterd.milter.protocol",)),
         Part("milter/client/", "calling milters", ("filterd.milter.client",), alone=("filterd.milter",)),

@@ -23,6 +23,9 @@ TLS_PARAMETERS: dict[str, Parameter] = dict([
     _p("smtpd_use_tls", "no", "bool", "Obsolete: with an empty smtpd_tls_security_level, yes means may."),
     _p("smtpd_enforce_tls", "no", "bool", "Obsolete: with an empty smtpd_tls_security_level, yes means encrypt."),
     _p("smtpd_tls_cert_file", "", "str", "The SMTP server's certificate in PEM format (with its chain)."),
+    _p("smtpd_tls_chain_files", "", "list",
+       "PEM files holding, read in order as one, each private key directly followed by its certificate chain; "
+       "when set, smtpd_tls_cert_file and smtpd_tls_key_file are ignored."),
     _p("smtpd_tls_key_file", "$smtpd_tls_cert_file", "str", "The SMTP server's private key in PEM format."),
     _p("smtpd_tls_protocols", ">=TLSv1.2", "str", "The TLS protocols the SMTP server accepts with level may."),
     _p("smtpd_tls_mandatory_protocols", ">=TLSv1.2", "str",

@@ -11,6 +11,7 @@ from filterd.config import Config
 from filterd.model import Session
 from filterd.parameters.tls import server_level
 from filterd.tls import TlsSession, cipher_list, server_context
+from filterd.tls_chain import ChainError
 
 READY = "220 2.0.0 Ready to start TLS"
 MUST_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first"
@@ -60,16 +61,16 @@ class ServerTls:
         return self.level == "encrypt" and not self.wrapper and not session.tls and command not in PRE_TLS
 
 
-def context_arguments(config: Config) -> tuple[str, str, str, str] | None:
-    """server_context's arguments for smtpd_tls_*: certificate, key, and the protocols and ciphers of the level
-    (the mandatory ones for encrypt); None when TLS is off."""
+def context_arguments(config: Config) -> tuple[str, str, str, str, str] | None:
+    """server_context's arguments for smtpd_tls_*: certificate, key, the protocols and ciphers of the level (the
+    mandatory ones for encrypt), and smtpd_tls_chain_files; None when TLS is off."""
     level = server_level(config)
     if level == "none" and not config.bool("smtpd_tls_wrappermode"):
         return None
     mandatory = "mandatory_" if level == "encrypt" else ""
     return (config.get("smtpd_tls_cert_file"), config.get("smtpd_tls_key_file"),
             config.get(f"smtpd_tls_{mandatory}protocols"),
-            cipher_list(config, config.get(f"smtpd_tls_{mandatory}ciphers")))
+            cipher_list(config, config.get(f"smtpd_tls_{mandatory}ciphers")), config.get("smtpd_tls_chain_files"))
 
 
 def _context(config: Config, service: str) -> ssl.SSLContext | None:
@@ -77,9 +78,23 @@ def _context(config: Config, service: str) -> ssl.SSLContext | None:
     arguments = context_arguments(config)
     if arguments is None:
         return None
+    if arguments[4] and arguments[0]:
+        maillog.warning(service, "Both smtpd_tls_chain_files and one or more of the legacy  smtpd_tls_cert_file, "
+                        "smtpd_tls_eccert_file or smtpd_tls_dcert_file are non-empty; the legacy  parameters will "
+                        "be ignored")
     try:
         return server_context(*arguments)
+    except ChainError as exc:
+        maillog.warning(service, "%s", exc.args[0])
+        maillog.warning(service, "error loading private keys and certificates from: %s: disabling TLS support",
+                        arguments[4])
+        return None
     except (OSError, ssl.SSLError) as exc:
+        if arguments[4]:
+            maillog.warning(service, "error loading private keys and certificates from: %s: disabling TLS support",
+                            arguments[4])
+            maillog.warning(service, "TLS library problem: %s", exc.strerror or exc)
+            return None
         maillog.warning(service, 'cannot get RSA certificate from file "%s": disabling TLS support', arguments[0])
         maillog.warning(service, "TLS library problem: %s", exc.strerror or exc)
         return None
