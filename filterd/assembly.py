@@ -37,6 +37,7 @@ from filterd.qmgr.mail_exchangers import HostLookup
 from filterd.qmgr.manager import QueueManager, Schedule
 from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.connection_cache import CacheLimits, ConnectionCache
+from filterd.qmgr.sasl_client import ClientSasl
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.queue.spool import Spool
 from filterd.queue.tools.postqueue import flush_site
@@ -258,7 +259,7 @@ def deliverer(config: Config) -> Deliverer:
     smtp = SmtpDelivery(SmtpClientSettings(config.get("smtp_helo_name"), config.time("smtp_connect_timeout"),
                                            config.time("smtp_rcpt_timeout"), config.time("smtp_data_done_timeout"),
                                            config.int("smtp_line_length_limit"), ClientTls.from_config(config),
-                                           config.time("smtp_helo_timeout")),
+                                           config.time("smtp_helo_timeout"), ClientSasl.from_config(config)),
                         cache_limits(config))
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
                      config.int("default_destination_concurrency_limit"),

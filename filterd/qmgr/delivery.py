@@ -12,6 +12,7 @@ from filterd.maillog import seconds
 from filterd.qmgr import maildir
 from filterd.qmgr.mail_exchangers import HostLookup, Why
 from filterd.qmgr.routing import Destination, Router
+from filterd.qmgr.sasl_client import SaslFailed
 from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
 from filterd.qmgr.xforward import XForward
 from filterd.queue.queuefile import QueueFile, Recipient
@@ -147,6 +148,9 @@ class Deliverer:
                     timing = await self.smtp.deliver(attempt.qf, rcpts, host, site, self._keep_connection(destination),
                                                      self.xforward.wanted(destination.transport),
                                                      lambda: self._cross_off(attempt, rcpts))
+                except SaslFailed as exc:
+                    why = Why(exc.dsn, exc.reason, f"{host[0]}[{host[1]}]:{host[2]}")
+                    continue
                 except ConnectionError as exc:
                     why = Why("4.4.1", f"connect to {host[0]}[{host[1]}]:{host[2]}: {exc}")
                     maillog.info(service, "%s", why.reason)
@@ -171,13 +175,13 @@ class Deliverer:
         else:
             return why
         maillog.warning(smtp_service(destination.transport), "%s configuration problem", problem)
-        return Why("4.3.5", why.reason)
+        return Why("4.3.5", why.reason, why.relay)
 
     def _undeliverable(self, attempt: Attempt, rcpts: list[Recipient], why: Why, timing: Timing,
                        service: str = "smtp") -> None:
         status = "deferred" if why.soft else "bounced"
         for rcpt in rcpts:
-            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, "none"
+            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = status, why.status, why.reason, why.relay
         self._cross_off(attempt, rcpts)
         for rcpt in rcpts:
             log_recipient(service, attempt, rcpt, timing)

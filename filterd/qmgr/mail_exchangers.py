@@ -32,6 +32,8 @@ class Why:
 
     status: str = ""
     reason: str = ""
+    relay: str = "none"
+    """The server the problem was met on once connected (a refused login), for the status line's relay=."""
 
     @property
     def soft(self) -> bool:

@@ -17,6 +17,7 @@ import aiosmtplib
 
 from filterd import maillog
 from filterd.pipelining import pipelined
+from filterd.qmgr.sasl_client import ClientSasl, SaslFailed
 from filterd.qmgr.xforward import commands as xforward_commands
 from filterd.connection_cache import CacheLimits, Connection, ConnectionCache, quit_politely
 from filterd.queue.queuefile import QueueFile, Recipient
@@ -43,6 +44,7 @@ class SmtpSettings:
     line_length_limit: int = 998
     tls: ClientTls = ClientTls()
     helo_timeout: float = 300.0
+    sasl: ClientSasl | None = None
 
 
 class SmtpDelivery:
@@ -103,6 +105,12 @@ class SmtpDelivery:
             await smtp.connect(sock=sock, timeout=self.settings.helo_timeout)
             await smtp.ehlo(timeout=self.settings.helo_timeout)
             await self.settings.tls.start(smtp, name or address, address, port)
+            if self.settings.sasl is not None:
+                tls = smtp.transport is not None and smtp.transport.get_extra_info("ssl_object") is not None
+                await self.settings.sasl.log_in(smtp, _nexthop, name or address, address, tls)
+        except SaslFailed:
+            smtp.close()
+            raise
         except _ERRORS as exc:
             smtp.close()
             raise ConnectionError(_reason(exc)) from exc
