@@ -6,6 +6,7 @@ names). An unknown name expands to nothing, with Postfix's warning. Sans-IO."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,3 +92,23 @@ class RejectFooter:
     def apply(self, reply: str, lookup: Callable[[str], str | None], service: str = "smtpd") -> str:
         found = next((value for table in self.maps if (value := table.lookup(reply)) is not None), None)
         return with_footer(reply, found if found is not None else self.text, lookup, service)
+
+
+def session_values(session, txn, server_name: str) -> Callable[[str], str | None]:
+    """smtpd_expand_lookup()'s names for one reply: the connection's client, the transaction's sender and first
+    recipient, the server's name, the local time; None for a name smtpd does not know."""
+    real = session.unforwarded()
+
+    def value(name: str) -> str | None:
+        if name in ("sender", "sender_name", "sender_domain", "recipient", "recipient_name", "recipient_domain"):
+            kind, _, part = name.partition("_")
+            envelope = txn.envelope if txn is not None else None
+            address = None if envelope is None else envelope.sender if kind == "sender" else \
+                (envelope.recipients[0] if envelope.recipients else None)
+            return address_part(address, part)
+        values = {"server_name": server_name, "client": real.client, "client_port": str(real.client_port),
+                  "client_address": real.client_address, "client_name": real.client_name,
+                  "reverse_client_name": real.reverse_name, "helo_name": real.helo,
+                  "localtime": time.strftime("%b %d %H:%M:%S")}
+        return values.get(name)
+    return value

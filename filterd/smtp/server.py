@@ -11,22 +11,21 @@ import asyncio
 import collections
 import functools
 import re
-import socket
 import ssl
-import struct
-import time
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, login_always_fail
 
 from filterd import client_names, maillog
-from filterd.smtp import auth, footer, haproxy, mail_parameters, replies, starttls
+from filterd.smtp import auth, footer, mail_parameters, replies, starttls
 from filterd.smtp.address_argument import envelope_address, illegal_word
 from filterd.smtp.bdat import BdatCommand
 from filterd.smtp.forbidden import ForbiddenCommands
 from filterd.smtp.handler import SmtpHandler, verdict_reply
 from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 from filterd.smtp.reader import CommandReader, read_limited_line
+from filterd.smtp.special_commands import SpecialCommands
+from filterd.smtp.upstream import UpstreamProxy
 from filterd.smtp.xforward import XforwardCommand
 
 LAST_IN_GROUP = frozenset({"HELO", "EHLO", "DATA", "NOOP", "VRFY", "STARTTLS", "XCLIENT"})
@@ -49,7 +48,7 @@ _SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt"
                   "vrfy", "etrn", "quit", "unknown")
 
 
-class SmtpServer(BdatCommand, XforwardCommand, SMTP):
+class SmtpServer(BdatCommand, XforwardCommand, UpstreamProxy, SpecialCommands, SMTP):
     """One client connection."""
 
     line_length_limit = 2048
@@ -112,7 +111,7 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
                                        self._unknown, self._resplit, self._special)
         self.parameters, self.parameter_refusal = "", None
         self.sender_given = ""
-        self.unread_handshake = self.command_replaced = self.out_of_sync = False
+        self.out_of_sync = False
 
     # --- replies ---------------------------------------------------------------
 
@@ -171,7 +170,8 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         """Send a reply with those held before it; `held` keeps it back while the client's next pipelined command
         is already read, as Postfix's smtpd flushes only before it waits for input: one write a pipelined group."""
         if status[:1] in "45" and self.settings.reject_footer.wanted:
-            status = self.settings.reject_footer.apply(status, self._expansion, self.settings.service)
+            values = footer.session_values(self.handler.session, self.handler.txn, self.settings.myhostname)
+            status = self.settings.reject_footer.apply(status, values, self.settings.service)
         self._held.append(status.encode("utf-8", "surrogateescape") + b"\r\n")
         if held or self._writer is None:
             return
@@ -185,21 +185,6 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
             self._writer.write(b"".join(self._held))
             self._held.clear()
             await self._writer.drain()
-
-    def _expansion(self, name: str) -> str | None:
-        """A session attribute for smtpd_reject_footer, as smtpd_expand_lookup() names them; None: unknown."""
-        session, txn = self.handler.session.unforwarded(), self.handler.txn
-        if name in ("sender", "sender_name", "sender_domain", "recipient", "recipient_name", "recipient_domain"):
-            kind, _, part = name.partition("_")
-            envelope = txn.envelope if txn is not None else None
-            address = None if envelope is None else envelope.sender if kind == "sender" else \
-                (envelope.recipients[0] if envelope.recipients else None)
-            return footer.address_part(address, part)
-        values = {"server_name": self.settings.myhostname, "client": session.client,
-                  "client_port": str(session.client_port), "client_address": session.client_address,
-                  "client_name": session.client_name, "reverse_client_name": session.reverse_name,
-                  "helo_name": session.helo, "localtime": time.strftime("%b %d %H:%M:%S")}
-        return values.get(name)
 
     def _next_command_read(self) -> bool:
         return self._reader is not None and b"\n" in self._reader._buffer  # type: ignore[attr-defined]
@@ -318,32 +303,6 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
             return
         await super()._handle_client()
 
-    async def _upstream_proxy(self, session: Any) -> bool:
-        """The load balancer's PROXY handshake, read before the greeting as Postfix's smtpd reads it: the client and
-        server it names stand for the connection's (a LOCAL one keeps them); False, with Postfix's warning, when
-        it does not come in time or is not one, and the session is refused."""
-        reader = self._reader
-        try:
-            await asyncio.wait_for(reader.wait_for_input(), self.settings.upstream_proxy_timeout)
-        except asyncio.TimeoutError:
-            maillog.warning(self.settings.service, "haproxy read: timeout error")
-            return False
-        data = reader.peek(haproxy.HEADER_MAX)
-        if not data:
-            maillog.warning(self.settings.service, "haproxy read: EOF")
-            return False
-        try:
-            handshake = haproxy.parse(data, 4 in self.settings.families, 6 in self.settings.families)
-        except haproxy.HandshakeError as exc:
-            maillog.warning(self.settings.service, "haproxy read: %s: %s", exc, haproxy.escaped(data))
-            self.unread_handshake = True
-            return False
-        reader.consume(handshake.length)
-        if handshake.client and handshake.server:
-            (session.client_address, session.client_port), (session.server_address, session.server_port) = \
-                handshake.client, handshake.server
-        return True
-
     async def _activate_sasl(self) -> bool:
         """Dovecot's mechanisms, asked before the greeting as Postfix's smtpd asks; without them the session ends
         before it starts, as Postfix's smtpd exits."""
@@ -374,14 +333,6 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         it has read; aiosmtpd cancels the session at once, a message perhaps delivered and its 250 never sent."""
         self._reader.feed_eof()
         return not self.handler.session.tls
-
-    def _reset(self) -> None:
-        """End the connection with a reset, as the client of Postfix's smtpd sees it after a bad PROXY handshake:
-        smtpd only peeked at the header, and closing with it unread resets the connection (its 421 often lost)."""
-        sock = self.transport.get_extra_info("socket") if self.transport else None
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self._hang_up()
 
     def _hang_up(self) -> None:
         """Close the connection from this side: no "lost connection" line for it, and no command the client
@@ -470,38 +421,6 @@ class SmtpServer(BdatCommand, XforwardCommand, SMTP):
         method = self._smtp_methods.get(word.upper().decode("ascii", "replace"))
         rest = rest.strip(b" \t")
         await method(rest.decode("utf-8", "surrogateescape") if rest else None)
-
-    def _special(self, command: str) -> Any:
-        """smtpd_command_filter's replacement for this line, else smtpd_noop_commands' 250 for this command; None
-        for the usual dispatch."""
-        if self.settings.command_filter and self._reader is not None and not self.command_replaced:
-            line = self._reader.last_line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
-            for table in self.settings.command_filter:
-                replacement = table.lookup(line.lstrip(" \t"))
-                if replacement is not None:
-                    return functools.partial(self._replaced, line, replacement)
-        if self.settings.noop_commands.words or self.settings.noop_commands.tables:
-            if command and self.settings.noop_commands.matches(command):
-                return self._noop
-        return None
-
-    async def _replaced(self, line: str, replacement: str, _arg: str | None) -> None:
-        """A command line smtpd_command_filter maps: logged as Postfix logs it, and run in its new form (the
-        filter is not asked again)."""
-        maillog.info(self.settings.service, '%s: replacing command "%.100s" with "%.100s"',
-                     self.handler.session.unforwarded().client, line, replacement)
-        self._reader.last_line = replacement.encode("utf-8", "surrogateescape") + b"\r\n"
-        self.command_replaced = True
-        try:
-            await self._resplit(None)
-        finally:
-            self.command_replaced = False
-
-    async def _noop(self, _arg: str | None) -> None:
-        """smtpd_noop_commands: 250 without a look at the arguments or a change of state, and not counted in the
-        session's commands; past smtpd_junk_command_limit, an error, as in Postfix."""
-        await self.push("250 2.0.0 Ok")
-        await self._count_junk()
 
     async def _unknown(self, arg: str | None) -> None:
         """A command Postfix's smtpd does not know: 500, an error toward smtpd_hard_error_limit (aiosmtpd's own
