@@ -8,7 +8,7 @@ import smtplib
 import dkim
 import pytest
 
-from tests.harness import CLIENT, Postfix, free_port, wait_until
+from tests.harness import CLIENT, Postfix, free_port
 from tests.milter.client.services import DOMAIN, SELECTOR, OpenDkim, TagMilter, UnixTagMilter
 
 SENDER, RCPT = f"alice@{DOMAIN}", "bob@example.net"
@@ -166,7 +166,7 @@ def test_smtpd_milter_maps_chooses_the_milters_by_client_address_as_postfix(
         else:
             server = filterd_factory({"filterd_plugins": "milters", **settings}, nexthop_port=sink.port)
         send(server.port, f"mapped {mapped}")
-        wait_until(lambda: sink.dumps(), 30, f"{name}'s message")
+        sink.wait_for(1)
         headers[name] = [line for line in sink.dumps()[0].content.split(b"\n\n")[0].split(b"\n")
                          if line.startswith((b"X-First", b"X-Second"))]
     assert headers["filterd"] == headers["postfix"]
