@@ -28,12 +28,13 @@ from filterd.fatal import FatalError
 from filterd.loading import Loaded, forget_modules, load
 from filterd.privileges import MailOwner, mail_owner
 from filterd.queue.spool import QUEUES, Spool
+from filterd.domain_list import DomainList
 from filterd.tables import TableError, open_tables
 
 _RESTART_DELAY = 1.0
 _KILL_GRACE = 5.0
 _TICK = 0.5
-QUEUE_TABLES = ("transport_maps",)
+QUEUE_TABLES = ("transport_maps", "virtual_alias_maps")
 QUEUE_MODE = 0o700
 """The queues are mail_owner's alone, as Postfix's are `postfix`'s; root's tools read them all the same."""
 MAILDROP_MODE = 0o1733
@@ -74,6 +75,10 @@ def open_queue_tables(config: Config) -> None:
             open_tables(config.get(name))
         except TableError as exc:
             raise config.error(name, str(exc)) from exc
+    try:
+        DomainList.from_config(config, "virtual_alias_domains", exact=True)
+    except TableError as exc:
+        raise config.error("virtual_alias_domains", str(exc)) from exc
 
 
 def check_config(config: Config) -> MailOwner | None:

@@ -39,6 +39,10 @@ class TransportMaps:
     """sender_dependent_default_transport_maps: a default_transport by envelope sender, then by its @domain."""
     null_sender_transport_key: str = "<>"
     """empty_address_default_transport_maps_lookup_key."""
+    alias_domains: DomainList = DomainList(exact=True)
+    """virtual_alias_domains: their addresses resolve to error: (none is left once cleanup expanded the listed ones),
+    transport_maps not asked, as trivial-rewrite resolves the virtual alias class."""
+    unknown_alias: str = "5.1.1 User unknown in virtual alias table"
 
     @classmethod
     def from_config(cls, config) -> TransportMaps:
@@ -53,19 +57,24 @@ class TransportMaps:
                    config.get("relayhost"), DomainList.from_config(config, "relay_domains"),
                    tables("sender_dependent_relayhost_maps"), config.get("empty_address_relayhost_maps_lookup_key"),
                    tables("sender_dependent_default_transport_maps"),
-                   config.get("empty_address_default_transport_maps_lookup_key"))
+                   config.get("empty_address_default_transport_maps_lookup_key"),
+                   DomainList.from_config(config, "virtual_alias_domains", exact=True),
+                   "5.1.1 User unknown" + (" in virtual alias table" if config.bool("show_user_unknown_table_name")
+                                           else ""))
 
     @property
     def may_refuse(self) -> bool:
         """Whether some recipient may go to error: or retry: (a table, or a class transport that is one)."""
         classes = (self.local_transport, self.default_transport, self.relay_transport)
-        return bool(self.tables) or any(t.partition(":")[0] in ("error", "retry") for t in classes)
+        return bool(self.tables or self.alias_domains.patterns) or any(t.partition(":")[0] in ("error", "retry") for t in classes)
 
     def resolve(self, address: str, domain: str, local: bool, sender: str = "") -> tuple[str, str]:
         """(transport, next hop) of a resolved recipient (internal form, lower case) of a message from `sender`:
         its class's transport, then transport_maps."""
         if local:
             channel, nexthop = self.local_transport, domain
+        elif self.is_alias_domain(domain):
+            return "error", self.unknown_alias
         elif self.relay_domains.matches(domain):
             channel, nexthop = self.relay_transport, self._relayhost(sender, domain)
         else:
@@ -73,6 +82,10 @@ class TransportMaps:
             channel, nexthop = default or self.default_transport, self._relayhost(sender, domain)
         transport, _, explicit = channel.partition(":")
         return self.route(address, domain, transport, explicit or nexthop)
+
+    def is_alias_domain(self, domain: str) -> bool:
+        """Whether a domain (not a local one) is of the virtual alias class."""
+        return self.alias_domains.matches(domain)
 
     def _relayhost(self, sender: str, domain: str) -> str:
         """The off-host next hop: the sender's relayhost, else relayhost, else the domain."""

@@ -29,3 +29,13 @@ def test_tables_with_their_parents_and_braced_inline_tables_are_one_word():
                   "elsewhere.example") == [True, True, False]
     assert listed("!inline:{ relay.example=yes }, .example", "relay.example", "x.example",
                   parent_style=False) == [False, True]
+
+
+def test_a_string_list_matches_the_domain_itself_only():
+    """virtual_alias_domains (match_string): no subdomain of a name or of a table's key, whatever the style."""
+    config = Config([("virtual_alias_domains", "Virt.example, inline:{ table.example=x }, !no.example, .dot.example",
+                      1)], CORE_PARAMETERS)
+    found = DomainList.from_config(config, "virtual_alias_domains", exact=True)
+    assert [found.matches(d) for d in ("virt.example", "VIRT.example", "a.virt.example", "table.example",
+                                       "a.table.example", "no.example", "a.dot.example", ".dot.example")] == [
+        True, True, False, True, False, False, False, True]

@@ -16,8 +16,10 @@ from filterd.model import Envelope, Message, Session
 from filterd.queue import postfix_size
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
+from filterd.virtual_alias import ExpansionError, VirtualAliases
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
+ALIAS_EXPANSION_ERROR = Reply(451, "4.6.0 Alias expansion error")
 TOO_BIG = Reply(552, "5.3.4 Error: message file too big")
 
 
@@ -31,15 +33,17 @@ class QueueNextHop:
     """Stores each accepted message in the incoming (or hold) queue, stamped with content_filter unless a FILTER
     action chose another filter (as Postfix's cleanup does); a reinject listener's messages are marked `filtered`,
     back from a filter, so that the after-queue stage never runs on them. A message whose queue file in Postfix
-    would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it."""
+    would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it.
+    Each recipient is rewritten by virtual_alias_maps (`aliases`) as cleanup rewrites it, duplicates dropped."""
 
     relay = "queue"
     logs_delivery = False
 
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
                  missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
-                 rules: AddressRules | None = None, size_limit: int = 0):
+                 rules: AddressRules | None = None, size_limit: int = 0, aliases: VirtualAliases | None = None):
         self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
+        self.aliases = aliases
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -59,7 +63,11 @@ class QueueNextHop:
         routing = routing or Routing()
         headers = list(message.headers)
         added = self._add_missing_headers(message)
-        envelope = self._queue_envelope(message, routing)
+        try:
+            envelope = self._queue_envelope(message, routing)
+        except ExpansionError as exc:
+            maillog.warning("cleanup", "%s", exc)
+            return ALIAS_EXPANSION_ERROR
         if self._too_big(envelope, message):
             self._log_too_big(envelope.queue_id)
             return TOO_BIG
@@ -119,7 +127,7 @@ class QueueNextHop:
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
             queue_id=env.queue_id, sender=self._canonical(env.sender), arrival=env.arrival, size=message.size,
-            recipients=[self._recipient(r, env.rcpt_options.get(r, [])) for r in _queued_recipients(env, routing)],
+            recipients=self._recipients(_queued_recipients(env, routing)),
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=f"{session.client_name}[{session.client_address}]", helo=session.helo, protocol=session.protocol,
@@ -144,13 +152,29 @@ class QueueNextHop:
         resolution = self.rules.resolve(canonical)
         return quote_local(canonical if resolution.error else resolution.recipient)
 
-    def _recipient(self, address: str, options: list[str]) -> Recipient:
-        """A queue recipient as it is delivered to, with the address as received (in external form) when that
-        differs, its NOTIFY and ORCPT."""
+    def _recipients(self, addresses: list[str]) -> list[Recipient]:
+        """The queue file's recipients: each address as received, virtual-aliased, each result once per ORCPT and
+        NOTIFY (cleanup's duplicate filter)."""
+        env = self._envelope
+        assert env is not None
+        recipients = []
+        for address in addresses:
+            for recipient in self._recipient(address, env.rcpt_options.get(address, []), env.queue_id):
+                if recipient not in recipients:
+                    recipients.append(recipient)
+        return recipients
+
+    def _recipient(self, address: str, options: list[str], queue_id: str) -> list[Recipient]:
+        """The queue recipients one address becomes, each as it is delivered to, with the address as received (in
+        external form) when that differs, its NOTIFY and ORCPT."""
         found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
-        received, delivered = quote_local(unquote_local(address)), self._delivered(address)
-        return Recipient(delivered, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
-                         orig=received if delivered != received else "")
+        received = quote_local(unquote_local(address))
+        expanded = [self._canonical(address)]
+        if self.aliases and address:
+            expanded = [quote_local(a) for a in self.aliases.expand(unquote_local(expanded[0]), queue_id)]
+        delivered = [self._delivered(a) for a in expanded]
+        return [Recipient(d, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
+                          orig=received if d != received else "") for d in delivered]
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""

@@ -17,6 +17,7 @@ from filterd.parameters.queue import (ADDRESS_PREFERENCES, DNS_SUPPORT_LEVELS, H
 from filterd.parameters.restrictions import RESTRICTION_PARAMETERS
 from filterd.parameters.sasl import SASL_PARAMETERS, validate_sasl
 from filterd.parameters.tls import TLS_PARAMETERS, validate_tls
+from filterd.parameters.virtual import VIRTUAL_PARAMETERS
 
 LISTENER_MODES = ("proxy", "filter", "sink", "relay", "reinject", "milter", "policy", "pipe")
 ERROR_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
@@ -221,6 +222,7 @@ CORE_PARAMETERS.update(RESTRICTION_PARAMETERS)
 CORE_PARAMETERS.update(POLICY_PARAMETERS)
 CORE_PARAMETERS.update(SASL_PARAMETERS)
 CORE_PARAMETERS.update(TLS_PARAMETERS)
+CORE_PARAMETERS.update(VIRTUAL_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:

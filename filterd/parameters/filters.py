@@ -7,8 +7,9 @@ from filterd.config import entry as _p
 from filterd.config import Parameter
 
 RECEIVE_OVERRIDES = ("no_unknown_recipient_checks", "no_address_mappings", "no_header_body_checks", "no_milters")
-"""Postfix's receive_override_options values; filterd honours no_header_body_checks and no_milters (no plugin
-runs at receipt) and accepts the other two, which name what filterd's relay does not do."""
+"""Postfix's receive_override_options values: no_header_body_checks and no_milters together keep every plugin off at
+receipt, no_unknown_recipient_checks keeps recipient tables unasked, no_address_mappings virtual_alias_maps unapplied
+(but on a reinject listener)."""
 
 
 FILTER_PARAMETERS: dict[str, Parameter] = dict([
@@ -17,7 +18,8 @@ FILTER_PARAMETERS: dict[str, Parameter] = dict([
        "action overrides it)."),
     _p("receive_override_options", "", "list",
        "Enable or disable recipient validation, built-in content filtering, or address mapping: "
-       "no_header_body_checks and no_milters keep every plugin off at receipt."),
+       "no_header_body_checks and no_milters keep every plugin off at receipt, no_unknown_recipient_checks leaves "
+       "recipient tables unasked, no_address_mappings leaves virtual_alias_maps to the reinjection."),
     _p("smtp_send_xforward_command", "no", "bool",
        "Send the non-standard XFORWARD command when the SMTP server EHLO response announces XFORWARD support."),
     _p("hopcount_limit", "50", "int",

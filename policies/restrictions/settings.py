@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from filterd import (AddressRules, DomainList, ParameterError, Resolver, TableError, TransportMaps, networks, one_of,
-                     open_tables, policy_client)
+from filterd import (AddressRules, DomainList, ParameterError, Resolver, TableError, TransportMaps, VirtualAliases,
+                     networks, one_of, open_tables, policy_client)
 
 from .classes import restriction_class
 from .lists import Item, names, parse, words
@@ -21,7 +21,8 @@ CLIENT, HELO, SENDER, RELAY, RECIPIENT, DATA, END_OF_DATA, ETRN = LISTS = (
 CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defer_code", "unknown_address_reject_code",
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
          "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code",
-         "plaintext_reject_code", "unknown_local_recipient_reject_code", "unknown_relay_recipient_reject_code")
+         "plaintext_reject_code", "unknown_local_recipient_reject_code", "unknown_relay_recipient_reject_code",
+         "unknown_virtual_alias_reject_code")
 TEMPFAIL_ACTIONS = ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action")
 """What a reject-type restriction does when the DNS fails for now: defer, or defer_if_permit."""
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
@@ -69,6 +70,10 @@ class Settings:
     transports: TransportMaps = TransportMaps()
     """transport_maps: an address they send to error: or retry: is refused at RCPT (unlisted.py)."""
     show_unknown_table: bool = True
+    aliases: VirtualAliases = VirtualAliases()
+    """virtual_alias_maps: an address they list is a valid recipient, whatever its class."""
+    unknown_recipient_checks: bool = True
+    """Off with receive_override_options = no_unknown_recipient_checks: no recipient table is asked."""
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
     """Access table results that are restriction lists, as read (access.nested)."""
 
@@ -96,7 +101,10 @@ class Settings:
                    reject_unlisted_recipient=config.bool("smtpd_reject_unlisted_recipient"),
                    reject_unlisted_sender=config.bool("smtpd_reject_unlisted_sender"),
                    transports=transport_maps(config),
-                   show_unknown_table=config.bool("show_user_unknown_table_name"))
+                   show_unknown_table=config.bool("show_user_unknown_table_name"),
+                   aliases=virtual_aliases(config),
+                   unknown_recipient_checks="no_unknown_recipient_checks" not in config.list(
+                       "receive_override_options"))
 
     def named(self, *names: str) -> list[tuple[str, tuple[Item, ...]]]:
         """The lists of these names that are not empty, with their names; with smtpd_reject_unlisted_sender the
@@ -131,6 +139,14 @@ def transport_maps(config) -> TransportMaps:
         return TransportMaps.from_config(config)
     except TableError:
         return TransportMaps()
+
+
+def virtual_aliases(config) -> VirtualAliases:
+    """virtual_alias_maps for check_rcpt_maps; a table that cannot be opened stops start-up in the master."""
+    try:
+        return VirtualAliases.from_config(config)
+    except TableError:
+        return VirtualAliases()
 
 
 @cache

@@ -2,11 +2,12 @@
 local_recipient_maps does not list, or in one of $relay_domains that relay_recipient_maps does not list, is refused
 as smtpd_check.c's check_rcpt_maps refuses it; with smtpd_reject_unlisted_recipient the RCPT (and VRFY) check runs
 after the lists too, unless they refused or a restriction already asked. An address that transport_maps sends to
-error: or retry: is refused first, with the next hop as the reason, as trivial-rewrite's answer tells smtpd."""
+error: or retry: is refused first, with the next hop as the reason, as trivial-rewrite's answer tells smtpd; an address
+virtual_alias_maps lists is never refused, one in $virtual_alias_domains that it does not list always is."""
 
 from __future__ import annotations
 
-from filterd import PartialKey, TransportMaps, Verdict, lookup_keys, quote_local, unquote_local
+from filterd import TransportMaps, Verdict, address_keys, lookup_keys, unquote_local
 
 from .evaluation import Check
 from .names import restriction
@@ -57,16 +58,21 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
     """`550 5.1.1 <ADDR>: Recipient address rejected: User unknown in local recipient table` (5.1.0 and "Sender
     address" for a sender) when the address's class has a table and it does not list the address."""
     settings = check.settings
+    if not settings.unknown_recipient_checks:
+        return None
     rules = settings.rules
     given = unquote_local(address)
     resolution = rules.resolve(rules.rewrite(given))
-    if resolution.error:
+    if resolution.error or settings.aliases.lookup(resolution.recipient) is not None:
         return None
     local_part, _, domain = resolution.recipient.rpartition("@")
-    transport, reason = settings.transports.resolve(resolution.recipient.lower(), domain.lower(),
-                                                    resolution.address_class == "local", check.sender or "")
+    local = resolution.address_class == "local"
+    transport, reason = settings.transports.resolve(resolution.recipient.lower(), domain.lower(), local,
+                                                    check.sender or "")
     if transport in NOT_DELIVERING:
         code, status = NOT_DELIVERING[transport]
+        if not local and settings.transports.is_alias_domain(domain):
+            code = settings.codes["unknown_virtual_alias_reject_code"]
         dsn, text = TransportMaps.reason(reason, status[:-1] + "0" if reply_class == SENDER else status)
         return refusal(code, dsn_fix(dsn, reply_class), f"<{given}>: {reply_class} rejected: {text}")
     if resolution.address_class == "local":
@@ -89,9 +95,4 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
 def listed(tables, address: str, local_domain: bool) -> bool:
     """mail_addr_find's default search: user@domain (its quoted form first), then of fixed-string tables only the
     local part alone when the domain is local, and @domain."""
-    local_part, _, domain = address.rpartition("@")
-    keys = list(dict.fromkeys([quote_local(address).lower(), address.lower()]))
-    if local_domain:
-        keys += map(PartialKey, dict.fromkeys([quote_local(local_part).lower(), local_part.lower()]))
-    keys.append(PartialKey(f"@{domain.lower()}"))
-    return lookup_keys(tables, keys) is not None
+    return lookup_keys(tables, address_keys(address, local_domain)) is not None

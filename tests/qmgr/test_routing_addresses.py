@@ -114,3 +114,18 @@ def test_sender_dependent_default_transport_maps_choose_the_default_class_s_tran
     assert router.destination("x@elsewhere.example", sender="c@example.org") == Destination("smtp", "[192.0.2.4]")
     assert router.destination("x@elsewhere.example", sender="b@example.org") == Destination("smtp", "[192.0.2.25]")
     assert router.destination("x@relay.example", sender="a@example.org") == Destination("relay", "[192.0.2.25]")
+
+
+def test_an_address_left_in_a_virtual_alias_domain_goes_to_the_error_transport():
+    """As trivial-rewrite resolves the virtual alias class (cleanup expanded the listed ones): error:User unknown,
+    transport_maps not asked; a local domain listed there too stays local."""
+    from filterd import DomainList, open_table
+    from filterd.transport_maps import TransportMaps
+
+    tables = (open_table("inline:{ virt.example=smtp:[192.0.2.1] }"),)
+    maps = TransportMaps(tables, alias_domains=DomainList(("virt.example", "local.example"), exact=True))
+    router = Router(frozenset({"local.example"}), "", maps, RULES)
+    assert router.destination("nobody@virt.example") == Destination("error",
+                                                                    "5.1.1 User unknown in virtual alias table")
+    assert router.destination("nobody@sub.virt.example") == Destination("smtp", "sub.virt.example")
+    assert router.destination("user@local.example") == Destination("local", "local.example")

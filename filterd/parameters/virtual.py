@@ -1,0 +1,27 @@
+"""Virtual alias domains and virtual_alias_maps: the address class smtpd refuses unlisted addresses of, and the
+one-to-many rewriting cleanup applies to every recipient."""
+
+from __future__ import annotations
+
+from filterd.config import entry as _p
+from filterd.config import Parameter
+
+VIRTUAL_PARAMETERS: dict[str, Parameter] = dict([
+    _p("virtual_maps", "", "list", "Optional lookup tables with aliases (the older name of virtual_alias_maps)."),
+    _p("virtual_alias_maps", "$virtual_maps", "list",
+       "Optional lookup tables that alias specific mail addresses or domains to other local or remote addresses: "
+       "each recipient is rewritten as it is queued (unless receive_override_options has no_address_mappings), "
+       "and a recipient it lists is never refused as unknown."),
+    _p("virtual_alias_domains", "$virtual_alias_maps", "list",
+       "Postfix is the final destination for the specified list of virtual alias domains: an address in one "
+       "that virtual_alias_maps does not list is refused (User unknown in virtual alias table)."),
+    _p("unknown_virtual_alias_reject_code", "550", "int",
+       "The reply code when a recipient address matches $virtual_alias_domains, and it does not match "
+       "$virtual_alias_maps."),
+    _p("virtual_alias_expansion_limit", "1000", "int",
+       "The maximal number of addresses that virtual alias expansion produces from each original recipient."),
+    _p("virtual_alias_recursion_limit", "1000", "int",
+       "The maximal nesting depth of virtual alias expansion."),
+    _p("virtual_alias_address_length_limit", "1000", "int",
+       "The maximal length of an email address after virtual alias expansion."),
+])
