@@ -66,7 +66,8 @@ class TransportMaps:
     def may_refuse(self) -> bool:
         """Whether some recipient may go to error: or retry: (a table, or a class transport that is one)."""
         classes = (self.local_transport, self.default_transport, self.relay_transport)
-        return bool(self.tables or self.alias_domains.patterns) or any(t.partition(":")[0] in ("error", "retry") for t in classes)
+        refusing = any(t.partition(":")[0] in ("error", "retry") for t in classes)
+        return bool(self.tables or self.alias_domains.patterns) or refusing
 
     def resolve(self, address: str, domain: str, local: bool, sender: str = "") -> tuple[str, str]:
         """(transport, next hop) of a resolved recipient (internal form, lower case) of a message from `sender`:

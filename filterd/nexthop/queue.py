@@ -131,7 +131,8 @@ class QueueNextHop:
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=f"{session.client_name}[{session.client_address}]", helo=session.helo, protocol=session.protocol,
-            redirect=self._delivered(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc), filter=routing.filter or self.content_filter,
+            redirect=self._delivered(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc),
+            filter=routing.filter or self.content_filter,
             filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
 

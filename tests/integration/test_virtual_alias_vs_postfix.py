@@ -39,7 +39,8 @@ addresses refused (also as a sender), a listed address passes local and relay ta
 CODES_CF = {"mynetworks": "10.0.0.0/8", "virtual_alias_domains": "virt.example",
             "virtual_alias_maps": "inline:{ user@virt.example=someone@remote.example }",
             "unknown_virtual_alias_reject_code": "554", "show_user_unknown_table_name": "no",
-            "transport_maps": "inline:{ { virt.example = error:5.7.1 no way }, { remote.example = error:5.7.2 not there } }",
+            "transport_maps": "inline:{ { virt.example = error:5.7.1 no way }, "
+                              "{ remote.example = error:5.7.2 not there } }",
             "smtpd_recipient_restrictions": "permit_auth_destination, reject"}
 CODES = ["EHLO client.example", "MAIL FROM:<s@example.org>", "RCPT TO:<nobody@virt.example>",
          "RCPT TO:<user@virt.example>", "RCPT TO:<a@remote.example>", "QUIT"]
