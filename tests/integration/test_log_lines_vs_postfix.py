@@ -196,6 +196,16 @@ def test_a_redirect_from_an_access_table_is_applied_by_the_queue_manager(pair, t
     assert "orig_to=<bob@example.com>" in filterd.log()
 
 
+def test_virtual_aliases_are_delivered_with_orig_to_as_postfix_delivers_them(pair) -> None:
+    """cleanup's expansion: each address the alias stands for delivered and logged with the original as orig_to=,
+    an unlisted one of the alias domain refused at RCPT."""
+    postfix, filterd = pair(virtual_alias_domains="virt.example", virtual_alias_maps=(
+        "inline:{ { team@virt.example = bob@example.com, carol@example.com }, @other.example=@example.com }"))
+    assert_same_lines(postfix, filterd, one_message("a@example.org", ["team@virt.example", "nobody@virt.example",
+                                                                       "dave@other.example"], "aliases"))
+    assert "orig_to=<team@virt.example>" in filterd.log()
+
+
 @pytest.mark.parametrize("sender", ["alice", "example.org!alice", "alice@example.org."])
 def test_the_sender_is_queued_in_the_canonical_form(pair, sender: str) -> None:
     postfix, filterd = pair(myhostname="relay.example", mydestination="")
