@@ -12,6 +12,7 @@ from pathlib import Path
 from filterd.config import Config, Parameter, parse_main_cf
 from filterd.fatal import FatalError
 from filterd.parameters import CORE_PARAMETERS, validate_values
+from filterd.parameters.postfix_only import unimplemented
 from filterd.registry import PluginError, PluginNameError, Plugins
 
 DEFAULT_CONFIG = "/etc/filterd/main.cf"
@@ -26,6 +27,15 @@ class Loaded:
     path: str
     modules: frozenset[str] = field(default=frozenset(), compare=False)
     """The modules loading imported that a reload imports afresh (see forget_modules)."""
+    unimplemented: tuple[tuple[str, int | None], ...] = ()
+    """Postfix parameters main.cf (or -o) sets that filterd ignores, with their lines: warned about at start and
+    reload (`ignored_lines`)."""
+
+    def ignored_lines(self) -> list[str]:
+        """The warning for each Postfix parameter set that filterd does not implement, in main.cf's order."""
+        where = {name: f"{self.path}, line {line}" if line else "-o" for name, line in self.unimplemented}
+        return [f"{where[name]}: {name}: Postfix parameter that filterd does not implement: ignored"
+                for name, _ in self.unimplemented]
 
 
 def config_path(path: str | None) -> str:
@@ -121,10 +131,12 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     plugins = load_plugins(early, dict(extra_plugins or {}))
     known = dict(CORE_PARAMETERS)
     known.update(plugin_parameters(plugins, early))
-    config = Config(entries, known, path, settings)
+    ignored = unimplemented([entry[0] for entry in entries] + list(settings), known)
+    config = Config(entries, {**known, **ignored}, path, settings)
     validate_values(config)
     plugins.configure(config)
-    return Loaded(config, plugins, path, frozenset(_reloadable(set(sys.modules) - before)))
+    return Loaded(config, plugins, path, frozenset(_reloadable(set(sys.modules) - before)),
+                  tuple((name, config.lineno(name)) for name in ignored))
 
 
 def _installed_prefixes() -> tuple[str, ...]:

@@ -164,6 +164,8 @@ class Master:
             raise
         maillog.info("master", "daemon started -- version %s, configuration %s", __version__,
                      os.path.dirname(self.loaded.path))
+        for line in self.loaded.ignored_lines():
+            maillog.warning("master", "%s", line)
         for listener, _ in self.bound:
             maillog.info("master", "listening on %s (%s)", listener.address, listener.mode)
         signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
@@ -379,6 +381,8 @@ class Master:
         except (ConfigError, FatalError) as exc:
             maillog.warning("master", "reload refused, the running configuration stays: %s", exc)
             return
+        for line in loaded.ignored_lines():
+            maillog.warning("master", "%s", line)
         self._switch(loaded, owner, bound)
 
     def _load_again(self) -> tuple[Loaded, MailOwner | None, list[tuple[Listener, socket.socket]]]:

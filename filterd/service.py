@@ -131,9 +131,12 @@ def reload(loaded: Loaded) -> int:
 
 
 def check(loaded: Loaded) -> int:
-    """`filterd check-config`, Postfix's `postfix check`: silent and 0 when main.cf, its plugins and tables load
-    and mail_owner is fit; else a fatal error (raised: `filterd: fatal: ...`, exit 1)."""
+    """`filterd check-config`, Postfix's `postfix check`: 0 when main.cf, its plugins and tables load and
+    mail_owner is fit, silent but for a warning per Postfix parameter filterd ignores; else a fatal error (raised:
+    `filterd: fatal: ...`, exit 1)."""
     check_config(loaded.config)
+    for line in loaded.ignored_lines():
+        say(loaded.config, line, "warning")
     return 0
 
 

@@ -49,6 +49,11 @@ class Daemon:
         return subprocess.run([sys.executable, "-m", "filterd", "-c", str(self.directory), *args],
                               capture_output=True, text=True, timeout=120, env=self.environment(), input=stdin)
 
+    def settings_line(self, name: str) -> int:
+        """The main.cf line that sets `name`."""
+        return [line.partition(" =")[0] for line in (self.directory / "main.cf").read_text().splitlines()].index(
+            name) + 1
+
     def pid(self) -> int:
         return int((self.queue / "pid" / "master.pid").read_text())
 
@@ -118,6 +123,22 @@ def test_start_status_reload_stop_answer_as_postfix_does(smtp_sink, daemon_facto
                  "]: stopping the filterd mail system"):
         assert line in log
     assert "warning" not in log
+
+
+def test_a_postfix_parameter_filterd_ignores_is_warned_about_at_start_reload_and_check(smtp_sink, daemon_factory):
+    """A Postfix main.cf's `biff = no` starts filterd, the master saying at start and at each reload that it is
+    ignored, with its line, as `filterd check-config` says on stderr."""
+    daemon = daemon_factory({"filterd_proxy_nexthop": smtp_sink.address, "biff": "no"})
+    line = daemon.settings_line("biff")
+    warning = f"{daemon.directory}/main.cf, line {line}: biff: Postfix parameter that filterd does not implement: " \
+              "ignored"
+    assert outcome(daemon.run("check-config")) == (0, f"{SCRIPT}warning: {warning}\n")
+    assert outcome(daemon.run("start"))[0] == 0
+    said = f"filterd/master[{daemon.pid()}]: warning: {warning}"
+    wait_until(lambda: said in daemon.log(), 10, "the warning")
+    assert outcome(daemon.run("reload"))[0] == 0
+    wait_until(lambda: daemon.log().count(said) == 2, 10, "the warning again at reload")
+    assert outcome(daemon.run("stop"))[0] == 0
 
 
 def gone(pid: int) -> bool:
