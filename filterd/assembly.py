@@ -49,6 +49,7 @@ from filterd.smtp.settings import SmtpSettings
 from filterd.smtp.starttls import context_arguments
 from filterd.transport_maps import TransportMaps
 from filterd.tls import ClientTls, client_arguments, client_context, server_context
+from filterd.address_keys import Delimiters
 from filterd.virtual_alias import VirtualAliases
 
 
@@ -279,7 +280,8 @@ def deliverer(config: Config) -> Deliverer:
                      config.bool("smtp_connection_cache_on_demand"),
                      frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
                      xforward=XForward(config.bool("smtp_send_xforward_command"),
-                                       frozenset(config.list("filterd_filters"))))
+                                       frozenset(config.list("filterd_filters"))),
+                     delimiters=Delimiters.from_config(config))
 
 
 def previous_agent_gone(config: Config) -> int:

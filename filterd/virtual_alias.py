@@ -7,26 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from filterd.address_keys import Delimiters, find_address
 from filterd.addresses import AddressRules, find_addresses, internalize, quote_local, scan
 from filterd.tables import open_tables
-from filterd.tables.partial_keys import PartialKey, lookup_keys
 
 TITLE = "virtual_alias_maps"
 
 
 class ExpansionError(Exception):
     """An expansion cleanup gives up on: the message is not accepted, the client told to try again later."""
-
-
-def address_keys(address: str, local_domain: bool) -> list[str]:
-    """mail_addr_find's default search keys for an internal address: user@domain (its quoted form first), then,
-    when the domain is local, the local part alone (of fixed-string tables only), then @domain."""
-    local_part, _, domain = address.rpartition("@")
-    keys: list[str] = list(dict.fromkeys([quote_local(address).lower(), address.lower()]))
-    if local_domain:
-        keys += map(PartialKey, dict.fromkeys([quote_local(local_part).lower(), local_part.lower()]))
-    keys.append(PartialKey(f"@{domain.lower()}"))
-    return keys
 
 
 @dataclass(frozen=True)
@@ -36,6 +25,9 @@ class VirtualAliases:
     expansion_limit: int = 1000
     recursion_limit: int = 1000
     length_limit: int = 1000
+    delimiters: Delimiters = Delimiters()
+    propagate: bool = True
+    """propagate_unmatched_extensions has `virtual`: user+foo@domain found as user@domain gives each result +foo."""
 
     @classmethod
     def from_config(cls, config: Any) -> VirtualAliases:
@@ -43,29 +35,39 @@ class VirtualAliases:
         specs = config.get("virtual_alias_maps").strip()
         return cls(tuple(open_tables(specs)) if specs else (), AddressRules.from_config(config),
                    config.int("virtual_alias_expansion_limit"), config.int("virtual_alias_recursion_limit"),
-                   config.int("virtual_alias_address_length_limit"))
+                   config.int("virtual_alias_address_length_limit"), Delimiters.from_config(config),
+                   "virtual" in config.list("propagate_unmatched_extensions"))
 
     def __bool__(self) -> bool:
         return bool(self.tables)
 
-    def lookup(self, address: str) -> str | None:
-        """The table's answer for an internal address, None when no key matches."""
+    def lookup(self, address: str) -> tuple[str, str] | None:
+        """The table's answer for an internal address and the extension its addresses get back, None when no key
+        matches."""
         if not self.tables or not address:
             return None
-        domain = address.rpartition("@")[2]
-        return lookup_keys(self.tables, address_keys(address, "@" in address and self.rules.is_local_domain(domain)))
+        _, at, domain = address.rpartition("@")
+        local = bool(at) and (domain.lower() == self.rules.myorigin.lower() or self.rules.is_local_domain(domain))
+        return find_address(self.tables, address, local, self.delimiters)
 
     def mapped(self, address: str) -> list[str] | None:
-        """The addresses (internal, canonical) one address maps to: an @domain answer keeps the local part;
-        None when the tables do not list it."""
+        """The addresses (internal, canonical) one address maps to: an @domain answer keeps the (bare) local part,
+        an extension stripped to find the answer is given back to each address; None when the tables do not list
+        the address."""
         found = self.lookup(address)
         if found is None:
             return None
-        if found.startswith("@"):
-            found = quote_local(address.rpartition("@")[0] if "@" in address else address) + found
-        if not found.strip() or found.strip() == "<>":
-            found = '""'
-        return [self.rules.rewrite(internalize(group)) for group in find_addresses(scan(found))]
+        answer, extension = found
+        extension = extension if self.propagate else ""
+        if answer.startswith("@"):
+            local_part = address.rpartition("@")[0] if "@" in address else address
+            if found[1]:
+                local_part = local_part[:len(local_part) - len(found[1])]
+            answer = quote_local(local_part) + answer
+        if not answer.strip() or answer.strip() == "<>":
+            answer = '""'
+        addresses = [self.rules.rewrite(internalize(group)) for group in find_addresses(scan(answer))]
+        return [_extended(a, extension) for a in addresses] if extension else addresses
 
     def expand(self, address: str, queue_id: str = "") -> list[str]:
         """cleanup_map1n_internal: the final addresses of one recipient; ExpansionError (its log text) when the
@@ -99,3 +101,9 @@ class VirtualAliases:
                 count += 1
             arg += 1
         return found
+
+
+def _extended(address: str, extension: str) -> str:
+    """The extension put back before the domain (mail_addr_crunch), or at the end of an address without one."""
+    local_part, at, domain = address.rpartition("@")
+    return f"{local_part}{extension}@{domain}" if at else address + extension

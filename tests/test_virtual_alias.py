@@ -7,7 +7,7 @@ import pytest
 
 from filterd.config import Config
 from filterd.parameters import CORE_PARAMETERS
-from filterd.virtual_alias import ExpansionError, VirtualAliases, address_keys
+from filterd.virtual_alias import ExpansionError, VirtualAliases
 
 BASE = {"mydestination": "local.example", "myorigin": "origin.example"}
 
@@ -16,12 +16,6 @@ def aliases(table: str, **settings: str) -> VirtualAliases:
     entries = {**BASE, "virtual_alias_maps": table, **settings}
     return VirtualAliases.from_config(Config([(k, v, n) for n, (k, v) in enumerate(entries.items(), 1)],
                                              CORE_PARAMETERS))
-
-
-def test_search_keys_are_mail_addr_find_s():
-    assert address_keys("a b@Local.example", True) == ['"a b"@local.example', "a b@local.example", '"a b"', "a b",
-                                                      "@local.example"]
-    assert address_keys("user@remote.example", False) == ["user@remote.example", "@remote.example"]
 
 
 def test_lookups_by_address_local_part_and_domain():
@@ -67,3 +61,17 @@ def test_limits_end_the_expansion_with_cleanup_s_warning():
 def test_a_loop_ends_at_the_recursion_limit():
     with pytest.raises(ExpansionError, match="map nesting"):
         aliases("inline:{ a@v.example=b@v.example, b@v.example=a@v.example }").expand("a@v.example")
+
+
+def test_an_extension_stripped_to_find_the_alias_is_given_back_to_each_address():
+    """recipient_delimiter with propagate_unmatched_extensions' `virtual`; user+foo@domain itself is asked first."""
+    table = ("inline:{ { list@v.example = a@r.example, b }, exact+x@v.example=exact@r.example, "
+             "@catch.example=@r.example }")
+    found = aliases(table, recipient_delimiter="+-")
+    assert found.mapped("list+tag@v.example") == ["a+tag@r.example", "b+tag@origin.example"]
+    assert found.mapped("list-tag@v.example") == ["a-tag@r.example", "b-tag@origin.example"]
+    assert found.mapped("exact+x@v.example") == ["exact@r.example"]
+    assert found.mapped("who+tag@catch.example") == ["who+tag@r.example"]
+    assert aliases(table, recipient_delimiter="+", propagate_unmatched_extensions="canonical").mapped(
+        "list+tag@v.example") == ["a@r.example", "b@origin.example"]
+    assert aliases(table).mapped("list+tag@v.example") is None

@@ -1,5 +1,5 @@
 """Virtual alias domains and virtual_alias_maps: the address class smtpd refuses unlisted addresses of, and the
-one-to-many rewriting cleanup applies to every recipient."""
+one-to-many rewriting cleanup applies to every recipient; recipient_delimiter, which every address lookup strips."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ from filterd.config import entry as _p
 from filterd.config import Parameter
 
 VIRTUAL_PARAMETERS: dict[str, Parameter] = dict([
+    _p("recipient_delimiter", "", "str",
+       "The set of characters that can separate an email address localpart, user name, or a .forward file name "
+       "from its extension: user+foo@domain is looked up as itself, then as user@domain."),
+    _p("owner_request_special", "yes", "bool",
+       "Enable special treatment for owner-listname and listname-request address localparts when the "
+       "recipient_delimiter is set to \"-\"."),
+    _p("propagate_unmatched_extensions", "canonical, virtual", "list",
+       "What address lookup tables copy an address extension from the lookup key to the lookup result (filterd "
+       "reads virtual)."),
     _p("virtual_maps", "", "list", "Optional lookup tables with aliases (the older name of virtual_alias_maps)."),
     _p("virtual_alias_maps", "$virtual_maps", "list",
        "Optional lookup tables that alias specific mail addresses or domains to other local or remote addresses: "

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from filterd import maillog
+from filterd.address_keys import Delimiters
 from filterd.maillog import seconds
 from filterd.qmgr import maildir
 from filterd.qmgr.mail_exchangers import HostLookup, Why
@@ -53,6 +54,8 @@ class Deliverer:
     cache_on_demand: bool = True
     cache_destinations: frozenset[str] = frozenset()
     xforward: XForward = XForward()
+    delimiters: Delimiters = Delimiters()
+    """recipient_delimiter: user+foo's mail goes to user's Maildir, as local(8) finds the user."""
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _busy: dict[str, int] = field(default_factory=dict)
     _last_done: dict[str, float] = field(default_factory=dict)
@@ -118,6 +121,7 @@ class Deliverer:
         for rcpt in rcpts:
             started = time.time()
             resolved = self.router.resolve(rcpt.address).recipient
+            resolved = (self.delimiters.strip(resolved) or (resolved,))[0]
             await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
             self._cross_off(attempt, [rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))

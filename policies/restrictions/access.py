@@ -55,16 +55,18 @@ def client_keys(check: Check, name: str | None = None) -> list[str]:
 
 
 def mail_keys(check: Check, address: str) -> list[str]:
-    """An address's keys: user@domain, then (of fixed-string tables only, as mail_addr_find asks them) the domain,
-    its parents and user@; the null sender's is <> (its own parameter); an address without a domain is looked up
-    as it is."""
+    """An address's keys: user+foo@domain, then (of fixed-string tables only, as mail_addr_find asks them) user@domain
+    (recipient_delimiter), the domain, its parents, user+foo@ and user@; the null sender's is <> (its own
+    parameter); an address without a domain is looked up as it is."""
     if not address:
         return [check.settings.null_key]
     local, at, domain = address.lower().rpartition("@")
     if not at:
         return [domain]
     domains = domain_keys(domain, check.settings.parent_style("smtpd_access_maps"))
-    return [f"{local}@{domain}", *map(PartialKey, domains), PartialKey(f"{local}@")]
+    bare = check.settings.delimiters.split(local)
+    return [f"{local}@{domain}", *([PartialKey(f"{bare[0]}@{domain}")] if bare else []), *map(PartialKey, domains),
+            PartialKey(f"{local}@"), *([PartialKey(f"{bare[0]}@")] if bare else [])]
 
 
 async def check_access(check: Check, access_table, keys: list[str], name: str, kind: str) -> Verdict | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from filterd import PartialKey, Verdict, lookup_keys, unquote_local
+from filterd import Verdict, find_address, unquote_local
 
 from .access import table, table_verdict
 from .evaluation import Check
@@ -15,15 +15,15 @@ from .replies import refusal
 
 
 def owners(check: Check, sender: str) -> list[str] | None:
-    """The login names that own the sender, as Postfix's mail_addr_find looks it up: user@domain in every table,
-    then of fixed-string tables user alone when the domain is local, then @domain; None when no table knows the
-    address."""
+    """The login names that own the sender, as Postfix's mail_addr_find looks it up: user+foo@domain in every
+    table, then of fixed-string tables user@domain, user+foo and user alone when the domain is local, then @domain;
+    None when no table knows the address."""
     rules = check.settings.rules
-    address = rules.rewrite(sender).lower()
-    local, _, domain = address.rpartition("@")
-    keys = [address, *([PartialKey(local)] if rules.is_local_domain(domain) else []), PartialKey(f"@{domain}")]
-    found = lookup_keys(check.settings.login_maps, keys)
-    return None if found is None else [name for name in re.split(r"[,\s]+", found) if name]
+    address = rules.rewrite(sender)
+    domain = address.rpartition("@")[2]
+    local = domain.lower() == rules.myorigin.lower() or rules.is_local_domain(domain)
+    found = find_address(check.settings.login_maps, address, local, check.settings.delimiters)
+    return None if found is None else [name for name in re.split(r"[,\s]+", found[0]) if name]
 
 
 def _mismatch(check: Check, authenticated: bool, unauthenticated: bool, known_only: bool = False) -> Verdict | None:

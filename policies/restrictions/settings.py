@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from filterd import (AddressRules, DomainList, ParameterError, Resolver, TableError, TransportMaps, VirtualAliases,
-                     networks, one_of, open_tables, policy_client)
+from filterd import (AddressRules, Delimiters, DomainList, ParameterError, Resolver, TableError, TransportMaps,
+                     VirtualAliases, networks, one_of, open_tables, policy_client)
 
 from .classes import restriction_class
 from .lists import Item, names, parse, words
@@ -72,6 +72,8 @@ class Settings:
     show_unknown_table: bool = True
     aliases: VirtualAliases = VirtualAliases()
     """virtual_alias_maps: an address they list is a valid recipient, whatever its class."""
+    delimiters: Delimiters = Delimiters()
+    """recipient_delimiter: user+foo@domain is also looked up as user@domain (tables of recipients, access tables)."""
     unknown_recipient_checks: bool = True
     """Off with receive_override_options = no_unknown_recipient_checks: no recipient table is asked."""
     results_read: dict[str, tuple[Item, ...]] = field(default_factory=dict, compare=False)
@@ -102,7 +104,7 @@ class Settings:
                    reject_unlisted_sender=config.bool("smtpd_reject_unlisted_sender"),
                    transports=transport_maps(config),
                    show_unknown_table=config.bool("show_user_unknown_table_name"),
-                   aliases=virtual_aliases(config),
+                   aliases=virtual_aliases(config), delimiters=Delimiters.from_config(config),
                    unknown_recipient_checks="no_unknown_recipient_checks" not in config.list(
                        "receive_override_options"))
 

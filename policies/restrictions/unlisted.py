@@ -7,7 +7,7 @@ virtual_alias_maps lists is never refused, one in $virtual_alias_domains that it
 
 from __future__ import annotations
 
-from filterd import TransportMaps, Verdict, address_keys, lookup_keys, unquote_local
+from filterd import Delimiters, TransportMaps, Verdict, find_address, unquote_local
 
 from .evaluation import Check
 from .names import restriction
@@ -83,8 +83,8 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
         tables, table_name = settings.relay_recipient_maps, "relay"
     else:
         return None
-    if not tables or listed(tables, resolution.recipient, local_domain=resolution.address_class == "local"
-                            or domain.lower() == rules.myorigin.lower()):
+    if not tables or listed(tables, resolution.recipient, resolution.address_class == "local"
+                            or domain.lower() == rules.myorigin.lower(), settings.delimiters):
         return None
     named = f" in {table_name} recipient table" if settings.show_unknown_table else ""
     code = settings.codes[f"unknown_{table_name}_recipient_reject_code"]
@@ -92,7 +92,7 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
                    f"<{given}>: {reply_class} rejected: User unknown{named}")
 
 
-def listed(tables, address: str, local_domain: bool) -> bool:
-    """mail_addr_find's default search: user@domain (its quoted form first), then of fixed-string tables only the
-    local part alone when the domain is local, and @domain."""
-    return lookup_keys(tables, address_keys(address, local_domain)) is not None
+def listed(tables, address: str, local_domain: bool, delimiters: Delimiters = Delimiters()) -> bool:
+    """mail_addr_find's default search: user+foo@domain (its quoted form first), user@domain, then of fixed-string
+    tables only the local part alone (with and without its extension) when the domain is local, and @domain."""
+    return find_address(tables, address, local_domain, delimiters) is not None

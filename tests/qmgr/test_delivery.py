@@ -126,3 +126,21 @@ def test_connections_are_kept_once_deliveries_come_back_to_back_as_postfix_s_qmg
     deliverer._busy[key] = 1
     assert not deliverer._on_demand(key)
     assert not deliverer._on_demand(key)
+
+
+def test_an_extension_is_delivered_to_the_user_s_maildir(tmp_path):
+    """recipient_delimiter: local(8) finds user+foo's user; Delivered-To keeps the address as it was."""
+    from filterd.address_keys import Delimiters
+    from filterd.addresses import AddressRules
+
+    envelope = QueueEnvelope(QUEUE_ID, "alice@example.org", [Recipient("bob+lists@local.example"),
+                                                             Recipient("owner+x@local.example")], time.time(),
+                             size=len(CONTENT))
+    qf = QueueFile.read(str(Spool(tmp_path / "queue").create().store("active", envelope, iter([CONTENT]))))
+    router = Router(frozenset({"local.example"}), rules=AddressRules(("local.example",), "mx.local.example"))
+    deliverer = Deliverer(router, SmtpDelivery(SmtpSettings("localhost")), str(tmp_path / "mailboxes"),
+                          delimiters=Delimiters("+"))
+    asyncio.run(deliverer.deliver(Attempt(qf, time.time())))
+    [bob] = (tmp_path / "mailboxes" / "bob" / "Maildir" / "new").iterdir()
+    assert b"Delivered-To: bob+lists@local.example\n" in bob.read_bytes()
+    assert len(list((tmp_path / "mailboxes" / "owner" / "Maildir" / "new").iterdir())) == 1
