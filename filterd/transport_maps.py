@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from filterd.address_keys import Delimiters, find_address
 from filterd.domain_list import DomainList
 from filterd.tables import open_tables
 from filterd.tables.partial_keys import PartialKey, lookup_keys, parent_keys
@@ -43,6 +44,11 @@ class TransportMaps:
     """virtual_alias_domains: their addresses resolve to error: (none is left once cleanup expanded the listed ones),
     transport_maps not asked, as trivial-rewrite resolves the virtual alias class."""
     unknown_alias: str = "5.1.1 User unknown in virtual alias table"
+    relocated: tuple = ()
+    """relocated_maps: an address they list resolves to error:5.1.6 User has moved to ITS ANSWER, whatever its
+    class (trivial-rewrite asks them last)."""
+    delimiters: Delimiters = Delimiters()
+    myorigin: str = ""
 
     @classmethod
     def from_config(cls, config) -> TransportMaps:
@@ -60,18 +66,27 @@ class TransportMaps:
                    config.get("empty_address_default_transport_maps_lookup_key"),
                    DomainList.from_config(config, "virtual_alias_domains", exact=True),
                    "5.1.1 User unknown" + (" in virtual alias table" if config.bool("show_user_unknown_table_name")
-                                           else ""))
+                                           else ""),
+                   tables("relocated_maps"), Delimiters.from_config(config), config.get("myorigin"))
 
     @property
     def may_refuse(self) -> bool:
         """Whether some recipient may go to error: or retry: (a table, or a class transport that is one)."""
         classes = (self.local_transport, self.default_transport, self.relay_transport)
         refusing = any(t.partition(":")[0] in ("error", "retry") for t in classes)
-        return bool(self.tables or self.alias_domains.patterns) or refusing
+        return bool(self.tables or self.alias_domains.patterns or self.relocated) or refusing
 
     def resolve(self, address: str, domain: str, local: bool, sender: str = "") -> tuple[str, str]:
         """(transport, next hop) of a resolved recipient (internal form, lower case) of a message from `sender`:
-        its class's transport, then transport_maps."""
+        its class's transport, then transport_maps, then relocated_maps."""
+        found = self._route(address, domain, local, sender)
+        if self.relocated:
+            moved = find_address(self.relocated, address, local or domain == self.myorigin.lower(), self.delimiters)
+            if moved is not None:
+                return "error", f"5.1.6 User has moved to {moved[0]}"
+        return found
+
+    def _route(self, address: str, domain: str, local: bool, sender: str) -> tuple[str, str]:
         if local:
             channel, nexthop = self.local_transport, domain
         elif self.is_alias_domain(domain):

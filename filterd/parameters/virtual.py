@@ -1,5 +1,6 @@
 """Virtual alias domains and virtual_alias_maps: the address class smtpd refuses unlisted addresses of, and the
-one-to-many rewriting cleanup applies to every recipient; recipient_delimiter, which every address lookup strips."""
+one-to-many rewriting cleanup applies to every recipient; relocated_maps; recipient_delimiter, which every address
+lookup strips."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ VIRTUAL_PARAMETERS: dict[str, Parameter] = dict([
     _p("virtual_alias_domains", "$virtual_alias_maps", "list",
        "Postfix is the final destination for the specified list of virtual alias domains: an address in one "
        "that virtual_alias_maps does not list is refused (User unknown in virtual alias table)."),
+    _p("relocated_maps", "", "list",
+       "Optional lookup tables with new contact information for users or domains that no longer exist: such a "
+       "recipient is refused at RCPT (550 5.1.6 User has moved to ...) and bounced if queued."),
     _p("unknown_virtual_alias_reject_code", "550", "int",
        "The reply code when a recipient address matches $virtual_alias_domains, and it does not match "
        "$virtual_alias_maps."),

@@ -49,9 +49,24 @@ accepted, then routed by them)."""
 
 OVERRIDE_CF = {**CHECKS_CF, "receive_override_options": "no_unknown_recipient_checks"}
 
+RELOCATED_CF = {"mydestination": "local.example", "relay_domains": "relay.example", "recipient_delimiter": "+",
+                "virtual_alias_domains": "virt.example", "unknown_virtual_alias_reject_code": "551",
+                "virtual_alias_maps": "inline:{ kept@virt.example=someone@remote.example }",
+                "relocated_maps": "inline:{ { old@local.example = new@other.example }, bare=bare@elsewhere.example, "
+                                  "{ @gone.example = the new domain }, moved@virt.example=x@y.example, "
+                                  "kept@virt.example=z@y.example, far@remote.example=near@remote.example }"}
+RELOCATED = ["EHLO client.example", "MAIL FROM:<s@example.org>", "RCPT TO:<old@local.example>",
+             "RCPT TO:<old+x@local.example>", "RCPT TO:<bare@local.example>", "RCPT TO:<bare@relay.example>",
+             "RCPT TO:<anyone@gone.example>", "RCPT TO:<moved@virt.example>", "RCPT TO:<kept@virt.example>",
+             "RCPT TO:<far@remote.example>", "VRFY old@local.example", "RSET", "MAIL FROM:<old@local.example>",
+             "RCPT TO:<user@relay.example>", "QUIT"]
+"""relocated_maps whatever the class (an alias domain's with its code), after the extension is stripped; an address
+virtual_alias_maps lists is accepted first."""
 
-@pytest.mark.parametrize("settings, commands", [(CHECKS_CF, CHECKS), (CODES_CF, CODES), (OVERRIDE_CF, CHECKS)],
-                         ids=["checks", "codes", "no-unknown-recipient-checks"])
+
+@pytest.mark.parametrize("settings, commands", [(CHECKS_CF, CHECKS), (CODES_CF, CODES), (OVERRIDE_CF, CHECKS),
+                                                (RELOCATED_CF, RELOCATED)],
+                         ids=["checks", "codes", "no-unknown-recipient-checks", "relocated"])
 def test_recipients_of_virtual_alias_domains_are_refused_as_postfix_refuses_them(launcher, settings, commands):
     postfix, filterd = servers(launcher, settings)
     assert replies(filterd.port, commands) == replies(postfix.port, commands)

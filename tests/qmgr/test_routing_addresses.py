@@ -129,3 +129,18 @@ def test_an_address_left_in_a_virtual_alias_domain_goes_to_the_error_transport()
                                                                     "5.1.1 User unknown in virtual alias table")
     assert router.destination("nobody@sub.virt.example") == Destination("smtp", "sub.virt.example")
     assert router.destination("user@local.example") == Destination("local", "local.example")
+
+
+def test_a_relocated_address_goes_to_the_error_transport_whatever_its_class():
+    """relocated_maps, asked last by trivial-rewrite (after transport_maps), with the extension stripped."""
+    from filterd import open_table
+    from filterd.address_keys import Delimiters
+    from filterd.transport_maps import TransportMaps
+
+    maps = TransportMaps((open_table("inline:{ remote.example=smtp:[192.0.2.1] }"),),
+                         relocated=(open_table("inline:{ old=new@else.example, @remote.example=gone }"),),
+                         delimiters=Delimiters("+"))
+    router = Router(frozenset({"local.example"}), "", maps, RULES)
+    assert router.destination("old+x@local.example") == Destination("error", "5.1.6 User has moved to new@else.example")
+    assert router.destination("a@remote.example") == Destination("error", "5.1.6 User has moved to gone")
+    assert router.destination("old@other.example") == Destination("smtp", "other.example")
