@@ -39,6 +39,7 @@ from filterd.qmgr.routing import AddressFamilies, Router
 from filterd.connection_cache import CacheLimits, ConnectionCache
 from filterd.qmgr.sasl_client import ClientSasl
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
+from filterd.qmgr.virtual import VirtualMailboxes
 from filterd.queue.spool import Spool
 from filterd.queue.tools.postqueue import flush_site
 from filterd.registry import Plugins
@@ -281,7 +282,7 @@ def deliverer(config: Config) -> Deliverer:
                      frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
                      xforward=XForward(config.bool("smtp_send_xforward_command"),
                                        frozenset(config.list("filterd_filters"))),
-                     delimiters=Delimiters.from_config(config))
+                     delimiters=Delimiters.from_config(config), virtual=VirtualMailboxes.from_config(config))
 
 
 def previous_agent_gone(config: Config) -> int:

@@ -34,7 +34,7 @@ from filterd.tables import TableError, open_tables
 _RESTART_DELAY = 1.0
 _KILL_GRACE = 5.0
 _TICK = 0.5
-QUEUE_TABLES = ("transport_maps", "virtual_alias_maps", "relocated_maps")
+QUEUE_TABLES = ("transport_maps", "virtual_alias_maps", "relocated_maps", "virtual_mailbox_maps")
 QUEUE_MODE = 0o700
 """The queues are mail_owner's alone, as Postfix's are `postfix`'s; root's tools read them all the same."""
 MAILDROP_MODE = 0o1733
@@ -75,10 +75,11 @@ def open_queue_tables(config: Config) -> None:
             open_tables(config.get(name))
         except TableError as exc:
             raise config.error(name, str(exc)) from exc
-    try:
-        DomainList.from_config(config, "virtual_alias_domains", exact=True)
-    except TableError as exc:
-        raise config.error("virtual_alias_domains", str(exc)) from exc
+    for name in ("virtual_alias_domains", "virtual_mailbox_domains"):
+        try:
+            DomainList.from_config(config, name, exact=True)
+        except TableError as exc:
+            raise config.error(name, str(exc)) from exc
 
 
 def check_config(config: Config) -> MailOwner | None:
@@ -214,6 +215,8 @@ class Master:
         if _relays(config):
             create_spool(config, self.owner)
             create_data_directory(config, "filterd_mailbox_base", self.owner)
+            if config.get("virtual_mailbox_base").startswith("/"):
+                create_data_directory(config, "virtual_mailbox_base", self.owner)
         if _sinks(config):
             create_data_directory(config, "filterd_sink_directory", self.owner)
 

@@ -44,6 +44,9 @@ class TransportMaps:
     """virtual_alias_domains: their addresses resolve to error: (none is left once cleanup expanded the listed ones),
     transport_maps not asked, as trivial-rewrite resolves the virtual alias class."""
     unknown_alias: str = "5.1.1 User unknown in virtual alias table"
+    mailbox_domains: DomainList = DomainList(exact=True)
+    """virtual_mailbox_domains: their addresses go to virtual_transport, the domain the next hop."""
+    virtual_transport: str = "virtual"
     relocated: tuple = ()
     """relocated_maps: an address they list resolves to error:5.1.6 User has moved to ITS ANSWER, whatever its
     class (trivial-rewrite asks them last)."""
@@ -67,12 +70,14 @@ class TransportMaps:
                    DomainList.from_config(config, "virtual_alias_domains", exact=True),
                    "5.1.1 User unknown" + (" in virtual alias table" if config.bool("show_user_unknown_table_name")
                                            else ""),
-                   tables("relocated_maps"), Delimiters.from_config(config), config.get("myorigin"))
+                   DomainList.from_config(config, "virtual_mailbox_domains", exact=True),
+                   config.get("virtual_transport"), tables("relocated_maps"), Delimiters.from_config(config),
+                   config.get("myorigin"))
 
     @property
     def may_refuse(self) -> bool:
         """Whether some recipient may go to error: or retry: (a table, or a class transport that is one)."""
-        classes = (self.local_transport, self.default_transport, self.relay_transport)
+        classes = (self.local_transport, self.default_transport, self.relay_transport, self.virtual_transport)
         refusing = any(t.partition(":")[0] in ("error", "retry") for t in classes)
         return bool(self.tables or self.alias_domains.patterns or self.relocated) or refusing
 
@@ -91,6 +96,8 @@ class TransportMaps:
             channel, nexthop = self.local_transport, domain
         elif self.is_alias_domain(domain):
             return "error", self.unknown_alias
+        elif self.is_mailbox_domain(domain):
+            channel, nexthop = self.virtual_transport, domain
         elif self.relay_domains.matches(domain):
             channel, nexthop = self.relay_transport, self._relayhost(sender, domain)
         else:
@@ -102,6 +109,14 @@ class TransportMaps:
     def is_alias_domain(self, domain: str) -> bool:
         """Whether a domain (not a local one) is of the virtual alias class."""
         return self.alias_domains.matches(domain)
+
+    def is_mailbox_domain(self, domain: str) -> bool:
+        """Whether a domain (neither local nor of the alias class) is of the virtual mailbox class."""
+        return self.mailbox_domains.matches(domain)
+
+    def is_final(self, domain: str) -> bool:
+        """A domain of a final class besides the local one: virtual alias or virtual mailbox (RESOLVE_CLASS_FINAL)."""
+        return self.is_alias_domain(domain) or self.is_mailbox_domain(domain)
 
     def _relayhost(self, sender: str, domain: str) -> str:
         """The off-host next hop: the sender's relayhost, else relayhost, else the domain."""

@@ -28,6 +28,21 @@ VIRTUAL_PARAMETERS: dict[str, Parameter] = dict([
     _p("relocated_maps", "", "list",
        "Optional lookup tables with new contact information for users or domains that no longer exist: such a "
        "recipient is refused at RCPT (550 5.1.6 User has moved to ...) and bounced if queued."),
+    _p("virtual_mailbox_maps", "", "list",
+       "Optional lookup tables with all valid addresses in the domains that match $virtual_mailbox_domains: the "
+       "mailbox of each, relative to virtual_mailbox_base (a Maildir when it ends in /)."),
+    _p("virtual_mailbox_domains", "$virtual_mailbox_maps", "list",
+       "Postfix is the final destination for the specified list of domains; mail is delivered via the "
+       "$virtual_transport mail delivery transport."),
+    _p("virtual_transport", "virtual", "str",
+       "The default mail delivery transport and next-hop destination for final delivery to domains listed with "
+       "$virtual_mailbox_domains."),
+    _p("virtual_mailbox_base", "", "str",
+       "A prefix that the virtual delivery agent prepends to all pathname results from $virtual_mailbox_maps "
+       "table lookups (an absolute path)."),
+    _p("unknown_virtual_mailbox_reject_code", "550", "int",
+       "The SMTP server response code when a recipient address matches $virtual_mailbox_domains, and "
+       "$virtual_mailbox_maps specifies a list of lookup tables that does not match the recipient address."),
     _p("unknown_virtual_alias_reject_code", "550", "int",
        "The reply code when a recipient address matches $virtual_alias_domains, and it does not match "
        "$virtual_alias_maps."),

@@ -15,6 +15,7 @@ from filterd.qmgr.mail_exchangers import HostLookup, Why
 from filterd.qmgr.routing import Destination, Router
 from filterd.qmgr.sasl_client import SaslFailed
 from filterd.qmgr.smtp_delivery import SmtpDelivery, Timing
+from filterd.qmgr.virtual import VirtualMailboxes
 from filterd.qmgr.xforward import XForward
 from filterd.queue.queuefile import QueueFile, Recipient
 from filterd.transport_maps import TransportMaps
@@ -56,6 +57,8 @@ class Deliverer:
     xforward: XForward = XForward()
     delimiters: Delimiters = Delimiters()
     """recipient_delimiter: user+foo's mail goes to user's Maildir, as local(8) finds the user."""
+    virtual: VirtualMailboxes = VirtualMailboxes()
+    """The virtual transport's mailboxes (virtual_mailbox_maps under virtual_mailbox_base)."""
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _busy: dict[str, int] = field(default_factory=dict)
     _last_done: dict[str, float] = field(default_factory=dict)
@@ -84,6 +87,8 @@ class Deliverer:
         try:
             if destination.transport == "local":
                 await self._local(attempt, rcpts)
+            elif destination.transport == "virtual":
+                await self._virtual(attempt, rcpts)
             elif destination.transport in NOT_DELIVERING:
                 self._not_delivered(attempt, destination, rcpts)
             else:
@@ -125,6 +130,13 @@ class Deliverer:
             await asyncio.to_thread(maildir.deliver, attempt.qf, rcpt, self.mailbox_base, resolved)
             self._cross_off(attempt, [rcpt])
             log_recipient("local", attempt, rcpt, Timing(0.0, time.time() - started))
+
+    async def _virtual(self, attempt: Attempt, rcpts: list[Recipient]) -> None:
+        for rcpt in rcpts:
+            started = time.time()
+            await asyncio.to_thread(self.virtual.deliver, attempt.qf, rcpt)
+            self._cross_off(attempt, [rcpt])
+            log_recipient("virtual", attempt, rcpt, Timing(0.0, time.time() - started))
 
     def _not_delivered(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         """error, retry or discard: each recipient bounced, deferred or dropped as sent, the next hop as the reason

@@ -31,7 +31,7 @@ def deliver(qf: QueueFile, recipient: Recipient, base: str, resolved: str = "") 
         recipient.status, recipient.dsn, recipient.text = "bounced", "5.1.1", "unknown user: \"%s\"" % recipient.address
         return
     try:
-        _write(qf, recipient, Path(base) / name / "Maildir")
+        write_maildir(qf, recipient, Path(base) / name / "Maildir")
     except OSError as exc:
         recipient.status, recipient.dsn = "deferred", "4.2.0"
         recipient.text = f"cannot update mailbox {base}/{name}/Maildir: {exc.strerror or exc}"
@@ -39,7 +39,8 @@ def deliver(qf: QueueFile, recipient: Recipient, base: str, resolved: str = "") 
     recipient.status, recipient.dsn, recipient.text = "sent", "2.0.0", "delivered to maildir"
 
 
-def _write(qf: QueueFile, recipient: Recipient, maildir: Path) -> None:
+def write_maildir(qf: QueueFile, recipient: Recipient, maildir: Path) -> None:
+    """The message into maildir/new through maildir/tmp, fsynced, with Return-Path: and Delivered-To: first."""
     for sub in ("tmp", "new", "cur"):
         (maildir / sub).mkdir(parents=True, exist_ok=True)
     unique = f"{time.time():.6f}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname()}"

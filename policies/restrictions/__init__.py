@@ -65,7 +65,8 @@ def recipient_checks(lists: list, check: Check):
     """smtpd_check_rcpt: the lists, then (smtpd_reject_unlisted_recipient) the recipient table check unless they
     refused, discarded or made it; None at once when there is neither."""
     settings = check.settings
-    known = settings.local_recipient_maps or settings.relay_recipient_maps or settings.transports.may_refuse
+    known = (settings.local_recipient_maps or settings.relay_recipient_maps or settings.virtual_mailbox_maps
+             or settings.transports.may_refuse)
     if not lists and not (settings.reject_unlisted_recipient and known):
         return None
     return _recipient_checks(lists, check)

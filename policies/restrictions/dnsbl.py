@@ -94,12 +94,12 @@ async def mail_domain_status(check: Check, domain: str) -> str:
 
 async def unknown_domain(check: Check, address: str, kind: str, dsn: str, null_mx: tuple[str, str]) -> Verdict | None:
     """reject_unknown_address: a remote address's domain that does not exist is refused with
-    unknown_address_reject_code, one with a null MX with `null_mx` (code, status); final (local, virtual alias) and
+    unknown_address_reject_code, one with a null MX with `null_mx` (code, status); final (local, virtual alias, virtual mailbox) and
     literal domains and the null address are not looked up; a temporary failure is unknown_address_tempfail_action's."""
     rules = check.settings.rules
     resolution = rules.resolve(rules.rewrite(address)) if address else None
     if (resolution is None or resolution.address_class == "local" or resolution.domain.startswith("[")
-            or check.settings.transports.is_alias_domain(resolution.domain)):
+            or check.settings.transports.is_final(resolution.domain)):
         return None
     status = await mail_domain_status(check, resolution.domain)
     rejected = f"<{address}>: {kind} rejected"

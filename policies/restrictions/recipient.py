@@ -13,8 +13,8 @@ from .replies import refusal
 
 
 def authorized(check: Check) -> bool:
-    """permit_auth_destination's test: the recipient resolves to a final destination (a local or virtual alias
-    domain) or one of $relay_domains, and not through sender-specified routing (unless allow_untrusted_routing)."""
+    """permit_auth_destination's test: the recipient resolves to a final destination (a local, virtual alias or
+    virtual mailbox domain) or one of $relay_domains, and not through sender-specified routing (unless allow_untrusted_routing)."""
     settings = check.settings
     rules = settings.rules
     resolution = rules.resolve(rules.rewrite(unquote_local(check.recipient)))
@@ -22,7 +22,7 @@ def authorized(check: Check) -> bool:
         return False
     if resolution.address_class == "local":
         return True
-    return not resolution.error and (settings.transports.is_alias_domain(resolution.domain)
+    return not resolution.error and (settings.transports.is_final(resolution.domain)
                                      or settings.relay_domains.matches(resolution.domain))
 
 

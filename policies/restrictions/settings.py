@@ -22,7 +22,7 @@ CODES = ("relay_domains_reject_code", "access_map_reject_code", "access_map_defe
          "non_fqdn_reject_code", "invalid_hostname_reject_code", "maps_rbl_reject_code", "reject_code", "defer_code",
          "unknown_client_reject_code", "unknown_hostname_reject_code", "multi_recipient_bounce_reject_code",
          "plaintext_reject_code", "unknown_local_recipient_reject_code", "unknown_relay_recipient_reject_code",
-         "unknown_virtual_alias_reject_code")
+         "unknown_virtual_alias_reject_code", "unknown_virtual_mailbox_reject_code")
 TEMPFAIL_ACTIONS = ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action")
 """What a reject-type restriction does when the DNS fails for now: defer, or defer_if_permit."""
 RELAY_CONTROL = frozenset({"reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
@@ -63,7 +63,8 @@ class Settings:
     ipv6)."""
     local_recipient_maps: tuple = ()
     relay_recipient_maps: tuple = ()
-    """The valid recipients of the local and the relay domains (reject_unlisted_recipient)."""
+    virtual_mailbox_maps: tuple = ()
+    """The valid recipients of the local, relay and virtual mailbox domains (reject_unlisted_recipient)."""
     reject_unlisted_recipient: bool = True
     reject_unlisted_sender: bool = False
     """smtpd_reject_unlisted_sender: the sender's table check after the sender restrictions (see `named`)."""
@@ -100,6 +101,7 @@ class Settings:
                    address_types=address_types(config.list("inet_protocols")),
                    local_recipient_maps=tuple(open_tables(config.get("local_recipient_maps"))),
                    relay_recipient_maps=tuple(open_tables(config.get("relay_recipient_maps"))),
+                   virtual_mailbox_maps=tuple(open_tables(config.get("virtual_mailbox_maps"))),
                    reject_unlisted_recipient=config.bool("smtpd_reject_unlisted_recipient"),
                    reject_unlisted_sender=config.bool("smtpd_reject_unlisted_sender"),
                    transports=transport_maps(config),

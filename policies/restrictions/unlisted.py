@@ -1,6 +1,7 @@
 """reject_unlisted_recipient (check_recipient_maps) and reject_unlisted_sender: an address in a local domain that
-local_recipient_maps does not list, or in one of $relay_domains that relay_recipient_maps does not list, is refused
-as smtpd_check.c's check_rcpt_maps refuses it; with smtpd_reject_unlisted_recipient the RCPT (and VRFY) check runs
+local_recipient_maps does not list, in one of $virtual_mailbox_domains that virtual_mailbox_maps does not list, or in
+one of $relay_domains that relay_recipient_maps does not list, is refused as smtpd_check.c's check_rcpt_maps refuses
+it; with smtpd_reject_unlisted_recipient the RCPT (and VRFY) check runs
 after the lists too, unless they refused or a restriction already asked. An address that transport_maps sends to
 error: or retry: is refused first, with the next hop as the reason, as trivial-rewrite's answer tells smtpd; an address
 virtual_alias_maps lists is never refused, one in $virtual_alias_domains that it does not list always is."""
@@ -78,16 +79,18 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
     if resolution.address_class == "local":
         if local_part.lower() in ALWAYS_LOCAL:
             return None
-        tables, table_name = settings.local_recipient_maps, "local"
+        tables, table_name, code_name = settings.local_recipient_maps, "local recipient", "local_recipient"
+    elif settings.transports.is_mailbox_domain(domain):
+        tables, table_name, code_name = settings.virtual_mailbox_maps, "virtual mailbox", "virtual_mailbox"
     elif settings.relay_domains.matches(domain):
-        tables, table_name = settings.relay_recipient_maps, "relay"
+        tables, table_name, code_name = settings.relay_recipient_maps, "relay recipient", "relay_recipient"
     else:
         return None
     if not tables or listed(tables, resolution.recipient, resolution.address_class == "local"
                             or domain.lower() == rules.myorigin.lower(), settings.delimiters):
         return None
-    named = f" in {table_name} recipient table" if settings.show_unknown_table else ""
-    code = settings.codes[f"unknown_{table_name}_recipient_reject_code"]
+    named = f" in {table_name} table" if settings.show_unknown_table else ""
+    code = settings.codes[f"unknown_{code_name}_reject_code"]
     return refusal(code, "5.1.0" if reply_class == SENDER else "5.1.1",
                    f"<{given}>: {reply_class} rejected: User unknown{named}")
 

@@ -65,6 +65,20 @@ def test_local_recipients_get_a_maildir(relay_factory):
     wait_until(lambda: "status=sent (delivered to maildir)" in relay.log(), 10, "the delivery logged")
 
 
+def test_virtual_mailbox_domains_are_delivered_by_the_virtual_transport(relay_factory):
+    """virtual_mailbox_maps under virtual_mailbox_base; a virtual alias to one, the extension given back."""
+    relay = relay_factory(virtual_mailbox_domains="box.example", virtual_mailbox_base="$queue_directory/vmail",
+                          virtual_mailbox_maps="inline:{ user@box.example=box.example/user/ }",
+                          virtual_alias_maps="inline:{ team@box.example=user@box.example }", recipient_delimiter="+")
+    send(relay.port, "alice@example.org", ["team+news@box.example"])
+    new = spool(relay) / "vmail" / "box.example" / "user" / "new"
+    wait_until(lambda: new.exists() and list(new.iterdir()), 30, "the virtual delivery")
+    [path] = new.iterdir()
+    assert email.message_from_bytes(path.read_bytes())["Delivered-To"] == "user+news@box.example"
+    wait_until(lambda: "status=sent (delivered to maildir)" in relay.log(), 10, "the delivery logged")
+    assert "to=<user+news@box.example>, orig_to=<team+news@box.example>, relay=virtual, delay=" in relay.log()
+
+
 def test_a_dead_next_hop_defers_and_delivery_follows_when_it_returns(relay_factory, smtp_sink_factory):
     port = free_port()
     relay = relay_factory(port)

@@ -64,9 +64,25 @@ RELOCATED = ["EHLO client.example", "MAIL FROM:<s@example.org>", "RCPT TO:<old@l
 virtual_alias_maps lists is accepted first."""
 
 
+MAILBOX_CF = {"mydestination": "local.example", "relay_domains": "relay.example", "mynetworks": "10.0.0.0/8",
+              "recipient_delimiter": "+", "virtual_mailbox_domains": "$virtual_mailbox_maps, listed.example",
+              "virtual_mailbox_maps": "inline:{ box.example=x, user@box.example=box.example/user/, "
+                                      "@catch.example=catch/ }",
+              "virtual_alias_maps": "inline:{ alias@listed.example=user@box.example }",
+              "unknown_virtual_mailbox_reject_code": "551",
+              "transport_maps": "inline:{ { listed.example = error:5.3.0 listed is closed } }",
+              "smtpd_sender_restrictions": "reject_unlisted_sender"}
+MAILBOX = ["EHLO client.example", "MAIL FROM:<nobody@box.example>", "RCPT TO:<user@box.example>", "RSET",
+           "MAIL FROM:<user@box.example>", "RCPT TO:<user@box.example>", "RCPT TO:<user+x@box.example>",
+           "RCPT TO:<nobody@box.example>", "RCPT TO:<any@catch.example>", "RCPT TO:<u@sub.box.example>",
+           "RCPT TO:<someone@listed.example>", "RCPT TO:<alias@listed.example>", "VRFY nobody@box.example", "QUIT"]
+"""virtual_mailbox_domains (from its table's domain keys, and named): its unlisted addresses refused with their code
+(also as a sender), authorized for relaying, transport_maps asked for the class, virtual_alias_maps first."""
+
+
 @pytest.mark.parametrize("settings, commands", [(CHECKS_CF, CHECKS), (CODES_CF, CODES), (OVERRIDE_CF, CHECKS),
-                                                (RELOCATED_CF, RELOCATED)],
-                         ids=["checks", "codes", "no-unknown-recipient-checks", "relocated"])
+                                                (RELOCATED_CF, RELOCATED), (MAILBOX_CF, MAILBOX)],
+                         ids=["checks", "codes", "no-unknown-recipient-checks", "relocated", "virtual-mailbox"])
 def test_recipients_of_virtual_alias_domains_are_refused_as_postfix_refuses_them(launcher, settings, commands):
     postfix, filterd = servers(launcher, settings)
     assert replies(filterd.port, commands) == replies(postfix.port, commands)
