@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from filterd.policy import client as policy_client
     from filterd.tables import PartialKey, Table, TableError, lookup_keys, open_table, open_tables
     from filterd.transport_maps import TransportMaps
-    from filterd.address_keys import Delimiters, address_keys, find_address
+    from filterd.address_keys import Delimiters, find_address
     from filterd.virtual_alias import VirtualAliases
 
 __version__ = "0.1.0"
@@ -49,7 +49,7 @@ __all__ = [
     "ConfigError",
     "ContentVerdict", "DeleteHeader", "DomainList", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader", "Message",
     "MimeError", "Parameter", "ParameterError", "PartialKey", "ReplaceBody", "Resolver", "Session", "Symbol", "Table", "TableError", "TransportMaps",
-    "Verdict", "VirtualAliases", "address_keys", "Delimiters", "find_address", "hookimpl", "in_networks", "lookup_keys", "milter_client", "networks", "one_of", "open_table", "open_tables",
+    "Verdict", "VirtualAliases", "Delimiters", "find_address", "hookimpl", "in_networks", "lookup_keys", "milter_client", "networks", "one_of", "open_table", "open_tables",
     "parse_endpoint", "policy_client", "quote_local", "service_timeout", "unquote_local", "valid_hostname", "__version__",
 ]
 
@@ -64,8 +64,8 @@ _ON_FIRST_USE = {
     "Table": "filterd.tables", "TableError": "filterd.tables", "open_table": "filterd.tables",
     "open_tables": "filterd.tables", "PartialKey": "filterd.tables", "lookup_keys": "filterd.tables",
     "TransportMaps": "filterd.transport_maps", "DomainList": "filterd.domain_list",
-    "VirtualAliases": "filterd.virtual_alias", "address_keys": "filterd.address_keys",
-    "Delimiters": "filterd.address_keys", "find_address": "filterd.address_keys",
+    "VirtualAliases": "filterd.virtual_alias", "Delimiters": "filterd.address_keys",
+    "find_address": "filterd.address_keys",
     "milter_client": "filterd.milter.client",
     "AddressRules": "filterd.addresses", "quote_local": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
     "Resolver": "filterd.dns", "BodyHash": "filterd.body_hash", "in_networks": "filterd.network",
