@@ -1,7 +1,7 @@
-"""Postfix's mail_addr_find keys for an address, with recipient_delimiter: user+foo@domain, then user@domain (the
-extension stripped, of fixed-string tables only), then the local part(s) when the domain is local, then @domain; and
-split_addr's rules for what has an extension (postmaster, MAILER-DAEMON, double-bounce never; owner-foo and
-foo-request not when `-` is a delimiter and owner_request_special is on)."""
+"""Postfix's mail_addr_find and mail_addr_map for an address, with recipient_delimiter: user+foo@domain, then
+user@domain (the extension stripped, of fixed-string tables only), then the local part(s) when the domain is local,
+then @domain; and split_addr's rules for what has an extension (postmaster, MAILER-DAEMON, double-bounce never;
+owner-foo and foo-request not when `-` is a delimiter and owner_request_special is on)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from typing import Any
 
-from filterd.addresses import quote_local
+from filterd.addresses import AddressRules, find_addresses, internalize, quote_local, scan
 from filterd.tables.partial_keys import PartialKey, fixed
 
 
@@ -83,7 +83,8 @@ def _forms(address: str, bare_local: bool = False) -> list[str]:
     return list(dict.fromkeys([quoted.lower(), address.lower()]))
 
 
-def find_address(tables, address: str, local_domain: bool, delimiters: Delimiters = Delimiters()) -> tuple[str, str] | None:
+def find_address(tables, address: str, local_domain: bool,
+                 delimiters: Delimiters = Delimiters()) -> tuple[str, str] | None:
     """(the first answer, the extension to give its addresses back: empty unless a stripped key matched), or None,
     each key asked of every table in turn (a PartialKey of fixed-string tables only), as maps_find()."""
     tables = list(tables)
@@ -97,3 +98,30 @@ def find_address(tables, address: str, local_domain: bool, delimiters: Delimiter
             if found is not None:
                 return found, stripped[1] if key.stripped and stripped else ""
     return None
+
+
+def is_local(rules: AddressRules, address: str) -> bool:
+    """mail_addr_find's test for the local-part keys: the domain is $myorigin or a local one."""
+    _, at, domain = address.rpartition("@")
+    return bool(at) and (domain.lower() == rules.myorigin.lower() or rules.is_local_domain(domain))
+
+
+def mapped_addresses(tables, address: str, rules: AddressRules, delimiters: Delimiters = Delimiters(),
+                     propagate: bool = True) -> list[str] | None:
+    """mail_addr_map: the addresses (internal, canonical) the tables give an internal address, None when they do
+    not list it. An `@domain` answer keeps the (bare) local part; an extension stripped to find the answer is given
+    back to each address when `propagate` (propagate_unmatched_extensions)."""
+    found = find_address(tables, address, is_local(rules, address), delimiters) if address else None
+    if found is None:
+        return None
+    answer, extension = found
+    if answer.startswith("@"):
+        local_part = address.rpartition("@")[0] if "@" in address else address
+        answer = quote_local(local_part[:len(local_part) - len(extension)] if extension else local_part) + answer
+    if not answer.strip() or answer.strip() == "<>":
+        answer = '""'
+    addresses = [rules.rewrite(internalize(group)) for group in find_addresses(scan(answer))]
+    if not (extension and propagate):
+        return addresses
+    return [f"{a.rpartition('@')[0]}{extension}@{a.rpartition('@')[2]}" if "@" in a else a + extension
+            for a in addresses]

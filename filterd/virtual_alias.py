@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from filterd.address_keys import Delimiters, find_address
-from filterd.addresses import AddressRules, find_addresses, internalize, quote_local, scan
+from filterd.address_keys import Delimiters, find_address, is_local, mapped_addresses
+from filterd.addresses import AddressRules
 from filterd.tables import open_tables
 
 TITLE = "virtual_alias_maps"
@@ -46,28 +46,13 @@ class VirtualAliases:
         matches."""
         if not self.tables or not address:
             return None
-        _, at, domain = address.rpartition("@")
-        local = bool(at) and (domain.lower() == self.rules.myorigin.lower() or self.rules.is_local_domain(domain))
-        return find_address(self.tables, address, local, self.delimiters)
+        return find_address(self.tables, address, is_local(self.rules, address), self.delimiters)
 
     def mapped(self, address: str) -> list[str] | None:
-        """The addresses (internal, canonical) one address maps to: an @domain answer keeps the (bare) local part,
-        an extension stripped to find the answer is given back to each address; None when the tables do not list
-        the address."""
-        found = self.lookup(address)
-        if found is None:
+        """The addresses (internal, canonical) one address maps to, None when the tables do not list it."""
+        if not self.tables:
             return None
-        answer, extension = found
-        extension = extension if self.propagate else ""
-        if answer.startswith("@"):
-            local_part = address.rpartition("@")[0] if "@" in address else address
-            if found[1]:
-                local_part = local_part[:len(local_part) - len(found[1])]
-            answer = quote_local(local_part) + answer
-        if not answer.strip() or answer.strip() == "<>":
-            answer = '""'
-        addresses = [self.rules.rewrite(internalize(group)) for group in find_addresses(scan(answer))]
-        return [_extended(a, extension) for a in addresses] if extension else addresses
+        return mapped_addresses(self.tables, address, self.rules, self.delimiters, self.propagate)
 
     def expand(self, address: str, queue_id: str = "") -> list[str]:
         """cleanup_map1n_internal: the final addresses of one recipient; ExpansionError (its log text) when the
@@ -102,8 +87,3 @@ class VirtualAliases:
             arg += 1
         return found
 
-
-def _extended(address: str, extension: str) -> str:
-    """The extension put back before the domain (mail_addr_crunch), or at the end of an address without one."""
-    local_part, at, domain = address.rpartition("@")
-    return f"{local_part}{extension}@{domain}" if at else address + extension

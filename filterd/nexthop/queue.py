@@ -16,6 +16,7 @@ from filterd.model import Envelope, Message, Session
 from filterd.queue import postfix_size
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
+from filterd.canonical import CanonicalMaps
 from filterd.virtual_alias import ExpansionError, VirtualAliases
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
@@ -34,16 +35,18 @@ class QueueNextHop:
     action chose another filter (as Postfix's cleanup does); a reinject listener's messages are marked `filtered`,
     back from a filter, so that the after-queue stage never runs on them. A message whose queue file in Postfix
     would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it.
-    Each recipient is rewritten by virtual_alias_maps (`aliases`) as cleanup rewrites it, duplicates dropped."""
+    The envelope is rewritten by the canonical maps (`canonical`), then each recipient by virtual_alias_maps
+    (`aliases`), as cleanup rewrites it, duplicates dropped."""
 
     relay = "queue"
     logs_delivery = False
 
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
                  missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
-                 rules: AddressRules | None = None, size_limit: int = 0, aliases: VirtualAliases | None = None):
+                 rules: AddressRules | None = None, size_limit: int = 0, aliases: VirtualAliases | None = None,
+                 canonical: CanonicalMaps | None = None):
         self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
-        self.aliases = aliases
+        self.aliases, self.canonical = aliases, canonical
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -126,7 +129,8 @@ class QueueNextHop:
         assert env is not None and session is not None
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
         return QueueEnvelope(
-            queue_id=env.queue_id, sender=self._canonical(env.sender), arrival=env.arrival, size=message.size,
+            queue_id=env.queue_id, sender=self._sender(env.sender, env.queue_id), arrival=env.arrival,
+            size=message.size,
             recipients=self._recipients(_queued_recipients(env, routing)),
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
@@ -143,6 +147,16 @@ class QueueNextHop:
         if self.rules is None or not address:
             return address
         return quote_local(self.rules.rewrite(unquote_local(address)))
+
+    def _sender(self, address: str, queue_id: str) -> str:
+        """The envelope sender as cleanup queues it: canonical, MAILER-DAEMON@$myorigin as the null sender, then
+        the canonical maps."""
+        sender = self._canonical(address)
+        if self.rules is not None and sender.lower() == f"mailer-daemon@{self.rules.myorigin.lower()}":
+            return ""
+        if self.canonical and sender:
+            return quote_local(self.canonical.envelope_sender(unquote_local(sender), queue_id))
+        return sender
 
     def _delivered(self, address: str) -> str:
         """The address the queue manager delivers to: canonical, then as trivial-rewrite resolves it (a local
@@ -171,6 +185,8 @@ class QueueNextHop:
         found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
         received = quote_local(unquote_local(address))
         expanded = [self._canonical(address)]
+        if self.canonical and address:
+            expanded = [quote_local(self.canonical.envelope_recipient(unquote_local(expanded[0]), queue_id))]
         if self.aliases and address:
             expanded = [quote_local(a) for a in self.aliases.expand(unquote_local(expanded[0]), queue_id)]
         delivered = [self._delivered(a) for a in expanded]

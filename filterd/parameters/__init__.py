@@ -8,6 +8,7 @@ import socket
 
 from filterd.config import entry as _p
 from filterd.config import Config, Parameter
+from filterd.parameters.canonical import CANONICAL_CLASSES, CANONICAL_PARAMETERS
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
 from filterd.parameters.pipe_service import PIPE_SERVICE_PARAMETERS
@@ -223,6 +224,7 @@ CORE_PARAMETERS.update(POLICY_PARAMETERS)
 CORE_PARAMETERS.update(SASL_PARAMETERS)
 CORE_PARAMETERS.update(TLS_PARAMETERS)
 CORE_PARAMETERS.update(VIRTUAL_PARAMETERS)
+CORE_PARAMETERS.update(CANONICAL_PARAMETERS)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -321,6 +323,8 @@ def validate_values(config: Config) -> None:
     _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
     _check_choices(config, "smtp_host_lookup", HOST_LOOKUPS)
     _check_choices(config, "receive_override_options", RECEIVE_OVERRIDES)
+    for name in ("canonical_classes", "sender_canonical_classes", "recipient_canonical_classes"):
+        _check_choices(config, name, CANONICAL_CLASSES)
     _check_choice(config, "smtp_dns_support_level", DNS_SUPPORT_LEVELS)
     for item in config.list("filterd_dns_servers"):
         try:

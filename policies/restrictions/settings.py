@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from filterd import (AddressRules, Delimiters, DomainList, ParameterError, Resolver, TableError, TransportMaps,
-                     VirtualAliases, networks, one_of, open_tables, policy_client)
+from filterd import (AddressRules, CanonicalMaps, Delimiters, DomainList, ParameterError, Resolver, TableError,
+                     TransportMaps, VirtualAliases, networks, one_of, open_tables, policy_client)
 
 from .classes import restriction_class
 from .lists import Item, names, parse, words
@@ -73,6 +73,8 @@ class Settings:
     show_unknown_table: bool = True
     aliases: VirtualAliases = VirtualAliases()
     """virtual_alias_maps: an address they list is a valid recipient, whatever its class."""
+    canonical: CanonicalMaps = CanonicalMaps()
+    """canonical_maps and its kin: an address they list is valid too (sender_canonical_maps for senders)."""
     delimiters: Delimiters = Delimiters()
     """recipient_delimiter: user+foo@domain is also looked up as user@domain (tables of recipients, access tables)."""
     unknown_recipient_checks: bool = True
@@ -106,7 +108,8 @@ class Settings:
                    reject_unlisted_sender=config.bool("smtpd_reject_unlisted_sender"),
                    transports=transport_maps(config),
                    show_unknown_table=config.bool("show_user_unknown_table_name"),
-                   aliases=virtual_aliases(config), delimiters=Delimiters.from_config(config),
+                   aliases=virtual_aliases(config), canonical=canonical_maps(config),
+                   delimiters=Delimiters.from_config(config),
                    unknown_recipient_checks="no_unknown_recipient_checks" not in config.list(
                        "receive_override_options"))
 
@@ -143,6 +146,14 @@ def transport_maps(config) -> TransportMaps:
         return TransportMaps.from_config(config)
     except TableError:
         return TransportMaps()
+
+
+def canonical_maps(config) -> CanonicalMaps:
+    """The canonical maps for check_rcpt_maps; a table that cannot be opened stops start-up in the master."""
+    try:
+        return CanonicalMaps.from_config(config)
+    except TableError:
+        return CanonicalMaps()
 
 
 def virtual_aliases(config) -> VirtualAliases:

@@ -4,7 +4,8 @@ one of $relay_domains that relay_recipient_maps does not list, is refused as smt
 it; with smtpd_reject_unlisted_recipient the RCPT (and VRFY) check runs
 after the lists too, unless they refused or a restriction already asked. An address that transport_maps sends to
 error: or retry: is refused first, with the next hop as the reason, as trivial-rewrite's answer tells smtpd; an address
-virtual_alias_maps lists is never refused, one in $virtual_alias_domains that it does not list always is."""
+the canonical maps or virtual_alias_maps list is never refused, one in $virtual_alias_domains that they do not list
+always is."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def unlisted(check: Check, address: str, reply_class: str) -> Verdict | None:
     rules = settings.rules
     given = unquote_local(address)
     resolution = rules.resolve(rules.rewrite(given))
-    if resolution.error or settings.aliases.lookup(resolution.recipient) is not None:
+    if (resolution.error or settings.canonical.listed(resolution.recipient, sender=reply_class == SENDER)
+            or settings.aliases.lookup(resolution.recipient) is not None):
         return None
     local_part, _, domain = resolution.recipient.rpartition("@")
     local = resolution.address_class == "local"

@@ -1,0 +1,96 @@
+"""canonical_maps, sender_canonical_maps and recipient_canonical_maps on the envelope, as Postfix's cleanup applies
+them (cleanup_map11: the answer's first address, looked up again until it maps to itself, at most ten times; an
+extension stripped to find it given back with propagate_unmatched_extensions' `canonical`), each per its
+*_canonical_classes; and the addresses they list, which smtpd's check_rcpt_maps takes as valid. Header addresses are
+not rewritten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from filterd import maillog
+from filterd.address_keys import Delimiters, find_address, is_local, mapped_addresses
+from filterd.addresses import AddressRules, quote_local
+from filterd.tables import open_tables
+
+CLASSES = ("envelope_sender", "envelope_recipient", "header_sender", "header_recipient")
+MAX_RECURSION = 10
+
+
+@dataclass(frozen=True)
+class Table:
+    """One of the three parameters: its name (cleanup's warnings say it), tables and classes."""
+
+    title: str
+    tables: tuple[Any, ...] = ()
+    classes: frozenset[str] = frozenset(CLASSES)
+
+
+@dataclass(frozen=True)
+class CanonicalMaps:
+    common: Table = Table("canonical_maps")
+    sender: Table = Table("sender_canonical_maps")
+    recipient: Table = Table("recipient_canonical_maps")
+    rules: AddressRules = AddressRules()
+    delimiters: Delimiters = Delimiters()
+    propagate: bool = True
+
+    @classmethod
+    def from_config(cls, config: Any) -> CanonicalMaps:
+        """The tables of a loaded main.cf, opened (a table that cannot be: TableError)."""
+        def table(name: str, classes: str) -> Table:
+            specs = config.get(name).strip()
+            return Table(name, tuple(open_tables(specs)) if specs else (), frozenset(config.list(classes)))
+
+        return cls(table("canonical_maps", "canonical_classes"),
+                   table("sender_canonical_maps", "sender_canonical_classes"),
+                   table("recipient_canonical_maps", "recipient_canonical_classes"),
+                   AddressRules.from_config(config), Delimiters.from_config(config),
+                   "canonical" in config.list("propagate_unmatched_extensions"))
+
+    def __bool__(self) -> bool:
+        return bool(self.common.tables or self.sender.tables or self.recipient.tables)
+
+    def listed(self, address: str, sender: bool = False) -> bool:
+        """smtpd's check_rcpt_maps: recipient_canonical_maps, (for a sender) sender_canonical_maps, or
+        canonical_maps list the (resolved) address."""
+        tables = [self.recipient, *([self.sender] if sender else []), self.common]
+        return any(self._find(table, address) is not None for table in tables)
+
+    def envelope_sender(self, address: str, queue_id: str = "") -> str:
+        """The envelope sender (internal, canonical) after sender_canonical_maps, then canonical_maps."""
+        return self._envelope(address, (self.sender, self.common), "envelope_sender", queue_id)
+
+    def envelope_recipient(self, address: str, queue_id: str = "") -> str:
+        """An envelope recipient (internal, canonical) after recipient_canonical_maps, then canonical_maps."""
+        return self._envelope(address, (self.recipient, self.common), "envelope_recipient", queue_id)
+
+    def _envelope(self, address: str, tables: tuple[Table, ...], kind: str, queue_id: str) -> str:
+        for table in tables:
+            if table.tables and kind in table.classes:
+                address = self._map11(table, address, queue_id)
+        return address
+
+    def _find(self, table: Table, address: str) -> tuple[str, str] | None:
+        if not table.tables or not address:
+            return None
+        return find_address(table.tables, address, is_local(self.rules, address), self.delimiters)
+
+    def _map11(self, table: Table, address: str, queue_id: str) -> str:
+        """cleanup_map11_internal: the first address of each answer until one maps to itself."""
+        for _ in range(MAX_RECURSION):
+            answers = mapped_addresses(table.tables, address, self.rules, self.delimiters, self.propagate)
+            if answers is None:
+                return address
+            if len(answers) > 1:
+                maillog.warning("cleanup", "%s: multi-valued %s entry for %s", queue_id, table.title,
+                                quote_local(address))
+            if not answers:
+                return address
+            before, address = address, answers[0]
+            if before.lower() == address.lower():
+                return address
+        maillog.warning("cleanup", "%s: unreasonable %s map nesting for %s -- message not accepted, try again later",
+                        queue_id, table.title, quote_local(address))
+        return address

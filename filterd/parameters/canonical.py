@@ -1,0 +1,25 @@
+"""canonical_maps and its sender and recipient kin: the one-to-one rewriting cleanup applies to the envelope."""
+
+from __future__ import annotations
+
+from filterd.config import entry as _p
+from filterd.config import Parameter
+
+CANONICAL_CLASSES = ("envelope_sender", "envelope_recipient", "header_sender", "header_recipient")
+
+CANONICAL_PARAMETERS: dict[str, Parameter] = dict([
+    _p("canonical_maps", "", "list",
+       "Optional address mapping lookup tables for message headers and envelopes (filterd rewrites the envelope "
+       "sender and recipients; header addresses are not rewritten)."),
+    _p("sender_canonical_maps", "", "list",
+       "Optional address mapping lookup tables for envelope and header sender addresses (the envelope sender)."),
+    _p("recipient_canonical_maps", "", "list",
+       "Optional address mapping lookup tables for envelope and header recipient addresses (the envelope "
+       "recipients)."),
+    _p("canonical_classes", "envelope_sender, envelope_recipient, header_sender, header_recipient", "list",
+       "What addresses are subject to canonical_maps address mapping."),
+    _p("sender_canonical_classes", "envelope_sender, header_sender", "list",
+       "What addresses are subject to sender_canonical_maps address mapping."),
+    _p("recipient_canonical_classes", "envelope_recipient, header_recipient", "list",
+       "What addresses are subject to recipient_canonical_maps address mapping."),
+])

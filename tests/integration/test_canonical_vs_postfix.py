@@ -1,0 +1,79 @@
+"""canonical_maps, sender_canonical_maps and recipient_canonical_maps against a real Postfix 3.7 with the same
+main.cf: the addresses smtpd takes as valid because a table lists them (replies and log lines), and the envelope
+sender and recipients of the queue file, with cleanup's warnings."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from filterd.queue.queuefile import QueueFile
+from tests.harness import read_text, wait_until
+from tests.integration.test_virtual_alias_vs_postfix import postfix_recipients, queued_alike
+from tests.integration.test_vrfy_etrn_vs_postfix import launcher, replies, servers, smtpd_lines  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+CHECKS_CF = {"mydestination": "local.example", "local_recipient_maps": "inline:{ user@local.example=1 }",
+             "canonical_maps": "inline:{ common@local.example=user@local.example }",
+             "recipient_canonical_maps": "inline:{ rcpt@local.example=user@local.example }",
+             "sender_canonical_maps": "inline:{ send@local.example=user@local.example }",
+             "smtpd_sender_restrictions": "reject_unlisted_sender"}
+CHECKS = ["EHLO client.example", "MAIL FROM:<send@local.example>", "RCPT TO:<common@local.example>",
+          "RCPT TO:<rcpt@local.example>", "RCPT TO:<send@local.example>", "RCPT TO:<nobody@local.example>", "RSET",
+          "MAIL FROM:<rcpt@local.example>", "RCPT TO:<user@local.example>", "QUIT"]
+"""An address a canonical table lists is valid (sender_canonical_maps for the sender only)."""
+
+
+def test_an_address_a_canonical_table_lists_is_valid_as_in_postfix(launcher):  # noqa: F811
+    postfix, filterd = servers(launcher, CHECKS_CF)
+    assert replies(filterd.port, CHECKS) == replies(postfix.port, CHECKS)
+    assert smtpd_lines(filterd.log_path) == smtpd_lines(postfix.maillog_path)
+
+
+REWRITE_CF = {
+    "myorigin": "origin.example", "recipient_delimiter": "+",
+    "smtpd_sender_restrictions": "check_sender_access inline:{ {alice@example.org=HOLD}, {a@old.example=HOLD} }",
+    "sender_canonical_maps": "inline:{ alice@example.org=Alice.Smith@example.org }",
+    "recipient_canonical_maps": "inline:{ bob@example.com=robert@example.com, { multi@example.com = m1@x.example, "
+                                "m2@x.example } }",
+    "canonical_maps": "inline:{ @old.example=@new.example, robert@example.com=rob@example.com, "
+                      "loop1@example.com=loop2@example.com, loop2@example.com=loop1@example.com, "
+                      "short@example.com=short, Alice.Smith@example.org=alice.smith@example.org }",
+    "virtual_alias_maps": "inline:{ rob@example.com=rob@mail.example.com }"}
+REWRITE = ["EHLO client.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.com>",
+           "RCPT TO:<someone+x@old.example>", "RCPT TO:<multi@example.com>", "RCPT TO:<loop1@example.com>",
+           "RCPT TO:<short@example.com>", "DATA", "Subject: canonical\r\n\r\nbody\r\n.", "RSET",
+           "MAIL FROM:<a+tag@old.example>", "RCPT TO:<x@example.com>", "DATA", "Subject: sender\r\n\r\nbody\r\n.",
+           "QUIT"]
+
+
+@pytest.mark.parametrize("classes", [{}, {"canonical_classes": "envelope_sender",
+                                          "recipient_canonical_classes": "header_recipient"}], ids=["all", "classes"])
+def test_the_envelope_is_rewritten_into_the_queue_file_as_postfix_s_cleanup_does(launcher, classes):  # noqa: F811
+    postfix, filterd = servers(launcher, {**REWRITE_CF, **classes})
+    assert queued_alike(replies(filterd.port, REWRITE)) == queued_alike(replies(postfix.port, REWRITE))
+    held = sorted((path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()),
+                  key=lambda p: p.stat().st_mtime)
+    queued = sorted((filterd.directory / "queue" / "hold").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert len(held) == len(queued) == 2
+    for theirs, mine in zip(held, queued):
+        envelope = QueueFile.read(str(mine)).envelope
+        assert [(r.orig or r.address, r.address) for r in envelope.recipients] == postfix_recipients(postfix,
+                                                                                                    theirs.name)
+        assert envelope.sender == postfix_sender(postfix, theirs.name)
+    assert cleanup_warnings(filterd.log_path) == cleanup_warnings(postfix.maillog_path)
+
+
+def postfix_sender(postfix, queue_id: str) -> str:
+    text = subprocess.run(["postcat", "-c", str(postfix.config_dir), "-q", queue_id], capture_output=True, text=True,
+                          check=True).stdout
+    return re.search(r"^sender: (.*)$", text, re.M)[1]
+
+
+def cleanup_warnings(path) -> list[str]:
+    wait_until(lambda: read_text(path).count("/cleanup[") >= 2, 10, f"cleanup's lines in {path}")
+    return [re.sub(r"^[0-9A-Za-z]+: ", "QID: ", line.split("warning: ", 1)[1])
+            for line in read_text(path).splitlines() if "/cleanup[" in line and "warning: " in line]
