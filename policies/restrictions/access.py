@@ -54,6 +54,15 @@ def client_keys(check: Check, name: str | None = None) -> list[str]:
     return names + address_keys(check.session.client_address)
 
 
+def resolved(check: Check, address: str) -> str:
+    """The address an access table is asked about: as trivial-rewrite rewrites and resolves it (bob is
+    bob@$myorigin, user%host@here is user@host), as smtpd's check_mail_access asks; the null address stays null."""
+    if not address:
+        return address
+    rules = check.settings.rules
+    return rules.resolve(rules.rewrite(address)).recipient
+
+
 def mail_keys(check: Check, address: str) -> list[str]:
     """An address's keys: user+foo@domain, then (of fixed-string tables only, as mail_addr_find asks them) user@domain
     (recipient_delimiter), the domain, its parents, user+foo@ and user@; the null sender's is <> (its own

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filterd import Verdict, unquote_local
 
-from .access import check_access, mail_keys, table
+from .access import check_access, mail_keys, resolved, table
 from .dnsbl import Zone, reject_rhsbl, unknown_domain, zone_and_filter
 from .domains import fully_qualified
 from .evaluation import Check
@@ -63,7 +63,7 @@ async def check_recipient_access(check: Check, access_table) -> Verdict | None:
     if check.recipient is None:
         return None
     address = recipient_address(check)
-    return await check_access(check, access_table, mail_keys(check, address), address, "Recipient address")
+    return await check_access(check, access_table, mail_keys(check, resolved(check, address)), address, "Recipient address")
 
 
 @restriction("reject_non_fqdn_recipient")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filterd import Verdict, unquote_local
 
-from .access import check_access, mail_keys, table
+from .access import check_access, mail_keys, resolved, table
 from .dnsbl import Zone, reject_rhsbl, unknown_domain, zone_and_filter
 from .domains import fully_qualified
 from .evaluation import Check
@@ -23,7 +23,7 @@ async def check_sender_access(check: Check, access_table) -> Verdict | None:
     if check.sender is None:
         return None
     address = sender_address(check)
-    return await check_access(check, access_table, mail_keys(check, address), address, "Sender address")
+    return await check_access(check, access_table, mail_keys(check, resolved(check, address)), address, "Sender address")
 
 
 @restriction("reject_non_fqdn_sender")

@@ -35,7 +35,8 @@ def test_an_address_a_canonical_table_lists_is_valid_as_in_postfix(launcher):  #
 
 REWRITE_CF = {
     "myorigin": "origin.example", "recipient_delimiter": "+",
-    "smtpd_sender_restrictions": "check_sender_access inline:{ {alice@example.org=HOLD}, {a@old.example=HOLD} }",
+    "smtpd_sender_restrictions": "check_sender_access inline:{ {alice@example.org=HOLD}, {a@old.example=HOLD}, "
+                                 "{mailer-daemon@origin.example=HOLD} }",
     "sender_canonical_maps": "inline:{ alice@example.org=Alice.Smith@example.org }",
     "recipient_canonical_maps": "inline:{ bob@example.com=robert@example.com, { multi@example.com = m1@x.example, "
                                 "m2@x.example } }",
@@ -47,7 +48,9 @@ REWRITE = ["EHLO client.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob
            "RCPT TO:<someone+x@old.example>", "RCPT TO:<multi@example.com>", "RCPT TO:<loop1@example.com>",
            "RCPT TO:<short@example.com>", "DATA", "Subject: canonical\r\n\r\nbody\r\n.", "RSET",
            "MAIL FROM:<a+tag@old.example>", "RCPT TO:<x@example.com>", "DATA", "Subject: sender\r\n\r\nbody\r\n.",
-           "QUIT"]
+           "RSET", "MAIL FROM:<MAILER-DAEMON>", "RCPT TO:<x@example.com>", "DATA",
+           "Subject: null\r\n\r\nbody\r\n.", "QUIT"]
+"""Three held messages: the recipients rewritten, the sender rewritten, MAILER-DAEMON queued as the null sender."""
 
 
 @pytest.mark.parametrize("classes", [{}, {"canonical_classes": "envelope_sender",
@@ -58,7 +61,7 @@ def test_the_envelope_is_rewritten_into_the_queue_file_as_postfix_s_cleanup_does
     held = sorted((path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()),
                   key=lambda p: p.stat().st_mtime)
     queued = sorted((filterd.directory / "queue" / "hold").iterdir(), key=lambda p: p.stat().st_mtime)
-    assert len(held) == len(queued) == 2
+    assert len(held) == len(queued) == 3
     for theirs, mine in zip(held, queued):
         envelope = QueueFile.read(str(mine)).envelope
         assert [(r.orig or r.address, r.address) for r in envelope.recipients] == postfix_recipients(postfix,
