@@ -51,6 +51,7 @@ from filterd.smtp.starttls import context_arguments
 from filterd.transport_maps import TransportMaps
 from filterd.tls import ClientTls, client_arguments, client_context, server_context
 from filterd.address_keys import Delimiters
+from filterd.automatic_bcc import AutomaticBcc
 from filterd.canonical import CanonicalMaps
 from filterd.virtual_alias import VirtualAliases
 
@@ -128,9 +129,9 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         content_filter = "" if reinject else config.get("content_filter")
         rules = AddressRules.from_config(config)
         size_limit = config.int("message_size_limit")
-        aliases, canonical = address_mappings(listener, config)
+        aliases, canonical, bcc = address_mappings(listener, config)
         return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject, rules, size_limit,
-                                    aliases, canonical)
+                                    aliases, canonical, bcc)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)
@@ -157,13 +158,14 @@ def site_flusher(listener: Listener, config: Config) -> Callable[[str], Awaitabl
     return lambda site: asyncio.to_thread(flush_site, spool, site)
 
 
-def address_mappings(listener: Listener, config: Config) -> tuple[VirtualAliases | None, CanonicalMaps | None]:
-    """virtual_alias_maps and the canonical maps as cleanup applies them: not where receive_override_options has
-    no_address_mappings (before an after-queue filter), always on a reinject listener (back from one, as
-    FILTER_README's 10026 smtpd)."""
+def address_mappings(listener: Listener,
+                     config: Config) -> tuple[VirtualAliases | None, CanonicalMaps | None, AutomaticBcc | None]:
+    """virtual_alias_maps, the canonical maps and the automatic BCCs as cleanup applies them: not where
+    receive_override_options has no_address_mappings (before an after-queue filter), always on a reinject listener
+    (back from one, as FILTER_README's 10026 smtpd)."""
     if listener.mode != "reinject" and "no_address_mappings" in config.list("receive_override_options"):
-        return None, None
-    return VirtualAliases.from_config(config), CanonicalMaps.from_config(config)
+        return None, None, None
+    return VirtualAliases.from_config(config), CanonicalMaps.from_config(config), AutomaticBcc.from_config(config)
 
 
 def not_filtered(listener: Listener, config: Config) -> bool:

@@ -35,7 +35,7 @@ _RESTART_DELAY = 1.0
 _KILL_GRACE = 5.0
 _TICK = 0.5
 QUEUE_TABLES = ("transport_maps", "virtual_alias_maps", "relocated_maps", "virtual_mailbox_maps", "canonical_maps",
-                "sender_canonical_maps", "recipient_canonical_maps")
+                "sender_canonical_maps", "recipient_canonical_maps", "sender_bcc_maps", "recipient_bcc_maps")
 QUEUE_MODE = 0o700
 """The queues are mail_owner's alone, as Postfix's are `postfix`'s; root's tools read them all the same."""
 MAILDROP_MODE = 0o1733

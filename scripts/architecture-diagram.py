@@ -87,7 +87,7 @@ LAYERS = (
         Part("config", "+ parameters/", ("filterd.config", "filterd.parameters")),
         Part("addresses", "rewriting, resolving, transport_maps, domain lists, aliases as Postfix",
              ("filterd.addresses", "filterd.address_keys", "filterd.transport_maps", "filterd.domain_list",
-              "filterd.virtual_alias", "filterd.canonical")),
+              "filterd.virtual_alias", "filterd.canonical", "filterd.automatic_bcc")),
         Part("tables/", "lookup tables, postmap", ("filterd.tables",)),
         Part("dns", "+ client_names: every DNS lookup", ("filterd.dns", "filterd.client_names")),
         Part("body_hash", "DKIM/ARC body hash, streamed", ("filterd.body_hash",)),

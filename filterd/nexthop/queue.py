@@ -16,6 +16,7 @@ from filterd.model import Envelope, Message, Session
 from filterd.queue import postfix_size
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
+from filterd.automatic_bcc import AutomaticBcc
 from filterd.canonical import CanonicalMaps
 from filterd.virtual_alias import ExpansionError, VirtualAliases
 
@@ -36,7 +37,7 @@ class QueueNextHop:
     back from a filter, so that the after-queue stage never runs on them. A message whose queue file in Postfix
     would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it.
     The envelope is rewritten by the canonical maps (`canonical`), then each recipient by virtual_alias_maps
-    (`aliases`), as cleanup rewrites it, duplicates dropped."""
+    (`aliases`), as cleanup rewrites it, duplicates dropped; the automatic blind copies (`bcc`) are added."""
 
     relay = "queue"
     logs_delivery = False
@@ -44,9 +45,9 @@ class QueueNextHop:
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
                  missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
                  rules: AddressRules | None = None, size_limit: int = 0, aliases: VirtualAliases | None = None,
-                 canonical: CanonicalMaps | None = None):
+                 canonical: CanonicalMaps | None = None, bcc: AutomaticBcc | None = None):
         self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
-        self.aliases, self.canonical = aliases, canonical
+        self.aliases, self.canonical, self.bcc = aliases, canonical, bcc
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -128,10 +129,10 @@ class QueueNextHop:
         env, session = self._envelope, self._session
         assert env is not None and session is not None
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
+        sender = self._sender(env.sender, env.queue_id)
         return QueueEnvelope(
-            queue_id=env.queue_id, sender=self._sender(env.sender, env.queue_id), arrival=env.arrival,
-            size=message.size,
-            recipients=self._recipients(_queued_recipients(env, routing)),
+            queue_id=env.queue_id, sender=sender, arrival=env.arrival, size=message.size,
+            recipients=self._recipients(sender, _queued_recipients(env, routing)),
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=f"{session.client_name}[{session.client_address}]", helo=session.helo, protocol=session.protocol,
@@ -167,31 +168,45 @@ class QueueNextHop:
         resolution = self.rules.resolve(canonical)
         return quote_local(canonical if resolution.error else resolution.recipient)
 
-    def _recipients(self, addresses: list[str]) -> list[Recipient]:
-        """The queue file's recipients: each address as received, virtual-aliased, each result once per ORCPT and
-        NOTIFY (cleanup's duplicate filter)."""
+    def _recipients(self, sender: str, addresses: list[str]) -> list[Recipient]:
+        """The queue file's recipients: each address as received, canonical-mapped and virtual-aliased, each result
+        once per ORCPT and NOTIFY (cleanup's duplicate filter); the automatic blind copies (`bcc`) in cleanup's
+        places: the sender's first, a recipient's after it, always_bcc's last."""
         env = self._envelope
         assert env is not None
-        recipients = []
+        recipients: list[Recipient] = []
+
+        def add(address: str, options: list[str], bcc: bool = False) -> None:
+            clean, expanded = self._recipient(address, options, env.queue_id, bcc)
+            recipients.extend(r for r in expanded if r not in recipients)
+            if self.bcc and not bcc and (copy := self.bcc.for_recipient(clean)):
+                add(quote_local(copy), [], bcc=True)
+
+        if self.bcc and (copy := self.bcc.for_sender(unquote_local(sender))):
+            add(quote_local(copy), [], bcc=True)
         for address in addresses:
-            for recipient in self._recipient(address, env.rcpt_options.get(address, []), env.queue_id):
-                if recipient not in recipients:
-                    recipients.append(recipient)
+            add(address, env.rcpt_options.get(address, []))
+        if self.bcc and self.bcc.always:
+            add(self.bcc.always, [], bcc=True)
         return recipients
 
-    def _recipient(self, address: str, options: list[str], queue_id: str) -> list[Recipient]:
-        """The queue recipients one address becomes, each as it is delivered to, with the address as received (in
-        external form) when that differs, its NOTIFY and ORCPT."""
+    def _recipient(self, address: str, options: list[str], queue_id: str,
+                   bcc: bool = False) -> tuple[str, list[Recipient]]:
+        """The address after the canonical maps (internal), and the queue recipients it becomes, each as it is
+        delivered to, with the address as received (in external form; a blind copy's as canonical-mapped) when that
+        differs, its NOTIFY and ORCPT."""
         found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
         received = quote_local(unquote_local(address))
         expanded = [self._canonical(address)]
         if self.canonical and address:
             expanded = [quote_local(self.canonical.envelope_recipient(unquote_local(expanded[0]), queue_id))]
+        clean = unquote_local(expanded[0])
+        received = expanded[0] if bcc else received
         if self.aliases and address:
-            expanded = [quote_local(a) for a in self.aliases.expand(unquote_local(expanded[0]), queue_id)]
+            expanded = [quote_local(a) for a in self.aliases.expand(clean, queue_id)]
         delivered = [self._delivered(a) for a in expanded]
-        return [Recipient(d, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
-                          orig=received if d != received else "") for d in delivered]
+        return clean, [Recipient(d, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
+                                 orig=received if d != received else "") for d in delivered]
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""

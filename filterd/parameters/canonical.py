@@ -1,4 +1,5 @@
-"""canonical_maps and its sender and recipient kin: the one-to-one rewriting cleanup applies to the envelope."""
+"""canonical_maps and its sender and recipient kin: the one-to-one rewriting cleanup applies to the envelope; the
+automatic blind copies it adds."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ CANONICAL_PARAMETERS: dict[str, Parameter] = dict([
     _p("recipient_canonical_maps", "", "list",
        "Optional address mapping lookup tables for envelope and header recipient addresses (the envelope "
        "recipients)."),
+    _p("always_bcc", "", "str",
+       "Optional address that receives a \"blind carbon copy\" of each message that is received by the Postfix "
+       "mail system."),
+    _p("sender_bcc_maps", "", "list",
+       "Optional BCC (blind carbon-copy) address lookup tables, indexed by envelope sender address."),
+    _p("recipient_bcc_maps", "", "list",
+       "Optional BCC (blind carbon-copy) address lookup tables, indexed by envelope recipient address."),
     _p("canonical_classes", "envelope_sender, envelope_recipient, header_sender, header_recipient", "list",
        "What addresses are subject to canonical_maps address mapping."),
     _p("sender_canonical_classes", "envelope_sender, header_sender", "list",

@@ -80,3 +80,27 @@ def cleanup_warnings(path) -> list[str]:
     wait_until(lambda: read_text(path).count("/cleanup[") >= 2, 10, f"cleanup's lines in {path}")
     return [re.sub(r"^[0-9A-Za-z]+: ", "QID: ", line.split("warning: ", 1)[1])
             for line in read_text(path).splitlines() if "/cleanup[" in line and "warning: " in line]
+
+
+BCC_CF = {"myorigin": "origin.example", "recipient_delimiter": "+",
+          "smtpd_sender_restrictions": "check_sender_access inline:{ {alice@example.org=HOLD} }",
+          "always_bcc": "archive", "sender_bcc_maps": "inline:{ @example.org=outgoing@example.net }",
+          "recipient_bcc_maps": "inline:{ bob@example.com=bob-copy@example.net, dup@example.com=bob@example.com }",
+          "recipient_canonical_maps": "inline:{ robert@example.com=bob@example.com }",
+          "virtual_alias_maps": "inline:{ { archive@origin.example = a1@example.net, a2@example.net } }"}
+BCC = ["EHLO client.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<robert+x@example.com>",
+       "RCPT TO:<dup@example.com>", "RCPT TO:<carol@example.com>", "DATA", "Subject: bcc\r\n\r\nbody\r\n.", "QUIT"]
+
+
+@pytest.mark.parametrize("override", [{}, {"receive_override_options": "no_address_mappings"}],
+                         ids=["mapped", "no-address-mappings"])
+def test_automatic_blind_copies_are_added_where_postfix_s_cleanup_adds_them(launcher, override):  # noqa: F811
+    """The sender's copy first, a recipient's after it (found through the canonical address, extension stripped),
+    always_bcc last and virtual-aliased; none with no_address_mappings."""
+    postfix, filterd = servers(launcher, {**BCC_CF, **override})
+    assert queued_alike(replies(filterd.port, BCC)) == queued_alike(replies(postfix.port, BCC))
+    [held] = [path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()]
+    [queued] = (filterd.directory / "queue" / "hold").iterdir()
+    mine = [(r.orig or r.address, r.address) for r in QueueFile.read(str(queued)).envelope.recipients]
+    assert mine == postfix_recipients(postfix, held.name)
+    assert len(mine) == (3 if override else 8)
