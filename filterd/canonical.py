@@ -1,8 +1,9 @@
 """canonical_maps, sender_canonical_maps and recipient_canonical_maps on the envelope, as Postfix's cleanup applies
 them (cleanup_map11: the answer's first address, looked up again until it maps to itself, at most ten times; an
 extension stripped to find it given back with propagate_unmatched_extensions' `canonical`), each per its
-*_canonical_classes; and the addresses they list, which smtpd's check_rcpt_maps takes as valid. Header addresses are
-not rewritten."""
+*_canonical_classes, then masquerade_domains (a subdomain's address given the listed parent, but for the local parts of
+masquerade_exceptions; `!name` keeps that domain and those below it as they are); and the addresses the tables list,
+which smtpd's check_rcpt_maps takes as valid. Header addresses are not rewritten."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from filterd import maillog
 from filterd.address_keys import Delimiters, find_address, is_local, mapped_addresses
 from filterd.addresses import AddressRules, quote_local
+from filterd.domain_list import DomainList
 from filterd.tables import open_tables
 
 CLASSES = ("envelope_sender", "envelope_recipient", "header_sender", "header_recipient")
@@ -35,6 +37,10 @@ class CanonicalMaps:
     rules: AddressRules = AddressRules()
     delimiters: Delimiters = Delimiters()
     propagate: bool = True
+    masquerade: tuple[str, ...] = ()
+    """masquerade_domains, in order (`!` to keep a domain as it is)."""
+    masquerade_exceptions: DomainList = DomainList(exact=True)
+    masquerade_classes: frozenset[str] = frozenset({"envelope_sender", "header_sender", "header_recipient"})
 
     @classmethod
     def from_config(cls, config: Any) -> CanonicalMaps:
@@ -47,10 +53,13 @@ class CanonicalMaps:
                    table("sender_canonical_maps", "sender_canonical_classes"),
                    table("recipient_canonical_maps", "recipient_canonical_classes"),
                    AddressRules.from_config(config), Delimiters.from_config(config),
-                   "canonical" in config.list("propagate_unmatched_extensions"))
+                   "canonical" in config.list("propagate_unmatched_extensions"),
+                   tuple(config.list("masquerade_domains")),
+                   DomainList.from_config(config, "masquerade_exceptions", exact=True),
+                   frozenset(config.list("masquerade_classes")))
 
     def __bool__(self) -> bool:
-        return bool(self.common.tables or self.sender.tables or self.recipient.tables)
+        return bool(self.common.tables or self.sender.tables or self.recipient.tables or self.masquerade)
 
     def listed(self, address: str, sender: bool = False) -> bool:
         """smtpd's check_rcpt_maps: recipient_canonical_maps, (for a sender) sender_canonical_maps, or
@@ -70,6 +79,26 @@ class CanonicalMaps:
         for table in tables:
             if table.tables and kind in table.classes:
                 address = self._map11(table, address, queue_id)
+        if self.masquerade and kind in self.masquerade_classes:
+            address = self._masqueraded(address)
+        return address
+
+    def _masqueraded(self, address: str) -> str:
+        """cleanup_masquerade_internal: the first listed domain that is the address's domain or a parent of it
+        decides; a parent (not `!`-marked) replaces the domain."""
+        local_part, at, domain = address.rpartition("@")
+        if not at or self.masquerade_exceptions.matches(quote_local(local_part)):
+            return address
+        domain = domain.lower()
+        for pattern in self.masquerade:
+            keep = (len(pattern) - len(pattern.lstrip("!"))) % 2 == 1
+            masq = pattern.lstrip("!").lower()
+            if not masq:
+                continue
+            if masq == domain:
+                break
+            if domain.endswith("." + masq):
+                return address if keep else f"{local_part}@{masq}"
         return address
 
     def _find(self, table: Table, address: str) -> tuple[str, str] | None:

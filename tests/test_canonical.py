@@ -51,3 +51,15 @@ def test_smtpd_takes_an_address_any_table_lists_as_valid():
     assert maps.listed("r@local.example") and maps.listed("any@c.example")
     assert not maps.listed("s@x.example") and maps.listed("s@x.example", sender=True)
     assert not maps.listed("r@remote.example")
+
+
+def test_masquerading_gives_a_subdomain_s_address_the_first_listed_parent():
+    maps = canonical(masquerade_domains="!keep.example.com, example.com, example.net", masquerade_exceptions="root",
+                     masquerade_classes="envelope_sender, envelope_recipient")
+    assert maps.envelope_sender("user@host.Example.com") == "user@example.com"
+    assert maps.envelope_recipient("user@a.b.example.net") == "user@example.net"
+    assert maps.envelope_sender("user@example.com") == "user@example.com"
+    assert maps.envelope_sender("user@x.keep.example.com") == "user@x.keep.example.com"
+    assert maps.envelope_sender("root@host.example.com") == "root@host.example.com"
+    assert maps.envelope_sender("user@notexample.com") == "user@notexample.com"
+    assert canonical(masquerade_domains="example.com").envelope_recipient("u@h.example.com") == "u@h.example.com"

@@ -323,7 +323,8 @@ def validate_values(config: Config) -> None:
     _check_choices(config, "inet_protocols", INET_PROTOCOL_NAMES)
     _check_choices(config, "smtp_host_lookup", HOST_LOOKUPS)
     _check_choices(config, "receive_override_options", RECEIVE_OVERRIDES)
-    for name in ("canonical_classes", "sender_canonical_classes", "recipient_canonical_classes"):
+    for name in ("canonical_classes", "sender_canonical_classes", "recipient_canonical_classes",
+                 "masquerade_classes"):
         _check_choices(config, name, CANONICAL_CLASSES)
     _check_choice(config, "smtp_dns_support_level", DNS_SUPPORT_LEVELS)
     for item in config.list("filterd_dns_servers"):

@@ -24,6 +24,14 @@ CANONICAL_PARAMETERS: dict[str, Parameter] = dict([
        "Optional BCC (blind carbon-copy) address lookup tables, indexed by envelope sender address."),
     _p("recipient_bcc_maps", "", "list",
        "Optional BCC (blind carbon-copy) address lookup tables, indexed by envelope recipient address."),
+    _p("masquerade_domains", "", "list",
+       "Optional list of domains whose subdomain structure will be stripped off in email addresses (filterd "
+       "masquerades envelope addresses; header addresses are not rewritten)."),
+    _p("masquerade_exceptions", "", "list",
+       "Optional list of user names that are not subjected to address masquerading, even when their addresses "
+       "match $masquerade_domains."),
+    _p("masquerade_classes", "envelope_sender, header_sender, header_recipient", "list",
+       "What addresses are subject to address masquerading."),
     _p("canonical_classes", "envelope_sender, envelope_recipient, header_sender, header_recipient", "list",
        "What addresses are subject to canonical_maps address mapping."),
     _p("sender_canonical_classes", "envelope_sender, header_sender", "list",

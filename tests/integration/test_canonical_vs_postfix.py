@@ -104,3 +104,28 @@ def test_automatic_blind_copies_are_added_where_postfix_s_cleanup_adds_them(laun
     mine = [(r.orig or r.address, r.address) for r in QueueFile.read(str(queued)).envelope.recipients]
     assert mine == postfix_recipients(postfix, held.name)
     assert len(mine) == (3 if override else 8)
+
+
+MASQUERADE_CF = {"smtpd_sender_restrictions": "check_sender_access inline:{ {host.example.com=HOLD} }",
+                 "masquerade_domains": "!keep.example.com, example.com", "masquerade_exceptions": "root",
+                 "canonical_maps": "inline:{ alias@example.org=who@deep.host.example.com }"}
+MASQUERADE = ["EHLO client.example", "MAIL FROM:<user@host.example.com>", "RCPT TO:<a@mx.example.com>",
+              "RCPT TO:<root@mx.example.com>", "RCPT TO:<b@x.keep.example.com>", "RCPT TO:<alias@example.org>", "DATA",
+              "Subject: masquerade\r\n\r\nbody\r\n.", "RSET", "MAIL FROM:<root@host.example.com>",
+              "RCPT TO:<c@example.com>", "DATA", "Subject: root\r\n\r\nbody\r\n.", "QUIT"]
+
+
+@pytest.mark.parametrize("classes", [{}, {"masquerade_classes": "envelope_recipient, envelope_sender"}],
+                         ids=["default-classes", "envelope-recipients-too"])
+def test_envelope_addresses_are_masqueraded_as_postfix_s_cleanup_does(launcher, classes):  # noqa: F811
+    postfix, filterd = servers(launcher, {**MASQUERADE_CF, **classes})
+    assert queued_alike(replies(filterd.port, MASQUERADE)) == queued_alike(replies(postfix.port, MASQUERADE))
+    held = sorted((path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()),
+                  key=lambda p: p.stat().st_mtime)
+    queued = sorted((filterd.directory / "queue" / "hold").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert len(held) == len(queued) == 2
+    for theirs, mine in zip(held, queued):
+        envelope = QueueFile.read(str(mine)).envelope
+        assert [(r.orig or r.address, r.address) for r in envelope.recipients] == postfix_recipients(postfix,
+                                                                                                    theirs.name)
+        assert envelope.sender == postfix_sender(postfix, theirs.name)
