@@ -73,14 +73,14 @@ class _ToolFormatter(logging.Formatter):
 class _PostfixFormatter(logging.Formatter):
     """`Mon DD HH:MM:SS host program[pid]: text`, with Postfix's severity words."""
 
-    def __init__(self, with_stamp: bool = True):
+    def __init__(self, with_stamp: bool = True, utf8: bool = True):
         super().__init__()
-        self.with_stamp = with_stamp
+        self.with_stamp, self.utf8 = with_stamp, utf8
         self._second = -1
         self._stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = _with_severity(record)
+        text = _with_severity(record) if self.utf8 else ascii_only(_with_severity(record))
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         line = f"{record.program}[{record.process}]: {text}"
@@ -109,24 +109,31 @@ class _MovableFile(logging.handlers.WatchedFileHandler):
             super().reopenIfNeeded()
 
 
+def ascii_only(text: str) -> str:
+    """Each byte of a character past ASCII as `?`, as Postfix's printable() shows a log line without UTF-8
+    (smtputf8_enable = no)."""
+    return "".join(c if c.isascii() else "?" * len(c.encode("utf-8", "surrogateescape")) for c in text)
+
+
 def setup(maillog_file: str = "", syslog_name: str = "filterd", host: str = "localhost",
-          facility: str = "mail", foreground: bool = True, debug: bool = False) -> None:
+          facility: str = "mail", foreground: bool = True, debug: bool = False, utf8: bool = True) -> None:
     """Route filterd's log: maillog_file if set, else stderr in the foreground, else syslog. Records carry no source
-file, thread or process name (the logging HOWTO's optimisations): Postfix's lines name none of them."""
+file, thread or process name (the logging HOWTO's optimisations): Postfix's lines name none of them. Without
+`utf8` (smtputf8_enable = no) a line shows no character past ASCII."""
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = logging.logMultiprocessing = False
     if maillog_file and maillog_file not in ("/dev/stderr", "/dev/stdout"):
         handler: logging.Handler = _MovableFile(maillog_file)
-        handler.setFormatter(_PostfixFormatter())
+        handler.setFormatter(_PostfixFormatter(utf8=utf8))
     elif maillog_file == "/dev/stdout":
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(_PostfixFormatter())
+        handler.setFormatter(_PostfixFormatter(utf8=utf8))
     elif foreground or not os.path.exists(SYSLOG_SOCKET):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_PostfixFormatter())
+        handler.setFormatter(_PostfixFormatter(utf8=utf8))
     else:
         handler = logging.handlers.SysLogHandler(SYSLOG_SOCKET, facility=facility)
-        handler.setFormatter(_PostfixFormatter(with_stamp=False))
+        handler.setFormatter(_PostfixFormatter(with_stamp=False, utf8=utf8))
     handler.addFilter(_Service(syslog_name, host.split(".")[0]))
     _replace_handlers(handler, logging.DEBUG if debug else logging.INFO)
 

@@ -42,7 +42,8 @@ def setup_log(config: Config, foreground: bool, debug: bool = False) -> None:
     """maillog_file, else syslog (stderr in the foreground, or where there is no /dev/log)."""
     try:
         maillog.setup(config.get("maillog_file"), config.get("syslog_name"), config.get("myhostname"),
-                      config.get("syslog_facility"), foreground=foreground, debug=debug)
+                      config.get("syslog_facility"), foreground=foreground, debug=debug,
+                      utf8=config.bool("smtputf8_enable"))
     except OSError as exc:
         raise config.error("maillog_file", f"open {exc.filename}: {exc.strerror or exc}") from exc
 

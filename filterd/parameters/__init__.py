@@ -93,6 +93,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "code."),
     _p("disable_vrfy_command", "no", "bool",
        doc="Disable the SMTP VRFY command. This stops some techniques used to harvest email addresses."),
+    _p("smtputf8_enable", "yes", "bool",
+       "Enable preliminary SMTPUTF8 support for the protocols described in RFC 6531, RFC 6532, and RFC 6533 "
+       "(no: SMTPUTF8 is not offered, taken or checked for)."),
     _p("smtpd_discard_ehlo_keywords", "", "list",
        doc="A case insensitive list of EHLO keywords (pipelining, starttls, auth, etc.) that the Postfix SMTP server "
            "will not send in the EHLO response to a remote SMTP client."),

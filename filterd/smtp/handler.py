@@ -77,8 +77,10 @@ class SmtpHandler:
         self.decoder: DataDecoder | None = None
         self.dsn_options: list[str] = []
         self.chunking = Chunking(settings.message_size_limit)
-        self.discarded: frozenset[str] = settings.ehlo_discards
-        """The EHLO keywords this client does not get (smtpd_discard_ehlo_keywords and its address maps)."""
+        self.logged_discards: frozenset[str] = settings.ehlo_discards
+        """The EHLO keywords smtpd_discard_ehlo_keywords (or its address maps) take from this client."""
+        self.discarded: frozenset[str] = self._without_smtputf8(settings.ehlo_discards)
+        """The EHLO keywords this client does not get: those, and SMTPUTF8 without smtputf8_enable."""
 
     @property
     def txn(self) -> Transaction | None:
@@ -89,8 +91,12 @@ class SmtpHandler:
 
     async def on_connect(self) -> None:
         maillog.info(self.settings.service, "connect from %s", self.session.client)
-        self.discarded = self.settings.discarded(self.session.client_address)
+        self.logged_discards = self.settings.discarded(self.session.client_address)
+        self.discarded = self._without_smtputf8(self.logged_discards)
         await resolved(self.life.connect())
+
+    def _without_smtputf8(self, discards: frozenset[str]) -> frozenset[str]:
+        return discards if self.settings.smtputf8 else discards | {"SMTPUTF8"}
 
     async def on_disconnect(self, summary: str) -> None:
         await self.abort(self._cut_short())
@@ -106,7 +112,7 @@ class SmtpHandler:
             return verdict_reply(verdict)
         if not extended:
             return f"250 {self.settings.myhostname}"
-        notice = ehlo.discard_notice(self.discarded)
+        notice = ehlo.discard_notice(self.logged_discards)
         if notice:
             maillog.info(self.settings.service, "%s", notice)
         return Reply(250, "\n".join(ehlo.ehlo_lines(self.settings.myhostname, self._offer(), self.discarded))).wire()
@@ -131,7 +137,7 @@ class SmtpHandler:
             return vrfy.DISABLED
         request = vrfy.read_request(argument, self.settings.addresses, "SMTPUTF8" not in self.discarded)
         if request is None:
-            return vrfy.SYNTAX
+            return vrfy.SYNTAX if self.settings.smtputf8 else vrfy.SYNTAX.removesuffix(" [SMTPUTF8]")
         if request.address is None:
             maillog.warning(self.settings.service, "Illegal address syntax from %s in VRFY command: %s",
                             self.session.client, request.printable())

@@ -229,7 +229,7 @@ class SmtpServer(BdatCommand, XforwardCommand, UpstreamProxy, SpecialCommands, S
                     await self.push(starttls.MUST_STARTTLS)
                 elif arg and "\x00" in arg:
                     await self.push(replies.BAD_SYNTAX)
-                elif arg and not arg.isascii() and not _valid_utf8(arg):
+                elif arg and self.settings.smtputf8 and not arg.isascii() and not _valid_utf8(arg):
                     await self.push(replies.BAD_UTF8)
                 else:
                     if name in ("MAIL", "RCPT") and arg:

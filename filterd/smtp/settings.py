@@ -68,6 +68,9 @@ class SmtpSettings:
     disable_vrfy_command: bool = False
     ehlo_discards: frozenset[str] = frozenset()
     ehlo_discard_maps: tuple = ()
+    smtputf8: bool = True
+    """smtputf8_enable: without it, SMTPUTF8 is neither offered nor taken (as if discarded, unlogged), VRFY's syntax
+    reply does not name it and command lines are not checked for valid UTF-8."""
     flush_domains: DomainList = DomainList()
     queue_stage: bool = False
     """Run the after-queue `queue` hook in session, before the message goes on (the `filter` listener: the MTA in
@@ -119,6 +122,7 @@ class SmtpSettings:
             ehlo_discards=discards(config.get("smtpd_discard_ehlo_keywords")),
             ehlo_discard_maps=tuple(open_tables(config.get("smtpd_discard_ehlo_keyword_address_maps"))),
             flush_domains=DomainList.from_config(config, "fast_flush_domains"),
+            smtputf8=config.bool("smtputf8_enable"),
         )
 
     def discarded(self, address: str) -> frozenset[str]:

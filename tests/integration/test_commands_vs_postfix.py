@@ -351,3 +351,18 @@ def test_recipients_past_the_limit_count_as_errors_only_past_the_overshoot_limit
     found, summary = replies["postfix"]
     assert found[3:6] == ["452 4.5.3 Error: too many recipients"] * 3
     assert found[-1] == "421 4.7.0 HOST Error: too many errors"
+
+
+@pytest.fixture(scope="module")
+def without_smtputf8():
+    yield from side_by_side("filterd-no-smtputf8-", {**COMMON, "smtputf8_enable": "no",
+                                                      "smtpd_banner": "$myhostname ESMTP"})
+
+
+@pytest.mark.parametrize("smtputf8", ["yes", "no"])
+def test_a_line_of_invalid_utf8_is_refused_only_with_smtputf8(servers, without_smtputf8, smtputf8):
+    """smtputf8_enable = no: Postfix no longer checks command lines for valid UTF-8 (nor offers SMTPUTF8)."""
+    postfix, filterd = servers if smtputf8 == "yes" else without_smtputf8
+    steps = (b"EHLO client.example\r\n", b"MAIL FROM:<a@\xff.example>\r\n", b"NOOP \xc3\r\n",
+             b"MAIL FROM:<s@example.org> SMTPUTF8\r\n", b"QUIT\r\n")
+    assert stepwise(filterd.port, *steps)[1:] == stepwise(postfix.port, *steps)[1:]

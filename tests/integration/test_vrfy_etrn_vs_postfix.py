@@ -44,6 +44,11 @@ STRANGER_CF = {"mynetworks": "10.0.0.0/8", "relay_domains": "relay.example",
                "fast_flush_domains": "$relay_domains, flush.example, !not.flush.example, [192.0.2.1], .dot.example",
                "smtpd_discard_ehlo_keywords": "dsn, smtputf8 Starttls"}
 
+NO_SMTPUTF8 = [*SYNTAX[:-1], "EHLO client.example", "MAIL FROM:<s@example.org> SMTPUTF8",
+               "MAIL FROM:<s@bücher.example>", "MAIL FROM:<s@example.org>", "RCPT TO:<u@bücher.example>",
+               "RCPT TO:<ü@example.com>", "VRFY u@bücher.example SMTPUTF8", "QUIT"]
+"""smtputf8_enable = no: no SMTPUTF8 in EHLO, taken nowhere, VRFY's syntax reply without it."""
+
 DELAYED = ["EHLO client", "VRFY <a@relay.example>", "VRFY postmaster", "ETRN relay.example", "ETRN other.example",
            "HELO client.example", "ETRN relay.example", "VRFY <a@relay.example>",
            "MAIL FROM:<s>", "VRFY <a@relay.example>", "RSET", "MAIL FROM:<s@example.org>", "VRFY <a@relay.example>",
@@ -144,8 +149,10 @@ def smtpd_lines(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("commands, settings", [(SYNTAX, {}), (STRANGER, STRANGER_CF), (DELAYED, DELAYED_CF),
                                                 (CLIENT, CLIENT_CF), (ETRN_LIST, ETRN_LIST_CF),
-                                                (ETRN_NOW, ETRN_NOW_CF), (FLOOD, FLOOD_CF), (DISABLED, DISABLED_CF)],
-                         ids=["syntax", "stranger", "delayed", "client", "etrn", "etrn-now", "flood", "disabled"])
+                                                (ETRN_NOW, ETRN_NOW_CF), (FLOOD, FLOOD_CF), (DISABLED, DISABLED_CF),
+                                                (NO_SMTPUTF8, {"smtputf8_enable": "no"})],
+                         ids=["syntax", "stranger", "delayed", "client", "etrn", "etrn-now", "flood", "disabled",
+                              "smtputf8-off"])
 def test_replies_and_log_lines_are_postfix_s(launcher, commands, settings):
     postfix, filterd = servers(launcher, settings)
     expected = replies(postfix.port, commands)
