@@ -198,7 +198,11 @@ def _parse_expr(body: str, depth: int) -> tuple:
         if op not in _RELOPS:
             ops = " or ".join(f'"{o}"' for o in _RELOPS)
             raise _SyntaxError(f'{ops} expected at: "...{left}}}>>>{rest[:20]}"')
-        rest = rest[len(op):].lstrip(_WS)
+        rest = rest[len(op):]
+        suffix = re.match(r"[A-Za-z0-9]*", rest).group()
+        if suffix and suffix != "level":
+            raise _SyntaxError(f'bad operator suffix at: "...{op}>>>{suffix}"')
+        op, rest = op + suffix, rest[len(suffix):].lstrip(_WS)
         if not rest.startswith("{"):
             raise _SyntaxError(f'"{{expression}}" expected at: "...{op}>>>{rest[:20]}"')
         right, rest = _curly(rest)
@@ -232,12 +236,23 @@ def _parse_expr(body: str, depth: int) -> tuple:
 
 
 def _compare(left: str, op: str, right: str) -> bool:
-    """Relational test: numeric when both sides are all digits, else lexicographic."""
-    a: int | str = left
-    b: int | str = right
-    if _DIGITS.fullmatch(left) and _DIGITS.fullmatch(right):
+    """Relational test: numeric when both sides are all digits, else lexicographic; with the `level` suffix
+    (`<level`), compatibility levels (major.minor.patch) compared as numbers."""
+    a: int | str | tuple = left
+    b: int | str | tuple = right
+    if op.endswith("level"):
+        op, a, b = op.removesuffix("level"), compatibility_level(left), compatibility_level(right)
+    elif _DIGITS.fullmatch(left) and _DIGITS.fullmatch(right):
         a, b = int(left), int(right)
     return _RELOPS[op](a, b)
+
+
+def compatibility_level(text: str) -> tuple[int, int, int]:
+    """A compatibility level as Postfix reads one: `2`, `3.6`, `3.6.1`; a malformed one is a ValueError."""
+    match = re.fullmatch(r"\s*([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?\s*", text)
+    if match is None:
+        raise ValueError(f'bad compatibility level: "{text}"')
+    return int(match[1]), int(match[2] or 0), int(match[3] or 0)
 
 
 INT_MAX, LONG_MAX = 2**31 - 1, 2**63 - 1
@@ -329,6 +344,10 @@ class Config:
             return self._expand_name(name, ())
         except RecursionError:
             raise self.error(name, "unreasonable macro call nesting") from None
+        except ValueError as exc:
+            level = "compatibility_level"
+            culprit = level if level in self._known and f'"{self.raw(level)}"' in str(exc) else name
+            raise self.error(culprit, str(exc)) from None
 
     __getitem__ = get
 

@@ -525,3 +525,32 @@ def test_split_braced_keeps_a_brace_group_whole_and_names_an_unbalanced_brace():
         split_braced("{a, b")
     with pytest.raises(ValueError, match='unbalanced "}"'):
         split_braced("a}")
+
+
+def test_compatibility_level_defaults_are_postfix_s_expressions():
+    """`<level` and its kin compare compatibility levels; the defaults that depend on the level follow it."""
+    from filterd.parameters import CORE_PARAMETERS
+
+    def values(level: str | None) -> tuple:
+        entries = [("compatibility_level", level, 1)] if level is not None else []
+        config = Config(entries, CORE_PARAMETERS)
+        return (config.get("relay_domains"), config.get("smtpd_relay_restrictions"),
+                config.bool("smtpd_relay_before_recipient_restrictions"), config.bool("smtputf8_enable"))
+
+    modern = ("", "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination", True, True)
+    assert values(None) == values("3.6") == values("3.10") == modern
+    assert values("2") == ("", modern[1], False, True)
+    assert values("1") == (Config([], CORE_PARAMETERS).get("mydestination"), modern[1], False, True)
+    assert values("0")[1:] == ("", False, False)
+    config = Config([("a", "${{3.6.1} >=level {3.6} ? {yes} : {no}}", 1), ("b", "${{10} <level {9.1} ? {x}}", 2)],
+                    {"a": Parameter("a", ""), "b": Parameter("b", "")})
+    assert (config.get("a"), config.get("b")) == ("yes", "")
+
+
+def test_a_bad_compatibility_level_or_operator_suffix_is_an_error():
+    from filterd.parameters import CORE_PARAMETERS
+
+    with pytest.raises(ConfigError, match=r'main\.cf:1: compatibility_level: bad compatibility level: "x.y"'):
+        Config([("compatibility_level", "x.y", 1)], CORE_PARAMETERS)
+    with pytest.raises(ConfigError, match=r'bad operator suffix at: "\.\.\.<>>>lvl"'):
+        Config([("a", "${{1} <lvl {2}}", 1)], {"a": Parameter("a", "")})

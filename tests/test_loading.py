@@ -26,18 +26,18 @@ def test_a_proxy_runs_them_only_when_named(tmp_path):
 
 
 def test_a_postfix_parameter_filterd_does_not_implement_is_ignored_with_a_warning_naming_its_line(tmp_path):
-    """Debian's main.cf (biff, append_dot_mydomain, compatibility_level...) loads; a name Postfix does not know
+    """Debian's main.cf (biff, append_dot_mydomain, readme_directory...) loads; a name Postfix does not know
     either stays an error naming file:line."""
     import pytest
 
     from filterd.config import ConfigError
 
-    (tmp_path / "main.cf").write_text("biff = no\nmyhostname = mx.example.com\ncompatibility_level = 3.6\n")
+    (tmp_path / "main.cf").write_text("biff = no\nmyhostname = mx.example.com\nappend_dot_mydomain = no\n")
     loaded = load(str(tmp_path / "main.cf"), {"readme_directory": "no"})
     assert loaded.config.get("biff") == "no"
     assert loaded.ignored_lines() == [
         f"{tmp_path}/main.cf, line 1: biff: Postfix parameter that filterd does not implement: ignored",
-        f"{tmp_path}/main.cf, line 3: compatibility_level: Postfix parameter that filterd does not implement: "
+        f"{tmp_path}/main.cf, line 3: append_dot_mydomain: Postfix parameter that filterd does not implement: "
         "ignored",
         "-o: readme_directory: Postfix parameter that filterd does not implement: ignored"]
     (tmp_path / "main.cf").write_text("biff = no\nbifff = no\n")

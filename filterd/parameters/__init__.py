@@ -93,7 +93,12 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
            "code."),
     _p("disable_vrfy_command", "no", "bool",
        doc="Disable the SMTP VRFY command. This stops some techniques used to harvest email addresses."),
-    _p("smtputf8_enable", "yes", "bool",
+    _p("compatibility_level", "3.6", "str",
+       "A safety net that keeps Postfix's backwards-compatible default settings below the level named: "
+       "relay_domains ($mydestination below 2), smtpd_relay_restrictions (empty below 1), "
+       "smtpd_relay_before_recipient_restrictions (no below 3.6) and smtputf8_enable (no below 1). filterd's default "
+       "is 3.6, as Debian's main.cf sets it (Postfix's own is 0)."),
+    _p("smtputf8_enable", "${{$compatibility_level} <level {1} ? {no} : {yes}}", "bool",
        "Enable preliminary SMTPUTF8 support for the protocols described in RFC 6531, RFC 6532, and RFC 6533 "
        "(no: SMTPUTF8 is not offered, taken or checked for)."),
     _p("smtpd_discard_ehlo_keywords", "", "list",

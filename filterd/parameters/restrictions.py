@@ -19,7 +19,8 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "Optional restrictions that the SMTP server applies in the context of a client HELO command."),
     _p("smtpd_sender_restrictions", "", "list",
        "Optional restrictions that the SMTP server applies in the context of a client MAIL FROM command."),
-    _p("smtpd_relay_restrictions", "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination", "list",
+    _p("smtpd_relay_restrictions", "${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, "
+       "permit_sasl_authenticated, defer_unauth_destination}}", "list",
        "Access restrictions for mail relay control that the SMTP server applies in the context of the RCPT TO "
        "command, before smtpd_recipient_restrictions."),
     _p("smtpd_recipient_restrictions", "", "list",
@@ -31,14 +32,14 @@ RESTRICTION_PARAMETERS: dict[str, Parameter] = dict([
        "Optional access restrictions that the SMTP server applies in the context of the SMTP END-OF-DATA command."),
     _p("smtpd_etrn_restrictions", "", "list",
        "Optional restrictions that the SMTP server applies in the context of a client ETRN command."),
-    _p("smtpd_relay_before_recipient_restrictions", "yes", "bool",
+    _p("smtpd_relay_before_recipient_restrictions", "${{$compatibility_level} <level {3.6} ? {no} : {yes}}", "bool",
        "Evaluate smtpd_relay_restrictions before smtpd_recipient_restrictions (Postfix's default from "
        "compatibility_level 3.6, as Debian's main.cf sets it; no: the recipient restrictions first)."),
     _p("smtpd_delay_reject", "yes", "bool",
        "Wait until the RCPT TO command before evaluating $smtpd_client_restrictions, $smtpd_helo_restrictions and "
        "$smtpd_sender_restrictions."),
     _p("smtpd_restriction_classes", "", "list", "User-defined aliases for groups of access restrictions."),
-    _p("relay_domains", "", "list",
+    _p("relay_domains", "${{$compatibility_level} <level {2} ? {$mydestination} : {}}", "list",
        "What destination domains (and subdomains thereof) this system will relay mail to."),
     _p("local_recipient_maps", "", "list",
        "Lookup tables with all names or addresses of valid local recipients (empty: every local address is "

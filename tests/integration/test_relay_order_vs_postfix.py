@@ -1,5 +1,6 @@
-"""smtpd_relay_before_recipient_restrictions against a real Postfix 3.7, yes and no: a recipient both lists refuse
-gets the refusal of the list evaluated first, the same as Postfix's."""
+"""smtpd_relay_before_recipient_restrictions against a real Postfix 3.7, yes and no, and its default by
+compatibility_level (no below 3.6): a recipient both lists refuse gets the refusal of the list evaluated first, the
+same as Postfix's."""
 
 from __future__ import annotations
 
@@ -18,14 +19,18 @@ def servers():
     with launched("filterd-relay-order-") as launcher:
         table = launcher.root / "recipient_access"
         table.write_text("/^blocked@/ REJECT blocked here\n")
-        yield {order: pair(launcher, f"order-{order}", {
-            "smtpd_relay_restrictions": "reject_unauth_destination",
-            "smtpd_recipient_restrictions": f"check_recipient_access regexp:{table}",
-            "smtpd_relay_before_recipient_restrictions": order}) for order in ("yes", "no")}
+        lists = {"smtpd_relay_restrictions": "reject_unauth_destination",
+                 "smtpd_recipient_restrictions": f"check_recipient_access regexp:{table}"}
+        orders = {"yes": {"smtpd_relay_before_recipient_restrictions": "yes"},
+                  "no": {"smtpd_relay_before_recipient_restrictions": "no"},
+                  "level-2": {"compatibility_level": "2"}, "level-3.6": {"compatibility_level": "3.6"}}
+        yield {order: pair(launcher, f"order-{order}", {**lists, **settings}) for order, settings in orders.items()}
 
 
 @pytest.mark.parametrize(("order", "refusal"), [("yes", "Relay access denied"),
-                                                ("no", "Recipient address rejected: blocked here")])
+                                                ("no", "Recipient address rejected: blocked here"),
+                                                ("level-2", "Recipient address rejected: blocked here"),
+                                                ("level-3.6", "Relay access denied")])
 def test_the_first_list_s_refusal_is_postfix_s(servers, order, refusal):
     postfix, filterd = servers[order]
     replies = last_lines(postfix.port, COMMANDS)
