@@ -9,10 +9,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filterd.config import Config, Parameter, parse_main_cf
+from filterd.config import Config, ConfigError, Parameter, parse_main_cf
 from filterd.fatal import FatalError
 from filterd.parameters import CORE_PARAMETERS, validate_values
-from filterd.parameters.postfix_only import unimplemented
+from filterd.parameters.postfix_only import plugin_missing, unimplemented
 from filterd.registry import PluginError, PluginNameError, Plugins
 
 DEFAULT_CONFIG = "/etc/filterd/main.cf"
@@ -132,6 +132,9 @@ def load(path: str | None = None, overrides: dict[str, str] | None = None,
     known = dict(CORE_PARAMETERS)
     known.update(plugin_parameters(plugins, early))
     ignored = unimplemented([entry[0] for entry in entries] + list(settings), known)
+    for name, _, line in entries:
+        if name not in known and (missing := plugin_missing(name)):
+            raise ConfigError(path, line, missing)
     config = Config(entries, {**known, **ignored}, path, settings)
     validate_values(config)
     plugins.configure(config)

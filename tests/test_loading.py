@@ -43,3 +43,24 @@ def test_a_postfix_parameter_filterd_does_not_implement_is_ignored_with_a_warnin
     (tmp_path / "main.cf").write_text("biff = no\nbifff = no\n")
     with pytest.raises(ConfigError, match=r'main\.cf:2: unknown parameter "bifff" \(did you mean "biff"\?\)'):
         load(str(tmp_path / "main.cf"))
+
+
+def test_a_plugin_s_postfix_parameter_without_the_plugin_is_an_error_naming_it(tmp_path):
+    """smtpd_milters without the milters plugin would let mail through unchecked: never ignored."""
+    import pytest
+
+    from filterd.config import ConfigError
+
+    (tmp_path / "main.cf").write_text("biff = no\nsmtpd_milters = inet:127.0.0.1:8891\n")
+    with pytest.raises(ConfigError, match=r'main\.cf:2: unknown parameter "smtpd_milters": it is the milters '
+                                          r"plugin's: add milters to filterd_plugins"):
+        load(str(tmp_path / "main.cf"))
+
+
+def test_the_plugins_postfix_parameters_are_those_the_built_in_plugins_declare(tmp_path):
+    from filterd.parameters import CORE_PARAMETERS
+    from filterd.parameters.postfix_only import PLUGIN_PARAMETERS, postfix_names
+    from tests.test_readme_parameters import postconf_defaults
+
+    declared = [name for name in postconf_defaults(tmp_path) if name not in CORE_PARAMETERS and name in postfix_names()]
+    assert sorted(declared) == sorted(PLUGIN_PARAMETERS)

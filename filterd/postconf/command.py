@@ -1,8 +1,10 @@
 """`filterd postconf`: show and edit main.cf as Postfix's postconf(1) does, so habits and scripts carry over.
 
 Showing is lenient as Postfix's is: a main.cf entry that start-up would refuse as unknown is left out with
-Postfix's "unused parameter" warning, and values are shown as written, unchecked. Editing refuses to set a
-name filterd does not know, since filterd, unlike Postfix, has no user-defined parameters and would not start.
+Postfix's "unused parameter" warning, and values are shown as written, unchecked; a Postfix parameter filterd does
+not implement is shown as Postfix shows it (its default Postfix's) when main.cf sets it or it is asked for by name.
+Editing warns of a name filterd does not know, since filterd, unlike Postfix, has no user-defined parameters and
+would not start.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import IO
 from filterd.config import Config, ConfigError, Parameter, parse_main_cf
 from filterd.loading import DEFAULT_CONFIG, command_line, config_path, load_plugins, plugin_parameters
 from filterd.parameters import CORE_PARAMETERS
+from filterd.parameters.postfix_only import PLUGIN_PARAMETERS, postfix_names, unimplemented
 from filterd.postconf.edit_file import EditFileError, edit_file
 from filterd.postconf.maincf_edit import SET, EditError, edit_main_cf, parse_requests, split_nameval
 from filterd.postconf.options import Options, UsageError, help_parser, parse_options
@@ -75,9 +78,10 @@ def _unchecked(known: dict[str, Parameter]) -> dict[str, Parameter]:
     return {name: dataclasses.replace(param, kind="str") for name, param in known.items()}
 
 
-def known_parameters(entries: list[tuple[str, str, int]], path: str,
-                     overrides: dict[str, str]) -> dict[str, Parameter]:
-    """filterd's parameters and those of the plugins that filterd_plugins names, as start-up knows them."""
+def known_parameters(entries: list[tuple[str, str, int]], path: str, overrides: dict[str, str],
+                     asked: tuple[str, ...] = ()) -> dict[str, Parameter]:
+    """filterd's parameters and those of the plugins that filterd_plugins names, as start-up knows them, and the
+    Postfix parameters filterd does not implement that main.cf or -o set or that are `asked` about."""
     settings = command_line(path, entries, overrides)
     lenient = _unchecked(CORE_PARAMETERS)
     for name in [entry[0] for entry in entries] + list(settings):
@@ -85,13 +89,14 @@ def known_parameters(entries: list[tuple[str, str, int]], path: str,
     known = dict(CORE_PARAMETERS)
     early = Config(entries, lenient, path, settings)
     known.update(plugin_parameters(load_plugins(early, {}), early))
+    known.update(unimplemented([entry[0] for entry in entries] + list(settings) + list(asked), known))
     return known
 
 
-def load(path: str, overrides: dict[str, str]) -> tuple[Config, dict[str, str]]:
+def load(path: str, overrides: dict[str, str], asked: tuple[str, ...] = ()) -> tuple[Config, dict[str, str]]:
     """The configuration in force for showing, and the settings of unknown names, left out of it."""
     entries = parse_main_cf(read_main_cf(path), path)
-    known = known_parameters(entries, path, overrides)
+    known = known_parameters(entries, path, overrides, asked)
     unused = {name: value for name, value, _ in entries if name not in known}
     unused.update({name: value for name, value in overrides.items() if name not in known})
     settings = command_line(path, entries, overrides)
@@ -114,7 +119,7 @@ def _overrides(settings: list[str]) -> dict[str, str]:
 
 def _display(path: str, options: Options, overrides: dict[str, str], out: IO[str], err: IO[str]) -> None:
     """Show parameters, then warn of main.cf's unknown names as Postfix does, after the output."""
-    config, unused = load(path, overrides)
+    config, unused = load(path, overrides, tuple(options.names))
     show(options, config, out, err)
     out.flush()
     if "d" not in options.flags:
@@ -125,14 +130,19 @@ def _display(path: str, options: Options, overrides: dict[str, str], out: IO[str
 def _warn_unknown(text: str, names: list[str], path: str, err: IO[str]) -> None:
     """Postfix sets any name; filterd sets it too but warns of one that start-up would refuse (plugins'
     parameters judged by the edited file)."""
-    if all(name in CORE_PARAMETERS for name in names):
+    if all(name in CORE_PARAMETERS or _postfix_only(name) for name in names):
         return
     known = known_parameters(parse_main_cf(text, path), path, {})
     for name in names:
-        if name not in known:
+        if name not in known and not _postfix_only(name):
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             err.write(f"postconf: warning: {name}: unknown parameter{hint}: filterd will not start with it\n")
+
+
+def _postfix_only(name: str) -> bool:
+    """A Postfix parameter filterd ignores (with a warning), not one of a built-in plugin's."""
+    return name in postfix_names() and name not in PLUGIN_PARAMETERS
 
 
 def _edit(path: str, options: Options, err: IO[str]) -> None:

@@ -150,3 +150,18 @@ def test_postconf_invalid_option(pc):
 def test_postconf_overrides_show_in_n():
     c = cfg("myhostname = h.example\n", CORE_PARAMETERS, {"mail_name": "X"})
     assert postconf(["-n"], c)[1] == "mail_name = X\nmyhostname = h.example\n"
+
+
+def test_a_postfix_parameter_filterd_does_not_implement_is_shown_as_postfix_shows_it(tmp_path):
+    """Set in main.cf: listed by -n without the unused-parameter warning; asked for by name: its value, else
+    Postfix's default; a name Postfix does not know either is still unknown."""
+    from filterd.postconf.command import run
+
+    (tmp_path / "main.cf").write_text("biff = no\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["-c", str(tmp_path), "-n"], None, None, out, err) == 0
+    assert "biff = no\n" in out.getvalue() and err.getvalue() == ""
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["-c", str(tmp_path), "biff", "alias_maps", "bifff"], None, None, out, err) == 0
+    assert out.getvalue() == "biff = no\nalias_maps = hash:/etc/aliases, nis:mail.aliases\n"
+    assert err.getvalue() == "postconf: warning: bifff: unknown parameter\n"
