@@ -58,16 +58,21 @@ REWRITE = ["EHLO client.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob
 def test_the_envelope_is_rewritten_into_the_queue_file_as_postfix_s_cleanup_does(launcher, classes):  # noqa: F811
     postfix, filterd = servers(launcher, {**REWRITE_CF, **classes})
     assert queued_alike(replies(filterd.port, REWRITE)) == queued_alike(replies(postfix.port, REWRITE))
+    assert_same_envelopes(postfix, filterd, 3)
+    assert cleanup_warnings(filterd.log_path) == cleanup_warnings(postfix.maillog_path)
+
+
+def assert_same_envelopes(postfix, filterd, count: int) -> None:
+    """The held messages of both, in the order they came: the same sender and recipients (and originals)."""
     held = sorted((path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()),
                   key=lambda p: p.stat().st_mtime)
     queued = sorted((filterd.directory / "queue" / "hold").iterdir(), key=lambda p: p.stat().st_mtime)
-    assert len(held) == len(queued) == 3
+    assert len(held) == len(queued) == count
     for theirs, mine in zip(held, queued):
         envelope = QueueFile.read(str(mine)).envelope
         assert [(r.orig or r.address, r.address) for r in envelope.recipients] == postfix_recipients(postfix,
                                                                                                     theirs.name)
         assert envelope.sender == postfix_sender(postfix, theirs.name)
-    assert cleanup_warnings(filterd.log_path) == cleanup_warnings(postfix.maillog_path)
 
 
 def postfix_sender(postfix, queue_id: str) -> str:
@@ -120,12 +125,4 @@ MASQUERADE = ["EHLO client.example", "MAIL FROM:<user@host.example.com>", "RCPT 
 def test_envelope_addresses_are_masqueraded_as_postfix_s_cleanup_does(launcher, classes):  # noqa: F811
     postfix, filterd = servers(launcher, {**MASQUERADE_CF, **classes})
     assert queued_alike(replies(filterd.port, MASQUERADE)) == queued_alike(replies(postfix.port, MASQUERADE))
-    held = sorted((path for path in (postfix.directory / "queue" / "hold").rglob("*") if path.is_file()),
-                  key=lambda p: p.stat().st_mtime)
-    queued = sorted((filterd.directory / "queue" / "hold").iterdir(), key=lambda p: p.stat().st_mtime)
-    assert len(held) == len(queued) == 2
-    for theirs, mine in zip(held, queued):
-        envelope = QueueFile.read(str(mine)).envelope
-        assert [(r.orig or r.address, r.address) for r in envelope.recipients] == postfix_recipients(postfix,
-                                                                                                    theirs.name)
-        assert envelope.sender == postfix_sender(postfix, theirs.name)
+    assert_same_envelopes(postfix, filterd, 2)
