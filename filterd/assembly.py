@@ -130,8 +130,9 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         rules = AddressRules.from_config(config)
         size_limit = config.int("message_size_limit")
         aliases, canonical, bcc = address_mappings(listener, config)
+        drop = frozenset(name.lower() for name in config.list("message_drop_headers"))
         return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject, rules, size_limit,
-                                    aliases, canonical, bcc)
+                                    aliases, canonical, bcc, drop)
     if listener.mode == "sink":
         directory = config.get("filterd_sink_directory")
         return lambda: SinkNextHop(directory)

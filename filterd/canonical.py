@@ -2,8 +2,8 @@
 them (cleanup_map11: the answer's first address, looked up again until it maps to itself, at most ten times; an
 extension stripped to find it given back with propagate_unmatched_extensions' `canonical`), each per its
 *_canonical_classes, then masquerade_domains (a subdomain's address given the listed parent, but for the local parts of
-masquerade_exceptions; `!name` keeps that domain and those below it as they are); and the addresses the tables list,
-which smtpd's check_rcpt_maps takes as valid. Header addresses are not rewritten."""
+masquerade_exceptions; `!name` keeps that domain and those below it as they are); the same for header addresses
+(filterd.header_rewrite); and the addresses the tables list, which smtpd's check_rcpt_maps takes as valid."""
 
 from __future__ import annotations
 
@@ -69,13 +69,21 @@ class CanonicalMaps:
 
     def envelope_sender(self, address: str, queue_id: str = "") -> str:
         """The envelope sender (internal, canonical) after sender_canonical_maps, then canonical_maps."""
-        return self._envelope(address, (self.sender, self.common), "envelope_sender", queue_id)
+        return self._rewritten(address, (self.sender, self.common), "envelope_sender", queue_id)
 
     def envelope_recipient(self, address: str, queue_id: str = "") -> str:
         """An envelope recipient (internal, canonical) after recipient_canonical_maps, then canonical_maps."""
-        return self._envelope(address, (self.recipient, self.common), "envelope_recipient", queue_id)
+        return self._rewritten(address, (self.recipient, self.common), "envelope_recipient", queue_id)
 
-    def _envelope(self, address: str, tables: tuple[Table, ...], kind: str, queue_id: str) -> str:
+    def header_sender(self, address: str, queue_id: str = "") -> str:
+        """An address of a sender header (From, Reply-To, ...): the sender tables' header class."""
+        return self._rewritten(address, (self.sender, self.common), "header_sender", queue_id)
+
+    def header_recipient(self, address: str, queue_id: str = "") -> str:
+        """An address of a recipient header (To, Cc, ...): the recipient tables' header class."""
+        return self._rewritten(address, (self.recipient, self.common), "header_recipient", queue_id)
+
+    def _rewritten(self, address: str, tables: tuple[Table, ...], kind: str, queue_id: str) -> str:
         for table in tables:
             if table.tables and kind in table.classes:
                 address = self._map11(table, address, queue_id)

@@ -11,6 +11,7 @@ import asyncio
 from filterd import maillog
 from filterd.addresses import AddressRules, quote_local, unquote_local
 from filterd.handoff import CutShort, Reply, Routing
+from filterd.header_rewrite import rewrite_headers
 from filterd.missing_headers import MissingHeaders
 from filterd.model import Envelope, Message, Session
 from filterd.queue import postfix_size
@@ -37,7 +38,9 @@ class QueueNextHop:
     back from a filter, so that the after-queue stage never runs on them. A message whose queue file in Postfix
     would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it.
     The envelope is rewritten by the canonical maps (`canonical`), then each recipient by virtual_alias_maps
-    (`aliases`), as cleanup rewrites it, duplicates dropped; the automatic blind copies (`bcc`) are added."""
+    (`aliases`), as cleanup rewrites it, duplicates dropped; the automatic blind copies (`bcc`) are added. The
+    headers message_drop_headers names are removed and a local client's address headers rewritten
+    (filterd.header_rewrite)."""
 
     relay = "queue"
     logs_delivery = False
@@ -45,9 +48,11 @@ class QueueNextHop:
     def __init__(self, spool: Spool, flow_limit: int = 0, flow_delay: float = 0.0,
                  missing: MissingHeaders | None = None, content_filter: str = "", filtered: bool = False,
                  rules: AddressRules | None = None, size_limit: int = 0, aliases: VirtualAliases | None = None,
-                 canonical: CanonicalMaps | None = None, bcc: AutomaticBcc | None = None):
+                 canonical: CanonicalMaps | None = None, bcc: AutomaticBcc | None = None,
+                 drop_headers: frozenset[str] = frozenset()):
         self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
         self.aliases, self.canonical, self.bcc = aliases, canonical, bcc
+        self.drop_headers = drop_headers
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -66,6 +71,9 @@ class QueueNextHop:
     async def deliver(self, message: Message, routing: Routing | None = None) -> Reply:
         routing = routing or Routing()
         headers = list(message.headers)
+        if self.drop_headers:
+            message.headers[:] = [h for h in message.headers if h.name.lower() not in self.drop_headers]
+        self._rewrite_headers(message)
         added = self._add_missing_headers(message)
         try:
             envelope = self._queue_envelope(message, routing)
@@ -118,6 +126,14 @@ class QueueNextHop:
     def _rewrites_headers(self) -> bool:
         session = self._session
         return self.missing is not None and session is not None and self.missing.applies(session.client_address)
+
+    def _rewrite_headers(self, message: Message) -> None:
+        """The address headers of a client in local_header_rewrite_clients, as cleanup rewrites them."""
+        session, env = self._session, self._envelope
+        if (self.missing is None or session is None or env is None or self.rules is None
+                or not self.missing.rewrites(session.client_address)):
+            return
+        rewrite_headers(message.headers, self.rules, self.canonical, env.queue_id)
 
     def _add_missing_headers(self, message: Message) -> str:
         env = self._envelope

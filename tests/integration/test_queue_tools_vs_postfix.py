@@ -208,11 +208,12 @@ def test_sendmail_adds_and_drops_the_headers_postfixs_sendmail_does(postfix_fact
     Spool(main_cf.parent / "queue").create()
     main_cf.write_text(f"queue_directory = {main_cf.parent / 'queue'}\n"
                        "myhostname = postfix.test\nmail_name = Postfix\n")
-    message = b"Subject: local\nTo: Someone <a@example.net>\nBcc: hidden@example.net\n\nbody\n.\nafter the dot\n"
+    message = (b"Subject: local\nTo: Someone <a@example.net>\nCc: carol, Dave <dave> (friend)\n"
+               b"Bcc: hidden@example.net\n\nbody\n.\nafter the dot\n")
     argv = ["-f", "alice", "-F", "Alice Example", "-t", "-oi", "extra"]
     assert run("sendmail", "-C", str(postfix.config_dir), *argv, stdin=message).returncode == 0
     assert filterd(main_cf, "sendmail", *argv, stdin=message).returncode == 0
-    [theirs] = postfix.wait_log(r": from=<alice@postfix.test>, size=\d+, nrcpt=3 \(queue active\)")
+    [theirs] = postfix.wait_log(r": from=<alice@postfix.test>, size=\d+, nrcpt=5 \(queue active\)")
     queue_id = theirs.split(": ")[1]
     [our_id] = Spool(main_cf.parent / "queue").ids("maildrop")
     their_header = run("postcat", "-c", str(postfix.config_dir), "-hq", queue_id).stdout

@@ -21,6 +21,9 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Iterator, Mapping
 
+from filterd.addresses import AddressRules
+from filterd.canonical import CanonicalMaps
+from filterd.header_rewrite import rewrite_headers
 from filterd.maildate import mail_date
 from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
@@ -160,7 +163,11 @@ def submit(options: Options, config, stream: IO[bytes], user: pwd.struct_passwd)
     identity = _identity(options, config, user)
     headers, body_lines = submission.split_headers(submission.input_lines(stream, options.dot_ends_input))
     recipients = _recipients(options, headers, origin)
-    header = submission.local_headers(headers, identity, queue_id, mail_date(now))
+    rules = AddressRules.from_config(config)
+    drop = frozenset(name.lower() for name in config.list("message_drop_headers"))
+    header = submission.local_headers(headers, identity, queue_id, mail_date(now), drop,
+                                      lambda kept: rewrite_headers(kept, rules, CanonicalMaps.from_config(config),
+                                                                   queue_id))
     body, body_size = _spool_body(body_lines, config.size("filterd_spool_memory_limit"),
                                   config.size("message_size_limit"), len(header))
     message_id = next((h.value for h in headers if h.name.lower() == "message-id"),

@@ -3,7 +3,8 @@
 Input lines end in CRLF; a lone "." ends the input unless -i; a leading mbox "From " line goes. With -t the
 recipients come from To/Cc/Bcc (Resent-To/Cc/Bcc when the message has Resent- headers). Bcc,
 Content-Length, Resent-Bcc and Return-Path are dropped (message_drop_headers); bare addresses get
-@$myorigin; Received is prepended and Message-Id, Date and From are added when missing.
+@$myorigin, in the envelope and in the address headers; Received is prepended and Message-Id, Date and From are added
+when missing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import email.utils
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from filterd.content import Header
 
@@ -97,10 +98,14 @@ def missing_headers(headers: list[Header], identity: Identity, queue_id: str, da
     return [Header.make(name, value) for name, value in wanted if name.lower() not in present]
 
 
-def local_headers(headers: list[Header], identity: Identity, queue_id: str, date: str) -> bytes:
-    """The header section as it is queued: Received first, dropped headers gone, missing ones added."""
+def local_headers(headers: list[Header], identity: Identity, queue_id: str, date: str,
+                  drop: frozenset[str] = DROP_HEADERS,
+                  rewrite: Callable[[list[Header]], None] = lambda headers: None) -> bytes:
+    """The header section as it is queued: Received first, dropped headers (message_drop_headers) gone, the others'
+    addresses rewritten (`rewrite`, cleanup's local context), missing ones added."""
     received = (f"Received: by {identity.myhostname} ({identity.mail_name}, from userid {identity.uid})\r\n"
                 f"\tid {queue_id}; {date}\r\n")
-    kept = [h for h in headers if h.name.lower() not in DROP_HEADERS]
+    kept = [h for h in headers if h.name.lower() not in drop]
+    rewrite(kept)
     added = missing_headers(headers, identity, queue_id, date)
     return received.encode("utf-8", "surrogateescape") + b"".join(h.raw for h in kept + added)
