@@ -4,7 +4,7 @@ tok822_externalize writes it for a header (TOK822_STR_HEAD: one address expressi
 
 from __future__ import annotations
 
-from filterd.addresses import ATOM, COMMENT, DOMLIT, QSTRING, Token, quote_local, scan
+from filterd.addresses import ATOM, COMMENT, DOMLIT, QSTRING, quote_local, scan
 
 ADDR, STARTGRP = "addr", "startgrp"
 DO_WORD, DO_GROUP = 1, 2
@@ -226,6 +226,3 @@ def addresses(nodes: list[Node]) -> list[Node]:
     """The top-level address nodes (tok822_grep)."""
     return [node for node in nodes if node.kind == ADDR]
 
-
-__all__ = ["ADDR", "STARTGRP", "Node", "Token", "addresses", "externalize", "internal_address", "parse",
-           "set_address"]
