@@ -28,6 +28,8 @@ class MissingHeaders:
     interfaces: frozenset = frozenset()
     mynetworks: tuple = ()
     rules: tuple[str, ...] = ("permit_inet_interfaces",)
+    remote_domain: str = ""
+    """remote_header_rewrite_domain: the other clients' bare header addresses get it (none when empty)."""
 
     @classmethod
     def from_config(cls, config) -> MissingHeaders:
@@ -36,11 +38,13 @@ class MissingHeaders:
             if rule not in _RULES:
                 maillog.warning("cleanup", "local_header_rewrite_clients: unsupported rule %s: ignored", rule)
         return cls(config.get("myhostname"), config.bool("always_add_missing_headers"),
-                   interface_addresses(config.list("inet_interfaces")), networks(config.list("mynetworks")), rules)
+                   interface_addresses(config.list("inet_interfaces")), networks(config.list("mynetworks")), rules,
+                   config.get("remote_header_rewrite_domain").strip())
 
     def applies(self, client_address: str) -> bool:
-        """Does this client get missing headers added (local_header_rewrite_clients, or always)?"""
-        return self.always or self.rewrites(client_address)
+        """Does this client get missing headers added (local_header_rewrite_clients, remote_header_rewrite_domain,
+        or always)?"""
+        return self.always or bool(self.remote_domain) or self.rewrites(client_address)
 
     def rewrites(self, client_address: str) -> bool:
         """Is this client one of local_header_rewrite_clients (Postfix's local rewriting context)?"""

@@ -7,6 +7,7 @@ always runs) applies smtpd_relay_restrictions before a recipient reaches the nex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from filterd import maillog
 from filterd.addresses import AddressRules, quote_local, unquote_local
@@ -128,12 +129,17 @@ class QueueNextHop:
         return self.missing is not None and session is not None and self.missing.applies(session.client_address)
 
     def _rewrite_headers(self, message: Message) -> None:
-        """The address headers of a client in local_header_rewrite_clients, as cleanup rewrites them."""
+        """The address headers as cleanup rewrites them: in the local context for a client in
+        local_header_rewrite_clients, else in the remote one when remote_header_rewrite_domain names a domain."""
         session, env = self._session, self._envelope
-        if (self.missing is None or session is None or env is None or self.rules is None
-                or not self.missing.rewrites(session.client_address)):
+        if self.missing is None or session is None or env is None or self.rules is None:
             return
-        rewrite_headers(message.headers, self.rules, self.canonical, env.queue_id)
+        rules = self.rules
+        if not self.missing.rewrites(session.client_address):
+            if not self.missing.remote_domain:
+                return
+            rules = dataclasses.replace(rules, myorigin=self.missing.remote_domain)
+        rewrite_headers(message.headers, rules, self.canonical, env.queue_id)
 
     def _add_missing_headers(self, message: Message) -> str:
         env = self._envelope

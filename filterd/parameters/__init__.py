@@ -59,6 +59,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("local_header_rewrite_clients", "permit_inet_interfaces", "list",
        doc="Rewrite message header addresses in mail from these clients and update incomplete addresses with the "
            "domain name in $myorigin or $mydomain."),
+    _p("remote_header_rewrite_domain", "", "str",
+       "Rewrite or add message headers in mail from remote clients if the remote_header_rewrite_domain parameter "
+       "value is non-empty, updating incomplete addresses with the domain specified here."),
     _p("inet_protocols", "all", "list", doc='The Internet protocols to use: "ipv4", "ipv6" or "all".'),
     _p("relayhost", "", doc="The next-hop destination(s) for non-local mail."),
     _p("message_size_limit", "10240000", "size",

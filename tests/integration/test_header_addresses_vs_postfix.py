@@ -42,8 +42,9 @@ SETTINGS = {"myorigin": "origin.example",
 
 
 @pytest.mark.parametrize("settings", [{}, {"receive_override_options": "no_address_mappings"},
-                                      {"local_header_rewrite_clients": ""}],
-                         ids=["local-client", "no-address-mappings", "not-rewritten"])
+                                      {"local_header_rewrite_clients": ""},
+                                      {"local_header_rewrite_clients": "", "remote_header_rewrite_domain": "r.example"}],
+                         ids=["local-client", "no-address-mappings", "not-rewritten", "remote-domain"])
 def test_address_headers_are_rewritten_as_postfix_s_cleanup_rewrites_them(launcher, settings):  # noqa: F811
     postfix, filterd = servers(launcher, {**SETTINGS, **settings})
     message = "\r\n".join(HEADERS) + "\r\n\r\nbody\r\n."
