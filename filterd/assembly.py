@@ -40,6 +40,7 @@ from filterd.connection_cache import CacheLimits, ConnectionCache
 from filterd.qmgr.sasl_client import ClientSasl
 from filterd.qmgr.smtp_delivery import SmtpDelivery, SmtpSettings as SmtpClientSettings
 from filterd.qmgr.virtual import VirtualMailboxes
+from filterd.queue.envelope_mapping import EnvelopeMapping
 from filterd.queue.spool import Spool
 from filterd.queue.tools.postqueue import flush_site
 from filterd.registry import Plugins
@@ -129,7 +130,7 @@ def nexthop_factory(listener: Listener, config: Config) -> Callable[[], NextHop]
         content_filter = "" if reinject else config.get("content_filter")
         rules = AddressRules.from_config(config)
         size_limit = config.int("message_size_limit")
-        aliases, canonical, bcc = address_mappings(listener, config)
+        aliases, canonical, bcc = address_mappings(config, reinject)
         drop = frozenset(name.lower() for name in config.list("message_drop_headers"))
         return lambda: QueueNextHop(spool, limit, delay, missing, content_filter, reinject, rules, size_limit,
                                     aliases, canonical, bcc, drop)
@@ -159,12 +160,12 @@ def site_flusher(listener: Listener, config: Config) -> Callable[[str], Awaitabl
     return lambda site: asyncio.to_thread(flush_site, spool, site)
 
 
-def address_mappings(listener: Listener,
-                     config: Config) -> tuple[VirtualAliases | None, CanonicalMaps | None, AutomaticBcc | None]:
+def address_mappings(config: Config, reinject: bool = False,
+                     ) -> tuple[VirtualAliases | None, CanonicalMaps | None, AutomaticBcc | None]:
     """virtual_alias_maps, the canonical maps and the automatic BCCs as cleanup applies them: not where
-    receive_override_options has no_address_mappings (before an after-queue filter), always on a reinject listener
-    (back from one, as FILTER_README's 10026 smtpd)."""
-    if listener.mode != "reinject" and "no_address_mappings" in config.list("receive_override_options"):
+    receive_override_options has no_address_mappings (before an after-queue filter; local submissions too), always on
+    a reinject listener (back from one, as FILTER_README's 10026 smtpd)."""
+    if not reinject and "no_address_mappings" in config.list("receive_override_options"):
         return None, None, None
     return VirtualAliases.from_config(config), CanonicalMaps.from_config(config), AutomaticBcc.from_config(config)
 
@@ -310,4 +311,6 @@ def queue_manager(loaded: Loaded, agent: socket.socket | None = None, lost: Call
     after_queue = AfterQueue(make_chain(config, loaded.plugins), config.bool("soft_bounce"),
                              config.int("hopcount_limit"))
     delivery = deliverer(config) if agent is None else RemoteDeliverer(agent, spool, lost)
-    return QueueManager(spool, schedule(config), delivery, after_queue, config.get("myhostname"))
+    aliases, canonical, bcc = address_mappings(config)
+    mapping = EnvelopeMapping(AddressRules.from_config(config), canonical, aliases, bcc)
+    return QueueManager(spool, schedule(config), delivery, after_queue, config.get("myhostname"), mapping)

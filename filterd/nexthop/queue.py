@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 
 from filterd import maillog
-from filterd.addresses import AddressRules, quote_local, unquote_local
+from filterd.addresses import AddressRules
 from filterd.handoff import CutShort, Reply, Routing
 from filterd.header_rewrite import rewrite_headers
 from filterd.missing_headers import MissingHeaders
@@ -20,6 +20,7 @@ from filterd.queue.queuefile import QueueEnvelope, Recipient
 from filterd.queue.spool import QueueFull, Spool
 from filterd.automatic_bcc import AutomaticBcc
 from filterd.canonical import CanonicalMaps
+from filterd.queue.envelope_mapping import EnvelopeMapping, Given
 from filterd.virtual_alias import ExpansionError, VirtualAliases
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
@@ -38,10 +39,9 @@ class QueueNextHop:
     action chose another filter (as Postfix's cleanup does); a reinject listener's messages are marked `filtered`,
     back from a filter, so that the after-queue stage never runs on them. A message whose queue file in Postfix
     would pass message_size_limit (`size_limit`, its envelope counted) is refused as Postfix's cleanup refuses it.
-    The envelope is rewritten by the canonical maps (`canonical`), then each recipient by virtual_alias_maps
-    (`aliases`), as cleanup rewrites it, duplicates dropped; the automatic blind copies (`bcc`) are added. The
-    headers message_drop_headers names are removed and a local client's address headers rewritten
-    (filterd.header_rewrite)."""
+    The envelope is cleanup's (filterd.envelope_mapping: canonical form, `canonical` maps, `aliases`, the automatic
+    blind copies `bcc`); the headers message_drop_headers names are removed and a local client's address headers
+    rewritten (filterd.header_rewrite)."""
 
     relay = "queue"
     logs_delivery = False
@@ -52,8 +52,8 @@ class QueueNextHop:
                  canonical: CanonicalMaps | None = None, bcc: AutomaticBcc | None = None,
                  drop_headers: frozenset[str] = frozenset()):
         self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
-        self.aliases, self.canonical, self.bcc = aliases, canonical, bcc
-        self.drop_headers = drop_headers
+        self.canonical, self.drop_headers = canonical, drop_headers
+        self.mapping = EnvelopeMapping(rules, canonical, aliases, bcc)
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -145,90 +145,32 @@ class QueueNextHop:
         env = self._envelope
         if env is None or not self._rewrites_headers():
             return ""
-        return self.missing.add(message, self._canonical(env.sender), env.queue_id)
+        return self.missing.add(message, self.mapping.canonical_form(env.sender), env.queue_id)
 
     def _queue_envelope(self, message: Message, routing: Routing) -> QueueEnvelope:
         env, session = self._envelope, self._session
         assert env is not None and session is not None
         options = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.mail_options}
-        sender = self._sender(env.sender, env.queue_id)
+        sender = self.mapping.sender(env.sender, env.queue_id)
         return QueueEnvelope(
             queue_id=env.queue_id, sender=sender, arrival=env.arrival, size=message.size,
             recipients=self._recipients(sender, _queued_recipients(env, routing)),
             body_type=options.get("BODY", ""),
             smtputf8="SMTPUTF8" in options, ret=options.get("RET", ""), envid=options.get("ENVID", ""),
             client=f"{session.client_name}[{session.client_address}]", helo=session.helo, protocol=session.protocol,
-            redirect=self._delivered(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc),
+            redirect=self.mapping.delivered(routing.redirect) if routing.redirect else "", bcc=list(routing.bcc),
             filter=routing.filter or self.content_filter,
             filtered=self.filtered,
             hold_reason=routing.hold or "", message_id=message.get("Message-ID") or "")
 
-    def _canonical(self, address: str) -> str:
-        """The address in the canonical form cleanup gives the sender and each recipient (trivial-rewrite's local
-        rewrite: @$myorigin appended, a source route cut, a bang path or percent hack turned into user@domain, a
-        trailing dot gone); the null sender stays null."""
-        if self.rules is None or not address:
-            return address
-        return quote_local(self.rules.rewrite(unquote_local(address)))
-
-    def _sender(self, address: str, queue_id: str) -> str:
-        """The envelope sender as cleanup queues it: canonical, MAILER-DAEMON@$myorigin as the null sender, then
-        the canonical maps."""
-        sender = self._canonical(address)
-        if self.rules is not None and sender.lower() == f"mailer-daemon@{self.rules.myorigin.lower()}":
-            return ""
-        if self.canonical and sender:
-            return quote_local(self.canonical.envelope_sender(unquote_local(sender), queue_id))
-        return sender
-
-    def _delivered(self, address: str) -> str:
-        """The address the queue manager delivers to: canonical, then as trivial-rewrite resolves it (a local
-        domain stripped from a sender-routed address, a quoted local part opened), as qmgr updates its recipient."""
-        if self.rules is None:
-            return address
-        canonical = unquote_local(self._canonical(address))
-        resolution = self.rules.resolve(canonical)
-        return quote_local(canonical if resolution.error else resolution.recipient)
-
     def _recipients(self, sender: str, addresses: list[str]) -> list[Recipient]:
-        """The queue file's recipients: each address as received, canonical-mapped and virtual-aliased, each result
-        once per ORCPT and NOTIFY (cleanup's duplicate filter); the automatic blind copies (`bcc`) in cleanup's
-        places: the sender's first, a recipient's after it, always_bcc's last."""
         env = self._envelope
         assert env is not None
-        recipients: list[Recipient] = []
-
-        def add(address: str, options: list[str], bcc: bool = False) -> None:
-            clean, expanded = self._recipient(address, options, env.queue_id, bcc)
-            recipients.extend(r for r in expanded if r not in recipients)
-            if self.bcc and not bcc and (copy := self.bcc.for_recipient(clean)):
-                add(quote_local(copy), [], bcc=True)
-
-        if self.bcc and (copy := self.bcc.for_sender(unquote_local(sender))):
-            add(quote_local(copy), [], bcc=True)
+        given = []
         for address in addresses:
-            add(address, env.rcpt_options.get(address, []))
-        if self.bcc and self.bcc.always:
-            add(self.bcc.always, [], bcc=True)
-        return recipients
-
-    def _recipient(self, address: str, options: list[str], queue_id: str,
-                   bcc: bool = False) -> tuple[str, list[Recipient]]:
-        """The address after the canonical maps (internal), and the queue recipients it becomes, each as it is
-        delivered to, with the address as received (in external form; a blind copy's as canonical-mapped) when that
-        differs, its NOTIFY and ORCPT."""
-        found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in options}
-        received = quote_local(unquote_local(address))
-        expanded = [self._canonical(address)]
-        if self.canonical and address:
-            expanded = [quote_local(self.canonical.envelope_recipient(unquote_local(expanded[0]), queue_id))]
-        clean = unquote_local(expanded[0])
-        received = expanded[0] if bcc else received
-        if self.aliases and address:
-            expanded = [quote_local(a) for a in self.aliases.expand(clean, queue_id)]
-        delivered = [self._delivered(a) for a in expanded]
-        return clean, [Recipient(d, orcpt=found.get("ORCPT", ""), notify=found.get("NOTIFY", "").upper(),
-                                 orig=received if d != received else "") for d in delivered]
+            found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.rcpt_options.get(address, [])}
+            given.append(Given(address, found.get("ORCPT", ""), found.get("NOTIFY", "").upper()))
+        return self.mapping.recipients(sender, given, env.queue_id)
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""

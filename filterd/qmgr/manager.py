@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.agent import RemoteDeliverer
 from filterd.qmgr.delivery import Attempt, Deliverer, log_recipient
 from filterd.qmgr.smtp_delivery import Timing
-from filterd.queue.queuefile import CorruptQueueFile, QueueFile, Recipient
+from filterd.queue.envelope_mapping import EnvelopeMapping, Given
+from filterd.queue.queuefile import CorruptQueueFile, QueueEnvelope, QueueFile, Recipient
 from filterd.queue.spool import Spool
+from filterd.virtual_alias import ExpansionError
 
 POLL = 0.05
 ACTIVATIONS_PER_SCAN = 20
@@ -59,9 +62,11 @@ class QueueManager:
     """Moves messages through the queues and hands them to the delivery agents."""
 
     def __init__(self, spool: Spool, schedule: Schedule, deliverer: Deliverer | RemoteDeliverer,
-                 after_queue: AfterQueue, myhostname: str):
+                 after_queue: AfterQueue, myhostname: str, mapping: EnvelopeMapping | None = None):
         self.spool, self.schedule, self.deliverer = spool, schedule, deliverer
         self.after_queue, self.myhostname = after_queue, myhostname
+        self.mapping = mapping
+        """cleanup's envelope for local submissions (canonical maps, virtual aliases, automatic BCCs)."""
         self.tasks: dict[str, asyncio.Task] = {}
         self.next_deferred_scan = 0.0
         self.flushing = False
@@ -119,15 +124,34 @@ class QueueManager:
         self.next_deferred_scan, self.flushing = 0.0, True
 
     def _pickup(self, qid: str) -> None:
+        """A local submission into incoming, its envelope as cleanup would write it (a new queue file when that
+        changes it); an alias expansion past a limit leaves it in maildrop for the next scan, with cleanup's
+        warning."""
         qf = self._read("maildrop", qid)
         if qf is None:
             return
         uid = self.spool.path("maildrop", qid).stat().st_uid
-        if uid == os.geteuid():
+        try:
+            mapped = self._mapped(qf)
+        except ExpansionError as exc:
+            maillog.warning("cleanup", "%s", exc)
+            return
+        if mapped != qf.envelope:
+            self.spool.store("incoming", mapped, qf.content())
+            self.spool.remove("maildrop", qid)
+        elif uid == os.geteuid():
             self.spool.move(qid, "maildrop", "incoming")
         else:
             self.spool.copy_in(qid, "maildrop", "incoming")
         maillog.info("pickup", "%s: uid=%d from=<%s>", qid, uid, qf.envelope.sender)
+
+    def _mapped(self, qf: QueueFile) -> QueueEnvelope:
+        env = self.mapping and qf.envelope
+        if not env:
+            return qf.envelope
+        sender = self.mapping.sender(env.sender, env.queue_id)
+        given = [Given(r.orig or r.address, r.orcpt, r.notify) for r in env.recipients]
+        return dataclasses.replace(env, sender=sender, recipients=self.mapping.recipients(sender, given, env.queue_id))
 
     def _due_deferred(self, now: float) -> None:
         everything, self.flushing = self.flushing, False

@@ -292,3 +292,20 @@ def test_a_redirected_message_deferred_is_listed_as_postfix_lists_it(postfix_fac
     assert [line.strip() for line in theirs] == [
         f"(connect to 127.0.0.1[127.0.0.1]:{closed}: Connection refused)", "new@example.net", "(reason unavailable)",
         "zed@b.example.org", "carol@a.example.org"]
+
+
+def test_a_local_submission_gets_cleanup_s_envelope_at_pickup(relay_factory, smtp_sink):
+    """Canonical maps, virtual aliases and an automatic BCC on a message from sendmail, as Postfix's pickup hands
+    it to cleanup; each expanded recipient delivered with the original as orig_to=."""
+    relay = relay_factory(smtp_sink.port, sender_canonical_maps="inline:{ alice@example.org=a.smith@example.org }",
+                          virtual_alias_maps="inline:{ { team@example.net = bob@example.net, carol@example.net } }",
+                          recipient_bcc_maps="inline:{ carol@example.net=copy@example.net }")
+    result = filterd(relay.config_path, "sendmail", "-f", "alice@example.org", "team@example.net",
+                     stdin=b"Subject: submitted\n\nhello\n")
+    assert result.returncode == 0, result.stderr
+    smtp_sink.wait_for(1)
+    [dump] = smtp_sink.dumps()
+    assert dump.sender == "a.smith@example.org"
+    assert sorted(dump.recipients) == ["bob@example.net", "carol@example.net"]
+    wait_until(lambda: relay.log().count("status=sent") == 2, 10, "both deliveries logged")
+    assert "to=<carol@example.net>, orig_to=<team@example.net>" in relay.log()
