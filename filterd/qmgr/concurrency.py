@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 SUSPENDED = "delivery temporarily suspended: "
@@ -67,8 +66,7 @@ class Destination:
     dead_until: float = 0.0
     status: str = ""
     reason: str = ""
-    waiting: deque[asyncio.Future] = field(default_factory=deque)
-    """Deliveries waiting for a slot, first come first served (each woken alone, as a semaphore would)."""
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def dead(self) -> bool:
@@ -93,34 +91,15 @@ class Scheduler:
     async def acquire(self, key: str) -> Destination | None:
         """A slot for a delivery to `key`, waited for while the window is full; None while the destination is dead:
         the delivery is deferred with its reason (`suspended`)."""
-        dest = self._get(key)
-        self._wake(dest)
-        if not dest.dead and (dest.busy >= dest.window or dest.waiting):
-            slot = asyncio.get_running_loop().create_future()
-            dest.waiting.append(slot)
-            try:
-                await slot
-            except asyncio.CancelledError:
-                if slot.done() and not slot.cancelled():
-                    dest.busy -= 1
-                    self._wake(dest)
-                raise
-            return None if dest.dead else dest
-        if dest.dead:
-            return None
-        dest.busy += 1
-        return dest
-
-    def _wake(self, dest: Destination) -> None:
-        """Hand freed slots to the deliveries waiting, in order; when the destination is dead, let them all go
-        (each is then deferred untried)."""
-        while dest.waiting and (dest.dead or dest.busy < dest.window):
-            slot = dest.waiting.popleft()
-            if slot.done():
-                continue
-            if not dest.dead:
+        while True:
+            dest = self._get(key)
+            if dest.dead:
+                return None
+            if dest.busy < dest.window:
                 dest.busy += 1
-            slot.set_result(None)
+                return dest
+            dest.changed.clear()
+            await dest.changed.wait()
 
     def suspended(self, key: str) -> tuple[str, str]:
         """The (status, reason) of a dead destination's deferrals."""
@@ -134,7 +113,7 @@ class Scheduler:
         elif not dest.dead:
             self._throttle(dest, *site_failure)
         dest.busy -= 1
-        self._wake(dest)
+        dest.changed.set()
 
     def _unthrottle(self, dest: Destination) -> None:
         fb = self.feedback

@@ -51,20 +51,3 @@ def test_a_dead_destination_comes_back_after_the_backoff_time():
         scheduler.release(take(scheduler), FAILED)
     assert take(scheduler) is not None
     assert scheduler.destinations["smtp:mx"].window == 5
-
-
-def test_waiting_deliveries_get_freed_slots_in_order_and_all_go_when_the_destination_dies():
-    async def scenario() -> list:
-        scheduler = Scheduler(Feedback(initial=1, limit=1))
-        first = await scheduler.acquire("smtp:mx")
-        waiters = [asyncio.ensure_future(scheduler.acquire("smtp:mx")) for _ in range(3)]
-        await asyncio.sleep(0)
-        assert not any(w.done() for w in waiters)
-        scheduler.release(first)
-        await asyncio.sleep(0)
-        assert [w.done() for w in waiters] == [True, False, False]
-        scheduler.release(waiters[0].result(), FAILED)
-        await asyncio.sleep(0)
-        return [w.result() for w in waiters[1:]]
-
-    assert asyncio.run(scenario()) == [None, None]
