@@ -1,5 +1,4 @@
-"""Delivering one active message: recipients grouped by destination, each group in its destination's concurrency window
-(filterd.qmgr.concurrency), logged per recipient."""
+"""Delivering one active message: recipients grouped by destination, bounded concurrency, logged per recipient."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from filterd import maillog
 from filterd.address_keys import Delimiters
 from filterd.maillog import seconds
 from filterd.qmgr import maildir
-from filterd.qmgr.concurrency import Scheduler
 from filterd.qmgr.mail_exchangers import HostLookup, Why
 from filterd.qmgr.routing import Destination, Router
 from filterd.qmgr.sasl_client import SaslFailed
@@ -48,6 +46,7 @@ class Deliverer:
     router: Router
     smtp: SmtpDelivery
     mailbox_base: str
+    concurrency: int = 20
     recipient_limit: int = 50
     fallback_relay: tuple[str, ...] = ()
     lookup: HostLookup = HostLookup()
@@ -60,8 +59,7 @@ class Deliverer:
     """recipient_delimiter: user+foo's mail goes to user's Maildir, as local(8) finds the user."""
     virtual: VirtualMailboxes = VirtualMailboxes()
     """The virtual transport's mailboxes (virtual_mailbox_maps under virtual_mailbox_base)."""
-    scheduler: Scheduler = field(default_factory=Scheduler)
-    """Postfix's destination concurrency scheduler: slow start, feedback, dead destinations."""
+    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _busy: dict[str, int] = field(default_factory=dict)
     _last_done: dict[str, float] = field(default_factory=dict)
     _caching: set[str] = field(default_factory=set)
@@ -83,12 +81,9 @@ class Deliverer:
 
     async def _group(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         key = str(destination)
-        slot = await self.scheduler.acquire(key)
-        if slot is None:
-            self._suspended(attempt, key, rcpts)
-            return
+        slot = self._slots.setdefault(key, asyncio.Semaphore(self.concurrency))
+        await slot.acquire()
         self._busy[key] = self._busy.get(key, 0) + 1
-        site_failure = None
         try:
             if destination.transport == "local":
                 await self._local(attempt, rcpts)
@@ -97,21 +92,11 @@ class Deliverer:
             elif destination.transport in NOT_DELIVERING:
                 self._not_delivered(attempt, destination, rcpts)
             else:
-                site_failure = await self._smtp(attempt, destination, rcpts)
+                await self._smtp(attempt, destination, rcpts)
         finally:
             self._busy[key] -= 1
             self._last_done[key] = time.monotonic()
-            self.scheduler.release(slot, site_failure)
-
-    def _suspended(self, attempt: Attempt, key: str, rcpts: list[Recipient]) -> None:
-        """A dead destination's recipients deferred untried, as Postfix's qmgr sends them to its retry transport
-        (error(8), which logs them as `error`)."""
-        status, reason = self.scheduler.suspended(key)
-        for rcpt in rcpts:
-            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = "deferred", status, reason, "none"
-        self._cross_off(attempt, rcpts)
-        for rcpt in rcpts:
-            log_recipient("error", attempt, rcpt, Timing())
+            slot.release()
 
     async def stop(self) -> None:
         """QUIT the connections kept for reuse (the queue manager is stopping)."""
@@ -164,8 +149,7 @@ class Deliverer:
         for rcpt in rcpts:
             log_recipient(destination.transport, attempt, rcpt, Timing())
 
-    async def _smtp(self, attempt: Attempt, destination: Destination,
-                    rcpts: list[Recipient]) -> tuple[str, str] | None:
+    async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's
         smtp_connect() does with the last problem met. At most smtp_mx_address_limit addresses are tried for each;
         DNS lookups and failed connections count as connection set-up (delays=a/b/c/d's c), as in Postfix."""
@@ -190,10 +174,9 @@ class Deliverer:
                 timing.connect += setup
                 for rcpt in rcpts:
                     log_recipient(service, attempt, rcpt, timing)
-                return None
+                return
         why = self._last_word(why, destination, len(sites) > 1)
         self._undeliverable(attempt, rcpts, why, Timing(time.monotonic() - started), service)
-        return (why.status, why.reason) if why.soft else None
 
     def _last_word(self, why: Why, destination: Destination, ended_at_fallback: bool) -> Why:
         """A hard problem with the relayhost or a fallback relay is a configuration problem: defer (4.3.5)."""
