@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from filterd.policy import client as policy_client
     from filterd.tables import PartialKey, Table, TableError, lookup_keys, open_table, open_tables
     from filterd.transport_maps import TransportMaps
-    from filterd.address_keys import Delimiters, find_address
+    from filterd.address_keys import Delimiters, find_address, lookup_address
     from filterd.canonical import CanonicalMaps
     from filterd.virtual_alias import VirtualAliases
 
@@ -49,10 +49,10 @@ __all__ = [
     "CHANGES", "Action", "AddHeader", "AddressRules", "AuthResult", "BodyHash", "ChangeHeader", "Config", "ConfigError",
     "ContentVerdict", "DeleteHeader", "DomainList", "Endpoint", "Envelope", "Header", "InBody", "InsertHeader",
     "Message", "MimeError", "Parameter", "ParameterError", "PartialKey", "ReplaceBody", "Resolver", "Session", "Symbol",
-    "Table", "TableError", "TransportMaps", "Verdict", "VirtualAliases", "Delimiters", "find_address", "CanonicalMaps",
-    "hookimpl", "in_networks", "lookup_keys", "milter_client", "networks", "one_of", "open_table", "open_tables",
-    "parse_endpoint", "policy_client", "quote_local", "service_timeout", "unquote_local", "valid_hostname",
-    "__version__",
+    "Table", "TableError", "TransportMaps", "Verdict", "VirtualAliases", "Delimiters", "find_address", "lookup_address",
+    "CanonicalMaps", "hookimpl", "in_networks", "lookup_keys", "milter_client", "networks", "one_of", "open_table",
+    "open_tables", "parse_endpoint", "policy_client", "quote_local", "service_timeout", "unquote_local",
+    "valid_hostname", "__version__",
 ]
 
 _ON_FIRST_USE = {
@@ -67,9 +67,11 @@ _ON_FIRST_USE = {
     "open_tables": "filterd.tables", "PartialKey": "filterd.tables", "lookup_keys": "filterd.tables",
     "TransportMaps": "filterd.transport_maps", "DomainList": "filterd.domain_list",
     "VirtualAliases": "filterd.virtual_alias", "Delimiters": "filterd.address_keys",
-    "find_address": "filterd.address_keys", "CanonicalMaps": "filterd.canonical",
+    "find_address": "filterd.address_keys", "lookup_address": "filterd.address_keys",
+    "CanonicalMaps": "filterd.canonical",
     "milter_client": "filterd.milter.client",
-    "AddressRules": "filterd.addresses", "quote_local": "filterd.addresses", "unquote_local": "filterd.addresses", "valid_hostname": "filterd.addresses",
+    "AddressRules": "filterd.addresses", "quote_local": "filterd.addresses", "unquote_local": "filterd.addresses",
+    "valid_hostname": "filterd.addresses",
     "Resolver": "filterd.dns", "BodyHash": "filterd.body_hash", "in_networks": "filterd.network",
     "networks": "filterd.network",
     "policy_client": "filterd.policy.client",

@@ -100,10 +100,15 @@ def find_address(tables, address: str, local_domain: bool,
     return None
 
 
-def is_local(rules: AddressRules, address: str) -> bool:
-    """mail_addr_find's test for the local-part keys: the domain is $myorigin or a local one."""
+def lookup_address(tables, address: str, rules: AddressRules,
+                   delimiters: Delimiters = Delimiters()) -> tuple[str, str] | None:
+    """find_address, with the local-part keys when the domain is $myorigin or a local one (mail_addr_find's own
+    test); None without tables or address."""
+    if not tables or not address:
+        return None
     _, at, domain = address.rpartition("@")
-    return bool(at) and (domain.lower() == rules.myorigin.lower() or rules.is_local_domain(domain))
+    local = bool(at) and (domain.lower() == rules.myorigin.lower() or rules.is_local_domain(domain))
+    return find_address(tables, address, local, delimiters)
 
 
 def mapped_addresses(tables, address: str, rules: AddressRules, delimiters: Delimiters = Delimiters(),
@@ -111,7 +116,7 @@ def mapped_addresses(tables, address: str, rules: AddressRules, delimiters: Deli
     """mail_addr_map: the addresses (internal, canonical) the tables give an internal address, None when they do
     not list it. An `@domain` answer keeps the (bare) local part; an extension stripped to find the answer is given
     back to each address when `propagate` (propagate_unmatched_extensions)."""
-    found = find_address(tables, address, is_local(rules, address), delimiters) if address else None
+    found = lookup_address(tables, address, rules, delimiters)
     if found is None:
         return None
     answer, extension = found

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from filterd.address_keys import Delimiters, find_address, is_local
+from filterd.address_keys import Delimiters, lookup_address
 from filterd.addresses import AddressRules, unquote_local
 from filterd.tables import open_tables
 
@@ -42,7 +42,5 @@ class AutomaticBcc:
         return self._find(self.recipient_tables, recipient)
 
     def _find(self, tables: tuple[Any, ...], address: str) -> str | None:
-        if not tables or not address:
-            return None
-        found = find_address(tables, address, is_local(self.rules, address), self.delimiters)
+        found = lookup_address(tables, address, self.rules, self.delimiters)
         return None if found is None else unquote_local(found[0].strip())

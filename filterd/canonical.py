@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from filterd import maillog
-from filterd.address_keys import Delimiters, find_address, is_local, mapped_addresses
+from filterd.address_keys import Delimiters, lookup_address, mapped_addresses
 from filterd.addresses import AddressRules, quote_local
 from filterd.domain_list import DomainList
 from filterd.tables import open_tables
@@ -65,7 +65,7 @@ class CanonicalMaps:
         """smtpd's check_rcpt_maps: recipient_canonical_maps, (for a sender) sender_canonical_maps, or
         canonical_maps list the (resolved) address."""
         tables = [self.recipient, *([self.sender] if sender else []), self.common]
-        return any(self._find(table, address) is not None for table in tables)
+        return any(lookup_address(table.tables, address, self.rules, self.delimiters) is not None for table in tables)
 
     def envelope_sender(self, address: str, queue_id: str = "") -> str:
         """The envelope sender (internal, canonical) after sender_canonical_maps, then canonical_maps."""
@@ -108,11 +108,6 @@ class CanonicalMaps:
             if domain.endswith("." + masq):
                 return address if keep else f"{local_part}@{masq}"
         return address
-
-    def _find(self, table: Table, address: str) -> tuple[str, str] | None:
-        if not table.tables or not address:
-            return None
-        return find_address(table.tables, address, is_local(self.rules, address), self.delimiters)
 
     def _map11(self, table: Table, address: str, queue_id: str) -> str:
         """cleanup_map11_internal: the first address of each answer until one maps to itself."""

@@ -33,9 +33,8 @@ class Loaded:
 
     def ignored_lines(self) -> list[str]:
         """The warning for each Postfix parameter set that filterd does not implement, in main.cf's order."""
-        where = {name: f"{self.path}, line {line}" if line else "-o" for name, line in self.unimplemented}
-        return [f"{where[name]}: {name}: Postfix parameter that filterd does not implement: ignored"
-                for name, _ in self.unimplemented]
+        return [f"{f'{self.path}, line {line}' if line else '-o'}: {name}: Postfix parameter that filterd does not "
+                "implement: ignored" for name, line in self.unimplemented]
 
 
 def config_path(path: str | None) -> str:

@@ -143,13 +143,10 @@ def parse(text: str) -> list[Node]:
     _group(tp, right, False)
     nodes, node = [], head.next
     while node is not None and node is not tail:
-        node.owner = None
         nodes.append(node)
         node = node.next
-    for node in nodes:
-        node.prev = node.next = None
-    for before, after in zip(nodes, nodes[1:]):
-        before.next, after.prev = after, before
+    if nodes:
+        nodes[0].prev = nodes[-1].next = None
     return nodes
 
 

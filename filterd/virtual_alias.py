@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from filterd.address_keys import Delimiters, find_address, is_local, mapped_addresses
+from filterd.address_keys import Delimiters, lookup_address, mapped_addresses
 from filterd.addresses import AddressRules
 from filterd.tables import open_tables
 
@@ -44,9 +44,7 @@ class VirtualAliases:
     def lookup(self, address: str) -> tuple[str, str] | None:
         """The table's answer for an internal address and the extension its addresses get back, None when no key
         matches."""
-        if not self.tables or not address:
-            return None
-        return find_address(self.tables, address, is_local(self.rules, address), self.delimiters)
+        return lookup_address(self.tables, address, self.rules, self.delimiters)
 
     def mapped(self, address: str) -> list[str] | None:
         """The addresses (internal, canonical) one address maps to, None when the tables do not list it."""

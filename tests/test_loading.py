@@ -59,8 +59,9 @@ def test_a_plugin_s_postfix_parameter_without_the_plugin_is_an_error_naming_it(t
 
 def test_the_plugins_postfix_parameters_are_those_the_built_in_plugins_declare(tmp_path):
     from filterd.parameters import CORE_PARAMETERS
-    from filterd.parameters.postfix_only import PLUGIN_PARAMETERS, postfix_names
+    from filterd.parameters.postfix_only import PLUGIN_PARAMETERS, postfix_defaults
     from tests.test_readme_parameters import postconf_defaults
 
-    declared = [name for name in postconf_defaults(tmp_path) if name not in CORE_PARAMETERS and name in postfix_names()]
+    declared = [name for name in postconf_defaults(tmp_path)
+                if name not in CORE_PARAMETERS and name in postfix_defaults()]
     assert sorted(declared) == sorted(PLUGIN_PARAMETERS)

@@ -54,6 +54,9 @@ class QueueNextHop:
         self.spool, self.missing, self.rules, self.size_limit = spool, missing, rules, size_limit
         self.canonical, self.drop_headers = canonical, drop_headers
         self.mapping = EnvelopeMapping(rules, canonical, aliases, bcc)
+        self._remote_rules = (dataclasses.replace(rules, myorigin=missing.remote_domain)
+                              if rules is not None and missing is not None and missing.remote_domain else None)
+        """The remote rewriting context (remote_header_rewrite_domain for $myorigin), None without one."""
         self.content_filter, self.filtered = content_filter, filtered
         self.flow_limit, self.flow_delay = flow_limit, flow_delay
         self._session: Session | None = None
@@ -104,7 +107,7 @@ class QueueNextHop:
         if cut is None or env is None or not env.queue_id:
             return
         added = ""
-        if cut.header_done and self._rewrites_headers():
+        if cut.header_done and self._adds_missing_headers():
             added = self.missing.missing_id(list(cut.headers), env.queue_id)
         for line in message_id_lines(cut.headers, added, cut.header_done):
             maillog.info("cleanup", "%s: %s", env.queue_id, line)
@@ -124,7 +127,7 @@ class QueueNextHop:
         local = self.missing is not None and self.missing.rewrites(session.client_address)
         return postfix_size.exceeds(self.size_limit, postfix_size.envelope_size(envelope, session, local), message)
 
-    def _rewrites_headers(self) -> bool:
+    def _adds_missing_headers(self) -> bool:
         session = self._session
         return self.missing is not None and session is not None and self.missing.applies(session.client_address)
 
@@ -134,16 +137,13 @@ class QueueNextHop:
         session, env = self._session, self._envelope
         if self.missing is None or session is None or env is None or self.rules is None:
             return
-        rules = self.rules
-        if not self.missing.rewrites(session.client_address):
-            if not self.missing.remote_domain:
-                return
-            rules = dataclasses.replace(rules, myorigin=self.missing.remote_domain)
-        rewrite_headers(message.headers, rules, self.canonical, env.queue_id)
+        rules = self.rules if self.missing.rewrites(session.client_address) else self._remote_rules
+        if rules is not None:
+            rewrite_headers(message.headers, rules, self.canonical, env.queue_id)
 
     def _add_missing_headers(self, message: Message) -> str:
         env = self._envelope
-        if env is None or not self._rewrites_headers():
+        if env is None or not self._adds_missing_headers():
             return ""
         return self.missing.add(message, self.mapping.canonical_form(env.sender), env.queue_id)
 

@@ -33,8 +33,9 @@ def postfix_defaults() -> dict[str, str]:
     return {**dict(line.partition(" =")[::2] for line in lines if " =" in line), "process_id": f" {os.getpid()}"}
 
 
-def postfix_names() -> frozenset[str]:
-    return frozenset(postfix_defaults())
+def ignored(name: str) -> bool:
+    """A Postfix parameter that filterd ignores with a warning: Postfix knows it, no built-in plugin implements it."""
+    return name in postfix_defaults() and name not in PLUGIN_PARAMETERS
 
 
 def unimplemented(names: list[str], known: dict[str, Parameter]) -> dict[str, Parameter]:
@@ -42,7 +43,7 @@ def unimplemented(names: list[str], known: dict[str, Parameter]) -> dict[str, Pa
     each as a plain string with Postfix's default."""
     defaults = postfix_defaults()
     return {name: Parameter(name, defaults[name].strip(), "str", DOC) for name in names
-            if name not in known and name in defaults and name not in PLUGIN_PARAMETERS}
+            if name not in known and ignored(name)}
 
 
 def plugin_missing(name: str) -> str | None:

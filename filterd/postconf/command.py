@@ -17,7 +17,7 @@ from typing import IO
 from filterd.config import Config, ConfigError, Parameter, parse_main_cf
 from filterd.loading import DEFAULT_CONFIG, command_line, config_path, load_plugins, plugin_parameters
 from filterd.parameters import CORE_PARAMETERS
-from filterd.parameters.postfix_only import PLUGIN_PARAMETERS, postfix_names, unimplemented
+from filterd.parameters.postfix_only import ignored, unimplemented
 from filterd.postconf.edit_file import EditFileError, edit_file
 from filterd.postconf.maincf_edit import SET, EditError, edit_main_cf, parse_requests, split_nameval
 from filterd.postconf.options import Options, UsageError, help_parser, parse_options
@@ -130,19 +130,14 @@ def _display(path: str, options: Options, overrides: dict[str, str], out: IO[str
 def _warn_unknown(text: str, names: list[str], path: str, err: IO[str]) -> None:
     """Postfix sets any name; filterd sets it too but warns of one that start-up would refuse (plugins'
     parameters judged by the edited file)."""
-    if all(name in CORE_PARAMETERS or _postfix_only(name) for name in names):
+    if all(name in CORE_PARAMETERS or ignored(name) for name in names):
         return
     known = known_parameters(parse_main_cf(text, path), path, {})
     for name in names:
-        if name not in known and not _postfix_only(name):
+        if name not in known and not ignored(name):
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             err.write(f"postconf: warning: {name}: unknown parameter{hint}: filterd will not start with it\n")
-
-
-def _postfix_only(name: str) -> bool:
-    """A Postfix parameter filterd ignores (with a warning), not one of a built-in plugin's."""
-    return name in postfix_names() and name not in PLUGIN_PARAMETERS
 
 
 def _edit(path: str, options: Options, err: IO[str]) -> None:

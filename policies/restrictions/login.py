@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from filterd import Verdict, find_address, unquote_local
+from filterd import Verdict, lookup_address, unquote_local
 
 from .access import table, table_verdict
 from .evaluation import Check
@@ -19,10 +19,7 @@ def owners(check: Check, sender: str) -> list[str] | None:
     table, then of fixed-string tables user@domain, user+foo and user alone when the domain is local, then @domain;
     None when no table knows the address."""
     rules = check.settings.rules
-    address = rules.rewrite(sender)
-    domain = address.rpartition("@")[2]
-    local = domain.lower() == rules.myorigin.lower() or rules.is_local_domain(domain)
-    found = find_address(check.settings.login_maps, address, local, check.settings.delimiters)
+    found = lookup_address(check.settings.login_maps, rules.rewrite(sender), rules, check.settings.delimiters)
     return None if found is None else [name for name in re.split(r"[,\s]+", found[0]) if name]
 
 
