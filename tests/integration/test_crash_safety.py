@@ -202,7 +202,7 @@ def _source_under_kills(relay: str, port: int, sink, delivery_pids, rounds: int,
     killed: set[int] = set()
     for kill in range(1, KILLS + 1):
         wait_until(lambda: set(delivery_pids()) - killed or wake(), 30, f"{relay}'s delivering processes to run again")
-        wait_until(lambda: sink.counters()[2] - arrived >= kill * SOURCE_MESSAGES // (KILLS + 1), 60,
+        wait_until(lambda: sink.counters()[2] - arrived >= kill * SOURCE_MESSAGES // (KILLS + 1) or wake(), 60,
                    f"{relay}'s deliveries")
         for pid in delivery_pids():
             killed.add(pid)
@@ -219,7 +219,9 @@ def _source_under_kills(relay: str, port: int, sink, delivery_pids, rounds: int,
 
 class Waker:
     """postqueue -f, at most twice a second: Postfix's master starts a killed qmgr again only when something
-    wakes it (new mail, a flush), and smtp-source may have sent its last message before the kill."""
+    wakes it (new mail, a flush), and smtp-source may have sent its last message before the kill; and the mail a
+    killed smtp left deferred waits for queue_run_delay unless flushed (a 60-second wait for Postfix's deliveries
+    once ran out so)."""
 
     def __init__(self, postfix):
         self.postfix, self.last = postfix, 0.0
