@@ -31,6 +31,7 @@ from filterd.pipe.service import PipeSettings, serve_pipe
 from filterd.policy.server import PolicySettings, serve_policy
 from filterd.qmgr.after_queue import AfterQueue
 from filterd.qmgr.agent import RemoteDeliverer, serve as serve_agent, wait_for_agent
+from filterd.qmgr.concurrency import Feedback, Scheduler
 from filterd.qmgr.delivery import Deliverer
 from filterd.qmgr.xforward import XForward
 from filterd.qmgr.mail_exchangers import HostLookup
@@ -281,14 +282,14 @@ def deliverer(config: Config) -> Deliverer:
                                            config.time("smtp_helo_timeout"), ClientSasl.from_config(config)),
                         cache_limits(config))
     return Deliverer(router, smtp, config.get("filterd_mailbox_base"),
-                     config.int("default_destination_concurrency_limit"),
                      config.int("default_destination_recipient_limit"), tuple(config.list("fallback_relay")),
                      host_lookup(config), config.int("smtp_mx_address_limit"), config.bool("soft_bounce"),
                      config.bool("smtp_connection_cache_on_demand"),
                      frozenset(d.lower() for d in config.list("smtp_connection_cache_destinations")),
                      xforward=XForward(config.bool("smtp_send_xforward_command"),
                                        frozenset(config.list("filterd_filters"))),
-                     delimiters=Delimiters.from_config(config), virtual=VirtualMailboxes.from_config(config))
+                     delimiters=Delimiters.from_config(config), virtual=VirtualMailboxes.from_config(config),
+                     scheduler=Scheduler(Feedback.from_config(config)))
 
 
 def previous_agent_gone(config: Config) -> int:

@@ -19,6 +19,17 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
     _p("maximal_queue_lifetime", "5d", "time", "How long a message stays queued before it is sent back as undeliverable."),
     _p("bounce_queue_lifetime", "5d", "time", "How long a bounce message stays queued before it is considered undeliverable."),
     _p("default_destination_concurrency_limit", "20", "int", "Parallel deliveries to one destination."),
+    _p("initial_destination_concurrency", "5", "int",
+       "The initial per-destination concurrency level for parallel delivery to the same destination."),
+    _p("default_destination_concurrency_positive_feedback", "1", "str",
+       "The per-destination amount of delivery concurrency positive feedback, after a delivery completes without "
+       "connection or handshake failure (a number, or number/concurrency)."),
+    _p("default_destination_concurrency_negative_feedback", "1", "str",
+       "The per-destination amount of delivery concurrency negative feedback, after a delivery completes with a "
+       "connection or handshake failure."),
+    _p("default_destination_concurrency_failed_cohort_limit", "1", "int",
+       "How many pseudo-cohorts must suffer connection or handshake failure before a specific destination is "
+       "considered unavailable (and further delivery is suspended for minimal_backoff_time)."),
     _p("default_destination_recipient_limit", "50", "int", "Recipients per message delivery to one destination."),
     _p("in_flow_delay", "1s", "time", "Slow down message arrival when the queue manager falls behind."),
     _p("fallback_relay", "", "list", "Next-hop destinations for mail the primary next hop could not take."),

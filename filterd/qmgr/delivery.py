@@ -1,4 +1,5 @@
-"""Delivering one active message: recipients grouped by destination, bounded concurrency, logged per recipient."""
+"""Delivering one active message: recipients grouped by destination, each group in its destination's concurrency window
+(filterd.qmgr.concurrency), logged per recipient."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from filterd import maillog
 from filterd.address_keys import Delimiters
 from filterd.maillog import seconds
 from filterd.qmgr import maildir
+from filterd.qmgr.concurrency import Scheduler
 from filterd.qmgr.mail_exchangers import HostLookup, Why
 from filterd.qmgr.routing import Destination, Router
 from filterd.qmgr.sasl_client import SaslFailed
@@ -46,7 +48,6 @@ class Deliverer:
     router: Router
     smtp: SmtpDelivery
     mailbox_base: str
-    concurrency: int = 20
     recipient_limit: int = 50
     fallback_relay: tuple[str, ...] = ()
     lookup: HostLookup = HostLookup()
@@ -59,7 +60,8 @@ class Deliverer:
     """recipient_delimiter: user+foo's mail goes to user's Maildir, as local(8) finds the user."""
     virtual: VirtualMailboxes = VirtualMailboxes()
     """The virtual transport's mailboxes (virtual_mailbox_maps under virtual_mailbox_base)."""
-    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    scheduler: Scheduler = field(default_factory=Scheduler)
+    """Postfix's destination concurrency scheduler: slow start, feedback, dead destinations."""
     _busy: dict[str, int] = field(default_factory=dict)
     _last_done: dict[str, float] = field(default_factory=dict)
     _caching: set[str] = field(default_factory=set)
@@ -81,9 +83,12 @@ class Deliverer:
 
     async def _group(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
         key = str(destination)
-        slot = self._slots.setdefault(key, asyncio.Semaphore(self.concurrency))
-        await slot.acquire()
+        slot = await self.scheduler.acquire(key)
+        if slot is None:
+            self._suspended(attempt, key, rcpts)
+            return
         self._busy[key] = self._busy.get(key, 0) + 1
+        site_failure = None
         try:
             if destination.transport == "local":
                 await self._local(attempt, rcpts)
@@ -92,11 +97,21 @@ class Deliverer:
             elif destination.transport in NOT_DELIVERING:
                 self._not_delivered(attempt, destination, rcpts)
             else:
-                await self._smtp(attempt, destination, rcpts)
+                site_failure = await self._smtp(attempt, destination, rcpts)
         finally:
             self._busy[key] -= 1
             self._last_done[key] = time.monotonic()
-            slot.release()
+            self.scheduler.release(slot, site_failure)
+
+    def _suspended(self, attempt: Attempt, key: str, rcpts: list[Recipient]) -> None:
+        """A dead destination's recipients deferred untried, as Postfix's qmgr sends them to its retry transport
+        (error(8), which logs them as `error`)."""
+        status, reason = self.scheduler.suspended(key)
+        for rcpt in rcpts:
+            rcpt.status, rcpt.dsn, rcpt.text, rcpt.relay = "deferred", status, reason, "none"
+        self._cross_off(attempt, rcpts)
+        for rcpt in rcpts:
+            log_recipient("error", attempt, rcpt, Timing())
 
     async def stop(self) -> None:
         """QUIT the connections kept for reuse (the queue manager is stopping)."""
@@ -149,7 +164,8 @@ class Deliverer:
         for rcpt in rcpts:
             log_recipient(destination.transport, attempt, rcpt, Timing())
 
-    async def _smtp(self, attempt: Attempt, destination: Destination, rcpts: list[Recipient]) -> None:
+    async def _smtp(self, attempt: Attempt, destination: Destination,
+                    rcpts: list[Recipient]) -> tuple[str, str] | None:
         """Try the next hop's hosts, then the fallback relays'; what is left is deferred or bounced as Postfix's
         smtp_connect() does with the last problem met. At most smtp_mx_address_limit addresses are tried for each;
         DNS lookups and failed connections count as connection set-up (delays=a/b/c/d's c), as in Postfix."""
@@ -174,9 +190,10 @@ class Deliverer:
                 timing.connect += setup
                 for rcpt in rcpts:
                     log_recipient(service, attempt, rcpt, timing)
-                return
+                return None
         why = self._last_word(why, destination, len(sites) > 1)
         self._undeliverable(attempt, rcpts, why, Timing(time.monotonic() - started), service)
+        return (why.status, why.reason) if why.soft else None
 
     def _last_word(self, why: Why, destination: Destination, ended_at_fallback: bool) -> Why:
         """A hard problem with the relayhost or a fallback relay is a configuration problem: defer (4.3.5)."""

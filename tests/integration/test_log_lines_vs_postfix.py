@@ -303,3 +303,26 @@ def test_sender_dependent_default_transport_is_postfix_s(pair) -> None:
         chunks += [(f"MAIL FROM:<{sender}>\n", 1), ("RCPT TO:<bob@example.com>\n", 1), ("RSET\n", 1)]
     assert_same_lines(postfix, filterd, [*chunks, ("QUIT\n", 1)])
     assert "550 5.7.1 <bob@example.com>: Recipient address rejected: Not you;" in filterd.log()
+
+
+def test_a_dead_destination_s_mail_is_deferred_untried_as_postfix_s_qmgr_defers_it(postfix_factory, filterd_factory):
+    """Twelve messages to a next hop that refuses connections: the first few are tried (smtp's `connect to` lines),
+    then the destination is dead and the rest are deferred untried by the retry transport (error(8)), `delivery
+    temporarily suspended: ...`, with relay=none, as Postfix's scheduler does (initial_destination_concurrency 5, one
+    failed cohort)."""
+    dead, port = free_port(), free_port()
+    postfix = postfix_factory.relay(dead, {"initial_destination_concurrency": "5"})
+    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{dead}",
+                               "smtp_dns_support_level": "disabled"}, port=port)
+    session = one_message("a@example.org", ["bob@example.com"], "dead")[1:-1] * 12
+    suspended = {}
+    for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
+        talk(system.port, [(f"EHLO {HELO}\n", 1), *session, ("QUIT\n", 1)])
+        wait_until(lambda: log().count("status=deferred") >= 12, 30, "twelve deferrals")
+        lines = [line for line in normalised(log(), ("error", "smtp")) if "status=deferred" in line]
+        suspended[system] = [line for line in lines if "delivery temporarily suspended" in line]
+        assert len(lines) == 12 and 1 <= len(suspended[system]) <= 9
+    theirs = set(suspended[postfix])
+    assert set(suspended[filterd]) == theirs == {
+        f"error: QID: to=<bob@example.com>, relay=none, delay=D, dsn=4.4.1, status=deferred (delivery temporarily "
+        f"suspended: connect to 127.0.0.1[127.0.0.1]:{dead}: Connection refused)"}
