@@ -13,6 +13,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from filterd.interfaces import local_interfaces
+
 ATOM, QSTRING, DOMLIT, COMMENT = "atom", "qstring", "domlit", "comment"
 WORDS = (ATOM, QSTRING, DOMLIT)
 OPERATORS = "|%!()<>@,;:\\\".[]"
@@ -418,10 +420,12 @@ class AddressRules:
 
 
 def interface_addresses(inet_interfaces: list[str]) -> frozenset:
-    """The addresses that inet_interfaces names; `all` and `loopback-only` stand for the loopback addresses."""
+    """The addresses that inet_interfaces names: the machine's own for `all`, its loopback ones for
+    `loopback-only` (as Postfix's own_inet_addr_list), and those listed."""
     found = set()
-    if {"all", "loopback-only"} & {item.lower() for item in inet_interfaces}:
-        found = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
+    wanted = {item.lower() for item in inet_interfaces}
+    if {"all", "loopback-only"} & wanted:
+        found = {address for address, _ in local_interfaces() if "all" in wanted or address.is_loopback}
     for item in inet_interfaces:
         try:
             found.add(ipaddress.ip_address(item.strip("[]")))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import difflib
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 KINDS = ("str", "int", "time", "size", "bool", "list")
 TIME_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -45,6 +46,9 @@ class Parameter:
     kind: str = "str"
     doc: str = ""
     unit: str = "s"
+    compute: Callable[[Config], str] | None = field(default=None, compare=False)
+    """A default that depends on the machine and other parameters (mynetworks): computed when the value in force
+    is the default, `default` then only describes it."""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -298,6 +302,7 @@ class Config:
         self._overridden: set[str] = set()
         self._parsed: dict[str, list[tuple]] = {}
         self._expanded: dict[str, str] = {}
+        self._computed: dict[str, str] = {}
         for name, value, lineno in entries:
             if name not in self._known:
                 raise ConfigError(filename, lineno, unknown_message(name, self._known))
@@ -334,7 +339,15 @@ class Config:
             return self._values[name]
         if name not in self._known:
             raise KeyError(name)
-        return self._known[name].default
+        param = self._known[name]
+        if param.compute is None:
+            return param.default
+        if name not in self._computed:
+            try:
+                self._computed[name] = param.compute(self)
+            except ValueError as exc:
+                raise self.error(name, str(exc)) from None
+        return self._computed[name]
 
     def get(self, name: str) -> str:
         """Value with $name, ${name}, $(name) and ${name?x}/${name:x} forms expanded recursively."""

@@ -84,7 +84,7 @@ LAYERS = (
         Part("handoff", "the next-hop interface", ("filterd.handoff",)),
         Part("model", "+ verdict, score", ("filterd.model", "filterd.verdict", "filterd.score")),
         Part("content", "headers, body lines, parser", ("filterd.content",)),
-        Part("config", "+ parameters/", ("filterd.config", "filterd.parameters")),
+        Part("config", "+ parameters/, interfaces", ("filterd.config", "filterd.parameters", "filterd.interfaces")),
         Part("addresses", "rewriting, resolving, transport_maps, domain lists, aliases as Postfix",
              ("filterd.addresses", "filterd.address_keys", "filterd.transport_maps", "filterd.domain_list",
               "filterd.virtual_alias", "filterd.canonical", "filterd.automatic_bcc", "filterd.tok822",

@@ -24,7 +24,7 @@ def test_core_defaults():
     assert d["smtpd_banner"] == "$myhostname ESMTP $mail_name"
     assert d["smtpd_timeout"] == "300s"
     assert d["smtpd_hard_error_limit"] == "20"
-    assert d["mynetworks"] == "127.0.0.0/8 [::1]/128"
+    assert d["mynetworks"] == "" and d["mynetworks_style"].endswith("? {subnet} : {host}}")
     assert d["smtpd_forbid_bare_newline"] == "normalize"
     assert d["smtpd_forbid_bare_newline_exclusions"] == "$mynetworks"
     assert d["message_size_limit"] == "10240000"
@@ -46,7 +46,8 @@ def test_core_defaults_are_valid_and_typed():
     assert c.size("filterd_spool_memory_limit") == 65536
     assert c.list("filterd_plugins") == []
     assert c.get("filterd_sink_directory") == "/var/spool/filterd/sink"
-    assert c.list("smtpd_forbid_bare_newline_exclusions") == ["127.0.0.0/8", "[::1]/128"]
+    assert c.list("smtpd_forbid_bare_newline_exclusions") == c.list("mynetworks")
+    assert {"127.0.0.1/32", "[::1]/128"} <= set(c.list("mynetworks"))
     assert c.get("smtpd_proxy_ehlo") == c.get("myhostname")
     assert [parse_listener(i) for i in c.list("filterd_listeners")] == [
         ("proxy", "127.0.0.1", 10025), ("sink", "127.0.0.1", 10026)]

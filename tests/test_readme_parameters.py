@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from filterd import __version__
+from filterd.interfaces import mynetworks, own_interfaces
 from filterd.parameters import _default_hostname
 from filterd.postconf.command import run
 
@@ -15,7 +16,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 ROW = re.compile(r"^\| `([A-Za-z0-9_]+)` \| ([^|]*?) \| [^|]+ \|$")
 # Defaults that depend on the machine or the release: the README says so, in Postfix's words, instead.
 COMPUTED = "(see `postconf -d` output)"
-COMPUTED_DEFAULTS = {"myhostname": _default_hostname(), "milter_macro_v": f"$mail_name {__version__}"}
+COMPUTED_DEFAULTS = {"myhostname": _default_hostname(), "milter_macro_v": f"$mail_name {__version__}",
+                     "mynetworks": mynetworks("host", own_interfaces(["all"], ["all"]))}
 
 
 def builtin_plugins() -> list[str]:

@@ -8,6 +8,7 @@ import socket
 
 from filterd.config import entry as _p
 from filterd.config import Config, Parameter
+from filterd.interfaces import mynetworks, own_interfaces
 from filterd.parameters.canonical import CANONICAL_CLASSES, CANONICAL_PARAMETERS
 from filterd.parameters.dns import DNS_PARAMETERS, parse_dns_server
 from filterd.parameters.filters import FILTER_PARAMETERS, RECEIVE_OVERRIDES
@@ -35,14 +36,29 @@ def _default_hostname() -> str:
     return name if "." in name else "localhost.localdomain"
 
 
+def _own_networks(config: Config) -> str:
+    """mynetworks when main.cf does not set it: the machine's own networks in mynetworks_style's manner."""
+    try:
+        own = own_interfaces(config.list("inet_interfaces"), config.list("inet_protocols"))
+    except ValueError as exc:
+        raise config.error("inet_interfaces", str(exc)) from None
+    try:
+        return mynetworks(config.get("mynetworks_style"), own)
+    except ValueError as exc:
+        raise config.error("mynetworks_style", str(exc)) from None
+
+
 CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("myhostname", _default_hostname(), doc="The internet hostname of this mail system."),
     _p("mydomain", "localdomain", doc="The internet domain name of this mail system."),
     _p("myorigin", "$myhostname", doc="The domain name that locally-posted mail appears to come from."),
     _p("mydestination", "$myhostname, localhost.$mydomain, localhost", "list",
        doc="The list of domains that are delivered locally."),
-    _p("mynetworks", "127.0.0.0/8 [::1]/128", "list",
-       doc='The list of "trusted" remote SMTP clients that have more privileges than "strangers".'),
+    ("mynetworks", Parameter("mynetworks", "", "list",
+                             'The list of "trusted" remote SMTP clients that have more privileges than "strangers".',
+                             compute=_own_networks)),
+    _p("mynetworks_style", "${{$compatibility_level} <level {2} ? {subnet} : {host}}",
+       doc="The method to generate the default value for the mynetworks parameter: host, subnet or class."),
     _p("allow_untrusted_routing", "no", "bool",
        doc="Forward mail with sender-specified routing (user[@%!]remote[@%!]site) from untrusted clients to "
            "destinations matching $relay_domains."),

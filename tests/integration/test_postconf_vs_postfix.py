@@ -84,6 +84,17 @@ SHOWS = [
     (MAIN_CF, ["-n", "--", "relayhost"]),
     (UNUSED, ["-n"]),
     (UNUSED, ["-h", "relayhost"]),
+    # mynetworks unset: the machine's own networks in mynetworks_style's manner (Postfix's default level is 0,
+    # filterd's 3.6, so each case names one)
+    ("compatibility_level = 3.6\n", ["mynetworks"]),
+    ("compatibility_level = 1\n", ["-x", "mynetworks", "mynetworks_style"]),
+    ("mynetworks_style = subnet\n", ["mynetworks"]),
+    ("mynetworks_style = class\n", ["-x", "mynetworks"]),
+    ("mynetworks_style = host\ninet_protocols = ipv4\n", ["mynetworks"]),
+    ("mynetworks_style = host\ninet_interfaces = loopback-only\n", ["mynetworks"]),
+    ("mynetworks_style = class\ninet_interfaces = ::1, 127.0.0.1\n", ["mynetworks"]),
+    ("mynetworks_style = subnet\ninet_interfaces = 127.0.0.1\n", ["mynetworks", "inet_interfaces"]),
+    ("mynetworks_style = subnet\nmynetworks = 10.0.0.0/8\n", ["mynetworks"]),
 ]
 
 

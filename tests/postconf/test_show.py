@@ -8,6 +8,7 @@ import io
 import pytest
 
 from filterd.config import Config, parse_main_cf
+from filterd.interfaces import mynetworks, own_interfaces
 from filterd.parameters import CORE_PARAMETERS
 from filterd.postconf.command import postconf_main
 
@@ -119,8 +120,10 @@ def test_postconf_d_ignores_file(pc):
     assert postconf(["-dh", "mail_name"], pc)[1] == "filterd\n"
     assert postconf(["-dx", "myorigin"], pc)[1] == f"myorigin = {CORE_PARAMETERS['myhostname'].default}\n"
     rc, out, _ = postconf(["-d"], pc)
+    defaults = Config([], CORE_PARAMETERS)
     assert out.splitlines() == [
-        f"{n} = {p.default}" if p.default else f"{n} =" for n, p in sorted(CORE_PARAMETERS.items())]
+        f"{n} = {defaults.raw(n)}" if defaults.raw(n) else f"{n} =" for n in sorted(CORE_PARAMETERS)]
+    assert f"mynetworks = {mynetworks('host', own_interfaces(['all'], ['all']))}" in out.splitlines()
 
 
 def test_postconf_n_with_names_shows_only_those_set(pc):
