@@ -27,6 +27,8 @@ from filterd.queue.spool import PID_DIRECTORY, Spool
 
 QUIT = b'{"quit": true}\n'
 """The manager's last words: stop taking messages, QUIT the cached connections and exit."""
+FLUSH = b'{"flush": true}\n'
+"""postqueue -f: dead destinations are tried again."""
 LINE_LIMIT = 65536
 ORPHAN_GRACE = 30.0
 """How long an agent whose manager is gone goes on with the deliveries in progress (their replies recorded) before
@@ -86,6 +88,11 @@ class RemoteDeliverer:
             return
         maillog.error("qmgr", "fatal: the delivery agent exited with %d messages in delivery", len(self._waiting))
         self.lost()
+
+    def flush_dead(self) -> None:
+        """Have the agent try dead destinations again at once (the queue was flushed)."""
+        if self._writer is not None:
+            self._writer.write(FLUSH)
 
     async def stop(self) -> None:
         """The manager is done: the agent QUITs its cached connections and exits."""
@@ -158,6 +165,9 @@ async def serve(sock: socket.socket, deliverer: Deliverer, spool: Spool, gone: C
         request = json.loads(line)
         if request.get("quit"):
             break
+        if request.get("flush"):
+            deliverer.flush_dead()
+            continue
         task = asyncio.get_running_loop().create_task(_deliver(request, deliverer, spool, writer))
         running.add(task)
         task.add_done_callback(running.discard)

@@ -122,6 +122,14 @@ class Scheduler:
                 dest.busy += 1
             slot.set_result(None)
 
+    def enable_all(self) -> None:
+        """Revive every dead destination (postqueue -f, as qmgr's QMGR_REQ_FLUSH_DEAD): its next delivery is
+        tried."""
+        for dest in self.destinations.values():
+            if dest.dead:
+                self._unthrottle(dest)
+                self._wake(dest)
+
     def suspended(self, key: str) -> tuple[str, str]:
         """The (status, reason) of a dead destination's deferrals."""
         dest = self._get(key)

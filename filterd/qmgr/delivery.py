@@ -113,6 +113,10 @@ class Deliverer:
         for rcpt in rcpts:
             log_recipient("error", attempt, rcpt, Timing())
 
+    def flush_dead(self) -> None:
+        """Try dead destinations again at once (the queue was flushed)."""
+        self.scheduler.enable_all()
+
     async def stop(self) -> None:
         """QUIT the connections kept for reuse (the queue manager is stopping)."""
         await self.smtp.quit_all()

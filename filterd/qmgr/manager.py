@@ -122,6 +122,7 @@ class QueueManager:
     def flush(self) -> None:
         """Try every deferred message now (postqueue -f sends SIGUSR1 to the pid in pid/qmgr.pid)."""
         self.next_deferred_scan, self.flushing = 0.0, True
+        self.deliverer.flush_dead()
 
     def _pickup(self, qid: str) -> None:
         """A local submission into incoming, its envelope as cleanup would write it (a new queue file when that

@@ -68,3 +68,15 @@ def test_waiting_deliveries_get_freed_slots_in_order_and_all_go_when_the_destina
         return [w.result() for w in waiters[1:]]
 
     assert asyncio.run(scenario()) == [None, None]
+
+
+def test_a_flush_revives_every_dead_destination_at_once():
+    """postqueue -f (qmgr's QMGR_REQ_FLUSH_DEAD): a dead destination is tried again before minimal_backoff_time."""
+    scheduler = Scheduler(Feedback(initial=1, dead_for=3600.0))
+    scheduler.release(take(scheduler), FAILED)
+    scheduler.release(take(scheduler, "smtp:other"))
+    assert scheduler.destinations["smtp:mx"].dead and take(scheduler) is None
+    scheduler.enable_all()
+    assert not scheduler.destinations["smtp:mx"].dead and scheduler.suspended("smtp:mx")[0] == ""
+    assert take(scheduler) is not None
+    assert scheduler.destinations["smtp:other"].window == 2
