@@ -13,7 +13,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from filterd.interfaces import local_interfaces
+from filterd.interfaces import own_addresses
 
 ATOM, QSTRING, DOMLIT, COMMENT = "atom", "qstring", "domlit", "comment"
 WORDS = (ATOM, QSTRING, DOMLIT)
@@ -304,7 +304,7 @@ class AddressRules:
     def from_config(cls, config) -> AddressRules:
         """The rules of a loaded main.cf."""
         return cls(tuple(d.lower() for d in config.list("mydestination")), config.get("myhostname"),
-                   config.get("myorigin"), interface_addresses(config.list("inet_interfaces")),
+                   config.get("myorigin"), own_addresses(config.list("inet_interfaces"), config.list("proxy_interfaces")),
                    config.bool("allow_percent_hack"), config.bool("swap_bangpath"),
                    config.bool("resolve_dequoted_address"), config.bool("resolve_null_domain"))
 
@@ -417,21 +417,6 @@ class AddressRules:
         if operator == "%":
             local = local[:position] + "@" + local[position + 1:]
         return scan(quote_local(local) if operator in "@%" else local)
-
-
-def interface_addresses(inet_interfaces: list[str]) -> frozenset:
-    """The addresses that inet_interfaces names: the machine's own for `all`, its loopback ones for
-    `loopback-only` (as Postfix's own_inet_addr_list), and those listed."""
-    found = set()
-    wanted = {item.lower() for item in inet_interfaces}
-    if {"all", "loopback-only"} & wanted:
-        found = {address for address, _ in local_interfaces() if "all" in wanted or address.is_loopback}
-    for item in inet_interfaces:
-        try:
-            found.add(ipaddress.ip_address(item.strip("[]")))
-        except ValueError:
-            continue
-    return frozenset(found)
 
 
 def _rfind(tokens: list[Token], kind: str) -> int | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Awaitable, Callable, Coroutine
 
 from filterd.addresses import AddressRules
+from filterd.interfaces import own_addresses
 from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
 from filterd.config import Config
@@ -268,9 +269,10 @@ def dns_support(config: Config) -> bool:
 
 def host_lookup(config: Config) -> HostLookup:
     families = AddressFamilies.from_settings(config.list("inet_protocols"), config.get("smtp_address_preference"))
+    own = own_addresses(config.list("inet_interfaces"), config.list("proxy_interfaces"))
     return HostLookup(Resolver.from_config(config) if dns_support(config) else None, tuple(config.list("smtp_host_lookup")),
                       families, config.bool("ignore_mx_lookup_error"),
-                      config.bool("smtp_defer_if_no_mx_address_found"))
+                      config.bool("smtp_defer_if_no_mx_address_found"), own_addresses=frozenset(map(str, own)))
 
 
 def deliverer(config: Config) -> Deliverer:

@@ -89,6 +89,24 @@ def own_interfaces(inet_interfaces: Iterable[str], inet_protocols: Iterable[str]
     return own
 
 
+def own_addresses(inet_interfaces: Iterable[str], proxy_interfaces: Iterable[str] = ()) -> frozenset[Address]:
+    """The addresses mail for this mail system arrives at (own_inet_addr_list and proxy_inet_addr_list): the
+    machine's own for `all`, its loopback ones for `loopback-only`, and those listed, as given (a name that does
+    not resolve left out: filterd's listeners bind their own addresses)."""
+    wanted = {item.lower() for item in inet_interfaces}
+    found: set[Address] = set()
+    if {"all", "loopback-only"} & wanted:
+        found = {address for address, _ in local_interfaces() if "all" in wanted or address.is_loopback}
+    families = [socket.AF_INET, socket.AF_INET6]
+    for item in [*inet_interfaces, *proxy_interfaces]:
+        if item and item.lower() not in ("all", "loopback-only"):
+            try:
+                found.update(_listed([item], families))
+            except ValueError:
+                continue
+    return frozenset(found)
+
+
 def _listed(items: list[str], families: list[int]) -> list[Address]:
     found: list[Address] = []
     for item in items:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from filterd import maillog
-from filterd.addresses import interface_addresses
+from filterd.interfaces import own_addresses
 from filterd.content import Header
 from filterd.maildate import mail_date
 from filterd.model import Message
@@ -38,7 +38,7 @@ class MissingHeaders:
             if rule not in _RULES:
                 maillog.warning("cleanup", "local_header_rewrite_clients: unsupported rule %s: ignored", rule)
         return cls(config.get("myhostname"), config.bool("always_add_missing_headers"),
-                   interface_addresses(config.list("inet_interfaces")), networks(config.list("mynetworks")), rules,
+                   own_addresses(config.list("inet_interfaces")), networks(config.list("mynetworks")), rules,
                    config.get("remote_header_rewrite_domain").strip())
 
     def applies(self, client_address: str) -> bool:

@@ -70,6 +70,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
     _p("resolve_null_domain", "no", "bool",
        doc='Resolve an address that ends in the "@" null domain as if the local hostname were specified.'),
     _p("inet_interfaces", "all", "list", doc="The network interface addresses that this mail system receives mail on."),
+    _p("proxy_interfaces", "", "list",
+       doc="The remote network interface addresses that this mail system receives mail on by way of a proxy or "
+           "network address translation unit."),
     _p("always_add_missing_headers", "no", "bool",
        doc="Always add (Resent-) From:, To:, Date: or Message-ID: headers when not present."),
     _p("local_header_rewrite_clients", "permit_inet_interfaces", "list",

@@ -24,6 +24,7 @@ NO_HOST_AI_ERRORS = (socket.EAI_AGAIN, socket.EAI_NONAME, getattr(socket, "EAI_N
 ADDRESS_TYPES = {socket.AF_INET: "A", socket.AF_INET6: "AAAA"}
 HOST_LOOKUP_STATUS = {RETRY: ("4.4.3", "4.4.3"), FAIL: ("4.4.3", "5.4.3"), NOTFOUND: ("4.4.4", "5.4.4")}
 """A failed host address lookup's status: (after an earlier soft failure, otherwise)."""
+SMTP_PORT = 25
 
 
 @dataclass
@@ -52,6 +53,8 @@ class Hosts:
 
     hosts: list[tuple[str, str, int]] = field(default_factory=list)
     why: Why = field(default_factory=Why)
+    myself: bool = False
+    """This mail system was among the MX hosts (smtp_find_self)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class HostLookup:
     ignore_mx_lookup_error: bool = False
     defer_if_no_mx_address: bool = False
     getaddrinfo: object = None
+    own_addresses: frozenset[str] = frozenset()
+    """inet_interfaces' and proxy_interfaces' addresses: mail sent to one of them on port 25 would come back."""
 
     @property
     def dns_hosts(self) -> bool:
@@ -92,27 +97,38 @@ class HostLookup:
         if mx.status != OK:
             status = {RETRY: "4.4.3", NULLMX: "5.1.0", FAIL: "5.4.3"}.get(mx.status, "5.4.4")
             return Hosts([], Why(status, mx.reason))
-        found = await self._exchanger_addresses(mx, port)
-        if not found.hosts:
+        found = await self._exchanger_addresses(mx, port, domain)
+        if not found.hosts and not found.myself:
             if self.defer_if_no_mx_address and not found.why.soft:
                 found.why.status = "4" + found.why.status[1:]
             maillog.warning("smtp", "no MX host for %s has a valid address record", domain)
         return found
 
-    async def _exchanger_addresses(self, mx: Lookup, port: int) -> Hosts:
+    async def _exchanger_addresses(self, mx: Lookup, port: int, domain: str) -> Hosts:
         found, why = [], Why()
-        for record in sorted(mx.records, key=lambda r: r.preference):
+        records = sorted(mx.records, key=lambda r: r.preference)
+        for record in records:
             name = record.exchange.to_text(omit_final_dot=True)
             for family, address in await self._one(name, port, why):
                 found.append(((record.preference, self.families.rank(family)), (name, address, port)))
         found.sort(key=lambda item: item[0])
-        return Hosts(list(dict.fromkeys(host for _, host in found)), why)
+        own = [key[0] for key, (_, address, _) in found if port == SMTP_PORT and address in self.own_addresses]
+        if own:
+            best_found = found[0][0][0]
+            found = [item for item in found if item[0][0] < own[0]]
+            if not found and records[0].preference != best_found:
+                why = Why("4.4.4", f"unable to find primary relay for {domain}")
+            elif not found:
+                why = Why("5.4.6", f"mail for {domain} loops back to myself")
+        return Hosts(list(dict.fromkeys(host for _, host in found)), why, bool(own))
 
     async def host_addresses(self, host: str, port: int) -> Hosts:
         """smtp_host_addr(): one host's addresses, the preferred family first."""
         why = Why()
         found = [(self.families.rank(family), (host, address, port)) for family, address in
                  await self._one(host, port, why)]
+        if port == SMTP_PORT and any(address in self.own_addresses for _, (_, address, _) in found):
+            return Hosts([], Why("5.4.6", f"mail for {host} loops back to myself"))
         found.sort(key=lambda item: item[0])
         return Hosts(list(dict.fromkeys(h for _, h in found)), why)
 

@@ -21,8 +21,8 @@ def permit_mynetworks(check: Check) -> Verdict | None:
 
 @restriction("permit_inet_interfaces")
 def permit_inet_interfaces(check: Check) -> Verdict | None:
-    """Permit a client whose address is one of filterd's own: those inet_interfaces names (with `all` or
-    `loopback-only`, the loopback addresses, as filterd reads its own addresses for address literals)."""
+    """Permit a client whose address is one of filterd's own: those inet_interfaces names (with `all` every
+    address of the machine, with `loopback-only` its loopback ones; proxy_interfaces' too)."""
     try:
         address = ipaddress.ip_address(check.session.client_address)
     except ValueError:

@@ -42,13 +42,20 @@ ZONE = {
     "mxfail.test": ["MX 10 mx.mxfail.test."],
     "tc.test": ["MX 10 mx.tc.test."],
     "mx.tc.test": ["A 127.0.0.1"],
+    "loop.test": ["MX 10 mx.self.test.", "MX 20 a.dead.test."],
+    "mx.self.test": ["A 127.0.0.1"],
+    "noprimary.test": ["MX 10 gone.noprimary.test.", "MX 20 mx.self.test."],
+    "selfhost.test": ["A 127.0.0.1"],
 }
 FAILURES = {"servfail.test MX": "servfail", "timeout.test MX": "timeout", "mx.mxfail.test": "servfail",
             "tc.test MX": "truncate"}
-ROUTED = [*(name for name in ZONE if name.count(".") == 1), "nxdomain.test"]
-"""The domains that transport_maps sends to their MX hosts; viarelay.test goes to the relayhost, which does not
-exist."""
-DOMAINS = [*ROUTED, "viarelay.test"]
+LOOPS = ["loop.test", "noprimary.test", "selfhost.test"]
+"""Domains whose best MX host, or whose address, is this mail system's (127.0.0.1) on port 25: never connected
+to (`mail for DOMAIN loops back to myself`, or `unable to find primary relay` for a backup MX)."""
+ROUTED = [*(name for name in ZONE if name.count(".") == 1 and name not in LOOPS), "nxdomain.test"]
+"""The domains that transport_maps sends to their MX hosts on the sink's port; viarelay.test goes to the relayhost,
+which does not exist."""
+DOMAINS = [*ROUTED, *LOOPS, "viarelay.test"]
 
 
 MESSAGE = "From: alice@localhost\r\nSubject: dns\r\nMessage-ID: <dns@test>\r\n\r\nhello\r\n"
@@ -81,7 +88,8 @@ def delivered(launcher, sink) -> Iterator[tuple[str, list[str]]]:
     """One message to a recipient at each test domain, through a relay that asks the loopback DNS server;
     gives the relay's log once every recipient is logged, and the recipients the sink received."""
     with DnsServer(ZONE, FAILURES) as server:
-        routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in ROUTED)
+        routes = ", ".join([*(f"{domain}=smtp:{domain}:{sink.port}" for domain in ROUTED),
+                            *(f"{domain}=smtp:{domain}" for domain in LOOPS)])
         port = free_port()
         relay = launcher.launch(FilterdProcess(launcher.directory("filterd"), {
             "filterd_listeners": f"relay:127.0.0.1:{port}",
@@ -155,6 +163,15 @@ def test_mx_hosts_without_address_bounce_or_defer_by_the_kind_of_failure(deliver
         ("none", "4.4.3", "deferred", NOT_FOUND.format("mx.mxfail.test", "A", "Host not found, try again"))
 
 
+def test_mail_for_this_mail_system_on_port_25_loops_back_without_a_connection(delivered):
+    log, _ = delivered
+    assert status(log, "loop.test") == ("none", "5.4.6", "bounced", "mail for loop.test loops back to myself")
+    assert status(log, "selfhost.test") == ("none", "5.4.6", "bounced", "mail for selfhost.test loops back to myself")
+    assert status(log, "noprimary.test") == \
+        ("none", "4.4.4", "deferred", "unable to find primary relay for noprimary.test")
+    assert ":25:" not in log
+
+
 @pytest.fixture(scope="module")
 def postfix_log(launcher, sink) -> str:
     """The same message through a private Postfix asking the same zone: Postfix, its smtp-sink (on the same port
@@ -163,7 +180,8 @@ def postfix_log(launcher, sink) -> str:
     netns = launcher.launch(NetworkNamespace(launcher.directory("netns")))
     launcher.launch(DnsServerInside(launcher.directory("dns"), netns, ZONE, FAILURES))
     launcher.launch(SmtpSinkInside(launcher.directory("sink-inside"), netns, sink.port))
-    routes = ", ".join(f"{domain}=smtp:{domain}:{sink.port}" for domain in ROUTED)
+    routes = ", ".join([*(f"{domain}=smtp:{domain}:{sink.port}" for domain in ROUTED),
+                        *(f"{domain}=smtp:{domain}" for domain in LOOPS)])
     postfix = launcher.launch(PostfixInside(launcher.directory("postfix"), netns, {
         "smtp_dns_support_level": "enabled", "transport_maps": f"inline:{{ {routes} }}",
         "relayhost": f"relaynx.test:{sink.port}",

@@ -166,3 +166,41 @@ def test_without_dns_there_is_no_mx_lookup(dns_server):
     lookup = HostLookup(None, families=IPV4, getaddrinfo=GetAddrInfo())
     assert asyncio.run(lookup.resolve("native.test:2525")).hosts == [("native.test", "192.0.2.50", 2525)]
     assert dns_server.queries == []
+
+
+OWN = frozenset({"192.0.2.9", "::1"})
+
+
+def test_mx_hosts_from_this_system_s_preference_on_are_dropped(dns_server):
+    """smtp_find_self and smtp_truncate_self: a backup MX sends only to the better ones."""
+    dns_server.zone.add("example.test", "MX 10 a.example.test.", "MX 20 me.example.test.", "MX 20 b.example.test.",
+                        "MX 30 c.example.test.")
+    for host, address in (("a", "192.0.2.1"), ("me", "192.0.2.9"), ("b", "192.0.2.2"), ("c", "192.0.2.3")):
+        dns_server.zone.add(f"{host}.example.test", f"A {address}")
+    found = resolve(dns_server, "example.test", own_addresses=OWN)
+    assert found.hosts == [("a.example.test", "192.0.2.1", 25)] and found.myself
+
+
+def test_mail_for_a_domain_whose_best_mx_is_this_system_loops_back(dns_server, filterd_log):
+    dns_server.zone.add("example.test", "MX 10 me.example.test.", "MX 20 b.example.test.")
+    dns_server.zone.add("me.example.test", "A 192.0.2.9")
+    dns_server.zone.add("b.example.test", "A 192.0.2.2")
+    assert outcome(resolve(dns_server, "example.test", own_addresses=OWN)) == (
+        "5.4.6", "mail for example.test loops back to myself")
+    assert "no MX host" not in filterd_log.text
+
+
+def test_without_the_primary_mx_a_backup_mx_cannot_relay(dns_server):
+    dns_server.zone.add("example.test", "MX 10 gone.example.test.", "MX 20 me.example.test.")
+    dns_server.zone.add("me.example.test", "A 192.0.2.9")
+    assert outcome(resolve(dns_server, "example.test", own_addresses=OWN)) == (
+        "4.4.4", "unable to find primary relay for example.test")
+
+
+def test_a_host_that_is_this_system_loops_back_on_port_25_only(dns_server):
+    dns_server.zone.add("self.example.test", "A 192.0.2.9")
+    assert outcome(resolve(dns_server, "[192.0.2.9]", own_addresses=OWN)) == (
+        "5.4.6", "mail for 192.0.2.9 loops back to myself")
+    assert outcome(resolve(dns_server, "self.example.test", own_addresses=OWN)) == (
+        "5.4.6", "mail for self.example.test loops back to myself")
+    assert resolve(dns_server, "[192.0.2.9]:2525", own_addresses=OWN).hosts == [("192.0.2.9", "192.0.2.9", 2525)]
