@@ -157,9 +157,10 @@ class Lifecycle:
         verdict = self.chain.run_now(hook, txn or self._session_call(), subject, **kwargs)
         return _then(verdict, step) if type(verdict) is CoroutineType else step(verdict)
 
-    def connect(self) -> Answer:
+    def connect(self, command: str = "") -> Answer:
+        """The client connected (`command`: XCLIENT, when it stands in for another from now on)."""
         self._next = TRANSITIONS[self.state, "connect"]
-        return self._run("connect", None, self._connected)
+        return self._run("connect", self._session_call(command) if command else None, self._connected)
 
     def _connected(self, verdict: Verdict) -> Verdict:
         self._settle(refuses(verdict))

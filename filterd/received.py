@@ -18,10 +18,10 @@ def received_header(session: Session, envelope: Envelope, myhostname: str, mail_
     """
     helo = session.helo or session.client_name
     protocol = "UTF8SMTP" if envelope.smtputf8 else session.protocol
-    if session.tls:
+    if session.tls and session.protocol == "ESMTP":
         protocol += "S"
-    if session.sasl_username:
-        protocol += "A"
+    if session.sasl_username and session.protocol == "ESMTP":
+        protocol += "A"  # RFC 3848's suffixes are for ESMTP only, as Postfix adds them
     lines = [f"Received: from {helo} ({session.client_name} [{session.client_address}])"]
     if tls_details and session.tls_protocol:
         using = f"\t(using {session.tls_protocol} with cipher {session.tls_cipher} ({session.tls_cipher_bits}/" \

@@ -110,6 +110,9 @@ CORE_PARAMETERS: dict[str, Parameter] = dict([
        doc="Require that a remote SMTP client introduces itself with the HELO or EHLO command before sending the "
            "MAIL command or other commands that require EHLO negotiation."),
     _p("smtpd_authorized_xforward_hosts", "", "list", doc="What remote SMTP clients are allowed to use XFORWARD."),
+    _p("smtpd_authorized_xclient_hosts", "", "list",
+       doc="What remote SMTP clients are allowed to specify override values for the client and server attributes "
+           "(XCLIENT)."),
     _p("smtpd_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}",
        doc="List of commands that cause the Postfix SMTP server to immediately terminate the session with a 221 "
            "code."),

@@ -16,6 +16,7 @@ SILENT = "SILENT-DISCARD"
 _LOGGED_AS = {"SMTPUTF8": "EHLO_MASK_SMTPUTF8"}
 """Postfix's str_ehlo_mask() names a bit by its table's first entry: SMTPUTF8 shows as EHLO_MASK_SMTPUTF8."""
 XFORWARD = "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT"
+XCLIENT = "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT"
 
 
 def discards(words: str) -> frozenset[str]:
@@ -43,6 +44,7 @@ class Offer:
     auth: tuple[str, ...] = ()
     """The AUTH lines (`AUTH PLAIN LOGIN`, and `AUTH=PLAIN LOGIN` for broken clients); none when AUTH is off."""
     xforward: bool = False
+    xclient: bool = False
 
 
 def ehlo_lines(hostname: str, offer: Offer, discarded: frozenset[str]) -> list[str]:
@@ -55,6 +57,7 @@ def ehlo_lines(hostname: str, offer: Offer, discarded: frozenset[str]) -> list[s
         ("ETRN", ["ETRN"]),
         ("STARTTLS", ["STARTTLS"] if offer.starttls else []),
         ("AUTH", list(offer.auth)),
+        ("XCLIENT", [XCLIENT] if offer.xclient else []),
         ("XFORWARD", [XFORWARD] if offer.xforward else []),
         ("ENHANCEDSTATUSCODES", ["ENHANCEDSTATUSCODES"]),
         ("8BITMIME", ["8BITMIME"]),

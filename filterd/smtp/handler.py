@@ -95,6 +95,17 @@ class SmtpHandler:
         self.discarded = self._without_smtputf8(self.logged_discards)
         await resolved(self.life.connect())
 
+    async def restart(self, simulate: Callable[[], None]) -> None:
+        """XCLIENT: the session ends for the plugins (their disconnect hook: milters close) and begins again as the
+        client `simulate` makes it, from the connect hook on; no `connect from` line, as in Postfix."""
+        await self.abort()
+        await resolved(self.life.disconnect())
+        simulate()
+        self.life = Lifecycle(self.chain, self.session, self.settings.service)
+        self.logged_discards = self.settings.discarded(self.session.client_address)
+        self.discarded = self._without_smtputf8(self.logged_discards)
+        await resolved(self.life.connect("XCLIENT"))
+
     def _without_smtputf8(self, discards: frozenset[str]) -> frozenset[str]:
         return discards if self.settings.smtputf8 else discards | {"SMTPUTF8"}
 
@@ -122,7 +133,8 @@ class SmtpHandler:
         return ehlo.Offer(settings.message_size_limit, vrfy=not settings.disable_vrfy_command,
                           starttls=settings.tls.offered and not self.session.tls,
                           auth=tuple(self.sasl.ehlo_lines()) if self.sasl and not self._sasl_exception() else (),
-                          xforward=settings.xforward_allowed(self.session.client_address))
+                          xforward=settings.xforward_allowed(self.session.client_address),
+                          xclient=settings.xclient_allowed(self.session.client_name, self.session.client_address))
 
     def _sasl_exception(self) -> bool:
         """smtpd_sasl_exceptions_networks: a client EHLO offers no AUTH to (AUTH itself still works, as in Postfix)."""

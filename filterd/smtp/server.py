@@ -26,6 +26,7 @@ from filterd.smtp.limits import PORTS_BUSY, ConnectionGate
 from filterd.smtp.reader import CommandReader, read_limited_line
 from filterd.smtp.special_commands import SpecialCommands
 from filterd.smtp.upstream import UpstreamProxy
+from filterd.smtp.xclient import XclientCommand
 from filterd.smtp.xforward import XforwardCommand
 
 LAST_IN_GROUP = frozenset({"HELO", "EHLO", "DATA", "NOOP", "VRFY", "STARTTLS", "XCLIENT"})
@@ -44,11 +45,11 @@ PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD", "BDAT"})
 """The commands RFC 2920 lets a client follow with more before it reads the reply (XFORWARD: Postfix's smtp(8)
 pipelines it too; BDAT: RFC 3030); the reply to any other command is sent at once."""
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop",
+_SUMMARY_ORDER = ("helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop",
                   "vrfy", "etrn", "quit", "unknown")
 
 
-class SmtpServer(BdatCommand, XforwardCommand, UpstreamProxy, SpecialCommands, SMTP):
+class SmtpServer(BdatCommand, XclientCommand, XforwardCommand, UpstreamProxy, SpecialCommands, SMTP):
     """One client connection."""
 
     line_length_limit = 2048

@@ -50,6 +50,8 @@ class SmtpSettings:
     """smtpd_delay_open_until_valid_rcpt: the queue id at the first valid recipient (no: at MAIL)."""
     sasl_exceptions: ClientList = ClientList()
     """smtpd_sasl_exceptions_networks: the clients EHLO does not offer AUTH to."""
+    xclient_hosts: ClientList = ClientList()
+    """smtpd_authorized_xclient_hosts: the clients that may stand in for others (XCLIENT)."""
     command_filter: tuple = ()
     """smtpd_command_filter's tables: a command line they map is replaced by their result."""
     upstream_proxy: str = ""
@@ -106,6 +108,7 @@ class SmtpSettings:
             delay_open=config.bool("smtpd_delay_open_until_valid_rcpt"),
             client_port_logging=config.bool("smtpd_client_port_logging"),
             sasl_exceptions=ClientList.parse(config.list("smtpd_sasl_exceptions_networks")),
+            xclient_hosts=ClientList.parse(config.list("smtpd_authorized_xclient_hosts")),
             command_filter=tuple(open_tables(config.get("smtpd_command_filter"))),
             upstream_proxy=config.get("smtpd_upstream_proxy_protocol"),
             upstream_proxy_timeout=config.time("smtpd_upstream_proxy_timeout"),
@@ -133,6 +136,10 @@ class SmtpSettings:
             if found is not None:
                 return discards(found)
         return self.ehlo_discards
+
+    def xclient_allowed(self, name: str, address: str) -> bool:
+        """smtpd_authorized_xclient_hosts: this client (the simulated one after an XCLIENT) may use XCLIENT."""
+        return self.xclient_hosts.matches(name, address)
 
     def xforward_allowed(self, address: str) -> bool:
         return in_networks(address, self.xforward_hosts)

@@ -32,7 +32,7 @@ def xforward_refusal(arg: str) -> str | None:
             return "501 5.5.4 Syntax: XFORWARD attribute=value..."
         if key.upper() not in _XFORWARD_NAMES:
             return f"501 5.5.4 Bad XFORWARD attribute name: {key}"
-        value = _unxtext(value)
+        value = unxtext(value)
         if key.upper() == "PORT" and value not in _UNAVAILABLE and not (
                 value.isascii() and value.isdigit() and len(value) <= 5):
             return f"501 5.5.4 Bad PORT syntax: {value}"
@@ -46,7 +46,7 @@ def apply_xforward(session: Any, arg: str) -> None:
         session.xforwarded = {name: getattr(session, name) for name in FORWARDED}
     for item in arg.split():
         key, _, value = item.partition("=")
-        value = _unxtext(value)
+        value = unxtext(value)
         if value in _UNAVAILABLE:
             continue
         if key.upper() == "PORT" and value.isascii() and value.isdigit():
@@ -61,7 +61,8 @@ def apply_xforward(session: Any, arg: str) -> None:
             session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
 
 
-def _unxtext(value: str) -> str:
+def unxtext(value: str) -> str:
+    """An xtext value (RFC 3461's +XX) decoded."""
     if "+" not in value:
         return value
     out, i = [], 0
