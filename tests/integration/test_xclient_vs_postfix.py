@@ -3,14 +3,16 @@ replies to each command, and the same smtpd, cleanup, qmgr and smtp log lines fo
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 
 import pytest
 
-from tests.harness import wait_until
+from tests.harness import free_port, wait_until
 from tests.integration.test_log_lines_vs_postfix import (  # noqa: F401 (pair: a fixture)
     HELO, assert_same_lines, message, normalised, pair, settled)
+from tests.milter.client.services import TagMilter
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +85,46 @@ def test_a_message_from_the_simulated_client_is_logged_and_received_as_postfix_d
                 for dump in smtp_sink.messages()]
     assert [m.groups() for m in received] == [(b"from other.example (mail.example [192.0.2.10]) by relay.example",
                                                b"with SMTP")] * 2  # no A: XCLIENT made it SMTP
+
+
+def test_milters_are_told_of_the_simulated_client_as_postfix_tells_them(postfix_factory, filterd_factory, smtp_sink,
+                                                                        mta_launcher) -> None:
+    """A milter's connection closes at XCLIENT and a new one begins with the simulated client: the connect, HELO,
+    MAIL and RCPT events and macros a pymilter milter logs are Postfix's (its queue ids and version aside)."""
+    logs = {}
+    for system in ("postfix", "filterd"):
+        logs[system] = mta_launcher.directory(f"events-{system}")
+        logs[system].parent.mkdir(parents=True, exist_ok=True)
+        milter = mta_launcher.launch(TagMilter(mta_launcher.directory(f"milter-{system}"), "--log", str(logs[system])))
+        settings = {**SETTINGS, "smtpd_milters": milter.socket, "mynetworks": "127.0.0.0/8, 192.0.2.0/24"}
+        if system == "postfix":
+            server = postfix_factory.relay(smtp_sink.port, settings)
+        else:
+            port = free_port()
+            server = filterd_factory({"filterd_plugins": "milters", "filterd_listeners": f"relay:127.0.0.1:{port}",
+                                      "relayhost": f"[127.0.0.1]:{smtp_sink.port}", **settings}, port=port)
+        transcript(server.port, [f"EHLO {HELO}", "XCLIENT NAME=mail.example ADDR=192.0.2.10 PORT=2525",
+                                 "EHLO other.example", "MAIL FROM:<a@example.org>", "RCPT TO:<bob@example.com>",
+                                 "QUIT"])
+        wait_until(lambda: logs[system].exists() and logs[system].read_text().count('"close"') == 2, 30,
+                   "the milter's events")
+
+    def events(system: str) -> dict[str, list]:
+        """Each milter connection's events (its threads log in either order), up to RCPT (Postfix then sends two
+        aborts where filterd sends one), the real client's port and the MTA's version and queue id aside."""
+        found: dict[str, list] = {}
+        for event, args, macros in map(json.loads, logs[system].read_text().splitlines()):
+            for name in ("i", "v"):
+                macros.pop(name, None)
+            args = [re.sub(r"\('127.0.0.1', \d+\)", "('127.0.0.1', PORT)", arg) for arg in args]
+            found.setdefault(macros["_"], []).append([event, args, macros])
+        for client, session in found.items():
+            names = [event[0] for event in session]
+            found[client] = session[:names.index("rcpt") + 1] if "rcpt" in names else session
+        return found
+
+    ours = events("filterd")
+    assert ours == events("postfix")
+    assert {client: [e[0] for e in session] for client, session in ours.items()} == {
+        "localhost [127.0.0.1]": ["connect", "helo", "close"],
+        "mail.example [192.0.2.10]": ["connect", "helo", "mail", "rcpt"]}
