@@ -285,6 +285,9 @@ class SmtpServer(BdatCommand, XclientCommand, XforwardCommand, UpstreamProxy, Sp
             if isinstance(peer, tuple):
                 await self._look_up_names(session, session.client_address)
                 self.verbose = self.settings.debug_peers.matches(session.client_name, session.client_address)
+                if asking is not None and self.settings.xclient_allowed(session.client_name, session.client_address):
+                    self.gate.forget(asking, self.service_name, session.client_address)  # as Postfix: not counted
+                    asking = None
             await self.handler.on_connect()
             if self.transport and self.transport.get_extra_info("ssl_object") is not None:
                 starttls.record(session, self.transport.get_extra_info("ssl_object"), self.settings.tls,
@@ -518,6 +521,8 @@ class SmtpServer(BdatCommand, XclientCommand, XforwardCommand, UpstreamProxy, Sp
                                  keyword and not (arg or "")[len(keyword):].strip()):
             return None
         session = self.handler.session.unforwarded()
+        if self.settings.xclient_allowed(session.client_name, session.client_address):
+            return None  # anvil does not count a client that may use XCLIENT, as in Postfix
         return await self.gate.event_refusal(event, self.service_name, session.client_address, session.client)
 
     async def _auth_response(self, challenge: str) -> str | None:

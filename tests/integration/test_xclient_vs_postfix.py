@@ -128,3 +128,20 @@ def test_milters_are_told_of_the_simulated_client_as_postfix_tells_them(postfix_
     assert {client: [e[0] for e in session] for client, session in ours.items()} == {
         "localhost [127.0.0.1]": ["connect", "helo", "close"],
         "mail.example [192.0.2.10]": ["connect", "helo", "mail", "rcpt"]}
+
+
+def test_anvil_counts_the_simulated_client_and_not_the_one_that_may_use_xclient(pair) -> None:
+    """Postfix's smtpd keeps clients in smtpd_authorized_xclient_hosts out of anvil's limits; the client it
+    simulates is counted like any other."""
+    postfix, filterd = pair(**SETTINGS, smtpd_client_event_limit_exceptions="",
+                            smtpd_client_connection_count_limit="1", smtpd_client_message_rate_limit="1")
+    commands = ["MAIL FROM:<a@example.org>", "RSET", "MAIL FROM:<a@example.org>", "RSET",
+                "XCLIENT ADDR=192.0.2.10", f"EHLO {HELO}", "MAIL FROM:<a@example.org>", "RSET",
+                "MAIL FROM:<a@example.org>", "QUIT"]
+    answers = {}
+    for system in (postfix, filterd):
+        with socket.create_connection(("127.0.0.1", system.port), timeout=30) as held:
+            assert held.makefile("rb").readline().startswith(b"220 ")
+            answers[system] = [line.split("|")[0] for line in transcript(system.port, [f"EHLO {HELO}", *commands])]
+    assert answers[filterd] == answers[postfix]
+    assert answers[filterd][-2] == "450 4.7.1 Error: too much mail from 192.0.2.10"
