@@ -304,7 +304,8 @@ class AddressRules:
     def from_config(cls, config) -> AddressRules:
         """The rules of a loaded main.cf."""
         return cls(tuple(d.lower() for d in config.list("mydestination")), config.get("myhostname"),
-                   config.get("myorigin"), own_addresses(config.list("inet_interfaces"), config.list("proxy_interfaces")),
+                   config.get("myorigin"),
+                   own_addresses(config.list("inet_interfaces"), config.list("proxy_interfaces")),
                    config.bool("allow_percent_hack"), config.bool("swap_bangpath"),
                    config.bool("resolve_dequoted_address"), config.bool("resolve_null_domain"))
 

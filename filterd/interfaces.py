@@ -136,7 +136,8 @@ def mynetworks(style: str, interfaces: Iterable[Interface]) -> str:
         elif style == "class" and address.version == 4:
             prefix = _class_prefix(address)
         network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-        shown = f"{network.network_address}/{prefix}" if address.version == 4 else f"[{network.network_address}]/{prefix}"
+        base = network.network_address
+        shown = f"{base}/{prefix}" if address.version == 4 else f"[{base}]/{prefix}"
         if shown not in networks:
             networks.append(shown)
     return " ".join(networks)

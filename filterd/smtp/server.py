@@ -45,8 +45,8 @@ PIPELINED = frozenset({"MAIL", "RCPT", "RSET", "XFORWARD", "BDAT"})
 """The commands RFC 2920 lets a client follow with more before it reads the reply (XFORWARD: Postfix's smtp(8)
 pipelines it too; BDAT: RFC 3030); the reply to any other command is sent at once."""
 _HANDLER_HOOKS = ("handle_EHLO", "handle_HELO", "handle_MAIL", "handle_RCPT", "handle_RSET", "handle_QUIT")
-_SUMMARY_ORDER = ("helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop",
-                  "vrfy", "etrn", "quit", "unknown")
+_SUMMARY_ORDER = ("helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset",
+                  "noop", "vrfy", "etrn", "quit", "unknown")
 
 
 class SmtpServer(BdatCommand, XclientCommand, XforwardCommand, UpstreamProxy, SpecialCommands, SMTP):

@@ -152,13 +152,15 @@ def test_kill_9_of_the_delivering_processes_loses_nothing_and_duplicates_no_more
     The counts are compared summed over rounds: two, and more (up to ten) only while filterd's sum is above
     Postfix's. With the deliveries in a process of their own (qmgr/agent.py), whose loop does nothing else, the record
     follows the reply at once; what is left is the time the agent, one process sharing two busy cores with smtp-source,
-    smtp-sink and Postfix, takes to read a 250 that Postfix's twenty smtp processes would each read at once. Alone on
-    the machines of 2026-12-04 the two expectations were about equal (ten rounds: filterd 64 against Postfix 56,
-    filterd 0-12 a round, Postfix 0-19), and the counts come in bursts (a kill finds none or a dozen), far wider than
-    Poisson's: CI once drew filterd 3, 20, 5, 0 against Postfix 2, 3, 2, 2. So after ten rounds the per-round
-    differences (filterd's minus Postfix's) are put to a one-sided t-test with their own spread: filterd fails when
-    their mean is above zero by more than three standard errors (by chance about one run in a hundred when the two
-    expectations are equal), as a recovery that delivered again what it had recorded would be, round after round."""
+    smtp-sink and Postfix, takes to read a 250 that Postfix's twenty smtp processes would each read at once. On
+    2026-12-04, with Postfix logging through postlogd, the two expectations were equal (69 rounds: filterd 6.1 a
+    round, Postfix 6.0); with Postfix logging nowhere (POSTFIX_UNDER_KILLS: postlogd froze it), Postfix is lighter
+    and draws fewer (36 rounds: filterd 7.9, Postfix 5.1). The counts come in bursts (a kill finds none or a dozen),
+    far wider than Poisson's: CI once drew filterd 3, 20, 5, 0 against Postfix 2, 3, 2, 2. So after ten rounds the
+    per-round differences (filterd's minus Postfix's) are put to a one-sided t-test with their own spread: filterd
+    fails when their mean is above zero by more than three standard errors (by chance about one run in a hundred
+    when the two expectations are equal; those 36 rounds gave t = 1.4 to 1.9), as a recovery that delivered again
+    what it had recorded would be, round after round."""
     filterd_sink, postfix_sink = smtp_sink_factory(), smtp_sink_factory()
     port = free_port()
     relay = filterd_factory({**FAST_QUEUE, "filterd_listeners": f"relay:127.0.0.1:{port}",
@@ -190,12 +192,13 @@ def _standard_errors_above_zero(differences: list[int]) -> float:
 
 
 ROUNDS, MAX_ROUNDS = 2, 10
-POSTFIX_UNDER_KILLS = {"service_throttle_time": "1s", "transport_retry_time": "1s",
-                       "postlogd_watchdog_timeout": "300s"}
+POSTFIX_UNDER_KILLS = {"service_throttle_time": "1s", "transport_retry_time": "1s", "maillog_file": ""}
 """A killed smtp is restarted after a second, not a minute, and its transport is tried again after a second, not
-transport_retry_time's minute (qmgr suspends a transport whose agent died: the test's 60 s wait ran out); postlogd,
-starved of CPU by the load, is not killed by its 10-second watchdog (Postfix then stopped logging and delivering,
-and the test waited in vain)."""
+transport_retry_time's minute (qmgr suspends a transport whose agent died: the test's 60 s wait ran out). And no
+maillog_file: through postlogd, Postfix froze under the kills, once in about fifteen runs (its log and deliveries
+stopped mid-round, `postfix stop` hung: every process blocked writing to the postlog socket that no postlogd
+read), and its 10-second watchdog had killed a postlogd starved of CPU before; to syslog, which these machines do
+not run, nothing waits. The test reads Postfix's deliveries at the sink, not its log."""
 
 
 def _source_under_kills(relay: str, port: int, sink, delivery_pids, rounds: int, wake=lambda: None,
@@ -246,10 +249,10 @@ class Waker:
 
 
 def _postfix_state(postfix) -> str:
-    """What Postfix still holds (postqueue -p's last lines) and what it warned about."""
+    """What Postfix still holds: postqueue -p's last lines (it logs nowhere here: POSTFIX_UNDER_KILLS)."""
     queue = subprocess.run(["postqueue", "-c", str(postfix.config_dir), "-p"], capture_output=True, text=True,
                            stdin=subprocess.DEVNULL).stdout.splitlines()
-    return "\n".join(["postqueue -p:", *queue[-12:], _unusual(postfix.maillog())])
+    return "\n".join(["postqueue -p:", *queue[-12:]])
 
 
 def _unusual(log: str) -> str:
