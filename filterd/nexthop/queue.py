@@ -169,13 +169,22 @@ class QueueNextHop:
         given = []
         for address in addresses:
             found = {o.split("=", 1)[0].upper(): o.partition("=")[2] for o in env.rcpt_options.get(address, [])}
-            given.append(Given(address, found.get("ORCPT", ""), found.get("NOTIFY", "").upper()))
+            orcpt = found.get("ORCPT") or (made_up_orcpt(address) if address in env.rcpt_options else "")
+            given.append(Given(address, orcpt, found.get("NOTIFY", "").upper()))
         return self.mapping.recipients(sender, given, env.queue_id)
 
     async def _in_flow_delay(self) -> None:
         """Slow acceptance down while the queue manager is behind (Postfix's in_flow_delay)."""
         if self.flow_limit and self.flow_delay and self.spool.count("incoming", FLOW_RECOUNT) > self.flow_limit:
             await asyncio.sleep(self.flow_delay)
+
+
+def made_up_orcpt(address: str) -> str:
+    """The ORCPT Postfix's smtpd records for a recipient the client gave none for (RFC 3461 5.2.1 lets a relay add
+    one): `rfc822;` and the address as the client gave it, xtext-encoded; it is relayed to a next hop that speaks
+    DSN and named in DSNs' Original-Recipient. A recipient the client did not give (a BCC) has none."""
+    return "rfc822;" + "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}"
+                               for c in address)
 
 
 def message_id_lines(headers, added: str = "", header_done: bool = True) -> list[str]:

@@ -3,6 +3,7 @@ failed recipients, and the report of every recipient that `sendmail -v` asks for
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -33,15 +34,37 @@ Enclosed is the mail delivery report that you requested.
 
 @dataclass(frozen=True)
 class Notice:
-    """What kind of notification: its subject, its text (Postfix's template) and its headers part's name."""
+    """What kind of notification: its subject, its text (Postfix's template) and whether it reports undelivered
+    mail (a failure: the returned part is the "Undelivered Message")."""
 
     subject: str
     human: str
-    headers: str
+    undelivered: bool = True
 
 
-FAILURE = Notice("Undelivered Mail Returned to Sender", _HUMAN, "Undelivered Message Headers")
-RECORD = Notice("Mail Delivery Status Report", _RECORD_HUMAN, "Message Headers")
+FAILURE = Notice("Undelivered Mail Returned to Sender", _HUMAN)
+RECORD = Notice("Mail Delivery Status Report", _RECORD_HUMAN, undelivered=False)
+BOUNCE_SIZE_LIMIT = 50000
+"""bounce_size_limit: a larger message comes back as its headers only."""
+_IN_REPLY_TO = re.compile(r" \(in reply to [^()]* command\)$")
+
+
+def line_wrap(text: str, length: int = 79, indent: int = 4) -> list[str]:
+    """Postfix's line_wrap() as the bounce daemon calls it: lines of at most `length` characters broken at
+    blanks, those after the first indented by `indent`."""
+    lines, start, word, curr_indent, curr_len = [], 0, 0, 0, length
+    while word is not None:
+        next_space = word + len(re.match(r"[^ \t]*", text[word:])[0])
+        if word > start and next_space - start > curr_len:
+            lines.append(" " * curr_indent + text[start:word].rstrip())
+            while word < len(text) and text[word].isspace():
+                word += 1
+            if start == 0:
+                curr_indent, curr_len = curr_indent + indent, curr_len - indent
+            start = word
+        word = next_space + 1 if next_space < len(text) else None
+    lines.append(" " * curr_indent + text[start:].rstrip())
+    return lines
 
 
 def _action(rcpt: Recipient) -> str:
@@ -53,11 +76,10 @@ def _action(rcpt: Recipient) -> str:
 
 
 def _human_line(rcpt: Recipient) -> str:
-    """`<rcpt>: reason` for a failure, `<rcpt>: delivery via RELAY: what it said` for a delivery."""
+    """`<rcpt>: reason` for a failure, `<rcpt>: delivery via RELAY: what it said` for a delivery, wrapped."""
     named = f"<{rcpt.address}> (expanded from <{rcpt.orig}>)" if rcpt.orig else f"<{rcpt.address}>"
-    if rcpt.status == "sent":
-        return f"\n{named}: delivery via {rcpt.relay}: {rcpt.text}\n"
-    return f"\n{named}: {rcpt.text}\n"
+    text = f"{named}: delivery via {rcpt.relay}: {rcpt.text}" if rcpt.status == "sent" else f"{named}: {rcpt.text}"
+    return "\n" + "\n".join(line_wrap(text)) + "\n"
 
 
 def _recipient_block(rcpt: Recipient) -> str:
@@ -68,46 +90,60 @@ def _recipient_block(rcpt: Recipient) -> str:
         lines.append(f"Original-Recipient: rfc822; {rcpt.orig}")
     lines += [f"Action: {_action(rcpt)}", f"Status: {rcpt.dsn or '5.0.0'}"]
     if rcpt.relay and rcpt.relay not in ("local", "none"):
-        lines.append(f"Remote-MTA: dns; {rcpt.relay.split('[', 1)[0]}")
+        lines += line_wrap(f"Remote-MTA: dns; {rcpt.relay.split('[', 1)[0]}")
     if rcpt.text.startswith("host ") and " said: " in rcpt.text:
-        lines.append(f"Diagnostic-Code: smtp; {rcpt.text.split(' said: ', 1)[1]}")
+        lines += line_wrap(f"Diagnostic-Code: smtp; {_IN_REPLY_TO.sub('', rcpt.text.split(' said: ', 1)[1])}")
     else:
-        lines.append(f"Diagnostic-Code: X-Postfix; {rcpt.text}")
+        lines += line_wrap(f"Diagnostic-Code: X-Postfix; {rcpt.text}")
     return "\n".join(lines)
 
 
-def _original_headers(qf: QueueFile) -> bytes:
+def _original(qf: QueueFile, headers_only: bool) -> bytes:
+    """The returned message with LF line ends: its headers, or all of it."""
     data = b""
     for chunk in qf.content():
         data += chunk
-        if b"\r\n\r\n" in data or len(data) > 1_000_000:
+        if headers_only and (b"\r\n\r\n" in data or len(data) > 1_000_000):
             break
-    return data.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n") + b"\n"
+    data = data.replace(b"\r\n", b"\n")
+    if headers_only:
+        return data.split(b"\n\n", 1)[0] + b"\n"
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 def compose(qf: QueueFile, failed: list[Recipient], myhostname: str,
             notice: Notice = FAILURE) -> tuple[QueueEnvelope, bytes]:
-    """The bounce message (or another notice) and its envelope (null sender, to the original sender)."""
-    env, now = qf.envelope, time.time()
+    """The bounce message (or another notice) and its envelope (null sender, to the original sender), laid out
+    as Postfix 3.7's bounce daemon and cleanup write it: the failed message returned whole (its headers only past
+    bounce_size_limit, with RET=HDRS, or in a report of deliveries), 8bit."""
+    env, now, qid = qf.envelope, time.time(), new_queue_id()
     boundary = f"{env.queue_id}.{int(now)}/{myhostname}"
+    headers_only = not notice.undelivered or env.ret.upper() == "HDRS" or env.size > BOUNCE_SIZE_LIMIT
     human = notice.human.format(host=myhostname) + "".join(_human_line(r) for r in failed)
     status = "\n\n".join([f"Reporting-MTA: dns; {myhostname}\nX-Postfix-Queue-ID: {env.queue_id}\n"
                           f"X-Postfix-Sender: rfc822; {env.sender}\n"
                           f"Arrival-Date: {mail_date(env.arrival)}"]
                          + [_recipient_block(r) for r in failed])
-    text = (f"From: MAILER-DAEMON@{myhostname} (Mail Delivery System)\n"
+    encoding = "Content-Transfer-Encoding: 8bit\n"  # Postfix 3.7 writes notices as 8bit, BODY=7BIT mail's too
+    returned = ("Undelivered " if notice.undelivered else "") + ("Message Headers" if headers_only else "Message")
+    text = (f"Received: by {myhostname} (filterd)\n\tid {qid}; {mail_date(now)}\n"
+            f"Date: {mail_date(now)}\n"
+            f"From: Mail Delivery System <MAILER-DAEMON@{myhostname}>\n"
             f"Subject: {notice.subject}\nTo: {env.sender}\n"
             f"Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
             f"Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"{boundary}\"\n"
-            f"Content-Transfer-Encoding: 8bit\nDate: {mail_date(now)}\n"
-            f"Message-Id: <{new_queue_id()}@{myhostname}>\n\n"
+            f"{encoding}"
+            f"Message-Id: <{time.strftime('%Y%m%d%H%M%S', time.localtime(now))}.{qid}@{myhostname}>\n\n"
             f"This is a MIME-encapsulated message.\n\n--{boundary}\n"
-            f"Content-Description: Notification\nContent-Type: text/plain; charset=us-ascii\n\n{human}\n"
+            f"Content-Description: Notification\n"
+            f"Content-Type: text/plain; charset=utf-8\n{encoding}\n{human}\n"
             f"--{boundary}\nContent-Description: Delivery report\nContent-Type: message/delivery-status\n\n"
-            f"{status}\n\n--{boundary}\nContent-Description: {notice.headers}\n"
-            f"Content-Type: text/rfc822-headers\nContent-Transfer-Encoding: 8bit\n\n")
-    body = text.encode("utf-8", "surrogateescape") + _original_headers(qf) + f"\n--{boundary}--\n".encode()
+            f"{status}\n\n--{boundary}\nContent-Description: {returned}\n"
+            f"Content-Type: {'text/rfc822-headers' if headers_only else 'message/rfc822'}\n{encoding}\n"
+            f"Return-Path: <{env.sender}>\n")
+    body = text.encode("utf-8", "surrogateescape") + _original(qf, headers_only) + f"\n--{boundary}--\n".encode()
     content = body.replace(b"\n", b"\r\n")
-    bounce = QueueEnvelope(new_queue_id(), "", [Recipient(env.sender)], arrival=now, size=len(content),
-                           is_bounce=True, client="local", protocol="local")
+    bounce = QueueEnvelope(qid, "", [Recipient(env.sender, orcpt=f"rfc822;{env.sender}")], arrival=now,
+                           size=len(content), body_type="8BITMIME", is_bounce=True,
+                           client="local", protocol="local")
     return bounce, content

@@ -76,7 +76,7 @@ def test_sendmail_v_mails_the_sender_a_report_of_the_delivery(filterd_factory):
     wait_until(lambda: mailbox.is_dir() and any(mailbox.iterdir()), 20, "the report")
     [report] = [email.message_from_bytes(path.read_bytes()) for path in mailbox.iterdir()]
     assert (report["Subject"], report["From"]) == ("Mail Delivery Status Report",
-                                                   "MAILER-DAEMON@filterd.test (Mail Delivery System)")
+                                                   "Mail Delivery System <MAILER-DAEMON@filterd.test>")
     human, status, headers = report.get_payload()
     assert "Enclosed is the mail delivery report that you requested." in human.get_payload()
     assert "<bob@localhost>: delivery via local: delivered to maildir" in human.get_payload()

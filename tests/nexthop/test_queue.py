@@ -64,7 +64,8 @@ def test_under_a_redirect_the_queue_file_keeps_the_recipients_as_received(tmp_pa
     asyncio.run(run())
     env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
     assert env.redirect == "new@example.net"
-    assert env.recipients == [Recipient("b@example.net", orcpt="rfc822;b@example.net"), Recipient("c@example.net"),
+    assert env.recipients == [Recipient("b@example.net", orcpt="rfc822;b@example.net"),
+                              Recipient("c@example.net", orcpt="rfc822;c@example.net"),
                               Recipient("bcc@example.net")]
 
 
@@ -92,3 +93,22 @@ def test_recipients_are_queued_in_canonical_form_beside_the_address_as_received(
     assert env.recipients == [Recipient("bob@relay.example", orig="bob"),
                               Recipient("carol@example.com", orig="example.com!carol"), Recipient("dave@example.com"),
                               Recipient("erin@example.com", orig="erin%example.com@relay.example")]
+
+
+def test_a_recipient_given_without_orcpt_gets_postfix_s_made_up_one_and_a_bcc_none(tmp_path):
+    """smtpd's `rfc822;` and the address as the client gave it (xtext: `+` and `=` encoded), as Postfix relays it
+    and names it in DSNs; BCC recipients, not the client's, have none."""
+    spool = Spool(tmp_path).create()
+    hop = QueueNextHop(spool)
+    envelope = Envelope("4QID", "a@example.org", [], arrival=1.0)
+
+    async def run():
+        await hop.begin(Session(helo="client.example"), envelope)
+        envelope.recipients += ["b+tag@example.net", '"c d"@example.net']
+        envelope.rcpt_options.update({"b+tag@example.net": [], '"c d"@example.net': ["NOTIFY=NEVER"]})
+        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"), Routing(bcc=("e@example.net",)))
+
+    asyncio.run(run())
+    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    assert [r.orcpt for r in env.recipients] == ["rfc822;b+2Btag@example.net", 'rfc822;"c+20d"@example.net']
+    assert env.bcc == ["e@example.net"]  # added by the queue manager without an ORCPT
