@@ -258,7 +258,8 @@ def implicit_tls(settings: SmtpSettings) -> dict:
 def schedule(config: Config) -> Schedule:
     return Schedule(config.int("qmgr_message_active_limit"), config.time("queue_run_delay"),
                     config.time("minimal_backoff_time"), config.time("maximal_backoff_time"),
-                    config.time("maximal_queue_lifetime"), config.time("bounce_queue_lifetime"))
+                    config.time("maximal_queue_lifetime"), config.time("bounce_queue_lifetime"),
+                    config.time("delay_warning_time"))
 
 
 def dns_support(config: Config) -> bool:

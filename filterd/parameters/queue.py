@@ -18,6 +18,9 @@ QUEUE_PARAMETERS: dict[str, Parameter] = dict([
     _p("maximal_backoff_time", "4000s", "time", "The maximal time between attempts to deliver a deferred message."),
     _p("maximal_queue_lifetime", "5d", "time", "How long a message stays queued before it is sent back as undeliverable."),
     _p("bounce_queue_lifetime", "5d", "time", "How long a bounce message stays queued before it is considered undeliverable."),
+    ("delay_warning_time", Parameter("delay_warning_time", "0h", "time",
+                                     "The time after which the sender receives a copy of the message headers of mail "
+                                     "that is still queued (0: never).", unit="h")),
     _p("default_destination_concurrency_limit", "20", "int", "Parallel deliveries to one destination."),
     _p("initial_destination_concurrency", "5", "int",
        "The initial per-destination concurrency level for parallel delivery to the same destination."),

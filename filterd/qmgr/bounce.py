@@ -32,6 +32,24 @@ Enclosed is the mail delivery report that you requested.
 """
 
 
+_DELAY_HUMAN = """This is the mail system at host {{host}}.
+
+####################################################################
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #
+####################################################################
+
+Your message could not be delivered for more than {hours} hour(s).
+It will be retried until it is {days} day(s) old.
+
+For further assistance, please send mail to postmaster.
+
+If you do so, please include this problem report. You can
+delete your own text from the attached returned message.
+
+                   The mail system
+"""
+
+
 @dataclass(frozen=True)
 class Notice:
     """What kind of notification: its subject, its text (Postfix's template) and whether it reports undelivered
@@ -40,10 +58,18 @@ class Notice:
     subject: str
     human: str
     undelivered: bool = True
+    delay: bool = False
+    """A delay notice: the message's headers only, and when it will have been retried long enough."""
 
 
 FAILURE = Notice("Undelivered Mail Returned to Sender", _HUMAN)
 RECORD = Notice("Mail Delivery Status Report", _RECORD_HUMAN, undelivered=False)
+
+
+def delay_notice(delay_warning_time: float, maximal_queue_lifetime: float) -> Notice:
+    """Postfix's delay template, its hours and days in whole numbers as it writes them."""
+    human = _DELAY_HUMAN.format(hours=int(delay_warning_time // 3600), days=int(maximal_queue_lifetime // 86400))
+    return Notice("Delayed Mail (still being retried)", human, delay=True)
 BOUNCE_SIZE_LIMIT = 50000
 """bounce_size_limit: a larger message comes back as its headers only."""
 _IN_REPLY_TO = re.compile(r" \(in reply to [^()]* command\)$")
@@ -82,7 +108,7 @@ def _human_line(rcpt: Recipient) -> str:
     return "\n" + "\n".join(line_wrap(text)) + "\n"
 
 
-def _recipient_block(rcpt: Recipient) -> str:
+def _recipient_block(rcpt: Recipient, retry_until: str = "") -> str:
     lines = [f"Final-Recipient: rfc822; {rcpt.address}"]
     if rcpt.orcpt:
         lines.append(f"Original-Recipient: {rcpt.orcpt}")
@@ -95,6 +121,8 @@ def _recipient_block(rcpt: Recipient) -> str:
         lines += line_wrap(f"Diagnostic-Code: smtp; {_IN_REPLY_TO.sub('', rcpt.text.split(' said: ', 1)[1])}")
     else:
         lines += line_wrap(f"Diagnostic-Code: X-Postfix; {rcpt.text}")
+    if retry_until:
+        lines.append(f"Will-Retry-Until: {retry_until}")
     return "\n".join(lines)
 
 
@@ -111,19 +139,22 @@ def _original(qf: QueueFile, headers_only: bool) -> bytes:
     return data if data.endswith(b"\n") else data + b"\n"
 
 
-def compose(qf: QueueFile, failed: list[Recipient], myhostname: str,
-            notice: Notice = FAILURE) -> tuple[QueueEnvelope, bytes]:
+def compose(qf: QueueFile, failed: list[Recipient], myhostname: str, notice: Notice = FAILURE,
+            lifetime: float = 0.0) -> tuple[QueueEnvelope, bytes]:
     """The bounce message (or another notice) and its envelope (null sender, to the original sender), laid out
     as Postfix 3.7's bounce daemon and cleanup write it: the failed message returned whole (its headers only past
-    bounce_size_limit, with RET=HDRS, or in a report of deliveries), 8bit."""
+    bounce_size_limit, with RET=HDRS, or in a report of deliveries or a delay notice, whose recipients will be
+    retried until the arrival plus `lifetime`), 8bit."""
     env, now, qid = qf.envelope, time.time(), new_queue_id()
     boundary = f"{env.queue_id}.{int(now)}/{myhostname}"
-    headers_only = not notice.undelivered or env.ret.upper() == "HDRS" or env.size > BOUNCE_SIZE_LIMIT
+    headers_only = (not notice.undelivered or notice.delay or env.ret.upper() == "HDRS"
+                    or env.size > BOUNCE_SIZE_LIMIT)
+    retry_until = mail_date(env.arrival + lifetime) if notice.delay else ""
     human = notice.human.format(host=myhostname) + "".join(_human_line(r) for r in failed)
     status = "\n\n".join([f"Reporting-MTA: dns; {myhostname}\nX-Postfix-Queue-ID: {env.queue_id}\n"
                           f"X-Postfix-Sender: rfc822; {env.sender}\n"
                           f"Arrival-Date: {mail_date(env.arrival)}"]
-                         + [_recipient_block(r) for r in failed])
+                         + [_recipient_block(r, retry_until) for r in failed])
     encoding = "Content-Transfer-Encoding: 8bit\n"  # Postfix 3.7 writes notices as 8bit, BODY=7BIT mail's too
     returned = ("Undelivered " if notice.undelivered else "") + ("Message Headers" if headers_only else "Message")
     text = (f"Received: by {myhostname} (filterd)\n\tid {qid}; {mail_date(now)}\n"

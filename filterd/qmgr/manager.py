@@ -44,6 +44,8 @@ class Schedule:
     max_backoff: float = 4000.0
     max_lifetime: float = 432000.0
     bounce_lifetime: float = 432000.0
+    delay_warning: float = 0.0
+    """delay_warning_time: a message still deferred this long after its arrival gets its sender one notice."""
 
     def next_attempt(self, age: float, now: float) -> float:
         return now + min(max(age, self.min_backoff), self.max_backoff)
@@ -55,7 +57,12 @@ class Schedule:
 
 def wants_failure_notice(rcpt: Recipient) -> bool:
     """RFC 3461: NOTIFY=NEVER, or a NOTIFY list without FAILURE, asks for no bounce."""
-    return not rcpt.notify or "FAILURE" in rcpt.notify.upper().split(",")
+    return wants_notice(rcpt, "FAILURE")
+
+
+def wants_notice(rcpt: Recipient, kind: str) -> bool:
+    """RFC 3461: a recipient without NOTIFY gets failure and delay notices; one with it, those it lists."""
+    return not rcpt.notify or kind in rcpt.notify.upper().split(",")
 
 
 class QueueManager:
@@ -221,6 +228,8 @@ class QueueManager:
         if env.record and attempt.first and env.sender and not env.is_bounce:
             self._report(qf)
         if env.pending():
+            if self._delay_notice_due(env, age):
+                self._warn(qf)
             self._defer(env.queue_id, age)
             return
         failed = [r for r in env.recipients if r.status in ("bounced", "expired") and wants_failure_notice(r)]
@@ -239,6 +248,22 @@ class QueueManager:
     def _defer(self, qid: str, age: float) -> None:
         now = time.time()
         self.spool.move(qid, "active", "deferred", when=self.schedule.next_attempt(age, now), sync=False)
+
+    def _delay_notice_due(self, env: QueueEnvelope, age: float) -> bool:
+        """delay_warning_time has passed (Postfix's warn time less a second) and the sender was not told yet."""
+        return (self.schedule.delay_warning > 0 and age >= self.schedule.delay_warning - 1 and not env.warned
+                and bool(env.sender) and not env.is_bounce)
+
+    def _warn(self, qf: QueueFile) -> None:
+        """The delay notice, once: the deferred recipients that did not ask for no DELAY notice (RFC 3461)."""
+        delayed = [r for r in qf.envelope.recipients if r.status == "deferred" and wants_notice(r, "DELAY")]
+        qf.mark_warned()
+        if not delayed:
+            return
+        notice = bounce.delay_notice(self.schedule.delay_warning, self.schedule.lifetime(qf))
+        envelope, content = bounce.compose(qf, delayed, self.myhostname, notice, self.schedule.lifetime(qf))
+        self.spool.store("incoming", envelope, iter([content]))
+        maillog.info("bounce", "%s: sender delay notification: %s", qf.envelope.queue_id, envelope.queue_id)
 
     def _bounce(self, qf: QueueFile, failed: list[Recipient]) -> None:
         envelope, content = bounce.compose(qf, failed, self.myhostname)

@@ -76,6 +76,8 @@ class QueueEnvelope:
     """sendmail -v: the sender gets a report of every recipient's delivery (Postfix's "record delivery")."""
     filtered: bool = False
     """The after-queue stage is done (or the message came back from a filter): it never runs on it again."""
+    warned: bool = False
+    """The sender has had the delay notice (delay_warning_time): it is sent once."""
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape")
@@ -169,6 +171,15 @@ class QueueFile:
             os.close(fd)
         self.envelope.filtered = True
 
+    def mark_warned(self) -> None:
+        """Append that the sender has had the delay notice, so that a later attempt does not send it again."""
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, b'{"w":"yes"}\n')
+        finally:
+            os.close(fd)
+        self.envelope.warned = True
+
     def record_all(self, recipients: list[Recipient]) -> None:
         """Append several recipients' new statuses in one write (not fsynced: see the module's docstring);
         FileNotFoundError if the file was moved away."""
@@ -212,6 +223,8 @@ def _fold_statuses(envelope: QueueEnvelope, f: IO[bytes]) -> dict[str, Recipient
             raise ValueError(f"status record is not one of strings: {line[:80]!r}")
         if record.get("f") == "yes":
             envelope.filtered = True
+        elif record.get("w") == "yes":
+            envelope.warned = True
         elif "r" in record and record["r"] not in by_address:
             others.setdefault(record["r"], Recipient(record["r"]))
             take_status(others, record)

@@ -9,7 +9,7 @@ import smtplib
 
 import pytest
 
-from tests.harness import free_port
+from tests.harness import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +52,33 @@ def test_a_bounce_is_postfix_s_line_for_line(postfix_factory, filterd_factory, s
     theirs, ours = (normalised(raw) for raw in sink.messages())
     assert ours == theirs
     assert "Subject: Undelivered Mail Returned to Sender" in ours
+
+
+def test_a_delay_notice_is_postfix_s_line_for_line_and_sent_once(postfix_factory, filterd_factory,
+                                                                  smtp_sink_factory) -> None:
+    """delay_warning_time: mail still deferred that long after it came gets its sender one notice (the deferred
+    recipients but the one whose NOTIFY leaves DELAY out, the message's headers), then is tried on."""
+    sink, dead = smtp_sink_factory(), free_port()
+    settings = {"myhostname": "relay.example", "mydestination": "", "delay_warning_time": "1s",
+                "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
+                "transport_maps": f"inline:{{ dead.example=smtp:[127.0.0.1]:{dead} }}"}
+    postfix = postfix_factory.relay(sink.port, settings)
+    port = free_port()
+    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
+                               "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings}, port=port)
+    for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
+        with smtplib.SMTP("127.0.0.1", system.port, timeout=30) as client:
+            client.ehlo("client.example")
+            client.mail("a@sender.example")
+            client.rcpt("bob@dead.example")
+            client.rcpt("carol@dead.example", ["NOTIFY=FAILURE"])
+            client.rcpt("dave@dead.example", ["NOTIFY=DELAY,FAILURE"])
+            client.data(b"From: a@sender.example\r\nSubject: slow\r\nMessage-ID: <s@x>\r\n\r\nbody\r\n")
+        sink.wait_for(1 if system is postfix else 2, 30)
+        wait_until(lambda: log().count("to=<bob@dead.example>") >= 3, 30, "two attempts more")
+        assert log().count("sender delay notification") == 1
+    theirs, ours = (normalised(raw) for raw in sink.messages())
+    assert ours == theirs
+    assert "Subject: Delayed Mail (still being retried)" in ours and "Action: delayed" in ours
+    assert [line for line in ours if line.startswith("Final-Recipient")] == [
+        "Final-Recipient: rfc822; bob@dead.example", "Final-Recipient: rfc822; dave@dead.example"]
