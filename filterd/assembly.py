@@ -12,12 +12,13 @@ import stat
 from dataclasses import dataclass, replace
 from typing import Awaitable, Callable, Coroutine
 
+from filterd import maillog
 from filterd.addresses import AddressRules
-from filterd.interfaces import own_addresses
 from filterd.anvil.client import AnvilClient
 from filterd.chain import Chain
 from filterd.config import Config
 from filterd.dns import Resolver
+from filterd.interfaces import own_addresses
 from filterd.draining import OpenConnections
 from filterd.fatal import FatalError
 from filterd.handoff import NextHop
@@ -256,9 +257,15 @@ def implicit_tls(settings: SmtpSettings) -> dict:
 
 
 def schedule(config: Config) -> Schedule:
+    """The queue manager's timing; a bounce_queue_lifetime past maximal_queue_lifetime is cut to it, with
+    Postfix's qmgr's warning."""
+    if config.time("bounce_queue_lifetime") > config.time("maximal_queue_lifetime"):
+        maillog.warning("qmgr", "bounce_queue_lifetime is larger than maximal_queue_lifetime - adjusting "
+                        "bounce_queue_lifetime")
     return Schedule(config.int("qmgr_message_active_limit"), config.time("queue_run_delay"),
                     config.time("minimal_backoff_time"), config.time("maximal_backoff_time"),
-                    config.time("maximal_queue_lifetime"), config.time("bounce_queue_lifetime"),
+                    config.time("maximal_queue_lifetime"),
+                    min(config.time("bounce_queue_lifetime"), config.time("maximal_queue_lifetime")),
                     config.time("delay_warning_time"))
 
 

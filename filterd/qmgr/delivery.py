@@ -271,7 +271,7 @@ def log_recipient(service: str, attempt: Attempt, rcpt: Recipient, timing: Timin
     env, now = attempt.qf.envelope, time.time()
     before_qmgr = attempt.activated - env.arrival
     in_qmgr = attempt.started - attempt.activated
-    status = {"expired": "expired, returned to sender"}.get(rcpt.status, rcpt.status) + note
+    status = rcpt.status + note
     maillog.info(service, "%s: to=<%s>%s, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
                  env.queue_id, rcpt.address, orig_to(rcpt), rcpt.relay or "none", seconds(now - env.arrival),
                  seconds(before_qmgr), seconds(in_qmgr), seconds(timing.connect), seconds(timing.transmit),

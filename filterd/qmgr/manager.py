@@ -239,11 +239,14 @@ class QueueManager:
         maillog.info("qmgr", "%s: removed", env.queue_id)
 
     def _expire(self, attempt: Attempt) -> None:
-        expired: list[Recipient] = attempt.qf.envelope.pending()
+        """Too old: what is still pending bounces with its last reason, logged once for the message as Postfix's
+        qmgr logs it."""
+        env = attempt.qf.envelope
+        expired: list[Recipient] = env.pending()
         for rcpt in expired:
             rcpt.status = "expired"
-            log_recipient("qmgr", attempt, rcpt, Timing())
         attempt.qf.record_all(expired)
+        maillog.info("qmgr", "%s: from=<%s>, status=expired, returned to sender", env.queue_id, env.sender)
 
     def _defer(self, qid: str, age: float) -> None:
         now = time.time()

@@ -82,3 +82,28 @@ def test_a_delay_notice_is_postfix_s_line_for_line_and_sent_once(postfix_factory
     assert "Subject: Delayed Mail (still being retried)" in ours and "Action: delayed" in ours
     assert [line for line in ours if line.startswith("Final-Recipient")] == [
         "Final-Recipient: rfc822; bob@dead.example", "Final-Recipient: rfc822; dave@dead.example"]
+
+
+def test_expiry_is_logged_and_returned_as_postfix_does_it(postfix_factory, filterd_factory, smtp_sink_factory) -> None:
+    """maximal_queue_lifetime: after the attempt that finds the message too old, qmgr's one line for it, the
+    bounce daemon's, then its removal; bounce_queue_lifetime past it is cut to it, with qmgr's warning."""
+    sink, dead = smtp_sink_factory(), free_port()
+    settings = {"myhostname": "relay.example", "mydestination": "", "maximal_queue_lifetime": "2s",
+                "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
+                "transport_maps": f"inline:{{ dead.example=smtp:[127.0.0.1]:{dead} }}"}
+    postfix = postfix_factory.relay(sink.port, settings)
+    port = free_port()
+    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
+                               "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings}, port=port)
+    lines = {}
+    for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
+        with smtplib.SMTP("127.0.0.1", system.port, timeout=30) as client:
+            client.sendmail("a@sender.example", ["bob@dead.example"], "Subject: old\r\n\r\nbody\r\n")
+        wait_until(lambda: "non-delivery notification" in log(), 30, "the expiry")
+        lines[system] = [QUEUE_ID.sub("QID", line.split(": ", 1)[1]) for line in log().splitlines()
+                         if re.search(r"/(qmgr|bounce)\[", line) and ("expired" in line or "non-delivery" in line
+                                                                       or "lifetime" in line)]
+    assert lines[filterd] == lines[postfix] == [
+        "warning: bounce_queue_lifetime is larger than maximal_queue_lifetime - adjusting bounce_queue_lifetime",
+        "QID: from=<a@sender.example>, status=expired, returned to sender",
+        "QID: sender non-delivery notification: QID"]
