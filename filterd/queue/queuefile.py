@@ -164,34 +164,29 @@ class QueueFile:
 
     def mark_filtered(self) -> None:
         """Append that the after-queue stage is done, so that a later attempt does not filter the message again."""
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, b'{"f":"yes"}\n')
-        finally:
-            os.close(fd)
+        self._append(b'{"f":"yes"}\n')
         self.envelope.filtered = True
 
     def mark_warned(self) -> None:
         """Append that the sender has had the delay notice, so that a later attempt does not send it again."""
+        self._append(b'{"w":"yes"}\n')
+        self.envelope.warned = True
+
+    def _append(self, records: bytes) -> None:
+        """One write at the end of the file (O_APPEND), as the records' readers expect it."""
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         try:
-            os.write(fd, b'{"w":"yes"}\n')
+            os.write(fd, records)
         finally:
             os.close(fd)
-        self.envelope.warned = True
 
     def record_all(self, recipients: list[Recipient]) -> None:
         """Append several recipients' new statuses in one write (not fsynced: see the module's docstring);
         FileNotFoundError if the file was moved away."""
         if not recipients:
             return
-        lines = b"".join(json.dumps(status_record(r), ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n"
-                         for r in recipients)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, lines)
-        finally:
-            os.close(fd)
+        self._append(b"".join(json.dumps(status_record(r), ensure_ascii=False).encode("utf-8", "surrogateescape")
+                              + b"\n" for r in recipients))
 
 
 _JSON_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "list[str]": (list,),

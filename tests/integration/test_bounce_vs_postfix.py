@@ -28,6 +28,15 @@ def normalised(raw: bytes) -> list[str]:
     return re.sub(r"\]:\d+", "]:PORT", text).splitlines()
 
 
+def relays(postfix_factory, filterd_factory, sink_port: int, settings: dict[str, str]):
+    """A Postfix relay and a filterd relay with the same settings, both relaying to the sink."""
+    postfix = postfix_factory.relay(sink_port, settings)
+    port = free_port()
+    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink_port}",
+                               "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings}, port=port)
+    return postfix, filterd
+
+
 @pytest.mark.parametrize("body", ["", " BODY=7BIT"])
 def test_a_bounce_is_postfix_s_line_for_line(postfix_factory, filterd_factory, smtp_sink_factory, body) -> None:
     """One recipient refused at RCPT by the next hop (its reply wrapped as Postfix wraps it), one by the error
@@ -38,10 +47,7 @@ def test_a_bounce_is_postfix_s_line_for_line(postfix_factory, filterd_factory, s
                 "transport_maps": f"inline:{{ bounce.example=smtp:[127.0.0.1]:{refusing.port}, "
                                   "{nowhere.example=error:5.1.1 no mail for this domain here at all, it was never "
                                   "meant to be delivered} }"}
-    postfix = postfix_factory.relay(sink.port, settings)
-    port = free_port()
-    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
-                               "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings}, port=port)
+    postfix, filterd = relays(postfix_factory, filterd_factory, sink.port, settings)
     for system in (postfix, filterd):
         with smtplib.SMTP("127.0.0.1", system.port, timeout=30) as client:
             client.ehlo("client.example")
@@ -62,10 +68,7 @@ def test_a_delay_notice_is_postfix_s_line_for_line_and_sent_once(postfix_factory
     settings = {"myhostname": "relay.example", "mydestination": "", "delay_warning_time": "1s",
                 "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
                 "transport_maps": f"inline:{{ dead.example=smtp:[127.0.0.1]:{dead} }}"}
-    postfix = postfix_factory.relay(sink.port, settings)
-    port = free_port()
-    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
-                               "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings}, port=port)
+    postfix, filterd = relays(postfix_factory, filterd_factory, sink.port, settings)
     for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
         with smtplib.SMTP("127.0.0.1", system.port, timeout=30) as client:
             client.ehlo("client.example")
@@ -91,10 +94,7 @@ def test_expiry_is_logged_and_returned_as_postfix_does_it(postfix_factory, filte
     settings = {"myhostname": "relay.example", "mydestination": "", "maximal_queue_lifetime": "2s",
                 "minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
                 "transport_maps": f"inline:{{ dead.example=smtp:[127.0.0.1]:{dead} }}"}
-    postfix = postfix_factory.relay(sink.port, settings)
-    port = free_port()
-    filterd = filterd_factory({"filterd_listeners": f"relay:127.0.0.1:{port}", "relayhost": f"[127.0.0.1]:{sink.port}",
-                               "smtp_dns_support_level": "disabled", "queue_run_delay": "1s", **settings}, port=port)
+    postfix, filterd = relays(postfix_factory, filterd_factory, sink.port, settings)
     lines = {}
     for system, log in ((postfix, postfix.maillog), (filterd, filterd.log)):
         with smtplib.SMTP("127.0.0.1", system.port, timeout=30) as client:
