@@ -4,7 +4,6 @@ inet_interfaces = all, and the networks mynetworks_style makes of them when myne
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import ipaddress
 import socket
 from typing import Iterable
@@ -40,7 +39,7 @@ def _sockaddr(pointer: int | None) -> tuple[int, bytes] | None:
 
 def local_interfaces(families: Iterable[int] = (socket.AF_INET, socket.AF_INET6)) -> list[Interface]:
     """Every address of an interface that is up, family by family in getifaddrs' order (ial_getifaddrs)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # the C library Python runs on, without find_library's ldconfig
     head = ctypes.POINTER(_Ifaddrs)()
     if libc.getifaddrs(ctypes.byref(head)) != 0:
         raise OSError(ctypes.get_errno(), "getifaddrs failed")
