@@ -110,9 +110,9 @@ LAYERS = (
 )
 HELPERS = ("filterd.fatal", "filterd.maillog", "filterd.maildate", "filterd.queueid", "filterd.network",
            "filterd.smtp_data", "filterd.pipelining", "filterd.connection_cache", "filterd.received",
-           "filterd.missing_headers", "filterd.privileges", "filterd.draining", "filterd.debug_peers")
+           "filterd.missing_headers", "filterd.privileges", "filterd.draining", "filterd.debug_peers", "filterd.xtext")
 """Small modules used across the layers (errors, logging, dates, queue ids, sockets, DATA, PIPELINING, SMTP
-connection cache, Received:, missing headers, mail_owner, open connections, debug_peer_list), left out."""
+connection cache, Received:, missing headers, mail_owner, open connections, debug_peer_list, xtext), left out."""
 SAME_ROW = (("cli", "plugins/", "policies/", "examples/"),
             ("smtp/", "milter/server/", "nexthop/", "qmgr/", "policy/server/"))
 """Boxes drawn side by side: the top row, and the front ends."""

@@ -10,7 +10,6 @@ replaced by a new one before MAIL.
 from __future__ import annotations
 
 import asyncio
-import re
 
 import aiosmtplib
 
@@ -22,15 +21,9 @@ from filterd.model import Envelope, Message, Session
 from filterd.pipelining import pipelined
 from filterd.smtp_data import DataEncoder, send_content
 from filterd.tls import ClientTls
+from filterd.xtext import xtext
 
 UNAVAILABLE = Reply(451, "4.3.0 Error: queue file write error")
-_XTEXT_UNSAFE = re.compile(r"[^!-*,-<>-~]")
-
-
-def xtext(value: str) -> str:
-    """RFC 3461 xtext, as XFORWARD wants its attribute values."""
-    return _XTEXT_UNSAFE.sub(lambda m: "".join(f"+{b:02X}" for b in m.group().encode()), value)
-
 
 class ProxyNextHop:
     """A downstream SMTP server reached with aiosmtplib, one session per transaction."""

@@ -22,6 +22,7 @@ from filterd.automatic_bcc import AutomaticBcc
 from filterd.canonical import CanonicalMaps
 from filterd.queue.envelope_mapping import EnvelopeMapping, Given
 from filterd.virtual_alias import ExpansionError, VirtualAliases
+from filterd.xtext import xtext
 
 STORAGE_FULL = Reply(452, "4.3.1 Insufficient system storage")
 ALIAS_EXPANSION_ERROR = Reply(451, "4.6.0 Alias expansion error")
@@ -183,8 +184,7 @@ def made_up_orcpt(address: str) -> str:
     """The ORCPT Postfix's smtpd records for a recipient the client gave none for (RFC 3461 5.2.1 lets a relay add
     one): `rfc822;` and the address as the client gave it, xtext-encoded; it is relayed to a next hop that speaks
     DSN and named in DSNs' Original-Recipient. A recipient the client did not give (a BCC) has none."""
-    return "rfc822;" + "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}"
-                               for c in address)
+    return "rfc822;" + xtext(address)
 
 
 def message_id_lines(headers, added: str = "", header_done: bool = True) -> list[str]:

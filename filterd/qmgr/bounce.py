@@ -70,9 +70,12 @@ def delay_notice(delay_warning_time: float, maximal_queue_lifetime: float) -> No
     """Postfix's delay template, its hours and days in whole numbers as it writes them."""
     human = _DELAY_HUMAN.format(hours=int(delay_warning_time // 3600), days=int(maximal_queue_lifetime // 86400))
     return Notice("Delayed Mail (still being retried)", human, delay=True)
+
+
 BOUNCE_SIZE_LIMIT = 50000
 """bounce_size_limit: a larger message comes back as its headers only."""
 _IN_REPLY_TO = re.compile(r" \(in reply to [^()]* command\)$")
+_WORD = re.compile(r"[^ \t]*")
 
 
 def line_wrap(text: str, length: int = 79, indent: int = 4) -> list[str]:
@@ -80,7 +83,7 @@ def line_wrap(text: str, length: int = 79, indent: int = 4) -> list[str]:
     blanks, those after the first indented by `indent`."""
     lines, start, word, curr_indent, curr_len = [], 0, 0, 0, length
     while word is not None:
-        next_space = word + len(re.match(r"[^ \t]*", text[word:])[0])
+        next_space = _WORD.match(text, word).end()
         if word > start and next_space - start > curr_len:
             lines.append(" " * curr_indent + text[start:word].rstrip())
             while word < len(text) and text[word].isspace():

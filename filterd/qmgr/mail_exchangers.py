@@ -112,7 +112,7 @@ class HostLookup:
             for family, address in await self._one(name, port, why):
                 found.append(((record.preference, self.families.rank(family)), (name, address, port)))
         found.sort(key=lambda item: item[0])
-        own = [key[0] for key, (_, address, _) in found if port == SMTP_PORT and address in self.own_addresses]
+        own = [key[0] for key, (_, address, _) in found if address in self.own_addresses] if port == SMTP_PORT else []
         if own:
             best_found = found[0][0][0]
             found = [item for item in found if item[0][0] < own[0]]

@@ -55,13 +55,9 @@ class Schedule:
         return self.bounce_lifetime if env.is_bounce or not env.sender else self.max_lifetime
 
 
-def wants_failure_notice(rcpt: Recipient) -> bool:
-    """RFC 3461: NOTIFY=NEVER, or a NOTIFY list without FAILURE, asks for no bounce."""
-    return wants_notice(rcpt, "FAILURE")
-
-
 def wants_notice(rcpt: Recipient, kind: str) -> bool:
-    """RFC 3461: a recipient without NOTIFY gets failure and delay notices; one with it, those it lists."""
+    """RFC 3461: a recipient without NOTIFY gets failure and delay notices; one with it, those it lists
+    (NOTIFY=NEVER: none)."""
     return not rcpt.notify or kind in rcpt.notify.upper().split(",")
 
 
@@ -232,7 +228,7 @@ class QueueManager:
                 self._warn(qf)
             self._defer(env.queue_id, age)
             return
-        failed = [r for r in env.recipients if r.status in ("bounced", "expired") and wants_failure_notice(r)]
+        failed = [r for r in env.recipients if r.status in ("bounced", "expired") and wants_notice(r, "FAILURE")]
         if failed and env.sender and not env.is_bounce:
             self._bounce(qf, failed)
         self.spool.remove("active", env.queue_id, sync=False)
@@ -263,8 +259,9 @@ class QueueManager:
         qf.mark_warned()
         if not delayed:
             return
-        notice = bounce.delay_notice(self.schedule.delay_warning, self.schedule.lifetime(qf))
-        envelope, content = bounce.compose(qf, delayed, self.myhostname, notice, self.schedule.lifetime(qf))
+        lifetime = self.schedule.lifetime(qf)
+        notice = bounce.delay_notice(self.schedule.delay_warning, lifetime)
+        envelope, content = bounce.compose(qf, delayed, self.myhostname, notice, lifetime)
         self.spool.store("incoming", envelope, iter([content]))
         maillog.info("bounce", "%s: sender delay notification: %s", qf.envelope.queue_id, envelope.queue_id)
 

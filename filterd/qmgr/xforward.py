@@ -3,12 +3,11 @@ that an after-queue filter, or the MTA that a filter reinjects into, logs and ch
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from filterd.queue.queuefile import QueueEnvelope
+from filterd.xtext import xtext
 
-_XTEXT_UNSAFE = re.compile(r"[^!-*,-<>-~]")
 _LINE_LIMIT = 512
 UNAVAILABLE = "[UNAVAILABLE]"
 
@@ -23,11 +22,6 @@ class XForward:
 
     def wanted(self, transport: str) -> bool:
         return self.always or transport in self.filter_transports
-
-
-def xtext(value: str) -> str:
-    """RFC 3461 xtext, as XFORWARD wants its attribute values."""
-    return _XTEXT_UNSAFE.sub(lambda m: "".join(f"+{b:02X}" for b in m.group().encode()), value)
 
 
 def attributes(env: QueueEnvelope) -> dict[str, str]:

@@ -91,9 +91,13 @@ class SmtpHandler:
 
     async def on_connect(self) -> None:
         maillog.info(self.settings.service, "connect from %s", self.session.client)
+        await self._connect()
+
+    async def _connect(self, command: str = "") -> None:
+        """The client's EHLO keywords, then the connect hook (`command`: XCLIENT, for a simulated client)."""
         self.logged_discards = self.settings.discarded(self.session.client_address)
         self.discarded = self._without_smtputf8(self.logged_discards)
-        await resolved(self.life.connect())
+        await resolved(self.life.connect(command))
 
     async def restart(self, simulate: Callable[[], None]) -> None:
         """XCLIENT: the session ends for the plugins (their disconnect hook: milters close) and begins again as the
@@ -102,9 +106,7 @@ class SmtpHandler:
         await resolved(self.life.disconnect())
         simulate()
         self.life = Lifecycle(self.chain, self.session, self.settings.service)
-        self.logged_discards = self.settings.discarded(self.session.client_address)
-        self.discarded = self._without_smtputf8(self.logged_discards)
-        await resolved(self.life.connect("XCLIENT"))
+        await self._connect("XCLIENT")
 
     def _without_smtputf8(self, discards: frozenset[str]) -> frozenset[str]:
         return discards if self.settings.smtputf8 else discards | {"SMTPUTF8"}

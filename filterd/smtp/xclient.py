@@ -8,9 +8,10 @@ import ipaddress
 from typing import Any
 
 from filterd import client_names
-from filterd.smtp.xforward import forget_xforward, unxtext
+from filterd.addresses import valid_hostname
+from filterd.smtp.xforward import TEMPUNAVAIL, UNAVAILABLE, forget_xforward
+from filterd.xtext import unxtext
 
-UNAVAILABLE, TEMPUNAVAIL = "[UNAVAILABLE]", "[TEMPUNAVAIL]"
 _HOSTNAME_LIMIT = 255
 
 
@@ -19,31 +20,19 @@ def parse_xclient(arg: str) -> dict[str, str] | str:
     that is malformed."""
     found: dict[str, str] = {}
     for item in arg.split():
-        name, _, raw = item.partition("=")
+        given, _, raw = item.partition("=")
         if not raw:
             return "501 5.5.4 Error: attribute=value expected"
         if len(raw) > 255:
             return "501 5.5.4 Error: attribute value too long"
         value = "".join(c if c.isprintable() and c.isascii() else "?" for c in unxtext(raw))
-        name = name.upper()
+        name = given.upper()
         if name not in _CHECKS:
-            return f"501 5.5.4 Bad XCLIENT attribute name: {item.partition('=')[0]}"
+            return f"501 5.5.4 Bad XCLIENT attribute name: {given}"
         if value not in _SPECIAL.get(name, (UNAVAILABLE,)) and not _CHECKS[name](value):
             return f"501 5.5.4 Bad {name} syntax: {value}"
         found[name] = value
     return found
-
-
-def _hostname(value: str) -> bool:
-    """valid_hostname(): labels of letters, digits, `-` and `_`, not starting or ending with `-`, not all numeric."""
-    labels = value.split(".")
-    if not value or len(value) > _HOSTNAME_LIMIT or any(not 0 < len(label) <= 63 for label in labels):
-        return False
-    if any(label[0] == "-" or label[-1] == "-" for label in labels):
-        return False
-    if not all(c.isascii() and (c.isalnum() or c in "-_") for label in labels for c in label):
-        return False
-    return not all(label.isdigit() for label in labels)
 
 
 def _address(value: str) -> bool:
@@ -72,7 +61,7 @@ _SPECIAL = {"NAME": (UNAVAILABLE, TEMPUNAVAIL), "REVERSE_NAME": (UNAVAILABLE, TE
 """The values that stand for no value: [UNAVAILABLE] for most, [TEMPUNAVAIL] too for the names (a lookup that
 failed for a while), none for PROTO."""
 _CHECKS = {
-    "NAME": _hostname, "REVERSE_NAME": _hostname, "ADDR": _address, "PORT": _port, "DESTADDR": _address,
+    "NAME": valid_hostname, "REVERSE_NAME": valid_hostname, "ADDR": _address, "PORT": _port, "DESTADDR": _address,
     "DESTPORT": _port, "HELO": lambda v: len(v) <= _HOSTNAME_LIMIT,
     "PROTO": lambda v: v.upper() in ("SMTP", "ESMTP"), "LOGIN": lambda v: True,
 }

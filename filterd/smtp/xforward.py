@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from filterd.xtext import unxtext
+
 _XFORWARD_FIELDS = {"NAME": "client_name", "ADDR": "client_address", "PROTO": "protocol", "HELO": "helo"}
 _XFORWARD_NAMES = frozenset({*_XFORWARD_FIELDS, "PORT", "SOURCE", "IDENT"})
-_UNAVAILABLE = ("[UNAVAILABLE]", "[TEMPUNAVAIL]")
+UNAVAILABLE, TEMPUNAVAIL = "[UNAVAILABLE]", "[TEMPUNAVAIL]"
+_UNAVAILABLE = (UNAVAILABLE, TEMPUNAVAIL)
 FORWARDED = ("client_address", "client_port", "client_name", "reverse_client_name", "client_name_status",
              "reverse_client_name_status", "helo", "protocol", "forwarded_ident", "forwarded_source")
 """The session's attributes that XFORWARD may change: the connection's own are kept aside (Session.xforwarded) and
@@ -59,24 +62,6 @@ def apply_xforward(session: Any, arg: str) -> None:
             session.forwarded_source = value.upper()
         if key.upper() == "NAME":
             session.reverse_client_name = session.client_name_status = session.reverse_client_name_status = ""
-
-
-def unxtext(value: str) -> str:
-    """An xtext value (RFC 3461's +XX) decoded."""
-    if "+" not in value:
-        return value
-    out, i = [], 0
-    while i < len(value):
-        if value[i] == "+" and i + 2 < len(value) + 0 and len(value[i + 1:i + 3]) == 2:
-            try:
-                out.append(chr(int(value[i + 1:i + 3], 16)))
-                i += 3
-                continue
-            except ValueError:
-                pass
-        out.append(value[i])
-        i += 1
-    return "".join(out)
 
 
 class XforwardCommand:

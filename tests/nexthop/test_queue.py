@@ -48,21 +48,29 @@ def test_the_queue_file_keeps_the_routing_decisions(tmp_path):
     assert b"".join(qf.content()) == b"Message-ID: <m@x>\r\nSubject: s\r\n\r\nbody\r\n"
 
 
-def test_under_a_redirect_the_queue_file_keeps_the_recipients_as_received(tmp_path):
+def queued(tmp_path, rcpt_options: dict[str, list[str]], routing: Routing,
+           now: list[str] | None = None) -> QueueEnvelope:
+    """The queue file's envelope of a message to the recipients `rcpt_options` gives (with their RCPT options),
+    those `now` instead by the end of DATA (a plugin's doing), delivered with `routing`."""
     spool = Spool(tmp_path).create()
     hop = QueueNextHop(spool)
     envelope = Envelope("4QID", "a@example.org", [], arrival=1.0)
 
     async def run():
         await hop.begin(Session(helo="client.example"), envelope)
-        envelope.recipients += ["b@example.net", "c@example.net"]
-        envelope.rcpt_options.update({"b@example.net": ["ORCPT=rfc822;b@example.net"], "c@example.net": []})
-        envelope.recipients[:] = ["new@example.net", "bcc@example.net"]
-        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"),
-                                 Routing(redirect="new@example.net", bcc=("bcc@example.net",)))
+        envelope.recipients += list(rcpt_options)
+        envelope.rcpt_options.update(rcpt_options)
+        if now is not None:
+            envelope.recipients[:] = now
+        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"), routing)
 
     asyncio.run(run())
-    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    return QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+
+
+def test_under_a_redirect_the_queue_file_keeps_the_recipients_as_received(tmp_path):
+    env = queued(tmp_path, {"b@example.net": ["ORCPT=rfc822;b@example.net"], "c@example.net": []},
+                 Routing(redirect="new@example.net", bcc=("bcc@example.net",)), ["new@example.net", "bcc@example.net"])
     assert env.redirect == "new@example.net"
     assert env.recipients == [Recipient("b@example.net", orcpt="rfc822;b@example.net"),
                               Recipient("c@example.net", orcpt="rfc822;c@example.net"),
@@ -98,17 +106,7 @@ def test_recipients_are_queued_in_canonical_form_beside_the_address_as_received(
 def test_a_recipient_given_without_orcpt_gets_postfix_s_made_up_one_and_a_bcc_none(tmp_path):
     """smtpd's `rfc822;` and the address as the client gave it (xtext: `+` and `=` encoded), as Postfix relays it
     and names it in DSNs; BCC recipients, not the client's, have none."""
-    spool = Spool(tmp_path).create()
-    hop = QueueNextHop(spool)
-    envelope = Envelope("4QID", "a@example.org", [], arrival=1.0)
-
-    async def run():
-        await hop.begin(Session(helo="client.example"), envelope)
-        envelope.recipients += ["b+tag@example.net", '"c d"@example.net']
-        envelope.rcpt_options.update({"b+tag@example.net": [], '"c d"@example.net': ["NOTIFY=NEVER"]})
-        return await hop.deliver(Message.from_bytes(b"Subject: s\r\n\r\nbody\r\n"), Routing(bcc=("e@example.net",)))
-
-    asyncio.run(run())
-    env = QueueFile.read(str(spool.path("incoming", "4QID"))).envelope
+    env = queued(tmp_path, {"b+tag@example.net": [], '"c d"@example.net': ["NOTIFY=NEVER"]},
+                 Routing(bcc=("e@example.net",)))
     assert [r.orcpt for r in env.recipients] == ["rfc822;b+2Btag@example.net", 'rfc822;"c+20d"@example.net']
     assert env.bcc == ["e@example.net"]  # added by the queue manager without an ORCPT
